@@ -1,0 +1,240 @@
+"""The datacenter fleet: lifecycle and capex of every datacenter, in numpy arrays.
+
+A datacenter is planned on a site its owner holds and moves through
+`PLANNED -> PERMITTED -> UNDER_CONSTRUCTION -> POWERED` (DESIGN 'Sites and datacenters').
+Durations come from the site, rounded up to whole months (a started month counts):
+
+- permitted `permit_months` after planning;
+- interconnection ready `interconnect_wait_months` after planning (facts.md 'Grid
+  interconnection');
+- construction lasts `build_months` (facts.md 'Build times') and starts when permitted or,
+  with `just_in_time` (default), as late as still finishes at the grid connection date, so
+  capital is not tied up in a shell that cannot be energised; PERMITTED is the wait in between;
+- powered when construction is done and interconnection is ready, i.e. at
+  plan + max(interconnect, permit + build) under either construction rule.
+
+Capex = gw x the site's capex per GW (facts.md 'Cost of 1 GW', building share), paid evenly
+over the construction months. Arrays grow by doubling, so planning is amortised O(1).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from world.sites import SitePool
+
+__all__ = ["DCStatus", "Fleet"]
+
+_TOL_GW = 1e-9
+_COLUMNS: dict[str, type] = {
+    "site": np.int64,
+    "owner": np.int32,
+    "gw": np.float64,
+    "status": np.int8,
+    "planned_step": np.int64,
+    "permit_step": np.int64,
+    "interconnect_step": np.int64,
+    "build_start_step": np.int64,
+    "build_done_step": np.int64,
+    "powered_step": np.int64,
+    "capex_usd_b": np.float64,
+    "capex_paid_usd_b": np.float64,
+}
+
+
+class DCStatus(IntEnum):
+    """Lifecycle stage of a datacenter (ordered: a datacenter only moves up)."""
+
+    PLANNED = 0
+    PERMITTED = 1
+    UNDER_CONSTRUCTION = 2
+    POWERED = 3
+
+
+class Fleet:
+    """All datacenters, one row each; columns are read through `column(name)` or properties.
+
+    Steps are model steps (months). Columns: site, owner, gw, status, planned_step,
+    permit_step, interconnect_step, build_start_step, build_done_step, powered_step,
+    capex_usd_b (total), capex_paid_usd_b.
+
+    Args:
+        just_in_time: schedule construction to end at the interconnection date (see module).
+        capacity: initial number of rows allocated.
+    """
+
+    def __init__(self, just_in_time: bool = True, capacity: int = 64) -> None:
+        self.just_in_time = just_in_time
+        self._n = 0
+        self._cols = {k: np.zeros(max(capacity, 1), dtype=t) for k, t in _COLUMNS.items()}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def column(self, name: str) -> np.ndarray:
+        """A read-only view of column `name` over the current datacenters."""
+        view = self._cols[name][: self._n]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def status(self) -> np.ndarray:
+        """Lifecycle stage per datacenter (`DCStatus` codes, int8)."""
+        return self.column("status")
+
+    @property
+    def owner(self) -> np.ndarray:
+        """Owner code per datacenter (int32)."""
+        return self.column("owner")
+
+    @property
+    def gw(self) -> np.ndarray:
+        """Facility power per datacenter (GW)."""
+        return self.column("gw")
+
+    def _append(self, row: dict[str, float | int]) -> int:
+        if self._n == self._cols["site"].shape[0]:
+            for k, arr in self._cols.items():
+                grown = np.zeros(2 * arr.shape[0], dtype=arr.dtype)
+                grown[: self._n] = arr[: self._n]
+                self._cols[k] = grown
+        i = self._n
+        for k, v in row.items():
+            self._cols[k][i] = v
+        self._n += 1
+        return i
+
+    def plan(self, site: int, owner: int, gw: float, now_step: int, pool: SitePool) -> int:
+        """Plan a `gw` GW datacenter for `owner` on `site` at `now_step`; returns its index.
+
+        Marks the power as used on the site. Raises ValueError if the site is not owned by
+        `owner` (acquire it first) or `gw` exceeds its remaining grid power.
+        """
+        if owner < 0:
+            raise ValueError(f"owner codes are >= 0, got {owner}")
+        if not 0 <= site < len(pool):
+            raise ValueError(f"site {site} does not exist (the pool has {len(pool)} sites)")
+        if pool.owner[site] != owner:
+            raise ValueError(f"site {site} is not owned by {owner}; acquire it before planning")
+        remaining = pool.grid_power_gw[site] - pool.used_gw[site]
+        if not 0.0 < gw <= remaining + _TOL_GW:
+            raise ValueError(
+                f"cannot plan {gw} GW on site {site}: {remaining:.4g} GW remain; plan less"
+            )
+        permit = now_step + int(np.ceil(pool.permit_months[site]))
+        grid = now_step + int(np.ceil(pool.interconnect_wait_months[site]))
+        build = int(np.ceil(pool.build_months[site]))
+        start = max(permit, grid - build) if self.just_in_time else permit
+        done = start + build
+        pool.used_gw[site] += gw
+        return self._append(
+            {
+                "site": site,
+                "owner": owner,
+                "gw": gw,
+                "status": DCStatus.PLANNED,
+                "planned_step": now_step,
+                "permit_step": permit,
+                "interconnect_step": grid,
+                "build_start_step": start,
+                "build_done_step": done,
+                "powered_step": max(done, grid),
+                "capex_usd_b": gw * pool.capex_usd_b_per_gw[site],
+                "capex_paid_usd_b": 0.0,
+            }
+        )
+
+    def add_powered(self, site: int, owner: int, gw: float, now_step: int, pool: SitePool) -> int:
+        """Add `gw` GW of legacy capacity already powered (and paid for) at `now_step`.
+
+        The site must belong to `owner`; its used power is not changed (`SitePool.add_existing`
+        creates legacy sites already fully used). Returns the datacenter's index.
+        """
+        if pool.owner[site] != owner:
+            raise ValueError(f"site {site} is not owned by {owner}; use SitePool.add_existing")
+        capex = gw * pool.capex_usd_b_per_gw[site]
+        steps = dict.fromkeys(
+            (
+                "planned_step",
+                "permit_step",
+                "interconnect_step",
+                "build_start_step",
+                "build_done_step",
+                "powered_step",
+            ),
+            now_step,
+        )
+        return self._append(
+            {
+                "site": site,
+                "owner": owner,
+                "gw": gw,
+                "status": DCStatus.POWERED,
+                **steps,
+                "capex_usd_b": capex,
+                "capex_paid_usd_b": capex,
+            }
+        )
+
+    def update(self, now_step: int) -> None:
+        """Move every datacenter to its stage at `now_step` (vectorised; never backwards).
+
+        Stage = number of passed milestones among permit, construction start and power.
+        """
+        c, n = self._cols, self._n
+        stage = (
+            (now_step >= c["permit_step"][:n]).astype(np.int8)
+            + (now_step >= c["build_start_step"][:n])
+            + (now_step >= c["powered_step"][:n])
+        )
+        np.maximum(c["status"][:n], stage, out=c["status"][:n])
+
+    def _due_per_dc(self, now_step: int) -> np.ndarray:
+        c, n = self._cols, self._n
+        length = np.maximum(c["build_done_step"][:n] - c["build_start_step"][:n], 1)
+        months_in = np.clip(now_step + 1 - c["build_start_step"][:n], 0, length)
+        scheduled = c["capex_usd_b"][:n] * (months_in / length)
+        return np.maximum(scheduled - c["capex_paid_usd_b"][:n], 0.0)
+
+    def compute_capex_due(self, now_step: int, n_owners: int) -> np.ndarray:
+        """Capex each owner owes at `now_step` (billion USD), an array of length `n_owners`.
+
+        Rule: capex accrues evenly over construction months [build_start, build_done) (all at
+        the start month for a zero-length build); due = accrued to date - paid, so a missed
+        month is caught up and the total never exceeds capex. Does not mutate.
+        """
+        return self._sum_by_owner(self._due_per_dc(now_step), n_owners)
+
+    def update_capex_paid(self, now_step: int, n_owners: int) -> np.ndarray:
+        """Record the capex due at `now_step` as paid; return what each owner paid (billion USD)."""
+        due = self._due_per_dc(now_step)
+        self._cols["capex_paid_usd_b"][: self._n] += due
+        return self._sum_by_owner(due, n_owners)
+
+    def _sum_by_owner(self, weights: np.ndarray, n_owners: int) -> np.ndarray:
+        owner = self._cols["owner"][: self._n]
+        if self._n and owner.max() >= n_owners:
+            raise ValueError(f"owner code {owner.max()} >= n_owners={n_owners}; pass more owners")
+        return np.bincount(owner, weights=weights, minlength=n_owners)
+
+    def _gw_by_owner(self, mask: np.ndarray, n_owners: int) -> np.ndarray:
+        return self._sum_by_owner(np.where(mask, self._cols["gw"][: self._n], 0.0), n_owners)
+
+    def powered_gw(self, n_owners: int) -> np.ndarray:
+        """Powered GW per owner (after the last `update`)."""
+        return self._gw_by_owner(self.status == DCStatus.POWERED, n_owners)
+
+    def pipeline_gw(self, n_owners: int) -> np.ndarray:
+        """GW per owner planned, permitted or under construction (not yet powered)."""
+        return self._gw_by_owner(self.status < DCStatus.POWERED, n_owners)
+
+    def expected_powered_gw(self, n_owners: int, by_step: int) -> np.ndarray:
+        """GW per owner that the schedules power at or before `by_step`."""
+        return self._gw_by_owner(self.column("powered_step") <= by_step, n_owners)
+
+    def status_counts(self) -> dict[DCStatus, int]:
+        """Number of datacenters in each stage."""
+        counts = np.bincount(self.status, minlength=len(DCStatus))
+        return {s: int(counts[s]) for s in DCStatus}
