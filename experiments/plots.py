@@ -1,0 +1,118 @@
+"""Figures of one run. Every function takes a frame or results plus ``ax=None`` and returns axes.
+
+No pyplot: figures are `matplotlib.figure.Figure` objects, so importing this module changes no
+global state and picks no backend. Whoever saves a figure attaches an Agg canvas explicitly
+(`save_figure`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from experiments.colours import colour_for, ordered_names
+from experiments.results import Results
+from world.params import MARKETS
+
+__all__ = ["plot_share_panels", "plot_shares", "save_figure"]
+
+MARKET_TITLES = {
+    "accelerators": "AI accelerators",
+    "cloud": "AI cloud capacity",
+    "frontier_ai": "Frontier AI",
+}
+
+
+def _new_axes(figsize: tuple[float, float] = (9.0, 4.5)) -> Axes:
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig.add_subplot()
+
+
+def plot_shares(shares: pl.DataFrame, market: str, ax: Axes | None = None) -> Axes:
+    """Stacked area of market shares over time for one run and one market.
+
+    Args:
+        shares: the run's `shares` table (columns run_id, scenario, seed, date, market, firm,
+            share); if it holds several runs, the first run is drawn.
+        market: ``accelerators``, ``cloud`` or ``frontier_ai``.
+        ax: axes to draw on; a new figure is made if None.
+
+    Returns:
+        The axes, y in percent, legend outside the data, titled with scenario and seed.
+
+    Raises:
+        ValueError: if the table has no rows for `market`.
+    """
+    ax = ax if ax is not None else _new_axes()
+    rows = shares.filter(pl.col("market") == market)
+    if rows.is_empty():
+        raise ValueError(f"no share rows for market {market!r} (markets are {', '.join(MARKETS)})")
+    first_run = rows["run_id"][0]
+    rows = rows.filter(pl.col("run_id") == first_run).sort("date")
+    wide = (
+        rows.pivot(on="firm", index="date", values="share", aggregate_function="sum")
+        .sort("date")
+        .fill_null(0.0)
+    )
+    firms = ordered_names(c for c in wide.columns if c != "date")
+    ax.stackplot(
+        wide["date"].to_list(),
+        *[wide[f].to_numpy() for f in firms],
+        labels=firms,
+        colors=[colour_for(f) for f in firms],
+        linewidth=0.3,
+        edgecolor="white",
+    )
+    ax.set_ylim(0, 1)
+    ax.margins(x=0)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_ylabel("share")
+    scenario, seed = rows["scenario"][0], rows["seed"][0]
+    ax.set_title(f"{MARKET_TITLES.get(market, market)} — {scenario}, seed {seed}", loc="left")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize="small",
+    )
+    return ax
+
+
+def plot_share_panels(results: Results) -> Figure:
+    """One figure with the share areas of the three markets, one panel each, shared time axis.
+
+    Args:
+        results: one run's results.
+
+    Returns:
+        The figure (not attached to any pyplot state; save it with `save_figure`).
+    """
+    fig = Figure(figsize=(10.0, 10.0), layout="constrained")
+    axes = fig.subplots(len(MARKETS), 1, sharex=True)
+    shares = results.tables["shares"]
+    for ax, market in zip(axes, MARKETS, strict=True):
+        if shares.filter(pl.col("market") == market).is_empty():
+            ax.text(
+                0.5, 0.5, f"no data for {market}", ha="center", va="center", transform=ax.transAxes
+            )
+            ax.set_title(MARKET_TITLES[market], loc="left")
+            continue
+        plot_shares(shares, market, ax=ax)
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Save `fig` with the Agg backend (explicit, no global backend switch); returns the path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    out = Path(path)
+    fig.savefig(out, dpi=dpi, metadata={"Software": None})
+    return out

@@ -1,0 +1,379 @@
+"""The results of one run: tidy polars tables plus a manifest, and their on-disk form.
+
+`SCHEMAS` is the single source of truth for the output tables of DESIGN.md's 'Outputs'
+section: every required column with its dtype. `Results.from_tables` turns the model's columnar
+dicts into frames with exactly those dtypes (extra columns are kept after the required ones),
+adds `run_id`, `scenario`, `seed`, and builds the manifest. `Results.write` writes a run
+directory atomically; `read_results` reads one back.
+
+A run directory holds one ``<table>.parquet`` per table and ``manifest.json``, written last:
+a directory with a manifest is complete. Parquet bytes depend only on the table contents
+(timestamps live in the manifest only), so equal tables give identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from experiments.errors import UserError
+from world.params import ScenarioParams, month_index
+
+__all__ = ["ID_SCHEMA", "SCHEMAS", "TABLES", "Results", "empty_table", "read_results"]
+
+ID_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String(),
+    "scenario": pl.String(),
+    "seed": pl.Int64(),
+}
+"""Columns every table carries, first, identifying the run."""
+
+_TIME: dict[str, pl.DataType] = {"step": pl.Int32(), "date": pl.Date()}
+F = pl.Float64()
+S = pl.String()
+
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    # step x market x firm; shares in a market sum to 1 at every step
+    "shares": {**_TIME, "market": S, "firm": S, "quantity": F, "share": F},
+    # step x market; HHI on the 0-10,000 scale
+    "markets": {**_TIME, "market": S, "hhi": F, "price": F, "total_quantity": F},
+    # step x firm; money in $B, power in GW
+    "firms": {
+        **_TIME,
+        "firm": S,
+        "cash_usd_b": F,
+        "revenue_usd_b": F,
+        "valuation_usd_b": F,
+        "deployed_gw": F,
+        "powered_gw": F,
+    },
+    # one row per deal; step_signed / step_closed are null until it happens
+    "deals": {
+        "deal_id": S,
+        "kind": S,
+        "source": S,
+        "target": S,
+        "status": S,
+        "step_proposed": pl.Int32(),
+        "step_signed": pl.Int32(),
+        "step_closed": pl.Int32(),
+        "value_usd_b": F,
+        "gw": F,
+        "equity_pct": F,
+        "binding": pl.Boolean(),
+    },
+    # step x money flow (investment tranche, chip payment, cloud payment)
+    "flows": {
+        **_TIME,
+        "source": S,
+        "target": S,
+        "kind": S,
+        "amount_usd_b": F,
+        "deal_id": S,
+    },
+    # step; the physical layer in aggregate
+    "physical": {
+        **_TIME,
+        "foundry_capacity": F,
+        "produced_gw": F,
+        "delivered_gw": F,
+        "powered_gw": F,
+        "deployed_gw": F,
+        "energy_twh": F,
+        "homes_millions": F,
+    },
+    # one row per regulatory review (optional from the model; written empty if absent)
+    "reviews": {
+        **_TIME,
+        "deal_id": S,
+        "market": S,
+        "decision": S,
+        "hhi_before": F,
+        "hhi_after": F,
+        "delta_hhi": F,
+        "reason": S,
+    },
+}
+"""Required columns and dtypes of each table (besides `ID_SCHEMA`)."""
+
+TABLES: tuple[str, ...] = tuple(SCHEMAS)
+REQUIRED_FROM_MODEL: tuple[str, ...] = ("shares", "markets", "firms", "deals", "flows", "physical")
+LENIENT: tuple[str, ...] = ("reviews",)
+"""Tables whose missing required columns are filled with nulls instead of being an error."""
+MANIFEST = "manifest.json"
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "statistics": True,
+}
+
+
+def empty_table(name: str) -> pl.DataFrame:
+    """Return an empty frame with the full schema of table `name` (id columns included)."""
+    return pl.DataFrame(schema={**ID_SCHEMA, **SCHEMAS[name]})
+
+
+def _to_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    text = str(value)
+    if len(text) == 7:
+        text += "-01"
+    return dt.date.fromisoformat(text)
+
+
+def _step_date(start: str, step: int) -> dt.date:
+    year, mon = divmod(month_index(start) + int(step), 12)
+    return dt.date(year, mon + 1, 1)
+
+
+def _frame(
+    name: str, columns: Mapping[str, list[Any]], params: ScenarioParams, ids: dict[str, Any]
+) -> pl.DataFrame:
+    """Build table `name` with its schema's dtypes; extra columns follow, floats as Float64."""
+    schema = SCHEMAS[name]
+    cols = dict(columns)
+    lengths = {k: len(v) for k, v in cols.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"table {name!r}: columns have different lengths {lengths}")
+    n = next(iter(lengths.values()), 0)
+    if "date" in schema and "date" not in cols and "step" in cols:
+        cols["date"] = [_step_date(params.simulation.start, s) for s in cols["step"]]
+    missing = [c for c in schema if c not in cols]
+    if missing and name in LENIENT:
+        cols.update({c: [None] * n for c in missing})
+    elif missing:
+        raise ValueError(
+            f"table {name!r} from the model lacks required columns {missing} "
+            "(DESIGN.md 'Outputs' lists them)"
+        )
+    if "date" in cols:
+        cols["date"] = [_to_date(d) for d in cols["date"]]
+    data: dict[str, pl.Series] = {
+        "run_id": pl.Series("run_id", [ids["run_id"]] * n, dtype=pl.String),
+        "scenario": pl.Series("scenario", [ids["scenario"]] * n, dtype=pl.String),
+        "seed": pl.Series("seed", [ids["seed"]] * n, dtype=pl.Int64),
+    }
+    for col, dtype in schema.items():
+        data[col] = pl.Series(col, cols[col], dtype=dtype, strict=False)
+    for col, values in cols.items():
+        if col in data:
+            continue
+        series = pl.Series(col, values, strict=False)
+        if series.dtype.is_float():
+            series = series.cast(pl.Float64)
+        data[col] = series
+    return pl.DataFrame(list(data.values()))
+
+
+@dataclass
+class Results:
+    """Tables and manifest of one run (STYLE #6: tidy polars frames, nothing private).
+
+    Attributes:
+        tables: table name -> frame; every table of `SCHEMAS` is present (possibly empty).
+        manifest: scenario name, resolved scenario, its hash, seed, run id, package version,
+            start/end time, steps, duration.
+    """
+
+    tables: dict[str, pl.DataFrame]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (deterministic from scenario hash and seed)."""
+        return str(self.manifest.get("run_id", ""))
+
+    @property
+    def scenario(self) -> str:
+        """The scenario's name."""
+        return str(self.manifest.get("scenario", ""))
+
+    @property
+    def seed(self) -> int:
+        """The seed of the run."""
+        return int(self.manifest.get("seed", 0))
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        """Return table `name` (e.g. ``results['shares']``)."""
+        return self.tables[name]
+
+    @classmethod
+    def from_tables(
+        cls,
+        columns: Mapping[str, Mapping[str, list[Any]]],
+        params: ScenarioParams,
+        seed: int,
+        run_id: str,
+        started: dt.datetime,
+        finished: dt.datetime,
+    ) -> Results:
+        """Build results from the model's columnar tables.
+
+        Args:
+            columns: table name -> column name -> values, as `ComputeMarketModel.compute_tables`
+                returns them (without run_id/scenario/seed; `date` may be omitted when `step`
+                is present, it is then derived from the scenario's start month).
+            params: the resolved scenario that was run.
+            seed: the seed of the run.
+            run_id: the run's id.
+            started: when the run started (timezone-aware preferred).
+            finished: when it finished.
+
+        Returns:
+            Results whose tables follow `SCHEMAS` exactly (extra columns kept after).
+
+        Raises:
+            ValueError: if a required table or column is missing, or columns differ in length
+                (a bug in the model, not a user mistake).
+        """
+        from experiments.scenario import scenario_hash
+
+        missing = [t for t in REQUIRED_FROM_MODEL if t not in columns]
+        if missing:
+            raise ValueError(f"the model returned no table(s) {missing}")
+        ids = {"run_id": run_id, "scenario": params.name, "seed": int(seed)}
+        tables = {
+            name: _frame(name, columns[name], params, ids) if name in columns else empty_table(name)
+            for name in TABLES
+        }
+        for name in sorted(set(columns) - set(TABLES)):
+            tables[name] = pl.DataFrame(dict(columns[name]), strict=False)
+        manifest = {
+            "run_id": run_id,
+            "scenario": params.name,
+            "scenario_hash": scenario_hash(params),
+            "seed": int(seed),
+            "steps": params.simulation.steps,
+            "start_month": params.simulation.start,
+            "started": started.isoformat(),
+            "finished": finished.isoformat(),
+            "duration_s": round((finished - started).total_seconds(), 3),
+            "package_version": _version(),
+            "python_version": platform.python_version(),
+            "tables": {name: frame.height for name, frame in tables.items()},
+            "resolved_scenario": params.model_dump(mode="json"),
+        }
+        return cls(tables=tables, manifest=manifest)
+
+    def write(
+        self,
+        out_dir: str | Path,
+        overwrite: bool = False,
+        extra: Callable[[Path], None] | None = None,
+    ) -> Path:
+        """Write the run directory atomically: all Parquet files, then `manifest.json`.
+
+        Everything goes to a temporary folder beside `out_dir`, which is then renamed into
+        place; on any failure the temporary folder is removed and an existing `out_dir` is left
+        as it was.
+
+        Args:
+            out_dir: the run directory to create.
+            overwrite: replace an existing run directory (one holding a manifest.json).
+            extra: called with the temporary folder after the tables, before the manifest, to
+                add files that belong to the run (e.g. a figure).
+
+        Returns:
+            The path of the run directory.
+
+        Raises:
+            UserError: if `out_dir` exists and `overwrite` is False, or it exists but is not a
+                run directory (then it is never replaced), or it is a file.
+        """
+        out = Path(out_dir)
+        check_out_dir(out, overwrite)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+        old: Path | None = None
+        try:
+            tmp.mkdir()
+            for name, frame in self.tables.items():
+                frame.write_parquet(tmp / f"{name}.parquet", **PARQUET_OPTIONS)
+            if extra is not None:
+                extra(tmp)
+            text = json.dumps(self.manifest, indent=2, sort_keys=False, ensure_ascii=False)
+            (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
+            if out.exists():
+                old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(out, old)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old is not None and not out.exists():
+                os.replace(old, out)
+                old = None
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return out
+
+    write_parquet = write
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    """Raise `UserError` if writing a run to `out` is not allowed (see `Results.write`)."""
+    if out.is_file():
+        raise UserError(f"output path {out} is a file; give a directory path with --out")
+    if not out.exists():
+        return
+    if not overwrite:
+        raise UserError(
+            f"output directory {out} already exists; pass --overwrite to replace it "
+            "or --out to choose another"
+        )
+    if any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise UserError(
+            f"refusing to replace {out}: it is not a run directory (no {MANIFEST}); "
+            "choose another --out"
+        )
+
+
+def read_results(run_dir: str | Path) -> Results:
+    """Read a run directory written by `Results.write`.
+
+    Args:
+        run_dir: the run directory.
+
+    Returns:
+        The results: every table present in the directory (tables of `SCHEMAS` missing from
+        it come back empty with their schema) and the manifest.
+
+    Raises:
+        UserError: if the directory or its manifest.json is missing or unreadable.
+    """
+    path = Path(run_dir)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise UserError(
+            f"{path} is not a complete run directory (no {MANIFEST}); "
+            "give a directory written by `compute-market run`"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{manifest_path}: cannot be read ({exc}); re-run to rewrite it") from None
+    tables = {name: empty_table(name) for name in TABLES}
+    for file in sorted(path.glob("*.parquet")):
+        tables[file.stem] = pl.read_parquet(file)
+    return Results(tables=tables, manifest=manifest)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("compute-market")
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,641 @@
+"""Scenario files: find, read, merge (`extends`), override (`--set`), validate, hash.
+
+A scenario is a TOML file mapping one-to-one onto `world.params.ScenarioParams`. Loading goes:
+
+1. `resolve_scenario_path`: a path to a file, or a shipped name (`baseline`,
+   `what_if/no_vendor_financing`, or just `no_vendor_financing`).
+2. Read the TOML; follow `extends` recursively (a name or a path relative to the child file),
+   deep-merging the child over the parent: tables merge key by key, lists replace, except
+   `events` and `interventions`, which append to the parent's. A child may set
+   ``replace_events = true`` (or ``replace_interventions = true``) at top level to replace the
+   parent's list instead; both keys are stripped before validation.
+3. Apply ``--set a.b.c=value`` overrides (the value is parsed as a TOML value; bare words are
+   strings), then the explicit ``--seed`` and ``--steps``.
+4. Validate with pydantic, then check what the schema cannot express (`_check_extra`).
+
+Every failure is a `ScenarioError` naming the file (the one that set the offending key, parents
+included) and the dotted key, with the remedy.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from experiments.errors import ScenarioError
+from world.params import FIRM_NAMES, InterventionKind, ScenarioParams, month_index
+
+__all__ = [
+    "SCENARIOS_DIR",
+    "list_scenarios",
+    "load_scenario",
+    "parse_override",
+    "resolve_scenario_path",
+    "scenario_hash",
+]
+
+SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+"""Folder of the shipped scenarios (baseline.toml, what_if/, docking/)."""
+
+APPEND_LISTS = ("events", "interventions")
+"""Top-level lists that a child scenario appends to its parent's instead of replacing."""
+
+LIST_SCENARIOS_HINT = "run `compute-market scenarios` to see the shipped names, or give a path"
+DEFAULT_REMEDY = "fix the value (docs/scenarios.md describes every key)"
+
+Path_ = tuple[str | int, ...]
+"""A key path into the nested scenario data, e.g. ('events', 3, 'target_firm')."""
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def _display(path: Path) -> str:
+    """Show a path relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _shipped_files() -> list[Path]:
+    return sorted(SCENARIOS_DIR.rglob("*.toml")) if SCENARIOS_DIR.is_dir() else []
+
+
+def _shipped_name(path: Path) -> str | None:
+    """`what_if/x` for a file under the scenarios folder, None for any other file."""
+    try:
+        rel = path.resolve().relative_to(SCENARIOS_DIR.resolve())
+    except ValueError:
+        return None
+    return rel.with_suffix("").as_posix()
+
+
+def resolve_scenario_path(name_or_path: str | Path, *, relative_to: Path | None = None) -> Path:
+    """Find the scenario file meant by a path or a shipped name.
+
+    Args:
+        name_or_path: a path to an existing TOML file, or the name of a shipped scenario:
+            ``baseline``, ``what_if/no_vendor_financing``, or a bare stem such as
+            ``no_vendor_financing`` when it is unique among the shipped scenarios.
+        relative_to: folder against which a relative path is tried first (the folder of a
+            child scenario resolving its `extends`).
+
+    Returns:
+        The path of the scenario file.
+
+    Raises:
+        ScenarioError: if nothing matches, or a bare stem matches several shipped files.
+    """
+    text = str(name_or_path).strip()
+    if not text:
+        raise ScenarioError("empty scenario name", remedy=LIST_SCENARIOS_HINT)
+    given = Path(text)
+    candidates: list[Path] = []
+    if relative_to is not None and not given.is_absolute():
+        candidates += [relative_to / given, relative_to / f"{text}.toml"]
+    candidates += [given, Path(f"{text}.toml")]
+    for cand in candidates:
+        if cand.is_file():
+            return cand
+        if cand.is_dir():
+            raise ScenarioError(
+                f"{text!r} is a directory, not a scenario file",
+                remedy="give a .toml file or a shipped scenario name",
+            )
+    name = text.removesuffix(".toml").replace("\\", "/")
+    shipped = SCENARIOS_DIR / f"{name}.toml"
+    if shipped.is_file():
+        return shipped
+    if "/" not in name:
+        matches = [f for f in _shipped_files() if f.stem == name]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            names = ", ".join(_shipped_name(m) or str(m) for m in matches)
+            raise ScenarioError(
+                f"scenario name {name!r} is ambiguous: {names}",
+                remedy="use the full name with its folder",
+            )
+    known = [_shipped_name(f) or "" for f in _shipped_files()]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ScenarioError(
+        f"unknown scenario {text!r}: no such file and no shipped scenario of that name",
+        remedy=f"{hint}{LIST_SCENARIOS_HINT} to a .toml file",
+    )
+
+
+# --------------------------------------------------------------------------- reading, merging
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    shown = _display(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"line (\d+), column (\d+)", msg)
+        problem = re.sub(r"\s*\(at .*\)\s*$", "", msg).strip() or "invalid TOML"
+        problem = problem[0].lower() + problem[1:]
+        if where:
+            shown, problem = f"{shown}:{where.group(1)}", f"{problem} at column {where.group(2)}"
+        raise ScenarioError(
+            f"TOML syntax error: {problem}",
+            file=shown,
+            remedy='fix the syntax at that line (strings need quotes, months as "YYYY-MM")',
+        ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            "file is not UTF-8 text", file=shown, remedy="save it as UTF-8 TOML"
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read the file ({exc.strerror})", file=shown, remedy="check the path"
+        ) from None
+
+
+def _mark(data: Any, prefix: Path_, label: str, origin: dict[Path_, str]) -> None:
+    """Record `label` as the origin of `prefix` and every key path below it."""
+    origin[prefix] = label
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _mark(value, (*prefix, key), label, origin)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _mark(value, (*prefix, i), label, origin)
+
+
+def _deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Child over parent: tables merge key by key, everything else (lists too) replaces."""
+    out = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_merged(
+    path: Path, chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[Path_, str]]:
+    """Read `path` and its `extends` ancestors; return the merged data and key origins."""
+    real = path.resolve()
+    shown = _display(path)
+    if real in chain:
+        cycle = " -> ".join(_display(p) for p in (*chain, real))
+        raise ScenarioError(
+            f"`extends` goes round in a cycle: {cycle}",
+            file=shown,
+            key="extends",
+            remedy="make one of these files stop extending the other",
+        )
+    data = _read_toml(path)
+    replace: set[str] = set()
+    for lst in APPEND_LISTS:
+        flag = data.pop(f"replace_{lst}", False)
+        if not isinstance(flag, bool):
+            raise ScenarioError(
+                f"expected true or false, got {flag!r}",
+                file=shown,
+                key=f"replace_{lst}",
+                remedy="write `replace_{lst} = true` or remove the key",
+            )
+        if flag:
+            replace.add(lst)
+    origin: dict[Path_, str] = {}
+    parent_ref = data.get("extends", "")
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(
+            f"expected a scenario name or path in quotes, got {parent_ref!r}",
+            file=shown,
+            key="extends",
+            remedy='write e.g. extends = "baseline"',
+        )
+    if not parent_ref:
+        _mark(data, (), shown, origin)
+        return data, origin
+    try:
+        parent_path = resolve_scenario_path(parent_ref, relative_to=path.parent)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problem, file=shown, key="extends", remedy=exc.remedy) from None
+    parent, origin = _load_merged(parent_path, (*chain, real))
+    child_origin: dict[Path_, str] = {}
+    _mark(data, (), shown, child_origin)
+    offsets = {}
+    for lst in APPEND_LISTS:
+        if lst in data and lst not in replace and isinstance(parent.get(lst), list):
+            if not isinstance(data[lst], list):
+                raise ScenarioError(
+                    f"expected a list of tables ([[{lst}]]), got {data[lst]!r}",
+                    file=shown,
+                    key=lst,
+                    remedy=f"write each entry as a [[{lst}]] table",
+                )
+            offsets[lst] = len(parent[lst])
+            data = {**data, lst: parent[lst] + data[lst]}
+    merged = _deep_merge(parent, data)
+    for key_path, label in child_origin.items():
+        if len(key_path) >= 2 and key_path[0] in offsets and isinstance(key_path[1], int):
+            key_path = (key_path[0], key_path[1] + offsets[str(key_path[0])], *key_path[2:])
+        origin[key_path] = label
+    return merged, origin
+
+
+# --------------------------------------------------------------------------- overrides
+
+_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)((?:\[\d+\])*)$")
+
+
+def _parse_key(key: str) -> list[str | int]:
+    """`events[3].target_firm` or `events.3.target_firm` -> ['events', 3, 'target_firm']."""
+    path: list[str | int] = []
+    for part in key.split("."):
+        if part.isdigit():
+            path.append(int(part))
+            continue
+        m = _SEGMENT.match(part)
+        if not m:
+            raise ScenarioError(
+                f"malformed key {key!r} (bad part {part!r})",
+                file="--set",
+                remedy="write --set section.key=value, e.g. --set firms.Nvidia.cash_usd_b=50",
+            )
+        path.append(m.group(1))
+        path += [int(i) for i in re.findall(r"\d+", m.group(2))]
+    return path
+
+
+def _format_key(path: Sequence[str | int]) -> str:
+    out = ""
+    for seg in path:
+        out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else str(seg))
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str | int], Any]:
+    """Split ``a.b.c=value`` into a key path and a value.
+
+    The value is read as a TOML value (``50``, ``1.5``, ``true``, ``[10, 20]``, ``"x"``,
+    ``{mean = 1.0}``); anything that is not valid TOML (a bare word, ``2025-03``) is a string.
+
+    Args:
+        text: one ``--set`` argument.
+
+    Returns:
+        The key path (strings and list indices) and the parsed value.
+
+    Raises:
+        ScenarioError: if there is no ``=`` or the key is malformed.
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(
+            f"override {text!r} is not key=value",
+            file="--set",
+            remedy="write --set section.key=value, e.g. --set firms.Nvidia.cash_usd_b=50",
+        )
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return _parse_key(key), value
+
+
+def _unwrap(ann: Any) -> Any:
+    """Strip Annotated and Optional from a type annotation."""
+    while True:
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            ann = typing.get_args(ann)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            ann = args[0] if len(args) == 1 else ann
+            if len(args) != 1:
+                return ann
+        else:
+            return ann
+
+
+def _check_schema_path(path: Sequence[str | int], label: str) -> None:
+    """Raise if `path` does not lead to a field of `ScenarioParams` (names the bad key)."""
+    ann: Any = ScenarioParams
+    for i, seg in enumerate(path):
+        ann = _unwrap(ann)
+        here = _format_key(path[: i + 1])
+        origin = typing.get_origin(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            fields = list(ann.model_fields)
+            if seg not in fields:
+                close = difflib.get_close_matches(str(seg), fields, n=1)
+                where = _format_key(path[:i]) or "the top level"
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"keys of {where} are: {', '.join(fields)}"
+                )
+                raise ScenarioError(
+                    "no such key in the scenario schema",
+                    file=label,
+                    key=here,
+                    remedy=f"check the spelling of the --set key ({hint})",
+                )
+            ann = ann.model_fields[str(seg)].annotation
+        elif origin is dict:
+            if path[:i] == ["firms"] and seg not in FIRM_NAMES:
+                raise ScenarioError(
+                    f"unknown firm {seg!r}; firms are {', '.join(FIRM_NAMES)}",
+                    file=label,
+                    key=here,
+                    remedy="use one of those names",
+                )
+            ann = typing.get_args(ann)[1]
+        elif origin in (list, tuple):
+            if not isinstance(seg, int):
+                raise ScenarioError(
+                    f"{_format_key(path[:i])} is a list: index it with a number",
+                    file=label,
+                    key=here,
+                    remedy=f"write e.g. {_format_key(path[:i])}[0]",
+                )
+            args = typing.get_args(ann)
+            ann = args[0] if origin is list else (args[seg] if seg < len(args) else None)
+            if ann is None:
+                raise ScenarioError(
+                    f"index {seg} is out of range (pairs have 2 items)",
+                    file=label,
+                    key=here,
+                    remedy="use index 0 or 1",
+                )
+        else:
+            raise ScenarioError(
+                f"{_format_key(path[:i])} is a single value and has no key {seg!r}",
+                file=label,
+                key=here,
+                remedy=f"set {_format_key(path[:i])} itself",
+            )
+
+
+def _apply_override(
+    data: dict[str, Any], path: list[str | int], value: Any, label: str, origin: dict[Path_, str]
+) -> None:
+    """Set `value` at `path` inside `data`, creating tables on the way (lists must exist)."""
+    _check_schema_path(path, label)
+    node: Any = data
+    for i, seg in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(seg, int):
+            if not isinstance(node, list) or not -len(node) <= seg < len(node):
+                size = len(node) if isinstance(node, list) else 0
+                raise ScenarioError(
+                    f"index {seg} is out of range ({_format_key(path[:i])} has {size} entries)",
+                    file=label,
+                    key=_format_key(path[: i + 1]),
+                    remedy="override an existing entry, or add one in a scenario file",
+                )
+            node = node[seg]
+        else:
+            if not isinstance(node.get(seg), dict | list):
+                node[seg] = [] if isinstance(nxt, int) else {}
+            node = node[seg]
+    last = path[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or not -len(node) <= last < len(node):
+            raise ScenarioError(
+                f"index {last} is out of range",
+                file=label,
+                key=_format_key(path),
+                remedy="override an existing entry, or add one in a scenario file",
+            )
+    node[last] = value
+    _mark(value, tuple(path), label, origin)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _origin_of(loc: Sequence[str | int], origin: dict[Path_, str], default: str) -> str:
+    loc = tuple(loc)
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in origin:
+            return origin[loc[:n]]
+    return default
+
+
+_KEY_IN_MESSAGE = re.compile(r"^((?:events|interventions)\[\d+\](?:\.\w+)?)(?::\s*|\s+)(.*)$")
+
+
+def _validation_error(
+    exc: ValidationError, origin: dict[Path_, str], default: str
+) -> ScenarioError:
+    """Turn pydantic's first error into one line naming the file and the dotted key."""
+    errors = exc.errors()
+    err = errors[0]
+    loc: list[str | int] = [p for p in err["loc"] if isinstance(p, str | int)]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    m = _KEY_IN_MESSAGE.match(msg)
+    if m:
+        key_text, msg = m.group(1), m.group(2)
+        loc = [*loc, *_parse_key(key_text)]
+    if err["type"] == "extra_forbidden":
+        parent: Any = ScenarioParams
+        try:
+            for seg in loc[:-1]:
+                parent = _unwrap(parent)
+                if isinstance(parent, type) and issubclass(parent, BaseModel):
+                    parent = parent.model_fields[str(seg)].annotation
+                else:
+                    args = typing.get_args(parent)
+                    parent = args[-1] if typing.get_origin(parent) is dict else args[0]
+            parent = _unwrap(parent)
+            fields = list(parent.model_fields)
+        except (KeyError, AttributeError, IndexError, TypeError):
+            fields = []
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        msg = f"unknown key {loc[-1]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        remedy = "remove or rename it (docs/scenarios.md lists the keys)"
+    else:
+        msg = msg[:1].lower() + msg[1:]
+        value = err.get("input")
+        if err["type"] != "missing" and isinstance(value, str | int | float | bool):
+            msg += f" (got {value!r})"
+        remedy = DEFAULT_REMEDY
+    if len(errors) > 1:
+        msg += f" [and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''}]"
+    file = _origin_of(loc, origin, default)
+    if file.startswith("--"):
+        remedy = f"fix the {file.split()[0]} value"
+    return ScenarioError(msg, file=file, key=_format_key(loc) or None, remedy=remedy)
+
+
+def _check_extra(params: ScenarioParams, origin: dict[Path_, str], default: str) -> None:
+    """Checks the schema cannot express: ordered time series, mixes, ids, intervention needs."""
+
+    def fail(loc: Sequence[str | int], problem: str, remedy: str) -> None:
+        raise ScenarioError(
+            problem, file=_origin_of(loc, origin, default), key=_format_key(loc), remedy=remedy
+        )
+
+    series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
+        (["foundry", "capacity_wafers_per_month"], params.foundry.capacity_wafers_per_month),
+    ]
+    for field in (
+        "fringe_accel_gw_per_year",
+        "fringe_cloud_gw",
+        "fringe_lab_revenue_usd_b_per_year",
+    ):
+        series.append((["demand", field], getattr(params.demand, field)))
+    for name, firm in sorted(params.firms.items()):
+        series.append((["firms", name, "compute_ambition_gw"], firm.compute_ambition_gw))
+        total = sum(firm.installed_mix.values())
+        if total > 1.0 + 1e-9:
+            fail(
+                ["firms", name, "installed_mix"],
+                f"fractions sum to {total:.4g}, more than 1",
+                "make the fractions of the installed base sum to at most 1",
+            )
+    for loc, points in series:
+        months = [month_index(m) for m, _ in points]
+        for i in range(1, len(months)):
+            if months[i] <= months[i - 1]:
+                fail(
+                    [*loc, i],
+                    "months must be in increasing order without repeats",
+                    "sort the [month, value] pairs by month",
+                )
+    ids: dict[str, int] = {}
+    for i, ev in enumerate(params.events):
+        if ev.id and ev.id in ids:
+            fail(
+                ["events", i, "id"],
+                f"id {ev.id!r} is already used by events[{ids[ev.id]}]",
+                "give every event its own id",
+            )
+        if ev.id:
+            ids[ev.id] = i
+        if ev.source_firm and ev.source_firm == ev.target_firm:
+            fail(
+                ["events", i, "target_firm"],
+                f"a deal between {ev.source_firm} and itself",
+                "name two different firms",
+            )
+    for i, iv in enumerate(params.interventions):
+        if iv.deal_id and iv.deal_id not in ids:
+            fail(
+                ["interventions", i, "deal_id"],
+                f"no event has id {iv.deal_id!r}",
+                "use the id of one of the scenario's [[events]]",
+            )
+        if iv.kind is InterventionKind.BLOCK_DEAL and not (iv.deal_id or iv.deal_kind):
+            fail(
+                ["interventions", i],
+                "block_deal needs a deal_id or a deal_kind",
+                "say which deal (deal_id) or which kind of deal (deal_kind, parties) to block",
+            )
+        if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is None:
+            fail(
+                ["interventions", i, "allocation_rule"],
+                "allocation_rule intervention needs allocation_rule",
+                "set it to pro_rata, priority or uniform",
+            )
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_scenario(
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    steps: int | None = None,
+) -> ScenarioParams:
+    """Load, merge, override and validate a scenario.
+
+    Args:
+        name_or_path: a shipped scenario name or a path to a TOML file (see
+            `resolve_scenario_path`).
+        overrides: ``key=value`` strings (``--set``); keys are dotted paths into the scenario
+            (``firms.Nvidia.cash_usd_b=50``, ``events[0].gw=2``), values TOML values.
+        seed: if given, replaces the scenario's seed.
+        steps: if given, replaces ``simulation.steps``.
+
+    Returns:
+        The validated parameters. ``name`` defaults to the file's name relative to the shipped
+        scenarios folder (``what_if/no_vendor_financing``) or to its stem.
+
+    Raises:
+        ScenarioError: for a missing file, bad TOML, an `extends` cycle, an unknown key, a wrong
+            type or an out-of-range value; the message names the file and the key.
+    """
+    path = resolve_scenario_path(name_or_path)
+    shown = _display(path)
+    own = _read_toml(path)
+    data, origin = _load_merged(path)
+    # Schema defaults are the bottom layer, so a partial nested table (``[sites.grid_power_gw]
+    # mean = 1.2``) keeps the field's other default values instead of the class defaults.
+    data = _deep_merge(ScenarioParams().model_dump(mode="json"), copy.deepcopy(data))
+    if "name" not in own:
+        data["name"] = _shipped_name(path) or path.stem
+        origin[("name",)] = shown
+    for text in overrides:
+        key_path, value = parse_override(text)
+        _apply_override(data, key_path, value, f"--set {text}", origin)
+    if seed is not None:
+        _apply_override(data, ["seed"], seed, "--seed", origin)
+    if steps is not None:
+        _apply_override(data, ["simulation", "steps"], steps, "--steps", origin)
+    try:
+        params = ScenarioParams.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, origin, shown) from None
+    _check_extra(params, origin, shown)
+    return params
+
+
+def list_scenarios() -> list[tuple[str, str]]:
+    """List the shipped scenarios.
+
+    Returns:
+        ``(name, description)`` pairs sorted by name; the description is the first line of
+        ``simulation.description`` (inherited through `extends`), or a note if the file cannot
+        be read.
+    """
+    out = []
+    for path in _shipped_files():
+        name = _shipped_name(path) or path.stem
+        try:
+            data, _ = _load_merged(path)
+            sim = data.get("simulation", {})
+            desc = str(sim.get("description", "")) if isinstance(sim, dict) else ""
+            desc = desc.strip().splitlines()[0] if desc.strip() else ""
+        except ScenarioError as exc:
+            desc = f"(cannot be read: {exc})"
+        out.append((name, desc))
+    return out
+
+
+def scenario_hash(params: ScenarioParams) -> str:
+    """Return the sha256 (hex) of the canonical JSON of the resolved scenario.
+
+    Canonical: ``model_dump(mode='json')`` with sorted keys and no whitespace, so equal
+    parameters give equal hashes whatever the order of keys in the files.
+    """
+    text = json.dumps(
+        params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

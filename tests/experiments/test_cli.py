@@ -1,0 +1,262 @@
+"""The command line: bad input is one line on stderr and exit 2 with nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from experiments import cli
+from experiments.results import TABLES, read_results
+
+ROOT = Path(__file__).parent.parent.parent
+MakeScenario = Callable[..., Path]
+
+EVENT = (
+    '[[events]]\ndate = "{date}"\ndeal_kind = "equity"\n'
+    'source_firm = "Nvidia"\ntarget_firm = "{target}"\n'
+)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every CLI test from an empty folder so default outputs land in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("compute-market: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _no_outputs(tmp_path: Path) -> None:
+    assert not (tmp_path / "runs").exists()
+    assert not list(tmp_path.rglob("manifest.json"))
+    assert not list(tmp_path.rglob("*.parquet"))
+    assert not [p for p in tmp_path.rglob(".*tmp*")]
+
+
+@pytest.mark.parametrize(
+    ("snippet", "extra_args", "must_contain"),
+    [
+        (
+            "[firms.Nvidia]\ncash_usd = 3\n",
+            [],
+            ["bad.toml", "firms.Nvidia.cash_usd", "unknown key"],
+        ),
+        ('[simulation]\nsteps = "many"\n', [], ["bad.toml", "simulation.steps", "integer"]),
+        ("[firms.Amazon]\npowered_gw = -1\n", [], ["bad.toml", "firms.Amazon.powered_gw", ">= 0"]),
+        (
+            "[firms.OpenAI]\nmax_supplier_share = 1.5\n",
+            [],
+            ["bad.toml", "firms.OpenAI.max_supplier_share", "less than or equal to 1"],
+        ),
+        ("[foundry]\nyield_frac = 1.2\n", [], ["bad.toml", "foundry.yield_frac", "1.2"]),
+        (
+            EVENT.format(date="2040-01", target="OpenAI"),
+            [],
+            ["bad.toml", "events[1].date", "outside the horizon"],
+        ),
+        (
+            EVENT.format(date="2025-06", target="Meta"),
+            [],
+            ["bad.toml", "events[1].target_firm", "unknown firm 'Meta'"],
+        ),
+        ("", ["--set", "firms.Nvidia.cashh=50"], ["--set", "firms.Nvidia.cashh", "cash_usd_b"]),
+        ("", ["--set", "foundry.yield_frac=1.5"], ["--set", "foundry.yield_frac"]),
+        ("", ["--steps", "0"], ["--steps", "simulation.steps"]),
+        ("[simulation]\nsteps = = 3\n", [], ["bad.toml:2", "TOML syntax error"]),
+    ],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "negative-power",
+        "share-above-1",
+        "yield-above-1",
+        "date-outside-horizon",
+        "event-unknown-firm",
+        "bad-set-key",
+        "bad-set-value",
+        "bad-steps",
+        "toml-syntax",
+    ],
+)
+def test_bad_scenarios_fail_in_one_line(
+    tmp_scenario: MakeScenario,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fake_model: type,
+    snippet: str,
+    extra_args: list[str],
+    must_contain: list[str],
+) -> None:
+    text = snippet if "= =" in snippet else 'extends = "base.toml"\n' + snippet
+    path = tmp_scenario(text, name="bad")
+    code = cli.main(["run", str(path), *extra_args])
+    captured = capsys.readouterr()
+    line = _one_error_line(captured.err)
+    assert code == 2
+    for part in must_contain:
+        assert part.replace(">= 0", "greater than or equal to 0") in line, line
+    assert captured.out == ""
+    _no_outputs(tmp_path)
+
+
+def test_missing_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["run", "no_such_scenario"])
+    line = _one_error_line(capsys.readouterr().err)
+    assert code == 2
+    assert "no_such_scenario" in line and "compute-market scenarios" in line
+    _no_outputs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--seed", "abc"], ["run", "--bogus"], ["frobnicate"], []],
+    ids=["seed-not-int", "unknown-option", "unknown-command", "no-command"],
+)
+def test_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(argv) == 2
+    _one_error_line(capsys.readouterr().err)
+
+
+def test_subprocess_error_has_no_traceback(tmp_scenario: MakeScenario, tmp_path: Path) -> None:
+    path = tmp_scenario('extends = "base.toml"\n[firms.Amazon]\npowered_gw = -1\n', name="neg")
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "run", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    line = _one_error_line(proc.stderr)
+    assert "neg.toml" in line and "firms.Amazon.powered_gw" in line
+    _no_outputs(tmp_path)
+
+
+# --------------------------------------------------------------------------- successful runs
+
+
+def test_run_writes_tables_manifest_and_figure(
+    tmp_scenario: MakeScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: type
+) -> None:
+    code = cli.main(["run", str(tmp_scenario()), "--set", "firms.AMD.cash_usd_b=5"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    run_dir = tmp_path / "runs" / "scn-seed7"
+    names = sorted(p.name for p in run_dir.iterdir())
+    assert names == sorted([f"{t}.parquet" for t in TABLES] + ["manifest.json", "shares.png"])
+    assert (run_dir / "shares.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = read_results(run_dir)
+    assert res.manifest["resolved_scenario"]["firms"]["AMD"]["cash_usd_b"] == 5.0
+    assert "Final market shares" in out.out and "accelerators" in out.out
+    assert "1 stalled" in out.out and "1 active" in out.out
+    assert str(Path("runs") / "scn-seed7") in out.out
+    assert len(out.out.strip().splitlines()) <= 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.toml", "runs", "scn.toml"]
+
+
+def test_run_seed_and_out_options(
+    tmp_scenario: MakeScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: type
+) -> None:
+    out_dir = tmp_path / "elsewhere" / "r"
+    assert (
+        cli.main(["run", str(tmp_scenario()), "--seed", "3", "--steps", "4", "--out", str(out_dir)])
+        == 0
+    )
+    res = read_results(out_dir)
+    assert res.seed == 3 and res.manifest["steps"] == 4
+    assert res.tables["physical"].height == 4
+
+
+def test_existing_output_needs_overwrite(
+    tmp_scenario: MakeScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: type
+) -> None:
+    path = str(tmp_scenario())
+    assert cli.main(["run", path]) == 0
+    capsys.readouterr()
+    assert cli.main(["run", path]) == 2
+    assert "--overwrite" in _one_error_line(capsys.readouterr().err)
+    assert cli.main(["run", path, "--overwrite"]) == 0
+
+
+def test_a_bug_in_the_model_exits_1_and_leaves_nothing(
+    tmp_scenario: MakeScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: type
+) -> None:
+    fake_model.fail_in_compute = True
+    assert cli.main(["run", str(tmp_scenario())]) == 1
+    err = capsys.readouterr().err
+    assert "fake model failure" in err and "internal error" in err
+    _no_outputs(tmp_path)
+
+
+def test_failure_while_writing_leaves_no_directory(
+    tmp_scenario: MakeScenario,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fake_model: type,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import experiments.plots
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("savefig exploded")
+
+    monkeypatch.setattr(experiments.plots, "save_figure", broken)
+    assert cli.main(["run", str(tmp_scenario())]) == 1
+    assert "savefig exploded" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == []  # no run, no temp dir
+    assert not list(tmp_path.rglob("*.parquet"))
+
+
+# --------------------------------------------------------------------------- other commands
+
+
+def test_scenarios_lists_one_line_each(
+    shipped_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["scenarios"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "baseline",
+        "docking/cournot",
+        "what_if/no_vendor_financing",
+    ]
+    assert "Cournot docking case" in lines[1]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["run", "--help"], ["scenarios", "--help"]],
+    ids=["top", "run", "scenarios"],
+)
+def test_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(argv) == 0
+    assert "usage: compute-market" in capsys.readouterr().out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("compute-market 0.")
+
+
+def test_registering_a_subcommand_takes_two_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def add_hello(sub: object) -> None:
+        p = sub.add_parser("hello", help="say hello")  # type: ignore[attr-defined]
+        p.set_defaults(handler=lambda args: print("hello") or 0)
+
+    monkeypatch.setattr(cli, "SUBCOMMANDS", list(cli.SUBCOMMANDS))
+    cli.register_subcommand("hello", add_hello)
+    assert cli.main(["hello"]) == 0
+    assert capsys.readouterr().out == "hello\n"
+    assert "hello" in [name for name, _ in cli.SUBCOMMANDS]
