@@ -125,7 +125,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _fmt_shares(rows: list[tuple[str, float]], top: int = 4) -> str:
     shown = [f"{firm} {share:.1%}" for firm, share in rows[:top]]
     rest = sum(share for _, share in rows[top:])
-    if rows[top:]:
+    if rest >= 0.0005:
         shown.append(f"others {rest:.1%}")
     return "  ".join(shown)
 
@@ -156,9 +156,13 @@ def summary_lines(results: Any) -> list[str]:
     phys = results.tables["physical"]
     if phys.height:
         p = phys.sort("step").row(-1, named=True)
+        if p.get("energy_twh_per_year") is not None:
+            energy = f"{p['energy_twh_per_year']:.0f} TWh/year"
+        else:
+            energy = f"{p['energy_twh']:.1f} TWh in the last month"
         lines.append(
             f"Deployed {p['deployed_gw']:.1f} GW (powered {p['powered_gw']:.1f} GW), "
-            f"{p['energy_twh']:.0f} TWh/year, ~{p['homes_millions']:.1f} million US homes"
+            f"{energy}, ~{p['homes_millions']:.1f} million US homes"
         )
     firms = results.tables["firms"]
     oai = firms.filter(pl.col("firm") == "OpenAI").sort("step")

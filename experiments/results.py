@@ -93,16 +93,20 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "energy_twh": F,
         "homes_millions": F,
     },
-    # one row per regulatory review (optional from the model; written empty if absent)
+    # one row per regulatory review decision (cleared, conditions, blocked); HHI 0-10,000
     "reviews": {
         **_TIME,
         "deal_id": S,
+        "kind": S,
+        "source": S,
+        "target": S,
         "market": S,
+        "regime": S,
         "decision": S,
-        "hhi_before": F,
-        "hhi_after": F,
-        "delta_hhi": F,
         "reason": S,
+        "pre_hhi": F,
+        "post_hhi": F,
+        "delta_hhi": F,
     },
 }
 """Required columns and dtypes of each table (besides `ID_SCHEMA`)."""
@@ -153,7 +157,7 @@ def _frame(
     if "date" in schema and "date" not in cols and "step" in cols:
         cols["date"] = [_step_date(params.simulation.start, s) for s in cols["step"]]
     missing = [c for c in schema if c not in cols]
-    if missing and name in LENIENT:
+    if missing and (n == 0 or name in LENIENT):  # no rows: nothing is lost
         cols.update({c: [None] * n for c in missing})
     elif missing:
         raise ValueError(

@@ -342,7 +342,8 @@ def _check_schema_path(path: Sequence[str | int], label: str) -> None:
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             fields = list(ann.model_fields)
             if seg not in fields:
-                close = difflib.get_close_matches(str(seg), fields, n=1)
+                close = [f for f in fields if f.startswith(str(seg))][:1]
+                close = close or difflib.get_close_matches(str(seg), fields, n=1)
                 where = _format_key(path[:i]) or "the top level"
                 hint = (
                     f"did you mean {close[0]!r}?"
@@ -528,12 +529,6 @@ def _check_extra(params: ScenarioParams, origin: dict[Path_, str], default: str)
             )
         if ev.id:
             ids[ev.id] = i
-        if ev.source_firm and ev.source_firm == ev.target_firm:
-            fail(
-                ["events", i, "target_firm"],
-                f"a deal between {ev.source_firm} and itself",
-                "name two different firms",
-            )
     for i, iv in enumerate(params.interventions):
         if iv.deal_id and iv.deal_id not in ids:
             fail(
@@ -572,7 +567,9 @@ def load_scenario(
         overrides: ``key=value`` strings (``--set``); keys are dotted paths into the scenario
             (``firms.Nvidia.cash_usd_b=50``, ``events[0].gw=2``), values TOML values.
         seed: if given, replaces the scenario's seed.
-        steps: if given, replaces ``simulation.steps``.
+        steps: if given, replaces ``simulation.steps`` after the scenario has been validated
+            as written; events and interventions dated after the shortened horizon are then
+            dropped (they could not happen in the run).
 
     Returns:
         The validated parameters. ``name`` defaults to the file's name relative to the shipped
@@ -597,13 +594,33 @@ def load_scenario(
         _apply_override(data, key_path, value, f"--set {text}", origin)
     if seed is not None:
         _apply_override(data, ["seed"], seed, "--seed", origin)
+    params = _validate(data, origin, shown)
     if steps is not None:
+        # A shorter run of a valid scenario: validated in full above, then dated inputs that
+        # fall after the new last month are dropped (they could never happen in the run).
         _apply_override(data, ["simulation", "steps"], steps, "--steps", origin)
+        if isinstance(steps, int) and steps >= 1:
+            end = month_index(params.simulation.start) + steps
+            for lst in APPEND_LISTS:
+                data[lst] = [
+                    item
+                    for item, parsed in zip(data.get(lst, []), getattr(params, lst), strict=True)
+                    if parsed.date is None or month_index(parsed.date) < end
+                ]
+        # the extra checks passed on the whole scenario; dropping entries adds no new fault
+        params = _validate(data, origin, shown, extra=False)
+    return params
+
+
+def _validate(
+    data: dict[str, Any], origin: dict[Path_, str], shown: str, extra: bool = True
+) -> ScenarioParams:
     try:
         params = ScenarioParams.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc, origin, shown) from None
-    _check_extra(params, origin, shown)
+    if extra:
+        _check_extra(params, origin, shown)
     return params
 
 

@@ -66,6 +66,16 @@ def test_empty_tables_keep_their_full_schema(name: str, params: Any) -> None:
     assert list(res.tables[name].columns[:3]) == ["run_id", "scenario", "seed"]
 
 
+def test_a_table_without_rows_may_come_without_columns(
+    columns: dict[str, Any], params: Any
+) -> None:
+    columns["deals"] = {}
+    columns["reviews"] = {}
+    res = Results.from_tables(columns, params, seed=1, run_id="r", started=T0, finished=T1)
+    assert res.tables["deals"].height == 0
+    assert dict(res.tables["deals"].schema) == dict(empty_table("deals").schema)
+
+
 def test_date_is_derived_from_step_when_absent(columns: dict[str, Any], params: Any) -> None:
     del columns["physical"]["date"]
     res = Results.from_tables(columns, params, seed=1, run_id="r", started=T0, finished=T1)

@@ -219,6 +219,21 @@ def test_override_can_fill_a_nested_table_absent_from_the_file(tmp_scenario: Mak
     assert params.sites.grid_power_gw.high == 5.0  # rest of the default kept
 
 
+def test_steps_shortens_the_run_and_drops_later_events(tmp_scenario: MakeScenario) -> None:
+    path = tmp_scenario('extends = "base.toml"\n' + EVENT)  # events in 2025-03 and 2025-05
+    assert [e.id for e in load_scenario(path, steps=4).events] == ["nv_oai"]
+    assert load_scenario(path, steps=4).simulation.steps == 4
+    assert [e.id for e in load_scenario(path, steps=5).events] == ["nv_oai", "amd_oai"]
+
+
+def test_steps_does_not_hide_an_event_outside_the_written_horizon(
+    tmp_scenario: MakeScenario,
+) -> None:
+    path = tmp_scenario('extends = "base.toml"\n' + EVENT.replace("2025-05", "2040-01"))
+    with pytest.raises(ScenarioError, match="outside the horizon"):
+        load_scenario(path, steps=2)
+
+
 @pytest.mark.parametrize(
     ("override", "key"),
     [
