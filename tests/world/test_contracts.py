@@ -1,0 +1,114 @@
+"""Deal lifecycle: only allowed transitions happen, terminal states stay terminal."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from world.contracts import TERMINAL, TRANSITIONS, Deal, DealBook, DealStatus, Tranche
+from world.params import DealKind
+
+ALL = sorted(DealStatus)
+
+
+def _deal(deal_id: str = "D-1", status: DealStatus = DealStatus.PROPOSED, **kw) -> Deal:
+    return Deal(deal_id=deal_id, kind=DealKind.SUPPLY, source="Nvidia", target="OpenAI",
+                status=status, **kw)
+
+
+def test_terminal_set_is_the_documented_one() -> None:
+    assert set(TERMINAL) == {DealStatus.COMPLETED, DealStatus.ABANDONED, DealStatus.BLOCKED,
+                             DealStatus.DEFAULTED, DealStatus.RENEGOTIATED}
+    assert set(TRANSITIONS) == set(DealStatus)
+
+
+def test_happy_path_sets_signed_and_closed_steps() -> None:
+    d = _deal(step_proposed=2)
+    assert d.history == [(2, DealStatus.PROPOSED)]
+    for step, status in ((3, DealStatus.LOI), (6, DealStatus.DEFINITIVE),
+                         (7, DealStatus.UNDER_REVIEW), (8, DealStatus.ACTIVE),
+                         (30, DealStatus.COMPLETED)):
+        d.update_status(status, step)
+    assert d.step_signed == 6
+    assert d.step_closed == 30
+    assert [s for _, s in d.history][-1] is DealStatus.COMPLETED
+    assert len(d.history) == 6
+    assert d.is_terminal and not d.is_live
+
+
+def test_illegal_transition_raises() -> None:
+    d = _deal()
+    with pytest.raises(ValueError, match="cannot go from proposed to completed"):
+        d.update_status(DealStatus.COMPLETED, 1)
+    d.update_status(DealStatus.LOI, 1)
+    with pytest.raises(ValueError, match="before the last change"):
+        d.update_status(DealStatus.DEFINITIVE, 0)
+
+
+def test_same_party_deal_rejected() -> None:
+    with pytest.raises(ValueError):
+        Deal(deal_id="x", kind=DealKind.EQUITY, source="AMD", target="AMD")
+
+
+def test_per_month_helpers_spread_totals_over_the_term() -> None:
+    d = _deal(gw=6.0, value_usd_b=300.0, duration_months=60, start_step=10)
+    assert d.gw_per_month * 60 == pytest.approx(6.0)
+    assert d.usd_b_per_month * 60 == pytest.approx(300.0)
+    assert d.compute_runs_at(10) and d.compute_runs_at(69) and not d.compute_runs_at(70)
+    one_off = _deal(gw=1.0, value_usd_b=10.0)
+    assert one_off.gw_per_month == 1.0 and one_off.usd_b_per_month == 10.0
+
+
+def test_created_signed_or_terminal_sets_steps() -> None:
+    assert _deal(status=DealStatus.ACTIVE, step_proposed=4).step_signed == 4
+    assert _deal(status=DealStatus.BLOCKED, step_proposed=5).step_closed == 5
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ALL), st.integers(0, 3)), max_size=25))
+def test_random_walk_never_reaches_illegal_state(moves) -> None:
+    d = _deal(tranches=[Tranche(1.0, 10.0)])
+    step = 0
+    for new, dt in moves:
+        before = d.status
+        step += dt
+        if new in TRANSITIONS[before]:
+            d.update_status(new, step)
+            assert d.status is new
+        else:
+            with pytest.raises(ValueError):
+                d.update_status(new, step)
+            assert d.status is before
+        # invariants after every move
+        statuses = [s for _, s in d.history]
+        for a, b in itertools.pairwise(statuses):
+            assert b in TRANSITIONS[a]
+        assert [t for t, _ in d.history] == sorted(t for t, _ in d.history)
+        if before in TERMINAL:
+            assert d.status is before
+        assert (d.step_closed is not None) == d.is_terminal
+        if d.step_signed is not None:
+            assert DealStatus.DEFINITIVE in statuses or DealStatus.ACTIVE in statuses
+
+
+def test_deal_book_order_ids_and_queries() -> None:
+    book = DealBook()
+    ids = [book.next_id("SUP") for _ in range(3)]
+    assert ids == ["SUP-0001", "SUP-0002", "SUP-0003"]
+    book.add(_deal("zeta", status=DealStatus.ACTIVE))
+    book.add(_deal("SUP-0004", status=DealStatus.BLOCKED))
+    book.add(_deal("alpha", status=DealStatus.LOI))
+    assert book.next_id("SUP") == "SUP-0005"  # skips the used id
+    assert [d.deal_id for d in book] == ["SUP-0004", "alpha", "zeta"]
+    assert [d.deal_id for d in book.live()] == ["alpha", "zeta"]
+    assert [d.deal_id for d in book.by_status(DealStatus.BLOCKED, DealStatus.LOI)] == [
+        "SUP-0004", "alpha"]
+    assert book.get("alpha").status is DealStatus.LOI
+    with pytest.raises(ValueError):
+        book.add(_deal("alpha"))
+    with pytest.raises(KeyError):
+        book.get("nope")
+    assert "zeta" in book and len(book) == 3

@@ -1,0 +1,90 @@
+"""Ledger: money is conserved and every flow moves exactly its amount."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from world.ledger import FlowKind, Ledger
+
+ACCOUNTS = ["AMD", "Customers", "Investors", "Nvidia", "OpenAI"]
+
+
+def test_transfer_moves_amount_and_is_recorded() -> None:
+    led = Ledger(ACCOUNTS)
+    led.transfer(0, "Investors", "OpenAI", 40.0, FlowKind.INITIAL)
+    led.transfer(3, "OpenAI", "Nvidia", 10.0, FlowKind.CHIP_PAYMENT, "D1")
+    led.transfer(4, "Nvidia", "OpenAI", 10.0, FlowKind.EQUITY_INVESTMENT, "D1")
+    led.transfer(5, "OpenAI", "Nvidia", 5.0, FlowKind.CHIP_PAYMENT, "D1")
+    assert led.balance("OpenAI") == 35.0
+    assert led.balance("Nvidia") == 5.0
+    assert led.balance("Investors") == -40.0
+    assert led.total() == 0.0
+    assert led.compute_cumulative("OpenAI", "Nvidia") == 15.0
+    assert led.compute_cumulative("OpenAI", "Nvidia", FlowKind.CHIP_PAYMENT) == 15.0
+    assert led.compute_cumulative("OpenAI", "Nvidia", FlowKind.OPEX) == 0.0
+    assert led.compute_pair_totals([FlowKind.CHIP_PAYMENT]) == {("OpenAI", "Nvidia"): 15.0}
+    cols = led.flows_columns()
+    assert set(cols) == {"step", "source", "target", "kind", "amount_usd_b", "deal_id"}
+    assert cols["step"] == [0, 3, 4, 5]
+    assert cols["kind"][1] == "chip_payment"
+    assert cols["deal_id"] == ["", "D1", "D1", "D1"]
+    assert len(led) == 4
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "amount"),
+    [("AMD", "AMD", 1.0), ("AMD", "Nobody", 1.0), ("AMD", "Nvidia", 0.0),
+     ("AMD", "Nvidia", -2.0), ("AMD", "Nvidia", math.nan), ("AMD", "Nvidia", math.inf)],
+)
+def test_bad_transfers_raise_and_change_nothing(source, target, amount) -> None:
+    led = Ledger(ACCOUNTS)
+    with pytest.raises(ValueError):
+        led.transfer(0, source, target, amount, FlowKind.OPEX)
+    assert len(led) == 0 and all(led.balance(a) == 0.0 for a in ACCOUNTS)
+
+
+def test_duplicate_accounts_rejected() -> None:
+    with pytest.raises(ValueError):
+        Ledger(["A", "A"])
+
+
+flows = st.lists(
+    st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS),
+              st.floats(min_value=1e-6, max_value=1e3, allow_nan=False),
+              st.sampled_from(sorted(FlowKind))),
+    max_size=60,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(flows)
+def test_any_transfers_conserve_money(moves) -> None:
+    led = Ledger(ACCOUNTS)
+    gross = 0.0
+    for k, (src, tgt, amount, kind) in enumerate(moves):
+        if src == tgt:
+            continue
+        before_src, before_tgt = led.balance(src), led.balance(tgt)
+        led.transfer(k, src, tgt, amount, kind)
+        gross += amount
+        assert led.balance(src) == pytest.approx(before_src - amount, abs=1e-9)
+        assert led.balance(tgt) == pytest.approx(before_tgt + amount, abs=1e-9)
+        assert abs(led.total()) <= 1e-12 * max(1.0, gross) * len(ACCOUNTS)
+    cols = led.flows_columns()
+    # each account's balance = inflows - outflows as recorded
+    for a in ACCOUNTS:
+        inflow = math.fsum(x for x, t in zip(cols["amount_usd_b"], cols["target"], strict=True)
+                           if t == a)
+        outflow = math.fsum(x for x, s in zip(cols["amount_usd_b"], cols["source"], strict=True)
+                            if s == a)
+        assert led.balance(a) == pytest.approx(inflow - outflow, abs=1e-9)
+    for a in ACCOUNTS:
+        for b in ACCOUNTS:
+            direct = math.fsum(
+                x for x, s, t in zip(cols["amount_usd_b"], cols["source"], cols["target"],
+                                     strict=True) if s == a and t == b)
+            assert led.compute_cumulative(a, b) == pytest.approx(direct, abs=1e-9)

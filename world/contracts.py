@@ -1,0 +1,259 @@
+"""Deals: the contracts firms sign, their terms and their lifecycle (DESIGN 'Contracts and ledger').
+
+Party convention: `source` is the seller or investor (the chip vendor for `supply`, the cloud
+provider for `cloud_capacity`, the investor for `equity`, the issuer for `warrant`), `target` is
+the buyer or investee. Money flows target -> source for supply and cloud capacity (the buyer
+pays), source -> target for equity (the investor pays). Money itself is booked by
+`world.ledger`; a deal only carries the terms.
+
+Lifecycle (facts.md D1-D1c: letter of intent, stall, restructuring; DESIGN 'Contracts'):
+`proposed -> loi -> definitive -> under_review -> active -> completed`, with the side exits in
+`TRANSITIONS`. `renegotiated` is terminal: the deal is replaced by a child deal whose
+`parent_id` names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from world.params import DealKind
+
+
+class DealStatus(StrEnum):
+    """Stage of a deal in its lifecycle."""
+
+    PROPOSED = "proposed"
+    LOI = "loi"
+    DEFINITIVE = "definitive"
+    UNDER_REVIEW = "under_review"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    STALLED = "stalled"
+    RENEGOTIATED = "renegotiated"
+    ABANDONED = "abandoned"
+    BLOCKED = "blocked"
+    DEFAULTED = "defaulted"
+
+
+_S = DealStatus
+TRANSITIONS: dict[DealStatus, frozenset[DealStatus]] = {
+    _S.PROPOSED: frozenset({_S.LOI, _S.DEFINITIVE, _S.ABANDONED, _S.BLOCKED}),
+    _S.LOI: frozenset({_S.DEFINITIVE, _S.STALLED, _S.RENEGOTIATED, _S.ABANDONED, _S.UNDER_REVIEW,
+                      _S.BLOCKED}),
+    _S.DEFINITIVE: frozenset({_S.UNDER_REVIEW, _S.ACTIVE, _S.STALLED, _S.RENEGOTIATED, _S.ABANDONED,
+                             _S.BLOCKED}),
+    _S.UNDER_REVIEW: frozenset({_S.ACTIVE, _S.BLOCKED, _S.DEFINITIVE, _S.RENEGOTIATED,
+                                _S.ABANDONED}),
+    _S.STALLED: frozenset({_S.DEFINITIVE, _S.RENEGOTIATED, _S.ABANDONED}),
+    _S.ACTIVE: frozenset({_S.COMPLETED, _S.DEFAULTED, _S.RENEGOTIATED}),
+    _S.COMPLETED: frozenset(),
+    _S.RENEGOTIATED: frozenset(),
+    _S.ABANDONED: frozenset(),
+    _S.BLOCKED: frozenset(),
+    _S.DEFAULTED: frozenset(),
+}
+"""Allowed moves from each status. Terminal statuses have none (they are final)."""
+
+TERMINAL: frozenset[DealStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+"""Statuses a deal never leaves: completed, renegotiated, abandoned, blocked, defaulted."""
+
+SIGNED: frozenset[DealStatus] = frozenset({_S.DEFINITIVE, _S.ACTIVE, _S.COMPLETED, _S.DEFAULTED})
+"""Statuses that imply a definitive (signed) agreement exists."""
+
+
+@dataclass(slots=True)
+class Tranche:
+    """One milestone payment: `amount_usd_b` is due once `milestone_gw` GW are deployed.
+
+    Source: facts.md D1 ($100B in ten $10B tranches, one per GW deployed).
+    `paid_step` is None until paid.
+    """
+
+    milestone_gw: float
+    amount_usd_b: float
+    paid_step: int | None = None
+
+
+@dataclass(slots=True)
+class Deal:
+    """An agreement between two parties with its terms and lifecycle.
+
+    Attributes:
+        deal_id: unique id (event id or `DealBook.next_id`).
+        kind: supply, cloud_capacity, equity or warrant.
+        source: seller / investor / issuer (see the module docstring).
+        target: buyer / investee / holder.
+        status: current `DealStatus`.
+        step_proposed: step (month) the deal entered the book.
+        step_signed: step it became definitive (None until then).
+        step_closed: step it reached a terminal status (None until then).
+        value_usd_b: total contract value, USD B.
+        gw: facility power covered, GW.
+        price_usd_b_per_gw: USD B per GW (per GW-year for cloud capacity).
+        duration_months: term of delivery or lease, months (0 = one-off).
+        start_step: first step of delivery or lease.
+        equity_pct: stake, percent of the investee (0-100).
+        voting: whether the stake carries votes.
+        exclusive: the target may deal in this kind only with the source while live.
+        binding: a definitive, enforceable commitment (False for a letter of intent).
+        valuation_usd_b: post-money valuation of an equity deal, USD B.
+        tranches: milestone payments (facts D1).
+        parent_id: the deal this one restructures ('' if none).
+        origin: 'event' (a dated announcement) or 'endogenous' (struck by the agents).
+        history: (step, status) entries, oldest first; starts with the initial status.
+    """
+
+    deal_id: str
+    kind: DealKind
+    source: str
+    target: str
+    status: DealStatus = DealStatus.PROPOSED
+    step_proposed: int = 0
+    step_signed: int | None = None
+    step_closed: int | None = None
+    value_usd_b: float = 0.0
+    gw: float = 0.0
+    price_usd_b_per_gw: float = 0.0
+    duration_months: int = 0
+    start_step: int = 0
+    equity_pct: float = 0.0
+    voting: bool = True
+    exclusive: bool = False
+    binding: bool = False
+    valuation_usd_b: float = 0.0
+    tranches: list[Tranche] = field(default_factory=list)
+    parent_id: str = ""
+    origin: str = "endogenous"
+    history: list[tuple[int, DealStatus]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.kind = DealKind(self.kind)
+        self.status = DealStatus(self.status)
+        if self.source == self.target and self.kind is not DealKind.SUPPLY:
+            # a designer's order for its own chips (facts D3) is the only self-deal
+            raise ValueError(f"deal {self.deal_id!r}: source and target are both {self.source!r}")
+        if self.origin not in ("event", "endogenous"):
+            raise ValueError(f"deal {self.deal_id!r}: origin must be 'event' or 'endogenous'")
+        if not self.history:
+            self.history.append((self.step_proposed, self.status))
+        if self.status in SIGNED and self.step_signed is None:
+            self.step_signed = self.step_proposed
+        if self.status in TERMINAL and self.step_closed is None:
+            self.step_closed = self.step_proposed
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the deal can never change status again."""
+        return self.status in TERMINAL
+
+    @property
+    def is_live(self) -> bool:
+        """True while the deal is not terminal (proposed through active, stalled included)."""
+        return self.status not in TERMINAL
+
+    @property
+    def months(self) -> int:
+        """Months over which the terms are spread: `duration_months`, or 1 for a one-off."""
+        return max(1, self.duration_months)
+
+    @property
+    def gw_per_month(self) -> float:
+        """GW delivered (or leased anew) per month: gw / months (a one-off delivers it all)."""
+        return self.gw / self.months
+
+    @property
+    def usd_b_per_month(self) -> float:
+        """Money due per month, USD B: value_usd_b / months (a one-off is due at once)."""
+        return self.value_usd_b / self.months
+
+    def compute_runs_at(self, step: int) -> bool:
+        """True if `step` lies in the delivery window [start_step, start_step + months)."""
+        return self.start_step <= step < self.start_step + self.months
+
+    def update_status(self, new: DealStatus, step: int) -> None:
+        """Move to `new` at `step` if `TRANSITIONS` allows it.
+
+        Sets `step_signed` on first reaching a signed status, `step_closed` on reaching a
+        terminal one, and appends (step, new) to `history`.
+
+        Raises:
+            ValueError: the transition is not allowed, or `step` is earlier than the last entry.
+        """
+        new = DealStatus(new)
+        if new not in TRANSITIONS[self.status]:
+            allowed = ", ".join(sorted(TRANSITIONS[self.status])) or "none (terminal)"
+            raise ValueError(
+                f"deal {self.deal_id!r}: cannot go from {self.status} to {new}; allowed: {allowed}"
+            )
+        if self.history and step < self.history[-1][0]:
+            raise ValueError(
+                f"deal {self.deal_id!r}: step {step} is before the last change "
+                f"(step {self.history[-1][0]}); time only moves forward"
+            )
+        self.status = new
+        if new in SIGNED and self.step_signed is None:
+            self.step_signed = step
+        if new in TERMINAL:
+            self.step_closed = step
+        self.history.append((step, new))
+
+
+class DealBook:
+    """All deals of a run, by id; iteration is always in id order (deterministic)."""
+
+    def __init__(self) -> None:
+        self._deals: dict[str, Deal] = {}
+        self._order: list[str] | None = []
+        self._counters: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._deals)
+
+    def __contains__(self, deal_id: object) -> bool:
+        return deal_id in self._deals
+
+    def __iter__(self) -> Iterator[Deal]:
+        return iter([self._deals[i] for i in self._sorted_ids()])
+
+    def _sorted_ids(self) -> list[str]:
+        if self._order is None:
+            self._order = sorted(self._deals)
+        return self._order
+
+    def add(self, deal: Deal) -> None:
+        """Add a deal. Raises ValueError if its id is already in the book."""
+        if deal.deal_id in self._deals:
+            raise ValueError(f"deal id {deal.deal_id!r} already exists; use DealBook.next_id")
+        self._deals[deal.deal_id] = deal
+        self._order = None
+
+    def get(self, deal_id: str) -> Deal:
+        """The deal with this id. Raises KeyError naming the id if absent."""
+        try:
+            return self._deals[deal_id]
+        except KeyError:
+            raise KeyError(f"no deal with id {deal_id!r} in the book") from None
+
+    def live(self, kind: DealKind | None = None) -> list[Deal]:
+        """Non-terminal deals (optionally of one kind), in id order."""
+        return [d for d in self if d.is_live and (kind is None or d.kind is kind)]
+
+    def by_status(self, *statuses: DealStatus) -> list[Deal]:
+        """Deals whose status is one of `statuses`, in id order."""
+        wanted = {DealStatus(s) for s in statuses}
+        return [d for d in self if d.status in wanted]
+
+    def next_id(self, prefix: str) -> str:
+        """A fresh id `'{prefix}-{n:04d}'`, n counting up per prefix from 1, skipping used ids.
+
+        Deterministic: the same sequence of calls gives the same ids.
+        """
+        n = self._counters.get(prefix, 0)
+        while True:
+            n += 1
+            candidate = f"{prefix}-{n:04d}"
+            if candidate not in self._deals:
+                self._counters[prefix] = n
+                return candidate

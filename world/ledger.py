@@ -1,0 +1,146 @@
+"""Double-entry ledger: every money flow of a run, between named accounts (DESIGN 'Contracts
+and ledger').
+
+All accounts start at zero and money only moves between accounts, so the sum of all balances is
+zero at every moment (conservation). External parties ('Customers', 'Investors', 'Lenders',
+'Suppliers', the fringe) are ordinary accounts whose balances go negative as they pay in; a
+firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored column by column
+(plain lists) so tens of thousands of them per run stay cheap, and cumulative totals per
+(source, target, kind) are kept in a running dict so `compute_cumulative` is O(1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class FlowKind(StrEnum):
+    """What a money flow pays for."""
+
+    CHIP_PAYMENT = "chip_payment"
+    CLOUD_PAYMENT = "cloud_payment"
+    EQUITY_INVESTMENT = "equity_investment"
+    WARRANT = "warrant"
+    REVENUE = "revenue"
+    OPEX = "opex"
+    CAPEX = "capex"
+    FUNDING_ROUND = "funding_round"
+    DEBT_DRAW = "debt_draw"
+    DEBT_SERVICE = "debt_service"
+    DIVESTITURE = "divestiture"
+    INITIAL = "initial"
+
+
+class Ledger:
+    """Balances (USD B) of named accounts and the log of every transfer between them.
+
+    Args:
+        accounts: account names (firms, fringe and external parties); duplicates are errors.
+    """
+
+    def __init__(self, accounts: list[str]) -> None:
+        if len(set(accounts)) != len(accounts):
+            raise ValueError("Ledger accounts must be unique; remove the duplicate names")
+        self._balances: dict[str, float] = {a: 0.0 for a in accounts}
+        self._step: list[int] = []
+        self._source: list[str] = []
+        self._target: list[str] = []
+        self._kind: list[str] = []
+        self._amount: list[float] = []
+        self._deal_id: list[str] = []
+        self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
+
+    @property
+    def accounts(self) -> list[str]:
+        """Account names, sorted."""
+        return sorted(self._balances)
+
+    def __len__(self) -> int:
+        """Number of flows booked."""
+        return len(self._amount)
+
+    def update_add_account(self, name: str) -> None:
+        """Open a new account at zero. Raises ValueError if it exists."""
+        if name in self._balances:
+            raise ValueError(f"ledger account {name!r} already exists")
+        self._balances[name] = 0.0
+
+    def transfer(self, step: int, source: str, target: str, amount_usd_b: float,
+                 kind: FlowKind, deal_id: str = "") -> None:
+        """Move `amount_usd_b` from `source` to `target` at `step` and record the flow.
+
+        Raises:
+            ValueError: amount not finite or not > 0, source == target, or an unknown account.
+        """
+        if not (math.isfinite(amount_usd_b) and amount_usd_b > 0.0):
+            raise ValueError(
+                f"transfer {source}->{target} ({kind}): amount must be finite and > 0, "
+                f"got {amount_usd_b!r}; skip zero flows before calling"
+            )
+        if source == target:
+            raise ValueError(f"transfer from {source!r} to itself ({kind}); nothing to book")
+        for name in (source, target):
+            if name not in self._balances:
+                raise ValueError(
+                    f"unknown ledger account {name!r}; open it with update_add_account"
+                )
+        kind = FlowKind(kind)
+        amount = float(amount_usd_b)
+        self._balances[source] -= amount
+        self._balances[target] += amount
+        self._step.append(int(step))
+        self._source.append(source)
+        self._target.append(target)
+        self._kind.append(kind.value)
+        self._amount.append(amount)
+        self._deal_id.append(deal_id)
+        for key in ((source, target, kind), (source, target, None)):
+            self._cum[key] = self._cum.get(key, 0.0) + amount
+
+    def balance(self, account: str) -> float:
+        """Balance of `account`, USD B (KeyError naming it if unknown)."""
+        try:
+            return self._balances[account]
+        except KeyError:
+            raise KeyError(f"unknown ledger account {account!r}") from None
+
+    def total(self) -> float:
+        """Sum of all balances, USD B (exactly summed with fsum). Conservation keeps it at 0."""
+        return math.fsum(self._balances.values())
+
+    def compute_cumulative(self, source: str, target: str, kind: FlowKind | None = None) -> float:
+        """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B."""
+        key = (source, target, None if kind is None else FlowKind(kind))
+        return self._cum.get(key, 0.0)
+
+    def compute_pair_totals(
+        self, kinds: Iterable[FlowKind] | None = None
+    ) -> dict[tuple[str, str], float]:
+        """Cumulative paid per (payer, payee) pair over `kinds` (all kinds if None), USD B.
+
+        Keys are sorted; this is the `paid` argument of `DealNetwork.compute_money_cycles`.
+        """
+        out: dict[tuple[str, str], float] = {}
+        if kinds is None:
+            for (src, tgt, k), amount in self._cum.items():
+                if k is None:
+                    out[(src, tgt)] = amount
+        else:
+            wanted = {FlowKind(k) for k in kinds}
+            for (src, tgt, k), amount in self._cum.items():
+                if k is not None and k in wanted:
+                    out[(src, tgt)] = out.get((src, tgt), 0.0) + amount
+        return dict(sorted(out.items()))
+
+    def flows_columns(self) -> dict[str, list]:
+        """Every flow as columns (copies): step, source, target, kind, amount_usd_b, deal_id."""
+        return {
+            "step": list(self._step),
+            "source": list(self._source),
+            "target": list(self._target),
+            "kind": list(self._kind),
+            "amount_usd_b": list(self._amount),
+            "deal_id": list(self._deal_id),
+        }

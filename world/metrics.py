@@ -1,0 +1,155 @@
+"""Market-structure metrics: shares, HHI, delta-HHI, modified HHI and merger screens.
+
+Shares are fractions in [0, 1]; every index is reported on the usual 0-10,000 scale (percent
+shares squared). Sources: US DOJ/FTC Horizontal Merger Guidelines 2010 (section 5.3) and
+Merger Guidelines 2023 (guideline 1; facts.md 'US 2023 Merger Guidelines' row); O'Brien and
+Salop (2000), "Competitive effects of partial ownership", Antitrust Law Journal 67, for MHHI.
+Pure functions: nothing here mutates its arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+HHI_SCALE = 10_000.0
+"""Shares as fractions -> HHI on the 0-10,000 scale."""
+
+
+def compute_shares(quantities: Mapping[str, float]) -> dict[str, float]:
+    """Each seller's quantity divided by the market total, keys sorted.
+
+    Shares sum to 1 whenever the total is positive. An empty market (all quantities zero)
+    has no shares: every share is 0.0 (and its HHI is 0); callers that must show shares summing
+    to 1 decide what an empty month means.
+
+    Raises:
+        ValueError: a quantity is negative or not finite.
+    """
+    for name, q in quantities.items():
+        if not math.isfinite(q) or q < 0.0:
+            raise ValueError(f"quantity of {name!r} must be finite and >= 0, got {q!r}")
+    total = math.fsum(quantities.values())
+    if total <= 0.0:
+        return {name: 0.0 for name in sorted(quantities)}
+    return {name: quantities[name] / total for name in sorted(quantities)}
+
+
+def _as_array(shares: Mapping[str, float] | Iterable[float] | np.ndarray) -> np.ndarray:
+    if isinstance(shares, Mapping):
+        arr = np.array([shares[k] for k in sorted(shares)], dtype=float)
+    else:
+        arr = np.asarray(list(shares) if not isinstance(shares, np.ndarray) else shares,
+                         dtype=float)
+    if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0.0):
+        raise ValueError("shares must be finite fractions >= 0")
+    return arr
+
+
+def compute_hhi(shares: Mapping[str, float] | Iterable[float] | np.ndarray) -> float:
+    """Herfindahl-Hirschman index: 10,000 x sum of squared share fractions (0-10,000).
+
+    Accepts a dict of shares, a sequence or an array. Source: HMG 2010 s.5.3.
+    """
+    arr = _as_array(shares)
+    return float(HHI_SCALE * np.dot(arr, arr))
+
+
+def compute_delta_hhi(s_i: float, s_j: float) -> float:
+    """HHI change from merging sellers with share fractions s_i and s_j: 2 s_i s_j x 10,000."""
+    return 2.0 * s_i * s_j * HHI_SCALE
+
+
+def compute_mhhi(shares: np.ndarray, ownership: np.ndarray, control: np.ndarray) -> float:
+    """O'Brien-Salop modified HHI (0-10,000) with partial ownership and control.
+
+    MHHI = 10,000 x sum_j sum_k s_j s_k (sum_i c_ij b_ik) / (sum_i c_ij b_ij), where s are the
+    firms' share fractions, b = `ownership` (owners x firms: fraction of firm k's profits owned
+    by owner i) and c = `control` (owners x firms: control weight of owner i over firm j).
+    The j = k terms give the HHI; the rest is the common-ownership delta. Convention where the
+    formula is undefined (nobody with control over firm j owns any of it): firm j is taken to
+    maximise its own profit (weight 1 on itself, 0 on the others).
+    """
+    s = np.asarray(shares, dtype=float)
+    b = np.asarray(ownership, dtype=float)
+    c = np.asarray(control, dtype=float)
+    if b.shape != c.shape or b.ndim != 2 or b.shape[1] != s.size:
+        raise ValueError(
+            f"ownership {b.shape} and control {c.shape} must both be (owners, {s.size} firms)"
+        )
+    num = c.T @ b  # num[j, k] = sum_i c_ij b_ik
+    own = np.diag(num).copy()
+    undefined = own <= 0.0
+    safe = np.where(undefined, 1.0, own)
+    weights = num / safe[:, None]
+    weights[undefined, :] = 0.0
+    weights[undefined, undefined] = 1.0
+    return float(HHI_SCALE * s @ weights @ s)
+
+
+def compute_delta_mhhi(shares: np.ndarray, ownership: np.ndarray, control: np.ndarray) -> float:
+    """MHHI minus HHI: the concentration added by cross and common ownership (0-10,000)."""
+    return compute_mhhi(shares, ownership, control) - compute_hhi(np.asarray(shares, dtype=float))
+
+
+class MergerScreen(NamedTuple):
+    """Result of a structural merger screen (HHI on 0-10,000, merged share a fraction)."""
+
+    post_hhi: float
+    delta_hhi: float
+    merged_share: float
+    presumption: bool
+    reason: str
+
+
+def _merge(shares: Mapping[str, float], i: str, j: str) -> tuple[float, float, float]:
+    for name in (i, j):
+        if name not in shares:
+            raise ValueError(f"{name!r} has no share in this market; known: {sorted(shares)}")
+    if i == j:
+        raise ValueError("a merger needs two different firms")
+    s_i, s_j = float(shares[i]), float(shares[j])
+    delta = compute_delta_hhi(s_i, s_j)
+    return compute_hhi(shares) + delta, delta, s_i + s_j
+
+
+def compute_merger_screen_2023(shares: Mapping[str, float], i: str, j: str) -> MergerScreen:
+    """2023 Merger Guidelines structural presumption for merging i and j.
+
+    Presumed to substantially lessen competition if post-merger HHI > 1,800 and delta > 100,
+    or merged share > 30% and delta > 100 (facts.md, 2023 Merger Guidelines row).
+    """
+    post, delta, merged = _merge(shares, i, j)
+    if delta > 100.0 and post > 1_800.0:
+        return MergerScreen(post, delta, merged, True, "post-HHI > 1,800 and delta > 100")
+    if delta > 100.0 and merged > 0.30:
+        return MergerScreen(post, delta, merged, True, "merged share > 30% and delta > 100")
+    if delta <= 100.0:
+        return MergerScreen(post, delta, merged, False, "delta <= 100: no presumption")
+    return MergerScreen(post, delta, merged, False, "post-HHI <= 1,800 and merged share <= 30%")
+
+
+def compute_merger_screen_2010(shares: Mapping[str, float], i: str, j: str) -> MergerScreen:
+    """2010 Horizontal Merger Guidelines (s.5.3) screen for merging i and j.
+
+    Delta < 100 or post-HHI < 1,500: unlikely adverse effects. Post-HHI 1,500-2,500 with
+    delta > 100: potential concerns (no presumption). Post-HHI > 2,500 with delta 100-200:
+    potential significant concerns; with delta > 200: presumed likely to enhance market power
+    (the only case where `presumption` is True).
+    """
+    post, delta, merged = _merge(shares, i, j)
+    if delta < 100.0:
+        return MergerScreen(post, delta, merged, False, "delta < 100: unlikely adverse effects")
+    if post < 1_500.0:
+        return MergerScreen(post, delta, merged, False, "unconcentrated: unlikely adverse effects")
+    if post <= 2_500.0:
+        return MergerScreen(post, delta, merged, False,
+                            "moderately concentrated, delta > 100: potential concerns")
+    if delta > 200.0:
+        return MergerScreen(post, delta, merged, True,
+                            "highly concentrated, delta > 200: presumed to enhance market power")
+    return MergerScreen(post, delta, merged, False,
+                        "highly concentrated, delta 100-200: potential significant concerns")
