@@ -107,7 +107,8 @@ class Ledger:
             raise KeyError(f"unknown ledger account {account!r}") from None
 
     def total(self) -> float:
-        """Sum of all balances, USD B (exactly summed with fsum). Conservation keeps it at 0."""
+        """Sum of all balances, USD B (fsum). Conservation keeps it at 0 up to float rounding
+        of the running balances (~1e-16 of the gross flows)."""
         return math.fsum(self._balances.values())
 
     def compute_cumulative(self, source: str, target: str, kind: FlowKind | None = None) -> float:

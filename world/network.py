@@ -144,8 +144,9 @@ class DealNetwork:
             paid: USD B paid per (payer, payee) for goods and services (chips, cloud), e.g.
                 `Ledger.compute_pair_totals([CHIP_PAYMENT, CLOUD_PAYMENT])`.
             invested: USD B invested per (investor, investee); defaults to the committed
-                values of live equity/warrant edges (`compute_invested`). Pass the ledger's
-                equity flows to count only money actually paid.
+                values of live equity/warrant edges (`compute_invested`). Completed deals
+                leave the network, so for a run's history pass the ledger's flows,
+                `Ledger.compute_pair_totals([EQUITY_INVESTMENT])` (money actually paid).
             max_length: longest cycle reported (number of firms).
 
         Returns:
