@@ -51,9 +51,16 @@ class DiligenceReport:
     verdict: Verdict
 
 
-def assess(cash_usd_b: float, expected_funding_usd_b: float, commitments_usd_b: float,
-           burn_usd_b_per_year: float, revenue_usd_b_per_year: float, frontier_share: float,
-           params: NegotiationParams, perceived_noise: float = 0.0) -> DiligenceReport:
+def assess(
+    cash_usd_b: float,
+    expected_funding_usd_b: float,
+    commitments_usd_b: float,
+    burn_usd_b_per_year: float,
+    revenue_usd_b_per_year: float,
+    frontier_share: float,
+    params: NegotiationParams,
+    perceived_noise: float = 0.0,
+) -> DiligenceReport:
     """Run the three diligence tests and return the report (rule in the module docstring).
 
     Args:
@@ -70,9 +77,13 @@ def assess(cash_usd_b: float, expected_funding_usd_b: float, commitments_usd_b: 
     Raises:
         ValueError: a negative amount, a share outside [0, 1] or noise <= -1.
     """
-    amounts = {"cash_usd_b": cash_usd_b, "expected_funding_usd_b": expected_funding_usd_b,
-               "commitments_usd_b": commitments_usd_b, "burn_usd_b_per_year": burn_usd_b_per_year,
-               "revenue_usd_b_per_year": revenue_usd_b_per_year}
+    amounts = {
+        "cash_usd_b": cash_usd_b,
+        "expected_funding_usd_b": expected_funding_usd_b,
+        "commitments_usd_b": commitments_usd_b,
+        "burn_usd_b_per_year": burn_usd_b_per_year,
+        "revenue_usd_b_per_year": revenue_usd_b_per_year,
+    }
     for name, value in amounts.items():
         if math.isnan(value) or value < 0.0:
             raise ValueError(f"diligence: {name} must be >= 0, got {value!r}")
@@ -96,6 +107,7 @@ def assess(cash_usd_b: float, expected_funding_usd_b: float, commitments_usd_b: 
         failed.append(DISCIPLINE)
     if frontier_share < params.min_frontier_share:
         failed.append(COMPETITIVE_POSITION)
-    verdict = (Verdict.PASSED if not failed
-               else Verdict.RESTRUCTURE if len(failed) == 1 else Verdict.STALL)
+    verdict = (
+        Verdict.PASSED if not failed else Verdict.RESTRUCTURE if len(failed) == 1 else Verdict.STALL
+    )
     return DiligenceReport(financing, burn_ratio, float(frontier_share), tuple(failed), verdict)

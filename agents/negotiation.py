@@ -60,9 +60,15 @@ class AlternatingOffers:
         self.names = names
 
     @staticmethod
-    def propose(round_: int, proposer: str, view_usd_b: float, outside_self_usd_b: float,
-                outside_other_usd_b: float, delta_self: float,
-                delta_other: float) -> Offer | None:
+    def propose(
+        round_: int,
+        proposer: str,
+        view_usd_b: float,
+        outside_self_usd_b: float,
+        outside_other_usd_b: float,
+        delta_self: float,
+        delta_other: float,
+    ) -> Offer | None:
         """The stationary SPE offer on the proposer's own view, or None to break off.
 
         Claim = outside_self + r x (view - outside_self - outside_other), r =
@@ -75,9 +81,15 @@ class AlternatingOffers:
         return Offer(round_, proposer, min(1.0, claim / view_usd_b), view_usd_b)
 
     @staticmethod
-    def respond(offer: Offer, responder: str, view_usd_b: float, outside_self_usd_b: float,
-                outside_other_usd_b: float, delta_self: float,
-                delta_other: float) -> Response:
+    def respond(
+        offer: Offer,
+        responder: str,
+        view_usd_b: float,
+        outside_self_usd_b: float,
+        outside_other_usd_b: float,
+        delta_self: float,
+        delta_other: float,
+    ) -> Response:
         """Accept if the offer is worth at least countering next round; else counter.
 
         Value of the offer = own view - proposer's claim. Threshold = outside_self +
@@ -87,19 +99,34 @@ class AlternatingOffers:
         """
         net = view_usd_b - outside_self_usd_b - outside_other_usd_b
         value = view_usd_b - offer.claim_usd_b
-        threshold = outside_self_usd_b + delta_self * rubinstein_share(
-            delta_self, delta_other) * net
+        threshold = (
+            outside_self_usd_b + delta_self * rubinstein_share(delta_self, delta_other) * net
+        )
         tol = ACCEPT_RTOL * max(1.0, abs(view_usd_b), abs(offer.pie_usd_b))
         if net > 0.0 and value >= threshold - tol:
             return Response(True, None)
         moved = 0.5 * (view_usd_b + offer.pie_usd_b)
-        counter = AlternatingOffers.propose(offer.round + 1, responder, moved,
-                                            outside_self_usd_b, outside_other_usd_b,
-                                            delta_self, delta_other)
+        counter = AlternatingOffers.propose(
+            offer.round + 1,
+            responder,
+            moved,
+            outside_self_usd_b,
+            outside_other_usd_b,
+            delta_self,
+            delta_other,
+        )
         return Response(False, counter)
 
-    def run(self, pie_view_a: float, pie_view_b: float, outside_a: float, outside_b: float,
-            delta_a: float, delta_b: float, max_rounds: int) -> Outcome:
+    def run(
+        self,
+        pie_view_a: float,
+        pie_view_b: float,
+        outside_a: float,
+        outside_b: float,
+        delta_a: float,
+        delta_b: float,
+        max_rounds: int,
+    ) -> Outcome:
         """Bargain for at most `max_rounds` rounds, `a` proposing in odd rounds.
 
         Args:
@@ -111,8 +138,12 @@ class AlternatingOffers:
         Returns:
             `Outcome` with a's (first mover's) and b's shares of the accepted offer's pie.
         """
-        for value, name in ((pie_view_a, "pie_view_a"), (pie_view_b, "pie_view_b"),
-                            (outside_a, "outside_a"), (outside_b, "outside_b")):
+        for value, name in (
+            (pie_view_a, "pie_view_a"),
+            (pie_view_b, "pie_view_b"),
+            (outside_a, "outside_a"),
+            (outside_b, "outside_b"),
+        ):
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
         if outside_a < 0.0 or outside_b < 0.0:
@@ -130,8 +161,9 @@ class AlternatingOffers:
         while offer is not None:
             offers.append(offer)
             r = 1 - p
-            resp = self.respond(offer, self.names[r], views[r], outs[r], outs[p],
-                                deltas[r], deltas[p])
+            resp = self.respond(
+                offer, self.names[r], views[r], outs[r], outs[p], deltas[r], deltas[p]
+            )
             if resp.accepted:
                 share_p = offer.share_to_proposer
                 share_a = share_p if p == 0 else 1.0 - share_p
@@ -143,8 +175,9 @@ class AlternatingOffers:
         return Outcome(False, len(offers), 0.0, 0.0, tuple(offers))
 
 
-def nash_bargain(surplus_usd_b: float, weights: tuple[float, float],
-                 disagreement_usd_b: tuple[float, float]) -> tuple[float, float]:
+def nash_bargain(
+    surplus_usd_b: float, weights: tuple[float, float], disagreement_usd_b: tuple[float, float]
+) -> tuple[float, float]:
     """Generalised Nash bargaining split of `surplus_usd_b` between (seller, buyer).
 
     Maximises (x_s - d_s)^w_s (x_b - d_b)^w_b subject to x_s + x_b = S numerically (log Nash
@@ -171,19 +204,31 @@ def nash_bargain(surplus_usd_b: float, weights: tuple[float, float],
         u = min(max(u, 1e-300), 1.0 - 1e-16)
         return -(w_small * math.log(u) + w_large * math.log1p(-u))
 
-    res = minimize_scalar(neg_log_product, bounds=(0.0, 1.0), method="bounded",
-                          options={"xatol": 1e-14, "maxiter": 1000})
+    res = minimize_scalar(
+        neg_log_product,
+        bounds=(0.0, 1.0),
+        method="bounded",
+        options={"xatol": 1e-14, "maxiter": 1000},
+    )
     small = float(res.x) * net
     if w_b <= w_s:
         return d_s + (net - small), d_b + small
     return d_s + small, d_b + (net - small)
 
 
-def negotiate_price(seller_reservation_usd_b_per_gw: float, buyer_reservation_usd_b_per_gw: float,
-                    quantity_gw: float, rng: np.random.Generator, noise_sd: float,
-                    delta_seller: float, delta_buyer: float, max_rounds: int,
-                    seller_first: bool = True, outside_seller_usd_b: float = 0.0,
-                    outside_buyer_usd_b: float = 0.0) -> tuple[bool, float, int, Outcome]:
+def negotiate_price(
+    seller_reservation_usd_b_per_gw: float,
+    buyer_reservation_usd_b_per_gw: float,
+    quantity_gw: float,
+    rng: np.random.Generator,
+    noise_sd: float,
+    delta_seller: float,
+    delta_buyer: float,
+    max_rounds: int,
+    seller_first: bool = True,
+    outside_seller_usd_b: float = 0.0,
+    outside_buyer_usd_b: float = 0.0,
+) -> tuple[bool, float, int, Outcome]:
     """Bargain a unit price (USD B per GW) for `quantity_gw` by alternating offers.
 
     The pie is the gains from trade S = (buyer reservation - seller reservation) x quantity,
@@ -210,12 +255,26 @@ def negotiate_price(seller_reservation_usd_b_per_gw: float, buyer_reservation_us
     view_s, view_b = surplus * (1.0 + e_seller), surplus * (1.0 + e_buyer)
     if seller_first:
         mech = AlternatingOffers(("seller", "buyer"))
-        out = mech.run(view_s, view_b, outside_seller_usd_b, outside_buyer_usd_b,
-                       delta_seller, delta_buyer, max_rounds)
+        out = mech.run(
+            view_s,
+            view_b,
+            outside_seller_usd_b,
+            outside_buyer_usd_b,
+            delta_seller,
+            delta_buyer,
+            max_rounds,
+        )
     else:
         mech = AlternatingOffers(("buyer", "seller"))
-        out = mech.run(view_b, view_s, outside_buyer_usd_b, outside_seller_usd_b,
-                       delta_buyer, delta_seller, max_rounds)
+        out = mech.run(
+            view_b,
+            view_s,
+            outside_buyer_usd_b,
+            outside_seller_usd_b,
+            delta_buyer,
+            delta_seller,
+            max_rounds,
+        )
     offer = out.agreed_offer
     if offer is None:
         return False, math.nan, out.rounds, out

@@ -57,9 +57,12 @@ class Outcome:
         """The accepted offer, or None on impasse."""
         return self.offers[-1] if self.agreed and self.offers else None
 
-    def compute_discounted_shares(self, delta_proposer: float,
-                                  delta_responder: float) -> tuple[float, float]:
+    def compute_discounted_shares(
+        self, delta_proposer: float, delta_responder: float
+    ) -> tuple[float, float]:
         """Shares valued at round 1: each share x its owner's delta^(rounds - 1)."""
         lag = max(0, self.rounds - 1)
-        return (self.proposer_share * delta_proposer**lag,
-                self.responder_share * delta_responder**lag)
+        return (
+            self.proposer_share * delta_proposer**lag,
+            self.responder_share * delta_responder**lag,
+        )

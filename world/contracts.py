@@ -40,12 +40,15 @@ class DealStatus(StrEnum):
 _S = DealStatus
 TRANSITIONS: dict[DealStatus, frozenset[DealStatus]] = {
     _S.PROPOSED: frozenset({_S.LOI, _S.DEFINITIVE, _S.ABANDONED, _S.BLOCKED}),
-    _S.LOI: frozenset({_S.DEFINITIVE, _S.STALLED, _S.RENEGOTIATED, _S.ABANDONED, _S.UNDER_REVIEW,
-                      _S.BLOCKED}),
-    _S.DEFINITIVE: frozenset({_S.UNDER_REVIEW, _S.ACTIVE, _S.STALLED, _S.RENEGOTIATED, _S.ABANDONED,
-                             _S.BLOCKED}),
-    _S.UNDER_REVIEW: frozenset({_S.ACTIVE, _S.BLOCKED, _S.DEFINITIVE, _S.RENEGOTIATED,
-                                _S.ABANDONED}),
+    _S.LOI: frozenset(
+        {_S.DEFINITIVE, _S.STALLED, _S.RENEGOTIATED, _S.ABANDONED, _S.UNDER_REVIEW, _S.BLOCKED}
+    ),
+    _S.DEFINITIVE: frozenset(
+        {_S.UNDER_REVIEW, _S.ACTIVE, _S.STALLED, _S.RENEGOTIATED, _S.ABANDONED, _S.BLOCKED}
+    ),
+    _S.UNDER_REVIEW: frozenset(
+        {_S.ACTIVE, _S.BLOCKED, _S.DEFINITIVE, _S.RENEGOTIATED, _S.ABANDONED}
+    ),
     _S.STALLED: frozenset({_S.DEFINITIVE, _S.RENEGOTIATED, _S.ABANDONED}),
     _S.ACTIVE: frozenset({_S.COMPLETED, _S.DEFAULTED, _S.RENEGOTIATED}),
     _S.COMPLETED: frozenset(),

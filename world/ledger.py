@@ -67,8 +67,15 @@ class Ledger:
             raise ValueError(f"ledger account {name!r} already exists")
         self._balances[name] = 0.0
 
-    def transfer(self, step: int, source: str, target: str, amount_usd_b: float,
-                 kind: FlowKind, deal_id: str = "") -> None:
+    def transfer(
+        self,
+        step: int,
+        source: str,
+        target: str,
+        amount_usd_b: float,
+        kind: FlowKind,
+        deal_id: str = "",
+    ) -> None:
         """Move `amount_usd_b` from `source` to `target` at `step` and record the flow.
 
         Raises:

@@ -42,8 +42,9 @@ def _as_array(shares: Mapping[str, float] | Iterable[float] | np.ndarray) -> np.
     if isinstance(shares, Mapping):
         arr = np.array([shares[k] for k in sorted(shares)], dtype=float)
     else:
-        arr = np.asarray(list(shares) if not isinstance(shares, np.ndarray) else shares,
-                         dtype=float)
+        arr = np.asarray(
+            list(shares) if not isinstance(shares, np.ndarray) else shares, dtype=float
+        )
     if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0.0):
         raise ValueError("shares must be finite fractions >= 0")
     return arr
@@ -146,10 +147,21 @@ def compute_merger_screen_2010(shares: Mapping[str, float], i: str, j: str) -> M
     if post < 1_500.0:
         return MergerScreen(post, delta, merged, False, "unconcentrated: unlikely adverse effects")
     if post <= 2_500.0:
-        return MergerScreen(post, delta, merged, False,
-                            "moderately concentrated, delta > 100: potential concerns")
+        return MergerScreen(
+            post, delta, merged, False, "moderately concentrated, delta > 100: potential concerns"
+        )
     if delta > 200.0:
-        return MergerScreen(post, delta, merged, True,
-                            "highly concentrated, delta > 200: presumed to enhance market power")
-    return MergerScreen(post, delta, merged, False,
-                        "highly concentrated, delta 100-200: potential significant concerns")
+        return MergerScreen(
+            post,
+            delta,
+            merged,
+            True,
+            "highly concentrated, delta > 200: presumed to enhance market power",
+        )
+    return MergerScreen(
+        post,
+        delta,
+        merged,
+        False,
+        "highly concentrated, delta 100-200: potential significant concerns",
+    )

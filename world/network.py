@@ -47,8 +47,13 @@ class DealNetwork:
         if deal.is_terminal:
             return
         self.graph.add_edge(
-            deal.source, deal.target, key=deal.deal_id, kind=deal.kind,
-            value_usd_b=float(deal.value_usd_b), status=deal.status, exclusive=deal.exclusive,
+            deal.source,
+            deal.target,
+            key=deal.deal_id,
+            kind=deal.kind,
+            value_usd_b=float(deal.value_usd_b),
+            status=deal.status,
+            exclusive=deal.exclusive,
         )
         self._ends[deal.deal_id] = (deal.source, deal.target)
 
@@ -75,8 +80,9 @@ class DealNetwork:
 
     def compute_partners(self, firm: str, kind: DealKind | None = None) -> list[str]:
         """Sorted counterparties of `firm` through live deals (of `kind` if given)."""
-        return sorted({e["target"] if e["source"] == firm else e["source"]
-                       for e in self.edges_of(firm, kind)})
+        return sorted(
+            {e["target"] if e["source"] == firm else e["source"] for e in self.edges_of(firm, kind)}
+        )
 
     def compute_bound_to(self, firm: str, kind: DealKind) -> list[str]:
         """Sources of live exclusive deals of `kind` whose target is `firm` (sorted).
@@ -86,11 +92,17 @@ class DealNetwork:
         """
         if firm not in self.graph:
             return []
-        return sorted({u for u, _, data in self.graph.in_edges(firm, data=True)
-                       if data["kind"] is kind and data["exclusive"]})
+        return sorted(
+            {
+                u
+                for u, _, data in self.graph.in_edges(firm, data=True)
+                if data["kind"] is kind and data["exclusive"]
+            }
+        )
 
-    def compute_outside_options(self, firm: str, candidates: list[str], kind: DealKind,
-                                values: dict[str, float]) -> list[tuple[str, float]]:
+    def compute_outside_options(
+        self, firm: str, candidates: list[str], kind: DealKind, values: dict[str, float]
+    ) -> list[tuple[str, float]]:
         """The firm's alternatives in `kind`, best first: (candidate, value) by value, then name.
 
         Excluded: the firm itself; candidates absent from `values`; if the firm is exclusively
@@ -135,8 +147,10 @@ class DealNetwork:
         return dict(sorted(out.items()))
 
     def compute_money_cycles(
-        self, paid: dict[tuple[str, str], float],
-        invested: dict[tuple[str, str], float] | None = None, max_length: int = 4,
+        self,
+        paid: dict[tuple[str, str], float],
+        invested: dict[tuple[str, str], float] | None = None,
+        max_length: int = 4,
     ) -> list[dict[str, Any]]:
         """Circular money: investment that comes back to the investor as payments.
 
@@ -164,9 +178,15 @@ class DealNetwork:
         for (investor, investee), amount in sorted(inv.items()):
             back = paid.get((investee, investor), 0.0)
             if amount > 0.0 and back > 0.0:
-                rows.append({"cycle": (investor, investee), "length": 2,
-                             "invested_usd_b": amount, "paid_back_usd_b": back,
-                             "circular_usd_b": min(amount, back)})
+                rows.append(
+                    {
+                        "cycle": (investor, investee),
+                        "length": 2,
+                        "invested_usd_b": amount,
+                        "paid_back_usd_b": back,
+                        "circular_usd_b": min(amount, back),
+                    }
+                )
         money = nx.DiGraph()
         for source, flows in (("investment", inv), ("payment", paid)):
             for (u, v), amount in sorted(flows.items()):
@@ -187,8 +207,14 @@ class DealNetwork:
             if invest <= 0.0:
                 continue
             pays = [e["payment"] for e in edges if e["payment"] > 0.0]
-            longer.append({"cycle": tuple(cyc), "length": len(cyc), "invested_usd_b": invest,
-                           "paid_back_usd_b": min(pays) if pays else 0.0,
-                           "circular_usd_b": min(e["amount"] for e in edges)})
+            longer.append(
+                {
+                    "cycle": tuple(cyc),
+                    "length": len(cyc),
+                    "invested_usd_b": invest,
+                    "paid_back_usd_b": min(pays) if pays else 0.0,
+                    "circular_usd_b": min(e["amount"] for e in edges),
+                }
+            )
         longer.sort(key=lambda r: (r["length"], r["cycle"]))
         return rows + longer

@@ -104,7 +104,10 @@ class FirmParams(Strict):
 
 
 class Product(Strict):
-    """One accelerator generation (sources: facts.md 'Accelerator power', 'Unit prices', 'Cost of 1 GW')."""
+    """One accelerator generation.
+
+    Sources: facts.md 'Accelerator power', 'Unit prices', 'Cost of 1 GW'.
+    """
 
     name: str
     vendor: str
@@ -158,7 +161,10 @@ class Distribution(Strict):
 
 
 class SitesParams(Strict):
-    """Pool of candidate datacenter sites (facts.md 'Sites', 'Grid interconnection', 'Build times')."""
+    """Pool of candidate datacenter sites.
+
+    Sources: facts.md 'Sites', 'Grid interconnection', 'Build times'.
+    """
 
     n_sites: Annotated[int, Field(ge=1, le=1_000_000)] = 800
     table: str = ""

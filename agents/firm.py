@@ -1,0 +1,200 @@
+"""The firm: a Mesa agent with a balance sheet, chips, datacenters and stakes.
+
+Role behaviour lives in the subclasses (`ChipVendor`, `CloudProvider`, `AILab`); this base holds
+what every firm shares: booking money through the ledger, trailing revenue, debt, valuation.
+Cash is never stored here: it is the firm's ledger balance, so money is conserved by
+construction.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from world.ledger import FlowKind
+from world.params import FirmParams
+
+if TYPE_CHECKING:  # the model is duck-typed here: agents never import world.model
+    Model = Any
+
+EQUITY_RETURN_CAP = 0.5
+"""Cap on the expected equity return a strategic investor credits (per deal horizon)."""
+
+DEBT_RATE_PER_YEAR = 0.06
+"""Interest on drawn debt (investment-grade corporate debt, ~5-6% in 2025; assumption)."""
+
+
+class Firm(mesa.Agent):
+    """One of the six firms (DESIGN 'The agents').
+
+    Attributes:
+        name: firm name (`Nvidia`, ...), also its ledger account.
+        p: its scenario parameters.
+        installed_gw: accelerators installed in its datacenters, GW, by chip designer.
+        debt_usd_b: drawn debt, USD B.
+        valuation_usd_b: current valuation, USD B.
+    """
+
+    role: str = "firm"
+
+    def __init__(self, model: Model, name: str, params: FirmParams, rng: np.random.Generator):
+        super().__init__(model)
+        self.name = name
+        self.p = params
+        self.generator = rng
+        self.installed_gw: dict[str, float] = {}
+        self.debt_usd_b = params.debt_usd_b
+        self.valuation_usd_b = params.valuation_usd_b
+        self.revenue_hist: deque[float] = deque(maxlen=12)
+        self.cost_hist: deque[float] = deque(maxlen=12)
+        self.month_revenue_usd_b = 0.0
+        self.month_cost_usd_b = 0.0
+
+    # ----- money -----------------------------------------------------------------------------
+    @property
+    def cash_usd_b(self) -> float:
+        """Cash, USD B: the firm's ledger balance."""
+        return self.model.ledger.balance(self.name)
+
+    def update_receive(
+        self,
+        payer: str,
+        amount_usd_b: float,
+        kind: FlowKind,
+        deal_id: str = "",
+        revenue: bool = True,
+    ) -> None:
+        """Book money coming in from `payer`; counts as revenue unless `revenue` is False."""
+        if amount_usd_b <= 0:
+            return
+        self.model.ledger.transfer(self.model.t, payer, self.name, amount_usd_b, kind, deal_id)
+        if revenue:
+            self.month_revenue_usd_b += amount_usd_b
+
+    def update_pay(
+        self, payee: str, amount_usd_b: float, kind: FlowKind, deal_id: str = "", cost: bool = True
+    ) -> None:
+        """Book money going out to `payee`; counts as a cost unless `cost` is False."""
+        if amount_usd_b <= 0:
+            return
+        self.model.ledger.transfer(self.model.t, self.name, payee, amount_usd_b, kind, deal_id)
+        if cost:
+            self.month_cost_usd_b += amount_usd_b
+
+    def update_close_month(self) -> None:
+        """Roll this month's revenue and costs into the trailing-12-month history."""
+        self.revenue_hist.append(self.month_revenue_usd_b)
+        self.cost_hist.append(self.month_cost_usd_b)
+        self.month_revenue_usd_b = 0.0
+        self.month_cost_usd_b = 0.0
+
+    @property
+    def revenue_usd_b_per_year(self) -> float:
+        """Trailing revenue annualised (USD B/yr) from the months seen so far."""
+        if not self.revenue_hist:
+            return 0.0
+        return 12.0 * sum(self.revenue_hist) / len(self.revenue_hist)
+
+    @property
+    def burn_usd_b_per_year(self) -> float:
+        """Trailing net cash burn annualised (costs minus revenue, >= 0), USD B/yr."""
+        if not self.cost_hist:
+            return 0.0
+        net = sum(self.cost_hist) - sum(self.revenue_hist)
+        return max(0.0, 12.0 * net / len(self.cost_hist))
+
+    def compute_debt_capacity_usd_b(self) -> float:
+        """Debt the firm may still draw: max_debt_to_revenue x trailing annual revenue - debt."""
+        return max(0.0, self.p.max_debt_to_revenue * self.revenue_usd_b_per_year - self.debt_usd_b)
+
+    def update_debt(self) -> None:
+        """Pay monthly interest, then draw debt to cover negative cash, within capacity.
+
+        Rule: interest = debt x 6%/12 paid to `Lenders`; a negative cash balance is refinanced
+        from `Lenders` up to the debt capacity (the rest stays negative and marks distress).
+        """
+        interest = self.debt_usd_b * DEBT_RATE_PER_YEAR / 12.0
+        self.update_pay("Lenders", interest, FlowKind.DEBT_SERVICE)
+        if self.cash_usd_b < 0:
+            draw = min(-self.cash_usd_b + 1e-9, self.compute_debt_capacity_usd_b())
+            if draw > 0:
+                self.model.ledger.transfer(
+                    self.model.t, "Lenders", self.name, draw, FlowKind.DEBT_DRAW
+                )
+                self.debt_usd_b += draw
+
+    def compute_spendable_usd_b(self) -> float:
+        """Cash plus undrawn debt capacity, USD B: the most the firm can commit now."""
+        return self.cash_usd_b + self.compute_debt_capacity_usd_b()
+
+    # ----- physical --------------------------------------------------------------------------
+    @property
+    def installed_total_gw(self) -> float:
+        """All accelerators installed, GW."""
+        return sum(self.installed_gw.values())
+
+    def compute_powered_gw(self) -> float:
+        """Powered datacenter capacity the firm operates, GW."""
+        return float(self.model.powered_by_firm[self.model.firm_index[self.name]])
+
+    def compute_deployed_gw(self) -> float:
+        """Deployed compute = min(installed chips, powered capacity), GW (DESIGN 'Sites')."""
+        return min(self.installed_total_gw, self.compute_powered_gw())
+
+    def compute_deployed_gw_of(self, designer: str) -> float:
+        """Deployed GW of one designer's chips (pro rata when chips exceed power)."""
+        total = self.installed_total_gw
+        if total <= 0:
+            return 0.0
+        return self.compute_deployed_gw() * self.installed_gw.get(designer, 0.0) / total
+
+    def update_valuation(self) -> None:
+        """Mark valuation at `valuation_multiple` x trailing annual revenue (a market multiple).
+
+        Labs override this with their funding-round marks.
+        """
+        rev = self.revenue_usd_b_per_year
+        if rev > 0:
+            self.valuation_usd_b = self.p.valuation_multiple * rev
+
+    def update_other_business(self) -> None:
+        """Book the firm's non-AI business (e.g. retail, Office, gaming): its revenue from
+        `Customers` and its costs, (1 - other_margin) of it, to `Suppliers`."""
+        revenue = self.p.other_revenue_usd_b_per_year / 12.0
+        self.update_receive("Customers", revenue, FlowKind.REVENUE)
+        self.update_pay("Suppliers", revenue * (1.0 - self.p.other_margin), FlowKind.OPEX)
+
+    def compute_financing_offer(self, lab: Firm, round_usd_b: float) -> float:
+        """How much to invest in `lab`'s funding round (USD B), 0 if it doesn't pay.
+
+        Rule (strategic investment, "vendor financing" for suppliers, facts fact 6): benefit per
+        dollar = margin x f + g, where f is the share of the lab's compute that depends on this
+        firm (`compute_dependence`: money that returns as purchases) and g the lab's expected
+        equity return (half its expected revenue growth, capped at `EQUITY_RETURN_CAP`); risk
+        per dollar = 0.5 x the lab's burn / revenue (capped at 0.9). Invest when benefit - risk
+        exceeds `financing_hurdle`, up to `financing_appetite_frac_cash` of cash and 30% of the
+        round. Forbidden by a `no_vendor_financing` intervention.
+        """
+        if self.model.policy.forbids_financing(self.name, lab.name):
+            return 0.0
+        budget = self.p.financing_appetite_frac_cash * max(0.0, self.cash_usd_b)
+        if budget <= 0:
+            return 0.0
+        f = self.model.compute_dependence(lab.name, self.name)
+        g = 0.5 * min(EQUITY_RETURN_CAP, max(0.0, lab.compute_expected_growth()))
+        rev = max(lab.revenue_usd_b_per_year, 1e-6)
+        risk = min(0.9, 0.5 * lab.burn_usd_b_per_year / rev)
+        net = self.compute_gross_margin() * f + g - risk
+        if net <= self.p.financing_hurdle:
+            return 0.0
+        return min(budget, 0.3 * round_usd_b)
+
+    def compute_gross_margin(self) -> float:
+        """Margin on what this firm sells to labs, in [0, 1); each role overrides."""
+        return 0.0
+
+    def step(self) -> None:
+        """Monthly decisions; each role overrides."""

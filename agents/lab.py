@@ -1,0 +1,201 @@
+"""The AI lab (OpenAI): compute ambition, revenue from compute, burn, funding rounds, deals."""
+
+from __future__ import annotations
+
+import math
+
+from agents import dealmaking
+from agents.builder import update_build_to_target
+from agents.firm import Firm
+from world.contracts import DealStatus
+from world.ledger import FlowKind
+from world.market import compute_path_value
+from world.params import DealKind, month_index
+
+BUILD_AHEAD_MONTHS = 30
+"""The lab builds datacenters for the chips falling due this far ahead (build lags, facts)."""
+
+SEARCH_HORIZON_MONTHS = 24
+"""How far ahead the lab secures compute: its ambition 24 months out (build lags, facts)."""
+
+MAX_DEAL_GW = 3.0
+"""Largest block of capacity the lab seeks in one negotiation, GW."""
+
+MIN_ROUND_GAP_MONTHS = 6
+"""Fewest months between two funding rounds."""
+
+FUNDING_APPETITE_PER_YEAR = 0.15
+"""Money the lab expects it can raise in a year, as a fraction of its valuation (assumption
+matching 2024-26 rounds: $6.6B at $157B, $40B at $300B, $110B at $730B)."""
+
+
+GROWTH_CAP = 1.0
+"""Most expected revenue growth (fraction per year) investors pay for."""
+
+
+class AILab(Firm):
+    """A frontier lab that turns compute into revenue and raises money to buy more.
+
+    Revenue = `revenue_usd_b_per_gw_year` x compute GW (own deployed + leased), facts 'OpenAI
+    compute and revenue' (~$10B per GW-year). It wants its `compute_ambition_gw` path 24
+    months ahead; it closes the gap with cloud-capacity deals or chip-supply deals (chips
+    installed in its own datacenters), chosen by cost, diversification and relationships, and
+    negotiated by alternating offers. It raises a round when cash runs short.
+    """
+
+    role = "lab"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.ambition = [(month_index(m), gw) for m, gw in self.p.compute_ambition_gw]
+        self.last_round_step = -99
+        self.leased_gw = 0.0
+
+    # ----- reading its own position ----------------------------------------------------------
+    def compute_ambition_gw(self, step: int) -> float:
+        """Compute the lab wants at `step`, GW (interpolated `compute_ambition_gw`)."""
+        return compute_path_value(self.ambition, self.model.start_idx + step)
+
+    def compute_compute_gw(self) -> float:
+        """Compute the lab uses now: own deployed + leased, GW."""
+        return self.compute_deployed_gw() + self.leased_gw
+
+    def compute_forward_capacity_gw(self, step: int) -> float:
+        """Capacity the lab can count on at `step`: own expected powered + live cloud contracts
+        running then + undelivered chips contracted, GW."""
+        own = float(
+            self.model.fleet.expected_powered_gw(self.model.n_firms, step)[
+                self.model.firm_index[self.name]
+            ]
+        )
+        leased = 0.0
+        for deal in self.model.deals.live():
+            if deal.target != self.name or deal.status is DealStatus.STALLED:
+                continue
+            if (
+                deal.kind is DealKind.CLOUD_CAPACITY
+                and step < deal.start_step + deal.duration_months
+            ):
+                leased += deal.gw
+            elif deal.kind is DealKind.SUPPLY:
+                own = max(own, self.installed_total_gw + self.model.compute_undelivered_gw(deal))
+        return own + leased
+
+    def compute_forward_revenue_usd_b(self, months: int = 12) -> float:
+        """Revenue run-rate expected `months` ahead from capacity already secured, USD B/yr."""
+        gw = self.compute_forward_capacity_gw(self.model.t + months)
+        return gw * self.p.revenue_usd_b_per_gw_year * self.model.revenue_multiplier
+
+    def compute_expected_growth(self) -> float:
+        """Expected revenue growth over 12 months (fraction), from secured capacity."""
+        now = max(self.compute_compute_gw(), 1e-6)
+        return self.compute_forward_capacity_gw(self.model.t + 12) / now - 1.0
+
+    def compute_expected_funding_usd_b(self) -> float:
+        """Money the lab can expect to raise in the next 12 months, USD B."""
+        return FUNDING_APPETITE_PER_YEAR * self.valuation_usd_b
+
+    def compute_frontier_share(self) -> float:
+        """The lab's latest share of the frontier-AI market (0-1)."""
+        return self.model.frontier_share.get(self.name, 0.0)
+
+    # ----- monthly actions -------------------------------------------------------------------
+    def update_opex(self) -> None:
+        """Pay non-compute operating costs (staff, data, sales): opex x (1+g)^tau / 12."""
+        tau = self.model.t / 12.0
+        opex = self.p.opex_usd_b_per_year * (1.0 + self.p.opex_growth_per_year) ** tau / 12.0
+        self.update_pay("Suppliers", opex, FlowKind.OPEX)
+
+    def update_funding(self) -> None:
+        """Raise a round when cash covers fewer than `funding_runway_months` of outflows.
+
+        Rule: monthly outflow = trailing burn / 12 + committed payments of the next 12 months
+        / 12; round size = `round_size_months_of_burn` x that, at most
+        `FUNDING_APPETITE_PER_YEAR` x pre-money; pre-money = `compute_fair_value_usd_b` (no
+        lower than 80% of the last mark). Strategic investors offer
+        first (`compute_financing_offer`; a stalled letter of intent may be converted into a
+        one-off stake), outside `Investors` fill the rest.
+        """
+        t = self.model.t
+        if t - self.last_round_step < MIN_ROUND_GAP_MONTHS:
+            return
+        commitments = self.model.compute_commitments_usd_b(self.name, 12)
+        monthly_out = self.burn_usd_b_per_year / 12.0 + commitments / 12.0
+        if monthly_out <= 0 or self.cash_usd_b >= self.p.funding_runway_months * monthly_out:
+            return
+        pre = max(self.compute_fair_value_usd_b(), 0.8 * self.valuation_usd_b)
+        size = min(self.p.round_size_months_of_burn * monthly_out, FUNDING_APPETITE_PER_YEAR * pre)
+        post = pre + size
+        strategic = dealmaking.collect_round_offers(self, size, post)
+        outside = size - sum(strategic.values())
+        if outside > 0:
+            self.update_receive("Investors", outside, FlowKind.FUNDING_ROUND, revenue=False)
+            self.model.stakes.update_dilute(self.name, outside / post)
+        self.valuation_usd_b = post
+        self.last_round_step = t
+
+    def compute_fair_value_usd_b(self) -> float:
+        """What investors pay for the lab now, USD B: `valuation_multiple` x revenue run-rate
+        x (1 + expected growth, capped at `GROWTH_CAP`). Facts 'OpenAI valuation': $300B at
+        ~$8B run-rate (2025-03), $730B pre at ~$25B (2026-02)."""
+        run_rate = 12.0 * (self.revenue_hist[-1] if self.revenue_hist else 0.0)
+        growth = min(GROWTH_CAP, max(0.0, self.compute_expected_growth()))
+        return self.p.valuation_multiple * run_rate * (1.0 + growth)
+
+    def update_valuation(self) -> None:
+        """Between rounds the lab keeps the mark of its last round (private company)."""
+
+    def update_seek_compute(self) -> None:
+        """Every `search_every_months`, seek deals to close the gap between ambition and
+        secured capacity `SEARCH_HORIZON_MONTHS` ahead (blocks of at most `MAX_DEAL_GW`).
+
+        The search starts after the last dated announcement of the scenario (DESIGN: history
+        is replayed, then firms seek deals on their own).
+        """
+        neg = self.model.p.negotiation
+        if (
+            self.model.t % neg.search_every_months
+            or self.model.now_idx <= self.model.last_event_idx
+        ):
+            return
+        ahead = self.model.t + SEARCH_HORIZON_MONTHS
+        pending = sum(
+            d.gw
+            for d in self.model.deals.live()
+            if d.target == self.name
+            and d.status in (DealStatus.PROPOSED, DealStatus.LOI)
+            and d.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
+        )
+        gap = self.compute_ambition_gw(ahead) - self.compute_forward_capacity_gw(ahead) - pending
+        if gap < 0.25:
+            return
+        dealmaking.seek_compute(self, min(gap, MAX_DEAL_GW))
+
+    def update_build(self) -> None:
+        """Build own datacenters for the chips it has bought or contracted."""
+        undelivered = sum(
+            self.model.compute_undelivered_gw(d, within_months=BUILD_AHEAD_MONTHS)
+            for d in self.model.deals.live()
+            if d.kind is DealKind.SUPPLY and d.target == self.name and d.status is DealStatus.ACTIVE
+        )
+        target = self.installed_total_gw + undelivered
+        update_build_to_target(self, target)
+
+    def compute_gross_margin(self) -> float:
+        """Labs sell no inputs to other labs."""
+        return 0.0
+
+    def compute_urgency_discount(self) -> float:
+        """Discount factor in negotiations, lower when the compute gap is large (urgency)."""
+        ahead = self.model.t + SEARCH_HORIZON_MONTHS
+        want = max(self.compute_ambition_gw(ahead), 1e-6)
+        gap_frac = max(0.0, 1.0 - self.compute_forward_capacity_gw(ahead) / want)
+        return self.p.discount_factor * math.exp(-0.1 * gap_frac)
+
+    def step(self) -> None:
+        """Monthly: pay opex, debt, raise money if short, seek compute, build."""
+        self.update_opex()
+        self.update_funding()
+        self.update_debt()
+        self.update_seek_compute()
+        self.update_build()

@@ -1,0 +1,78 @@
+"""Chip vendors (Nvidia, AMD): pricing against backlog, packaging requests, vendor financing."""
+
+from __future__ import annotations
+
+from agents.firm import Firm
+from world.catalog import cost_usd_b_per_gw, gw_per_wafer
+from world.ledger import FlowKind
+from world.market import compute_markup_price
+
+CLEAR_BACKLOG_MONTHS = 3.0
+"""A vendor asks for enough packaging to clear its open backlog in this many months."""
+
+
+class ChipVendor(Firm):
+    """An accelerator designer selling to clouds, labs and the fringe (DESIGN 'ChipVendor').
+
+    Each month it prices its newest product with a markup that rises with its backlog, asks
+    the foundry for packaging, and, when a customer raises money, weighs investing in it
+    ("vendor financing") against the chip margin that the money brings back.
+    """
+
+    role = "vendor"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.price_usd_b_per_gw = 0.0
+
+    def compute_product(self):
+        """Newest released product of this vendor (None before its first release)."""
+        return self.model.catalog.latest(self.name, self.model.now_idx)
+
+    def update_price(self) -> None:
+        """Set this month's list price per GW (USD B/GW) from cost, base markup and backlog.
+
+        Rule: `world.market.compute_markup_price`; base markup from `markup` (facts: Nvidia gross
+        margin 70-80% -> markup ~3; AMD ~1).
+        """
+        product = self.compute_product()
+        if product is None:
+            self.price_usd_b_per_gw = float("inf")
+            return
+        m = self.model.p.market
+        self.price_usd_b_per_gw = compute_markup_price(
+            cost_usd_b_per_gw(product),
+            self.p.markup,
+            self.model.compute_backlog_gw(self.name),
+            self.model.capacity_gw_by_designer.get(self.name, 0.0),
+            m.markup_backlog_slope,
+            m.markup_cap,
+        )
+
+    def compute_gross_margin(self) -> float:
+        """(price - cost) / price of the newest product, in [0, 1)."""
+        product = self.compute_product()
+        if product is None or not self.price_usd_b_per_gw:
+            return 0.0
+        cost = cost_usd_b_per_gw(product)
+        return max(0.0, 1.0 - cost / self.price_usd_b_per_gw)
+
+    def compute_wafer_request(self) -> float:
+        """Packaging wafers per month asked of the foundry: enough to clear the backlog (open
+        orders plus contracted deliveries due) in `CLEAR_BACKLOG_MONTHS`."""
+        product = self.compute_product()
+        if product is None:
+            return 0.0
+        need_gw = self.model.compute_backlog_gw(self.name) / CLEAR_BACKLOG_MONTHS
+        return need_gw / gw_per_wafer(product)
+
+    def step(self) -> None:
+        """Monthly: pay interest / draw debt, run the non-AI business, re-price."""
+        self.update_other_business()
+        self.update_debt()
+        self.update_price()
+
+
+def book_production_cost(vendor: Firm, produced_gw: float, product) -> None:
+    """The designer pays its suppliers (foundry, HBM, board makers) the unit cost of output."""
+    vendor.update_pay("Suppliers", produced_gw * cost_usd_b_per_gw(product), FlowKind.OPEX)

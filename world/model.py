@@ -1,0 +1,526 @@
+"""The Mesa model of the AI-compute market: one step is one month.
+
+Order of a month (DESIGN 'Time'): dated announcements and interventions; datacenter lifecycle
+and capex; the firms' decisions (in a seeded random order); packaging allocation and chip
+production; chip orders and deliveries (the accelerator market); cloud leases (the cloud
+market); lab revenue (the frontier-AI market); the deal pipeline; debt; valuations; records.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from agents.cloud import CloudProvider
+from agents.firm import Firm
+from agents.lab import AILab
+from agents.pipeline import advance_deals, create_event_deal
+from agents.regulator import Regulator
+from agents.vendor import ChipVendor
+from world.catalog import Catalog, cost_usd_b_per_gw, pflops_per_gw
+from world.contracts import DealBook, DealStatus
+from world.datacenters import Fleet
+from world.foundry import Foundry, wafers_to_gw
+from world.ledger import FlowKind, Ledger
+from world.market import (
+    compute_buyer_utilities,
+    compute_cloud_price,
+    compute_logit_split,
+    compute_path_value,
+    compute_rationing,
+)
+from world.network import DealNetwork
+from world.params import (
+    FIRM_NAMES,
+    DealKind,
+    EventKind,
+    InterventionKind,
+    Role,
+    ScenarioParams,
+    month_index,
+)
+from world.policy import Policy
+from world.recorder import Recorder
+from world.sites import generate_sites
+from world.stakes import StakeRegistry
+
+FRINGE_CHIPS, FRINGE_CLOUDS, FRINGE_LABS, FRINGE_BUYERS = (
+    "Other chips",
+    "Other clouds",
+    "Other labs",
+    "Other buyers",
+)
+EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
+ROLE_CLASS = {Role.VENDOR: ChipVendor, Role.CLOUD: CloudProvider, Role.LAB: AILab}
+ORDER_LEAD_MONTHS = 6
+"""Operators order chips for the capacity they expect to be powered this far ahead."""
+CLOUD_RAMP_MONTHS = 12
+"""A cloud-capacity contract ramps linearly to its full GW over this many months."""
+OTHER_TENANT_UTILISATION = 0.85
+"""Share of uncontracted deployed cloud capacity leased to other tenants at market price."""
+OWN_CHIP_BONUS = 1.5
+CLOUD_PRICE_ELASTICITY = 0.25
+"""Elasticity of the lease price to chip scarcity (orders over output); assumption."""
+"""Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
+
+
+class ComputeMarketModel(mesa.Model):
+    """Six firms, a fringe, a physical layer and a deal network (DESIGN.md)."""
+
+    def __init__(self, params: ScenarioParams, rng: int | None = None) -> None:
+        super().__init__(rng=params.seed if rng is None else rng)
+        self.p = params
+        self.start_idx = month_index(params.simulation.start)
+        self.t = 0
+        self.now_idx = self.start_idx
+        self.firm_names = [f for f in FIRM_NAMES if f in params.firms]
+        self.firm_index = {f: i for i, f in enumerate(self.firm_names)}
+        self.n_firms = len(self.firm_names)
+        children = self.rng.spawn(self.n_firms + 2)
+        site_rng, self.market_rng = children[-2], children[-1]
+        self.catalog = Catalog(params.catalog.products)
+        self.foundry = Foundry.from_params(params.foundry)
+        self.sites = generate_sites(params.sites, site_rng)
+        self.fleet = Fleet()
+        self.ledger = Ledger(self.firm_names + list(EXTERNAL_ACCOUNTS))
+        self.deals = DealBook()
+        self.network = DealNetwork([*self.firm_names, FRINGE_CHIPS, FRINGE_CLOUDS, FRINGE_LABS])
+        self.stakes = StakeRegistry(self.firm_names)
+        roles = {f: params.firms[f].role.value for f in self.firm_names}
+        self.policy = Policy(params.interventions, self.start_idx, roles)
+        self.firms: dict[str, Firm] = {}
+        for name, child in zip(self.firm_names, children, strict=False):
+            fp = params.firms[name]
+            self.firms[name] = ROLE_CLASS[fp.role](self, name, fp, child)
+        self.vendors = [f for f in self.firms.values() if f.role == "vendor"]
+        self.clouds = [f for f in self.firms.values() if f.role == "cloud"]
+        self.labs = [f for f in self.firms.values() if f.role == "lab"]
+        self.regulator = Regulator(self)
+        self.designers = sorted({p.vendor for p in params.catalog.products})
+        self.buyers = [*self.firm_names, FRINGE_BUYERS]
+        self.backlog = {d: np.zeros(len(self.buyers)) for d in self.designers}
+        self.inventory = dict.fromkeys(self.designers, 0.0)
+        self.capacity_gw_by_designer = dict.fromkeys(self.designers, 0.0)
+        self.delivered_by_deal: dict[str, float] = {}
+        self.cloud_price_usd_b_per_gw_year = params.demand.cloud_price_usd_b_per_gw_year
+        self.revenue_multiplier = params.demand.revenue_multiplier
+        self.fringe_multiplier = 1.0
+        self.latest_shares: dict[str, dict[str, float]] = {}
+        self.frontier_share: dict[str, float] = {}
+        self.reviews: list[dict] = []
+        self.diligence_log: list = []
+        self.negotiation_rounds: dict[str, int] = {}
+        self.restructured_from: dict[str, str] = {}
+        self.deploy_baseline: dict[str, float] = {}
+        self.recorder = Recorder(self)
+        dated = [month_index(e.date) for e in params.events]
+        self.last_event_idx = max(dated) if dated else self.start_idx - 1
+        self._setup_initial_state()
+
+    # ----- set-up ------------------------------------------------------------------------------
+    def _setup_initial_state(self) -> None:
+        for name in self.firm_names:
+            firm, fp = self.firms[name], self.p.firms[name]
+            if fp.cash_usd_b > 0:
+                self.ledger.transfer(0, "Investors", name, fp.cash_usd_b, FlowKind.INITIAL)
+            if fp.powered_gw > 0:
+                owner = self.firm_index[name]
+                site = self.sites.add_existing(owner, fp.powered_gw)
+                self.fleet.add_powered(site, owner, fp.powered_gw, 0, self.sites)
+            mix = fp.installed_mix or {"Nvidia": 1.0}
+            total = sum(mix.values()) or 1.0
+            firm.installed_gw = {d: fp.installed_gw * w / total for d, w in sorted(mix.items())}
+        self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
+        for ev in sorted(self.p.events, key=lambda e: (e.date, e.id)):
+            if month_index(ev.date) < self.start_idx and ev.kind is EventKind.DEAL:
+                create_event_deal(self, ev, initial=True)
+
+    def step_of(self, month: str) -> int:
+        """Step index of a 'YYYY-MM' month (negative before the start)."""
+        return month_index(month) - self.start_idx
+
+    # ----- the month ---------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance the market by one month."""
+        self.now_idx = self.start_idx + self.t
+        self.policy.update_month(self.now_idx)
+        self._apply_dated_inputs()
+        self.fleet.update(self.t)
+        self._pay_capex()
+        self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
+        for idx in self.market_rng.permutation(self.n_firms):
+            self.firms[self.firm_names[int(idx)]].step()
+        produced = self._produce_chips()
+        delivered, value = self._trade_chips()
+        self._lease_capacity()
+        self._earn_frontier_revenue()
+        advance_deals(self)
+        for name in self.firm_names:
+            firm = self.firms[name]
+            firm.update_debt()
+            firm.update_valuation()
+        self._settle_defaults()
+        self.recorder.update_record(produced, delivered, value)
+        for firm in self.firms.values():
+            firm.update_close_month()
+        self.t += 1
+
+    def run_steps(self, steps: int | None = None) -> None:
+        """Run `steps` months (default: the scenario's horizon)."""
+        for _ in range(self.p.simulation.steps if steps is None else steps):
+            self.step()
+
+    def compute_tables(self) -> dict[str, dict[str, list]]:
+        """Columnar output tables (DESIGN 'Outputs') without run_id / scenario / seed."""
+        return self.recorder.compute_tables()
+
+    def _apply_dated_inputs(self) -> None:
+        for ev in sorted(self.p.events, key=lambda e: (e.date, e.id)):
+            if month_index(ev.date) != self.now_idx:
+                continue
+            if ev.kind is EventKind.DEAL:
+                create_event_deal(self, ev, initial=False)
+            elif ev.target.value == "foundry_capacity":
+                self.foundry.capacity_multiplier *= ev.multiplier
+            elif ev.target.value == "lab_revenue":
+                self.revenue_multiplier *= ev.multiplier
+            else:
+                self.fringe_multiplier *= ev.multiplier
+        for iv in self.p.interventions:
+            at = self.start_idx if iv.date is None else month_index(iv.date)
+            if at != self.now_idx:
+                continue
+            if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is not None:
+                self.foundry.rule = iv.allocation_rule
+            elif iv.kind is InterventionKind.DIVESTITURE and len(iv.parties) == 2:
+                owner, firm = iv.parties
+                sold = self.stakes.update_divest(owner, firm)
+                proceeds = sold * self.firms[firm].valuation_usd_b
+                if proceeds > 0:
+                    self.ledger.transfer(self.t, "Investors", owner, proceeds, FlowKind.DIVESTITURE)
+
+    def _pay_capex(self) -> None:
+        due = self.fleet.compute_capex_due(self.t, self.n_firms)
+        self.fleet.update_capex_paid(self.t, self.n_firms)
+        for i, amount in enumerate(due):
+            if amount > 0:
+                self.firms[self.firm_names[i]].update_pay(
+                    "Suppliers", float(amount), FlowKind.CAPEX, cost=False
+                )
+
+    # ----- accelerators ------------------------------------------------------------------------
+    def _product(self, designer: str):
+        return self.catalog.latest(designer, self.now_idx)
+
+    def compute_price_usd_b_per_gw(self, designer: str) -> float:
+        """Current price per GW of a designer's newest chips (inf before its first release)."""
+        firm = self.firms.get(designer)
+        if isinstance(firm, ChipVendor):
+            return firm.price_usd_b_per_gw
+        product = self._product(designer)
+        if product is None:
+            return float("inf")
+        if designer == FRINGE_CHIPS:
+            return self.p.demand.fringe_chip_price_usd_b_per_gw
+        return cost_usd_b_per_gw(product)
+
+    def compute_backlog_gw(self, designer: str) -> float:
+        """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
+        contracted = sum(self.compute_due_gw(d, self.t + 6) for d in self._supply_deals(designer))
+        return float(self.backlog[designer].sum()) + contracted
+
+    def _supply_deals(self, designer: str | None = None, buyer: str | None = None):
+        return [
+            d
+            for d in self.deals.live()
+            if d.kind is DealKind.SUPPLY
+            and d.status is DealStatus.ACTIVE
+            and (designer is None or d.source == designer)
+            and (buyer is None or d.target == buyer)
+        ]
+
+    def compute_due_gw(self, deal, by_step: int) -> float:
+        """Contracted GW due but not yet delivered by `by_step` (linear delivery schedule)."""
+        months = max(deal.duration_months, 1)
+        frac = min(1.0, max(0.0, (by_step - deal.start_step + 1) / months))
+        return max(0.0, deal.gw * frac - self.delivered_by_deal.get(deal.deal_id, 0.0))
+
+    def compute_undelivered_gw(self, deal, within_months: int | None = None) -> float:
+        """GW of a supply deal not yet delivered (optionally only what falls due in a window)."""
+        if within_months is None:
+            return max(0.0, deal.gw - self.delivered_by_deal.get(deal.deal_id, 0.0))
+        return self.compute_due_gw(deal, self.t + within_months)
+
+    def _produce_chips(self) -> dict[str, float]:
+        capacity = self.foundry.update_capacity(self.now_idx)
+        requests: dict[str, float] = {}
+        for d in self.designers:
+            product = self._product(d)
+            if product is None:
+                continue
+            need_gw = self.compute_backlog_gw(d) / 3.0
+            requests[d] = need_gw / max(wafers_to_gw(1.0, product, self.foundry.yield_frac), 1e-12)
+        alloc = self.foundry.compute_allocation(requests) if requests else {}
+        self.wafer_requests = sum(requests.values())
+        self.foundry_capacity = capacity if np.isfinite(capacity) else sum(alloc.values())
+        produced: dict[str, float] = {}
+        for d in self.designers:
+            product = self._product(d)
+            gw = (
+                wafers_to_gw(alloc.get(d, 0.0), product, self.foundry.yield_frac)
+                if product
+                else 0.0
+            )
+            produced[d] = gw
+            self.inventory[d] += gw
+            self.capacity_gw_by_designer[d] = gw
+            cost = gw * cost_usd_b_per_gw(product) if product else 0.0
+            if cost > 0:
+                payer = d if d in self.firms else FRINGE_CHIPS
+                self.ledger.transfer(self.t, payer, "Suppliers", cost, FlowKind.OPEX)
+                if d in self.firms:
+                    self.firms[d].month_cost_usd_b += cost
+        return produced
+
+    def _desired_orders_gw(self) -> np.ndarray:
+        want = np.zeros(len(self.buyers))
+        expected = self.fleet.expected_powered_gw(self.n_firms, self.t + ORDER_LEAD_MONTHS)
+        for i, name in enumerate(self.firm_names):
+            firm = self.firms[name]
+            if firm.role == "vendor":
+                continue
+            on_order = sum(b[i] for b in self.backlog.values())
+            contracted = sum(self.compute_undelivered_gw(d) for d in self._supply_deals(buyer=name))
+            want[i] = max(0.0, float(expected[i]) - firm.installed_total_gw - on_order - contracted)
+        path = [(month_index(m), v) for m, v in self.p.demand.fringe_accel_gw_per_year]
+        want[-1] = compute_path_value(path, self.now_idx) / 12.0 * self.fringe_multiplier
+        return want
+
+    def compute_utilities(self, buyer: str) -> np.ndarray:
+        """Utility of each designer's chips to `buyer` (`world.market.compute_buyer_utilities`)."""
+        m = self.p.market
+        n = len(self.designers)
+        price_pf = np.full(n, np.inf)
+        lead = np.zeros(n)
+        lockin = np.zeros(n)
+        rel = np.zeros(n)
+        share = np.zeros(n)
+        firm = self.firms.get(buyer)
+        installed = firm.installed_total_gw if firm else 0.0
+        for k, d in enumerate(self.designers):
+            product = self._product(d)
+            captive = d not in ("Nvidia", "AMD")
+            if product is None or (
+                captive and d != buyer and not (d == FRINGE_CHIPS and buyer == FRINGE_BUYERS)
+            ):
+                continue
+            price_pf[k] = self.compute_price_usd_b_per_gw(d) / pflops_per_gw(product)
+            cap = max(self.capacity_gw_by_designer.get(d, 0.0), 1e-3)
+            lead[k] = min(24.0, self.compute_backlog_gw(d) / cap)
+            if d == "Nvidia":
+                lockin[k] = m.cuda_lockin * self.policy.compute_lockin_factor()
+            if d == buyer:
+                lockin[k] += OWN_CHIP_BONUS
+            rel[k] = 1.0 if self._supply_deals(d, buyer) else 0.0
+            if firm and installed > 0:
+                share[k] = firm.installed_gw.get(d, 0.0) / installed
+        max_share = firm.p.max_supplier_share if firm else 1.0
+        return compute_buyer_utilities(
+            price_pf,
+            lead,
+            lockin,
+            rel,
+            share,
+            price_sensitivity=m.price_sensitivity,
+            lead_time_weight=m.lead_time_weight,
+            relationship_bonus=m.relationship_bonus,
+            diversification=m.diversification,
+            max_supplier_share=max_share,
+        )
+
+    def _trade_chips(self) -> tuple[dict[str, float], dict[str, float]]:
+        want = self._desired_orders_gw()
+        for i, buyer in enumerate(self.buyers):
+            if want[i] <= 0:
+                continue
+            split = compute_logit_split(self.compute_utilities(buyer))
+            for k, d in enumerate(self.designers):
+                self.backlog[d][i] += want[i] * split[k]
+        delivered = dict.fromkeys(self.designers, 0.0)
+        value = dict.fromkeys(self.designers, 0.0)
+        for d in self.designers:
+            deals = self._supply_deals(d)
+            pri = np.zeros(len(self.buyers))
+            due = [self.compute_due_gw(deal, self.t) for deal in deals]
+            for deal, g in zip(deals, due, strict=True):
+                pri[self.buyers.index(deal.target)] += g
+            got_pri, got_open = compute_rationing(pri, self.backlog[d], self.inventory[d])
+            price = self.compute_price_usd_b_per_gw(d)
+            for deal, g in zip(deals, due, strict=True):
+                i = self.buyers.index(deal.target)
+                part = got_pri[i] * (g / pri[i]) if pri[i] > 0 else 0.0
+                if part > 0:
+                    self.delivered_by_deal[deal.deal_id] = (
+                        self.delivered_by_deal.get(deal.deal_id, 0.0) + part
+                    )
+                    self._deliver(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id)
+                    value[d] += part * deal.price_usd_b_per_gw
+                if self.compute_undelivered_gw(deal) <= 1e-9:
+                    deal.update_status(DealStatus.COMPLETED, self.t)
+                    self.network.update_remove_deal(deal.deal_id)
+            for i, buyer in enumerate(self.buyers):
+                if got_open[i] > 0:
+                    self._deliver(d, buyer, float(got_open[i]), price, "")
+                    value[d] += got_open[i] * price
+            self.backlog[d] = self.backlog[d] - got_open
+            delivered[d] = float(got_pri.sum() + got_open.sum())
+            self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
+        return delivered, value
+
+    def _deliver(self, designer: str, buyer: str, gw: float, price: float, deal_id: str) -> None:
+        firm = self.firms.get(buyer)
+        if firm is not None:
+            firm.installed_gw[designer] = firm.installed_gw.get(designer, 0.0) + gw
+        if buyer == designer or not np.isfinite(price):
+            return
+        payer = buyer if firm is not None else FRINGE_BUYERS
+        payee = designer if designer in self.firms else FRINGE_CHIPS
+        self.ledger.transfer(self.t, payer, payee, gw * price, FlowKind.CHIP_PAYMENT, deal_id)
+        if payee in self.firms:
+            self.firms[payee].month_revenue_usd_b += gw * price
+        if firm is not None:
+            firm.month_cost_usd_b += gw * price
+
+    # ----- cloud and frontier AI ---------------------------------------------------------------
+    def _lease_capacity(self) -> None:
+        ordered = sum(float(b.sum()) for b in self.backlog.values())
+        made = sum(self.capacity_gw_by_designer.values())
+        self.cloud_price_usd_b_per_gw_year = compute_cloud_price(
+            self.p.demand.cloud_price_usd_b_per_gw_year,
+            made + ordered / 12.0,
+            max(made, 1e-6),
+            elasticity=CLOUD_PRICE_ELASTICITY,
+        )
+        for lab in self.labs:
+            lab.leased_gw = 0.0
+        for cloud in self.clouds:
+            free = cloud.compute_deployed_gw()
+            for deal in sorted(self.deals.live(), key=lambda d: d.deal_id):
+                if (
+                    deal.kind is not DealKind.CLOUD_CAPACITY
+                    or deal.source != cloud.name
+                    or deal.status is not DealStatus.ACTIVE
+                    or self.t < deal.start_step
+                ):
+                    continue
+                ramp = min(1.0, (self.t - deal.start_step + 1) / CLOUD_RAMP_MONTHS)
+                provided = min(deal.gw * ramp, free)
+                free -= provided
+                lab = self.firms[deal.target]
+                lab.leased_gw += provided
+                cloud.update_receive(
+                    lab.name,
+                    provided * deal.price_usd_b_per_gw / 12.0,
+                    FlowKind.CLOUD_PAYMENT,
+                    deal.deal_id,
+                )
+                lab.month_cost_usd_b += provided * deal.price_usd_b_per_gw / 12.0
+            cloud.update_receive(
+                "Customers",
+                free * OTHER_TENANT_UTILISATION * self.cloud_price_usd_b_per_gw_year / 12.0,
+                FlowKind.REVENUE,
+            )
+
+    def _earn_frontier_revenue(self) -> None:
+        revenue = {}
+        for lab in self.labs:
+            r = lab.p.revenue_usd_b_per_gw_year * lab.compute_compute_gw() * self.revenue_multiplier
+            lab.update_receive("Customers", r / 12.0, FlowKind.REVENUE)
+            revenue[lab.name] = r
+        path = [(month_index(m), v) for m, v in self.p.demand.fringe_lab_revenue_usd_b_per_year]
+        revenue[FRINGE_LABS] = compute_path_value(path, self.now_idx) * self.revenue_multiplier
+        total = sum(revenue.values())
+        self.frontier_share = {k: v / total for k, v in revenue.items()} if total > 0 else {}
+        self.frontier_revenue = revenue
+
+    def _settle_defaults(self) -> None:
+        """A firm whose cash stays negative after drawing all its debt defaults on its newest
+        live purchase contract (supply or cloud) until it is solvent or has none left."""
+        for name in self.firm_names:
+            firm = self.firms[name]
+            if firm.cash_usd_b >= 0:
+                continue
+            owed = [
+                d
+                for d in self.deals.live()
+                if d.target == name
+                and d.status is DealStatus.ACTIVE
+                and d.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
+            ]
+            if owed:
+                newest = max(owed, key=lambda d: (d.step_proposed, d.deal_id))
+                newest.update_status(DealStatus.DEFAULTED, self.t)
+                self.network.update_remove_deal(newest.deal_id)
+
+    # ----- views used by agents ----------------------------------------------------------------
+    def compute_dependence(self, lab: str, partner: str) -> float:
+        """Share of `lab`'s secured compute that depends on `partner`, in [0, 1].
+
+        Secured compute = chips installed + chips contracted + capacity leased. A cloud's part
+        is what the lab leases from it; a chip designer's part is its chips in the lab's own
+        datacenters plus its share of the chips installed at the clouds the lab leases from.
+        """
+        firm = self.firms[lab]
+        parts: dict[str, float] = dict(firm.installed_gw)
+        for d in self.deals.live():
+            if d.target != lab or d.status in (DealStatus.STALLED, DealStatus.PROPOSED):
+                continue
+            if d.kind is DealKind.SUPPLY:
+                parts[d.source] = parts.get(d.source, 0.0) + self.compute_undelivered_gw(d)
+            elif d.kind is DealKind.CLOUD_CAPACITY:
+                parts[d.source] = parts.get(d.source, 0.0) + d.gw
+        total = sum(
+            v for k, v in parts.items() if k not in self.firms or self.firms[k].role != "cloud"
+        )
+        total += sum(
+            v for k, v in parts.items() if k in self.firms and self.firms[k].role == "cloud"
+        )
+        if total <= 0:
+            return 0.0
+        share = parts.get(partner, 0.0)
+        if partner not in self.firms or self.firms[partner].role != "cloud":
+            for cloud in self.clouds:
+                installed = cloud.installed_total_gw
+                if installed > 0 and parts.get(cloud.name):
+                    share += parts[cloud.name] * cloud.installed_gw.get(partner, 0.0) / installed
+        return min(1.0, share / total)
+
+    def compute_commitments_usd_b(self, firm: str, months: int) -> float:
+        """Payments `firm` has contracted as a buyer over the next `months`, USD B."""
+        total = 0.0
+        for d in self.deals.live():
+            if d.target != firm or d.status in (DealStatus.STALLED, DealStatus.PROPOSED):
+                continue
+            if d.kind is DealKind.CLOUD_CAPACITY:
+                end = d.start_step + d.duration_months
+                overlap = max(0, min(end, self.t + months) - max(d.start_step, self.t))
+                total += d.price_usd_b_per_gw * d.gw * overlap / 12.0
+            elif d.kind is DealKind.SUPPLY:
+                total += self.compute_due_gw(d, self.t + months) * d.price_usd_b_per_gw
+        return total
+
+    def compute_capex_outstanding_usd_b(self, owner: int) -> float:
+        """Capex still to be paid on the owner's planned and building datacenters, USD B."""
+        mask = self.fleet.owner == owner
+        return float(
+            (
+                self.fleet.column("capex_usd_b")[mask] - self.fleet.column("capex_paid_usd_b")[mask]
+            ).sum()
+        )
+
+    def compute_typical_capex_usd_b_per_gw(self) -> float:
+        """Median capex per GW of the 20 best free sites (what a new build would cost)."""
+        best = self.sites.best_free_sites(20)
+        if len(best) == 0:
+            return float(np.median(self.sites.capex_usd_b_per_gw))
+        return float(np.median(self.sites.capex_usd_b_per_gw[best]))

@@ -1,0 +1,97 @@
+"""Equity stakes between firms: who owns what fraction of whom, and with what control.
+
+State is a pair of square matrices over the firms (owner i, firm j): `owned[i, j]` the fraction
+of firm j's shares held by firm i, `voting[i, j]` whether that holding carries votes. Outside
+holders own the rest (1 - column sum). New money dilutes every existing holder pro rata.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class StakeRegistry:
+    """Cross-holdings among the model's firms (fractions in [0, 1])."""
+
+    def __init__(self, firms: list[str]) -> None:
+        self.firms = list(firms)
+        self.index = {f: i for i, f in enumerate(self.firms)}
+        n = len(self.firms)
+        self.owned = np.zeros((n, n))
+        self.voting = np.zeros((n, n), dtype=bool)
+
+    def compute_stake(self, owner: str, firm: str) -> float:
+        """Fraction of `firm` held by `owner`."""
+        return float(self.owned[self.index[owner], self.index[firm]])
+
+    def update_issue(
+        self, owner: str, firm: str, amount_usd_b: float, post_money_usd_b: float, voting: bool
+    ) -> float:
+        """Issue new shares of `firm` to `owner` for `amount_usd_b` at `post_money_usd_b`.
+
+        Rule: new fraction f = amount / post-money; every existing holder is diluted by (1 - f)
+        (standard primary-round arithmetic). Returns f.
+        """
+        if post_money_usd_b <= 0 or amount_usd_b < 0:
+            raise ValueError("post-money must be positive and amount non-negative")
+        frac = min(1.0, amount_usd_b / post_money_usd_b)
+        return self.update_grant(owner, firm, frac, voting)
+
+    def update_grant(self, owner: str, firm: str, frac: float, voting: bool) -> float:
+        """Issue `frac` of the post-issue shares of `firm` to `owner` (warrant vesting)."""
+        if not 0.0 <= frac <= 1.0:
+            raise ValueError(f"fraction {frac} outside [0, 1]")
+        i, j = self.index[owner], self.index[firm]
+        self.owned[:, j] *= 1.0 - frac
+        self.owned[i, j] += frac
+        self.voting[i, j] = self.voting[i, j] or voting
+        return frac
+
+    def update_dilute(self, firm: str, frac: float) -> None:
+        """Outside investors take a fraction `frac` of `firm`'s post-issue shares: every holder
+        in the registry is diluted by (1 - frac)."""
+        if not 0.0 <= frac <= 1.0:
+            raise ValueError(f"fraction {frac} outside [0, 1]")
+        self.owned[:, self.index[firm]] *= 1.0 - frac
+
+    def update_set(self, owner: str, firm: str, frac: float, voting: bool) -> None:
+        """Set a holding directly (initial positions before the start of the run)."""
+        i, j = self.index[owner], self.index[firm]
+        others = self.owned[:, j].sum() - self.owned[i, j]
+        if frac < 0 or others + frac > 1.0 + 1e-12:
+            raise ValueError(f"stake of {owner} in {firm} would push holdings above 100%")
+        self.owned[i, j] = frac
+        self.voting[i, j] = voting
+
+    def update_divest(self, owner: str, firm: str, keep_frac: float = 0.0) -> float:
+        """Sell all but `keep_frac` of the holding to outside investors; return the part sold."""
+        i, j = self.index[owner], self.index[firm]
+        sold = max(0.0, self.owned[i, j] - keep_frac)
+        self.owned[i, j] -= sold
+        if self.owned[i, j] <= 0:
+            self.voting[i, j] = False
+        return sold
+
+    def compute_with_stake(self, owner: str, firm: str, frac: float, voting: bool) -> StakeRegistry:
+        """A copy of the registry with one more stake issued (for a reviewer's what-if)."""
+        other = StakeRegistry(self.firms)
+        other.owned = self.owned.copy()
+        other.voting = self.voting.copy()
+        other.update_grant(owner, firm, frac, voting)
+        return other
+
+    def compute_ownership_control(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ownership and control matrices (owner group g, firm j), O'Brien and Salop (2000).
+
+        Owner group g is firm g's outside shareholders, holding the residual r_g = 1 - sum of
+        the firms' stakes in g. They own firm g directly (beta[g, g] = r_g) and every firm g
+        holds a stake in through g (beta[g, j] = r_g x owned[g, j]). Control of firm j is
+        shared between its outside shareholders (c[j, j] = r_j) and the firms holding voting
+        stakes in it (c[g, j] = owned[g, j]); silent (non-voting) stakes carry no control.
+        """
+        resid = np.maximum(0.0, 1.0 - self.owned.sum(axis=0))
+        ownership = resid[:, None] * self.owned
+        np.fill_diagonal(ownership, resid)
+        control = np.where(self.voting, self.owned, 0.0)
+        np.fill_diagonal(control, resid)
+        return ownership, control
