@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from experiments.batch.cli import add_batch_parser, add_summarize_parser
 from experiments.errors import UserError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "register_subcommand"]
@@ -208,6 +209,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("run", _add_run),
     ("scenarios", _add_scenarios),
+    ("batch", add_batch_parser), ("summarize", add_summarize_parser),
 ]
 """Registered subcommands, in help order: (name, function adding its parser)."""
 

@@ -1,0 +1,244 @@
+"""Run a batch into its store, resumably: the loop behind ``compute-market batch``.
+
+Resume rules (docs/batches.md): a run whose partition holds a manifest is done and is skipped;
+anything else (never started, cut off, failed) is run again. Before anything runs, the runs on
+disk are checked against the plan (same run id = same resolved scenario and seed); a mismatch
+stops the batch with one line rather than mixing inputs in one dataset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from experiments.batch.plan import Plan, make_plan
+from experiments.batch.progress import BatchProgress
+from experiments.batch.spec import BatchSpec, load_spec
+from experiments.batch.worker import RunTask, execute_run, record_failure
+from experiments.errors import UserError
+from experiments.results import MANIFEST
+from experiments.store import (
+    BATCH_MANIFEST,
+    VARIANTS,
+    failure_path,
+    remove_partials,
+    write_json_atomic,
+    write_parquet_atomic,
+)
+
+__all__ = ["BatchReport", "default_batch_dir", "prepare_batch", "run_batch"]
+
+
+@dataclass
+class BatchReport:
+    """What a batch command did.
+
+    Attributes:
+        out: the batch directory.
+        total: runs in the plan.
+        skipped: runs already complete before this start.
+        done: runs completed by this start.
+        failures: ``(partition, error)`` of the runs that failed (this start).
+        duration_s: wall time of this start.
+        executor: what ran the runs.
+    """
+
+    out: Path
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    duration_s: float = 0.0
+    executor: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every run of the plan is complete."""
+        return not self.failures and self.skipped + self.done == self.total
+
+
+def default_batch_dir(spec: BatchSpec) -> Path:
+    """``batches/<name>`` in the working directory."""
+    return Path("batches") / spec.name.replace("/", "--")
+
+
+def _version() -> str:
+    from experiments.results import _version as version
+
+    return version()
+
+
+def _check_out(out: Path, spec: BatchSpec) -> dict[str, Any] | None:
+    """Refuse a file or a foreign directory; return the existing batch manifest, if any."""
+    if out.is_file():
+        raise UserError(f"{out} is a file; give a directory with --out")
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    manifest = out / BATCH_MANIFEST
+    if not manifest.is_file():
+        raise UserError(
+            f"{out} exists and is not a batch directory (no {BATCH_MANIFEST}); "
+            "choose another --out"
+        )
+    old = json.loads(manifest.read_text(encoding="utf-8"))
+    if old.get("name") != spec.name:
+        raise UserError(
+            f"{out} holds batch {old.get('name')!r}, not {spec.name!r}; choose another --out"
+        )
+    return old
+
+
+def _completed(out: Path, plan: Plan) -> set[str]:
+    """Partitions already complete; raises if one was made from other inputs."""
+    done = set()
+    for task in plan.tasks:
+        path = out / task.rel_dir / MANIFEST
+        if not path.is_file():
+            continue
+        run_id = json.loads(path.read_text(encoding="utf-8")).get("run_id")
+        if run_id != task.run_id:
+            raise UserError(
+                f"{out / task.rel_dir}: made from other inputs than the spec now gives (run id "
+                f"{run_id}, expected {task.run_id}; a scenario file changed?); use another --out "
+                "or delete the directory to start afresh"
+            )
+        done.add(task.rel_dir)
+    return done
+
+
+def _batch_manifest(plan: Plan, old: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    spec = plan.spec
+    now = dt.datetime.now(dt.UTC).isoformat()
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "spec_file": spec.file,
+        "spec_sha256": spec.sha256,
+        "spec": spec.text,
+        "scenarios": spec.scenarios,
+        "steps": spec.steps,
+        "master_seed": spec.master_seed,
+        "seeds": spec.seeds,
+        "levers": spec.levers,
+        "uncertainties": {
+            "sampler": spec.sampler,
+            "samples": spec.samples,
+            "ranges": {r.key: [r.low, r.high, r.integer] for r in spec.ranges},
+        },
+        "outcomes": list(spec.tables),
+        "n_variants": len(plan.variants),
+        "n_runs": len(plan.tasks),
+        "package_version": _version(),
+        "python_version": platform.python_version(),
+        "created": (old or {}).get("created", now),
+        "updated": now,
+        **extra,
+    }
+
+
+def prepare_batch(spec_path: str | Path, out: str | Path | None = None) -> tuple[Plan, Path]:
+    """Load and validate the spec, plan the runs, and check `out` (nothing is written)."""
+    spec = load_spec(spec_path)
+    plan = make_plan(spec)
+    return plan, Path(out) if out is not None else default_batch_dir(spec)
+
+
+def run_batch(
+    plan: Plan,
+    out: Path,
+    executor: Any,
+    progress: bool | None = None,
+    on_outcome: Callable[[RunTask, dict[str, Any]], None] | None = None,
+) -> BatchReport:
+    """Run the plan's missing runs into `out` with `executor`; resume what is there.
+
+    Args:
+        plan: from `prepare_batch` or `experiments.batch.plan.make_plan`.
+        out: the batch directory (created if needed).
+        executor: from `experiments.batch.executors.make_executor`; closed at the end.
+        progress: show a progress bar (default: when stderr is a terminal).
+        on_outcome: called in this process after each run with its task and outcome.
+
+    Returns:
+        The report; ``report.ok`` is False if any run failed.
+    """
+    started = time.perf_counter()
+    out = out.resolve()
+    old = _check_out(out, plan.spec)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_partials(out)
+    done = _completed(out, plan)
+    todo = [t for t in plan.tasks if t.rel_dir not in done]
+    report = BatchReport(out=out, total=len(plan.tasks), skipped=len(done),
+                         executor=executor.name)
+    write_parquet_atomic(plan.variants_frame(), out / VARIANTS)
+    write_json_atomic(out / BATCH_MANIFEST, _batch_manifest(
+        plan, old, status="running", executor=executor.name, runs_done=len(done),
+        runs_failed=0, failures=[]))
+    show = sys.stderr.isatty() if progress is None else progress
+    status = "interrupted"
+    root = str(out)
+    try:
+        with BatchProgress(len(plan.tasks), len(done), enabled=show) as bar:
+            queue = iter(todo)
+            pending: dict[Any, RunTask] = {}
+            limit = 2 * executor.slots
+            while True:
+                while len(pending) < limit:
+                    task = next(queue, None)
+                    if task is None:
+                        break
+                    pending[executor.submit(execute_run, task, root)] = task
+                if not pending:
+                    break
+                for fut in executor.wait_any(list(pending)):
+                    task = pending.pop(fut, None)
+                    if task is None:  # a future of a pool replaced after a worker died
+                        continue
+                    outcome = _outcome(fut, task, out, executor, pending)
+                    if outcome["ok"]:
+                        report.done += 1
+                    else:
+                        report.failures.append((task.rel_dir, outcome["error"]))
+                    bar.advance(ok=outcome["ok"])
+                    if on_outcome is not None:
+                        on_outcome(task, outcome)
+        status = "complete" if report.ok else "failed"
+    finally:
+        executor.close()
+        report.duration_s = round(time.perf_counter() - started, 3)
+        failures = [
+            {"run": t.rel_dir, "error": json.loads(p.read_text(encoding="utf-8"))["error"]}
+            for t in plan.tasks
+            if (p := failure_path(out, t.scenario_name, t.variant_id, t.seed)).is_file()
+        ]
+        complete = sum((out / t.rel_dir / MANIFEST).is_file() for t in plan.tasks)
+        write_json_atomic(out / BATCH_MANIFEST, _batch_manifest(
+            plan, old, status=status, executor=executor.name, runs_done=complete,
+            runs_failed=len(failures), failures=failures, last_duration_s=report.duration_s))
+    return report
+
+
+def _outcome(fut: Any, task: RunTask, out: Path, executor: Any,
+             pending: dict[Any, RunTask]) -> dict[str, Any]:
+    """The outcome of a finished future; a dead worker becomes a recorded failure."""
+    try:
+        return fut.result()
+    except Exception as exc:  # the worker died (killed, out of memory) or could not unpickle
+        from concurrent.futures.process import BrokenProcessPool
+
+        error = f"worker lost: {type(exc).__name__}: {exc}"
+        record_failure(out, task, error, "", 0.0)
+        if isinstance(exc, BrokenProcessPool) and hasattr(executor, "restart"):
+            executor.restart()  # the other runs in flight went down with the pool: resubmit
+            for other, t in list(pending.items()):
+                del pending[other]
+                pending[executor.submit(execute_run, t, str(out))] = t
+        return {"rel_dir": task.rel_dir, "ok": False, "error": error, "duration_s": 0.0}
