@@ -48,7 +48,9 @@ class AILab(Firm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ambition = [(month_index(m), gw) for m, gw in self.p.compute_ambition_gw]
-        self.last_round_step = -99
+        rounds = [self.model.step_of(e.date) for e in self.model.p.events
+                  if e.deal_kind is DealKind.EQUITY and e.target_firm == self.name]
+        self.last_round_step = max([r for r in rounds if r < 0], default=-99)
         self.leased_gw = 0.0
 
     # ----- reading its own position ----------------------------------------------------------

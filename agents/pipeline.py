@@ -114,7 +114,7 @@ def run_diligence(model: Any, deal: Deal) -> Verdict:
     report = assess(
         cash_usd_b=max(0.0, lab.cash_usd_b),
         expected_funding_usd_b=expected,
-        commitments_usd_b=model.compute_commitments_usd_b(lab.name, 24) + _deal_due(deal, 24),
+        commitments_usd_b=model.compute_commitments_usd_b(lab.name, 24) + _deal_due(model, deal, 24),
         burn_usd_b_per_year=lab.burn_usd_b_per_year,
         revenue_usd_b_per_year=lab.revenue_usd_b_per_year,
         frontier_share=share,
@@ -125,12 +125,19 @@ def run_diligence(model: Any, deal: Deal) -> Verdict:
     return report.verdict
 
 
-def _deal_due(deal: Deal, months: int) -> float:
-    """What the deal itself would add to the target's commitments over `months`."""
+def _deal_due(model: Any, deal: Deal, months: int) -> float:
+    """What the deal itself would add to the target's commitments over `months`, USD B.
+
+    A milestone investment tied to GW of the investor's systems (facts D1) commits the
+    investee to buy them: the GW falling due in the window at the investor's list price.
+    """
     if deal.kind is DealKind.CLOUD_CAPACITY:
         return deal.price_usd_b_per_gw * deal.gw * min(months, deal.duration_months) / 12.0
     if deal.kind is DealKind.SUPPLY:
         return deal.value_usd_b
+    if deal.kind is DealKind.EQUITY and deal.gw > 0:
+        price = getattr(model.firms[deal.source], "price_usd_b_per_gw", 0.0)
+        return deal.gw * min(1.0, months / LINKED_SUPPLY_MONTHS) * price
     return 0.0
 
 

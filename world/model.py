@@ -58,7 +58,7 @@ CLOUD_RAMP_MONTHS = 12
 """A cloud-capacity contract ramps linearly to its full GW over this many months."""
 OTHER_TENANT_UTILISATION = 0.85
 """Share of uncontracted deployed cloud capacity leased to other tenants at market price."""
-OWN_CHIP_BONUS = 1.5
+OWN_CHIP_BONUS = 0.5
 CLOUD_PRICE_ELASTICITY = 0.25
 """Elasticity of the lease price to chip scarcity (orders over output); assumption."""
 """Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
