@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from experiments.batch.cli import add_batch_parser, add_summarize_parser
+from experiments.story import add_parser as add_story_parser
 from experiments.errors import UserError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "register_subcommand"]
@@ -210,6 +211,7 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("run", _add_run),
     ("scenarios", _add_scenarios),
     ("batch", add_batch_parser), ("summarize", add_summarize_parser),
+    ("story", add_story_parser),
 ]
 """Registered subcommands, in help order: (name, function adding its parser)."""
 

@@ -1,0 +1,196 @@
+"""The seeds' story over an ensemble of baseline runs (issue 2's report in docs/validation.md).
+
+For each run: what became of the Nvidia-OpenAI letter of intent (D1), whether AMD's binding
+tranche (D2) proceeded, OpenAI's chip suppliers and clouds at the end, Nvidia's accelerator
+share through 2026, when the first GW of the 2025 deals was deployed, and OpenAI's revenue,
+burn and valuation against facts.md. `compute-market story --seeds 20` prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections import Counter
+
+import polars as pl
+
+from experiments.results import Results
+
+DEALS_2025 = ("D1", "D2", "D2-rest", "D3", "D4", "D5", "D6")
+INFLOW_KINDS_NOT_EARNED = ("funding_round", "equity_investment", "debt_draw", "initial")
+
+
+def classify_d1(deals: pl.DataFrame) -> str:
+    """`full plan` (the milestone deal signed), `restructured` (replaced by a one-off stake),
+    `stalled` (still stalled or abandoned at the end), or `blocked`."""
+    row = deals.filter(pl.col("deal_id") == "D1").row(0, named=True)
+    status = row["status"]
+    if status in ("active", "completed", "defaulted") or row["step_signed"] is not None:
+        return "full plan"
+    if status == "renegotiated":
+        return "restructured"
+    if status == "blocked":
+        return "blocked"
+    return "stalled"
+
+
+def _month(frame: pl.DataFrame, month: str) -> pl.DataFrame:
+    return frame.filter(pl.col("date").dt.strftime("%Y-%m") == month)
+
+
+def compute_story(results: Results) -> dict:
+    """The story metrics of one run (units in the keys)."""
+    t = results.tables
+    deals, firms, flows, shares = t["deals"], t["firms"], t["flows"], t["shares"]
+    openai = firms.filter(pl.col("firm") == "OpenAI").sort("step")
+    d2 = deals.filter(pl.col("deal_id") == "D2").row(0, named=True)
+    supply = deals.filter(
+        (pl.col("kind") == "supply") & (pl.col("target") == "OpenAI") & (pl.col("delivered_gw") > 0)
+    )
+    clouds = deals.filter(
+        (pl.col("kind") == "cloud_capacity")
+        & (pl.col("target") == "OpenAI")
+        & (pl.col("status") == "active")
+    )
+    acc = shares.filter(pl.col("market") == "accelerators").with_columns(
+        pl.col("date").dt.year().alias("year")
+    )
+    by_year = acc.group_by("year", "firm").agg(
+        pl.col("quantity").sum(), pl.col("value_usd_b").sum()
+    )
+    totals = by_year.group_by("year").agg(
+        pl.col("quantity").sum().alias("q"), pl.col("value_usd_b").sum().alias("v")
+    )
+    nv = by_year.filter(pl.col("firm") == "Nvidia").join(totals, on="year")
+    nv = {
+        r["year"]: (r["quantity"] / r["q"], r["value_usd_b"] / r["v"])
+        for r in nv.iter_rows(named=True)
+    }
+    prices = dict(zip(deals["deal_id"], deals["price_usd_b_per_gw"], strict=True))
+    leased = (
+        flows.filter((pl.col("kind") == "cloud_payment") & pl.col("deal_id").is_in(DEALS_2025))
+        .with_columns(
+            (
+                pl.col("amount_usd_b")
+                * 12.0
+                / pl.col("deal_id").replace_strict(prices, default=1.0)
+            ).alias("gw")
+        )
+        .group_by("step")
+        .agg(pl.col("gw").sum())
+    )
+    new_gw = (
+        openai.select("step", "date", "deployed_gw")
+        .join(leased, on="step", how="left")
+        .with_columns((pl.col("deployed_gw") + pl.col("gw").fill_null(0.0)).alias("new_gw"))
+    )
+    first = new_gw.filter(pl.col("new_gw") >= 1.0)
+    out_oa = flows.filter(pl.col("source") == "OpenAI").with_columns(
+        pl.col("date").dt.year().alias("year")
+    )
+    in_oa = flows.filter(
+        (pl.col("target") == "OpenAI") & ~pl.col("kind").is_in(INFLOW_KINDS_NOT_EARNED)
+    ).with_columns(pl.col("date").dt.year().alias("year"))
+    burn = {
+        y: out_oa.filter(pl.col("year") == y)["amount_usd_b"].sum()
+        - in_oa.filter(pl.col("year") == y)["amount_usd_b"].sum()
+        for y in (2025, 2026, 2027)
+    }
+    return {
+        "seed": results.seed,
+        "d1_outcome": classify_d1(deals),
+        "d1_restructured_usd_b": deals.filter(
+            (pl.col("parent_id") == "D1") & (pl.col("kind") == "equity")
+        )["value_usd_b"].sum(),
+        "d2_proceeds": d2["status"] in ("active", "completed") and d2["delivered_gw"] > 0,
+        "chip_suppliers": supply["source"].n_unique(),
+        "clouds": clouds["source"].n_unique(),
+        "nvidia_qty_share_2025": nv.get(2025, (0.0, 0.0))[0],
+        "nvidia_qty_share_2026": nv.get(2026, (0.0, 0.0))[0],
+        "nvidia_rev_share_2026": nv.get(2026, (0.0, 0.0))[1],
+        "first_gw_2025_deals": first["date"][0].strftime("%Y-%m") if len(first) else "never",
+        "revenue_2025_12_usd_b_per_year": _month(openai, "2025-12")["revenue_usd_b_per_year"][0],
+        "burn_2025_usd_b": burn[2025],
+        "burn_2026_usd_b": burn[2026],
+        "burn_2027_usd_b": burn[2027],
+        "valuation_2025_10_usd_b": _month(openai, "2025-10")["valuation_usd_b"][0],
+        "valuation_2026_02_usd_b": _month(openai, "2026-02")["valuation_usd_b"][0],
+    }
+
+
+FACTS = {
+    "nvidia_qty_share_2025": "~80%+ of all AI chips (facts 'Nvidia share of all AI chips')",
+    "nvidia_qty_share_2026": "70-80% (facts 'Share outlook')",
+    "nvidia_rev_share_2026": "70-80% of revenue (facts 'Share outlook')",
+    "revenue_2025_12_usd_b_per_year": "> $20B annualised (facts 'OpenAI compute and revenue')",
+    "burn_2025_usd_b": "> $8B (facts 'OpenAI burn')",
+    "burn_2026_usd_b": "~$17B projected (facts 'OpenAI burn')",
+    "burn_2027_usd_b": "~$35B projected (facts 'OpenAI burn')",
+    "valuation_2025_10_usd_b": "$500B (facts 'OpenAI valuation')",
+    "valuation_2026_02_usd_b": "~$730B pre / ~$840B post (facts D7)",
+    "chip_suppliers": "Nvidia, AMD, own chip (facts D1-D3)",
+    "clouds": "Microsoft, Oracle, Amazon (+ CoreWeave, outside the model) (facts D4-D6)",
+    "first_gw_2025_deals": "not before H2 2026 (facts D1, D2, stylised fact 4)",
+}
+
+
+def format_story(rows: list[dict]) -> str:
+    """A markdown report: outcome counts, then mean and range of each number vs facts."""
+    n = len(rows)
+    lines = [f"Runs: {n} seeds ({', '.join(str(r['seed']) for r in rows)}).", ""]
+    d1 = Counter(r["d1_outcome"] for r in rows)
+    lines.append("| outcome | runs |")
+    lines.append("|---|---|")
+    for k in ("full plan", "stalled", "restructured", "blocked"):
+        lines.append(f"| Nvidia-OpenAI LOI (D1): {k} | {d1.get(k, 0)} / {n} |")
+    lines.append(
+        f"| AMD binding first tranche (D2) proceeds | {sum(r['d2_proceeds'] for r in rows)} / {n} |"
+    )
+    firsts = Counter(r["first_gw_2025_deals"] for r in rows)
+    lines.append(
+        "| first GW of the 2025 deals deployed | "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(firsts.items()))
+        + " |"
+    )
+    lines += ["", "| metric | mean | min | max | facts |", "|---|---|---|---|---|"]
+    keys = [
+        "d1_restructured_usd_b",
+        "chip_suppliers",
+        "clouds",
+        "nvidia_qty_share_2025",
+        "nvidia_qty_share_2026",
+        "nvidia_rev_share_2026",
+        "revenue_2025_12_usd_b_per_year",
+        "burn_2025_usd_b",
+        "burn_2026_usd_b",
+        "burn_2027_usd_b",
+        "valuation_2025_10_usd_b",
+        "valuation_2026_02_usd_b",
+    ]
+    for k in keys:
+        vals = [float(r[k]) for r in rows]
+        lines.append(
+            f"| {k} | {statistics.fmean(vals):.3g} | {min(vals):.3g} | {max(vals):.3g} "
+            f"| {FACTS.get(k, '')} |"
+        )
+    return "\n".join(lines)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `compute-market story`."""
+    p = subparsers.add_parser(
+        "story", help="the seeds' story over N baseline seeds (markdown)", description=__doc__
+    )
+    p.add_argument("scenario", nargs="?", default="baseline")
+    p.add_argument("--seeds", type=int, default=20, help="number of seeds (0..N-1), default 20")
+    p.set_defaults(handler=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    from experiments.runner import run
+    from experiments.scenario import load_scenario
+
+    params = load_scenario(args.scenario)
+    rows = [compute_story(run(params, seed)) for seed in range(args.seeds)]
+    print(format_story(rows))
+    return 0
