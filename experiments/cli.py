@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from experiments.batch.cli import add_batch_parser, add_summarize_parser
-from experiments.story import add_parser as add_story_parser
 from experiments.errors import UserError
+from experiments.story import add_parser as add_story_parser
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "register_subcommand"]
 
