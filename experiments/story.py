@@ -96,8 +96,18 @@ def compute_story(results: Results) -> dict:
         - in_oa.filter(pl.col("year") == y)["amount_usd_b"].sum()
         for y in (2025, 2026, 2027)
     }
+    opex = out_oa.filter(pl.col("kind").is_in(["opex", "cloud_payment", "debt_service"]))
+    earned = in_oa.filter(pl.col("kind") == "revenue")
+    op_loss = {
+        y: opex.filter(pl.col("year") == y)["amount_usd_b"].sum()
+        - earned.filter(pl.col("year") == y)["amount_usd_b"].sum()
+        for y in (2025, 2026, 2027)
+    }
     return {
         "seed": results.seed,
+        "operating_loss_2025_usd_b": op_loss[2025],
+        "operating_loss_2026_usd_b": op_loss[2026],
+        "operating_loss_2027_usd_b": op_loss[2027],
         "d1_outcome": classify_d1(deals),
         "d1_restructured_usd_b": deals.filter(
             (pl.col("parent_id") == "D1") & (pl.col("kind") == "equity")
@@ -126,6 +136,8 @@ FACTS = {
     "burn_2025_usd_b": "> $8B (facts 'OpenAI burn')",
     "burn_2026_usd_b": "~$17B projected (facts 'OpenAI burn')",
     "burn_2027_usd_b": "~$35B projected (facts 'OpenAI burn')",
+    "operating_loss_2026_usd_b": "~$17B projected burn (facts 'OpenAI burn'), capex excluded",
+    "operating_loss_2027_usd_b": "~$35B projected burn (facts 'OpenAI burn'), capex excluded",
     "valuation_2025_10_usd_b": "$500B (facts 'OpenAI valuation')",
     "valuation_2026_02_usd_b": "~$730B pre / ~$840B post (facts D7)",
     "chip_suppliers": "Nvidia, AMD, own chip (facts D1-D3)",
@@ -164,6 +176,9 @@ def format_story(rows: list[dict]) -> str:
         "burn_2025_usd_b",
         "burn_2026_usd_b",
         "burn_2027_usd_b",
+        "operating_loss_2025_usd_b",
+        "operating_loss_2026_usd_b",
+        "operating_loss_2027_usd_b",
         "valuation_2025_10_usd_b",
         "valuation_2026_02_usd_b",
     ]
