@@ -103,6 +103,11 @@ def respond(model: Any, deal: Deal) -> bool:
     return due <= payer.compute_spendable_usd_b() + expected
 
 
+MIN_PERCEIVED_NOISE = -0.95
+"""Floor of the checker's perception error: a ratio is never seen below 5% of its true
+value (`assess` needs noise > -1; a wide `estimate_noise_sd` would otherwise crash)."""
+
+
 def run_diligence(model: Any, deal: Deal) -> Verdict:
     """The seller or investor (`deal.source`) re-checks the buyer or investee (`deal.target`):
     financing capacity, discipline and competitive position (`agents.diligence.assess`), each
@@ -119,7 +124,9 @@ def run_diligence(model: Any, deal: Deal) -> Verdict:
         revenue_usd_b_per_year=lab.revenue_usd_b_per_year,
         frontier_share=share,
         params=neg,
-        perceived_noise=float(checker.generator.normal(0.0, neg.estimate_noise_sd)),
+        perceived_noise=max(
+            MIN_PERCEIVED_NOISE, float(checker.generator.normal(0.0, neg.estimate_noise_sd))
+        ),
     )
     model.diligence_log.append((model.t, deal.deal_id, report))
     return report.verdict

@@ -1,0 +1,21 @@
+"""Regression tests for bugs in the model found by the invariant tests (tests/test_invariants.py).
+
+Each test names the bug it pins; it failed before the fix.
+"""
+
+from __future__ import annotations
+
+from experiments.scenario import load_scenario
+from world.model import ComputeMarketModel
+
+
+def test_wide_estimate_noise_does_not_crash_due_diligence() -> None:
+    """Bug: `run_diligence` passed N(0, estimate_noise_sd) straight to `assess`, which rejects
+    noise <= -1, so any valid but wide `negotiation.estimate_noise_sd` (0.5 and up) crashed a
+    run with ValueError at the first unlucky draw. The noise is now floored at -0.95."""
+    params = load_scenario("baseline", ["negotiation.estimate_noise_sd=3.0"], steps=24)
+    for seed in range(3):
+        model = ComputeMarketModel(params, rng=seed)
+        model.run_steps()
+        assert model.diligence_log, "no diligence happened: the test proves nothing"
+        assert min(r.financing_ratio for _, _, r in model.diligence_log) >= 0.0
