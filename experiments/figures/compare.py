@@ -52,8 +52,15 @@ def figure_compare(source: Source) -> Figure:
             colour = variant_colour(k)
             resolved = lo is not None and hi is not None and (lo > 0 or hi < 0)
             ax.plot([lo, hi], [y, y], color=colour, linewidth=2.2, solid_capstyle="butt")
-            ax.plot([mean], [y], marker="o", markersize=7, color=colour,
-                    markerfacecolor=colour if resolved else "white", markeredgewidth=1.6)
+            ax.plot(
+                [mean],
+                [y],
+                marker="o",
+                markersize=7,
+                color=colour,
+                markerfacecolor=colour if resolved else "white",
+                markeredgewidth=1.6,
+            )
             lo_all.append(lo)
             hi_all.append(hi)
         ax.axvline(0, color="#444444", linewidth=0.8)
@@ -68,14 +75,33 @@ def figure_compare(source: Source) -> Figure:
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
     axes[-1].set_xlabel("difference, variant minus reference (in each metric's unit)")
-    handles = [Line2D([], [], color=variant_colour(k), marker="o", linewidth=2.2,
-                      label=str(v) if v is not None else "difference and interval")
-               for k, v in enumerate(variants)]
-    handles.append(Line2D([], [], color="#444444", marker="o", markerfacecolor="white",
-                          linestyle="none", label="interval includes 0"))
-    handles.append(Line2D([], [], color="#444444", marker="o", linestyle="none",
-                          label="interval excludes 0"))
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=variant_colour(k),
+            marker="o",
+            linewidth=2.2,
+            label=str(v) if v is not None else "difference and interval",
+        )
+        for k, v in enumerate(variants)
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="#444444",
+            marker="o",
+            markerfacecolor="white",
+            linestyle="none",
+            label="interval includes 0",
+        )
+    )
+    handles.append(
+        Line2D([], [], color="#444444", marker="o", linestyle="none", label="interval excludes 0")
+    )
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize="small")
-    fig.suptitle(f"What-if differences with intervals — {source.label}", x=0.01, ha="left",
-                 fontweight="bold")
+    fig.suptitle(
+        f"What-if differences with intervals — {source.label}", x=0.01, ha="left", fontweight="bold"
+    )
     return fig

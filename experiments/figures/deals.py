@@ -135,7 +135,9 @@ def _deal_label(row: dict) -> str:
     gw = row.get("gw") or 0.0
     size = ", ".join(x for x in (money, f"{gw:.1f} GW" if gw else "") if x)
     kind = str(row["kind"]).replace("_", " ")
-    return f"{row['deal_id']}: {row['source']}→{row['target']} {kind}" + (f" ({size})" if size else "")
+    return f"{row['deal_id']}: {row['source']}→{row['target']} {kind}" + (
+        f" ({size})" if size else ""
+    )
 
 
 def figure_deals(source: Source) -> Figure:
@@ -157,17 +159,33 @@ def figure_deals(source: Source) -> Figure:
         for k, (step, status) in enumerate(hist):
             if status in TERMINAL:
                 marker, _ = TERMINAL_MARKERS[status]
-                ax.plot([_date_of(step, dates)], [y], marker=marker, color=STATUS_COLOURS[status],
-                        markersize=7, markeredgewidth=1.5, linestyle="none", zorder=3)
+                ax.plot(
+                    [_date_of(step, dates)],
+                    [y],
+                    marker=marker,
+                    color=STATUS_COLOURS[status],
+                    markersize=7,
+                    markeredgewidth=1.5,
+                    linestyle="none",
+                    zorder=3,
+                )
                 seen_end.add(status)
                 break
             stop = hist[k + 1][0] if k + 1 < len(hist) else last_step + 1
             start_d = _date_of(step, dates)
             width = max(_date_of(stop, dates) - start_d, one_month / 3)
-            ax.barh(y, width, left=start_d, height=0.6, color=STATUS_COLOURS.get(status, "#ccc"),
-                    edgecolor="none")
+            ax.barh(
+                y,
+                width,
+                left=start_d,
+                height=0.6,
+                color=STATUS_COLOURS.get(status, "#ccc"),
+                edgecolor="none",
+            )
             seen_status.add(status)
-    tranche_rows = flows.filter(pl.col("kind").is_in(TRANCHE_KINDS) & pl.col("deal_id").is_not_null())
+    tranche_rows = flows.filter(
+        pl.col("kind").is_in(TRANCHE_KINDS) & pl.col("deal_id").is_not_null()
+    )
     index = {str(p.row["deal_id"]): y for y, p in enumerate(paths)}
     tx, ty = [], []
     for row in tranche_rows.iter_rows(named=True):
@@ -175,8 +193,16 @@ def figure_deals(source: Source) -> Figure:
             tx.append(row["date"])
             ty.append(index[row["deal_id"]])
     if tx:
-        ax.plot(tx, ty, marker="|", color="black", markersize=11, markeredgewidth=1.6,
-                linestyle="none", zorder=4)
+        ax.plot(
+            tx,
+            ty,
+            marker="|",
+            color="black",
+            markersize=11,
+            markeredgewidth=1.6,
+            linestyle="none",
+            zorder=4,
+        )
     ax.set_yticks(range(len(paths)), [_deal_label(p.row) for p in paths], fontsize="small")
     ax.set_ylim(len(paths) - 0.5, -0.5)
     if dates:
@@ -184,17 +210,37 @@ def figure_deals(source: Source) -> Figure:
     format_date_axis(ax)
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
-    handles = [Patch(color=STATUS_COLOURS[s], label=s.replace("_", " "))
-               for s in STATUS_COLOURS if s in seen_status]
-    handles += [Line2D([], [], marker=TERMINAL_MARKERS[s][0], color=STATUS_COLOURS[s],
-                       linestyle="none", label=TERMINAL_MARKERS[s][1])
-                for s in TERMINAL_MARKERS if s in seen_end]
+    handles = [
+        Patch(color=STATUS_COLOURS[s], label=s.replace("_", " "))
+        for s in STATUS_COLOURS
+        if s in seen_status
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker=TERMINAL_MARKERS[s][0],
+            color=STATUS_COLOURS[s],
+            linestyle="none",
+            label=TERMINAL_MARKERS[s][1],
+        )
+        for s in TERMINAL_MARKERS
+        if s in seen_end
+    ]
     if tx:
-        handles.append(Line2D([], [], marker="|", color="black", linestyle="none",
-                              markersize=10, label="tranche paid"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="|",
+                color="black",
+                linestyle="none",
+                markersize=10,
+                label="tranche paid",
+            )
+        )
     legend_outside(ax, handles, [h.get_label() for h in handles], title="status")
     if not paths:
-        ax.text(0.5, 0.5, "no deals in this run", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no deals in this run", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(f"Deal timeline — {source.run_label}", loc="left")
     return fig

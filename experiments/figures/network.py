@@ -99,8 +99,10 @@ def draw_network(
     area = {}
     for name in pos:
         v = valuation.get(name)
-        area[name] = MIN_NODE_AREA if not v or max_valuation <= 0 else max(
-            MIN_NODE_AREA, MAX_NODE_AREA * v / max_valuation
+        area[name] = (
+            MIN_NODE_AREA
+            if not v or max_valuation <= 0
+            else max(MIN_NODE_AREA, MAX_NODE_AREA * v / max_valuation)
         )
     live = compute_live_deals(deals, step)
     pair_count: dict[tuple[str, str], int] = {}
@@ -116,32 +118,66 @@ def draw_network(
         if src == dst:  # a firm's own programme (e.g. an in-house chip): a loop above it
             x, y = pos[src]
             r = 0.1 + 0.03 * k
-            ax.add_patch(Arc((x, y + r), 2 * r, 2 * r, theta1=-60, theta2=240, color=colour,
-                             linewidth=width, linestyle=style, zorder=1))
+            ax.add_patch(
+                Arc(
+                    (x, y + r),
+                    2 * r,
+                    2 * r,
+                    theta1=-60,
+                    theta2=240,
+                    color=colour,
+                    linewidth=width,
+                    linestyle=style,
+                    zorder=1,
+                )
+            )
             continue
         rad = 0.12 * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
         arrow = FancyArrowPatch(
-            pos[src], pos[dst], connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-            mutation_scale=8 + 2 * width, linewidth=width, color=colour, linestyle=style,
-            shrinkA=math.sqrt(area[src]) / 2, shrinkB=math.sqrt(area[dst]) / 2 + 2,
-            alpha=0.85, zorder=1,
+            pos[src],
+            pos[dst],
+            connectionstyle=f"arc3,rad={rad}",
+            arrowstyle="-|>",
+            mutation_scale=8 + 2 * width,
+            linewidth=width,
+            color=colour,
+            linestyle=style,
+            shrinkA=math.sqrt(area[src]) / 2,
+            shrinkB=math.sqrt(area[dst]) / 2 + 2,
+            alpha=0.85,
+            zorder=1,
         )
         arrow.set_gid(f"deal:{row['deal_id']}")
         ax.add_patch(arrow)
     names = list(pos)
     xy = np.array([pos[n] for n in names])
-    ax.scatter(xy[:, 0], xy[:, 1], s=[area[n] for n in names], c=[colour_for(n) for n in names],
-               edgecolors="white", linewidths=1.2, zorder=2)
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=[area[n] for n in names],
+        c=[colour_for(n) for n in names],
+        edgecolors="white",
+        linewidths=1.2,
+        zorder=2,
+    )
     for name, (x, y) in pos.items():
         v = valuation.get(name)
-        text = name if not v else f"{name}\n${v / 1000:,.2f}T" if v >= 1000 else f"{name}\n${v:,.0f}B"
+        text = (
+            name if not v else f"{name}\n${v / 1000:,.2f}T" if v >= 1000 else f"{name}\n${v:,.0f}B"
+        )
         radius = math.sqrt(area[name]) / 2 + 3
         norm = math.hypot(x, y)
         ux, uy = (x / norm, y / norm) if norm > 1e-9 else (0.75, -0.75)  # outward from centre
-        ax.annotate(text, (x, y), xytext=(ux * radius, uy * radius), textcoords="offset points",
-                    ha="center" if abs(ux) < 0.3 else ("left" if ux > 0 else "right"),
-                    va="center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top"),
-                    fontsize="x-small", zorder=3)
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(ux * radius, uy * radius),
+            textcoords="offset points",
+            ha="center" if abs(ux) < 0.3 else ("left" if ux > 0 else "right"),
+            va="center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top"),
+            fontsize="x-small",
+            zorder=3,
+        )
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.55)
     ax.set_aspect("equal")
@@ -150,14 +186,32 @@ def draw_network(
 
 
 def _legend_handles(kinds: list[str]) -> list[Line2D]:
-    handles = [Line2D([], [], color=DEAL_KIND_COLOURS.get(k, "#555555"), linewidth=2.5,
-                      label=k.replace("_", " ")) for k in kinds]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=DEAL_KIND_COLOURS.get(k, "#555555"),
+            linewidth=2.5,
+            label=k.replace("_", " "),
+        )
+        for k in kinds
+    ]
     handles.append(Line2D([], [], color="#555555", linestyle="-", label="signed (binding)"))
     handles.append(Line2D([], [], color="#555555", linestyle="--", label="LOI / stalled"))
-    handles.append(Line2D([], [], marker="o", color="#999999", linestyle="none", markersize=9,
-                          label="node area ∝ valuation ($)"))
-    handles.append(Line2D([], [], color="#555555", linewidth=4,
-                          label="edge width ∝ deal value ($)"))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="#999999",
+            linestyle="none",
+            markersize=9,
+            label="node area ∝ valuation ($)",
+        )
+    )
+    handles.append(
+        Line2D([], [], color="#555555", linewidth=4, label="edge width ∝ deal value ($)")
+    )
     return handles
 
 
@@ -180,14 +234,20 @@ def figure_network(source: Source, dates: list[str] | None = None) -> Figure:
         draw_network(ax, deals, firms, step, pos, max_val, max_value)
         live = compute_live_deals(deals, step)
         shown_kinds |= {p.row["kind"] for p, _ in live}
-        ax.set_title(f"{date:%Y-%m}: {len(live)} live deal{'s' if len(live) != 1 else ''}",
-                     loc="left")
+        ax.set_title(
+            f"{date:%Y-%m}: {len(live)} live deal{'s' if len(live) != 1 else ''}", loc="left"
+        )
     for ax in axes[n:]:
         ax.set_axis_off()
     all_kinds = {p.row["kind"] for p in compute_deal_paths(deals)}
     kinds = [k for k in DEAL_KIND_COLOURS if k in shown_kinds | all_kinds]
     handles = _legend_handles(kinds)
-    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize="small",
-               title="deal kind")
+    fig.legend(
+        handles=handles,
+        loc="outside right upper",
+        frameon=False,
+        fontsize="small",
+        title="deal kind",
+    )
     fig.suptitle(f"Deal network — {source.run_label}", x=0.01, ha="left", fontweight="bold")
     return fig

@@ -87,9 +87,7 @@ def run_label(results: Results) -> str:
 
 def source_from_results(results: Results) -> Source:
     """A source for results held in memory (e.g. just computed by `experiments.runner.run`)."""
-    return Source(
-        "run", None, run_label(results), manifest=dict(results.manifest), run=results
-    )
+    return Source("run", None, run_label(results), manifest=dict(results.manifest), run=results)
 
 
 def load_source(path: str | Path) -> Source:

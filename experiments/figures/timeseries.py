@@ -131,8 +131,9 @@ def draw_share_bands(shares: pl.DataFrame, market: str, ax: Axes, title: str = "
         s = stats.filter(pl.col("firm") == firm)
         dates = s["date"].to_list()
         colour = colour_for(firm)
-        ax.fill_between(dates, s["q05"].to_numpy(), s["q95"].to_numpy(), color=colour, alpha=0.2,
-                        linewidth=0)
+        ax.fill_between(
+            dates, s["q05"].to_numpy(), s["q95"].to_numpy(), color=colour, alpha=0.2, linewidth=0
+        )
         ax.plot(dates, s["mean"].to_numpy(), color=colour, label=firm, linewidth=1.6)
     _percent_axis(ax)
     format_date_axis(ax)
@@ -160,26 +161,44 @@ def figure_shares(source: Source) -> Figure:
     grid = fig.subplots(len(markets), len(variants), sharex=True, sharey=True, squeeze=False)
     for i, market in enumerate(markets):
         for j, variant in enumerate(variants):
-            title = MARKET_TITLES.get(market, market) + (f"\n{variant}" if len(variants) > 1 else "")
+            title = MARKET_TITLES.get(market, market) + (
+                f"\n{variant}" if len(variants) > 1 else ""
+            )
             draw_share_bands(shares.filter(pl.col("variant") == variant), market, grid[i, j], title)
             if j:
                 grid[i, j].set_ylabel("")
         legend_outside(grid[i, -1])
     _bottom_xlabels_only(grid.ravel())
-    fig.suptitle(f"Market shares, mean and 5–95% band — {source.label}", x=0.01, ha="left",
-                 fontweight="bold")
+    fig.suptitle(
+        f"Market shares, mean and 5–95% band — {source.label}", x=0.01, ha="left", fontweight="bold"
+    )
     return fig
 
 
 def draw_hhi_thresholds(ax: Axes) -> None:
     """Shade the 2023 Merger Guidelines concentration zones and draw their thresholds."""
     ax.axhspan(HHI_HIGHLY_CONCENTRATED, 10_000, color="#cb181d", alpha=0.06, linewidth=0)
-    ax.axhspan(HHI_MODERATELY_CONCENTRATED, HHI_HIGHLY_CONCENTRATED, color="#fd8d3c", alpha=0.06,
-               linewidth=0)
-    ax.axhline(HHI_HIGHLY_CONCENTRATED, color="#cb181d", linestyle="--", linewidth=1,
-               label="1,800: highly concentrated (2023 Guidelines)")
-    ax.axhline(HHI_MODERATELY_CONCENTRATED, color="#fd8d3c", linestyle=":", linewidth=1,
-               label="1,000: moderately concentrated")
+    ax.axhspan(
+        HHI_MODERATELY_CONCENTRATED,
+        HHI_HIGHLY_CONCENTRATED,
+        color="#fd8d3c",
+        alpha=0.06,
+        linewidth=0,
+    )
+    ax.axhline(
+        HHI_HIGHLY_CONCENTRATED,
+        color="#cb181d",
+        linestyle="--",
+        linewidth=1,
+        label="1,800: highly concentrated (2023 Guidelines)",
+    )
+    ax.axhline(
+        HHI_MODERATELY_CONCENTRATED,
+        color="#fd8d3c",
+        linestyle=":",
+        linewidth=1,
+        label="1,000: moderately concentrated",
+    )
     ax.set_ylim(0, 10_000)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel("HHI (0–10,000)")
@@ -189,8 +208,13 @@ def draw_hhi(markets: pl.DataFrame, ax: Axes) -> Axes:
     """HHI of each market over time for one run, with the Guidelines thresholds."""
     for market in [m for m in MARKETS if m in set(markets["market"].to_list())]:
         rows = markets.filter(pl.col("market") == market).sort("date")
-        ax.plot(rows["date"].to_list(), rows["hhi"].to_numpy(), color=MARKET_COLOURS[market],
-                linewidth=1.8, label=MARKET_TITLES[market])
+        ax.plot(
+            rows["date"].to_list(),
+            rows["hhi"].to_numpy(),
+            color=MARKET_COLOURS[market],
+            linewidth=1.8,
+            label=MARKET_TITLES[market],
+        )
     draw_hhi_thresholds(ax)
     ax.margins(x=0)
     format_date_axis(ax)
@@ -216,8 +240,14 @@ def figure_hhi(source: Source) -> Figure:
             rows = markets.filter((pl.col("market") == market) & (pl.col("variant") == variant))
             s = compute_bands(rows, ["date"], "hhi")
             dates = s["date"].to_list()
-            ax.fill_between(dates, s["q05"].to_numpy(), s["q95"].to_numpy(),
-                            color=variant_colour(k), alpha=0.2, linewidth=0)
+            ax.fill_between(
+                dates,
+                s["q05"].to_numpy(),
+                s["q95"].to_numpy(),
+                color=variant_colour(k),
+                alpha=0.2,
+                linewidth=0,
+            )
             ax.plot(dates, s["mean"].to_numpy(), color=variant_colour(k), label=variant)
         draw_hhi_thresholds(ax)
         ax.margins(x=0)
@@ -225,8 +255,12 @@ def figure_hhi(source: Source) -> Figure:
         ax.set_title(MARKET_TITLES[market], loc="left")
         legend_outside(ax)
     _bottom_xlabels_only(axes)
-    fig.suptitle(f"Market concentration (HHI), mean and 5–95% band — {source.label}", x=0.01,
-                 ha="left", fontweight="bold")
+    fig.suptitle(
+        f"Market concentration (HHI), mean and 5–95% band — {source.label}",
+        x=0.01,
+        ha="left",
+        fontweight="bold",
+    )
     return fig
 
 
@@ -262,13 +296,30 @@ def figure_physical(source: Source) -> Figure:
         dates = phys["date"].to_list()
         for col, (label, colour) in PHYSICAL_STOCKS.items():
             if col in phys.columns:
-                ax_gw.plot(dates, phys[col].to_numpy(), color=colour, label=label, linewidth=1.8,
-                           linestyle="--" if "dashed" in label else "-")
+                ax_gw.plot(
+                    dates,
+                    phys[col].to_numpy(),
+                    color=colour,
+                    label=label,
+                    linewidth=1.8,
+                    linestyle="--" if "dashed" in label else "-",
+                )
         for col, (label, colour) in PHYSICAL_FLOWS.items():
-            ax_flow.plot(dates, phys[col].to_numpy(), color=colour, label=label, linewidth=1.5,
-                         linestyle="--" if "dashed" in label else "-")
-        ax_energy.plot(dates, phys["_energy"].to_numpy(), color="#08519c", linewidth=1.8,
-                       label="energy of deployed compute")
+            ax_flow.plot(
+                dates,
+                phys[col].to_numpy(),
+                color=colour,
+                label=label,
+                linewidth=1.5,
+                linestyle="--" if "dashed" in label else "-",
+            )
+        ax_energy.plot(
+            dates,
+            phys["_energy"].to_numpy(),
+            color="#08519c",
+            linewidth=1.8,
+            label="energy of deployed compute",
+        )
         title = f"Physical layer — {source.label}"
     else:
         variants = variant_order(source, phys)
@@ -276,8 +327,14 @@ def figure_physical(source: Source) -> Figure:
             for k, variant in enumerate(variants):
                 s = compute_bands(phys.filter(pl.col("variant") == variant), ["date"], col)
                 d = s["date"].to_list()
-                ax.fill_between(d, s["q05"].to_numpy(), s["q95"].to_numpy(),
-                                color=variant_colour(k), alpha=0.2, linewidth=0)
+                ax.fill_between(
+                    d,
+                    s["q05"].to_numpy(),
+                    s["q95"].to_numpy(),
+                    color=variant_colour(k),
+                    alpha=0.2,
+                    linewidth=0,
+                )
                 ax.plot(d, s["mean"].to_numpy(), color=variant_colour(k), label=variant)
         title = f"Physical layer, mean and 5–95% band — {source.label}"
     ax_gw.set_title("Capacity" if source.kind != "batch" else "Deployed capacity", loc="left")
