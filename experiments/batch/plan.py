@@ -8,6 +8,7 @@ resumed batch check that the runs already on disk were made from the same inputs
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ def make_plan(spec: BatchSpec) -> Plan:
             names the spec file, the spec key, and the scenario's own complaint.
     """
     refs = {s: _scenario_ref(spec, s) for s in spec.scenarios}
+    token = uuid.uuid4().hex
     variants = spec.compute_variants()
     names: dict[str, str] = {}
     tasks: list[RunTask] = []
@@ -119,5 +121,6 @@ def make_plan(spec: BatchSpec) -> Plan:
                 rel_dir=run_rel_dir(params.name, v.variant_id, seed),
                 tables=spec.tables,
                 batch=spec.name,
+                token=token,
             ))
     return Plan(spec=spec, variants=variants, names=names, tasks=tasks)

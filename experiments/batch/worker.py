@@ -8,6 +8,7 @@ local process pool and on Dask workers; its result depends only on the task.
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -32,6 +33,8 @@ class RunTask:
         rel_dir: the partition folder, relative to the batch directory.
         tables: the tables to keep.
         batch: the batch's name.
+        token: unique to one start of one batch; scopes the worker's cache of loaded
+            scenarios, so a long-lived Dask worker never reuses another start's files.
     """
 
     scenario: str
@@ -44,11 +47,21 @@ class RunTask:
     rel_dir: str
     tables: tuple[str, ...]
     batch: str
+    token: str = ""
 
     @property
     def label(self) -> str:
         """Short readable name of the run."""
         return f"{self.scenario_name} {self.variant_id} seed {self.seed}"
+
+
+@functools.lru_cache(maxsize=16)
+def _load_variant(scenario: str, overrides: tuple[str, ...], steps: int | None,
+                  token: str) -> Any:
+    """The variant's scenario, loaded once per worker and batch start (seeds run in a row)."""
+    from experiments.scenario import load_scenario
+
+    return load_scenario(scenario, list(overrides), steps=steps)
 
 
 def record_failure(root: Path, task: RunTask, error: str, tb: str, duration_s: float) -> None:
@@ -73,14 +86,13 @@ def execute_run(task: RunTask, root: str) -> dict[str, Any]:
         ``failures/`` with its traceback and comes back with ``ok = False``.
     """
     from experiments.runner import run
-    from experiments.scenario import load_scenario
     from experiments.store import failure_path, write_run
 
     base = Path(root)
     t0 = time.perf_counter()
     try:
-        params = load_scenario(task.scenario, list(task.overrides), seed=task.seed,
-                               steps=task.steps)
+        variant = _load_variant(task.scenario, task.overrides, task.steps, task.token)
+        params = variant.model_copy(update={"seed": task.seed}, deep=True)
         results = run(params, rng=task.seed)
         if results.run_id != task.run_id:
             raise RuntimeError(
