@@ -69,6 +69,17 @@ class CloudProvider(Firm):
             self.model.cloud_price_usd_b_per_gw_year * (1.0 - self.p.lease_margin) * (1 + premium)
         )
 
+    @staticmethod
+    def compute_best_response_price(
+        wholesale_usd: float, intercept: float, slope: float
+    ) -> float:
+        """Monopoly resale price of a cloud buying at `wholesale_usd` against P = a - b Q.
+
+        Rule: P = (a + w) / 2, the price maximising (P - w)(a - P) / b; P = a when w >= a (it
+        sells nothing). The downstream half of double marginalisation (Spengler 1950).
+        """
+        return 0.5 * (intercept + min(wholesale_usd, intercept))
+
     def step(self) -> None:
         """Monthly: run the non-AI business, service debt, plan datacenters."""
         self.update_other_business()

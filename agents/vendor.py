@@ -66,6 +66,29 @@ class ChipVendor(Firm):
         need_gw = self.model.compute_backlog_gw(self.name) / CLEAR_BACKLOG_MONTHS
         return need_gw / gw_per_wafer(product)
 
+    @staticmethod
+    def compute_best_response_quantity(
+        rivals_quantity: float, intercept: float, slope: float, marginal_cost: float
+    ) -> float:
+        """Cournot best response to the rivals' total quantity under P = a - b Q.
+
+        Rule: q = max(0, (a - c - b Q_-i) / (2 b)), the quantity that maximises
+        (a - b (q + Q_-i) - c) q (Cournot 1838; Tirole 1988, ch. 5). Used by the docking mode.
+        """
+        return max(0.0, (intercept - marginal_cost - slope * rivals_quantity) / (2.0 * slope))
+
+    @staticmethod
+    def compute_monopoly_price(
+        demand_intercept: float, demand_slope: float, marginal_cost: float
+    ) -> float:
+        """Profit-maximising price against a linear demand Q = A - B p (A, B > 0).
+
+        Rule: p = (A / B + c) / 2 (max of (p - c)(A - B p)); never below cost. A vendor facing a
+        cloud's derived demand uses it to set its wholesale price (double marginalisation,
+        Spengler 1950).
+        """
+        return max(marginal_cost, 0.5 * (demand_intercept / demand_slope + marginal_cost))
+
     def step(self) -> None:
         """Monthly: pay interest / draw debt, run the non-AI business, re-price."""
         self.update_other_business()

@@ -133,3 +133,9 @@ def compute_path_value(path: list[tuple[int, float]], month_idx: int) -> float:
     xs = [p[0] for p in path]
     ys = [p[1] for p in path]
     return float(np.interp(month_idx, xs, ys))
+
+
+def compute_linear_demand_price(intercept: float, slope: float, quantity: float) -> float:
+    """Price on a linear inverse demand curve, P = max(0, a - b Q) (the textbook docking
+    demand of Cournot and double marginalisation; Tirole 1988, ch. 4-5)."""
+    return max(0.0, intercept - slope * quantity)

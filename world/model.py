@@ -35,6 +35,7 @@ from world.params import (
     DealKind,
     EventKind,
     InterventionKind,
+    Mode,
     Role,
     ScenarioParams,
     month_index,
@@ -73,6 +74,12 @@ class ComputeMarketModel(mesa.Model):
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
+        self.docking = None
+        if params.simulation.mode is not Mode.MARKET:  # a textbook special case (issue 6)
+            from world.docking import DockingGame
+
+            self.docking = DockingGame(self)
+            return
         self.firm_names = [f for f in FIRM_NAMES if f in params.firms]
         self.firm_index = {f: i for i, f in enumerate(self.firm_names)}
         self.n_firms = len(self.firm_names)
@@ -143,6 +150,10 @@ class ComputeMarketModel(mesa.Model):
     def step(self) -> None:
         """Advance the market by one month."""
         self.now_idx = self.start_idx + self.t
+        if self.docking is not None:
+            self.docking.step()
+            self.t += 1
+            return
         self.policy.update_month(self.now_idx)
         self._apply_dated_inputs()
         self.fleet.update(self.t)
@@ -172,6 +183,8 @@ class ComputeMarketModel(mesa.Model):
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """Columnar output tables (DESIGN 'Outputs') without run_id / scenario / seed."""
+        if self.docking is not None:
+            return self.docking.compute_tables()
         return self.recorder.compute_tables()
 
     def _apply_dated_inputs(self) -> None:

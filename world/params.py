@@ -21,6 +21,7 @@ MARKETS = ("accelerators", "cloud", "frontier_ai")
 NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
 Frac = Annotated[float, Field(ge=0.0, le=1.0)]
+Delta = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
 class Strict(BaseModel):
@@ -188,6 +189,9 @@ class DemandParams(Strict):
     fringe_chip_price_usd_b_per_gw: Pos = 25.0
     cloud_price_usd_b_per_gw_year: Pos = 12.0
     revenue_multiplier: Pos = 1.0
+    # docking modes only (issue 6): linear inverse final demand P = intercept - slope x Q
+    intercept: Pos = 100.0
+    slope: Pos = 1.0
     source: str = ""
 
 
@@ -217,6 +221,25 @@ class NegotiationParams(Strict):
     restructure_frac: Frac = 0.3
     stall_months_to_abandon: Annotated[int, Field(ge=1, le=60)] = 9
     search_every_months: Annotated[int, Field(ge=1, le=60)] = 3
+    # docking modes only (issue 6): the surplus bargained over and the two parties' terms
+    surplus_usd_b: Pos = 100.0
+    discount_factors: tuple[Delta, Delta] = (0.9, 0.9)
+    bargaining_weights: tuple[Pos, Pos] = (0.5, 0.5)
+    disagreement_usd_b: tuple[NonNeg, NonNeg] = (0.0, 0.0)
+    source: str = ""
+
+
+class VendorsParams(Strict):
+    """Chip sellers of the docking modes (issue 6); ignored by the market mode.
+
+    `marginal_costs` has one entry per seller (N = its length), in the units of the demand
+    intercept; `integrated` merges the vendor and the cloud in `double_marginalization`.
+    """
+
+    marginal_costs: Annotated[list[NonNeg], Field(min_length=1, max_length=50)] = Field(
+        default_factory=lambda: [10.0, 10.0]
+    )
+    integrated: bool = False
     source: str = ""
 
 
@@ -334,6 +357,7 @@ class ScenarioParams(Strict):
     market: MarketParams = MarketParams()
     negotiation: NegotiationParams = NegotiationParams()
     regulator: RegulatorParams = RegulatorParams()
+    vendors: VendorsParams = VendorsParams()
     events: list[EventParams] = Field(default_factory=list)
     interventions: list[InterventionParams] = Field(default_factory=list)
 
