@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from agents.negotiation import AlternatingOffers
+from agents.remedies import compute_capped_amount
 from world.catalog import cost_usd_b_per_gw
 from world.contracts import Deal, DealStatus
 from world.params import DealKind
@@ -153,7 +154,9 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
         )
     ranked = [n for n, _ in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))]
     for name in ranked:
-        if model.policy.forbids_deal(options[name][0], name, lab.name):
+        kind = options[name][0]
+        bound = model.network.compute_bound_to(lab.name, kind)
+        if model.policy.forbids_deal(kind, name, lab.name) or (bound and name not in bound):
             continue
         partner = model.firms[name]
         kind, _cost, value = options[name]
@@ -200,7 +203,14 @@ def _negotiate(
         )
     binding = terms["value_usd_b"] <= LOI_THRESHOLD_USD_B
     status = DealStatus.DEFINITIVE if binding else DealStatus.LOI
-    deal = new_deal(model, kind, partner.name, lab.name, status, binding=binding, **terms)
+    exclusive = (
+        model.p.negotiation.investor_exclusivity
+        and model.policy.allows_exclusivity()
+        and model.stakes.compute_stake(partner.name, lab.name) > 0
+    )
+    deal = new_deal(
+        model, kind, partner.name, lab.name, status, binding=binding, exclusive=exclusive, **terms
+    )
     model.negotiation_rounds[deal.deal_id] = rounds
     return deal
 
@@ -240,6 +250,11 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     cap = 0.8 * size_usd_b
     if total > cap:
         offers = {k: v * cap / total for k, v in offers.items()}
+    for name in list(offers):  # an equity cap trims each offer to what keeps the stake within it
+        offers[name] = compute_capped_amount(model, name, lab.name, offers[name], post_usd_b)
+        if offers[name] <= 0:
+            del offers[name]
+            model.restructured_from.pop(name, None)
     for name, amount in sorted(offers.items()):
         parent = model.restructured_from.pop(name, None)
         new_deal(

@@ -11,6 +11,7 @@ from typing import Any
 
 from agents.dealmaking import new_deal
 from agents.diligence import Verdict, assess
+from agents.remedies import compute_capped_amount, compute_capped_fraction, update_refill_round
 from world.contracts import Deal, DealStatus, Tranche
 from world.ledger import FlowKind
 from world.params import DealKind, EventParams, month_index
@@ -38,7 +39,9 @@ def create_event_deal(model: Any, ev: EventParams, initial: bool) -> Deal | None
         years = ev.duration_months / 12.0 if ev.deal_kind is DealKind.CLOUD_CAPACITY else 1.0
         price = ev.value_usd_b / (ev.gw * max(years, 1e-9))
     status = DealStatus.ACTIVE if initial else DealStatus(ev.stage)
-    if model.policy.forbids_deal(ev.deal_kind, ev.source_firm, ev.target_firm, deal_id=ev.id):
+    if model.policy.forbids_equity_deal(
+        ev.deal_kind, ev.source_firm, ev.target_firm, deal_id=ev.id
+    ):
         status = DealStatus.PROPOSED
     deal = new_deal(
         model,
@@ -119,7 +122,8 @@ def run_diligence(model: Any, deal: Deal) -> Verdict:
     report = assess(
         cash_usd_b=max(0.0, lab.cash_usd_b),
         expected_funding_usd_b=expected,
-        commitments_usd_b=model.compute_commitments_usd_b(lab.name, 24) + _deal_due(model, deal, 24),
+        commitments_usd_b=model.compute_commitments_usd_b(lab.name, 24)
+        + _deal_due(model, deal, 24),
         burn_usd_b_per_year=lab.burn_usd_b_per_year,
         revenue_usd_b_per_year=lab.revenue_usd_b_per_year,
         frontier_share=share,
@@ -214,13 +218,15 @@ def execute(model: Any, deal: Deal) -> None:
     """
     investor, investee = model.firms[deal.source], model.firms[deal.target]
     if deal.kind is DealKind.EQUITY and not deal.tranches:
-        post = deal.valuation_usd_b or investee.valuation_usd_b
+        post = max(deal.valuation_usd_b or investee.valuation_usd_b, deal.value_usd_b)
+        paid = compute_capped_amount(model, investor.name, investee.name, deal.value_usd_b, post)
         investor.update_pay(
-            investee.name, deal.value_usd_b, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False
+            investee.name, paid, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False
         )
-        model.stakes.update_issue(
-            investor.name, investee.name, deal.value_usd_b, max(post, deal.value_usd_b), deal.voting
-        )
+        if paid > 0:
+            model.stakes.update_issue(investor.name, investee.name, paid, post, deal.voting)
+        if paid < deal.value_usd_b:  # the equity cap binds: outside investors take the rest
+            update_refill_round(model, deal, deal.value_usd_b - paid)
         _close(model, deal, DealStatus.COMPLETED)
         return
     if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
@@ -240,20 +246,23 @@ def execute(model: Any, deal: Deal) -> None:
                 continue
             tranche.paid_step = model.t
             if deal.kind is DealKind.EQUITY:
-                investor.update_pay(
-                    investee.name,
-                    tranche.amount_usd_b,
-                    FlowKind.EQUITY_INVESTMENT,
-                    deal.deal_id,
-                    cost=False,
-                )
                 post = investee.valuation_usd_b + tranche.amount_usd_b
-                model.stakes.update_issue(
-                    investor.name, investee.name, tranche.amount_usd_b, post, deal.voting
+                paid = compute_capped_amount(
+                    model, investor.name, investee.name, tranche.amount_usd_b, post
                 )
+                investor.update_pay(
+                    investee.name, paid, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False
+                )
+                if paid > 0:
+                    model.stakes.update_issue(
+                        investor.name, investee.name, paid, post, deal.voting
+                    )
             else:
-                frac = deal.equity_pct / 100.0 / len(deal.tranches)
-                model.stakes.update_grant(holder.name, issuer.name, frac, deal.voting)
+                frac = compute_capped_fraction(
+                    model, holder.name, issuer.name, deal.equity_pct / 100.0 / len(deal.tranches)
+                )
+                if frac > 0:
+                    model.stakes.update_grant(holder.name, issuer.name, frac, deal.voting)
                 holder.update_pay(
                     issuer.name,
                     WARRANT_STRIKE_USD_B / len(deal.tranches),

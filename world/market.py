@@ -112,6 +112,19 @@ def compute_rationing(
     return pri.copy(), opn * scale
 
 
+def compute_equal_rationing(
+    priority_gw: np.ndarray, open_gw: np.ndarray, supply_gw: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split one seller's output with no priority for contracts: contracted and open orders
+    are rationed pro rata together (equal access, the supply remedy of
+    `agents.remedies`). Same return as `compute_rationing`."""
+    pri = np.maximum(np.asarray(priority_gw, dtype=float), 0.0)
+    opn = np.maximum(np.asarray(open_gw, dtype=float), 0.0)
+    total = pri.sum() + opn.sum()
+    scale = min(1.0, max(0.0, supply_gw) / total) if total > 0 else 0.0
+    return pri * scale, opn * scale
+
+
 def compute_cloud_price(
     base_usd_b_per_gw_year: float, demand_gw: float, supply_gw: float, elasticity: float = 0.5
 ) -> float:

@@ -25,6 +25,7 @@ from world.ledger import FlowKind, Ledger
 from world.market import (
     compute_buyer_utilities,
     compute_cloud_price,
+    compute_equal_rationing,
     compute_logit_split,
     compute_path_value,
     compute_rationing,
@@ -115,6 +116,14 @@ class ComputeMarketModel(mesa.Model):
         self.latest_shares: dict[str, dict[str, float]] = {}
         self.frontier_share: dict[str, float] = {}
         self.reviews: list[dict] = []
+        self.equal_access: set[str] = set()
+        """Chip designers under a supply-to-rivals condition (`agents.remedies`)."""
+        self.month_deliveries: dict[tuple[str, str, str], list[float]] = {}
+        """This month's chip deliveries: (designer, buyer, deal id or '') -> [GW, USD B]."""
+        self.leased_by_deal: dict[str, float] = {}
+        """This month's GW provided under each cloud-capacity contract."""
+        self.other_tenant_gw: dict[str, float] = {}
+        """This month's GW each cloud leases to tenants outside the model's labs."""
         self.diligence_log: list = []
         self.negotiation_rounds: dict[str, int] = {}
         self.restructured_from: dict[str, str] = {}
@@ -352,6 +361,7 @@ class ComputeMarketModel(mesa.Model):
         )
 
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float]]:
+        self.month_deliveries = {}
         want = self._desired_orders_gw()
         for i, buyer in enumerate(self.buyers):
             if want[i] <= 0:
@@ -367,7 +377,8 @@ class ComputeMarketModel(mesa.Model):
             due = [self.compute_due_gw(deal, self.t) for deal in deals]
             for deal, g in zip(deals, due, strict=True):
                 pri[self.buyers.index(deal.target)] += g
-            got_pri, got_open = compute_rationing(pri, self.backlog[d], self.inventory[d])
+            ration = compute_equal_rationing if d in self.equal_access else compute_rationing
+            got_pri, got_open = ration(pri, self.backlog[d], self.inventory[d])
             price = self.compute_price_usd_b_per_gw(d)
             for deal, g in zip(deals, due, strict=True):
                 i = self.buyers.index(deal.target)
@@ -394,6 +405,10 @@ class ComputeMarketModel(mesa.Model):
         firm = self.firms.get(buyer)
         if firm is not None:
             firm.installed_gw[designer] = firm.installed_gw.get(designer, 0.0) + gw
+        paid = gw * price if buyer != designer and np.isfinite(price) else 0.0
+        rec = self.month_deliveries.setdefault((designer, buyer, deal_id), [0.0, 0.0])
+        rec[0] += gw
+        rec[1] += paid
         if buyer == designer or not np.isfinite(price):
             return
         payer = buyer if firm is not None else FRINGE_BUYERS
@@ -416,6 +431,7 @@ class ComputeMarketModel(mesa.Model):
         )
         for lab in self.labs:
             lab.leased_gw = 0.0
+        self.leased_by_deal = {}
         for cloud in self.clouds:
             free = cloud.compute_deployed_gw()
             for deal in sorted(self.deals.live(), key=lambda d: d.deal_id):
@@ -429,6 +445,7 @@ class ComputeMarketModel(mesa.Model):
                 ramp = min(1.0, (self.t - deal.start_step + 1) / CLOUD_RAMP_MONTHS)
                 provided = min(deal.gw * ramp, free)
                 free -= provided
+                self.leased_by_deal[deal.deal_id] = provided
                 lab = self.firms[deal.target]
                 lab.leased_gw += provided
                 cloud.update_receive(
@@ -438,6 +455,7 @@ class ComputeMarketModel(mesa.Model):
                     deal.deal_id,
                 )
                 lab.month_cost_usd_b += provided * deal.price_usd_b_per_gw / 12.0
+            self.other_tenant_gw[cloud.name] = free * OTHER_TENANT_UTILISATION
             cloud.update_receive(
                 "Customers",
                 free * OTHER_TENANT_UTILISATION * self.cloud_price_usd_b_per_gw_year / 12.0,

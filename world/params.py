@@ -221,6 +221,9 @@ class NegotiationParams(Strict):
     restructure_frac: Frac = 0.3
     stall_months_to_abandon: Annotated[int, Field(ge=1, le=60)] = 9
     search_every_months: Annotated[int, Field(ge=1, le=60)] = 3
+    investor_exclusivity: bool = False
+    """A lab's new compute contract with a firm holding equity in it is exclusive in its kind
+    (the investor's string, as Microsoft's Azure exclusivity until 2025, facts D5)."""
     # docking modes only (issue 6): the surplus bargained over and the two parties' terms
     surplus_usd_b: Pos = 100.0
     discount_factors: tuple[Delta, Delta] = (0.9, 0.9)
@@ -251,8 +254,20 @@ class Regime(StrEnum):
 
 
 class RegulatorParams(Strict):
+    """Merger control (agents.regulator; docs/antitrust.md).
+
+    `review_months` is the first-phase review; a deal that raises a concern under the regime
+    gets `phase2_months` more (an in-depth review, like an HSR second request). Screens:
+    `foreclosure_share` is the input supplier's market share above which a vertical link may
+    limit rivals' access (2023 Merger Guidelines, guideline 5: 50%); `financing_share` is the
+    vendor share above which the `strict` regime blocks vendor financing of customers.
+    """
+
     regime: Regime = Regime.NONE
     review_months: Annotated[int, Field(ge=0, le=24)] = 1
+    phase2_months: Annotated[int, Field(ge=0, le=24)] = 6
+    foreclosure_share: Frac = 0.5
+    financing_share: Frac = 0.3
     source: str = ""
 
 

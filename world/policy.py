@@ -21,6 +21,7 @@ class Policy:
         self.start_idx = start_idx
         self.roles = roles
         self.now_idx = start_idx
+        self.decided_blocks: set[tuple[DealKind, str, str]] = set()
 
     def update_month(self, month_idx: int) -> None:
         """Advance the policy clock."""
@@ -51,7 +52,60 @@ class Policy:
             )
             if kind_ok and parties_ok:
                 return True
+        if kind is not None and (kind, source, target) in self.decided_blocks:
+            return True
+        if kind in (DealKind.EQUITY, DealKind.WARRANT) and self.forbids_reacquisition(
+            source, target
+        ):
+            return True
         return False
+
+    def update_add_block(self, kind: DealKind, source: str, target: str) -> None:
+        """Remember a block decision of the regulator: the parties expect the same kind of deal
+        between them to be blocked again, so they stop proposing it (their search moves on)."""
+        self.decided_blocks.add((kind, source, target))
+
+    def forbids_reacquisition(self, owner: str, firm: str) -> bool:
+        """A divestiture order in force forbids `owner` to buy back into `firm` (the usual
+        hold-separate term of a structural remedy)."""
+        for iv in self.compute_active(InterventionKind.DIVESTITURE):
+            if len(iv.parties) == 2 and (owner, firm) == (iv.parties[0], iv.parties[1]):
+                return True
+        return False
+
+    def is_vendor_financing(self, kind: DealKind | None, source: str, target: str) -> bool:
+        """An equity investment by a chip vendor in another firm, or a vendor's warrant to a
+        customer (shares given against purchases): both finance the buyer's chip purchases."""
+        return (
+            kind in (DealKind.EQUITY, DealKind.WARRANT)
+            and self.roles.get(source) in VENDOR_ROLES
+            and source != target
+        )
+
+    def forbids_equity_deal(
+        self, kind: DealKind | None, source: str, target: str, deal_id: str = ""
+    ) -> bool:
+        """Any deal the policy forbids: `forbids_deal`, plus vendor financing (equity or
+        warrants from a chip vendor to a customer) under `no_vendor_financing`."""
+        if self.forbids_deal(kind, source, target, deal_id):
+            return True
+        return self.is_vendor_financing(kind, source, target) and bool(
+            self.compute_active(InterventionKind.NO_VENDOR_FINANCING)
+        )
+
+    def makes_nonvoting_reportable(self) -> bool:
+        """True once a `nonvoting_reportable` intervention is in force."""
+        return bool(self.compute_active(InterventionKind.NONVOTING_REPORTABLE))
+
+    def compute_allowed_fraction(self, current: float) -> float:
+        """Largest new fraction f of post-issue shares an owner holding `current` may take under
+        the equity cap: current (1 - f) + f <= cap, so f <= (cap - current) / (1 - current)."""
+        cap = self.compute_equity_cap_pct() / 100.0
+        if cap >= 1.0:
+            return 1.0
+        if current >= cap:
+            return 0.0
+        return max(0.0, (cap - current) / max(1e-12, 1.0 - current))
 
     def forbids_financing(self, investor: str, investee: str) -> bool:
         """`no_vendor_financing`: a chip vendor may not invest in a customer; equity deals
