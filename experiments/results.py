@@ -107,6 +107,14 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "pre_hhi": F,
         "post_hhi": F,
         "delta_hhi": F,
+        "share_source": F,
+        "share_target": F,
+        "mhhi_pre": F,
+        "mhhi_post": F,
+        "delta_mhhi": F,
+        "upstream_share": F,
+        "phase": pl.Int32(),
+        "conditions": S,
     },
 }
 """Required columns and dtypes of each table (besides `ID_SCHEMA`)."""

@@ -14,6 +14,13 @@ import numpy as np
 from world.calendar import step_date
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market import compute_path_value
+from world.market_power import (
+    compute_accelerator_power,
+    compute_circularity,
+    compute_cloud_power,
+    compute_pre_start_invested,
+    compute_supplier_count,
+)
 from world.metrics import compute_hhi, compute_shares
 from world.params import MARKETS, month_index
 
@@ -33,6 +40,9 @@ class Recorder:
         self.cols: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         self.cum_produced_gw = 0.0
         self.cum_delivered_gw = 0.0
+        self.cum_fringe_gw = 0.0
+        self.cum_tenant_usd_b: dict[str, float] = {}
+        self.pre_start_invested: dict[tuple[str, str], float] | None = None
 
     def _row(self, table: str, **values: Any) -> None:
         cols = self.cols[table]
@@ -68,6 +78,7 @@ class Recorder:
         m = self.model
         step, date = m.t, step_date(m.p.simulation.start, m.t)
         quantities = self.compute_market_quantities(delivered, value)
+        power = self._market_power(quantities)
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
@@ -103,6 +114,7 @@ class Recorder:
                 price=prices[market],
                 total_quantity=total,
                 n_sellers=int((s > 0).sum()),
+                **power[market],
             )
         powered = m.fleet.powered_gw(m.n_firms)
         pipeline = m.fleet.pipeline_gw(m.n_firms)
@@ -126,6 +138,7 @@ class Recorder:
                 installed_gw=f.installed_total_gw,
                 pipeline_gw=float(pipeline[i]),
                 compute_gw=f.compute_compute_gw() if f.role == "lab" else 0.0,
+                **self._firm_power(name),
             )
         self.cum_produced_gw += sum(produced.values())
         self.cum_delivered_gw += sum(delivered.values())
@@ -155,6 +168,38 @@ class Recorder:
             energy_twh_per_year=float(twh_per_year(deployed)),
             homes_millions=float(homes_millions(deployed)),
         )
+
+    def _market_power(self, quantities: dict) -> dict[str, dict]:
+        """Market-power columns of the markets table (`world.market_power`)."""
+        m = self.model
+        accel = compute_accelerator_power(m, self.cum_fringe_gw)
+        self.cum_fringe_gw = accel["fringe_cum_gw"]
+        cloud_q = quantities["cloud"]
+        cloud = compute_cloud_power(
+            m,
+            sum(v[0] for v in cloud_q.values()),
+            cloud_q.get(FRINGE_BY_MARKET["cloud"], (0.0, 0.0))[0],
+        )
+        frontier = dict.fromkeys(accel, None)
+        frontier["foreclosure_share"] = 0.0
+        return {"accelerators": accel, "cloud": cloud, "frontier_ai": frontier}
+
+    def _firm_power(self, name: str) -> dict[str, float]:
+        """Circularity and supplier count columns of the firms table."""
+        if self.pre_start_invested is None:
+            self.pre_start_invested = compute_pre_start_invested(self.model)
+        m = self.model
+        self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
+            m.other_tenant_gw.get(name, 0.0) * m.cloud_price_usd_b_per_gw_year / 12.0
+        )
+        circular, share = compute_circularity(
+            m, name, self.pre_start_invested, self.cum_tenant_usd_b[name]
+        )
+        return {
+            "circular_usd_b": circular,
+            "circularity": share,
+            "n_suppliers": compute_supplier_count(self.model, name),
+        }
 
     def _frontier_price(self) -> float:
         m = self.model
