@@ -5,7 +5,8 @@ loop (`experiments.batch.runner`) keeps a bounded number of runs in flight whate
 The work function and its arguments are the same everywhere, so the results are identical.
 
 The process pool uses the ``forkserver`` start method through its own context (the global start
-method is left alone, STYLE #12); workers are started once and reused.
+method is left alone, STYLE #12); the fork server imports the model once and the workers, forked
+from it, are started once and reused.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class PoolExecutor:
     def __init__(self, workers: int) -> None:
         self.slots = workers
         self._ctx = multiprocessing.get_context("forkserver")
+        # the fork server imports the model once; workers fork from it ready to run
+        self._ctx.set_forkserver_preload(["experiments.batch.worker", "world.model"])
         self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=self._ctx)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
