@@ -21,7 +21,9 @@ from typing import Any, NoReturn
 
 from experiments.batch.cli import add_batch_parser, add_summarize_parser
 from experiments.errors import UserError
+from experiments.sensitivity import add_parser as add_sensitivity_parser
 from experiments.story import add_parser as add_story_parser
+from experiments.validate import add_docking_parser, add_validate_parser
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "register_subcommand"]
 
@@ -212,6 +214,9 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("scenarios", _add_scenarios),
     ("batch", add_batch_parser), ("summarize", add_summarize_parser),
     ("story", add_story_parser),
+    ("validate", add_validate_parser),
+    ("docking", add_docking_parser),
+    ("sensitivity", add_sensitivity_parser),
 ]
 """Registered subcommands, in help order: (name, function adding its parser)."""
 
