@@ -338,9 +338,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     if not args.no_doc:
         plot_sensitivity(morris, sobol, doc_figure)
     command = f"compute-market sensitivity --method {args.method}"
-    if args.trajectories != 10:
+    if args.trajectories != 20:
         command += f" --trajectories {args.trajectories}"
-    if args.method == "sobol" and (args.n, args.top) != (32, 5):
+    if args.method == "sobol" and (args.n, args.top) != (64, 5):
         command += f" --n {args.n} --top {args.top}"
     text = format_section(morris, sobol, command, minutes, "figures/sensitivity.png")
     print(text)
@@ -364,8 +364,8 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--method", choices=("morris", "sobol"), default="sobol",
                    help="morris: screening only; sobol: screening then Sobol (default)")
-    p.add_argument("--trajectories", type=int, default=10, help="Morris trajectories (10)")
-    p.add_argument("--n", type=int, default=32, help="Sobol base sample, a power of 2 (32)")
+    p.add_argument("--trajectories", type=int, default=20, help="Morris trajectories (20)")
+    p.add_argument("--n", type=int, default=64, help="Sobol base sample, a power of 2 (64)")
     p.add_argument("--top", type=int, default=5, help="parameters kept for Sobol (5)")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, default=Path("runs/sensitivity"),
