@@ -1,0 +1,82 @@
+"""The reference docs stay true as the code moves: every scenario key of the schema is in
+docs/scenarios.md, every column of a real run is in docs/outputs.md."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from experiments.results import ID_SCHEMA, SCHEMAS
+from world.params import ScenarioParams
+
+DOCS = Path(__file__).parent.parent / "docs"
+KEY_CELL = re.compile(r"^\|\s*`([^`]+)`\s*\|", re.MULTILINE)
+REGEN = "run `python -m uv run --frozen python docs/_gen_scenarios.py` (and give it a meaning)"
+
+
+def _models(cls: type[BaseModel], seen: dict[str, type[BaseModel]]) -> dict[str, type]:
+    """Every parameter class reachable from `cls` (sections, list entries, distributions)."""
+    seen[cls.__name__] = cls
+    for info in cls.model_fields.values():
+        stack: list[Any] = [info.annotation]
+        while stack:
+            ann = stack.pop()
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                if ann.__name__ not in seen:
+                    _models(ann, seen)
+            else:
+                stack += list(typing.get_args(ann))
+    return seen
+
+
+def _documented_keys(text: str) -> set[str]:
+    """Last dotted segment of every key in the first cell of a table row."""
+    return {key.split(".")[-1] for key in KEY_CELL.findall(text)}
+
+
+def test_every_scenario_key_is_documented() -> None:
+    text = (DOCS / "scenarios.md").read_text(encoding="utf-8")
+    documented = _documented_keys(text)
+    missing = [
+        f"{name}.{field}"
+        for name, cls in sorted(_models(ScenarioParams, {}).items())
+        for field in cls.model_fields
+        if field not in documented
+    ]
+    assert not missing, f"docs/scenarios.md lacks {missing}; {REGEN}"
+
+
+def test_every_section_has_a_heading() -> None:
+    text = (DOCS / "scenarios.md").read_text(encoding="utf-8")
+    for section, info in ScenarioParams.model_fields.items():
+        if any(
+            isinstance(a, type) and issubclass(a, BaseModel)
+            for a in (info.annotation, *typing.get_args(info.annotation))
+        ):
+            assert f"[{section}" in text, f"no section heading for [{section}]; {REGEN}"
+
+
+def test_every_output_column_is_documented(baseline_results: Any) -> None:
+    text = (DOCS / "outputs.md").read_text(encoding="utf-8")
+    documented = set(KEY_CELL.findall(text))
+    missing = []
+    for name, frame in baseline_results.tables.items():
+        cols = set(frame.columns) | set(SCHEMAS.get(name, {}))
+        missing += [f"{name}.{c}" for c in sorted(cols) if c not in documented]
+        assert f"## {name}" in text, f"docs/outputs.md has no section for table {name!r}"
+    assert not missing, (
+        f"docs/outputs.md lacks columns {missing}; describe them (unit and meaning) in its "
+        "table section or under 'Additions by other engineers'"
+    )
+    for col in ID_SCHEMA:
+        assert f"`{col}`" in text
+
+
+def test_manifest_fields_are_documented(baseline_results: Any) -> None:
+    text = (DOCS / "outputs.md").read_text(encoding="utf-8")
+    missing = [k for k in baseline_results.manifest if f"`{k}`" not in text]
+    assert not missing, f"docs/outputs.md 'manifest.json' lacks {missing}"
