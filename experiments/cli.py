@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from experiments.batch.cli import add_batch_parser, add_summarize_parser
+from experiments.compare import add_parser as add_compare_parser
 from experiments.errors import UserError
 from experiments.sensitivity import add_parser as add_sensitivity_parser
 from experiments.story import add_parser as add_story_parser
@@ -213,6 +214,7 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("run", _add_run),
     ("scenarios", _add_scenarios),
     ("batch", add_batch_parser), ("summarize", add_summarize_parser),
+    ("compare", add_compare_parser),
     ("story", add_story_parser),
     ("validate", add_validate_parser),
     ("docking", add_docking_parser),
