@@ -1,0 +1,68 @@
+"""Stylised-fact metrics, the doc-section writer, the ensemble map and the sensitivity set-up."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from experiments.ensemble import map_runs
+from experiments.facts import FACTS, Fact, compute_fact_metrics
+from experiments.scenario import load_scenario
+from experiments.sensitivity import PARAMETERS, compute_outputs, point_overrides, select_top
+from experiments.validate import summarize_facts, update_doc_section
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_fact_metrics_of_the_baseline_run(baseline_results):
+    metrics = compute_fact_metrics(baseline_results)
+    assert set(metrics) == {f.key for f in FACTS}
+    assert 0.0 <= metrics["nvidia_value_share_2026"] <= 1.0
+    assert metrics["signed_gw_2025"] > metrics["openai_compute_gw_2025_12"]
+    assert metrics["no_remedy_by_2026_02"] in (0.0, 1.0)
+    outputs = compute_outputs(baseline_results)
+    assert 0.0 < outputs["nvidia_share_2028"] < 1.0
+    assert 0.0 < outputs["accel_hhi_2028"] <= 10_000.0
+
+
+def test_fact_band_and_summary():
+    fact = Fact("x", 1, "t", "m", 1.0, math.inf, "s")
+    assert fact.band == ">= 1" and fact.compute_pass(2.0) and not fact.compute_pass(math.nan)
+    rows = [{f.key: (f.low + min(f.high, f.low + 1.0)) / 2 for f in FACTS} for _ in range(3)]
+    summary = summarize_facts(rows)
+    assert all(s["ok"] for s in summary) and all(s["n"] == 3 for s in summary)
+
+
+def test_update_doc_section_keeps_the_rest(tmp_path):
+    doc = tmp_path / "validation.md"
+    doc.write_text("# Validation\n\nintro by someone else\n", encoding="utf-8")
+    update_doc_section(doc, "facts", "first")
+    update_doc_section(doc, "docking", "dock")
+    update_doc_section(doc, "facts", "second")
+    text = doc.read_text(encoding="utf-8")
+    assert "intro by someone else" in text and "second" in text and "first" not in text
+    assert text.index("second") < text.index("dock")
+
+
+def test_map_runs_keeps_task_order():
+    assert map_runs(_square, [(3,), (1,), (2,)], workers=1, progress=False) == [9, 1, 4]
+
+
+@pytest.mark.parametrize("corner", ["low", "high"])
+def test_sensitivity_points_are_valid_scenarios(corner):
+    base = load_scenario("baseline")
+    values = np.array([getattr(p, corner) for p in PARAMETERS])
+    params = load_scenario("baseline", point_overrides(values, PARAMETERS, base))
+    path = params.foundry.capacity_wafers_per_month
+    assert path[0] == base.foundry.capacity_wafers_per_month[0]
+    assert params.foundry.allocation_rule.value == ("pro_rata" if corner == "low" else "uniform")
+
+
+def test_select_top_ranks_by_relative_mu_star():
+    morris = {"parameters": ["a", "b", "c"],
+              "outputs": {"y": {"mu_star": [1.0, 5.0, 0.0]}, "z": {"mu_star": [3.0, 0.0, 2.9]}}}
+    assert select_top(morris, 2) == ["a", "b"]
