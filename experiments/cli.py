@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from experiments.batch.cli import add_batch_parser, add_summarize_parser
 from experiments.compare import add_parser as add_compare_parser
 from experiments.errors import UserError
+from experiments.figures.cli import add_app_parser, add_plot_parser, add_report_parser
 from experiments.sensitivity import add_parser as add_sensitivity_parser
 from experiments.story import add_parser as add_story_parser
 from experiments.validate import add_docking_parser, add_validate_parser
@@ -215,6 +216,9 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("scenarios", _add_scenarios),
     ("batch", add_batch_parser), ("summarize", add_summarize_parser),
     ("compare", add_compare_parser),
+    ("plot", add_plot_parser),
+    ("report", add_report_parser),
+    ("app", add_app_parser),
     ("story", add_story_parser),
     ("validate", add_validate_parser),
     ("docking", add_docking_parser),
