@@ -1,0 +1,179 @@
+"""Each intervention of the what-if library: the behaviour it forbids never happens in a run,
+the run still satisfies every invariant of the core (`tests/test_invariants.py`), and the
+agents adapt (blocked money and demand go elsewhere). Short horizons keep this fast."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from experiments.compare import compute_comparison, compute_t_interval, run_pair
+from experiments.scenario import load_scenario
+from world.model import ComputeMarketModel
+from world.params import AllocationRule
+
+STEPS = 30  # to 2027-06: every dated announcement, the divestiture and the first searches
+SEED = 3
+
+
+def _invariants():
+    path = Path(__file__).parents[1] / "test_invariants.py"
+    spec = importlib.util.spec_from_file_location("_core_invariants", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_core_invariants"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+run_checked = _invariants().run_checked
+
+
+def _run(name: str, steps: int = STEPS):
+    return run_checked(load_scenario(name, steps=steps), SEED)
+
+
+def _flows(results, kind: str, source: str | None = None, target: str | None = None):
+    f = results.tables["flows"].filter(pl.col("kind") == kind)
+    if source:
+        f = f.filter(pl.col("source") == source)
+    if target:
+        f = f.filter(pl.col("target") == target)
+    return f
+
+
+def test_block_nvidia_openai_equity() -> None:
+    results, model = _run("what_if/block_nvidia_openai")
+    since = model.step_of("2025-09")
+    eq = results.tables["deals"].filter(
+        (pl.col("kind") == "equity") & (pl.col("source") == "Nvidia")
+        & (pl.col("step_proposed") >= since)
+    )
+    assert eq.height and set(eq["status"]) == {"blocked"}
+    assert _flows(results, "equity_investment", "Nvidia", "OpenAI").filter(
+        pl.col("step") >= since).is_empty()
+    # the lab still raises its rounds: money comes from outside investors
+    assert not _flows(results, "funding_round", "Investors", "OpenAI").is_empty()
+
+
+def test_no_vendor_financing() -> None:
+    results, model = _run("what_if/no_vendor_financing")
+    for vendor in ("Nvidia", "AMD"):
+        assert _flows(results, "equity_investment", vendor).is_empty()
+        assert model.stakes.owned[model.stakes.index[vendor]].sum() == 0.0
+    warrants = results.tables["deals"].filter(pl.col("kind") == "warrant")
+    assert set(warrants["status"]) <= {"blocked"}
+    assert model.stakes.compute_stake("OpenAI", "AMD") == 0.0
+
+
+def test_ban_exclusivity_and_its_reference() -> None:
+    ref, _ = _run("what_if/investor_exclusivity", steps=60)
+    assert ref.tables["deals"]["exclusive"].any()  # the reference does have exclusive deals
+    results, _ = _run("what_if/exclusivity_banned", steps=60)
+    assert not results.tables["deals"]["exclusive"].any()
+
+
+def test_cap_equity_binds_every_month() -> None:
+    params = load_scenario("what_if/cap_equity", steps=STEPS)
+    model = ComputeMarketModel(params, rng=SEED)
+    start = model.stakes.owned.copy()
+    for _ in range(STEPS):
+        model.step()
+        assert (model.stakes.owned <= [[max(0.05, s) + 1e-12 for s in row] for row in start]).all()
+    assert model.stakes.compute_stake("Nvidia", "OpenAI") <= 0.05 + 1e-12
+    run_checked(params, SEED)
+
+
+def test_fair_packaging_allocation_rule() -> None:
+    results, model = _run("what_if/fair_packaging")
+    assert model.foundry.rule is AllocationRule.UNIFORM
+    base, _ = _run("baseline")
+    assert not results.tables["physical"]["produced_gw"].equals(
+        base.tables["physical"]["produced_gw"]
+    )
+
+
+def test_interoperability_lowers_lockin() -> None:
+    model = ComputeMarketModel(load_scenario("what_if/interoperability", steps=2), rng=SEED)
+    model.step()
+    k = model.designers.index("Nvidia")
+    remedy = model.compute_utilities("OpenAI")[k]
+    items, model.policy.items = model.policy.items, []
+    without = model.compute_utilities("OpenAI")[k]
+    model.policy.items = items
+    assert without - remedy == pytest.approx(0.5 * model.p.market.cuda_lockin)
+    _run("what_if/interoperability")
+
+
+def test_divestiture_and_hold_separate() -> None:
+    params = load_scenario("what_if/microsoft_divests_2026", steps=STEPS)
+    model = ComputeMarketModel(params, rng=SEED)
+    at = model.step_of("2026-01")
+    for _ in range(STEPS):
+        model.step()
+        if model.t > at:
+            assert model.stakes.compute_stake("Microsoft", "OpenAI") == 0.0
+    results, _ = run_checked(params, SEED)
+    assert not _flows(results, "divestiture", "Investors", "Microsoft").is_empty()
+    assert _flows(results, "equity_investment", "Microsoft", "OpenAI").is_empty()
+
+
+def test_block_amazon_equity_money_goes_to_outside_investors() -> None:
+    results, _ = _run("what_if/block_amazon_openai_equity")
+    assert _flows(results, "equity_investment", "Amazon", "OpenAI").is_empty()
+    d7 = results.tables["deals"].filter(pl.col("deal_id") == "D7")
+    assert d7["status"][0] == "blocked"
+    refill = _flows(results, "funding_round", "Investors", "OpenAI").filter(
+        pl.col("deal_id") == "D7"
+    )
+    assert refill["amount_usd_b"].sum() == pytest.approx(d7["value_usd_b"][0])
+
+
+def test_nonvoting_stakes_reviewed_under_2023_minority() -> None:
+    plain, _ = _run("what_if/regime_guidelines_2023")
+    results, model = _run("what_if/guidelines_2023_minority")
+    def nonvoting_ids(res):
+        d = res.tables["deals"].filter(
+            (pl.col("kind") == "equity") & ~pl.col("voting") & (pl.col("step_proposed") > 0)
+            & pl.col("step_signed").is_not_null()
+        )
+        return set(d["deal_id"])
+    assert not (nonvoting_ids(plain) & set(plain.tables["reviews"]["deal_id"]))
+    assert nonvoting_ids(results) <= set(results.tables["reviews"]["deal_id"])
+    conditioned = results.tables["reviews"].filter(pl.col("decision") == "cleared_with_conditions")
+    assert conditioned.height and "Nvidia" in model.equal_access
+    ids = set(conditioned["deal_id"])
+    assert not results.tables["deals"].filter(pl.col("deal_id").is_in(ids))["exclusive"].any()
+    assert set(conditioned["phase"]) == {2}  # a concern means an in-depth second phase
+
+
+def test_strict_regime_blocks_dominant_vendor_financing() -> None:
+    results, model = _run("what_if/regime_strict")
+    assert _flows(results, "equity_investment", "Nvidia", "OpenAI").is_empty()
+    blocked = results.tables["reviews"].filter(pl.col("decision") == "blocked")
+    assert blocked.height and set(blocked["source"]) == {"Nvidia"}
+    review = model.p.regulator.review_months + model.p.regulator.phase2_months
+    deals = results.tables["deals"].filter(pl.col("deal_id").is_in(list(blocked["deal_id"])))
+    assert ((deals["step_closed"] - deals["step_signed"]) == review).all()
+
+
+@pytest.mark.parametrize("name", ["what_if/packaging_disruption", "what_if/ai_revenue_slowdown"])
+def test_shocks_keep_the_invariants(name: str) -> None:
+    _run(name)
+
+
+def test_paired_comparison_intervals() -> None:
+    mean, lo, hi = compute_t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and hi - mean == pytest.approx(4.302652729911275 / math.sqrt(3))
+    assert lo == pytest.approx(2.0 - (hi - 2.0))
+    base = load_scenario("baseline", steps=14)
+    runs = run_pair(base, load_scenario("what_if/regime_strict", steps=14), [1, 2])
+    table = compute_comparison(runs)
+    row = table.filter(pl.col("metric") == "deals_blocked").row(0, named=True)
+    assert row["mean_diff"] > 0 and row["excludes_zero"]
+    same = compute_comparison(run_pair(base, base, [1, 2]))
+    assert (same["mean_diff"] == 0).all() and not same["excludes_zero"].any()
