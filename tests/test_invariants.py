@@ -303,6 +303,8 @@ INTERVENTIONS = {
     "block_equity": '{kind = "block_deal", deal_kind = "equity", parties = ["Nvidia", "OpenAI"]}',
     "divestiture": ('{kind = "divestiture", date = "2025-07", parties = ["Microsoft", "OpenAI"]}'),
     "allocation_rule": '{kind = "allocation_rule", date = "2025-06", allocation_rule = "uniform"}',
+    "nonvoting_reportable": '{kind = "nonvoting_reportable"}',
+    "block_d1": '{kind = "block_deal", deal_id = "D1"}',
 }
 
 
@@ -326,12 +328,15 @@ def scenarios(draw: st.DrawFn, base: ScenarioParams) -> tuple[list[str], int, in
         f"negotiation.estimate_noise_sd={draw(st.floats(0.0, 0.5))!r}",
         f"regulator.regime={draw(st.sampled_from(['none', 'hsr_2010', 'guidelines_2023', 'strict']))}",  # noqa: E501
         f"regulator.review_months={draw(st.integers(0, 4))}",
+        f"regulator.phase2_months={draw(st.integers(0, 8))}",
+        f"negotiation.investor_exclusivity={str(draw(st.booleans())).lower()}",
     ]
     for name, firm in sorted(base.firms.items()):
         sets.append(f"firms.{name}.cash_usd_b={firm.cash_usd_b * cash!r}")
-    lever = draw(st.sampled_from(sorted(INTERVENTIONS)))
-    if INTERVENTIONS[lever]:
-        sets.append(f"interventions=[{INTERVENTIONS[lever]}]")
+    levers = draw(st.lists(st.sampled_from(sorted(INTERVENTIONS)), max_size=3, unique=True))
+    chosen = [INTERVENTIONS[k] for k in levers if INTERVENTIONS[k]]
+    if chosen:
+        sets.append(f"interventions=[{', '.join(chosen)}]")
     steps = draw(st.integers(12, 36))
     seed = draw(st.integers(0, 2**32 - 1))
     return sets, steps, seed
