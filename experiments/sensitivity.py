@@ -295,6 +295,16 @@ def format_section(morris: dict[str, Any], sobol: dict[str, Any] | None, command
                              f"({s['ST_conf'][i]:.2f})")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "### Which parameters drive which answer", ""]
+    kept = set(sobol["parameters"]) if sobol else set(select_top(morris, 5))
+    rel = {n: 0.0 for n in names}
+    for res in morris["outputs"].values():
+        top = max(res["mu_star"]) or 1.0
+        for n, mu in zip(names, res["mu_star"], strict=True):
+            rel[n] = max(rel[n], mu / top)
+    dropped = sorted((n for n in names if n not in kept), key=lambda n: -rel[n])
+    lines.append("Screened out by Morris (largest mu* relative to the top parameter, over the "
+                 "four outputs): " + ", ".join(f"{n} ({rel[n]:.2f})" for n in dropped) + ".")
+    lines.append("")
     for o, title in OUTPUTS.items():
         if sobol:
             st = sobol["outputs"][o]["ST"]
@@ -340,7 +350,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     command = f"compute-market sensitivity --method {args.method}"
     if args.trajectories != 20:
         command += f" --trajectories {args.trajectories}"
-    if args.method == "sobol" and (args.n, args.top) != (64, 5):
+    if args.method == "sobol" and (args.n, args.top) != (128, 5):
         command += f" --n {args.n} --top {args.top}"
     text = format_section(morris, sobol, command, minutes, "figures/sensitivity.png")
     print(text)
@@ -365,7 +375,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--method", choices=("morris", "sobol"), default="sobol",
                    help="morris: screening only; sobol: screening then Sobol (default)")
     p.add_argument("--trajectories", type=int, default=20, help="Morris trajectories (20)")
-    p.add_argument("--n", type=int, default=64, help="Sobol base sample, a power of 2 (64)")
+    p.add_argument("--n", type=int, default=128, help="Sobol base sample, a power of 2 (128)")
     p.add_argument("--top", type=int, default=5, help="parameters kept for Sobol (5)")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, default=Path("runs/sensitivity"),
