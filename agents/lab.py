@@ -21,7 +21,7 @@ SEARCH_HORIZON_MONTHS = 24
 MAX_DEAL_GW = 3.0
 """Largest block of capacity the lab seeks in one negotiation, GW."""
 
-MIN_ROUND_GAP_MONTHS = 6
+MIN_ROUND_GAP_MONTHS = 5
 """Fewest months between two funding rounds."""
 
 FUNDING_APPETITE_PER_YEAR = 0.15
@@ -145,7 +145,10 @@ class AILab(Firm):
         return self.p.valuation_multiple * run_rate * (1.0 + growth)
 
     def update_valuation(self) -> None:
-        """Between rounds the lab keeps the mark of its last round (private company)."""
+        """Between rounds the lab is marked at the larger of its last round and its fair value
+        (secondary sales: facts 'OpenAI valuation', $500B in 2025-10 was an employee share
+        sale, not a primary round)."""
+        self.valuation_usd_b = max(self.valuation_usd_b, self.compute_fair_value_usd_b())
 
     def update_seek_compute(self) -> None:
         """Every `search_every_months`, seek deals to close the gap between ambition and

@@ -96,6 +96,7 @@ class ComputeMarketModel(mesa.Model):
         self.stakes = StakeRegistry(self.firm_names)
         roles = {f: params.firms[f].role.value for f in self.firm_names}
         self.policy = Policy(params.interventions, self.start_idx, roles)
+        self.policy.exclusivity_allowed = params.market.exclusivity_allowed
         self.firms: dict[str, Firm] = {}
         for name, child in zip(self.firm_names, children, strict=False):
             fp = params.firms[name]
@@ -107,6 +108,9 @@ class ComputeMarketModel(mesa.Model):
         self.designers = sorted({p.vendor for p in params.catalog.products})
         self.buyers = [*self.firm_names, FRINGE_BUYERS]
         self.backlog = {d: np.zeros(len(self.buyers)) for d in self.designers}
+        for designer, gw in sorted(params.demand.opening_backlog_gw.items()):
+            if designer in self.backlog:  # orders placed before the start, by the fringe
+                self.backlog[designer][-1] += gw
         self.inventory = dict.fromkeys(self.designers, 0.0)
         self.capacity_gw_by_designer = dict.fromkeys(self.designers, 0.0)
         self.delivered_by_deal: dict[str, float] = {}

@@ -99,7 +99,6 @@ class FirmParams(Strict):
     opex_growth_per_year: Annotated[float, Field(ge=-0.5, le=5.0)] = 0.0
     funding_runway_months: Annotated[int, Field(ge=1, le=120)] = 12
     round_size_months_of_burn: Pos = 18.0
-    own_chip_vendor: str = ""
     max_supplier_share: Frac = 1.0
     source: str = ""
 
@@ -141,7 +140,6 @@ class FoundryParams(Strict):
     allocation_rule: AllocationRule = AllocationRule.PRO_RATA
     priority_order: list[str] = Field(default_factory=list)
     yield_frac: Frac = 0.9
-    fringe_request_frac: Frac = 0.25
     unlimited: bool = False
     source: str = ""
 
@@ -168,7 +166,6 @@ class SitesParams(Strict):
     """
 
     n_sites: Annotated[int, Field(ge=1, le=1_000_000)] = 800
-    table: str = ""
     regions: list[str] = Field(default_factory=lambda: ["us_east", "us_south", "us_west", "us_mid"])
     grid_power_gw: Distribution = Distribution(mean=0.6, cv=0.8, low=0.05, high=5.0)
     interconnect_wait_months: Distribution = Distribution(mean=30.0, cv=0.6, low=0.0, high=96.0)
@@ -185,7 +182,7 @@ class DemandParams(Strict):
     fringe_accel_gw_per_year: list[tuple[Month, NonNeg]] = Field(default_factory=list)
     fringe_cloud_gw: list[tuple[Month, NonNeg]] = Field(default_factory=list)
     fringe_lab_revenue_usd_b_per_year: list[tuple[Month, NonNeg]] = Field(default_factory=list)
-    fringe_chip_pflops_per_kw: Pos = 2.0
+    opening_backlog_gw: dict[str, NonNeg] = Field(default_factory=dict)
     fringe_chip_price_usd_b_per_gw: Pos = 25.0
     cloud_price_usd_b_per_gw_year: Pos = 12.0
     revenue_multiplier: Pos = 1.0

@@ -21,6 +21,7 @@ class Policy:
         self.start_idx = start_idx
         self.roles = roles
         self.now_idx = start_idx
+        self.exclusivity_allowed = True
         self.decided_blocks: set[tuple[DealKind, str, str]] = set()
 
     def update_month(self, month_idx: int) -> None:
@@ -117,8 +118,9 @@ class Policy:
         return self.forbids_deal(DealKind.EQUITY, investor, investee)
 
     def allows_exclusivity(self) -> bool:
-        """False once a `ban_exclusivity` intervention is in force."""
-        return not self.compute_active(InterventionKind.BAN_EXCLUSIVITY)
+        """False when `market.exclusivity_allowed` is off or a `ban_exclusivity` intervention
+        is in force."""
+        return self.exclusivity_allowed and not self.compute_active(InterventionKind.BAN_EXCLUSIVITY)
 
     def compute_equity_cap_pct(self) -> float:
         """Largest stake one firm may hold in another, percent (100 without a cap)."""
