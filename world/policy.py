@@ -120,7 +120,9 @@ class Policy:
     def allows_exclusivity(self) -> bool:
         """False when `market.exclusivity_allowed` is off or a `ban_exclusivity` intervention
         is in force."""
-        return self.exclusivity_allowed and not self.compute_active(InterventionKind.BAN_EXCLUSIVITY)
+        return self.exclusivity_allowed and not self.compute_active(
+            InterventionKind.BAN_EXCLUSIVITY
+        )
 
     def compute_equity_cap_pct(self) -> float:
         """Largest stake one firm may hold in another, percent (100 without a cap)."""
