@@ -135,3 +135,9 @@ def save_artifact(driver: Any, name: str) -> Path:
     path = ARTIFACTS / name
     driver.save_screenshot(str(path))
     return path
+
+
+@pytest.fixture
+def screenshot() -> Any:
+    """`save_artifact` as a fixture: ``screenshot(driver, "name.png")``."""
+    return save_artifact
