@@ -5,7 +5,8 @@ Start it with ``compute-market app`` (binds to 127.0.0.1) or ``solara run experi
 Mesa's controller re-creates the model with the sidebar's values on *Reset*, so `MarketApp`
 takes every lever as a keyword and builds the scenario from them:
 
-- ``scenario``: a shipped scenario (``compute-market scenarios``);
+- ``scenario_name``: a shipped scenario (``compute-market scenarios``); not ``scenario``,
+  which Mesa 3.5's controller reserves for its own ``Scenario`` objects on reset;
 - ``seed``: the run's seed;
 - ``cuda_lockin``: ``market.cuda_lockin`` (software lock-in of Nvidia buyers, 0 = none);
 - ``allocation_rule``: ``foundry.allocation_rule`` (packaging capacity split);
@@ -78,7 +79,7 @@ class MarketApp(ComputeMarketModel):
 
     def __init__(
         self,
-        scenario: str = "baseline",
+        scenario_name: str = "baseline",
         seed: int = 42,
         cuda_lockin: float = 1.0,
         allocation_rule: str = "pro_rata",
@@ -87,7 +88,7 @@ class MarketApp(ComputeMarketModel):
         rng: Any = None,
     ) -> None:
         params = build_params(
-            scenario, seed, cuda_lockin, allocation_rule, ban_exclusivity, no_vendor_financing
+            scenario_name, seed, cuda_lockin, allocation_rule, ban_exclusivity, no_vendor_financing
         )
         super().__init__(params, rng=int(seed))
         self.seed_value = int(seed)
@@ -139,7 +140,7 @@ def model_params() -> dict[str, Any]:
     """The sidebar: scenario, seed and the policy levers (Mesa `model_params` format)."""
     scenarios = [name for name, _ in list_scenarios()] or ["baseline"]
     return {
-        "scenario": {
+        "scenario_name": {
             "type": "Select",
             "value": "baseline" if "baseline" in scenarios else scenarios[0],
             "values": scenarios,
