@@ -34,6 +34,12 @@ def figure_compare(source: Source) -> Figure:
     interval excludes zero (a difference the replications resolve)."""
     assert source.compare is not None
     frame = latest_rows(source.compare)
+    unchanged = frame.filter(
+        (pl.col("mean_diff") == 0) & (pl.col("ci_low") == 0) & (pl.col("ci_high") == 0)
+    )["metric"].unique()
+    dropped = 0 < unchanged.len() < frame["metric"].n_unique()
+    if dropped:
+        frame = frame.filter(~pl.col("metric").is_in(unchanged.to_list()))
     vcol = next((c for c in ("variant", "scenario") if c in frame.columns), None)
     variants = frame[vcol].unique(maintain_order=True).to_list() if vcol else [None]
     metrics = frame["metric"].unique(maintain_order=True).to_list()
@@ -50,7 +56,10 @@ def figure_compare(source: Source) -> Figure:
             y = -k * 0.3
             mean, lo, hi = d["mean_diff"], d["ci_low"], d["ci_high"]
             colour = variant_colour(k)
-            resolved = lo is not None and hi is not None and (lo > 0 or hi < 0)
+            if "excludes_zero" in d and d["excludes_zero"] is not None:
+                resolved = bool(d["excludes_zero"])
+            else:
+                resolved = lo is not None and hi is not None and (lo > 0 or hi < 0)
             ax.plot([lo, hi], [y, y], color=colour, linewidth=2.2, solid_capstyle="butt")
             ax.plot(
                 [mean],
@@ -100,8 +109,20 @@ def figure_compare(source: Source) -> Figure:
     handles.append(
         Line2D([], [], color="#444444", marker="o", linestyle="none", label="interval excludes 0")
     )
-    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize="small")
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        frameon=False,
+        fontsize="small",
+        ncol=len(handles),
+    )
+    level = frame["level"][0] if "level" in frame.columns and frame.height else None
+    interval = f"{level:.0%} intervals" if level else "intervals"
+    note = f"; {unchanged.len()} metrics equal on every seed not drawn" if dropped else ""
     fig.suptitle(
-        f"What-if differences with intervals — {source.label}", x=0.01, ha="left", fontweight="bold"
+        f"Differences (variant − reference) with {interval}{note}\n{source.label}",
+        x=0.01,
+        ha="left",
+        fontweight="bold",
     )
     return fig

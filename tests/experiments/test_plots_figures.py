@@ -189,3 +189,18 @@ def test_plot_cli(run_dir: Path, compare_dir: Path, tmp_path: Path, capsys) -> N
     assert main(["plot", str(run_dir), "--kind", "compare"]) == 2
     assert main(["plot", str(compare_dir), "--kind", "shares"]) == 2
     assert main(["plot", str(tmp_path / "nope")]) == 2
+
+
+def test_compare_figure_from_a_real_comparison(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "what_if/no_vendor_financing", "--seeds", "2", "--steps", "12"]
+    assert main([*args, "--out", str(out)]) == 0
+    source = load_source(out)
+    fig = render_figure(source, "compare")
+    table = source.compare
+    moved = table.filter(
+        (table["mean_diff"] != 0) | (table["ci_low"] != 0) | (table["ci_high"] != 0)
+    )
+    assert len(fig.axes) == (moved["metric"].n_unique() or table["metric"].n_unique())
+    assert "what_if/no_vendor_financing vs baseline, 2 seeds" in fig.get_suptitle()
+    save_figure(fig, tmp_path / "compare.png")
