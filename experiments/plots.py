@@ -88,24 +88,19 @@ def plot_shares(shares: pl.DataFrame, market: str, ax: Axes | None = None) -> Ax
 def plot_share_panels(results: Results) -> Figure:
     """One figure with the share areas of the three markets, one panel each, shared time axis.
 
+    The same figure as ``compute-market plot RUN --kind shares``
+    (`experiments.figures.timeseries.figure_shares`).
+
     Args:
         results: one run's results.
 
     Returns:
         The figure (not attached to any pyplot state; save it with `save_figure`).
     """
-    fig = Figure(figsize=(10.0, 10.0), layout="constrained")
-    axes = fig.subplots(len(MARKETS), 1, sharex=True)
-    shares = results.tables["shares"]
-    for ax, market in zip(axes, MARKETS, strict=True):
-        if shares.filter(pl.col("market") == market).is_empty():
-            ax.text(
-                0.5, 0.5, f"no data for {market}", ha="center", va="center", transform=ax.transAxes
-            )
-            ax.set_title(MARKET_TITLES[market], loc="left")
-            continue
-        plot_shares(shares, market, ax=ax)
-    return fig
+    from experiments.figures.sources import source_from_results
+    from experiments.figures.timeseries import figure_shares
+
+    return figure_shares(source_from_results(results))
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
