@@ -9,7 +9,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import FakeModel
 
 from experiments.errors import UserError
 from experiments.results import ID_SCHEMA, SCHEMAS, TABLES, Results, empty_table, read_results
@@ -26,8 +25,8 @@ def params(tmp_scenario: Callable[..., Path]) -> Any:
 
 
 @pytest.fixture
-def columns(params: Any) -> dict[str, dict[str, list[Any]]]:
-    model = FakeModel(params, rng=1)
+def columns(params: Any, fake_model: type) -> dict[str, dict[str, list[Any]]]:
+    model = fake_model(params, rng=1)
     model.run_steps()
     return model.compute_tables()
 
