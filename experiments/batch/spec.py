@@ -82,7 +82,8 @@ def toml_value(value: Any) -> str:
         text = repr(float(value))
         return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(text, text)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # JSON escapes the C0 controls; TOML also forbids a raw DEL (U+007F)
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
