@@ -12,9 +12,7 @@ from pathlib import Path
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
 
-from experiments.colours import colour_for, ordered_names
 from experiments.results import Results
 from world.params import MARKETS
 
@@ -47,42 +45,16 @@ def plot_shares(shares: pl.DataFrame, market: str, ax: Axes | None = None) -> Ax
     Raises:
         ValueError: if the table has no rows for `market`.
     """
+    from experiments.figures.timeseries import draw_share_areas
+
     ax = ax if ax is not None else _new_axes()
     rows = shares.filter(pl.col("market") == market)
     if rows.is_empty():
         raise ValueError(f"no share rows for market {market!r} (markets are {', '.join(MARKETS)})")
-    first_run = rows["run_id"][0]
-    rows = rows.filter(pl.col("run_id") == first_run).sort("date")
-    wide = (
-        rows.pivot(on="firm", index="date", values="share", aggregate_function="sum")
-        .sort("date")
-        .fill_null(0.0)
-    )
-    firms = ordered_names(c for c in wide.columns if c != "date")
-    ax.stackplot(
-        wide["date"].to_list(),
-        *[wide[f].to_numpy() for f in firms],
-        labels=firms,
-        colors=[colour_for(f) for f in firms],
-        linewidth=0.3,
-        edgecolor="white",
-    )
-    ax.set_ylim(0, 1)
-    ax.margins(x=0)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    ax.set_ylabel("share")
+    rows = rows.filter(pl.col("run_id") == rows["run_id"][0])
     scenario, seed = rows["scenario"][0], rows["seed"][0]
-    ax.set_title(f"{MARKET_TITLES.get(market, market)} — {scenario}, seed {seed}", loc="left")
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(
-        handles[::-1],
-        labels[::-1],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-        fontsize="small",
-    )
-    return ax
+    title = f"{MARKET_TITLES.get(market, market)} — {scenario}, seed {seed}"
+    return draw_share_areas(rows, market, ax, title=title)
 
 
 def plot_share_panels(results: Results) -> Figure:
