@@ -53,9 +53,14 @@ def one_ours(runs: int, workers: int) -> dict[str, float]:
         report = run_batch(plan, tmp / "out", make_executor(workers, None), progress=False)
         wall = time.perf_counter() - t0
         assert report.ok, report.failures
+        from experiments.store import read_run_manifests
+
+        busy = sum(m["duration_s"] for m in read_run_manifests(tmp / "out"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"wall_s": wall, "runs_per_min": runs / wall * 60}
+    # utilisation: share of the workers' wall time spent inside runs (model + tables)
+    return {"wall_s": wall, "runs_per_min": runs / wall * 60,
+            "utilisation": busy / (workers * wall)}
 
 
 def one_mesa(runs: int, workers: int) -> dict[str, float]:
@@ -90,8 +95,9 @@ def throughput(runs: int) -> None:
     for kind in ("ours", "mesa"):
         for workers in (1, 2):
             res[kind, workers] = r = _child(kind, runs, workers)
+            util = f", worker utilisation {r['utilisation']:.0%}" if "utilisation" in r else ""
             print(f"{kind:5s} workers={workers}: {runs} runs in {r['wall_s']:.1f} s = "
-                  f"{r['runs_per_min']:.0f} runs/min", flush=True)
+                  f"{r['runs_per_min']:.0f} runs/min{util}", flush=True)
     for kind in ("ours", "mesa"):
         eff = res[kind, 2]["runs_per_min"] / (2 * res[kind, 1]["runs_per_min"])
         print(f"{kind}: parallel efficiency with 2 workers {eff:.0%}")
