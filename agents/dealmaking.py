@@ -235,7 +235,7 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
             and deal.source not in offers
         ):
             investor = model.firms[deal.source]
-            if investor.compute_financing_offer(lab, size_usd_b) > 0:
+            if investor.compute_financing_offer(lab, size_usd_b, hurdle=0.0) > 0:
                 offers[deal.source] = neg.restructure_frac * deal.value_usd_b
                 deal.update_status(DealStatus.RENEGOTIATED, model.t)
                 model.network.update_remove_deal(deal.deal_id)

@@ -167,7 +167,8 @@ class Firm(mesa.Agent):
         self.update_receive("Customers", revenue, FlowKind.REVENUE)
         self.update_pay("Suppliers", revenue * (1.0 - self.p.other_margin), FlowKind.OPEX)
 
-    def compute_financing_offer(self, lab: Firm, round_usd_b: float) -> float:
+    def compute_financing_offer(self, lab: Firm, round_usd_b: float,
+                                hurdle: float | None = None) -> float:
         """How much to invest in `lab`'s funding round (USD B), 0 if it doesn't pay.
 
         Rule (strategic investment, "vendor financing" for suppliers, facts fact 6): benefit per
@@ -176,7 +177,9 @@ class Firm(mesa.Agent):
         equity return (half its expected revenue growth, capped at `EQUITY_RETURN_CAP`); risk
         per dollar = 0.5 x the lab's burn / revenue (capped at 0.9). Invest when benefit - risk
         exceeds `financing_hurdle`, up to `financing_appetite_frac_cash` of cash and 30% of the
-        round. Forbidden by a `no_vendor_financing` intervention.
+        round. Forbidden by a `no_vendor_financing` intervention. `hurdle` overrides
+        `financing_hurdle` (a firm that already signed a letter of intent converts it as long
+        as the investment still pays at all: hurdle 0).
         """
         if self.model.policy.forbids_financing(self.name, lab.name):
             return 0.0
@@ -188,7 +191,7 @@ class Firm(mesa.Agent):
         rev = max(lab.revenue_usd_b_per_year, 1e-6)
         risk = min(0.9, 0.5 * lab.burn_usd_b_per_year / rev)
         net = self.compute_gross_margin() * f + g - risk
-        if net <= self.p.financing_hurdle:
+        if net <= (self.p.financing_hurdle if hurdle is None else hurdle):
             return 0.0
         return min(budget, 0.3 * round_usd_b)
 

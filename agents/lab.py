@@ -22,6 +22,10 @@ MAX_DEAL_GW = 3.0
 """Largest block of capacity the lab seeks in one negotiation, GW."""
 
 MIN_ROUND_GAP_MONTHS = 5
+
+ROUND_LEAD_MONTHS = 2
+"""Months a lab needs to organise a round around a stalled strategic investor (facts D1b-D1c,
+D7: stalled in 2025-12, closed in the round of 2026-02)."""
 """Fewest months between two funding rounds."""
 
 FUNDING_APPETITE_PER_YEAR = 0.15
@@ -109,7 +113,8 @@ class AILab(Firm):
         self.update_pay("Suppliers", opex, FlowKind.OPEX)
 
     def update_funding(self) -> None:
-        """Raise a round when cash covers fewer than `funding_runway_months` of outflows.
+        """Raise a round when cash covers fewer than `funding_runway_months` of outflows, or
+        when a strategic investor's equity letter of intent has stalled (the round closes it).
 
         Rule: monthly outflow = trailing burn / 12 + committed payments of the next 12 months
         / 12; round size = `round_size_months_of_burn` x that, at most
@@ -123,8 +128,10 @@ class AILab(Firm):
             return
         commitments = self.model.compute_commitments_usd_b(self.name, 12)
         monthly_out = self.burn_usd_b_per_year / 12.0 + commitments / 12.0
-        if monthly_out <= 0 or self.cash_usd_b >= self.p.funding_runway_months * monthly_out:
+        short = monthly_out > 0 and self.cash_usd_b < self.p.funding_runway_months * monthly_out
+        if not short and not self.compute_hesitant_investors():
             return
+        monthly_out = max(monthly_out, 1e-9)
         pre = max(self.compute_fair_value_usd_b(), 0.8 * self.valuation_usd_b)
         size = min(self.p.round_size_months_of_burn * monthly_out, FUNDING_APPETITE_PER_YEAR * pre)
         post = pre + size
@@ -135,6 +142,16 @@ class AILab(Firm):
             self.model.stakes.update_dilute(self.name, outside / post)
         self.valuation_usd_b = post
         self.last_round_step = t
+
+    def compute_hesitant_investors(self) -> list[str]:
+        """Strategic investors whose equity letter of intent in the lab is stalled: the lab
+        opens a round to close them in it (facts D1c, D7: Nvidia's and Amazon's money came in
+        the 2026-02 round)."""
+        t = self.model.t
+        return sorted({d.source for d in self.model.deals.live()
+                       if d.kind is DealKind.EQUITY and d.target == self.name
+                       and d.status is DealStatus.STALLED
+                       and t - d.history[-1][0] >= ROUND_LEAD_MONTHS})
 
     def compute_fair_value_usd_b(self) -> float:
         """What investors pay for the lab now, USD B: `valuation_multiple` x revenue run-rate

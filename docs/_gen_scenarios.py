@@ -146,6 +146,8 @@ MEANINGS: dict[str, str] = {
     " falls with urgency).",
     "FirmParams.powered_gw": "Datacenter capacity already powered at the start (a legacy site).",
     "FirmParams.installed_gw": "Accelerators already installed at the start.",
+    "FirmParams.pipeline_gw": "Datacenters under construction at the start (planned 12 months"
+    " before it on the best free sites; they come online in the first months).",
     "FirmParams.installed_mix": "Designer -> fraction of `installed_gw` (sums to <= 1;"
     " default all Nvidia).",
     "FirmParams.build_gw_per_year": "Clouds: new capacity planned per year at the start.",
@@ -224,6 +226,8 @@ MEANINGS: dict[str, str] = {
     "DemandParams.fringe_chip_pflops_per_kw": "Not read by the model yet (fringe chips take"
     " their performance from the catalog).",
     "DemandParams.fringe_chip_price_usd_b_per_gw": "Price of fringe (`Other chips`) accelerators.",
+    "DemandParams.opening_backlog_gw": "Open chip orders at the start, by designer (placed by"
+    " `Other buyers` before the run).",
     "DemandParams.cloud_price_usd_b_per_gw_year": "Reference lease price of AI cloud capacity"
     " (moves with chip scarcity).",
     "DemandParams.revenue_multiplier": "Scales all frontier-AI revenue (shocks multiply it).",

@@ -49,6 +49,8 @@ CLOUD_RAMP_MONTHS = 12
 """A cloud-capacity contract ramps linearly to its full GW over this many months."""
 OTHER_TENANT_UTILISATION = 0.85
 """Share of uncontracted deployed cloud capacity leased to other tenants at market price."""
+PRESTART_PLAN_MONTHS = 12
+"""Datacenters under construction at the start were planned this many months before it."""
 CLOUD_PRICE_ELASTICITY = 0.25
 """Elasticity of the lease price to chip scarcity (orders over output); assumption."""
 
@@ -137,13 +139,30 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
                 owner = self.firm_index[name]
                 site = self.sites.add_existing(owner, fp.powered_gw)
                 self.fleet.add_powered(site, owner, fp.powered_gw, 0, self.sites)
+            if fp.pipeline_gw > 0:
+                self._setup_pipeline(self.firm_index[name], fp.pipeline_gw)
             mix = fp.installed_mix or {"Nvidia": 1.0}
             total = sum(mix.values()) or 1.0
             firm.installed_gw = {d: fp.installed_gw * w / total for d, w in sorted(mix.items())}
+        self.fleet.update_capex_paid(-1, self.n_firms)  # pre-start capex: in opening balances
+        self.fleet.update(0)
         self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
         for ev in sorted(self.p.events, key=lambda e: (e.date, e.id)):
             if month_index(ev.date) < self.start_idx and ev.kind is EventKind.DEAL:
                 create_event_deal(self, ev, initial=True)
+
+    def _setup_pipeline(self, owner: int, gw: float) -> None:
+        """Datacenters under way at the start: planned `PRESTART_PLAN_MONTHS` before it on the
+        best free sites, so they come online during the first months as their sites allow."""
+        remaining = gw
+        for site in self.sites.best_free_sites(32, min_gw=0.05):
+            if remaining <= 0.05:
+                break
+            site = int(site)
+            size = float(min(remaining, self.sites.grid_power_gw[site] - self.sites.used_gw[site]))
+            self.sites.acquire(site, owner)
+            self.fleet.plan(site, owner, size, -PRESTART_PLAN_MONTHS, self.sites)
+            remaining -= size
 
     def step_of(self, month: str) -> int:
         """Step index of a 'YYYY-MM' month (negative before the start)."""

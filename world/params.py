@@ -83,6 +83,7 @@ class FirmParams(Strict):
     powered_gw: NonNeg = 0.0
     installed_gw: NonNeg = 0.0
     installed_mix: dict[str, Frac] = Field(default_factory=dict)
+    pipeline_gw: NonNeg = 0.0
     build_gw_per_year: NonNeg = 0.0
     build_growth_per_year: Annotated[float, Field(ge=-0.5, le=3.0)] = 0.0
     max_debt_to_revenue: NonNeg = 3.0
