@@ -88,6 +88,9 @@ class SitePool:
     used_gw: np.ndarray
     regions: list[str] = field(default_factory=list)
     unlimited: bool = False
+    _ranking: tuple[float, int, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         n = self.region.shape[0]
@@ -202,9 +205,23 @@ class SitePool:
         """
         remaining = self.compute_remaining_gw()
         ok = (self.owner == FREE) & (remaining >= min_gw) & (remaining > 0)
-        idx = np.flatnonzero(ok)
-        score = self.compute_score_usd_b_per_gw(delay_cost_usd_b_per_gw_month)[idx]
-        return idx[np.argsort(score, kind="stable")[: max(int(n), 0)]]
+        order = self.compute_ranking(delay_cost_usd_b_per_gw_month)
+        return order[ok[order]][: max(int(n), 0)]
+
+    def compute_ranking(
+        self, delay_cost_usd_b_per_gw_month: float = DELAY_COST_USD_B_PER_GW_MONTH
+    ) -> np.ndarray:
+        """All sites ranked by score, ties to the lower index (a stable sort).
+
+        Scores depend only on columns that never change once the pool exists, so the ranking
+        is computed once per delay cost and pool size and reused: filtering it by what is
+        free gives the same order as sorting the free sites each time.
+        """
+        key = (float(delay_cost_usd_b_per_gw_month), len(self))
+        if self._ranking is None or self._ranking[:2] != key:
+            score = self.compute_score_usd_b_per_gw(delay_cost_usd_b_per_gw_month)
+            self._ranking = (*key, np.argsort(score, kind="stable"))
+        return self._ranking[2]
 
     def acquire(self, idx: int | np.ndarray, owner: int) -> None:
         """Give the site(s) `idx` to `owner`.
