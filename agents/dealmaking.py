@@ -128,9 +128,12 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
     Ranking: the buyers' utility of `world.market.compute_buyer_utilities` over the cost per
     GW-year (-price_sensitivity x ln(cost / cheapest) + CUDA lock-in for Nvidia +
     relationship bonus for a live partner - diversification penalty above
-    `max_supplier_share`), taken through the network's outside options (a partner the lab is
-    exclusively bound away from is skipped). Price = responder's reservation + responder's
-    share of the pie; the pie is (reservation of buyer - reservation of seller) x GW x years.
+    `max_supplier_share`). The partners come from the network's outside options
+    (`DealNetwork.compute_outside_options`: a partner the lab is exclusively bound away from,
+    or one bound to someone else, is not an option); an impasse with one moves the lab to the
+    next. Price = the responder's reservation (which already prices its own outside option:
+    leasing to other tenants, selling to other buyers) + its share of the pie; the pie is
+    (buyer's reservation - seller's reservation) x GW x years.
     """
     model = lab.model
     m = model.p.market
@@ -152,11 +155,15 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
             + m.relationship_bonus * rel
             - m.diversification * 10 * over
         )
-    ranked = [n for n, _ in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))]
-    for name in ranked:
+    ranked: list[tuple[str, float]] = []
+    for kind in (DealKind.CLOUD_CAPACITY, DealKind.SUPPLY):
+        names = [n for n, (k, _c, _v) in options.items() if k is kind]
+        ranked += model.network.compute_outside_options(
+            lab.name, names, kind, {n: values[n] for n in names}
+        )
+    for name, _value in sorted(ranked, key=lambda nv: (-nv[1], nv[0])):
         kind = options[name][0]
-        bound = model.network.compute_bound_to(lab.name, kind)
-        if model.policy.forbids_deal(kind, name, lab.name) or (bound and name not in bound):
+        if model.policy.forbids_deal(kind, name, lab.name):
             continue
         partner = model.firms[name]
         kind, _cost, value = options[name]
