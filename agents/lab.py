@@ -10,7 +10,7 @@ from agents.firm import Firm
 from world.contracts import DealStatus
 from world.ledger import FlowKind
 from world.market import compute_path_value
-from world.params import DealKind, month_index
+from world.params import DealKind
 
 BUILD_AHEAD_MONTHS = 30
 """The lab builds datacenters for the chips falling due this far ahead (build lags, facts)."""
@@ -51,7 +51,6 @@ class AILab(Firm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.ambition = [(month_index(m), gw) for m, gw in self.p.compute_ambition_gw]
         rounds = [self.model.step_of(e.date) for e in self.model.p.events
                   if e.deal_kind is DealKind.EQUITY and e.target_firm == self.name]
         self.last_round_step = max([r for r in rounds if r < 0], default=-99)
@@ -60,7 +59,7 @@ class AILab(Firm):
     # ----- reading its own position ----------------------------------------------------------
     def compute_ambition_gw(self, step: int) -> float:
         """Compute the lab wants at `step`, GW (interpolated `compute_ambition_gw`)."""
-        return compute_path_value(self.ambition, self.model.start_idx + step)
+        return compute_path_value(self.p.compute_ambition_gw, self.model.start_idx + step)
 
     def compute_compute_gw(self) -> float:
         """Compute the lab uses now: own deployed + leased, GW."""

@@ -21,7 +21,7 @@ from world.market import (
     compute_path_value,
     compute_rationing,
 )
-from world.params import DealKind, month_index
+from world.params import DealKind
 
 FRINGE_CHIPS, FRINGE_BUYERS = "Other chips", "Other buyers"
 ORDER_LEAD_MONTHS = 6
@@ -116,7 +116,7 @@ class ChipTradeMixin:
             on_order = sum(b[i] for b in self.backlog.values())
             contracted = sum(self.compute_undelivered_gw(d) for d in self._supply_deals(buyer=name))
             want[i] = max(0.0, float(expected[i]) - firm.installed_total_gw - on_order - contracted)
-        path = [(month_index(m), v) for m, v in self.p.demand.fringe_accel_gw_per_year]
+        path = self.p.demand.fringe_accel_gw_per_year
         want[-1] = compute_path_value(path, self.now_idx) / 12.0 * self.fringe_multiplier
         return want
 

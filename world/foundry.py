@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from world.catalog import gw_per_wafer
-from world.params import AllocationRule, FoundryParams, Product, month_index
+from world.market import compute_path_value
+from world.params import AllocationRule, FoundryParams, Product
 
 __all__ = ["Foundry", "allocate", "capacity_at", "gw_to_wafers", "wafers_to_gw"]
 
@@ -32,12 +33,7 @@ def capacity_at(path: Sequence[tuple[str, float]], month_idx: int) -> float:
     Rule: linear interpolation between points (sorted by month), flat before the first and
     after the last point; an empty path gives 0. Source: facts.md 'CoWoS capacity'.
     """
-    if not path:
-        return 0.0
-    pts = sorted((month_index(m), float(v)) for m, v in path)
-    xs = np.array([p[0] for p in pts], dtype=float)
-    ys = np.array([p[1] for p in pts], dtype=float)
-    return float(np.interp(float(month_idx), xs, ys))
+    return compute_path_value(path, month_idx)
 
 
 def _water_fill(capacity: float, req: np.ndarray) -> np.ndarray:

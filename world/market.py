@@ -6,7 +6,11 @@ each month with arrays in a fixed (sorted-seller) order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from world.params import month_index
 
 
 def compute_logit_split(utilities: np.ndarray) -> np.ndarray:
@@ -139,16 +143,14 @@ def compute_cloud_price(
     return base_usd_b_per_gw_year * ratio**elasticity
 
 
-def compute_path_value(path: list[tuple[int, float]], month_idx: int) -> float:
-    """Piecewise-linear interpolation of (month index, value) points, flat outside the range."""
+def compute_path_value(path: Sequence[tuple[str, float]], month_idx: int) -> float:
+    """Value of a dated path of ('YYYY-MM', value) points at `month_idx`.
+
+    Rule: linear interpolation between points (sorted by month), flat before the first and
+    after the last point; an empty path gives 0. Used for every exogenous path of a scenario
+    (packaging capacity, fringe demand, the lab's compute ambition).
+    """
     if not path:
         return 0.0
-    xs = [p[0] for p in path]
-    ys = [p[1] for p in path]
-    return float(np.interp(month_idx, xs, ys))
-
-
-def compute_linear_demand_price(intercept: float, slope: float, quantity: float) -> float:
-    """Price on a linear inverse demand curve, P = max(0, a - b Q) (the textbook docking
-    demand of Cournot and double marginalisation; Tirole 1988, ch. 4-5)."""
-    return max(0.0, intercept - slope * quantity)
+    pts = sorted((month_index(m), float(v)) for m, v in path)
+    return float(np.interp(float(month_idx), [p[0] for p in pts], [p[1] for p in pts]))

@@ -292,7 +292,7 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
             r = lab.p.revenue_usd_b_per_gw_year * lab.compute_compute_gw() * self.revenue_multiplier
             lab.update_receive("Customers", r / 12.0, FlowKind.REVENUE)
             revenue[lab.name] = r
-        path = [(month_index(m), v) for m, v in self.p.demand.fringe_lab_revenue_usd_b_per_year]
+        path = self.p.demand.fringe_lab_revenue_usd_b_per_year
         revenue[FRINGE_LABS] = compute_path_value(path, self.now_idx) * self.revenue_multiplier
         total = sum(revenue.values())
         self.frontier_share = {k: v / total for k, v in revenue.items()} if total > 0 else {}

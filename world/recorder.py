@@ -22,7 +22,7 @@ from world.market_power import (
     compute_supplier_count,
 )
 from world.metrics import compute_hhi, compute_shares
-from world.params import MARKETS, month_index
+from world.params import MARKETS
 
 FRINGE_BY_MARKET = {
     "accelerators": "Other chips",
@@ -64,7 +64,7 @@ class Recorder:
         for firm in m.clouds + m.labs:
             gw = firm.compute_deployed_gw()
             cloud[firm.name] = (gw, gw * price)
-        path = [(month_index(k), v) for k, v in m.p.demand.fringe_cloud_gw]
+        path = m.p.demand.fringe_cloud_gw
         fringe_gw = compute_path_value(path, m.now_idx)
         cloud[FRINGE_BY_MARKET["cloud"]] = (fringe_gw, fringe_gw * price)
         out["cloud"] = cloud
