@@ -86,11 +86,6 @@ class AILab(Firm):
                 own = max(own, self.installed_total_gw + self.model.compute_undelivered_gw(deal))
         return own + leased
 
-    def compute_forward_revenue_usd_b(self, months: int = 12) -> float:
-        """Revenue run-rate expected `months` ahead from capacity already secured, USD B/yr."""
-        gw = self.compute_forward_capacity_gw(self.model.t + months)
-        return gw * self.p.revenue_usd_b_per_gw_year * self.model.revenue_multiplier
-
     def compute_expected_growth(self) -> float:
         """Expected revenue growth over 12 months (fraction), from secured capacity."""
         now = max(self.compute_compute_gw(), 1e-6)

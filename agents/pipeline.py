@@ -14,7 +14,7 @@ from agents.diligence import Verdict, assess
 from agents.remedies import compute_capped_amount, compute_capped_fraction, update_refill_round
 from world.contracts import Deal, DealStatus, Tranche
 from world.ledger import FlowKind
-from world.params import DealKind, EventParams, month_index
+from world.params import DealKind, EventParams
 
 
 def create_event_deal(model: Any, ev: EventParams, initial: bool) -> Deal | None:
@@ -311,8 +311,3 @@ def _open_linked_supply(model: Any, deal: Deal) -> None:
 
 WARRANT_STRIKE_USD_B = 160e6 * 0.01 / 1e9
 """Strike paid for AMD's 160M-share warrant at $0.01 a share (facts D2), USD B."""
-
-
-def month_step(model: Any, month: str) -> int:
-    """Step index of a 'YYYY-MM' month in this run."""
-    return month_index(month) - model.start_idx
