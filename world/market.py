@@ -154,3 +154,9 @@ def compute_path_value(path: Sequence[tuple[str, float]], month_idx: int) -> flo
         return 0.0
     pts = sorted((month_index(m), float(v)) for m, v in path)
     return float(np.interp(float(month_idx), [p[0] for p in pts], [p[1] for p in pts]))
+
+
+def compute_linear_demand_price(intercept: float, slope: float, quantity: float) -> float:
+    """Price on a linear inverse demand curve, P = max(0, a - b Q) (the textbook docking
+    demand of Cournot and double marginalisation; Tirole 1988, ch. 4-5)."""
+    return max(0.0, intercept - slope * quantity)
