@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from experiments.errors import UserError
-from experiments.results import MANIFEST, PARQUET_OPTIONS, TABLES, Results
+from experiments.results import MANIFEST, PARQUET_OPTIONS, TABLES, Results, write_parquet_files
 
 __all__ = [
     "BATCH_MANIFEST",
@@ -116,13 +116,16 @@ def write_run(
     tmp = run_dir.parent / f"{TMP_PREFIX}{run_dir.name}-{uuid.uuid4().hex[:8]}"
     try:
         tmp.mkdir()
-        for name in tables:
-            frame = results.tables[name].with_columns(pl.lit(variant_id).alias("variant_id"))
-            cols = ["run_id", "scenario", "seed", "variant_id"]
-            frame = frame.select(cols + [c for c in frame.columns if c not in cols])
-            frame.write_parquet(tmp / f"{name}.parquet", **PARQUET_OPTIONS)
+        ids = ["run_id", "scenario", "seed"]
+        frames = {
+            name: results.tables[name].lazy().select(
+                *ids, pl.lit(variant_id).alias("variant_id"), pl.exclude(ids)
+            )
+            for name in tables
+        }
+        write_parquet_files(frames, tmp)
         manifest = {**results.manifest, **(extra_manifest or {})}
-        text = json.dumps(manifest, indent=2, ensure_ascii=False)
+        text = json.dumps(manifest, ensure_ascii=False)  # compact: the C encoder, ~10x faster
         (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
         if run_dir.exists():
             shutil.rmtree(run_dir)

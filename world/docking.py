@@ -33,7 +33,6 @@ from typing import Any
 from agents.cloud import CloudProvider
 from agents.negotiation import AlternatingOffers, nash_bargain
 from agents.vendor import ChipVendor
-from world.calendar import step_date
 from world.contracts import Deal, DealBook, DealStatus
 from world.ledger import Ledger
 from world.market import compute_linear_demand_price
@@ -167,15 +166,15 @@ class DockingGame:
     # ----- records -----------------------------------------------------------------------------
     def _record_market(self, market: str, quantity: dict[str, float], price: float) -> None:
         m = self.model
-        step, date = m.t, step_date(m.p.simulation.start, m.t)
+        step = m.t
         total = sum(quantity.values())
         shares = compute_shares(quantity) if total > 0 else dict.fromkeys(quantity, 0.0)
         for name in sorted(quantity):
-            self._row("shares", step=step, date=date, market=market, firm=name,
+            self._row("shares", step=step, market=market, firm=name,
                       quantity=quantity[name], share=shares[name],
                       value_usd_b=quantity[name] * price)
         hhi = compute_hhi([shares[k] for k in sorted(shares)]) if total > 0 else 0.0
-        self._row("markets", step=step, date=date, market=market, hhi=hhi, price=price,
+        self._row("markets", step=step, market=market, hhi=hhi, price=price,
                   total_quantity=total, n_sellers=sum(1 for q in quantity.values() if q > 0))
 
     def _row(self, table: str, **values: Any) -> None:

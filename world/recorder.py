@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from world.calendar import step_date
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market import compute_path_value
 from world.market_power import (
@@ -76,7 +75,7 @@ class Recorder:
     ) -> None:
         """Append this month's rows."""
         m = self.model
-        step, date = m.t, step_date(m.p.simulation.start, m.t)
+        step = m.t
         quantities = self.compute_market_quantities(delivered, value)
         power = self._market_power(quantities)
         for market in MARKETS:
@@ -91,7 +90,6 @@ class Recorder:
                 self._row(
                     "shares",
                     step=step,
-                    date=date,
                     market=market,
                     firm=name,
                     quantity=q[name][0],
@@ -107,7 +105,6 @@ class Recorder:
             self._row(
                 "markets",
                 step=step,
-                date=date,
                 market=market,
                 hhi=compute_hhi(s),
                 mhhi=m.regulator.compute_market_mhhi(shares),
@@ -124,7 +121,6 @@ class Recorder:
             self._row(
                 "firms",
                 step=step,
-                date=date,
                 firm=name,
                 role=f.role,
                 cash_usd_b=f.cash_usd_b,
@@ -150,7 +146,6 @@ class Recorder:
         self._row(
             "physical",
             step=step,
-            date=date,
             foundry_capacity=float(m.foundry_capacity),
             produced_gw=sum(produced.values()),
             delivered_gw=sum(delivered.values()),
@@ -208,7 +203,10 @@ class Recorder:
         return rev / gw if gw > 0 else 0.0
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
-        """All tables as columns; deals, flows and reviews are read from the model now."""
+        """All tables as columns; deals, flows and reviews are read from the model now.
+
+        Rows carry `step` only: `experiments.results` derives the `date` column from it.
+        """
         m = self.model
         tables = {k: dict(v) for k, v in self.cols.items()}
         deals: dict[str, list] = defaultdict(list)
@@ -243,16 +241,9 @@ class Recorder:
             for k, v in row.items():
                 deals[k].append(v)
         tables["deals"] = dict(deals)
-        flows = m.ledger.flows_columns()
-        start = m.p.simulation.start
-        flows = dict(flows)
-        flows["date"] = [step_date(start, s) for s in flows["step"]]
-        flows["kind"] = [str(getattr(k, "value", k)) for k in flows["kind"]]
-        tables["flows"] = flows
+        tables["flows"] = m.ledger.flows_columns()
         reviews: dict[str, list] = defaultdict(list)
         for r in m.reviews:
-            r = dict(r)
-            r["date"] = step_date(start, r["step"])
             for k, v in r.items():
                 reviews[k].append(v)
         tables["reviews"] = dict(reviews)

@@ -157,19 +157,18 @@ def test_failure_mid_write_leaves_nothing(
 ) -> None:
     parent = tmp_path / "runs"
     parent.mkdir()
-    real = pl.DataFrame.write_parquet
+    real = pl.collect_all
     calls = {"n": 0}
 
-    def flaky(self: pl.DataFrame, file: Any, **kwargs: Any) -> None:
+    def flaky(sinks: list[pl.LazyFrame], **kwargs: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError("disk full (simulated)")
-        real(self, file, **kwargs)
+        real(sinks[:2], **kwargs)  # two files written, then the disk fills up
+        raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", flaky)
+    monkeypatch.setattr(pl, "collect_all", flaky)
     with pytest.raises(OSError, match="disk full"):
         results.write(parent / "run")
-    assert calls["n"] == 3
+    assert calls["n"] == 1
     assert _leftovers(parent) == []  # neither the run dir nor a temp dir
 
 
@@ -199,10 +198,10 @@ def test_failed_overwrite_keeps_the_old_run(
     out = results.write(out_parent / "run")
     (out / "marker.txt").write_text("old run")
 
-    def boom(self: pl.DataFrame, file: Any, **kwargs: Any) -> None:
+    def boom(sinks: list[pl.LazyFrame], **kwargs: Any) -> None:
         raise OSError("simulated")
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", boom)
+    monkeypatch.setattr(pl, "collect_all", boom)
     with pytest.raises(OSError):
         results.write(out, overwrite=True)
     assert (out / "marker.txt").read_text() == "old run"
