@@ -1,20 +1,22 @@
 """Batch benchmarks (issue 3): throughput with 1 and 2 workers, ours vs `mesa.batch_run`, and
 peak memory of a 2,000-run batch vs a 20-run batch. Not part of the test suite.
 
-    .venv/bin/python benchmarks/bench_batch.py throughput --runs 240
+    .venv/bin/python benchmarks/bench_batch.py throughput --runs 240 --repeats 3
     .venv/bin/python benchmarks/bench_batch.py memory
 
-Each measurement runs in a fresh Python process (``mesa.batch_run`` changes the global process
-start method, so it must not share a process with ours). Results go to benchmarks/RESULTS.md
-by hand, with the machine's load at the time.
+Every measurement is one whole command in a fresh Python process, timed from its start to its
+exit as a user waits for it: ``compute-market batch SPEC --workers N`` for ours, a script
+calling ``mesa.batch_run`` for Mesa. Both pay the interpreter start and the imports (~3 s, in
+the main process or the pool's fork server). Results go to benchmarks/RESULTS.md by hand, with
+the machine's load at the time.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,70 +42,71 @@ def _spec(tmp: Path, runs: int, steps: int | None = None) -> Path:
     return path
 
 
-def one_ours(runs: int, workers: int) -> dict[str, float]:
-    """Our batch of `runs` baseline runs (72 months, all tables written) in this process."""
-    from experiments.batch.executors import make_executor
-    from experiments.batch.runner import prepare_batch, run_batch
-    from world.model import ComputeMarketModel  # noqa: F401  (imported before the clock, as mesa's)
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
-    try:
-        plan, _ = prepare_batch(_spec(tmp, runs), tmp / "out")
-        t0 = time.perf_counter()
-        report = run_batch(plan, tmp / "out", make_executor(workers, None), progress=False)
-        wall = time.perf_counter() - t0
-        assert report.ok, report.failures
-        from experiments.store import read_run_manifests
-
-        busy = sum(m["duration_s"] for m in read_run_manifests(tmp / "out"))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    # utilisation: share of the workers' wall time spent inside runs (model + tables)
-    return {"wall_s": wall, "runs_per_min": runs / wall * 60,
-            "utilisation": busy / (workers * wall)}
-
-
-def one_mesa(runs: int, workers: int) -> dict[str, float]:
-    """The same runs (same seeds) through `mesa.batch_run` with `BatchModel`."""
+def mesa_child(runs: int, workers: int) -> None:
+    """The runs of `throughput` through `mesa.batch_run` (this is a child process's whole life)."""
     import mesa
 
     from experiments.batch.spec import derive_seeds
     from experiments.mesa_batch import BatchModel
 
-    seeds = derive_seeds(1, runs)
-    t0 = time.perf_counter()
-    rows = mesa.batch_run(BatchModel, parameters={"scenario": "baseline"}, rng=seeds,
-                          number_processes=workers, max_steps=10_000,
-                          data_collection_period=-1, display_progress=False)
-    wall = time.perf_counter() - t0
+    rows = mesa.batch_run(BatchModel, parameters={"scenario": "baseline"},
+                          rng=derive_seeds(1, runs), number_processes=workers,
+                          max_steps=10_000, data_collection_period=-1, display_progress=False)
     assert len(rows) == runs
-    return {"wall_s": wall, "runs_per_min": runs / wall * 60}
 
 
-def _child(kind: str, runs: int, workers: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "_one", kind, str(runs), str(workers)],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def _one_core() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def throughput(runs: int) -> None:
-    """Runs per minute: ours with 1 and 2 workers, mesa.batch_run with 1 and 2 processes."""
-    print(f"load average before: {os.getloadavg()}")
-    res = {}
+def one_case(kind: str, runs: int, workers: int, tmp: Path) -> float:
+    """Wall seconds of one whole command, from process start to exit (imports included)."""
+    if kind == "ours":
+        out = tmp / f"out-{time.monotonic_ns()}"
+        cmd = [sys.executable, "-m", "experiments.cli", "batch", str(_spec(tmp, runs)),
+               "--out", str(out), "--workers", str(workers), "--no-progress"]
+    else:
+        cmd = [sys.executable, __file__, "_mesa", str(runs), str(workers)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   preexec_fn=_one_core if workers == 1 else None)
+    wall = time.perf_counter() - t0
+    if kind == "ours":
+        shutil.rmtree(out, ignore_errors=True)
+    return wall
+
+
+def throughput(runs: int, repeats: int) -> None:
+    """Runs per minute of whole commands: ours and mesa.batch_run, 1 and 2 workers.
+
+    The four cases take turns in each repeat (the machine's speed drifts by several percent
+    over minutes); the medians are compared. One-worker cases are pinned to one core.
+    """
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    cases = [("ours", 1), ("mesa", 1), ("ours", 2), ("mesa", 2)]
+    walls: dict[tuple[str, int], list[float]] = {c: [] for c in cases}
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    try:
+        for rep in range(repeats):
+            for kind, workers in cases if rep % 2 == 0 else cases[::-1]:
+                wall = one_case(kind, runs, workers, tmp)
+                walls[kind, workers].append(wall)
+                print(f"  repeat {rep + 1}: {kind} workers={workers}: {wall:.1f} s", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rate = {c: runs / statistics.median(w) * 60 for c, w in walls.items()}
+    for (kind, workers), r in rate.items():
+        spread = ", ".join(f"{x:.1f}" for x in walls[kind, workers])
+        median = statistics.median(walls[kind, workers])
+        print(f"{kind:5s} workers={workers}: {runs} runs in {median:.1f} s (median) = "
+              f"{r:.0f} runs/min (walls {spread})")
     for kind in ("ours", "mesa"):
-        for workers in (1, 2):
-            res[kind, workers] = r = _child(kind, runs, workers)
-            util = f", worker utilisation {r['utilisation']:.0%}" if "utilisation" in r else ""
-            print(f"{kind:5s} workers={workers}: {runs} runs in {r['wall_s']:.1f} s = "
-                  f"{r['runs_per_min']:.0f} runs/min{util}", flush=True)
-    for kind in ("ours", "mesa"):
-        eff = res[kind, 2]["runs_per_min"] / (2 * res[kind, 1]["runs_per_min"])
-        print(f"{kind}: parallel efficiency with 2 workers {eff:.0%}")
+        print(f"{kind}: parallel efficiency with 2 workers "
+              f"{rate[kind, 2] / (2 * rate[kind, 1]):.1%}")
     for w in (1, 2):
-        ratio = res["ours", w]["runs_per_min"] / res["mesa", w]["runs_per_min"]
-        print(f"ours / mesa.batch_run with {w} worker(s): {ratio:.2f}x")
+        pairs = [m / o for o, m in zip(walls["ours", w], walls["mesa", w], strict=True)]
+        print(f"ours / mesa.batch_run with {w} worker(s): {rate['ours', w] / rate['mesa', w]:.3f}x"
+              f" (per repeat: {', '.join(f'{p:.3f}' for p in pairs)})")
     print(f"load average after: {os.getloadavg()}")
 
 
@@ -162,23 +165,22 @@ def main() -> None:
     sub = parser.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("throughput")
     t.add_argument("--runs", type=int, default=240)
+    t.add_argument("--repeats", type=int, default=3)
     m = sub.add_parser("memory")
     m.add_argument("--small", type=int, default=20)
     m.add_argument("--large", type=int, default=2000)
     m.add_argument("--workers", type=int, default=2)
     m.add_argument("--steps", type=int, default=None)
-    o = sub.add_parser("_one")
-    o.add_argument("kind")
+    o = sub.add_parser("_mesa")
     o.add_argument("runs", type=int)
     o.add_argument("workers", type=int)
     args = parser.parse_args()
     if args.cmd == "throughput":
-        throughput(args.runs)
+        throughput(args.runs, args.repeats)
     elif args.cmd == "memory":
         memory(args.small, args.large, args.workers, args.steps)
     else:
-        fn = one_ours if args.kind == "ours" else one_mesa
-        print(json.dumps(fn(args.runs, args.workers)))
+        mesa_child(args.runs, args.workers)
 
 
 if __name__ == "__main__":

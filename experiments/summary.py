@@ -69,7 +69,7 @@ def compute_summaries(batch_dir: str | Path) -> dict[str, pl.LazyFrame]:
     kept = manifest.get("outcomes", list(SUMMARIES))
     out: dict[str, pl.LazyFrame] = {}
     for table, (keys, metrics) in SUMMARIES.items():
-        if table not in kept or not any((root / RUNS_DIR).glob(f"*/*/seed-*/{table}.parquet")):
+        if table not in kept or not any((root / RUNS_DIR).glob(f"*/*/part-*/{table}.parquet")):
             continue
         lf = scan_table(root, table)
         aggs = [pl.col("run_id").n_unique().alias("n_runs")]

@@ -34,7 +34,10 @@ def add_batch_parser(sub: Any) -> None:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from experiments.batch.executors import make_executor
+    from experiments.batch.executors import make_executor, warm_up
+
+    if not args.dry_run:
+        warm_up(args.workers, args.dask)
     from experiments.batch.runner import prepare_batch, run_batch
 
     plan, out = prepare_batch(args.spec, args.out)

@@ -9,6 +9,7 @@ resumed batch check that the runs already on disk were made from the same inputs
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ from typing import Any
 import polars as pl
 
 from experiments.batch.spec import BatchSpec, Variant, spec_error
-from experiments.batch.worker import RunTask
+from experiments.batch.worker import RunChunk, RunTask
 from experiments.errors import ScenarioError
 from experiments.runner import make_run_id
 from experiments.scenario import load_scenario, resolve_scenario_path
-from experiments.store import run_rel_dir
+from experiments.store import partition_rel_dir, scenario_slug
 
 __all__ = ["Plan", "make_plan"]
 
@@ -33,6 +34,23 @@ class Plan:
     variants: list[Variant]
     names: dict[str, str]
     tasks: list[RunTask]
+
+    def compute_chunks(self, done: Collection[str] = ()) -> list[RunChunk]:
+        """The runs still to do, one chunk per partition, in plan order.
+
+        Args:
+            done: run ids already complete on disk (left out of the chunks).
+        """
+        blocks: dict[str, list[RunTask]] = {}
+        for task in self.tasks:
+            blocks.setdefault(task.part_dir, []).append(task)
+        skip = set(done)
+        chunks = []
+        for tasks in blocks.values():
+            todo = tuple(t for t in tasks if t.run_id not in skip)
+            if todo:
+                chunks.append(RunChunk(tasks=todo, order=tuple(t.run_id for t in tasks)))
+        return chunks
 
     def variants_frame(self) -> pl.DataFrame:
         """One row per variant: id, scenario (name), overrides, and one column per varied key."""
@@ -108,7 +126,7 @@ def make_plan(spec: BatchSpec) -> Plan:
             detail = f"scenario {v.scenario!r} with {override or 'its own values'}: {exc.message}"
             raise spec_error(spec.file, where, detail, "change the value in the spec") from None
         names[v.variant_id] = params.name
-        for seed in spec.seeds:
+        for i, seed in enumerate(spec.seeds):
             run_id = make_run_id(params.model_copy(update={"seed": seed}), seed)
             tasks.append(RunTask(
                 scenario=refs[v.scenario],
@@ -118,7 +136,9 @@ def make_plan(spec: BatchSpec) -> Plan:
                 steps=spec.steps,
                 variant_id=v.variant_id,
                 run_id=run_id,
-                rel_dir=run_rel_dir(params.name, v.variant_id, seed),
+                run_key=f"{scenario_slug(params.name)}/{v.variant_id}/seed-{seed}",
+                part_dir=partition_rel_dir(params.name, v.variant_id,
+                                           i // spec.runs_per_partition),
                 tables=spec.tables,
                 batch=spec.name,
                 token=token,

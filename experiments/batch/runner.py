@@ -1,9 +1,13 @@
 """Run a batch into its store, resumably: the loop behind ``compute-market batch``.
 
-Resume rules (docs/batches.md): a run whose partition holds a manifest is done and is skipped;
-anything else (never started, cut off, failed) is run again. Before anything runs, the runs on
-disk are checked against the plan (same run id = same resolved scenario and seed); a mismatch
-stops the batch with one line rather than mixing inputs in one dataset.
+Resume rules (docs/batches.md): a run whose manifest is in its partition is done and is
+skipped; anything else (never started, cut off, failed) is run again, and written into its
+partition beside the runs already there. Before anything runs, the runs on disk are checked
+against the plan (same run id = same resolved scenario and seed, in the partition the plan
+gives it); a mismatch stops the batch with one line rather than mixing inputs in one dataset.
+
+Runs go to the executor a partition at a time (`RunChunk`: up to ``runs_per_partition`` seeds of
+one variant), so a worker writes one Parquet file per table for the block.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from typing import Any
 from experiments.batch.plan import Plan, make_plan
 from experiments.batch.progress import BatchProgress
 from experiments.batch.spec import BatchSpec, load_spec
-from experiments.batch.worker import RunTask, execute_run, record_failure
+from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_failure
 from experiments.errors import UserError
-from experiments.results import MANIFEST
 from experiments.store import (
     BATCH_MANIFEST,
     VARIANTS,
     failure_path,
+    find_run_manifests,
     remove_partials,
     write_json_atomic,
     write_parquet_atomic,
@@ -45,7 +49,7 @@ class BatchReport:
         total: runs in the plan.
         skipped: runs already complete before this start.
         done: runs completed by this start.
-        failures: ``(partition, error)`` of the runs that failed (this start).
+        failures: ``(run_key, error)`` of the runs that failed (this start).
         duration_s: wall time of this start.
         executor: what ran the runs.
     """
@@ -96,20 +100,27 @@ def _check_out(out: Path, spec: BatchSpec) -> dict[str, Any] | None:
 
 
 def _completed(out: Path, plan: Plan) -> set[str]:
-    """Partitions already complete; raises if one was made from other inputs."""
+    """Run ids of the planned runs complete on disk; raises if one was made from other inputs.
+
+    Runs on disk that the plan does not name (seeds removed from the spec) are left alone.
+    """
+    planned = {t.run_key: t for t in plan.tasks}
     done = set()
-    for task in plan.tasks:
-        path = out / task.rel_dir / MANIFEST
-        if not path.is_file():
+    for path in find_run_manifests(out):
+        rel = path.parent.relative_to(out).as_posix()
+        scenario, variant = path.parent.parent.parent.name, path.parent.parent.name
+        task = planned.get(f"{scenario}/{variant}/{path.stem}")
+        if task is None:
             continue
         run_id = json.loads(path.read_text(encoding="utf-8")).get("run_id")
-        if run_id != task.run_id:
+        if run_id != task.run_id or rel != task.part_dir:
             raise UserError(
-                f"{out / task.rel_dir}: made from other inputs than the spec now gives (run id "
-                f"{run_id}, expected {task.run_id}; a scenario file changed?); use another --out "
-                "or delete the directory to start afresh"
+                f"{path}: made from other inputs than the spec now gives (run id {run_id} in "
+                f"{rel}, expected {task.run_id} in {task.part_dir}; a scenario file or "
+                "runs_per_partition changed?); use another --out or delete the directory to "
+                "start afresh"
             )
-        done.add(task.rel_dir)
+        done.add(run_id)
     return done
 
 
@@ -175,7 +186,7 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
     done = _completed(out, plan)
-    todo = [t for t in plan.tasks if t.rel_dir not in done]
+    todo = plan.compute_chunks(done)
     report = BatchReport(out=out, total=len(plan.tasks), skipped=len(done),
                          executor=executor.name)
     write_parquet_atomic(plan.variants_frame(), out / VARIANTS)
@@ -188,57 +199,60 @@ def run_batch(
     try:
         with BatchProgress(len(plan.tasks), len(done), enabled=show) as bar:
             queue = iter(todo)
-            pending: dict[Any, RunTask] = {}
+            pending: dict[Any, RunChunk] = {}
             limit = 2 * executor.slots
             while True:
                 while len(pending) < limit:
-                    task = next(queue, None)
-                    if task is None:
+                    chunk = next(queue, None)
+                    if chunk is None:
                         break
-                    pending[executor.submit(execute_run, task, root)] = task
+                    pending[executor.submit(execute_chunk, chunk, root)] = chunk
                 if not pending:
                     break
                 for fut in executor.wait_any(list(pending)):
-                    task = pending.pop(fut, None)
-                    if task is None:  # a future of a pool replaced after a worker died
+                    chunk = pending.pop(fut, None)
+                    if chunk is None:  # a future of a pool replaced after a worker died
                         continue
-                    outcome = _outcome(fut, task, out, executor, pending)
-                    if outcome["ok"]:
-                        report.done += 1
-                    else:
-                        report.failures.append((task.rel_dir, outcome["error"]))
-                    bar.advance(ok=outcome["ok"])
-                    if on_outcome is not None:
-                        on_outcome(task, outcome)
+                    outcomes = _outcomes(fut, chunk, out, executor, pending)
+                    for task, outcome in zip(chunk.tasks, outcomes, strict=True):
+                        if outcome["ok"]:
+                            report.done += 1
+                        else:
+                            report.failures.append((task.run_key, outcome["error"]))
+                        bar.advance(ok=outcome["ok"])
+                        if on_outcome is not None:
+                            on_outcome(task, outcome)
         status = "complete" if report.ok else "failed"
     finally:
         executor.close()
         report.duration_s = round(time.perf_counter() - started, 3)
         failures = [
-            {"run": t.rel_dir, "error": json.loads(p.read_text(encoding="utf-8"))["error"]}
+            {"run": t.run_key, "error": json.loads(p.read_text(encoding="utf-8"))["error"]}
             for t in plan.tasks
             if (p := failure_path(out, t.scenario_name, t.variant_id, t.seed)).is_file()
         ]
-        complete = sum((out / t.rel_dir / MANIFEST).is_file() for t in plan.tasks)
+        complete = len(_completed(out, plan))
         write_json_atomic(out / BATCH_MANIFEST, _batch_manifest(
             plan, old, status=status, executor=executor.name, runs_done=complete,
             runs_failed=len(failures), failures=failures, last_duration_s=report.duration_s))
     return report
 
 
-def _outcome(fut: Any, task: RunTask, out: Path, executor: Any,
-             pending: dict[Any, RunTask]) -> dict[str, Any]:
-    """The outcome of a finished future; a dead worker becomes a recorded failure."""
+def _outcomes(fut: Any, chunk: RunChunk, out: Path, executor: Any,
+              pending: dict[Any, RunChunk]) -> list[dict[str, Any]]:
+    """The outcomes of a finished chunk; a dead worker makes each of its runs a failure."""
     try:
         return fut.result()
     except Exception as exc:  # the worker died (killed, out of memory) or could not unpickle
         from concurrent.futures.process import BrokenProcessPool
 
         error = f"worker lost: {type(exc).__name__}: {exc}"
-        record_failure(out, task, error, "", 0.0)
+        for task in chunk.tasks:
+            record_failure(out, task, error, "", 0.0)
         if isinstance(exc, BrokenProcessPool) and hasattr(executor, "restart"):
-            executor.restart()  # the other runs in flight went down with the pool: resubmit
-            for other, t in list(pending.items()):
+            executor.restart()  # the other chunks in flight went down with the pool: resubmit
+            for other, c in list(pending.items()):
                 del pending[other]
-                pending[executor.submit(execute_run, t, str(out))] = t
-        return {"rel_dir": task.rel_dir, "ok": False, "error": error, "duration_s": 0.0}
+                pending[executor.submit(execute_chunk, c, str(out))] = c
+        return [{"run_key": t.run_key, "ok": False, "error": error, "duration_s": 0.0}
+                for t in chunk.tasks]

@@ -7,6 +7,7 @@ A spec is a TOML file (examples in ``experiments/batches/``)::
     scenarios = ["baseline", "what_if/no_vendor_financing"]
     steps = 36                        # optional: months per run (default: each scenario's)
     set = ["negotiation.max_rounds=4"]  # optional: fixed overrides for every run
+    runs_per_partition = 8            # optional: seeds stored together per variant (default 8)
 
     [replications]
     seeds = 10                        # a count (derived from master_seed) or a list [1, 2, 3]
@@ -147,6 +148,7 @@ class BatchSpec:
     ranges: list[Range] = field(default_factory=list)
     tables: tuple[str, ...] = TABLES
     description: str = ""
+    runs_per_partition: int = 8
 
     @property
     def sha256(self) -> str:
@@ -264,7 +266,7 @@ def parse_spec(data: dict[str, Any], file: str, text: str = "") -> BatchSpec:
             f"write it as [{sec}]",
         )
     batch = dict(data.get("batch", {}))
-    allowed = {"name", "description", "scenarios", "steps", "set"}
+    allowed = {"name", "description", "scenarios", "steps", "set", "runs_per_partition"}
     bad = sorted(set(batch) - allowed)
     _expect(not bad, file, f"batch.{bad[0] if bad else ''}", "unknown key",
             f"keys of [batch] are {', '.join(sorted(allowed))}")
@@ -283,6 +285,11 @@ def parse_spec(data: dict[str, Any], file: str, text: str = "") -> BatchSpec:
                               and steps >= 1),
             file, "batch.steps", f"expected a whole number of months >= 1, got {steps!r}",
             "write e.g. steps = 36 or remove it")
+    per_part = batch.get("runs_per_partition", 8)
+    _expect(isinstance(per_part, int) and not isinstance(per_part, bool) and per_part >= 1,
+            file, "batch.runs_per_partition",
+            f"expected a whole number of runs >= 1, got {per_part!r}",
+            "write e.g. runs_per_partition = 8 or remove it")
     fixed = batch.get("set", [])
     _expect(isinstance(fixed, list) and all(isinstance(s, str) and "=" in s for s in fixed),
             file, "batch.set", f"expected a list of 'key=value' strings, got {fixed!r}",
@@ -366,7 +373,7 @@ def parse_spec(data: dict[str, Any], file: str, text: str = "") -> BatchSpec:
         name=name.strip(), file=file, text=text, scenarios=scenarios, seeds=seeds,
         master_seed=master, steps=steps, fixed=list(fixed), levers=levers, sampler=sampler,
         samples=int(samples or 0), ranges=ranges, tables=tuple(tables),
-        description=str(batch.get("description", "")),
+        description=str(batch.get("description", "")), runs_per_partition=per_part,
     )
     n_runs = len(scenarios) * math.prod(len(v) for v in levers.values()) * len(seeds)
     n_runs *= len(spec.compute_samples()) if ranges and sampler == "grid" else max(samples or 1, 1)

@@ -1,9 +1,10 @@
-"""The work of one run of a batch, as a top-level function that pickles to any executor.
+"""The work of a batch, as a top-level function that pickles to any executor.
 
-`execute_run` takes a `RunTask` (scenario, overrides, seed, where to write) and returns a small
-outcome dict; the tables go straight to the run's partition, never back to the parent, so the
-parent's memory does not grow with the number of runs. The same function runs in-process, in a
-local process pool and on Dask workers; its result depends only on the task.
+`execute_chunk` takes a `RunChunk` (the runs of one partition still to do: a block of seeds of
+one variant) and returns a small outcome dict per run; the tables go straight to the partition,
+never back to the parent, so the parent's memory does not grow with the number of runs. The
+same function runs in-process, in a local process pool and on Dask workers; its result depends
+only on the chunk.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunTask", "execute_run", "record_failure"]
+__all__ = ["RunChunk", "RunTask", "execute_chunk", "record_failure"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class RunTask:
         steps: months to run, or None for the scenario's horizon.
         variant_id: the variant's id.
         run_id: the run id the parent expects (scenario hash and seed).
-        rel_dir: the partition folder, relative to the batch directory.
+        run_key: ``<scenario>/<variant_id>/seed-<seed>``, the run's name in messages.
+        part_dir: its partition folder, relative to the batch directory.
         tables: the tables to keep.
         batch: the batch's name.
         token: unique to one start of one batch; scopes the worker's cache of loaded
@@ -44,7 +46,8 @@ class RunTask:
     steps: int | None
     variant_id: str
     run_id: str
-    rel_dir: str
+    run_key: str
+    part_dir: str
     tables: tuple[str, ...]
     batch: str
     token: str = ""
@@ -74,43 +77,88 @@ def record_failure(root: Path, task: RunTask, error: str, tb: str, duration_s: f
     write_json_atomic(failure_path(root, task.scenario_name, task.variant_id, task.seed), record)
 
 
-def execute_run(task: RunTask, root: str) -> dict[str, Any]:
-    """Run one task and write its partition under `root`; never raises for a model error.
+@dataclass(frozen=True)
+class RunChunk:
+    """Runs of one partition to do now, in plan order.
+
+    Attributes:
+        tasks: the runs to do (all of one variant and one partition).
+        order: run ids of the partition's whole block, in plan order (rows are sorted by it).
+    """
+
+    tasks: tuple[RunTask, ...]
+    order: tuple[str, ...]
+
+    @property
+    def part_dir(self) -> str:
+        """The partition folder, relative to the batch directory."""
+        return self.tasks[0].part_dir
+
+
+def _run(task: RunTask) -> Any:
+    from experiments.runner import run
+
+    variant = _load_variant(task.scenario, task.overrides, task.steps, task.token)
+    params = variant.model_copy(update={"seed": task.seed}, deep=True)
+    results = run(params, rng=task.seed)
+    if results.run_id != task.run_id:
+        raise RuntimeError(
+            f"run id {results.run_id} differs from the planned {task.run_id}: the scenario "
+            "files changed while the batch ran"
+        )
+    return results
+
+
+def _failed(base: Path, task: RunTask, exc: BaseException, duration: float) -> dict[str, Any]:
+    error = f"{type(exc).__name__}: {exc}"
+    record_failure(base, task, error, traceback.format_exc(), duration)
+    return {"run_key": task.run_key, "ok": False, "error": error, "duration_s": duration}
+
+
+def execute_chunk(chunk: RunChunk, root: str) -> list[dict[str, Any]]:
+    """Run a chunk's runs and write them to their partition under `root`; never raises for a
+    model error.
 
     Args:
-        task: the run.
+        chunk: the runs.
         root: absolute path of the batch directory (shared by all workers).
 
     Returns:
-        ``{"rel_dir", "ok", "error", "duration_s"}``. A run that raises is recorded in
-        ``failures/`` with its traceback and comes back with ``ok = False``.
+        One ``{"run_key", "ok", "error", "duration_s"}`` per run, in the chunk's order. A run
+        that raises is recorded in ``failures/`` with its traceback and comes back with
+        ``ok = False``; the chunk's other runs are still written.
     """
-    from experiments.runner import run
-    from experiments.store import failure_path, write_run
+    from experiments.store import failure_path, write_partition
 
     base = Path(root)
-    t0 = time.perf_counter()
-    try:
-        variant = _load_variant(task.scenario, task.overrides, task.steps, task.token)
-        params = variant.model_copy(update={"seed": task.seed}, deep=True)
-        results = run(params, rng=task.seed)
-        if results.run_id != task.run_id:
-            raise RuntimeError(
-                f"run id {results.run_id} differs from the planned {task.run_id}: the scenario "
-                "files changed while the batch ran"
-            )
-        extra = {
+    outcomes: dict[str, dict[str, Any]] = {}
+    done: list[tuple[RunTask, Any, float]] = []
+    for task in chunk.tasks:
+        t0 = time.perf_counter()
+        try:
+            results = _run(task)
+        except Exception as exc:
+            outcomes[task.run_key] = _failed(base, task, exc, round(time.perf_counter() - t0, 3))
+            continue
+        done.append((task, results, round(time.perf_counter() - t0, 3)))
+    if done:
+        first = done[0][0]
+        runs = [(results, {
             "batch": task.batch,
             "variant_id": task.variant_id,
             "scenario_ref": task.scenario,
             "overrides": list(task.overrides),
-        }
-        write_run(results, base / task.rel_dir, task.variant_id, task.tables, extra)
-    except Exception as exc:
-        duration = round(time.perf_counter() - t0, 3)
-        error = f"{type(exc).__name__}: {exc}"
-        record_failure(base, task, error, traceback.format_exc(), duration)
-        return {"rel_dir": task.rel_dir, "ok": False, "error": error, "duration_s": duration}
-    failure_path(base, task.scenario_name, task.variant_id, task.seed).unlink(missing_ok=True)
-    duration = round(time.perf_counter() - t0, 3)
-    return {"rel_dir": task.rel_dir, "ok": True, "error": None, "duration_s": duration}
+        }) for task, results, _ in done]
+        try:
+            write_partition(runs, base / chunk.part_dir, first.variant_id, first.tables,
+                            chunk.order)
+        except Exception as exc:
+            for task, _, duration in done:
+                outcomes[task.run_key] = _failed(base, task, exc, duration)
+        else:
+            for task, _, duration in done:
+                failure_path(base, task.scenario_name, task.variant_id, task.seed).unlink(
+                    missing_ok=True)
+                outcomes[task.run_key] = {"run_key": task.run_key, "ok": True, "error": None,
+                                          "duration_s": duration}
+    return [outcomes[task.run_key] for task in chunk.tasks]

@@ -6,9 +6,21 @@ one of `FIGURE_KINDS`; `save_figure` writes PNG or SVG. One look everywhere: fix
 naming the scenario and seed(s).
 """
 
-from experiments.figures.render import FIGURE_KINDS, KIND_TITLES, available_kinds, render_figure
-from experiments.figures.sources import Source, load_source, source_from_results
-from experiments.figures.style import save_figure
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "FIGURE_KINDS": "kinds",
+    "KIND_TITLES": "kinds",
+    "available_kinds": "render",
+    "render_figure": "render",
+    "Source": "sources",
+    "load_source": "sources",
+    "source_from_results": "sources",
+    "save_figure": "style",
+}
 
 __all__ = [
     "FIGURE_KINDS",
@@ -20,3 +32,11 @@ __all__ = [
     "save_figure",
     "source_from_results",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use (PEP 562): `compute-market` does not pay for matplotlib unless it
+    draws."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

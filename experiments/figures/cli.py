@@ -17,7 +17,7 @@ APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
 
 def add_plot_parser(sub: Any) -> None:
     """Add ``compute-market plot PATH --kind KIND [--date YYYY-MM] [--format png|svg]``."""
-    from experiments.figures.render import FIGURE_KINDS
+    from experiments.figures.kinds import FIGURE_KINDS
 
     p = sub.add_parser(
         "plot",

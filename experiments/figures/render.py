@@ -9,22 +9,13 @@ from matplotlib.figure import Figure
 from experiments.errors import UserError
 from experiments.figures.compare import figure_compare
 from experiments.figures.deals import figure_deals
+from experiments.figures.kinds import FIGURE_KINDS, KIND_TITLES
 from experiments.figures.network import figure_network
 from experiments.figures.sources import Source
 from experiments.figures.timeseries import figure_hhi, figure_physical, figure_shares
 
 __all__ = ["FIGURE_KINDS", "KIND_TITLES", "available_kinds", "render_figure"]
 
-FIGURE_KINDS = ("shares", "hhi", "network", "deals", "physical", "compare")
-"""Every figure kind, in report order."""
-KIND_TITLES = {
-    "shares": "Market shares",
-    "hhi": "Market concentration (HHI)",
-    "network": "Deal network",
-    "deals": "Deal timeline",
-    "physical": "Physical layer: chips, power, energy",
-    "compare": "What-if differences",
-}
 _DRAW: dict[str, Callable[[Source], Figure]] = {
     "shares": figure_shares,
     "hhi": figure_hhi,

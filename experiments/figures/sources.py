@@ -4,7 +4,7 @@
 
 - a **run** directory (``compute-market run``): ``manifest.json`` and the tables as Parquet;
 - a **batch** directory (``compute-market batch``): ``batch.json``, ``variants.parquet`` and
-  ``runs/<scenario>/<variant>/seed-<n>/`` partitions (experiments.store);
+  ``runs/<scenario>/<variant>/part-<block>/`` partitions (experiments.store);
 - a **comparison** (``compute-market compare``): a ``compare.parquet`` file, or a directory
   holding one. Its column contract: one row per compared metric with ``metric`` (text),
   ``mean_diff`` (variant minus reference, in the metric's unit), ``ci_low`` and ``ci_high``
@@ -130,19 +130,24 @@ def _variant_labels(variants: pl.DataFrame) -> pl.DataFrame:
 
 
 def _load_batch(root: Path) -> Source:
-    from experiments.store import read_batch_manifest, scan_variants
+    from experiments.store import (
+        find_run_manifests,
+        read_batch_manifest,
+        read_partition_run,
+        scan_variants,
+    )
 
     manifest = read_batch_manifest(root)
     variants = scan_variants(root).collect()
     if "variant_index" in variants.columns:
         variants = variants.sort("variant_index")
     variants = _variant_labels(variants)
-    run_dirs = sorted((root / "runs").glob(f"*/*/seed-*/{MANIFEST}"))
+    run_dirs = find_run_manifests(root)
     if not run_dirs:
         raise UserError(f"{root}: the batch has no complete run yet; run the batch first")
     order = {v: i for i, v in enumerate(variants["variant_id"])}
     first = min(run_dirs, key=lambda m: (order.get(m.parent.parent.name, 1 << 30), str(m)))
-    run = read_results(first.parent)
+    run = read_partition_run(first)
     seeds = len(manifest.get("seeds", [])) or len(run_dirs)
     scenarios = ", ".join(manifest.get("scenarios", [])) or run.scenario
     name = manifest.get("name", root.name)

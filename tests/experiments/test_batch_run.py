@@ -21,10 +21,11 @@ import polars as pl
 import pytest
 
 from experiments import cli
-from experiments.results import MANIFEST, TABLES
+from experiments.results import TABLES
 from experiments.store import (
     BATCH_MANIFEST,
     RUNS_DIR,
+    find_run_manifests,
     read_batch_manifest,
     scan_table,
     scan_variants,
@@ -53,8 +54,10 @@ samples = 2
 """
 
 
-def write_spec(path: Path, steps: int = 12, seeds: int = 2) -> Path:
-    path.write_text(SPEC.format(steps=steps, seeds=seeds), encoding="utf-8")
+def write_spec(path: Path, steps: int = 12, seeds: int = 2, per_partition: int = 8) -> Path:
+    text = SPEC.format(steps=steps, seeds=seeds)
+    text = text.replace("[batch]\n", f"[batch]\nruns_per_partition = {per_partition}\n")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -109,8 +112,9 @@ def test_reference_batch_is_complete(reference: Path) -> None:
     manifest = read_batch_manifest(reference)
     assert manifest["status"] == "complete"
     assert manifest["n_runs"] == manifest["runs_done"] == 8 and manifest["failures"] == []
-    runs = list((reference / RUNS_DIR).glob(f"*/*/seed-*/{MANIFEST}"))
+    runs = find_run_manifests(reference)
     assert len(runs) == 8
+    assert len({p.parent for p in runs}) == 4  # one partition per variant (2 seeds each)
     run = json.loads(runs[0].read_text())
     for key in ("resolved_scenario", "scenario_hash", "seed", "package_version", "duration_s",
                 "variant_id", "overrides"):
@@ -157,7 +161,7 @@ def test_rerun_skips_finished_runs(reference: Path, spec_file: Path,
 
 
 def test_sigkill_mid_batch_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.toml", steps=36, seeds=6)
+    spec = write_spec(tmp_path / "spec.toml", steps=36, seeds=6, per_partition=2)
     out, ref = tmp_path / "killed", tmp_path / "ref"
     cmd = [sys.executable, "-m", "experiments.cli", "batch", str(spec), "--out", str(out),
            "--workers", "2", "--no-progress"]
@@ -166,13 +170,13 @@ def test_sigkill_mid_batch_then_resume_equals_uninterrupted(tmp_path: Path) -> N
     deadline = time.monotonic() + 60
     done = 0
     while time.monotonic() < deadline and proc.poll() is None:
-        done = len(list(out.glob(f"{RUNS_DIR}/*/*/seed-*/{MANIFEST}")))
+        done = len(find_run_manifests(out))
         if done >= 2:
             break
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # the batch and its worker processes
     proc.wait()
-    killed_at = len(list(out.glob(f"{RUNS_DIR}/*/*/seed-*/{MANIFEST}")))
+    killed_at = len(find_run_manifests(out))
     assert 0 < killed_at < 24, f"the kill did not land mid-batch ({killed_at} runs done)"
     assert json.loads((out / BATCH_MANIFEST).read_text())["status"] == "running"
     assert cli.main(["batch", str(spec), "--out", str(out), "--workers", "2"]) == 0
@@ -183,7 +187,8 @@ def test_sigkill_mid_batch_then_resume_equals_uninterrupted(tmp_path: Path) -> N
 
 
 def test_failed_run_is_recorded_and_batch_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import experiments.runner
     from world.model import ComputeMarketModel
@@ -213,6 +218,22 @@ def test_failed_run_is_recorded_and_batch_goes_on(
     assert cli.main(["batch", str(spec), "--out", str(out), "--workers", "1"]) == 0
     assert "4 were already done, 4 ran now" in capsys.readouterr().out
     assert not list((out / "failures").glob("*.json"))
+    # each partition held one good run; the retried one was merged in: same bytes as uninterrupted
+    assert_same_batch(reference, out)
+
+
+def test_adding_seeds_keeps_the_runs_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, fresh = tmp_path / "grown", tmp_path / "fresh"
+    assert cli.main(["batch", str(write_spec(tmp_path / "a.toml", seeds=2, per_partition=4)),
+                     "--out", str(out), "--workers", "1"]) == 0
+    more = write_spec(tmp_path / "b.toml", seeds=3, per_partition=4)
+    capsys.readouterr()
+    assert cli.main(["batch", str(more), "--out", str(out), "--workers", "1"]) == 0
+    assert "8 were already done, 4 ran now" in capsys.readouterr().out
+    assert cli.main(["batch", str(more), "--out", str(fresh), "--workers", "1"]) == 0
+    assert_same_batch(fresh, out)
 
 
 def test_summarize_writes_bands_and_prints_a_table(

@@ -76,7 +76,7 @@ def test_plan_validates_every_variant_and_predicts_run_ids(tmp_path: Path) -> No
     plan = make_plan(load_spec(write(tmp_path, SPEC)))
     assert len(plan.tasks) == 24
     assert len({t.run_id for t in plan.tasks}) == 24
-    assert len({t.rel_dir for t in plan.tasks}) == 24
+    assert len({t.run_key for t in plan.tasks}) == 24
     frame = plan.variants_frame()
     assert frame.height == 8 and "market.cuda_lockin" in frame.columns
 
