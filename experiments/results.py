@@ -261,6 +261,7 @@ class Results:
         run_id: str,
         started: dt.datetime,
         finished: dt.datetime,
+        digest: str | None = None,
     ) -> Results:
         """Build results from the model's columnar tables.
 
@@ -273,6 +274,7 @@ class Results:
             run_id: the run's id.
             started: when the run started (timezone-aware preferred).
             finished: when it finished.
+            digest: the scenario's hash, if the caller has it (else computed here).
 
         Returns:
             Results whose tables follow `SCHEMAS` exactly (extra columns kept after).
@@ -296,7 +298,7 @@ class Results:
         manifest = {
             "run_id": run_id,
             "scenario": params.name,
-            "scenario_hash": scenario_hash(params),
+            "scenario_hash": digest or scenario_hash(params),
             "seed": int(seed),
             "steps": params.simulation.steps,
             "start_month": params.simulation.start,

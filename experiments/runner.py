@@ -17,9 +17,13 @@ from world.params import ScenarioParams
 __all__ = ["make_run_id", "run"]
 
 
-def make_run_id(params: ScenarioParams, seed: int) -> str:
-    """Return the run's id: 16 hex digits of sha256(scenario hash, seed); same inputs, same id."""
-    return hashlib.sha256(f"{scenario_hash(params)}:{int(seed)}".encode()).hexdigest()[:16]
+def make_run_id(params: ScenarioParams, seed: int, digest: str | None = None) -> str:
+    """Return the run's id: 16 hex digits of sha256(scenario hash, seed); same inputs, same id.
+
+    `digest` is the scenario's hash when the caller has it already (it costs ~0.4 ms).
+    """
+    digest = digest or scenario_hash(params)
+    return hashlib.sha256(f"{digest}:{int(seed)}".encode()).hexdigest()[:16]
 
 
 def _model_class() -> Any:
@@ -42,6 +46,7 @@ def run(scenario: ScenarioParams, rng: int | None = None) -> Results:
         seed (`make_run_id`); only the manifest's timestamps differ between repeated runs.
     """
     seed = int(scenario.seed if rng is None else rng)
+    digest = scenario_hash(scenario)
     started = dt.datetime.now(dt.UTC)
     model = _model_class()(scenario, rng=seed)
     model.run_steps()
@@ -51,7 +56,8 @@ def run(scenario: ScenarioParams, rng: int | None = None) -> Results:
         columns,
         scenario,
         seed=seed,
-        run_id=make_run_id(scenario, seed),
+        run_id=make_run_id(scenario, seed, digest),
         started=started,
         finished=finished,
+        digest=digest,
     )

@@ -21,8 +21,13 @@ from experiments.errors import UserError
 
 __all__ = ["DaskExecutor", "InlineExecutor", "PoolExecutor", "make_executor", "warm_up"]
 
-PRELOAD = ["experiments.batch.worker", "experiments.runner", "experiments.scenario", "experiments.store",
-           "world.model"]
+PRELOAD = [
+    "experiments.batch.worker",
+    "experiments.runner",
+    "experiments.scenario",
+    "experiments.store",
+    "world.model",
+]
 """What the fork server imports once, before it forks the workers (~3 s: Mesa, SciPy, polars)."""
 
 
