@@ -10,6 +10,7 @@ only on the chunk.
 from __future__ import annotations
 
 import functools
+import gc
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -115,6 +116,15 @@ def _failed(base: Path, task: RunTask, exc: BaseException, duration: float) -> d
     return {"run_key": task.run_key, "ok": False, "error": error, "duration_s": duration}
 
 
+@functools.cache
+def _freeze_heap() -> None:
+    """Once per process, before its first run: move everything alive (modules, the plan) to
+    the collector's permanent generation (`gc.freeze`), so the collections the runs trigger
+    scan only the runs' own objects (~2% of a run's time)."""
+    gc.collect()
+    gc.freeze()
+
+
 def execute_chunk(chunk: RunChunk, root: str) -> list[dict[str, Any]]:
     """Run a chunk's runs and write them to their partition under `root`; never raises for a
     model error.
@@ -130,6 +140,7 @@ def execute_chunk(chunk: RunChunk, root: str) -> list[dict[str, Any]]:
     """
     from experiments.store import failure_path, write_partition
 
+    _freeze_heap()
     base = Path(root)
     outcomes: dict[str, dict[str, Any]] = {}
     done: list[tuple[RunTask, Any, float]] = []

@@ -81,6 +81,22 @@ def test_plan_validates_every_variant_and_predicts_run_ids(tmp_path: Path) -> No
     assert frame.height == 8 and "market.cuda_lockin" in frame.columns
 
 
+def test_partitions_are_blocks_of_seeds_and_chunks_skip_done_runs(tmp_path: Path) -> None:
+    text = SPEC.replace("steps = 12", "steps = 12\nruns_per_partition = 2")
+    spec = load_spec(write(tmp_path, text))
+    plan = make_plan(spec)  # 8 variants x 3 seeds: blocks [seed 0, seed 1] and [seed 2]
+    for task in plan.tasks:
+        block = spec.seeds.index(task.seed) // 2
+        assert task.part_dir.endswith(f"/{task.variant_id}/part-{block:05d}")
+    chunks = plan.compute_chunks()
+    assert len(chunks) == 16 and [len(c.tasks) for c in chunks[:2]] == [2, 1]
+    assert [t for c in chunks for t in c.tasks] == plan.tasks  # plan order, nothing twice
+    first = plan.tasks[0]
+    left = plan.compute_chunks({first.run_id})
+    assert len(left) == 16 and left[0].tasks == (plan.tasks[1],)
+    assert left[0].order == (first.run_id, plan.tasks[1].run_id)  # the whole block's order
+
+
 def test_derived_seeds_are_stable_prefixes() -> None:
     assert derive_seeds(7, 3) == derive_seeds(7, 10)[:3]
     assert derive_seeds(7, 3) != derive_seeds(8, 3)
@@ -129,6 +145,8 @@ def test_toml_value_round_trips_through_set(value: object) -> None:
          'foundry.allocation_rule="random"'),
         (('["baseline"]', '["no_such_scenario"]'), "spec.toml: batch.scenarios: unknown scenario"),
         (("steps = 12", "steps = 0"), "spec.toml: batch.steps:"),
+        (("steps = 12", "steps = 12\nruns_per_partition = 0"),
+         "spec.toml: batch.runs_per_partition:"),
         (("[outcomes]\n", ""), None),
     ],
 )
