@@ -9,8 +9,8 @@ A scenario is a TOML file mapping one-to-one onto `world.params.ScenarioParams`.
    `events` and `interventions`, which append to the parent's. A child may set
    ``replace_events = true`` (or ``replace_interventions = true``) at top level to replace the
    parent's list instead; both keys are stripped before validation.
-3. Apply ``--set a.b.c=value`` overrides (the value is parsed as a TOML value; bare words are
-   strings), then the explicit ``--seed`` and ``--steps``.
+3. Apply ``--set a.b.c=value`` overrides (`experiments.overrides`: the value is parsed as a
+   TOML value; bare words are strings), then the explicit ``--seed`` and ``--steps``.
 4. Validate with pydantic, then check what the schema cannot express (`_check_extra`).
 
 Every failure is a `ScenarioError` naming the file (the one that set the offending key, parents
@@ -25,7 +25,6 @@ import hashlib
 import json
 import re
 import tomllib
-import types
 import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -34,7 +33,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from experiments.errors import ScenarioError
-from world.params import FIRM_NAMES, InterventionKind, ScenarioParams, month_index
+from experiments.overrides import (
+    apply_override,
+    format_key,
+    parse_key,
+    parse_override,
+    unwrap_annotation,
+)
+from world.params import InterventionKind, ScenarioParams, month_index
 
 __all__ = [
     "SCENARIOS_DIR",
@@ -255,175 +261,11 @@ def _load_merged(
     return merged, origin
 
 
-# --------------------------------------------------------------------------- overrides
-
-_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)((?:\[\d+\])*)$")
-
-
-def _parse_key(key: str) -> list[str | int]:
-    """`events[3].target_firm` or `events.3.target_firm` -> ['events', 3, 'target_firm']."""
-    path: list[str | int] = []
-    for part in key.split("."):
-        if part.isdigit():
-            path.append(int(part))
-            continue
-        m = _SEGMENT.match(part)
-        if not m:
-            raise ScenarioError(
-                f"malformed key {key!r} (bad part {part!r})",
-                file="--set",
-                remedy="write --set section.key=value, e.g. --set firms.Nvidia.cash_usd_b=50",
-            )
-        path.append(m.group(1))
-        path += [int(i) for i in re.findall(r"\d+", m.group(2))]
-    return path
-
-
-def _format_key(path: Sequence[str | int]) -> str:
-    out = ""
-    for seg in path:
-        out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else str(seg))
-    return out
-
-
-def parse_override(text: str) -> tuple[list[str | int], Any]:
-    """Split ``a.b.c=value`` into a key path and a value.
-
-    The value is read as a TOML value (``50``, ``1.5``, ``true``, ``[10, 20]``, ``"x"``,
-    ``{mean = 1.0}``); anything that is not valid TOML (a bare word, ``2025-03``) is a string.
-
-    Args:
-        text: one ``--set`` argument.
-
-    Returns:
-        The key path (strings and list indices) and the parsed value.
-
-    Raises:
-        ScenarioError: if there is no ``=`` or the key is malformed.
-    """
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ScenarioError(
-            f"override {text!r} is not key=value",
-            file="--set",
-            remedy="write --set section.key=value, e.g. --set firms.Nvidia.cash_usd_b=50",
-        )
-    raw = raw.strip()
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return _parse_key(key), value
-
-
-def _unwrap(ann: Any) -> Any:
-    """Strip Annotated and Optional from a type annotation."""
-    while True:
-        origin = typing.get_origin(ann)
-        if origin is typing.Annotated:
-            ann = typing.get_args(ann)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            ann = args[0] if len(args) == 1 else ann
-            if len(args) != 1:
-                return ann
-        else:
-            return ann
-
-
-def _check_schema_path(path: Sequence[str | int], label: str) -> None:
-    """Raise if `path` does not lead to a field of `ScenarioParams` (names the bad key)."""
-    ann: Any = ScenarioParams
-    for i, seg in enumerate(path):
-        ann = _unwrap(ann)
-        here = _format_key(path[: i + 1])
-        origin = typing.get_origin(ann)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            fields = list(ann.model_fields)
-            if seg not in fields:
-                close = [f for f in fields if f.startswith(str(seg))][:1]
-                close = close or difflib.get_close_matches(str(seg), fields, n=1)
-                where = _format_key(path[:i]) or "the top level"
-                hint = (
-                    f"did you mean {close[0]!r}?"
-                    if close
-                    else f"keys of {where} are: {', '.join(fields)}"
-                )
-                raise ScenarioError(
-                    "no such key in the scenario schema",
-                    file=label,
-                    key=here,
-                    remedy=f"check the spelling of the --set key ({hint})",
-                )
-            ann = ann.model_fields[str(seg)].annotation
-        elif origin is dict:
-            if path[:i] == ["firms"] and seg not in FIRM_NAMES:
-                raise ScenarioError(
-                    f"unknown firm {seg!r}; firms are {', '.join(FIRM_NAMES)}",
-                    file=label,
-                    key=here,
-                    remedy="use one of those names",
-                )
-            ann = typing.get_args(ann)[1]
-        elif origin in (list, tuple):
-            if not isinstance(seg, int):
-                raise ScenarioError(
-                    f"{_format_key(path[:i])} is a list: index it with a number",
-                    file=label,
-                    key=here,
-                    remedy=f"write e.g. {_format_key(path[:i])}[0]",
-                )
-            args = typing.get_args(ann)
-            ann = args[0] if origin is list else (args[seg] if seg < len(args) else None)
-            if ann is None:
-                raise ScenarioError(
-                    f"index {seg} is out of range (pairs have 2 items)",
-                    file=label,
-                    key=here,
-                    remedy="use index 0 or 1",
-                )
-        else:
-            raise ScenarioError(
-                f"{_format_key(path[:i])} is a single value and has no key {seg!r}",
-                file=label,
-                key=here,
-                remedy=f"set {_format_key(path[:i])} itself",
-            )
-
-
-def _apply_override(
+def _set(
     data: dict[str, Any], path: list[str | int], value: Any, label: str, origin: dict[Path_, str]
 ) -> None:
-    """Set `value` at `path` inside `data`, creating tables on the way (lists must exist)."""
-    _check_schema_path(path, label)
-    node: Any = data
-    for i, seg in enumerate(path[:-1]):
-        nxt = path[i + 1]
-        if isinstance(seg, int):
-            if not isinstance(node, list) or not -len(node) <= seg < len(node):
-                size = len(node) if isinstance(node, list) else 0
-                raise ScenarioError(
-                    f"index {seg} is out of range ({_format_key(path[:i])} has {size} entries)",
-                    file=label,
-                    key=_format_key(path[: i + 1]),
-                    remedy="override an existing entry, or add one in a scenario file",
-                )
-            node = node[seg]
-        else:
-            if not isinstance(node.get(seg), dict | list):
-                node[seg] = [] if isinstance(nxt, int) else {}
-            node = node[seg]
-    last = path[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or not -len(node) <= last < len(node):
-            raise ScenarioError(
-                f"index {last} is out of range",
-                file=label,
-                key=_format_key(path),
-                remedy="override an existing entry, or add one in a scenario file",
-            )
-    node[last] = value
+    """Apply one override and remember that `label` set the key (for error messages)."""
+    apply_override(data, path, value, label)
     _mark(value, tuple(path), label, origin)
 
 
@@ -452,18 +294,18 @@ def _validation_error(
     m = _KEY_IN_MESSAGE.match(msg)
     if m:
         key_text, msg = m.group(1), m.group(2)
-        loc = [*loc, *_parse_key(key_text)]
+        loc = [*loc, *parse_key(key_text)]
     if err["type"] == "extra_forbidden":
         parent: Any = ScenarioParams
         try:
             for seg in loc[:-1]:
-                parent = _unwrap(parent)
+                parent = unwrap_annotation(parent)
                 if isinstance(parent, type) and issubclass(parent, BaseModel):
                     parent = parent.model_fields[str(seg)].annotation
                 else:
                     args = typing.get_args(parent)
                     parent = args[-1] if typing.get_origin(parent) is dict else args[0]
-            parent = _unwrap(parent)
+            parent = unwrap_annotation(parent)
             fields = list(parent.model_fields)
         except (KeyError, AttributeError, IndexError, TypeError):
             fields = []
@@ -481,7 +323,7 @@ def _validation_error(
     file = _origin_of(loc, origin, default)
     if file.startswith("--"):
         remedy = f"fix the {file.split()[0]} value"
-    return ScenarioError(msg, file=file, key=_format_key(loc) or None, remedy=remedy)
+    return ScenarioError(msg, file=file, key=format_key(loc) or None, remedy=remedy)
 
 
 def _check_extra(params: ScenarioParams, origin: dict[Path_, str], default: str) -> None:
@@ -489,7 +331,7 @@ def _check_extra(params: ScenarioParams, origin: dict[Path_, str], default: str)
 
     def fail(loc: Sequence[str | int], problem: str, remedy: str) -> None:
         raise ScenarioError(
-            problem, file=_origin_of(loc, origin, default), key=_format_key(loc), remedy=remedy
+            problem, file=_origin_of(loc, origin, default), key=format_key(loc), remedy=remedy
         )
 
     series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
@@ -591,14 +433,14 @@ def load_scenario(
         origin[("name",)] = shown
     for text in overrides:
         key_path, value = parse_override(text)
-        _apply_override(data, key_path, value, f"--set {text}", origin)
+        _set(data, key_path, value, f"--set {text}", origin)
     if seed is not None:
-        _apply_override(data, ["seed"], seed, "--seed", origin)
+        _set(data, ["seed"], seed, "--seed", origin)
     params = _validate(data, origin, shown)
     if steps is not None:
         # A shorter run of a valid scenario: validated in full above, then dated inputs that
         # fall after the new last month are dropped (they could never happen in the run).
-        _apply_override(data, ["simulation", "steps"], steps, "--steps", origin)
+        _set(data, ["simulation", "steps"], steps, "--steps", origin)
         if isinstance(steps, int) and steps >= 1:
             end = month_index(params.simulation.start) + steps
             for lst in APPEND_LISTS:
