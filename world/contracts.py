@@ -209,6 +209,7 @@ class DealBook:
     def __init__(self) -> None:
         self._deals: dict[str, Deal] = {}
         self._order: list[str] | None = []
+        self._live: list[Deal] | None = []
         self._counters: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -231,6 +232,7 @@ class DealBook:
             raise ValueError(f"deal id {deal.deal_id!r} already exists; use DealBook.next_id")
         self._deals[deal.deal_id] = deal
         self._order = None
+        self._live = None
 
     def get(self, deal_id: str) -> Deal:
         """The deal with this id. Raises KeyError naming the id if absent."""
@@ -240,8 +242,18 @@ class DealBook:
             raise KeyError(f"no deal with id {deal_id!r} in the book") from None
 
     def live(self, kind: DealKind | None = None) -> list[Deal]:
-        """Non-terminal deals (optionally of one kind), in id order."""
-        return [d for d in self if d.is_live and (kind is None or d.kind is kind)]
+        """Non-terminal deals (optionally of one kind), in id order.
+
+        Terminal statuses are absorbing, so the live deals are kept between calls and only
+        pruned (adding a deal rebuilds them): the model asks ~3,000 times a run.
+        """
+        if self._live is None:
+            self._live = [d for d in self if d.is_live]
+        elif any(d.status in TERMINAL for d in self._live):
+            self._live = [d for d in self._live if d.is_live]
+        if kind is None:
+            return list(self._live)
+        return [d for d in self._live if d.kind is kind]
 
     def by_status(self, *statuses: DealStatus) -> list[Deal]:
         """Deals whose status is one of `statuses`, in id order."""
