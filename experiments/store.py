@@ -57,6 +57,8 @@ __all__ = [
     "read_partition_run",
     "read_run_manifests",
     "remove_partials",
+    "run_key",
+    "run_key_of_manifest",
     "run_manifest_name",
     "scan_table",
     "scan_variants",
@@ -85,6 +87,17 @@ def partition_rel_dir(scenario: str, variant_id: str, block: int) -> str:
 def run_manifest_name(seed: int) -> str:
     """File name of a run's manifest inside its partition."""
     return f"seed-{int(seed)}.json"
+
+
+def run_key(scenario: str, variant_id: str, seed: int) -> str:
+    """A run's name in messages and failure lists: ``<scenario>/<variant_id>/seed-<seed>``."""
+    return f"{scenario_slug(scenario)}/{variant_id}/seed-{int(seed)}"
+
+
+def run_key_of_manifest(path: Path) -> str:
+    """The `run_key` of the run whose manifest is at `path` (``.../<scenario>/<variant_id>/
+    part-<block>/seed-<seed>.json``)."""
+    return f"{path.parent.parent.parent.name}/{path.parent.parent.name}/{path.stem}"
 
 
 def find_run_manifests(root: Path) -> list[Path]:

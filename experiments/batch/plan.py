@@ -21,7 +21,7 @@ from experiments.batch.worker import RunChunk, RunTask
 from experiments.errors import ScenarioError
 from experiments.runner import make_run_id
 from experiments.scenario import load_scenario, resolve_scenario_path
-from experiments.store import partition_rel_dir, scenario_slug
+from experiments.store import partition_rel_dir, run_key
 
 __all__ = ["Plan", "make_plan"]
 
@@ -136,7 +136,7 @@ def make_plan(spec: BatchSpec) -> Plan:
                 steps=spec.steps,
                 variant_id=v.variant_id,
                 run_id=run_id,
-                run_key=f"{scenario_slug(params.name)}/{v.variant_id}/seed-{seed}",
+                run_key=run_key(params.name, v.variant_id, seed),
                 part_dir=partition_rel_dir(params.name, v.variant_id,
                                            i // spec.runs_per_partition),
                 tables=spec.tables,

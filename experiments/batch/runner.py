@@ -33,6 +33,7 @@ from experiments.store import (
     failure_path,
     find_run_manifests,
     remove_partials,
+    run_key_of_manifest,
     write_json_atomic,
     write_parquet_atomic,
 )
@@ -108,8 +109,7 @@ def _completed(out: Path, plan: Plan) -> set[str]:
     done = set()
     for path in find_run_manifests(out):
         rel = path.parent.relative_to(out).as_posix()
-        scenario, variant = path.parent.parent.parent.name, path.parent.parent.name
-        task = planned.get(f"{scenario}/{variant}/{path.stem}")
+        task = planned.get(run_key_of_manifest(path))
         if task is None:
             continue
         run_id = json.loads(path.read_text(encoding="utf-8")).get("run_id")
