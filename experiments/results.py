@@ -30,7 +30,8 @@ import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
-from world.params import ScenarioParams, month_index
+from world.calendar import step_date
+from world.params import ScenarioParams
 
 __all__ = ["ID_SCHEMA", "SCHEMAS", "TABLES", "Results", "empty_table", "read_results"]
 
@@ -163,21 +164,21 @@ def _to_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(text)
 
 
+_EPOCH = dt.date(1970, 1, 1)
+
+
 def _step_dates(start: str, steps: list[int]) -> pl.Series:
-    """The first day of the month of each step (step 0 is `start`), as a Date column.
+    """The first day of the month of each step (`world.calendar.step_date`), as a Date column.
 
     The months spanned are few, so each is converted once and looked up (numpy), not per row.
     """
-    idx = np.asarray(steps, dtype=np.int64) + month_index(start)
-    if idx.size == 0:
+    arr = np.asarray(steps, dtype=np.int64)
+    if arr.size == 0:
         return pl.Series("date", [], dtype=pl.Date)
-    lo = int(idx.min())
-    days = np.array([(dt.date(i // 12, i % 12 + 1, 1) - _EPOCH).days
-                     for i in range(lo, int(idx.max()) + 1)], dtype=np.int32)
-    return pl.Series("date", days[idx - lo]).cast(pl.Date)
-
-
-_EPOCH = dt.date(1970, 1, 1)
+    lo, hi = int(arr.min()), int(arr.max())
+    days = np.array([(step_date(start, s) - _EPOCH).days for s in range(lo, hi + 1)],
+                    dtype=np.int32)
+    return pl.Series("date", days[arr - lo]).cast(pl.Date)
 
 
 def _frame(

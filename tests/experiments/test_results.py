@@ -9,6 +9,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from experiments.errors import UserError
 from experiments.results import ID_SCHEMA, SCHEMAS, TABLES, Results, empty_table, read_results
@@ -234,3 +236,19 @@ def test_run_is_deterministic_and_uses_the_seed(fake_model: type, params: Any) -
     c = run(params, rng=8)
     assert c.seed == 8 and c.run_id != a.run_id
     assert not c.tables["shares"].equals(a.tables["shares"])
+
+
+@given(
+    st.integers(2000, 2100), st.integers(1, 12),
+    st.lists(st.integers(-30, 400), max_size=50),
+)
+def test_dates_derived_from_steps_match_the_calendar(
+    year: int, month: int, steps: list[int]
+) -> None:
+    from experiments.results import _step_dates
+    from world.calendar import step_date
+
+    start = f"{year:04d}-{month:02d}"
+    derived = _step_dates(start, steps)
+    assert derived.dtype == pl.Date
+    assert derived.to_list() == [step_date(start, s) for s in steps]
