@@ -260,3 +260,10 @@ def test_registering_a_subcommand_takes_two_lines(
     assert cli.main(["hello"]) == 0
     assert capsys.readouterr().out == "hello\n"
     assert "hello" in [name for name, _ in cli.SUBCOMMANDS]
+
+
+def test_command_line_does_not_import_matplotlib_until_it_draws() -> None:
+    code = "import sys, experiments.cli; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
