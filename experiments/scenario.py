@@ -11,7 +11,8 @@ A scenario is a TOML file mapping one-to-one onto `world.params.ScenarioParams`.
    parent's list instead; both keys are stripped before validation.
 3. Apply ``--set a.b.c=value`` overrides (`experiments.overrides`: the value is parsed as a
    TOML value; bare words are strings), then the explicit ``--seed`` and ``--steps``.
-4. Validate with pydantic, then check what the schema cannot express (`_check_extra`).
+4. Validate with pydantic, then check what the schema cannot express
+   (`experiments.scenario_checks`).
 
 Every failure is a `ScenarioError` naming the file (the one that set the offending key, parents
 included) and the dotted key, with the remedy.
@@ -25,22 +26,19 @@ import hashlib
 import json
 import re
 import tomllib
-import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from experiments.errors import ScenarioError
 from experiments.overrides import (
     apply_override,
-    format_key,
-    parse_key,
     parse_override,
-    unwrap_annotation,
 )
-from world.params import InterventionKind, ScenarioParams, month_index
+from experiments.scenario_checks import KeyPath, check_extra, validation_error
+from world.params import ScenarioParams, month_index
 
 __all__ = [
     "SCENARIOS_DIR",
@@ -58,10 +56,6 @@ APPEND_LISTS = ("events", "interventions")
 """Top-level lists that a child scenario appends to its parent's instead of replacing."""
 
 LIST_SCENARIOS_HINT = "run `compute-market scenarios` to see the shipped names, or give a path"
-DEFAULT_REMEDY = "fix the value (docs/scenarios.md describes every key)"
-
-Path_ = tuple[str | int, ...]
-"""A key path into the nested scenario data, e.g. ('events', 3, 'target_firm')."""
 
 
 # --------------------------------------------------------------------------- finding files
@@ -173,7 +167,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def _mark(data: Any, prefix: Path_, label: str, origin: dict[Path_, str]) -> None:
+def _mark(data: Any, prefix: KeyPath, label: str, origin: dict[KeyPath, str]) -> None:
     """Record `label` as the origin of `prefix` and every key path below it."""
     origin[prefix] = label
     if isinstance(data, dict):
@@ -197,7 +191,7 @@ def _deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]
 
 def _load_merged(
     path: Path, chain: tuple[Path, ...] = ()
-) -> tuple[dict[str, Any], dict[Path_, str]]:
+) -> tuple[dict[str, Any], dict[KeyPath, str]]:
     """Read `path` and its `extends` ancestors; return the merged data and key origins."""
     real = path.resolve()
     shown = _display(path)
@@ -222,7 +216,7 @@ def _load_merged(
             )
         if flag:
             replace.add(lst)
-    origin: dict[Path_, str] = {}
+    origin: dict[KeyPath, str] = {}
     parent_ref = data.get("extends", "")
     if not isinstance(parent_ref, str):
         raise ScenarioError(
@@ -239,7 +233,7 @@ def _load_merged(
     except ScenarioError as exc:
         raise ScenarioError(exc.problem, file=shown, key="extends", remedy=exc.remedy) from None
     parent, origin = _load_merged(parent_path, (*chain, real))
-    child_origin: dict[Path_, str] = {}
+    child_origin: dict[KeyPath, str] = {}
     _mark(data, (), shown, child_origin)
     offsets = {}
     for lst in APPEND_LISTS:
@@ -262,134 +256,11 @@ def _load_merged(
 
 
 def _set(
-    data: dict[str, Any], path: list[str | int], value: Any, label: str, origin: dict[Path_, str]
+    data: dict[str, Any], path: list[str | int], value: Any, label: str, origin: dict[KeyPath, str]
 ) -> None:
     """Apply one override and remember that `label` set the key (for error messages)."""
     apply_override(data, path, value, label)
     _mark(value, tuple(path), label, origin)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _origin_of(loc: Sequence[str | int], origin: dict[Path_, str], default: str) -> str:
-    loc = tuple(loc)
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in origin:
-            return origin[loc[:n]]
-    return default
-
-
-_KEY_IN_MESSAGE = re.compile(r"^((?:events|interventions)\[\d+\](?:\.\w+)?)(?::\s*|\s+)(.*)$")
-
-
-def _validation_error(
-    exc: ValidationError, origin: dict[Path_, str], default: str
-) -> ScenarioError:
-    """Turn pydantic's first error into one line naming the file and the dotted key."""
-    errors = exc.errors()
-    err = errors[0]
-    loc: list[str | int] = [p for p in err["loc"] if isinstance(p, str | int)]
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    m = _KEY_IN_MESSAGE.match(msg)
-    if m:
-        key_text, msg = m.group(1), m.group(2)
-        loc = [*loc, *parse_key(key_text)]
-    if err["type"] == "extra_forbidden":
-        parent: Any = ScenarioParams
-        try:
-            for seg in loc[:-1]:
-                parent = unwrap_annotation(parent)
-                if isinstance(parent, type) and issubclass(parent, BaseModel):
-                    parent = parent.model_fields[str(seg)].annotation
-                else:
-                    args = typing.get_args(parent)
-                    parent = args[-1] if typing.get_origin(parent) is dict else args[0]
-            parent = unwrap_annotation(parent)
-            fields = list(parent.model_fields)
-        except (KeyError, AttributeError, IndexError, TypeError):
-            fields = []
-        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
-        msg = f"unknown key {loc[-1]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-        remedy = "remove or rename it (docs/scenarios.md lists the keys)"
-    else:
-        msg = msg[:1].lower() + msg[1:]
-        value = err.get("input")
-        if err["type"] != "missing" and isinstance(value, str | int | float | bool):
-            msg += f" (got {value!r})"
-        remedy = DEFAULT_REMEDY
-    if len(errors) > 1:
-        msg += f" [and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''}]"
-    file = _origin_of(loc, origin, default)
-    if file.startswith("--"):
-        remedy = f"fix the {file.split()[0]} value"
-    return ScenarioError(msg, file=file, key=format_key(loc) or None, remedy=remedy)
-
-
-def _check_extra(params: ScenarioParams, origin: dict[Path_, str], default: str) -> None:
-    """Checks the schema cannot express: ordered time series, mixes, ids, intervention needs."""
-
-    def fail(loc: Sequence[str | int], problem: str, remedy: str) -> None:
-        raise ScenarioError(
-            problem, file=_origin_of(loc, origin, default), key=format_key(loc), remedy=remedy
-        )
-
-    series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
-        (["foundry", "capacity_wafers_per_month"], params.foundry.capacity_wafers_per_month),
-    ]
-    for field in (
-        "fringe_accel_gw_per_year",
-        "fringe_cloud_gw",
-        "fringe_lab_revenue_usd_b_per_year",
-    ):
-        series.append((["demand", field], getattr(params.demand, field)))
-    for name, firm in sorted(params.firms.items()):
-        series.append((["firms", name, "compute_ambition_gw"], firm.compute_ambition_gw))
-        total = sum(firm.installed_mix.values())
-        if total > 1.0 + 1e-9:
-            fail(
-                ["firms", name, "installed_mix"],
-                f"fractions sum to {total:.4g}, more than 1",
-                "make the fractions of the installed base sum to at most 1",
-            )
-    for loc, points in series:
-        months = [month_index(m) for m, _ in points]
-        for i in range(1, len(months)):
-            if months[i] <= months[i - 1]:
-                fail(
-                    [*loc, i],
-                    "months must be in increasing order without repeats",
-                    "sort the [month, value] pairs by month",
-                )
-    ids: dict[str, int] = {}
-    for i, ev in enumerate(params.events):
-        if ev.id and ev.id in ids:
-            fail(
-                ["events", i, "id"],
-                f"id {ev.id!r} is already used by events[{ids[ev.id]}]",
-                "give every event its own id",
-            )
-        if ev.id:
-            ids[ev.id] = i
-    for i, iv in enumerate(params.interventions):
-        if iv.deal_id and iv.deal_id not in ids:
-            fail(
-                ["interventions", i, "deal_id"],
-                f"no event has id {iv.deal_id!r}",
-                "use the id of one of the scenario's [[events]]",
-            )
-        if iv.kind is InterventionKind.BLOCK_DEAL and not (iv.deal_id or iv.deal_kind):
-            fail(
-                ["interventions", i],
-                "block_deal needs a deal_id or a deal_kind",
-                "say which deal (deal_id) or which kind of deal (deal_kind, parties) to block",
-            )
-        if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is None:
-            fail(
-                ["interventions", i, "allocation_rule"],
-                "allocation_rule intervention needs allocation_rule",
-                "set it to pro_rata, priority or uniform",
-            )
 
 
 # --------------------------------------------------------------------------- public API
@@ -455,14 +326,14 @@ def load_scenario(
 
 
 def _validate(
-    data: dict[str, Any], origin: dict[Path_, str], shown: str, extra: bool = True
+    data: dict[str, Any], origin: dict[KeyPath, str], shown: str, extra: bool = True
 ) -> ScenarioParams:
     try:
         params = ScenarioParams.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(exc, origin, shown) from None
+        raise validation_error(exc, origin, shown) from None
     if extra:
-        _check_extra(params, origin, shown)
+        check_extra(params, origin, shown)
     return params
 
 
