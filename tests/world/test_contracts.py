@@ -112,3 +112,29 @@ def test_deal_book_order_ids_and_queries() -> None:
     with pytest.raises(KeyError):
         book.get("nope")
     assert "zeta" in book and len(book) == 3
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 50), st.integers(0, 50)),
+                max_size=60))
+def test_live_deals_stay_true_to_the_book(ops: list[tuple[int, int, int]]) -> None:
+    """The book keeps its live deals between calls; after any mix of additions and status
+    changes, `live()` equals a fresh scan of the book."""
+    book = DealBook()
+    kinds = sorted(DealKind)
+    step = 0
+    for op, a, b in ops:
+        step += 1
+        if op == 0 or len(book) == 0:  # add a deal in some status
+            status = ALL[a % len(ALL)]
+            kind = kinds[b % len(kinds)]
+            book.add(Deal(deal_id=book.next_id("X"), kind=kind, source="Nvidia",
+                          target="OpenAI", status=status, step_proposed=step))
+        elif op == 1:  # move a deal along an allowed transition
+            deal = list(book)[a % len(book)]
+            allowed = sorted(TRANSITIONS[deal.status])
+            if allowed:
+                deal.update_status(allowed[b % len(allowed)], step)
+        for kind in (None, *kinds):
+            expected = [d for d in book if d.is_live and (kind is None or d.kind is kind)]
+            assert book.live(kind) == expected
