@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from experiments.store import (
     write_parquet_atomic,
 )
 
-__all__ = ["BatchReport", "default_batch_dir", "prepare_batch", "run_batch"]
+__all__ = ["BatchReport", "ChunkQueue", "default_batch_dir", "prepare_batch", "run_batch"]
 
 
 @dataclass
@@ -161,12 +162,61 @@ def prepare_batch(spec_path: str | Path, out: str | Path | None = None) -> tuple
     return plan, Path(out) if out is not None else default_batch_dir(spec)
 
 
+SLOW_RUN_S = 0.5
+"""Median run time (s) above which runs go to the workers one at a time rather than a block at a
+time: each is then on disk and counted as soon as it ends."""
+
+
+class ChunkQueue:
+    """Hands out the runs still to do, a chunk at a time, never two chunks of one partition at
+    once (two workers would race to write it).
+
+    Until the first runs come back, and whenever the median run so far takes more than
+    `slow_run_s`, a chunk is one run: a slow run is on disk, and counted by the progress bar, as
+    soon as it ends, and a killed batch loses only the runs in progress. Fast runs go a whole
+    block at a time, so the block's tables are written once. How the runs are chunked never
+    changes the files: a partition finished over several chunks is merged in plan order
+    (`experiments.store.write_partition`).
+    """
+
+    def __init__(self, blocks: list[RunChunk], slow_run_s: float = SLOW_RUN_S) -> None:
+        self._waiting = list(blocks)
+        self._busy: set[str] = set()
+        self._durations: list[float] = []
+        self.slow_run_s = slow_run_s
+
+    def _fast(self) -> bool:
+        if not self._durations:
+            return False
+        return statistics.median(self._durations) <= self.slow_run_s
+
+    def pop(self) -> RunChunk | None:
+        """The next chunk to run, or None if every partition left is being written now."""
+        for i, block in enumerate(self._waiting):
+            if block.part_dir in self._busy:
+                continue
+            n = len(block.tasks) if self._fast() else 1
+            if n < len(block.tasks):
+                self._waiting[i] = RunChunk(tasks=block.tasks[n:], order=block.order)
+            else:
+                del self._waiting[i]
+            self._busy.add(block.part_dir)
+            return RunChunk(tasks=block.tasks[:n], order=block.order)
+        return None
+
+    def finish(self, chunk: RunChunk, durations_s: list[float]) -> None:
+        """A chunk came back: its partition is free again; learn how long runs take."""
+        self._busy.discard(chunk.part_dir)
+        self._durations.extend(d for d in durations_s if d > 0)
+
+
 def run_batch(
     plan: Plan,
     out: Path,
     executor: Any,
     progress: bool | None = None,
     on_outcome: Callable[[RunTask, dict[str, Any]], None] | None = None,
+    slow_run_s: float = SLOW_RUN_S,
 ) -> BatchReport:
     """Run the plan's missing runs into `out` with `executor`; resume what is there.
 
@@ -176,6 +226,7 @@ def run_batch(
         executor: from `experiments.batch.executors.make_executor`; closed at the end.
         progress: show a progress bar (default: when stderr is a terminal).
         on_outcome: called in this process after each run with its task and outcome.
+        slow_run_s: runs slower than this (median so far) go out one at a time (`ChunkQueue`).
 
     Returns:
         The report; ``report.ok`` is False if any run failed.
@@ -198,12 +249,12 @@ def run_batch(
     root = str(out)
     try:
         with BatchProgress(len(plan.tasks), len(done), enabled=show) as bar:
-            queue = iter(todo)
+            queue = ChunkQueue(todo, slow_run_s=slow_run_s)
             pending: dict[Any, RunChunk] = {}
             limit = 2 * executor.slots
             while True:
                 while len(pending) < limit:
-                    chunk = next(queue, None)
+                    chunk = queue.pop()
                     if chunk is None:
                         break
                     pending[executor.submit(execute_chunk, chunk, root)] = chunk
@@ -214,6 +265,7 @@ def run_batch(
                     if chunk is None:  # a future of a pool replaced after a worker died
                         continue
                     outcomes = _outcomes(fut, chunk, out, executor, pending)
+                    queue.finish(chunk, [o["duration_s"] for o in outcomes])
                     for task, outcome in zip(chunk.tasks, outcomes, strict=True):
                         if outcome["ok"]:
                             report.done += 1

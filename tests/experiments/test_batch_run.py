@@ -176,6 +176,7 @@ def test_sigkill_mid_batch_then_resume_equals_uninterrupted(tmp_path: Path) -> N
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # the batch and its worker processes
     proc.wait()
+    proc.stderr.close()
     killed_at = len(find_run_manifests(out))
     assert 0 < killed_at < 24, f"the kill did not land mid-batch ({killed_at} runs done)"
     assert json.loads((out / BATCH_MANIFEST).read_text())["status"] == "running"
@@ -270,3 +271,17 @@ def test_out_dir_holding_something_else_is_refused(
     (tmp_path / "x.txt").write_text("mine")
     assert cli.main(["batch", str(spec_file), "--out", str(tmp_path)]) == 2
     assert "not a batch directory" in capsys.readouterr().err
+
+
+def test_runs_sent_one_by_one_give_the_same_files(
+    reference: Path, spec_file: Path, tmp_path: Path
+) -> None:
+    """Slow runs go out one at a time and each partition is rewritten run by run (merged in
+    plan order); the files must be the ones a batch writing whole blocks gives."""
+    from experiments.batch.executors import make_executor
+    from experiments.batch.runner import prepare_batch, run_batch
+
+    plan, out = prepare_batch(spec_file, tmp_path / "one_by_one")
+    report = run_batch(plan, out, make_executor(1, None), progress=False, slow_run_s=0.0)
+    assert report.ok and report.done == 8
+    assert_same_batch(reference, out)

@@ -184,3 +184,30 @@ def test_seed_list_and_lhs_values_are_reproducible(tmp_path: Path) -> None:
     b = [v.inputs for v in load_spec(write(tmp_path, SPEC)).compute_variants()]
     assert a == b
     assert np.isfinite([x["market.cuda_lockin"] for x in a]).all()
+
+
+def test_chunk_queue_never_splits_a_partition_across_workers(tmp_path: Path) -> None:
+    from experiments.batch.runner import ChunkQueue
+
+    text = SPEC.replace("steps = 12", "steps = 12\nruns_per_partition = 3")
+    plan = make_plan(load_spec(write(tmp_path, text)))  # 8 variants x 3 seeds: 8 blocks of 3
+    queue = ChunkQueue(plan.compute_chunks(), slow_run_s=0.5)
+    first = [queue.pop() for _ in range(3)]
+    assert all(c is not None and len(c.tasks) == 1 for c in first)  # nothing measured yet
+    assert len({c.part_dir for c in first if c}) == 3  # three different partitions
+    for chunk in first:
+        assert chunk is not None
+        queue.finish(chunk, [0.1])  # fast runs: the rest of each block goes at once
+    handed = [t for c in first if c for t in c.tasks]
+    busy: set[str] = set()
+    while (chunk := queue.pop()) is not None:
+        assert chunk.part_dir not in busy
+        busy.add(chunk.part_dir)
+        handed += chunk.tasks
+        assert len(chunk.tasks) in (2, 3)
+    assert sorted(t.run_id for t in handed) == sorted(t.run_id for t in plan.tasks)
+    slow = ChunkQueue(plan.compute_chunks(), slow_run_s=0.5)
+    chunk = slow.pop()
+    assert chunk is not None
+    slow.finish(chunk, [2.0])  # slow runs: one at a time from now on
+    assert [len(c.tasks) for c in (slow.pop(), slow.pop()) if c] == [1, 1]
