@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from experiments.results import Results
 from experiments.runner import make_run_id
-from experiments.scenario import load_scenario
+from experiments.scenario import list_scenarios, load_scenario
 from world.contracts import TRANSITIONS, DealStatus
 from world.ledger import FlowKind
 from world.model import ComputeMarketModel
@@ -380,3 +380,15 @@ def test_checker_catches_a_status_jump(baseline: ScenarioParams) -> None:
     deal.status = DealStatus.ACTIVE
     with pytest.raises(AssertionError, match="completed -> active"):
         check_model_state(model, Watch())
+
+
+@pytest.mark.parametrize("name", [n for n, _ in list_scenarios()])
+def test_the_model_never_changes_its_parameters(name: str) -> None:
+    """Batch workers share one loaded scenario between seeds through a shallow copy; that is
+    only safe if a run leaves every parameter as it found it."""
+    params = load_scenario(name, [], steps=36)
+    before = params.model_dump(mode="json")
+    model = ComputeMarketModel(params.model_copy(update={"seed": 5}), rng=5)
+    model.run_steps()
+    model.compute_tables()
+    assert params.model_dump(mode="json") == before

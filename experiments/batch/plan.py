@@ -20,7 +20,7 @@ from experiments.batch.spec import BatchSpec, Variant, spec_error
 from experiments.batch.worker import RunChunk, RunTask
 from experiments.errors import ScenarioError
 from experiments.runner import make_run_id
-from experiments.scenario import load_scenario, resolve_scenario_path
+from experiments.scenario import load_scenario, resolve_scenario_path, scenario_hash
 from experiments.store import partition_rel_dir, run_key
 
 __all__ = ["Plan", "make_plan"]
@@ -126,8 +126,10 @@ def make_plan(spec: BatchSpec) -> Plan:
             detail = f"scenario {v.scenario!r} with {override or 'its own values'}: {exc.message}"
             raise spec_error(spec.file, where, detail, "change the value in the spec") from None
         names[v.variant_id] = params.name
+        variant_digest = scenario_hash(params)
         for i, seed in enumerate(spec.seeds):
-            run_id = make_run_id(params.model_copy(update={"seed": seed}), seed)
+            digest = scenario_hash(params.model_copy(update={"seed": seed}))
+            run_id = make_run_id(params, seed, digest)
             tasks.append(RunTask(
                 scenario=refs[v.scenario],
                 scenario_name=params.name,
@@ -136,6 +138,8 @@ def make_plan(spec: BatchSpec) -> Plan:
                 steps=spec.steps,
                 variant_id=v.variant_id,
                 run_id=run_id,
+                digest=digest,
+                variant_digest=variant_digest,
                 run_key=run_key(params.name, v.variant_id, seed),
                 part_dir=partition_rel_dir(params.name, v.variant_id,
                                            i // spec.runs_per_partition),

@@ -32,6 +32,9 @@ class RunTask:
         steps: months to run, or None for the scenario's horizon.
         variant_id: the variant's id.
         run_id: the run id the parent expects (scenario hash and seed).
+        digest: the run's scenario hash, as the plan computed it.
+        variant_digest: the hash of the variant's scenario as loaded (seed from the file):
+            a worker checks its own load against it once, not every run.
         run_key: ``<scenario>/<variant_id>/seed-<seed>``, the run's name in messages.
         part_dir: its partition folder, relative to the batch directory.
         tables: the tables to keep.
@@ -47,6 +50,8 @@ class RunTask:
     steps: int | None
     variant_id: str
     run_id: str
+    digest: str
+    variant_digest: str
     run_key: str
     part_dir: str
     tables: tuple[str, ...]
@@ -61,11 +66,13 @@ class RunTask:
 
 @functools.lru_cache(maxsize=16)
 def _load_variant(scenario: str, overrides: tuple[str, ...], steps: int | None,
-                  token: str) -> Any:
-    """The variant's scenario, loaded once per worker and batch start (seeds run in a row)."""
-    from experiments.scenario import load_scenario
+                  token: str) -> tuple[Any, str]:
+    """The variant's scenario and its hash, loaded once per worker and batch start (seeds run
+    in a row)."""
+    from experiments.scenario import load_scenario, scenario_hash
 
-    return load_scenario(scenario, list(overrides), steps=steps)
+    params = load_scenario(scenario, list(overrides), steps=steps)
+    return params, scenario_hash(params)
 
 
 def record_failure(root: Path, task: RunTask, error: str, tb: str, duration_s: float) -> None:
@@ -99,15 +106,16 @@ class RunChunk:
 def _run(task: RunTask) -> Any:
     from experiments.runner import run
 
-    variant = _load_variant(task.scenario, task.overrides, task.steps, task.token)
-    params = variant.model_copy(update={"seed": task.seed}, deep=True)
-    results = run(params, rng=task.seed)
-    if results.run_id != task.run_id:
+    variant, variant_digest = _load_variant(task.scenario, task.overrides, task.steps, task.token)
+    if variant_digest != task.variant_digest:
         raise RuntimeError(
-            f"run id {results.run_id} differs from the planned {task.run_id}: the scenario "
+            f"scenario {task.scenario_name!r} loads differently than when the batch was planned "
+            f"(hash {variant_digest[:12]}, planned {task.variant_digest[:12]}): the scenario "
             "files changed while the batch ran"
         )
-    return results
+    # a shallow copy: the model never changes its parameters (tests/test_invariants.py)
+    params = variant.model_copy(update={"seed": task.seed})
+    return run(params, rng=task.seed, digest=task.digest)
 
 
 def _failed(base: Path, task: RunTask, exc: BaseException, duration: float) -> dict[str, Any]:

@@ -285,3 +285,20 @@ def test_runs_sent_one_by_one_give_the_same_files(
     report = run_batch(plan, out, make_executor(1, None), progress=False, slow_run_s=0.0)
     assert report.ok and report.done == 8
     assert_same_batch(reference, out)
+
+
+def test_a_scenario_file_changed_after_planning_fails_its_runs(tmp_path: Path) -> None:
+    from experiments.batch.executors import make_executor
+    from experiments.batch.runner import prepare_batch, run_batch
+
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text('name = "mine"\nextends = "baseline"\n', encoding="utf-8")
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[batch]\nname = "changed"\nscenarios = ["mine.toml"]\nsteps = 3\n'
+                    "[replications]\nseeds = 2\n", encoding="utf-8")
+    plan, out = prepare_batch(spec, tmp_path / "out")
+    scenario.write_text('name = "mine"\nextends = "baseline"\n[market]\ncuda_lockin = 0.1\n',
+                        encoding="utf-8")
+    report = run_batch(plan, out, make_executor(1, None), progress=False)
+    assert not report.ok and len(report.failures) == 2
+    assert all("changed while the batch ran" in error for _, error in report.failures)
