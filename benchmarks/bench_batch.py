@@ -2,6 +2,7 @@
 peak memory of a 2,000-run batch vs a 20-run batch. Not part of the test suite.
 
     .venv/bin/python benchmarks/bench_batch.py throughput --runs 240 --repeats 3
+    .venv/bin/python benchmarks/bench_batch.py inprocess --runs 48 --repeats 4
     .venv/bin/python benchmarks/bench_batch.py memory
 
 Every measurement is one whole command in a fresh Python process, timed from its start to its
@@ -110,6 +111,36 @@ def throughput(runs: int, repeats: int) -> None:
     print(f"load average after: {os.getloadavg()}")
 
 
+def inprocess(runs: int, repeats: int) -> None:
+    """Ours (`run_batch`, in this process) against `mesa.batch_run` (one process), alternating,
+    in one interpreter pinned to one core: the cost per run without start-up or imports."""
+    import mesa
+
+    from experiments.batch.executors import make_executor
+    from experiments.batch.runner import prepare_batch, run_batch
+    from experiments.batch.spec import derive_seeds
+    from experiments.mesa_batch import BatchModel
+
+    _one_core()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-inproc-"))
+    try:
+        for rep in range(repeats):
+            plan, _ = prepare_batch(_spec(tmp, runs), tmp / f"out-{rep}")
+            t0 = time.perf_counter()
+            run_batch(plan, tmp / f"out-{rep}", make_executor(1, None), progress=False)
+            ours = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            mesa.batch_run(BatchModel, parameters={"scenario": "baseline"},
+                           rng=derive_seeds(1, runs), number_processes=1, max_steps=10_000,
+                           data_collection_period=-1, display_progress=False)
+            theirs = time.perf_counter() - t0
+            print(f"repeat {rep + 1}: ours {ours / runs * 1000:.1f} ms/run, mesa "
+                  f"{theirs / runs * 1000:.1f} ms/run, ours/mesa speed {theirs / ours:.3f}x",
+                  flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _tree_rss(pid: int) -> tuple[int, int]:
     """(RSS of the process, RSS of it and all its descendants), bytes."""
     import psutil
@@ -166,6 +197,9 @@ def main() -> None:
     t = sub.add_parser("throughput")
     t.add_argument("--runs", type=int, default=240)
     t.add_argument("--repeats", type=int, default=3)
+    i = sub.add_parser("inprocess")
+    i.add_argument("--runs", type=int, default=48)
+    i.add_argument("--repeats", type=int, default=4)
     m = sub.add_parser("memory")
     m.add_argument("--small", type=int, default=20)
     m.add_argument("--large", type=int, default=2000)
@@ -177,6 +211,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.cmd == "throughput":
         throughput(args.runs, args.repeats)
+    elif args.cmd == "inprocess":
+        inprocess(args.runs, args.repeats)
     elif args.cmd == "memory":
         memory(args.small, args.large, args.workers, args.steps)
     else:
