@@ -71,6 +71,14 @@ def compute_bands(frame: pl.DataFrame, keys: list[str], value: str) -> pl.DataFr
     )
 
 
+def draw_band(ax: Axes, bands: pl.DataFrame, colour: str, label: str, **line: object) -> None:
+    """The mean (line) and its 5-95% band (shaded) of `compute_bands` output, over `date`."""
+    dates = bands["date"].to_list()
+    ax.fill_between(dates, bands["q05"].to_numpy(), bands["q95"].to_numpy(), color=colour,
+                    alpha=0.2, linewidth=0)
+    ax.plot(dates, bands["mean"].to_numpy(), color=colour, label=label, **line)
+
+
 def variant_order(source: Source, frame: pl.DataFrame) -> list[str]:
     """The batch's variant labels present in `frame`, in the batch's variant order."""
     present = set(frame["variant"].to_list())
@@ -129,12 +137,7 @@ def draw_share_bands(shares: pl.DataFrame, market: str, ax: Axes, title: str = "
     stats = compute_bands(rows, ["firm", "date"], "share")
     for firm in ordered_names(stats["firm"].unique().to_list()):
         s = stats.filter(pl.col("firm") == firm)
-        dates = s["date"].to_list()
-        colour = colour_for(firm)
-        ax.fill_between(
-            dates, s["q05"].to_numpy(), s["q95"].to_numpy(), color=colour, alpha=0.2, linewidth=0
-        )
-        ax.plot(dates, s["mean"].to_numpy(), color=colour, label=firm, linewidth=1.6)
+        draw_band(ax, s, colour_for(firm), firm, linewidth=1.6)
     _percent_axis(ax)
     format_date_axis(ax)
     ax.set_title(title or MARKET_TITLES.get(market, market), loc="left")
@@ -238,17 +241,7 @@ def figure_hhi(source: Source) -> Figure:
     for ax, market in zip(axes, present, strict=True):
         for k, variant in enumerate(variants):
             rows = markets.filter((pl.col("market") == market) & (pl.col("variant") == variant))
-            s = compute_bands(rows, ["date"], "hhi")
-            dates = s["date"].to_list()
-            ax.fill_between(
-                dates,
-                s["q05"].to_numpy(),
-                s["q95"].to_numpy(),
-                color=variant_colour(k),
-                alpha=0.2,
-                linewidth=0,
-            )
-            ax.plot(dates, s["mean"].to_numpy(), color=variant_colour(k), label=variant)
+            draw_band(ax, compute_bands(rows, ["date"], "hhi"), variant_colour(k), variant)
         draw_hhi_thresholds(ax)
         ax.margins(x=0)
         format_date_axis(ax)
@@ -326,16 +319,7 @@ def figure_physical(source: Source) -> Figure:
         for ax, col in ((ax_gw, "deployed_gw"), (ax_flow, "produced_gw"), (ax_energy, "_energy")):
             for k, variant in enumerate(variants):
                 s = compute_bands(phys.filter(pl.col("variant") == variant), ["date"], col)
-                d = s["date"].to_list()
-                ax.fill_between(
-                    d,
-                    s["q05"].to_numpy(),
-                    s["q95"].to_numpy(),
-                    color=variant_colour(k),
-                    alpha=0.2,
-                    linewidth=0,
-                )
-                ax.plot(d, s["mean"].to_numpy(), color=variant_colour(k), label=variant)
+                draw_band(ax, s, variant_colour(k), variant)
         title = f"Physical layer, mean and 5–95% band — {source.label}"
     ax_gw.set_title("Capacity" if source.kind != "batch" else "Deployed capacity", loc="left")
     ax_gw.set_ylabel("GW (facility power)")
