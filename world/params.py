@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,6 +22,19 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
 Frac = Annotated[float, Field(ge=0.0, le=1.0)]
 Delta = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+def param(default: Any = ..., *, unit: str, doc: str, **constraints: Any) -> Any:
+    """A scenario key in one place: its default, unit, meaning and bounds.
+
+    `doc` is the meaning shown in docs/scenarios.md (generated from this schema); `unit` is
+    the unit shown beside it ("-" for a pure number, "fraction", "USD B", "GW", "months"...);
+    `constraints` are pydantic's (`ge`, `le`, `gt`, `lt`, `min_length`...). Use
+    `default_factory=` through `constraints` for mutable defaults.
+    """
+    if "default_factory" in constraints:
+        return Field(description=doc, json_schema_extra={"unit": unit}, **constraints)
+    return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
 
 
 class Strict(BaseModel):
