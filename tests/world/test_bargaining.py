@@ -1,0 +1,172 @@
+"""Nash-in-Nash terms (world.bargaining) against closed forms and independent re-solves."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from world.bargaining import (
+    Buyer,
+    Link,
+    Market,
+    Seller,
+    compute_link_terms,
+    compute_nash_in_nash,
+    compute_nash_price,
+    compute_payoffs,
+)
+
+BIG = 1e9
+
+
+def outside_option_market(c: float, v: float, p_alt: float) -> Market:
+    """One seller (cost c), one buyer (1 GW at v), an alternative supplier posting p_alt."""
+    return Market(
+        sellers=(Seller("S", BIG, c, c), Seller("Alt", BIG, 0.0, p_alt)),
+        buyers=(Buyer("B", 1.0, v),),
+        links=(Link("L", "S", "B", 1.0),),
+    )
+
+
+def closed_form(c: float, v: float, p_alt: float, w_s: float, w_b: float) -> float:
+    """c + w_s / (w_s + w_b) x (min(p_alt, v) - c): the buyer's disagreement payoff is
+    max(v - p_alt, 0), the seller's 0 (it has no other buyer)."""
+    return c + w_s / (w_s + w_b) * (min(p_alt, v) - c)
+
+
+@pytest.mark.parametrize(
+    ("c", "v", "p_alt", "w"),
+    [
+        (10.0, 50.0, 30.0, (0.5, 0.5)),
+        (10.0, 50.0, 30.0, (0.7, 0.3)),
+        (20.0, 40.0, 60.0, (0.5, 0.5)),  # p_alt > v: the alternative is no option at all
+        (5.0, 25.0, 25.0, (1.0, 4.0)),
+        (0.0, 10.0, 1.0, (2.0, 1.0)),
+    ],
+)
+def test_outside_option_closed_form(c, v, p_alt, w):
+    terms = compute_link_terms(outside_option_market(c, v, p_alt), "L")
+    assert terms.disagreement_target_usd_b == pytest.approx(max(v - p_alt, 0.0))
+    assert terms.disagreement_source_usd_b == pytest.approx(0.0)
+    assert terms.surplus_usd_b == pytest.approx(min(p_alt, v) - c)
+    assert compute_nash_price(terms, w) == pytest.approx(closed_form(c, v, p_alt, *w), rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    c=st.floats(0.0, 50.0),
+    v=st.floats(1.0, 100.0),
+    p_alt=st.floats(0.0, 150.0),
+    w_s=st.floats(0.05, 5.0),
+    w_b=st.floats(0.05, 5.0),
+)
+def test_outside_option_closed_form_property(c, v, p_alt, w_s, w_b):
+    """Any parameters with gains from trade (min(p_alt, v) > c) give the closed form; none
+    give no contract (NaN)."""
+    price = compute_nash_price(compute_link_terms(outside_option_market(c, v, p_alt), "L"),
+                               (w_s, w_b))
+    if min(p_alt, v) - c > 1e-9:
+        assert price == pytest.approx(closed_form(c, v, p_alt, w_s, w_b), rel=1e-9, abs=1e-9)
+        assert c - 1e-9 <= price <= min(p_alt, v) + 1e-9
+    elif min(p_alt, v) - c < -1e-9:
+        assert math.isnan(price)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    v=st.floats(10.0, 100.0),
+    alts=st.lists(st.tuples(st.floats(0.0, 120.0), st.floats(0.0, 3.0)), min_size=1,
+                  max_size=5),
+    demand=st.floats(0.5, 4.0),
+    gw=st.floats(0.1, 1.0),
+)
+def test_buyer_disagreement_is_its_best_fill_elsewhere(v, alts, demand, gw):
+    """The buyer's disagreement payoff equals its payoff from re-solving the market without
+    the link, computed independently: with one buyer it fills its whole demand from the other
+    sellers in increasing order of price while price <= value (a fractional knapsack)."""
+    sellers = [Seller("S", BIG, 1.0, 1.0)] + [
+        Seller(f"A{k}", cap, 0.0, price) for k, (price, cap) in enumerate(alts)
+    ]
+    market = Market(tuple(sellers), (Buyer("B", demand, v),), (Link("L", "S", "B", gw),))
+    want, left = 0.0, demand
+    for price, cap in sorted(alts):
+        if price > v or left <= 0:
+            break
+        take = min(cap, left)
+        want += (v - price) * take
+        left -= take
+    terms = compute_link_terms(market, "L")
+    assert terms.disagreement_target_usd_b == pytest.approx(want, abs=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    price=st.floats(5.0, 50.0),
+    cost=st.floats(0.0, 5.0),
+    capacity=st.floats(0.5, 5.0),
+    others=st.lists(st.tuples(st.floats(0.0, 80.0), st.floats(0.0, 3.0)), max_size=5),
+    gw=st.floats(0.1, 1.0),
+)
+def test_seller_disagreement_is_its_sales_elsewhere(price, cost, capacity, others, gw):
+    """The seller's disagreement payoff equals its margin on what the other buyers (those
+    valuing a GW at least at its price) take when the link fails, up to its capacity:
+    (price - cost) x min(capacity, their demand). The buyer of the link may not buy from it."""
+    buyers = [Buyer("B", 1.0, 100.0)] + [
+        Buyer(f"O{k}", demand, value) for k, (value, demand) in enumerate(others)
+    ]
+    market = Market((Seller("S", capacity, cost, price),), tuple(buyers),
+                    (Link("L", "S", "B", gw),))
+    sold = min(capacity, sum(d for value, d in others if value >= price))
+    terms = compute_link_terms(market, "L")
+    assert terms.disagreement_source_usd_b == pytest.approx((price - cost) * sold, abs=1e-9)
+    assert terms.disagreement_target_usd_b == pytest.approx(0.0)
+
+
+def test_scarce_seller_prices_above_list():
+    """A seller whose capacity is all wanted at its list price sells the link's GW elsewhere
+    if the link fails, so it accepts no less than list (d_s = (list - cost) x capacity)."""
+    market = Market(
+        sellers=(Seller("N", 2.0, 10.0, 30.0), Seller("A", BIG, 8.0, 25.0)),
+        buyers=(Buyer("C", 1.0, 60.0, (("A", 45.0),)), Buyer("F", 5.0, 40.0, (("A", 30.0),))),
+        links=(Link("L", "N", "C", 1.0),),
+    )
+    terms = compute_link_terms(market, "L")
+    assert terms.seller_reservation_usd_b_per_gw == pytest.approx(30.0)
+    # buyer: 60 - p vs its alternative 45 - 25 = 20 -> reservation 40
+    assert terms.buyer_reservation_usd_b_per_gw == pytest.approx(40.0)
+    assert compute_nash_price(terms, (1.0, 1.0)) == pytest.approx(35.0)
+
+
+def test_nash_in_nash_is_a_fixed_point():
+    """Each link's price is its Nash price given the other links at their Nash prices."""
+    market = Market(
+        sellers=(Seller("N", 3.0, 10.0, 30.0), Seller("A", 4.0, 8.0, 22.0)),
+        buyers=(Buyer("C1", 2.0, 60.0, (("A", 40.0),)), Buyer("C2", 2.0, 50.0),
+                Buyer("F", 3.0, 35.0)),
+        links=(Link("L1", "N", "C1", 1.5), Link("L2", "A", "C2", 1.0)),
+    )
+    prices = compute_nash_in_nash(market, (0.6, 0.4))
+    settled = market
+    for link_id, p in prices.items():
+        assert not math.isnan(p)
+        settled = settled.compute_with_price(link_id, p)
+    for link_id, p in prices.items():
+        assert compute_nash_price(compute_link_terms(settled, link_id), (0.6, 0.4)) == (
+            pytest.approx(p, rel=1e-12))
+
+
+def test_payoffs_conserve_value():
+    """Sum of payoffs = sum over trades of (value - cost) x GW: prices are transfers."""
+    market = Market(
+        sellers=(Seller("N", 3.0, 10.0, 30.0), Seller("A", 4.0, 8.0, 22.0)),
+        buyers=(Buyer("C1", 2.0, 60.0), Buyer("C2", 4.0, 50.0)),
+        links=(Link("L1", "N", "C1", 1.5, 33.0),),
+    )
+    pay = compute_payoffs(market)
+    # C1: 1.5 at 33 from N (link), 0.5 more at best net: N 60-30 vs A 60-22 -> A
+    # C2: 4 GW: A (net 28) has 3.5 left -> 3.5; then N (net 20) 0.5
+    total = 1.5 * (60 - 10) + 0.5 * (60 - 8) + 3.5 * (50 - 8) + 0.5 * (50 - 10)
+    assert sum(pay.values()) == pytest.approx(total)
