@@ -18,6 +18,14 @@ played on different views produces real rejections and counter-offers:
   stated pie (the view the offer reveals), then it counters.
 
 With identical views the first offer is accepted and the split is exactly Rubinstein's.
+
+Time. A round of offers takes `ROUND_MONTHS` of a month (a week), so a firm's monthly discount
+factor d gives a per-round factor d^ROUND_MONTHS. Bargaining weights (w_s, w_b) scale each
+side's impatience: per round d_i^(ROUND_MONTHS x (w_s + w_b) / (2 w_i)). As the round length
+shrinks the Rubinstein split tends to the Nash split with weights w_i / r_i, r_i = -ln d_i
+(Binmore, Rubinstein and Wolinsky 1986, RAND J. Econ. 17(2)): equal monthly patience gives
+the Nash split of `world.bargaining` with weights (w_s, w_b), to within about r x ROUND_MONTHS
+/ 4 of the pie. `negotiate_link` bargains over a link's Nash-in-Nash pie this way.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from agents.offers import Offer, Outcome, Response
+from world.bargaining import LinkTerms
+
+ROUND_MONTHS = 0.25
+"""Time one round of offers and counter-offers takes, months (a week)."""
 
 ACCEPT_RTOL = 1e-9
 """Rounding tolerance of the acceptance test, relative to the pie (offers exactly at the
@@ -280,4 +292,68 @@ def negotiate_price(
         return False, math.nan, out.rounds, out
     per_gw = offer.claim_usd_b / quantity_gw
     price = low + per_gw if offer.proposer == "seller" else high - per_gw
+    return True, float(min(max(price, low), high)), out.rounds, out
+
+
+def compute_round_discount(monthly_discount: float, weight: float, weight_other: float) -> float:
+    """Per-round discount factor: monthly^(ROUND_MONTHS x (w + w_other) / (2 w)).
+
+    A higher bargaining weight is more patience per round (module docstring, BRW 1986).
+    """
+    if not 0.0 < monthly_discount < 1.0:
+        raise ValueError(f"monthly discount factor must be in (0, 1), got {monthly_discount!r}")
+    if not (weight > 0.0 and weight_other > 0.0):
+        raise ValueError("bargaining weights must be > 0")
+    return monthly_discount ** (ROUND_MONTHS * (weight + weight_other) / (2.0 * weight))
+
+
+def negotiate_link(
+    terms: LinkTerms,
+    rng: np.random.Generator,
+    noise_sd: float,
+    monthly_discounts: tuple[float, float],
+    weights: tuple[float, float],
+    max_rounds: int,
+    seller_first: bool = True,
+) -> tuple[bool, float, int, Outcome]:
+    """Bargain a link's price by alternating offers over its Nash-in-Nash pie.
+
+    The pie is S + o_s + o_b (`LinkTerms.pie_usd_b`: the gains of trading the link's GW
+    against not trading them), the outside options are o_s and o_b (what each side's
+    alternative is worth, from re-solving the market without the link). Each side sees the pie
+    with its own error e ~ Normal(0, noise_sd), drawn seller first then buyer (always both).
+    Per-round discount factors: `compute_round_discount` of each side's monthly factor and
+    weight. The accepted claim c of the proposer fixes the price from the proposer's own
+    reservation: r_s + (c - o_s) / gw if the seller proposed, r_b - (c - o_b) / gw if the
+    buyer did; the price stays within [r_s, r_b].
+
+    Returns:
+        (agreed, price in USD B per GW (nan on impasse), rounds played, Outcome).
+    """
+    if noise_sd < 0.0:
+        raise ValueError(f"noise_sd must be >= 0, got {noise_sd!r}")
+    e_s, e_b = (float(e) for e in rng.normal(0.0, noise_sd, size=2))
+    if terms.surplus_usd_b <= 0.0:
+        return False, math.nan, 0, Outcome(False, 0, 0.0, 0.0, ())
+    w_s, w_b = weights
+    d_s = compute_round_discount(monthly_discounts[0], w_s, w_b)
+    d_b = compute_round_discount(monthly_discounts[1], w_b, w_s)
+    pie = terms.pie_usd_b
+    o_s, o_b = terms.outside_source_usd_b, terms.outside_target_usd_b
+    view_s, view_b = pie * (1.0 + e_s), pie * (1.0 + e_b)
+    if seller_first:
+        out = AlternatingOffers(("seller", "buyer")).run(
+            view_s, view_b, o_s, o_b, d_s, d_b, max_rounds)
+    else:
+        out = AlternatingOffers(("buyer", "seller")).run(
+            view_b, view_s, o_b, o_s, d_b, d_s, max_rounds)
+    offer = out.agreed_offer
+    if offer is None:
+        return False, math.nan, out.rounds, out
+    low = terms.seller_reservation_usd_b_per_gw
+    high = terms.buyer_reservation_usd_b_per_gw
+    if offer.proposer == "seller":
+        price = low + (offer.claim_usd_b - o_s) / terms.gw
+    else:
+        price = high - (offer.claim_usd_b - o_b) / terms.gw
     return True, float(min(max(price, low), high)), out.rounds, out

@@ -163,3 +163,64 @@ def test_negotiate_price_bounds_and_determinism(seed, low, gap, sd, seller_first
     assert a[:3] == b[:3] or (math.isnan(a[1]) and math.isnan(b[1]) and a[0] == b[0])
     if a[0]:
         assert low <= a[1] <= low + gap
+
+
+# ----- alternating offers over a link's Nash-in-Nash pie ------------------------------------
+def _outside_option_terms(c: float, v: float, p_alt: float):
+    from world.bargaining import Buyer, Link, Market, Seller, compute_link_terms
+
+    market = Market(
+        sellers=(Seller("S", 1e9, c, c), Seller("Alt", 1e9, 0.0, p_alt)),
+        buyers=(Buyer("B", 1.0, v),),
+        links=(Link("L", "S", "B", 1.0),),
+    )
+    return compute_link_terms(market, "L")
+
+
+@pytest.mark.parametrize(
+    ("c", "v", "p_alt", "w"),
+    [(10.0, 50.0, 30.0, (0.5, 0.5)), (10.0, 50.0, 30.0, (0.7, 0.3)),
+     (20.0, 40.0, 60.0, (0.5, 0.5)), (5.0, 25.0, 25.0, (1.0, 4.0))],
+)
+def test_negotiate_link_reaches_nash_price(c, v, p_alt, w):
+    """With identical views and equal monthly patience, alternating offers in rounds of a
+    week reach the Nash price c + w_s/(w_s+w_b) (min(p_alt, v) - c) (Binmore, Rubinstein and
+    Wolinsky 1986: the Rubinstein split tends to Nash as rounds shorten) within 0.5%."""
+    from agents.negotiation import negotiate_link
+
+    terms = _outside_option_terms(c, v, p_alt)
+    agreed, price, rounds, _ = negotiate_link(
+        terms, np.random.default_rng(0), 0.0, (0.99, 0.99), w, max_rounds=6
+    )
+    want = c + w[0] / sum(w) * (min(p_alt, v) - c)
+    assert agreed and rounds == 1
+    assert price == pytest.approx(want, rel=0.005)
+
+
+@settings(max_examples=100, deadline=None)
+@given(noise=st.floats(0.0, 0.5), seed=st.integers(0, 10_000), seller_first=st.booleans())
+def test_negotiate_link_price_within_reservations(noise, seed, seller_first):
+    """Whatever the views, an agreed price lies between the seller's reservation (d_s - A_s)
+    / gw and the buyer's (A_b - d_b) / gw: neither side accepts less than disagreement."""
+    from agents.negotiation import negotiate_link
+
+    terms = _outside_option_terms(10.0, 50.0, 30.0)
+    agreed, price, _rounds, _ = negotiate_link(
+        terms, np.random.default_rng(seed), noise, (0.95, 0.9), (0.5, 0.5), 6, seller_first
+    )
+    if agreed:
+        assert terms.seller_reservation_usd_b_per_gw - 1e-9 <= price
+        assert price <= terms.buyer_reservation_usd_b_per_gw + 1e-9
+
+
+def test_more_impatient_side_gets_less():
+    """Rubinstein: the less patient side (lower monthly discount factor) gets a smaller share,
+    so a more impatient buyer pays more."""
+    from agents.negotiation import negotiate_link
+
+    terms = _outside_option_terms(10.0, 50.0, 30.0)
+    prices = [
+        negotiate_link(terms, np.random.default_rng(0), 0.0, (0.97, d_b), (0.5, 0.5), 6)[1]
+        for d_b in (0.97, 0.9)
+    ]
+    assert prices[1] > prices[0]
