@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from agents import contracting
 from agents.builder import update_build_to_target
 from agents.firm import Firm
 from world.contracts import DealStatus
@@ -81,7 +82,9 @@ class CloudProvider(Firm):
         return 0.5 * (intercept + min(wholesale_usd, intercept))
 
     def step(self) -> None:
-        """Monthly: run the non-AI business, service debt, plan datacenters."""
+        """Monthly: run the non-AI business, service debt, plan datacenters, seek chips under
+        contract for them (`agents.contracting`)."""
         self.update_other_business()
         self.update_debt()
         update_build_to_target(self, self.compute_capacity_target_gw())
+        contracting.update_seek_supply(self)

@@ -194,11 +194,19 @@ def _after_diligence(model: Any, deal: Deal, verdict: Verdict) -> None:
             start_step=max(deal.start_step, model.t),
             exclusive=deal.exclusive,
             voting=deal.voting,
+            **_scaled_terms(deal, model.p.negotiation.restructure_frac),
         )
         _close(model, deal, DealStatus.RENEGOTIATED)
         model.regulator.update_submit(child)
     else:  # equity restructures only into a funding round: it waits there, stalled
         deal.update_status(DealStatus.STALLED, model.t)
+
+
+def _scaled_terms(deal: Deal, frac: float) -> dict[str, float | None]:
+    """The bargaining record of a deal restructured to `frac` of its GW: surplus and
+    disagreement payoffs scaled with the GW (None stays None: not negotiated)."""
+    names = ("surplus_usd_b", "disagreement_source_usd_b", "disagreement_target_usd_b")
+    return {n: (None if getattr(deal, n) is None else getattr(deal, n) * frac) for n in names}
 
 
 def _close(model: Any, deal: Deal, status: DealStatus) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents import contracting
 from agents.firm import Firm
 from world.catalog import cost_usd_b_per_gw, gw_per_wafer
 from world.ledger import FlowKind
@@ -90,10 +91,12 @@ class ChipVendor(Firm):
         return max(marginal_cost, 0.5 * (demand_intercept / demand_slope + marginal_cost))
 
     def step(self) -> None:
-        """Monthly: pay interest / draw debt, run the non-AI business, re-price."""
+        """Monthly: pay interest / draw debt, run the non-AI business, re-price, offer spare
+        capacity under contract (`agents.contracting`)."""
         self.update_other_business()
         self.update_debt()
         self.update_price()
+        contracting.update_offer_supply(self)
 
 
 def book_production_cost(vendor: Firm, produced_gw: float, product) -> None:

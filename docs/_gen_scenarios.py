@@ -266,7 +266,6 @@ MEANINGS: dict[str, str] = {
     "NegotiationParams.search_every_months": "Labs look for new compute deals this often.",
     "NegotiationParams.surplus_usd_b": "Docking (`rubinstein`, `nash`): the pie bargained over.",
     "NegotiationParams.discount_factors": "Docking: (seller, buyer) per-round discount factors.",
-    "NegotiationParams.bargaining_weights": "Docking (`nash`): (seller, buyer) bargaining weights.",
     "NegotiationParams.disagreement_usd_b": "Docking (`nash`): (seller, buyer) disagreement"
     " payoffs.",
     "NegotiationParams.source": "Where the thresholds come from.",
@@ -456,6 +455,7 @@ def field_table(cls: type[BaseModel], prefix: str, set_values: dict[str, Any] | 
     ]
     for name, info in cls.model_fields.items():
         meaning = MEANINGS.get(f"{cls.__name__}.{name}") or docs.get(name, "")
+        meaning = meaning or info.description or ""
         if not meaning:
             print(f"undocumented: {cls.__name__}.{name}", file=sys.stderr)
         if set_values is None:

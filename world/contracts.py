@@ -105,6 +105,11 @@ class Deal:
         tranches: milestone payments (facts D1).
         parent_id: the deal this one restructures ('' if none).
         origin: 'event' (a dated announcement) or 'endogenous' (struck by the agents).
+        surplus_usd_b: the Nash-in-Nash surplus of a negotiated deal, S = A_s + A_b - d_s -
+            d_b (`world.bargaining`); None for deals not negotiated in the model.
+        disagreement_source_usd_b, disagreement_target_usd_b: d_s and d_b, each party's
+            payoff over the contract window if the deal fails and the market is re-solved
+            without it; None for deals not negotiated in the model.
         history: (step, status) entries, oldest first; starts with the initial status.
     """
 
@@ -129,6 +134,9 @@ class Deal:
     tranches: list[Tranche] = field(default_factory=list)
     parent_id: str = ""
     origin: str = "endogenous"
+    surplus_usd_b: float | None = None
+    disagreement_source_usd_b: float | None = None
+    disagreement_target_usd_b: float | None = None
     history: list[tuple[int, DealStatus]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

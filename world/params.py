@@ -235,11 +235,30 @@ class NegotiationParams(Strict):
     investor_exclusivity: bool = False
     """A lab's new compute contract with a firm holding equity in it is exclusive in its kind
     (the investor's string, as Microsoft's Azure exclusivity until 2025, facts D5)."""
-    # docking modes only (issue 6): the surplus bargained over and the two parties' terms
+    bargaining_weights: tuple[Pos, Pos] = param(
+        (0.5, 0.5),
+        unit="-",
+        doc="Nash bargaining weights (seller, buyer) of every negotiated contract; a side's"
+        " per-round patience scales with its weight (`agents.negotiation`).",
+    )
+    # docking cases only: the surplus bargained over and the two parties' terms
     surplus_usd_b: Pos = 100.0
     discount_factors: tuple[Delta, Delta] = (0.9, 0.9)
-    bargaining_weights: tuple[Pos, Pos] = (0.5, 0.5)
     disagreement_usd_b: tuple[NonNeg, NonNeg] = (0.0, 0.0)
+    buyer_value_usd_b: float = param(
+        50.0,
+        unit="USD B per GW",
+        doc="Docking case outside_option: what one GW is worth to the buyer (v).",
+        gt=0.0,
+        le=1000.0,
+    )
+    alternative_price_usd_b: float = param(
+        30.0,
+        unit="USD B per GW",
+        doc="Docking case outside_option: price of the buyer's alternative supplier (p_alt).",
+        ge=0.0,
+        le=1000.0,
+    )
     source: str = ""
 
 

@@ -236,6 +236,9 @@ class Recorder:
                 tranches_paid=sum(1 for t in d.tranches if t.paid_step is not None),
                 delivered_gw=m.delivered_by_deal.get(d.deal_id, 0.0),
                 rounds=m.negotiation_rounds.get(d.deal_id, 0),
+                surplus_usd_b=d.surplus_usd_b,
+                disagreement_source_usd_b=d.disagreement_source_usd_b,
+                disagreement_target_usd_b=d.disagreement_target_usd_b,
                 history=" > ".join(f"{s}:{st.value}" for s, st in d.history),
             )
             for k, v in row.items():
