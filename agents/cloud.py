@@ -10,6 +10,8 @@ from agents.firm import Firm
 from world.contracts import DealStatus
 from world.params import DealKind
 
+ORDER_LEAD_MONTHS = 6
+"""Operators order chips for the capacity they expect to be powered this far ahead."""
 PLANNING_HORIZON_MONTHS = 24
 """How far ahead a cloud plans capacity: build times are 12-36 months (facts 'Build times')."""
 
@@ -54,9 +56,22 @@ class CloudProvider(Firm):
         return total
 
     def compute_capacity_target_gw(self) -> float:
-        """Powered capacity wanted `PLANNING_HORIZON_MONTHS` ahead, GW."""
+        """Powered capacity wanted `PLANNING_HORIZON_MONTHS` ahead, GW.
+
+        Rule: its contracted obligations then, plus its own growth path scaled by the demand
+        it sees: path x (AI-services demand index) x (lease price / reference)^0.5, a cloud
+        building for the tenants it expects (derived demand; a weaker demand or a lower lease
+        price slows the build-out).
+        """
         ahead = self.model.t + PLANNING_HORIZON_MONTHS
-        return self.compute_base_path_gw(ahead) + self.compute_obligations_gw(ahead)
+        view = self.model.view
+        ref = self.model.p.demand.cloud_price_usd_b_per_gw_year
+        scale = view.demand_index * (view.lease_price_usd_b_per_gw_year / ref) ** 0.5
+        return self.compute_base_path_gw(ahead) * scale + self.compute_obligations_gw(ahead)
+
+    def compute_chip_need_gw(self, supply_deals) -> float:
+        """Open chip orders it needs in all, GW (`compute_chip_need_gw`)."""
+        return compute_chip_need_gw(self, supply_deals)
 
     def compute_reservation_usd_b_per_gw_year(self, lab: Firm) -> float:
         """Lowest lease price the cloud accepts from `lab` (USD B per GW-year).
@@ -67,7 +82,8 @@ class CloudProvider(Firm):
         rev = max(lab.revenue_usd_b_per_year, 1e-6)
         premium = min(0.3, 0.05 * lab.burn_usd_b_per_year / rev)
         return (
-            self.model.cloud_price_usd_b_per_gw_year * (1.0 - self.p.lease_margin) * (1 + premium)
+            self.model.view.lease_price_usd_b_per_gw_year * (1.0 - self.p.lease_margin)
+            * (1 + premium)
         )
 
     @staticmethod
@@ -88,3 +104,19 @@ class CloudProvider(Firm):
         self.update_debt()
         update_build_to_target(self, self.compute_capacity_target_gw())
         contracting.update_seek_supply(self)
+
+
+def compute_chip_need_gw(firm: Firm, supply_deals) -> float:
+    """Open chip orders an operator (cloud or lab) needs in all, GW.
+
+    Rule: capacity it expects powered `ORDER_LEAD_MONTHS` ahead, less chips installed and
+    chips still due under its supply contracts, never below 0 (operators order chips for
+    the datacenters coming online; more open orders than this are cancelled).
+    """
+    model = firm.model
+    expected = model.fleet.expected_powered_gw(model.n_firms, model.t + ORDER_LEAD_MONTHS)
+    contracted = sum(
+        model.compute_undelivered_gw(d) for d in supply_deals if d.target == firm.name
+    )
+    return max(0.0, float(expected[model.firm_index[firm.name]])
+               - firm.installed_total_gw - contracted)

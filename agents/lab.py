@@ -6,8 +6,11 @@ import math
 
 from agents import dealmaking
 from agents.builder import update_build_to_target
+from agents.cloud import compute_chip_need_gw
 from agents.firm import Firm
+from world.capital import compute_round_pre_money_usd_b
 from world.contracts import DealStatus
+from world.frontier import compute_cournot_compute_gw
 from world.ledger import FlowKind
 from world.market import compute_path_value
 from world.params import DealKind
@@ -33,18 +36,14 @@ FUNDING_APPETITE_PER_YEAR = 0.15
 matching 2024-26 rounds: $6.6B at $157B, $40B at $300B, $110B at $730B)."""
 
 
-GROWTH_CAP = 1.0
-"""Most expected revenue growth (fraction per year) investors pay for."""
-
-
 class AILab(Firm):
     """A frontier lab that turns compute into revenue and raises money to buy more.
 
-    Revenue = `revenue_usd_b_per_gw_year` x compute GW (own deployed + leased), facts 'OpenAI
-    compute and revenue' (~$10B per GW-year). It wants its `compute_ambition_gw` path 24
-    months ahead; it closes the gap with cloud-capacity deals or chip-supply deals (chips
-    installed in its own datacenters), chosen by cost, diversification and relationships, and
-    negotiated by alternating offers. It raises a round when cash runs short.
+    Revenue = the AI-services price x its served compute (own deployed + leased;
+    `world.frontier`). It plans the profit-maximising compute 24 months ahead, at most its
+    `compute_ambition_gw` path; it closes the gap with cloud-capacity deals or chip-supply
+    deals (chips installed in its own datacenters), chosen by cost, diversification and
+    relationships, and negotiated by alternating offers. It raises a round when cash runs short.
     """
 
     role = "lab"
@@ -97,7 +96,7 @@ class AILab(Firm):
 
     def compute_frontier_share(self) -> float:
         """The lab's latest share of the frontier-AI market (0-1)."""
-        return self.model.frontier_share.get(self.name, 0.0)
+        return self.model.view.compute_shares("frontier_ai").get(self.name, 0.0)
 
     # ----- monthly actions -------------------------------------------------------------------
     def update_opex(self) -> None:
@@ -111,11 +110,13 @@ class AILab(Firm):
         when a strategic investor's equity letter of intent has stalled (the round closes it).
 
         Rule: monthly outflow = trailing burn / 12 + committed payments of the next 12 months
-        / 12; round size = `round_size_months_of_burn` x that, at most
-        `FUNDING_APPETITE_PER_YEAR` x pre-money; pre-money = `compute_fair_value_usd_b` (no
-        lower than 80% of the last mark). Strategic investors offer
-        first (`compute_financing_offer`; a stalled letter of intent may be converted into a
-        one-off stake), outside `Investors` fill the rest.
+        / 12; the ask = `round_size_months_of_burn` x that, at most `FUNDING_APPETITE_PER_YEAR`
+        x the lab's value (the dilution it accepts); pre-money = the value of its simulated
+        cash flows (`compute_fair_value_usd_b`) discounted for the ask's size against the
+        outside equity pool (`world.capital.compute_round_pre_money_usd_b`). Strategic
+        investors offer first (`compute_financing_offer`; a stalled letter of intent may be
+        converted into a one-off stake); outside `Investors` fill the rest only as far as the
+        capital market's pool allows, so a round can close short.
         """
         t = self.model.t
         if t - self.last_round_step < MIN_ROUND_GAP_MONTHS:
@@ -126,11 +127,15 @@ class AILab(Firm):
         if not short and not self.compute_hesitant_investors():
             return
         monthly_out = max(monthly_out, 1e-9)
-        pre = max(self.compute_fair_value_usd_b(), 0.8 * self.valuation_usd_b)
-        size = min(self.p.round_size_months_of_burn * monthly_out, FUNDING_APPETITE_PER_YEAR * pre)
-        post = pre + size
-        strategic = dealmaking.collect_round_offers(self, size, post)
-        outside = size - sum(strategic.values())
+        capital = self.model.capital
+        value = self.compute_fair_value_usd_b()
+        ask = min(self.p.round_size_months_of_burn * monthly_out, FUNDING_APPETITE_PER_YEAR * value)
+        pre = compute_round_pre_money_usd_b(
+            value, ask, capital.equity_pool_usd_b, capital.p.price_impact
+        )
+        strategic = dealmaking.collect_round_offers(self, ask, pre + ask)
+        outside = capital.update_take_equity(self.name, ask - sum(strategic.values()))
+        post = pre + sum(strategic.values()) + outside
         if outside > 0:
             self.update_receive("Investors", outside, FlowKind.FUNDING_ROUND, revenue=False)
             self.model.stakes.update_dilute(self.name, outside / post)
@@ -148,22 +153,61 @@ class AILab(Firm):
                        and t - d.history[-1][0] >= ROUND_LEAD_MONTHS})
 
     def compute_fair_value_usd_b(self) -> float:
-        """What investors pay for the lab now, USD B: `valuation_multiple` x revenue run-rate
-        x (1 + expected growth, capped at `GROWTH_CAP`). Facts 'OpenAI valuation': $300B at
-        ~$8B run-rate (2025-03), $730B pre at ~$25B (2026-02)."""
+        """What the lab's equity is worth now, USD B: the value of its simulated cash flows
+        (`world.capital.CapitalMarket.compute_equity_value_usd_b`) from its revenue run-rate,
+        growing at its expected growth (secured capacity 12 months ahead over today's,
+        capped by `capital.growth_cap`), from its trailing margin towards the target margin,
+        at its cost of equity. Compared with facts 'OpenAI valuation' ($730B pre at a ~$25B
+        run-rate, 2026-02) in docs/validation.md; no parameter is set from it."""
         run_rate = 12.0 * (self.revenue_hist[-1] if self.revenue_hist else 0.0)
-        growth = min(GROWTH_CAP, max(0.0, self.compute_expected_growth()))
-        return self.p.valuation_multiple * run_rate * (1.0 + growth)
+        growth = max(0.0, self.compute_expected_growth())
+        return self.model.capital.compute_equity_value_usd_b(self, run_rate, growth)
 
     def update_valuation(self) -> None:
-        """Between rounds the lab is marked at the larger of its last round and its fair value
-        (secondary sales: facts 'OpenAI valuation', $500B in 2025-10 was an employee share
-        sale, not a primary round)."""
-        self.valuation_usd_b = max(self.valuation_usd_b, self.compute_fair_value_usd_b())
+        """Between rounds the lab is marked at its fair value (secondary sales mark private
+        labs between rounds: facts 'OpenAI valuation', $500B in 2025-10 was an employee share
+        sale, not a primary round). Until a month of revenue is seen the opening mark stands."""
+        if self.revenue_hist:
+            self.valuation_usd_b = self.compute_fair_value_usd_b()
+
+    def compute_compute_cost_usd_b_per_gw_year(self) -> float:
+        """Marginal cost of a GW-year of compute, USD B: the cheaper of leasing (this month's
+        lease price) and owning (the cheapest merchant chip price over `chip_life_years` plus
+        `facility_cost_usd_b_per_gw_year`)."""
+        view, m = self.model.view, self.model.p.market
+        chips = min(view.compute_chip_price_usd_b_per_gw(d) for d in ("Nvidia", "AMD"))
+        own = chips / m.chip_life_years + m.facility_cost_usd_b_per_gw_year
+        return min(view.lease_price_usd_b_per_gw_year, own)
+
+    def compute_target_compute_gw(self, step: int) -> float:
+        """Compute the lab plans to have at `step`, GW: its profit-maximising quantity, at most
+        its stated ambition (`compute_ambition_gw`).
+
+        Rule: the Cournot quantity against users' demand expected at `step` (the reference
+        path x today's demand index) with the fringe labs' expected compute as rivals, at the
+        marginal cost of compute (`world.frontier.compute_cournot_compute_gw`). A weaker
+        demand or dearer compute lowers it.
+        """
+        frontier = self.model.frontier
+        idx = self.model.start_idx + step
+        ambition = self.compute_ambition_gw(step)
+        return compute_cournot_compute_gw(
+            frontier.compute_demand_gw(idx),
+            frontier.compute_fringe_lab_gw(idx),
+            frontier.p.frontier_price_usd_b_per_gw_year,
+            frontier.p.frontier_elasticity,
+            self.compute_compute_cost_usd_b_per_gw_year(),
+            ambition,
+        )
+
+    def compute_chip_need_gw(self, supply_deals) -> float:
+        """Open chip orders it needs in all, GW (`agents.cloud.compute_chip_need_gw`)."""
+        return compute_chip_need_gw(self, supply_deals)
 
     def update_seek_compute(self) -> None:
-        """Every `search_every_months`, seek deals to close the gap between ambition and
-        secured capacity `SEARCH_HORIZON_MONTHS` ahead (blocks of at most `MAX_DEAL_GW`).
+        """Every `search_every_months`, seek deals to close the gap between its target compute
+        (`compute_target_compute_gw`) and secured capacity `SEARCH_HORIZON_MONTHS` ahead
+        (blocks of at most `MAX_DEAL_GW`).
 
         The search starts after the last dated announcement of the scenario (DESIGN: history
         is replayed, then firms seek deals on their own).
@@ -182,7 +226,8 @@ class AILab(Firm):
             and d.status in (DealStatus.PROPOSED, DealStatus.LOI)
             and d.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
         )
-        gap = self.compute_ambition_gw(ahead) - self.compute_forward_capacity_gw(ahead) - pending
+        target = self.compute_target_compute_gw(ahead)
+        gap = target - self.compute_forward_capacity_gw(ahead) - pending
         if gap < 0.25:
             return
         dealmaking.seek_compute(self, min(gap, MAX_DEAL_GW))

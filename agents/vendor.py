@@ -1,4 +1,4 @@
-"""Chip vendors (Nvidia, AMD): pricing against backlog, packaging requests, vendor financing."""
+"""Chip vendors (Nvidia, AMD): Bertrand-Nash pricing, packaging requests, vendor financing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from agents import contracting
 from agents.firm import Firm
 from world.catalog import cost_usd_b_per_gw, gw_per_wafer
 from world.ledger import FlowKind
-from world.market import compute_markup_price
 
 CLEAR_BACKLOG_MONTHS = 3.0
 """A vendor asks for enough packaging to clear its open backlog in this many months."""
@@ -15,40 +14,26 @@ CLEAR_BACKLOG_MONTHS = 3.0
 class ChipVendor(Firm):
     """An accelerator designer selling to clouds, labs and the fringe (DESIGN 'ChipVendor').
 
-    Each month it prices its newest product with a markup that rises with its backlog, asks
-    the foundry for packaging, and, when a customer raises money, weighs investing in it
-    ("vendor financing") against the chip margin that the money brings back.
+    Its price each month is its Bertrand-Nash best response with its packaging capacity as a
+    constraint (`world.chip_market`); it asks the foundry for packaging, and, when a customer
+    raises money, weighs investing in it ("vendor financing") against the chip margin that
+    the money brings back.
     """
 
     role = "vendor"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.price_usd_b_per_gw = 0.0
+    @property
+    def price_usd_b_per_gw(self) -> float:
+        """This month's price of its newest chips, USD B/GW (inf before its first release)."""
+        return self.model.view.compute_chip_price_usd_b_per_gw(self.name)
 
     def compute_product(self):
         """Newest released product of this vendor (None before its first release)."""
         return self.model.catalog.latest(self.name, self.model.now_idx)
 
-    def update_price(self) -> None:
-        """Set this month's list price per GW (USD B/GW) from cost, base markup and backlog.
-
-        Rule: `world.market.compute_markup_price`; base markup from `markup` (facts: Nvidia gross
-        margin 70-80% -> markup ~3; AMD ~1).
-        """
-        product = self.compute_product()
-        if product is None:
-            self.price_usd_b_per_gw = float("inf")
-            return
-        m = self.model.p.market
-        self.price_usd_b_per_gw = compute_markup_price(
-            cost_usd_b_per_gw(product),
-            self.p.markup,
-            self.model.compute_backlog_gw(self.name),
-            self.model.capacity_gw_by_designer.get(self.name, 0.0),
-            m.markup_backlog_slope,
-            m.markup_cap,
-        )
+    def compute_chip_need_gw(self, supply_deals) -> float:
+        """A vendor operates no datacenters: it orders no chips."""
+        return 0.0
 
     def compute_gross_margin(self) -> float:
         """(price - cost) / price of the newest product, in [0, 1)."""
@@ -91,11 +76,10 @@ class ChipVendor(Firm):
         return max(marginal_cost, 0.5 * (demand_intercept / demand_slope + marginal_cost))
 
     def step(self) -> None:
-        """Monthly: pay interest / draw debt, run the non-AI business, re-price, offer spare
-        capacity under contract (`agents.contracting`)."""
+        """Monthly: pay interest / draw debt, run the non-AI business, offer spare capacity
+        under contract (`agents.contracting`); its price is set in the market's price phase."""
         self.update_other_business()
         self.update_debt()
-        self.update_price()
         contracting.update_offer_supply(self)
 
 

@@ -37,6 +37,7 @@ from experiments.results import Results
 from experiments.runner import make_run_id
 from experiments.scenario import list_scenarios, load_scenario
 from world.contracts import TRANSITIONS, DealStatus
+from world.fringe import compute_zipf_sizes
 from world.ledger import FlowKind
 from world.model import ComputeMarketModel
 from world.params import MARKETS, DealKind, ScenarioParams
@@ -172,8 +173,13 @@ def check_tables(results: Results, model: ComputeMarketModel) -> None:
     assert (sums["share"] - 1.0).abs().max() < TOL
     assert shares["share"].min() >= 0.0 and shares["quantity"].min() >= 0.0
 
+    # a row standing for several small fringe firms adds s^2 x sum of their squared shares
+    fringe = model.p.fringe
+    small = compute_zipf_sizes(fringe.small_firms, fringe.zipf_exponent)
+    weight = pl.when(pl.col("firms_in_row") > 1).then(float(small @ small)).otherwise(1.0)
+    assert (shares.filter(pl.col("firms_in_row") > 1)["firms_in_row"] == fringe.small_firms).all()
     hhi = shares.group_by("step", "market").agg(
-        ((pl.col("share") * 100.0) ** 2).sum().alias("hhi_from_shares")
+        ((pl.col("share") * 100.0) ** 2 * weight).sum().alias("hhi_from_shares")
     )
     joined = t["markets"].join(hhi, on=["step", "market"], how="inner")
     assert joined.height == t["markets"].height == steps * len(MARKETS)

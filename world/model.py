@@ -17,49 +17,52 @@ from agents.lab import AILab
 from agents.pipeline import advance_deals, create_event_deal
 from agents.regulator import Regulator
 from agents.vendor import ChipVendor
+from world.capital import CapitalMarket
 from world.catalog import Catalog
-from world.chip_trade import FRINGE_BUYERS, FRINGE_CHIPS, ChipTradeMixin
+from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, active_supply_deals
+from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.contracts import DealBook, DealStatus
 from world.datacenters import Fleet
 from world.foundry import Foundry
+from world.fringe import build_fringe
+from world.frontier import FrontierDemand
+from world.history import compute_history
 from world.ledger import FlowKind, Ledger
-from world.market import (
-    compute_cloud_price,
-    compute_path_value,
-)
+from world.market import compute_path_value
 from world.network import DealNetwork
 from world.params import (
     FIRM_NAMES,
+    MARKETS,
     DealKind,
     EventKind,
     InterventionKind,
-    Mode,
     Role,
     ScenarioParams,
     month_index,
 )
 from world.policy import Policy
 from world.recorder import Recorder
+from world.roadmap import draw_roadmap
 from world.sites import generate_sites
 from world.stakes import StakeRegistry
+from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
 ROLE_CLASS = {Role.VENDOR: ChipVendor, Role.CLOUD: CloudProvider, Role.LAB: AILab}
-CLOUD_RAMP_MONTHS = 12
-"""A cloud-capacity contract ramps linearly to its full GW over this many months."""
-OTHER_TENANT_UTILISATION = 0.85
-"""Share of uncontracted deployed cloud capacity leased to other tenants at market price."""
 PRESTART_PLAN_MONTHS = 12
 """Datacenters under construction at the start were planned this many months before it."""
-CLOUD_PRICE_ELASTICITY = 0.25
-"""Elasticity of the lease price to chip scarcity (orders over output); assumption."""
+FRINGE_LABS = "Other labs"
 
 
-FRINGE_CLOUDS, FRINGE_LABS = "Other clouds", "Other labs"
+class ComputeMarketModel(mesa.Model):
+    """Six firms, a fringe, a physical layer and a deal network (DESIGN.md).
 
-
-class ComputeMarketModel(ChipTradeMixin, mesa.Model):
-    """Six firms, a fringe, a physical layer and a deal network (DESIGN.md)."""
+    The model holds the components, each owning its state and rules: the physical layer
+    (`catalog`, `foundry`, `sites`, `fleet`), the markets (`chips`: accelerators, `cloud`:
+    cloud capacity, `frontier`: AI services), `capital`, the deal book, network, stakes and
+    ledger. Firms read the markets through `view` (read-only) and act through their own
+    methods; `step()` lists the month's phases once, in order.
+    """
 
     def __init__(self, params: ScenarioParams, rng: int | None = None) -> None:
         super().__init__(rng=params.seed if rng is None else rng)
@@ -67,21 +70,17 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
-        self.docking = None
-        if params.simulation.mode is not Mode.MARKET:  # a textbook special case (issue 6)
-            from world.docking import DockingGame
-
-            self.docking = DockingGame(self)
-            return
         self.firm_names = [f for f in FIRM_NAMES if f in params.firms]
         self.firm_index = {f: i for i, f in enumerate(self.firm_names)}
         self.n_firms = len(self.firm_names)
         children = self.rng.spawn(self.n_firms + 2)
         site_rng, self.market_rng = children[-2], children[-1]
-        self.catalog = Catalog(params.catalog.products)
+        capital_rng, roadmap_rng, build_rng = self.rng.spawn(3)
+        self.catalog = Catalog(draw_roadmap(params.catalog.products, params.roadmap, roadmap_rng))
         self.foundry = Foundry.from_params(params.foundry)
         self.sites = generate_sites(params.sites, site_rng)
-        self.fleet = Fleet()
+        self.fleet = Fleet(overrun=params.sites.build_overrun, rng=build_rng)
+        self.capital = CapitalMarket(params.capital, self.firm_names, capital_rng)
         self.ledger = Ledger(self.firm_names + list(EXTERNAL_ACCOUNTS))
         self.deals = DealBook()
         self.network = DealNetwork([*self.firm_names, FRINGE_CHIPS, FRINGE_CLOUDS, FRINGE_LABS])
@@ -97,36 +96,36 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
         self.clouds = [f for f in self.firms.values() if f.role == "cloud"]
         self.labs = [f for f in self.firms.values() if f.role == "lab"]
         self.regulator = Regulator(self)
-        self.designers = sorted({p.vendor for p in params.catalog.products})
-        self.buyers = [*self.firm_names, FRINGE_BUYERS]
-        self.backlog = {d: np.zeros(len(self.buyers)) for d in self.designers}
-        for designer, gw in sorted(params.demand.opening_backlog_gw.items()):
-            if designer in self.backlog:  # orders placed before the start, by the fringe
-                self.backlog[designer][-1] += gw
-        self.inventory = dict.fromkeys(self.designers, 0.0)
-        self.capacity_gw_by_designer = dict.fromkeys(self.designers, 0.0)
-        self.delivered_by_deal: dict[str, float] = {}
-        self.cloud_price_usd_b_per_gw_year = params.demand.cloud_price_usd_b_per_gw_year
-        self.revenue_multiplier = params.demand.revenue_multiplier
-        self.fringe_multiplier = 1.0
-        self.latest_shares: dict[str, dict[str, float]] = {}
-        self.frontier_share: dict[str, float] = {}
+        demand_rng = self.rng.spawn(1)[0]
+        self.frontier = FrontierDemand(params.demand, demand_rng)
+        self.cloud = CloudMarket(params.demand)
+        self.chips = ChipMarket(
+            params.market,
+            self.catalog,
+            self.foundry,
+            [*self.firm_names, FRINGE_BUYERS],
+            params.demand.fringe_chip_price_usd_b_per_gw,
+            params.demand.opening_backlog_gw,
+        )
+        self.fringe = build_fringe(params.fringe)
+        self.designers = self.chips.designers
+        self.buyers = self.chips.buyers
+        self.view = MarketView(self)
         self.reviews: list[dict] = []
         self.equal_access: set[str] = set()
         """Chip designers under a supply-to-rivals condition (`agents.remedies`)."""
-        self.month_deliveries: dict[tuple[str, str, str], list[float]] = {}
-        """This month's chip deliveries: (designer, buyer, deal id or '') -> [GW, USD B]."""
-        self.leased_by_deal: dict[str, float] = {}
-        """This month's GW provided under each cloud-capacity contract."""
-        self.other_tenant_gw: dict[str, float] = {}
-        """This month's GW each cloud leases to tenants outside the model's labs."""
         self.diligence_log: list = []
         self.negotiation_rounds: dict[str, int] = {}
         self.restructured_from: dict[str, str] = {}
         self.deploy_baseline: dict[str, float] = {}
         self.recorder = Recorder(self)
-        dated = [month_index(e.date) for e in params.events]
-        self.last_event_idx = max(dated) if dated else self.start_idx - 1
+        self.events = compute_history(params)
+        """The scenario's events with dated announcements after the history cutoff dropped."""
+        dated = [month_index(e.date) for e in self.events if e.kind is EventKind.DEAL]
+        cutoff = params.simulation.history_cutoff
+        self.last_event_idx = (
+            month_index(cutoff) if cutoff else max(dated) if dated else self.start_idx - 1
+        )
         self._setup_initial_state()
 
     # ----- set-up ------------------------------------------------------------------------------
@@ -147,7 +146,7 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
         self.fleet.update_capex_paid(-1, self.n_firms)  # pre-start capex: in opening balances
         self.fleet.update(0)
         self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
-        for ev in sorted(self.p.events, key=lambda e: (e.date, e.id)):
+        for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
             if month_index(ev.date) < self.start_idx and ev.kind is EventKind.DEAL:
                 create_event_deal(self, ev, initial=True)
 
@@ -172,27 +171,36 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
     def step(self) -> None:
         """Advance the market by one month."""
         self.now_idx = self.start_idx + self.t
-        if self.docking is not None:
-            self.docking.step()
-            self.t += 1
-            return
+        # 1. policy, dated announcements and shocks; the capital market opens the month
         self.policy.update_month(self.now_idx)
         self._apply_dated_inputs()
+        self.capital.update_month_open(self.now_idx, sum(self.frontier_revenue.values()))
+        # 2. physical layer: datacenters move through their lifecycle, capex is paid
         self.fleet.update(self.t)
         self._pay_capex()
         self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
+        # 3. users' demand for AI services: this month's growth shock
+        self.frontier.update_demand(self.now_idx)
+        # 4. the firms decide (seeded random order)
         for idx in self.market_rng.permutation(self.n_firms):
             self.firms[self.firm_names[int(idx)]].step()
-        produced = self._produce_chips()
-        delivered, value = self._trade_chips()
+        # 5. accelerators: production, prices, cancellations and orders, deliveries
+        produced, delivered, value = self._trade_chips()
+        # 6. cloud capacity: contracted leases, then tenants at the clearing price
         self._lease_capacity()
-        self._earn_frontier_revenue()
+        # 7. AI services: the end-user price and the labs' revenue
+        self._sell_ai_services()
+        # 8. deals: announcements, diligence, review, execution
         advance_deals(self)
+        # 9. capital: interest once a month, distress and defaults, valuations
+        self.capital.update_charge_interest(self.firms, self.t, self.ledger)
+        self.capital.update_settle(
+            self.firms, self.firm_index, self.t, self.deals, self.network, self.fleet,
+            self.compute_undelivered_gw,
+        )
         for name in self.firm_names:
-            firm = self.firms[name]
-            firm.update_debt()
-            firm.update_valuation()
-        self._settle_defaults()
+            self.firms[name].update_valuation()
+        # 10. records (read only), then the month closes
         self.recorder.update_record(produced, delivered, value)
         for firm in self.firms.values():
             firm.update_close_month()
@@ -205,12 +213,10 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """Columnar output tables (DESIGN 'Outputs') without run_id / scenario / seed."""
-        if self.docking is not None:
-            return self.docking.compute_tables()
         return self.recorder.compute_tables()
 
     def _apply_dated_inputs(self) -> None:
-        for ev in sorted(self.p.events, key=lambda e: (e.date, e.id)):
+        for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
             if month_index(ev.date) != self.now_idx:
                 continue
             if ev.kind is EventKind.DEAL:
@@ -218,9 +224,9 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
             elif ev.target.value == "foundry_capacity":
                 self.foundry.capacity_multiplier *= ev.multiplier
             elif ev.target.value == "lab_revenue":
-                self.revenue_multiplier *= ev.multiplier
+                self.frontier.update_shock(ev.multiplier)
             else:
-                self.fringe_multiplier *= ev.multiplier
+                self.chips.fringe_multiplier *= ev.multiplier
         for iv in self.p.interventions:
             at = self.start_idx if iv.date is None else month_index(iv.date)
             if at != self.now_idx:
@@ -243,79 +249,183 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
                     "Suppliers", float(amount), FlowKind.CAPEX, cost=False
                 )
 
-    # ----- cloud and frontier AI ---------------------------------------------------------------
-    def _lease_capacity(self) -> None:
-        ordered = sum(float(b.sum()) for b in self.backlog.values())
-        made = sum(self.capacity_gw_by_designer.values())
-        self.cloud_price_usd_b_per_gw_year = compute_cloud_price(
-            self.p.demand.cloud_price_usd_b_per_gw_year,
-            made + ordered / 12.0,
-            max(made, 1e-6),
-            elasticity=CLOUD_PRICE_ELASTICITY,
-        )
-        for lab in self.labs:
-            lab.leased_gw = 0.0
-        self.leased_by_deal = {}
-        for cloud in self.clouds:
-            free = cloud.compute_deployed_gw()
-            for deal in sorted(self.deals.live(), key=lambda d: d.deal_id):
-                if (
-                    deal.kind is not DealKind.CLOUD_CAPACITY
-                    or deal.source != cloud.name
-                    or deal.status is not DealStatus.ACTIVE
-                    or self.t < deal.start_step
-                ):
-                    continue
-                ramp = min(1.0, (self.t - deal.start_step + 1) / CLOUD_RAMP_MONTHS)
-                provided = min(deal.gw * ramp, free)
-                free -= provided
-                self.leased_by_deal[deal.deal_id] = provided
-                lab = self.firms[deal.target]
-                lab.leased_gw += provided
-                cloud.update_receive(
-                    lab.name,
-                    provided * deal.price_usd_b_per_gw / 12.0,
-                    FlowKind.CLOUD_PAYMENT,
-                    deal.deal_id,
-                )
-                lab.month_cost_usd_b += provided * deal.price_usd_b_per_gw / 12.0
-            self.other_tenant_gw[cloud.name] = free * OTHER_TENANT_UTILISATION
-            cloud.update_receive(
-                "Customers",
-                free * OTHER_TENANT_UTILISATION * self.cloud_price_usd_b_per_gw_year / 12.0,
-                FlowKind.REVENUE,
-            )
-
-    def _earn_frontier_revenue(self) -> None:
-        revenue = {}
-        for lab in self.labs:
-            r = lab.p.revenue_usd_b_per_gw_year * lab.compute_compute_gw() * self.revenue_multiplier
-            lab.update_receive("Customers", r / 12.0, FlowKind.REVENUE)
-            revenue[lab.name] = r
-        path = self.p.demand.fringe_lab_revenue_usd_b_per_year
-        revenue[FRINGE_LABS] = compute_path_value(path, self.now_idx) * self.revenue_multiplier
-        total = sum(revenue.values())
-        self.frontier_share = {k: v / total for k, v in revenue.items()} if total > 0 else {}
-        self.frontier_revenue = revenue
-
-    def _settle_defaults(self) -> None:
-        """A firm whose cash stays negative after drawing all its debt defaults on its newest
-        live purchase contract (supply or cloud) until it is solvent or has none left."""
-        for name in self.firm_names:
-            firm = self.firms[name]
-            if firm.cash_usd_b >= 0:
+    # ----- the markets' phases -----------------------------------------------------------------
+    def _book(self, payments: list[Payment]) -> None:
+        """Book a market's payments in the ledger and in the firms' month revenue and costs."""
+        for pay in payments:
+            if pay.amount_usd_b <= 0:
                 continue
-            owed = [
-                d
-                for d in self.deals.live()
-                if d.target == name
-                and d.status is DealStatus.ACTIVE
-                and d.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
-            ]
-            if owed:
-                newest = max(owed, key=lambda d: (d.step_proposed, d.deal_id))
-                newest.update_status(DealStatus.DEFAULTED, self.t)
-                self.network.update_remove_deal(newest.deal_id)
+            payer, payee = pay.payer, pay.payee
+            if payer not in self.ledger.accounts:
+                payer = FRINGE_CHIPS if payer in self.designers else payer
+            self.ledger.transfer(self.t, payer, payee, pay.amount_usd_b, pay.kind, pay.deal_id)
+            if payee in self.firms and pay.kind is not FlowKind.OPEX:
+                self.firms[payee].month_revenue_usd_b += pay.amount_usd_b
+            if payer in self.firms:
+                self.firms[payer].month_cost_usd_b += pay.amount_usd_b
+
+    def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
+        chips = self.chips
+        deals = active_supply_deals(self.deals.live())
+        produced = dict(chips.capacity_gw)
+        self._book(chips.update_produce(self.t, self.now_idx, deals))
+        produced = dict(chips.capacity_gw)
+        need = np.array([self._chip_need_gw(b, deals) for b in chips.buyers])
+        chips.update_cancel(need)
+        held = sum(chips.backlog[d] for d in chips.designers)
+        want = np.maximum(need - held, 0.0)
+        values = chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
+        base = chips.compute_base_utilities(lambda b: self._nonprice_utility(b, deals), values)
+        chips.update_prices(want, base, deals)
+        chips.update_orders(want)
+        delivered, value, completed = chips.update_deliver(deals, self.equal_access)
+        for item in chips.deliveries:
+            firm = self.firms.get(item.buyer)
+            if firm is not None:
+                installed = firm.installed_gw
+                installed[item.designer] = installed.get(item.designer, 0.0) + item.gw
+            if item.buyer == item.designer or not np.isfinite(item.price_usd_b_per_gw):
+                continue
+            payer = item.buyer if firm is not None else FRINGE_BUYERS
+            payee = item.designer if item.designer in self.firms else FRINGE_CHIPS
+            self._book([Payment(payer, payee, item.gw * item.price_usd_b_per_gw,
+                                FlowKind.CHIP_PAYMENT, item.deal_id)])
+        for deal in completed:
+            deal.update_status(DealStatus.COMPLETED, self.t)
+            self.network.update_remove_deal(deal.deal_id)
+        return produced, delivered, value
+
+    def _chip_need_gw(self, buyer: str, deals: list) -> float:
+        """Open orders `buyer` needs in all (GW): a firm's own rule, or the fringe's flow."""
+        firm = self.firms.get(buyer)
+        if firm is None:  # the fringe keeps a year of its order flow on order (facts 'HBM')
+            path = self.p.demand.fringe_accel_gw_per_year
+            flow = compute_path_value(path, self.now_idx) / 12.0
+            flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()
+            held = float(sum(self.chips.backlog[d][-1] for d in self.chips.designers))
+            return min(held + flow, 12.0 * flow)
+        return firm.compute_chip_need_gw(deals)
+
+    def _nonprice_utility(self, buyer: str, deals: list) -> np.ndarray:
+        firm = self.firms.get(buyer)
+        return self.chips.compute_nonprice_utility(
+            buyer,
+            firm.installed_gw if firm else {},
+            firm.p.max_supplier_share if firm else 1.0,
+            {d.source for d in deals if d.target == buyer},
+            self.policy.compute_lockin_factor(),
+            deals,
+        )
+
+    def compute_utilities(self, buyer: str) -> np.ndarray:
+        """Utility of each designer's chips to `buyer` at this month's prices (-inf: none)."""
+        deals = active_supply_deals(self.deals.live())
+        values = self.chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
+        alpha = self.p.market.price_sensitivity
+        prices = np.array([self.chips.price_usd_b_per_gw[d] for d in self.designers])
+        vals = np.maximum([values[d] for d in self.designers], 1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._nonprice_utility(buyer, deals) - alpha * np.log(prices / vals)
+
+    def _lease_capacity(self) -> None:
+        """Phase 6: clear the cloud market; labs learn what they lease."""
+        cloud_gw = {c.name: c.compute_deployed_gw() for c in self.clouds}
+        payments = self.cloud.update_clear(
+            self.t, self.now_idx, cloud_gw, self.deals.live(), self.frontier.compute_demand_index()
+        )
+        self._book(payments)
+        for lab in self.labs:
+            lab.leased_gw = self.cloud.compute_leased_gw(lab.name)
+
+    def _sell_ai_services(self) -> None:
+        """Phase 7: clear the AI-services market; labs earn price x served compute."""
+        compute = {lab.name: lab.compute_compute_gw() for lab in self.labs}
+        compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
+        self.frontier.update_clear(compute)
+        for lab in self.labs:
+            revenue = self.frontier.revenue_usd_b_per_year.get(lab.name, 0.0)
+            lab.update_receive("Customers", revenue / 12.0, FlowKind.REVENUE)
+
+    # ----- read-only accessors kept for the agents and metrics ---------------------------------
+    @property
+    def frontier_revenue(self) -> dict[str, float]:
+        """Lab -> AI-services revenue this month, USD B per year."""
+        return self.frontier.revenue_usd_b_per_year
+
+    @property
+    def frontier_share(self) -> dict[str, float]:
+        """Lab -> share of AI-services revenue this month."""
+        return self.frontier.compute_shares()
+
+    @property
+    def cloud_price_usd_b_per_gw_year(self) -> float:
+        """This month's cloud lease price, USD B per GW-year."""
+        return self.cloud.price_usd_b_per_gw_year
+
+    @property
+    def revenue_multiplier(self) -> float:
+        """AI-services demand relative to its reference path (X_t m_t)."""
+        return self.frontier.compute_demand_index()
+
+    @property
+    def latest_shares(self) -> dict[str, dict[str, float]]:
+        """Market -> firm -> share this month (read-only view; `MarketView.compute_shares`)."""
+        return {m: self.view.compute_shares(m) for m in MARKETS}
+
+    @property
+    def fringe_multiplier(self) -> float:
+        """Product of the `fringe_demand` shocks on the fringe's chip orders."""
+        return self.chips.fringe_multiplier
+
+    @property
+    def leased_by_deal(self) -> dict[str, float]:
+        return self.cloud.leased_by_deal
+
+    @property
+    def other_tenant_gw(self) -> dict[str, float]:
+        return {k: v for k, v in self.cloud.tenant_gw.items() if k in self.firms}
+
+    @property
+    def month_deliveries(self) -> dict[tuple[str, str, str], list[float]]:
+        """This month's chip deliveries: (designer, buyer, deal id or '') -> [GW, USD B paid]."""
+        out: dict[tuple[str, str, str], list[float]] = {}
+        for item in self.chips.deliveries:
+            rec = out.setdefault((item.designer, item.buyer, item.deal_id), [0.0, 0.0])
+            rec[0] += item.gw
+            if item.buyer != item.designer and np.isfinite(item.price_usd_b_per_gw):
+                rec[1] += item.gw * item.price_usd_b_per_gw
+        return out
+
+    @property
+    def backlog(self) -> dict[str, np.ndarray]:
+        return self.chips.backlog
+
+    @property
+    def inventory(self) -> dict[str, float]:
+        return self.chips.inventory
+
+    @property
+    def capacity_gw_by_designer(self) -> dict[str, float]:
+        return self.chips.capacity_gw
+
+    @property
+    def delivered_by_deal(self) -> dict[str, float]:
+        return self.chips.delivered_by_deal
+
+    def compute_price_usd_b_per_gw(self, designer: str) -> float:
+        """This month's price per GW of a designer's newest chips (inf before its release)."""
+        return self.chips.price_usd_b_per_gw.get(designer, float("inf"))
+
+    def compute_backlog_gw(self, designer: str) -> float:
+        """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
+        return self.chips.compute_backlog_gw(designer, active_supply_deals(self.deals.live()))
+
+    def compute_due_gw(self, deal, by_step: int) -> float:
+        return self.chips.compute_due_gw(deal, by_step)
+
+    def compute_undelivered_gw(self, deal, within_months: int | None = None) -> float:
+        return self.chips.compute_undelivered_gw(deal, within_months)
 
     # ----- views used by agents ----------------------------------------------------------------
     def compute_dependence(self, lab: str, partner: str) -> float:

@@ -68,6 +68,12 @@ class SimulationParams(Strict):
     start: Month = "2025-01"
     steps: Annotated[int, Field(ge=1, le=600)] = 72
     mode: Mode = Mode.MARKET
+    history_cutoff: Month | None = param(
+        None,
+        unit="YYYY-MM",
+        doc="Last month of replayed history: dated announcements after it are dropped and the"
+        " agents decide everything later (default: the latest dated announcement).",
+    )
     description: str = ""
     source: str = ""
 
@@ -200,6 +206,55 @@ class DemandParams(Strict):
     fringe_chip_price_usd_b_per_gw: Pos = 25.0
     cloud_price_usd_b_per_gw_year: Pos = 12.0
     revenue_multiplier: Pos = 1.0
+    frontier_demand_gw: list[tuple[Month, NonNeg]] = param(
+        unit="GW",
+        doc="Reference path of the demand A_t for served frontier-AI compute: the GW users"
+        " buy at the reference price (the path the growth shocks move around).",
+        default_factory=lambda: [("2025-01", 1.6), ("2030-12", 50.0)],
+    )
+    frontier_price_usd_b_per_gw_year: float = param(
+        10.5,
+        unit="USD B per GW-year",
+        doc="Reference end-user price P_ref of one GW-year of served frontier-AI compute.",
+        gt=0.5,
+        le=200.0,
+    )
+    frontier_elasticity: float = param(
+        1.5, unit="-", doc="Price elasticity e of demand for AI services.", ge=0.2, le=5.0
+    )
+    growth_sd_per_year: float = param(
+        0.2,
+        unit="per year",
+        doc="Standard deviation of the yearly log shock to AI-services demand (a random walk"
+        " around the reference path, one draw a month from the seed).",
+        ge=0.0,
+        le=1.0,
+    )
+    cloud_tenant_gw: list[tuple[Month, NonNeg]] = param(
+        unit="GW",
+        doc="Cloud capacity tenants outside the named labs lease at the reference lease price.",
+        default_factory=lambda: [("2025-01", 7.5), ("2030-12", 30.0)],
+    )
+    cloud_elasticity: float = param(
+        1.0, unit="-", doc="Price elasticity of tenants' demand for cloud capacity.",
+        ge=0.2, le=5.0,
+    )
+    fringe_cloud_supply_elasticity: float = param(
+        0.5,
+        unit="-",
+        doc="Elasticity of the fringe clouds' capacity to last month's lease price"
+        " relative to the reference (their path is the capacity at the reference price).",
+        ge=0.0,
+        le=3.0,
+    )
+    price_floor_frac: float = param(
+        0.25, unit="x reference", doc="Lowest lease and AI-services price, as a fraction of"
+        " the reference price.", ge=0.01, le=1.0,
+    )
+    price_cap_frac: float = param(
+        4.0, unit="x reference", doc="Highest lease and AI-services price, as a multiple of the"
+        " reference price.", ge=1.0, le=50.0,
+    )
     # docking modes only (issue 6): linear inverse final demand P = intercept - slope x Q
     intercept: Pos = 100.0
     slope: Pos = 1.0
@@ -214,10 +269,69 @@ class MarketParams(Strict):
     relationship_bonus: NonNeg = 0.5
     lead_time_weight: NonNeg = 0.05
     diversification: NonNeg = 0.5
-    markup_backlog_slope: NonNeg = 0.3
     markup_cap: NonNeg = 4.0
+    defer_utility: float = param(
+        0.0,
+        unit="-",
+        doc="Logit utility of deferring a chip order (the outside option), against"
+        " u = lock-in + ... - price_sensitivity x ln(price / buyer's value).",
+        ge=-20.0,
+        le=20.0,
+    )
+    chip_life_years: float = param(
+        4.0, unit="years", doc="Years of lease income a buyer counts in its value of a GW of"
+        " chips.", gt=0.5, le=10.0,
+    )
+    facility_cost_usd_b_per_gw_year: float = param(
+        1.5,
+        unit="USD B per GW-year",
+        doc="Datacenter and power cost of running a GW, netted from the lease price in the"
+        " buyer's value of chips.",
+        ge=0.0,
+        le=20.0,
+    )
     exclusivity_allowed: bool = True
     source: str = ""
+
+
+class FringeParams(Strict):
+    """The firms outside the named six, by market: a few named fringe firms with fixed shares
+    of their market's fringe quantity, and a remainder of small firms with Zipf sizes
+    (`world.fringe`)."""
+
+    chips: dict[str, Frac] = param(
+        unit="share of fringe",
+        doc="Named fringe chip designers and their share of the fringe's accelerators.",
+        default_factory=dict,
+    )
+    clouds: dict[str, Frac] = param(
+        unit="share of fringe",
+        doc="Named fringe clouds and their share of the fringe's cloud capacity.",
+        default_factory=dict,
+    )
+    labs: dict[str, Frac] = param(
+        unit="share of fringe",
+        doc="Named fringe labs and their share of the fringe's frontier-AI compute.",
+        default_factory=dict,
+    )
+    small_firms: int = param(
+        20, unit="firms", doc="Small firms sharing the remainder of each fringe.", ge=1, le=10_000
+    )
+    zipf_exponent: float = param(
+        1.0,
+        unit="-",
+        doc="Size of the k-th small firm proportional to k^-exponent (0: equal sizes).",
+        ge=0.0,
+        le=4.0,
+    )
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _shares(self) -> FringeParams:
+        for market in ("chips", "clouds", "labs"):
+            if sum(getattr(self, market).values()) > 1.0 + 1e-9:
+                raise ValueError(f"fringe.{market}: the named shares sum to more than 1")
+        return self
 
 
 class NegotiationParams(Strict):
@@ -400,6 +514,7 @@ class ScenarioParams(Strict):
     sites: SitesParams = SitesParams()
     demand: DemandParams = DemandParams()
     market: MarketParams = MarketParams()
+    fringe: FringeParams = FringeParams()
     negotiation: NegotiationParams = NegotiationParams()
     regulator: RegulatorParams = RegulatorParams()
     vendors: VendorsParams = VendorsParams()

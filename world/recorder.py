@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from world.energy import energy_twh, homes_millions, twh_per_year
-from world.market import compute_path_value
 from world.market_power import (
     compute_accelerator_power,
     compute_circularity,
@@ -20,14 +19,7 @@ from world.market_power import (
     compute_pre_start_invested,
     compute_supplier_count,
 )
-from world.metrics import compute_hhi, compute_shares
 from world.params import MARKETS
-
-FRINGE_BY_MARKET = {
-    "accelerators": "Other chips",
-    "cloud": "Other clouds",
-    "frontier_ai": "Other labs",
-}
 
 
 class Recorder:
@@ -48,44 +40,24 @@ class Recorder:
         for key, value in values.items():
             cols[key].append(value)
 
-    def compute_market_quantities(self, delivered: dict[str, float], value: dict[str, float]):
-        """Quantities and values per market participant this month.
-
-        accelerators: GW delivered by designer (value: USD B paid); cloud: GW of deployed AI
-        capacity by operator (value: at the lease price, per year); frontier_ai: revenue
-        run-rate by lab, USD B/yr.
-        """
-        m = self.model
-        out: dict[str, dict[str, tuple[float, float]]] = {}
-        out["accelerators"] = {d: (delivered[d], value[d]) for d in m.designers}
-        cloud: dict[str, tuple[float, float]] = {}
-        price = m.cloud_price_usd_b_per_gw_year
-        for firm in m.clouds + m.labs:
-            gw = firm.compute_deployed_gw()
-            cloud[firm.name] = (gw, gw * price)
-        path = m.p.demand.fringe_cloud_gw
-        fringe_gw = compute_path_value(path, m.now_idx)
-        cloud[FRINGE_BY_MARKET["cloud"]] = (fringe_gw, fringe_gw * price)
-        out["cloud"] = cloud
-        out["frontier_ai"] = {k: (v, v) for k, v in sorted(m.frontier_revenue.items())}
-        return out
-
     def update_record(
         self, produced: dict[str, float], delivered: dict[str, float], value: dict[str, float]
     ) -> None:
-        """Append this month's rows."""
+        """Append this month's rows (reads the model and its market view; writes nothing)."""
         m = self.model
+        view = m.view
         step = m.t
-        quantities = self.compute_market_quantities(delivered, value)
+        quantities = {market: view.compute_quantities(market) for market in MARKETS}
         power = self._market_power(quantities)
+        prices = {
+            "accelerators": None,
+            "cloud": view.lease_price_usd_b_per_gw_year,
+            "frontier_ai": view.ai_price_usd_b_per_gw_year,
+        }
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
-            if total <= 0:  # nothing traded this month: keep last month's shares
-                shares = m.latest_shares.get(market) or {k: 1.0 / len(q) for k in q}
-            else:
-                shares = compute_shares({k: v[0] for k, v in q.items()})
-            m.latest_shares[market] = shares
+            shares = view.compute_shares(market)
             for name in sorted(q):
                 self._row(
                     "shares",
@@ -95,22 +67,23 @@ class Recorder:
                     quantity=q[name][0],
                     share=shares.get(name, 0.0),
                     value_usd_b=q[name][1],
+                    firms_in_row=view.compute_firms_in_row(market, name),
                 )
-            s = np.array([shares[k] for k in sorted(shares)])
-            prices = {
-                "accelerators": (sum(v[1] for v in q.values()) / total) if total > 0 else 0.0,
-                "cloud": m.cloud_price_usd_b_per_gw_year,
-                "frontier_ai": self._frontier_price(),
-            }
+            price = prices[market]
+            if price is None:
+                price = (sum(v[1] for v in q.values()) / total) if total > 0 else 0.0
             self._row(
                 "markets",
                 step=step,
                 market=market,
-                hhi=compute_hhi(s),
+                hhi=view.compute_hhi(market),
                 mhhi=m.regulator.compute_market_mhhi(shares),
-                price=prices[market],
+                price=price,
                 total_quantity=total,
-                n_sellers=int((s > 0).sum()),
+                n_sellers=int(sum(1 for s in shares.values() if s > 0)),
+                n_firms=sum(view.compute_firms_in_row(market, k) for k, s in shares.items()
+                            if s > 0),
+                captive_gw=view.compute_captive_gw(market),
                 **power[market],
             )
         powered = m.fleet.powered_gw(m.n_firms)
@@ -134,6 +107,7 @@ class Recorder:
                 installed_gw=f.installed_total_gw,
                 pipeline_gw=float(pipeline[i]),
                 compute_gw=f.compute_compute_gw() if f.role == "lab" else 0.0,
+                **m.capital.compute_firm_columns(f),
                 **self._firm_power(name),
             )
         self.cum_produced_gw += sum(produced.values())
@@ -146,14 +120,16 @@ class Recorder:
         self._row(
             "physical",
             step=step,
-            foundry_capacity=float(m.foundry_capacity),
+            foundry_capacity=float(m.chips.foundry_capacity),
             produced_gw=sum(produced.values()),
             delivered_gw=sum(delivered.values()),
             cum_produced_gw=self.cum_produced_gw,
             cum_delivered_gw=self.cum_delivered_gw,
-            inventory_gw=sum(m.inventory.values()),
+            inventory_gw=sum(m.chips.inventory.values()),
             backlog_gw=sum(m.compute_backlog_gw(d) for d in m.designers),
-            wafer_requests=float(m.wafer_requests),
+            cancelled_gw=m.chips.cancelled_gw,
+            deferred_gw=m.chips.deferred_gw,
+            wafer_requests=float(m.chips.wafer_requests),
             installed_gw=sum(f.installed_total_gw for f in m.firms.values()),
             powered_gw=float(powered.sum()),
             deployed_gw=deployed,
@@ -162,7 +138,18 @@ class Recorder:
             energy_twh=float(energy_twh(deployed)),
             energy_twh_per_year=float(twh_per_year(deployed)),
             homes_millions=float(homes_millions(deployed)),
+            demand_index=view.demand_index,
+            ai_demand_gw=m.frontier.compute_demand_gw(),
+            fringe_lab_gw=m.frontier.compute_fringe_lab_gw(),
+            fringe_cloud_gw=m.cloud.fringe_supply_gw,
+            tenant_gw=sum(m.cloud.tenant_gw.values()),
+            nvidia_price_usd_b_per_gw=self._finite(view.compute_chip_price_usd_b_per_gw("Nvidia")),
+            amd_price_usd_b_per_gw=self._finite(view.compute_chip_price_usd_b_per_gw("AMD")),
         )
+
+    @staticmethod
+    def _finite(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
 
     def _market_power(self, quantities: dict) -> dict[str, dict]:
         """Market-power columns of the markets table (`world.market_power`)."""
@@ -171,9 +158,7 @@ class Recorder:
         self.cum_fringe_gw = accel["fringe_cum_gw"]
         cloud_q = quantities["cloud"]
         cloud = compute_cloud_power(
-            m,
-            sum(v[0] for v in cloud_q.values()),
-            cloud_q.get(FRINGE_BY_MARKET["cloud"], (0.0, 0.0))[0],
+            m, sum(v[0] for v in cloud_q.values()), m.cloud.fringe_supply_gw
         )
         frontier = dict.fromkeys(accel, None)
         frontier["foreclosure_share"] = 0.0
@@ -185,7 +170,7 @@ class Recorder:
             self.pre_start_invested = compute_pre_start_invested(self.model)
         m = self.model
         self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
-            m.other_tenant_gw.get(name, 0.0) * m.cloud_price_usd_b_per_gw_year / 12.0
+            m.cloud.tenant_gw.get(name, 0.0) * m.view.lease_price_usd_b_per_gw_year / 12.0
         )
         circular, share = compute_circularity(
             m, name, self.pre_start_invested, self.cum_tenant_usd_b[name]
@@ -195,12 +180,6 @@ class Recorder:
             "circularity": share,
             "n_suppliers": compute_supplier_count(self.model, name),
         }
-
-    def _frontier_price(self) -> float:
-        m = self.model
-        gw = sum(lab.compute_compute_gw() for lab in m.labs)
-        rev = sum(m.frontier_revenue.get(lab.name, 0.0) for lab in m.labs)
-        return rev / gw if gw > 0 else 0.0
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """All tables as columns; deals, flows and reviews are read from the model now.
@@ -240,6 +219,7 @@ class Recorder:
                 disagreement_source_usd_b=d.disagreement_source_usd_b,
                 disagreement_target_usd_b=d.disagreement_target_usd_b,
                 history=" > ".join(f"{s}:{st.value}" for s, st in d.history),
+                **m.capital.compute_deal_columns(d.deal_id),
             )
             for k, v in row.items():
                 deals[k].append(v)

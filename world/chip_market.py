@@ -1,0 +1,322 @@
+"""The accelerator market: a component owning order backlogs, inventories, prices and
+deliveries of every chip designer (DESIGN 'Foundry', 'Markets'; docs/odd.md 'Accelerators').
+
+A month, in order (the model calls the phases):
+
+1. `update_produce`: designers ask the foundry for packaging to clear their backlog in
+   `CLEAR_BACKLOG_MONTHS`; the foundry's allocation becomes output (GW) and inventory.
+2. `update_prices`: Nvidia and AMD set Bertrand-Nash prices against the buyers' logit
+   demand, with each vendor's capacity for new orders as a constraint
+   (`world.clearing.solve_logit_bertrand`); in-house designs (Trainium, OpenAI's chip) are
+   priced at cost to their owner, fringe chips at `demand.fringe_chip_price_usd_b_per_gw`.
+3. `update_orders`: each buyer cancels open orders its plans no longer need, then orders its
+   new need split by logit over designers and the outside option (defer).
+4. `update_deliver`: each designer's inventory goes to its contracts' due deliveries first,
+   then to open orders pro rata (`world.clearing.compute_rationing`).
+
+A buyer's utility of designer k: u_bk = lock-in_k + own-chip bonus + relationship + lead time +
+diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k's chips:
+(lease price - facility cost) x chip life x (k's PFLOP/s per GW / the best released).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from world.catalog import Catalog, cost_usd_b_per_gw, pflops_per_gw
+from world.clearing import BertrandSolution, compute_rationing, solve_logit_bertrand
+from world.cloud_market import Payment
+from world.contracts import Deal, DealStatus
+from world.foundry import Foundry, wafers_to_gw
+from world.ledger import FlowKind
+from world.params import DealKind, MarketParams
+
+FRINGE_CHIPS, FRINGE_BUYERS = "Other chips", "Other buyers"
+MERCHANT = ("AMD", "Nvidia")
+"""Designers that sell to anyone and set prices; the others are captive or price takers."""
+CLEAR_BACKLOG_MONTHS = 3.0
+"""A designer asks for enough packaging to clear its backlog in this many months."""
+ORDER_WINDOW_MONTHS = 6
+"""Vendors accept new orders up to their output over this many months, less their backlog."""
+OWN_CHIP_BONUS = 0.5
+"""Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Chips delivered this month: designer -> buyer, GW, price paid per GW, deal ('' if open)."""
+
+    designer: str
+    buyer: str
+    gw: float
+    price_usd_b_per_gw: float
+    deal_id: str
+
+
+class ChipMarket:
+    """Backlogs, inventories, prices and deliveries of accelerators (module docstring).
+
+    Attributes:
+        designers: chip designers, sorted (firms and `Other chips`).
+        buyers: the six firms then `Other buyers`.
+        backlog: designer -> open orders per buyer, GW.
+        inventory: designer -> chips made and not yet delivered, GW.
+        capacity_gw: designer -> this month's output, GW.
+        price_usd_b_per_gw: designer -> this month's price of its newest chips.
+        delivered_by_deal: supply deal -> GW delivered so far.
+        deliveries: this month's deliveries.
+    """
+
+    def __init__(
+        self,
+        params: MarketParams,
+        catalog: Catalog,
+        foundry: Foundry,
+        buyers: Sequence[str],
+        fringe_price_usd_b_per_gw: float,
+        opening_backlog_gw: Mapping[str, float],
+    ) -> None:
+        self.p = params
+        self.catalog = catalog
+        self.foundry = foundry
+        self.designers = sorted(catalog.vendors())
+        self.buyers = list(buyers)
+        self.fringe_price = fringe_price_usd_b_per_gw
+        self.backlog = {d: np.zeros(len(self.buyers)) for d in self.designers}
+        for designer, gw in sorted(opening_backlog_gw.items()):
+            if designer in self.backlog:  # orders placed before the start, by the fringe
+                self.backlog[designer][-1] += gw
+        self.inventory = dict.fromkeys(self.designers, 0.0)
+        self.capacity_gw = dict.fromkeys(self.designers, 0.0)
+        self.price_usd_b_per_gw = dict.fromkeys(self.designers, float("inf"))
+        self.delivered_by_deal: dict[str, float] = {}
+        self.deliveries: list[Delivery] = []
+        self.cancelled_gw = 0.0
+        self.deferred_gw = 0.0
+        self.fringe_multiplier = 1.0
+        """Product of the `fringe_demand` shocks: scales the fringe buyers' orders."""
+        self.wafer_requests = 0.0
+        self.foundry_capacity = 0.0
+        self.solution: BertrandSolution | None = None
+        self.now_idx = 0
+        self.t = 0
+
+    # ----- reading ------------------------------------------------------------------------------
+    def compute_product(self, designer: str):
+        """Newest released product of `designer` (None before its first release)."""
+        return self.catalog.latest(designer, self.now_idx)
+
+    def compute_due_gw(self, deal: Deal, by_step: int) -> float:
+        """Contracted GW due but not yet delivered by `by_step` (linear delivery schedule)."""
+        months = max(deal.duration_months, 1)
+        frac = min(1.0, max(0.0, (by_step - deal.start_step + 1) / months))
+        return max(0.0, deal.gw * frac - self.delivered_by_deal.get(deal.deal_id, 0.0))
+
+    def compute_undelivered_gw(self, deal: Deal, within_months: int | None = None) -> float:
+        """GW of a supply deal not yet delivered (optionally only what falls due in a window)."""
+        if within_months is None:
+            return max(0.0, deal.gw - self.delivered_by_deal.get(deal.deal_id, 0.0))
+        return self.compute_due_gw(deal, self.t + within_months)
+
+    def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
+        """Open orders plus contracted deliveries due within `ORDER_WINDOW_MONTHS`, GW."""
+        due = sum(self.compute_due_gw(d, self.t + ORDER_WINDOW_MONTHS)
+                  for d in supply_deals if d.source == designer)
+        return float(self.backlog[designer].sum()) + due
+
+    # ----- 1. production ------------------------------------------------------------------------
+    def update_produce(self, t: int, now_idx: int, supply_deals: Sequence[Deal]) -> list[Payment]:
+        """Allocate packaging and make chips; return the designers' production costs."""
+        self.t, self.now_idx = t, now_idx
+        capacity = self.foundry.update_capacity(now_idx)
+        requests: dict[str, float] = {}
+        for d in self.designers:
+            product = self.compute_product(d)
+            if product is None:
+                continue
+            need_gw = self.compute_backlog_gw(d, supply_deals) / CLEAR_BACKLOG_MONTHS
+            requests[d] = need_gw / max(wafers_to_gw(1.0, product, self.foundry.yield_frac), 1e-12)
+        alloc = self.foundry.compute_allocation(requests) if requests else {}
+        self.wafer_requests = sum(requests.values())
+        self.foundry_capacity = capacity if np.isfinite(capacity) else sum(alloc.values())
+        costs = []
+        for d in self.designers:
+            product = self.compute_product(d)
+            gw = (wafers_to_gw(alloc.get(d, 0.0), product, self.foundry.yield_frac)
+                  if product else 0.0)
+            self.inventory[d] += gw
+            self.capacity_gw[d] = gw
+            if gw > 0:
+                cost = gw * cost_usd_b_per_gw(product)
+                costs.append(Payment(d, "Suppliers", cost, FlowKind.OPEX))
+        return costs
+
+    # ----- 2. prices ----------------------------------------------------------------------------
+    def compute_value_usd_b_per_gw(self, lease_price_usd_b_per_gw_year: float) -> dict[str, float]:
+        """A buyer's value of a GW of each designer's newest chips, USD B/GW (module docstring)."""
+        per_gw = max(lease_price_usd_b_per_gw_year - self.p.facility_cost_usd_b_per_gw_year, 0.05)
+        per_gw *= self.p.chip_life_years
+        pf = {d: pflops_per_gw(p) for d in self.designers if (p := self.compute_product(d))}
+        best = max(pf.values(), default=1.0)
+        return {d: per_gw * pf[d] / best if d in pf else 0.0 for d in self.designers}
+
+    def compute_nonprice_utility(
+        self,
+        buyer: str,
+        installed_gw: Mapping[str, float],
+        max_supplier_share: float,
+        partners: set[str],
+        lockin_factor: float,
+        supply_deals: Sequence[Deal],
+    ) -> np.ndarray:
+        """Utility of each designer's chips to `buyer` apart from price (-inf: unavailable).
+
+        Rule: lock-in (Nvidia: `cuda_lockin` x the policy's lock-in factor) + `OWN_CHIP_BONUS`
+        for its own design + `relationship_bonus` for a designer it has a live supply deal
+        with - `lead_time_weight` x lead time (backlog / monthly output, at most 24 months) -
+        `diversification` x 10 x max(0, share of its installed base - `max_supplier_share`).
+        In-house designs are available only to their owner, fringe chips only to the fringe.
+        """
+        m = self.p
+        out = np.full(len(self.designers), -np.inf)
+        installed = sum(installed_gw.values())
+        for k, d in enumerate(self.designers):
+            if self.compute_product(d) is None:
+                continue
+            fringe_own = d == FRINGE_CHIPS and buyer == FRINGE_BUYERS
+            if d not in MERCHANT and d != buyer and not fringe_own:
+                continue
+            cap = max(self.capacity_gw.get(d, 0.0), 1e-3)
+            lead = min(24.0, self.compute_backlog_gw(d, supply_deals) / cap)
+            share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
+            out[k] = (
+                (m.cuda_lockin * lockin_factor if d == "Nvidia" else 0.0)
+                + (OWN_CHIP_BONUS if d == buyer else 0.0)
+                + (m.relationship_bonus if d in partners else 0.0)
+                - m.lead_time_weight * lead
+                - m.diversification * 10.0 * max(0.0, share - max_supplier_share)
+            )
+        return out
+
+    def compute_base_utilities(
+        self,
+        utilities: Callable[[str], np.ndarray],
+        values: Mapping[str, float],
+    ) -> np.ndarray:
+        """(buyers, designers) non-price utility plus alpha ln(value): the solver's `base`."""
+        alpha = self.p.price_sensitivity
+        logv = np.log(np.maximum([values[d] for d in self.designers], 1e-12))
+        return np.vstack([utilities(b) for b in self.buyers]) + alpha * logv[None, :]
+
+    def update_prices(
+        self, want_gw: np.ndarray, base: np.ndarray, supply_deals: Sequence[Deal]
+    ) -> None:
+        """Set this month's prices: Bertrand-Nash for the merchant vendors (module docstring)."""
+        n = len(self.designers)
+        cost = np.ones(n)
+        start = np.ones(n)
+        bounds = np.ones((n, 2))
+        cap = np.zeros(n)
+        strategic = np.zeros(n, dtype=bool)
+        for k, d in enumerate(self.designers):
+            product = self.compute_product(d)
+            if product is None:
+                self.price_usd_b_per_gw[d] = float("inf")
+                cost[k], start[k], bounds[k] = 1.0, 1e6, (1e6, 1e6)
+                continue
+            c = cost_usd_b_per_gw(product)
+            cost[k] = c
+            fixed = self.fringe_price if d == FRINGE_CHIPS else c
+            start[k] = self.price_usd_b_per_gw[d] if d in MERCHANT else fixed
+            if not np.isfinite(start[k]):
+                start[k] = c * (1.0 + 0.5 * self.p.markup_cap)
+            bounds[k] = (c, c * (1.0 + self.p.markup_cap)) if d in MERCHANT else (fixed, fixed)
+            strategic[k] = d in MERCHANT
+            room = self.capacity_gw[d] * ORDER_WINDOW_MONTHS - self.compute_backlog_gw(
+                d, supply_deals)
+            cap[k] = max(room, 0.02 * self.capacity_gw[d] + 1e-6)
+        sol = solve_logit_bertrand(
+            want_gw, base, self.p.price_sensitivity, cost, cap, bounds, strategic, start,
+            outside_utility=self.p.defer_utility,
+        )
+        self.solution = sol
+        for k, d in enumerate(self.designers):
+            if self.compute_product(d) is not None:
+                self.price_usd_b_per_gw[d] = float(sol.price[k])
+
+    # ----- 3. orders ----------------------------------------------------------------------------
+    def update_cancel(self, need_gw: np.ndarray) -> None:
+        """Each buyer cancels open orders beyond what its plans still need (pro rata over
+        designers): open orders are not contracts, so cancelling is free."""
+        self.cancelled_gw = 0.0
+        open_gw = np.vstack([self.backlog[d] for d in self.designers])
+        held = open_gw.sum(axis=0)
+        keep = np.divide(need_gw, held, out=np.ones_like(held), where=held > need_gw)
+        keep = np.clip(keep, 0.0, 1.0)
+        for d in self.designers:
+            self.cancelled_gw += float((self.backlog[d] * (1.0 - keep)).sum())
+            self.backlog[d] = self.backlog[d] * keep
+
+    def update_orders(self, want_gw: np.ndarray) -> None:
+        """Place this month's orders at this month's shares; the rest is deferred."""
+        shares = self.solution.shares if self.solution is not None else None
+        if shares is None:
+            return
+        orders = want_gw[:, None] * shares
+        self.deferred_gw = float(want_gw.sum() - orders.sum())
+        for k, d in enumerate(self.designers):
+            self.backlog[d] = self.backlog[d] + orders[:, k]
+
+    # ----- 4. deliveries ------------------------------------------------------------------------
+    def update_deliver(
+        self, supply_deals: Sequence[Deal], equal_access: set[str]
+    ) -> tuple[dict[str, float], dict[str, float], list[Deal]]:
+        """Deliver from inventory: contracts first, then open orders pro rata.
+
+        Returns:
+            (GW delivered by designer, USD B value by designer, deals now fully delivered).
+        """
+        self.deliveries = []
+        delivered = dict.fromkeys(self.designers, 0.0)
+        value = dict.fromkeys(self.designers, 0.0)
+        completed: list[Deal] = []
+        for d in self.designers:
+            deals = [x for x in supply_deals if x.source == d]
+            pri = np.zeros(len(self.buyers))
+            due = [self.compute_due_gw(deal, self.t) for deal in deals]
+            for deal, g in zip(deals, due, strict=True):
+                pri[self.buyers.index(deal.target)] += g
+            got_pri, got_open = compute_rationing(
+                pri, self.backlog[d], self.inventory[d], equal_access=d in equal_access
+            )
+            for deal, g in zip(deals, due, strict=True):
+                i = self.buyers.index(deal.target)
+                part = got_pri[i] * (g / pri[i]) if pri[i] > 0 else 0.0
+                if part > 0:
+                    self.delivered_by_deal[deal.deal_id] = (
+                        self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
+                    self.deliveries.append(
+                        Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id))
+                    value[d] += part * deal.price_usd_b_per_gw
+                if self.compute_undelivered_gw(deal) <= 1e-9:
+                    completed.append(deal)
+            price = self.price_usd_b_per_gw[d]
+            for i, buyer in enumerate(self.buyers):
+                if got_open[i] > 0:
+                    self.deliveries.append(Delivery(d, buyer, float(got_open[i]), price, ""))
+                    value[d] += got_open[i] * price
+            self.backlog[d] = np.maximum(self.backlog[d] - got_open, 0.0)
+            delivered[d] = float(got_pri.sum() + got_open.sum())
+            self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
+        return delivered, value, completed
+
+
+def active_supply_deals(deals: Sequence[Deal]) -> list[Deal]:
+    """Active supply contracts, sorted by id."""
+    return sorted(
+        (d for d in deals if d.kind is DealKind.SUPPLY and d.status is DealStatus.ACTIVE),
+        key=lambda d: d.deal_id,
+    )

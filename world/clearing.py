@@ -1,0 +1,432 @@
+"""Market-clearing rules as pure functions: one month of each market, solvable on its own.
+
+Nothing here reads or mutates the model. Each function takes arrays in a fixed order (buyers
+by row, sellers by column) and returns a frozen result, so a month's market can be re-solved
+cheaply with links removed (`excluded_links`): what a buyer would pay elsewhere and what a
+seller would earn elsewhere if one bilateral link failed (the disagreement payoffs of
+Nash-in-Nash bargaining; Collard-Wexler, Gowrisankaran and Lee 2019, Econometrica 87(1)).
+
+Rules (units: GW of facility power, USD B, months; docs/odd.md 'Markets'):
+
+- accelerators: logit demand with an outside option ("defer the order"), log-price utility,
+  each strategic vendor setting the Bertrand-Nash price with a capacity constraint
+  (`solve_logit_bertrand`); orders are rationed pro rata when a seller is short
+  (`clear_chip_market`);
+- cloud capacity: contracted leases first, the rest of the powered capacity leased to tenants
+  at the price where their constant-elasticity demand equals it (`clear_cloud_market`);
+- frontier AI services: constant-elasticity demand Q = A (P / P_ref)^-e against the labs'
+  compute (`clear_frontier_market`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+Link = tuple[int, int]
+"""A bilateral link as (buyer row, seller column)."""
+
+
+# ------------------------------------------------------------------------------ logit demand
+def compute_logit_shares(utilities: np.ndarray, outside_utility: float | None = None) -> np.ndarray:
+    """Multinomial-logit choice probabilities, row by row (McFadden 1974).
+
+    Rule: s_bk = exp(u_bk) / (exp(u_0) + sum_j exp(u_bj)); without an outside option the
+    exp(u_0) term is absent. Non-finite utilities (a seller not available to that buyer) get
+    share 0. Rows with no available seller and no outside option get all zeros.
+
+    Args:
+        utilities: (buyers, sellers) or (sellers,) utilities, dimensionless.
+        outside_utility: utility of not buying this month (deferring), or None.
+
+    Returns:
+        Shares of the same shape; each row sums to 1 minus its outside share.
+    """
+    u = np.atleast_2d(np.asarray(utilities, dtype=float))
+    finite = np.isfinite(u)
+    top = np.where(finite, u, -np.inf).max(axis=1, keepdims=True)
+    if outside_utility is not None:
+        top = np.maximum(top, outside_utility)
+    top = np.where(np.isfinite(top), top, 0.0)
+    w = np.where(finite, np.exp(np.where(finite, u, 0.0) - top), 0.0)
+    denom = w.sum(axis=1, keepdims=True)
+    if outside_utility is not None:
+        denom = denom + np.exp(outside_utility - top)
+    out = np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+    return out.reshape(np.shape(utilities)) if np.ndim(utilities) == 1 else out
+
+
+def _mask_links(utilities: np.ndarray, excluded_links: Collection[Link]) -> np.ndarray:
+    u = np.array(utilities, dtype=float, copy=True)
+    for b, k in excluded_links:
+        u[b, k] = -np.inf
+    return u
+
+
+# ------------------------------------------------------------------------------ accelerators
+@dataclass(frozen=True)
+class BertrandSolution:
+    """Prices and demand of a logit Bertrand-Nash game with capacities.
+
+    Attributes:
+        price: (sellers,) price per GW, USD B/GW.
+        demand_gw: (sellers,) GW demanded at those prices.
+        shares: (buyers, sellers) logit shares (the outside option is the rest of each row).
+        capacity_bound: (sellers,) True where the seller's capacity binds (shadow price).
+        iterations: best-response rounds used; converged: whether prices settled.
+    """
+
+    price: np.ndarray
+    demand_gw: np.ndarray
+    shares: np.ndarray
+    capacity_bound: np.ndarray
+    iterations: int
+    converged: bool
+
+
+def _utilities(base: np.ndarray, alpha: float, price: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return base - alpha * np.log(price)[None, :]
+
+
+def _best_response(
+    k: int,
+    base: np.ndarray,
+    price: np.ndarray,
+    demand_gw: np.ndarray,
+    alpha: float,
+    cost: float,
+    capacity: float,
+    bounds: tuple[float, float],
+    outside_utility: float,
+) -> tuple[float, bool]:
+    """Profit-maximising price of seller k given the others' prices.
+
+    Seller k's demand is D(p) = sum_b w_b s_b(p), s_b = x_b p^-a / (x_b p^-a + R_b), with
+    x_b = exp(base_bk) and R_b the rest of buyer b's logit denominator. The marginal profit
+    in log price, p D - (p - c) a sum_b w_b s_b (1 - s_b), is positive below the optimum and
+    negative above (profit is quasi-concave in log p); while D(p) exceeds capacity K, raising
+    the price loses no sales, so the sign is positive. Brent's root finder on that sign in
+    log p finds max(unconstrained optimum, capacity-clearing price) within the bounds.
+    """
+    col = base[:, k]
+    ok = np.isfinite(col) & (demand_gw > 0)
+    if not ok.any():
+        return bounds[1], False
+    others = _utilities(np.delete(base[ok], k, axis=1), alpha, np.delete(price, k))
+    top = np.maximum(np.max(others, axis=1, initial=-np.inf), outside_utility)
+    rest = (np.exp(others - top[:, None]).sum(axis=1) + np.exp(outside_utility - top)).tolist()
+    xs = np.exp(col[ok] - top).tolist()
+    ws = demand_gw[ok].tolist()
+    terms = list(zip(ws, xs, rest, strict=True))
+    lo, hi = math.log(bounds[0]), math.log(bounds[1])
+
+    def marginal(log_p: float) -> float:
+        p = math.exp(log_p)
+        scale = p**-alpha
+        dem = slope = 0.0
+        for w, x, r in terms:
+            s = x * scale / (x * scale + r)
+            dem += w * s
+            slope += w * s * (1.0 - s)
+        if dem > capacity:
+            return 1.0 + (dem - capacity) / max(capacity, 1e-12)
+        return (p * dem - (p - cost) * alpha * slope) / max(p * dem + (p - cost) * alpha * slope,
+                                                         1e-300)
+
+    if marginal(hi) > 0.0:
+        return bounds[1], True
+    if marginal(lo) <= 0.0:
+        return bounds[0], False
+    log_p = brentq(marginal, lo, hi, xtol=1e-9)
+    p = math.exp(log_p)
+    scale = p**-alpha
+    dem = sum(w * x * scale / (x * scale + r) for w, x, r in terms)
+    return p, dem >= capacity * (1.0 - 1e-6)
+
+
+def solve_logit_bertrand(
+    demand_gw: np.ndarray,
+    base_utility: np.ndarray,
+    alpha: float,
+    cost: np.ndarray,
+    capacity_gw: np.ndarray,
+    price_bounds: np.ndarray,
+    strategic: np.ndarray,
+    start_price: np.ndarray,
+    outside_utility: float = 0.0,
+    max_rounds: int = 12,
+    tol: float = 1e-3,
+) -> BertrandSolution:
+    """Bertrand-Nash prices of differentiated sellers facing logit buyers, with capacities.
+
+    Rule: buyer b wants `demand_gw[b]` GW and picks seller k with utility
+    u_bk = base_bk - alpha ln p_k (an outside option "defer" has `outside_utility`). Each
+    strategic seller maximises (p_k - c_k) min(D_k(p), K_k) over p_k in its bounds, holding
+    the others' prices (best-response iteration, Gauss-Seidel, from `start_price`). Without
+    a binding capacity the optimum satisfies (p - c) / p = D_k / (alpha sum_b w_b s_bk
+    (1 - s_bk)) (the logit markup); with a binding capacity the price rises until demand
+    equals capacity (Kreps and Scheinkman 1983 for the capacity-constrained shadow price).
+    Non-strategic sellers (captive chips, the price-taking fringe) keep `start_price`.
+
+    Args:
+        demand_gw: (buyers,) GW each buyer would order if prices were at the outside level.
+        base_utility: (buyers, sellers) non-price utility; -inf where a buyer cannot buy.
+        alpha: price sensitivity (> 0) on log price.
+        cost: (sellers,) marginal cost, USD B/GW.
+        capacity_gw: (sellers,) GW each seller can accept this month.
+        price_bounds: (sellers, 2) lowest and highest price, USD B/GW (low > 0).
+        strategic: (sellers,) True for sellers that set prices.
+        start_price: (sellers,) prices to start from (last month's), USD B/GW.
+
+    Returns:
+        A `BertrandSolution`.
+    """
+    price = np.clip(np.asarray(start_price, dtype=float), price_bounds[:, 0], price_bounds[:, 1])
+    base = np.asarray(base_utility, dtype=float)
+    w = np.asarray(demand_gw, dtype=float)
+    bound = np.zeros(price.size, dtype=bool)
+    rounds, converged = 0, False
+    players = [k for k in range(price.size) if strategic[k]]
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is reported)
+        moved = 0.0
+        for k in players:
+            p, bound[k] = _best_response(
+                k, base, price, w, alpha, float(cost[k]), float(capacity_gw[k]),
+                (float(price_bounds[k, 0]), float(price_bounds[k, 1])), outside_utility,
+            )
+            moved = max(moved, abs(np.log(p / price[k])))
+            price[k] = p
+        if moved < tol:
+            converged = True
+            break
+    shares = compute_logit_shares(_utilities(base, alpha, price), outside_utility)
+    return BertrandSolution(price, w @ shares, shares, bound, rounds, converged)
+
+
+@dataclass(frozen=True)
+class ChipClearing:
+    """One month of the accelerator market (GW, USD B).
+
+    Attributes:
+        orders_gw: (buyers, sellers) orders placed.
+        delivered_gw: (buyers, sellers) GW delivered (orders rationed by capacity).
+        deferred_gw: (buyers,) GW not ordered (the outside option).
+        seller_profit_usd_b: (sellers,) (price - cost) x delivered.
+        buyer_paid_usd_b: (buyers,) price x delivered.
+        buyer_surplus_usd_b: (buyers,) (value - price) x delivered.
+    """
+
+    orders_gw: np.ndarray
+    delivered_gw: np.ndarray
+    deferred_gw: np.ndarray
+    seller_profit_usd_b: np.ndarray
+    buyer_paid_usd_b: np.ndarray
+    buyer_surplus_usd_b: np.ndarray
+
+
+def clear_chip_market(
+    demand_gw: np.ndarray,
+    utilities: np.ndarray,
+    capacity_gw: np.ndarray,
+    price: np.ndarray,
+    cost: np.ndarray,
+    value_usd_b_per_gw: np.ndarray,
+    outside_utility: float = 0.0,
+    excluded_links: Collection[Link] = (),
+) -> ChipClearing:
+    """Split buyers' orders by logit, ration each seller's capacity pro rata, settle payments.
+
+    Rule: orders_bk = demand_b x s_bk (logit with the outside option, `excluded_links` made
+    unavailable, so a buyer cut off from a seller turns to the others or defers); each
+    seller delivers min(1, K_k / sum_b orders_bk) of every order (proportional rationing).
+    Conserves quantity: delivered <= orders, sum over buyers of delivered <= capacity, and
+    orders + deferred = demand for every buyer with an available option.
+    """
+    u = _mask_links(np.atleast_2d(utilities), excluded_links)
+    shares = compute_logit_shares(u, outside_utility)
+    w = np.asarray(demand_gw, dtype=float)
+    orders = w[:, None] * shares
+    total = orders.sum(axis=0)
+    cap = np.maximum(np.asarray(capacity_gw, dtype=float), 0.0)
+    fill = np.divide(cap, total, out=np.ones_like(total), where=total > cap)
+    delivered = orders * np.minimum(fill, 1.0)[None, :]
+    p = np.asarray(price, dtype=float)
+    margin = p - np.asarray(cost, dtype=float)
+    return ChipClearing(
+        orders_gw=orders,
+        delivered_gw=delivered,
+        deferred_gw=w - orders.sum(axis=1),
+        seller_profit_usd_b=delivered.sum(axis=0) * margin,
+        buyer_paid_usd_b=delivered @ p,
+        buyer_surplus_usd_b=(delivered * (np.asarray(value_usd_b_per_gw)[:, None] - p)).sum(1),
+    )
+
+
+def compute_rationing(
+    priority_gw: np.ndarray, open_gw: np.ndarray, supply_gw: float, equal_access: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split one seller's output among its buyers (GW): contracted orders first, then the open
+    backlog pro rata; with `equal_access` both are rationed pro rata together (the supply
+    remedy of `agents.remedies`).
+
+    Returns:
+        (delivered against contracts, delivered against open orders) per buyer: each never
+        exceeds what was ordered, their total never exceeds supply.
+    """
+    pri = np.maximum(np.asarray(priority_gw, dtype=float), 0.0)
+    opn = np.maximum(np.asarray(open_gw, dtype=float), 0.0)
+    supply = max(0.0, supply_gw)
+    if equal_access:
+        total = pri.sum() + opn.sum()
+        scale = min(1.0, supply / total) if total > 0 else 0.0
+        return pri * scale, opn * scale
+    total_pri = pri.sum()
+    if total_pri >= supply:
+        scale = supply / total_pri if total_pri > 0 else 0.0
+        return pri * scale, np.zeros_like(opn)
+    total_open = opn.sum()
+    scale = min(1.0, (supply - total_pri) / total_open) if total_open > 0 else 0.0
+    return pri.copy(), opn * scale
+
+
+# ------------------------------------------------------------------------------ cloud capacity
+@dataclass(frozen=True)
+class CloudClearing:
+    """One month of the cloud-capacity market.
+
+    Attributes:
+        price_usd_b_per_gw_year: lease price to tenants, USD B per GW-year.
+        contracted_gw: (buyers, sellers) GW provided under contracts.
+        tenant_gw: (sellers,) GW leased to tenants at the market price.
+        idle_gw: (sellers,) powered capacity left unleased.
+        seller_revenue_usd_b_per_year: (sellers,) contracts at their prices + tenants at market.
+        buyer_paid_usd_b_per_year: (buyers,) what each contract buyer pays (its displaced
+            contracted GW bought at the market price when a link is excluded).
+    """
+
+    price_usd_b_per_gw_year: float
+    contracted_gw: np.ndarray
+    tenant_gw: np.ndarray
+    idle_gw: np.ndarray
+    seller_revenue_usd_b_per_year: np.ndarray
+    buyer_paid_usd_b_per_year: np.ndarray
+
+
+def compute_lease_price(
+    free_gw: float,
+    tenant_demand_gw: float,
+    ref_price: float,
+    elasticity: float,
+    bounds: tuple[float, float],
+    inelastic_gw: float = 0.0,
+) -> float:
+    """Lease price at which tenants' demand takes up the free capacity (USD B per GW-year).
+
+    Rule: tenants demand T (r / r_ref)^-eta GW (constant elasticity eta, T the demand at the
+    reference price); buyers displaced from a contract add `inelastic_gw`. The price solves
+    T (r / r_ref)^-eta = free - inelastic, clipped to `bounds` (at the floor, capacity idles;
+    at the cap, tenants are rationed).
+    """
+    room = free_gw - inelastic_gw
+    if tenant_demand_gw <= 0:
+        return bounds[0]
+    if room <= 0:
+        return bounds[1]
+    price = ref_price * (tenant_demand_gw / room) ** (1.0 / elasticity)
+    return float(min(bounds[1], max(bounds[0], price)))
+
+
+def clear_cloud_market(
+    supply_gw: np.ndarray,
+    contract_gw: np.ndarray,
+    contract_price: np.ndarray,
+    tenant_demand_gw: float,
+    ref_price: float,
+    elasticity: float,
+    price_bounds: tuple[float, float],
+    excluded_links: Collection[Link] = (),
+) -> CloudClearing:
+    """Clear powered cloud capacity: contracts first, the rest to tenants at a clearing price.
+
+    Rule: each seller provides its contracts pro rata up to its powered capacity; free
+    capacity F = sum_k (S_k - provided_k) goes to tenants at the price of
+    `compute_lease_price`, spread over sellers in proportion to their free capacity. A
+    contract on an excluded link is not served by its seller: its buyer buys the same GW at
+    the market price from the free capacity (inelastic demand), so the re-solved market
+    shows what the buyer would pay and what the seller would earn without that link.
+
+    Args:
+        supply_gw: (sellers,) powered, deployed capacity, GW.
+        contract_gw: (buyers, sellers) GW due under contracts this month.
+        contract_price: (buyers, sellers) contract prices, USD B per GW-year.
+        tenant_demand_gw: tenants' demand at the reference price, GW.
+    """
+    supply = np.maximum(np.asarray(supply_gw, dtype=float), 0.0)
+    due = np.array(contract_gw, dtype=float, copy=True)
+    displaced = np.zeros(due.shape[0])
+    for b, k in excluded_links:
+        displaced[b] += due[b, k]
+        due[b, k] = 0.0
+    total_due = due.sum(axis=0)
+    fill = np.divide(supply, total_due, out=np.ones_like(total_due), where=total_due > supply)
+    provided = due * np.minimum(fill, 1.0)[None, :]
+    free = supply - provided.sum(axis=0)
+    free_total = float(free.sum())
+    price = compute_lease_price(
+        free_total, tenant_demand_gw, ref_price, elasticity, price_bounds, float(displaced.sum())
+    )
+    wanted = tenant_demand_gw * (price / ref_price) ** (-elasticity) + float(displaced.sum())
+    taken = min(free_total, wanted)
+    by_seller = free * (taken / free_total) if free_total > 0 else np.zeros_like(free)
+    displaced_served = displaced * (min(1.0, taken / wanted) if wanted > 0 else 0.0)
+    revenue = (provided * contract_price).sum(axis=0) + by_seller * price
+    paid = (provided * contract_price).sum(axis=1) + displaced_served * price
+    return CloudClearing(price, provided, by_seller, free - by_seller, revenue, paid)
+
+
+# ------------------------------------------------------------------------------ frontier AI
+@dataclass(frozen=True)
+class FrontierClearing:
+    """One month of the frontier-AI services market.
+
+    Attributes:
+        price_usd_b_per_gw_year: end-user price of a GW-year of served compute, USD B.
+        served_gw: (labs,) compute each lab serves users with, GW.
+        revenue_usd_b_per_year: (labs,) price x served, USD B per year.
+    """
+
+    price_usd_b_per_gw_year: float
+    served_gw: np.ndarray
+    revenue_usd_b_per_year: np.ndarray
+
+
+def clear_frontier_market(
+    compute_gw: np.ndarray,
+    demand_gw: float,
+    ref_price: float,
+    elasticity: float,
+    price_bounds: tuple[float, float],
+) -> FrontierClearing:
+    """Price of AI services where users' demand meets the labs' compute.
+
+    Rule: users demand Q = A (P / P_ref)^-e GW-years per year of served compute (A =
+    `demand_gw` at the reference price P_ref, constant elasticity e); the labs serve all their
+    compute K, so P = P_ref (A / K)^(1/e), clipped to `price_bounds`. At the floor only
+    A (P_min / P_ref)^-e is served (the rest idles, pro rata); at the cap users are rationed.
+    Revenue_i = P x served_i.
+    """
+    k = np.maximum(np.asarray(compute_gw, dtype=float), 0.0)
+    total = float(k.sum())
+    if total <= 0 or demand_gw <= 0:
+        price = price_bounds[1] if total <= 0 else price_bounds[0]
+        return FrontierClearing(price, np.zeros_like(k), np.zeros_like(k))
+    price = ref_price * (demand_gw / total) ** (1.0 / elasticity)
+    price = float(min(price_bounds[1], max(price_bounds[0], price)))
+    wanted = demand_gw * (price / ref_price) ** (-elasticity)
+    served = k * min(1.0, wanted / total)
+    return FrontierClearing(price, served, served * price)

@@ -1,0 +1,137 @@
+"""Demand for AI services (the frontier-AI market): a component that owns the demand state.
+
+Unit of quantity: GW of served compute (one GW serving users for a year sells one GW-year).
+Unit of price: USD B per GW-year of served compute, P. Users demand
+
+    Q_t(P) = A_t (P / P_ref)^-e,    A_t = Abar(t) x X_t x m_t,
+
+with Abar(t) the reference path `demand.frontier_demand_gw`, X_t a random walk in logs
+(log X_{t+1} = log X_t + sigma / sqrt(12) z_t, z_t ~ N(0, 1) from the seed: uncertain growth),
+and m_t the product of `lab_revenue` shocks and `demand.revenue_multiplier`. The labs serve
+all their compute K_t (OpenAI's own deployed plus leased GW, the fringe labs' GW), so the price
+clears at P_t = P_ref (A_t / K_t)^(1/e) (`world.clearing.clear_frontier_market`), and each
+lab's revenue is P_t x its served GW. Sources: P_ref = $10.5B per GW-year from 'OpenAI compute
+and revenue' (OpenAI CFO, 2026-01: > $20B annualised at ~1.9 GW).
+
+The fringe labs' compute is their reference plan (`fringe_lab_revenue_usd_b_per_year` / P_ref)
+scaled by the realised demand X_t m_t: the many small labs expand with the demand they see.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from world.clearing import FrontierClearing, clear_frontier_market
+from world.market import compute_path_value
+from world.params import DemandParams
+
+
+def compute_cournot_compute_gw(
+    demand_gw: float,
+    rivals_gw: float,
+    ref_price: float,
+    elasticity: float,
+    cost_usd_b_per_gw_year: float,
+    most_gw: float,
+) -> float:
+    """Compute (GW) a lab with Cournot conjectures buys against demand Q = A (P / P_ref)^-e.
+
+    Rule: maximise P(K) q - c q with K = q + rivals and P(K) = P_ref (A / K)^(1/e); the first
+    order condition P(K) (1 - q / (e K)) = c is decreasing in q, solved by bisection on
+    [0, most_gw] (Cournot 1838; with e the market elasticity, s = q / K the lab's share).
+    Returns 0 when even the first GW does not pay, `most_gw` when the last one still does.
+    """
+
+    def marginal(q: float) -> float:
+        k = max(q + rivals_gw, 1e-9)
+        return ref_price * (demand_gw / k) ** (1.0 / elasticity) * (1.0 - q / (elasticity * k))
+
+    if demand_gw <= 0 or marginal(0.0) <= cost_usd_b_per_gw_year:
+        return 0.0
+    if marginal(most_gw) >= cost_usd_b_per_gw_year:
+        return most_gw
+    lo, hi = 0.0, most_gw
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        if marginal(mid) > cost_usd_b_per_gw_year:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+class FrontierDemand:
+    """Users' demand for AI services and its monthly clearing (module docstring).
+
+    Attributes:
+        log_growth_shock: log X_t, the accumulated demand surprise.
+        multiplier: m_t, the product of the scenario's demand shocks.
+        price_usd_b_per_gw_year: this month's end-user price P_t.
+        revenue_usd_b_per_year: lab -> P_t x served GW this month (annualised).
+        served_gw: lab -> served GW this month.
+    """
+
+    def __init__(self, params: DemandParams, rng: np.random.Generator) -> None:
+        self.p = params
+        self.rng = rng
+        self.log_growth_shock = 0.0
+        self.multiplier = params.revenue_multiplier
+        self.price_usd_b_per_gw_year = params.frontier_price_usd_b_per_gw_year
+        self.revenue_usd_b_per_year: dict[str, float] = {}
+        self.served_gw: dict[str, float] = {}
+        self.now_idx = 0
+
+    # ----- reading ------------------------------------------------------------------------------
+    def compute_demand_index(self) -> float:
+        """X_t m_t: realised demand relative to the reference path (1 = as expected)."""
+        return math.exp(self.log_growth_shock) * self.multiplier
+
+    def compute_demand_gw(self, month_idx: int | None = None) -> float:
+        """A at `month_idx` (default now) given today's demand index, GW at P_ref."""
+        idx = self.now_idx if month_idx is None else month_idx
+        return compute_path_value(self.p.frontier_demand_gw, idx) * self.compute_demand_index()
+
+    def compute_fringe_lab_gw(self, month_idx: int | None = None) -> float:
+        """The fringe labs' compute, GW: their reference plan scaled by the demand index."""
+        idx = self.now_idx if month_idx is None else month_idx
+        plan = compute_path_value(self.p.fringe_lab_revenue_usd_b_per_year, idx)
+        return plan / self.p.frontier_price_usd_b_per_gw_year * self.compute_demand_index()
+
+    def compute_shares(self) -> dict[str, float]:
+        """Revenue shares of the labs this month (empty before the first clearing)."""
+        total = sum(self.revenue_usd_b_per_year.values())
+        if total <= 0:
+            return {}
+        return {k: v / total for k, v in sorted(self.revenue_usd_b_per_year.items())}
+
+    # ----- the month ----------------------------------------------------------------------------
+    def update_demand(self, now_idx: int) -> None:
+        """Draw this month's growth shock (one standard-normal draw a month, in order)."""
+        self.now_idx = now_idx
+        sd = self.p.growth_sd_per_year / math.sqrt(12.0)
+        self.log_growth_shock += sd * float(self.rng.standard_normal())
+
+    def update_shock(self, multiplier: float) -> None:
+        """A dated `lab_revenue` shock scales demand from now on."""
+        self.multiplier *= multiplier
+
+    def update_clear(self, compute_gw: Mapping[str, float]) -> FrontierClearing:
+        """Clear this month's market against the labs' compute (lab -> GW, sorted)."""
+        names = sorted(compute_gw)
+        p_ref = self.p.frontier_price_usd_b_per_gw_year
+        result = clear_frontier_market(
+            np.array([compute_gw[n] for n in names]),
+            self.compute_demand_gw(),
+            p_ref,
+            self.p.frontier_elasticity,
+            (p_ref * self.p.price_floor_frac, p_ref * self.p.price_cap_frac),
+        )
+        self.price_usd_b_per_gw_year = result.price_usd_b_per_gw_year
+        self.served_gw = {n: float(q) for n, q in zip(names, result.served_gw, strict=True)}
+        self.revenue_usd_b_per_year = {
+            n: float(r) for n, r in zip(names, result.revenue_usd_b_per_year, strict=True)
+        }
+        return result
