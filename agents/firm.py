@@ -23,8 +23,9 @@ if TYPE_CHECKING:  # the model is duck-typed here: agents never import world.mod
 EQUITY_RETURN_CAP = 0.5
 """Cap on the expected equity return a strategic investor credits (per deal horizon)."""
 
-DEBT_RATE_PER_YEAR = 0.06
-"""Interest on drawn debt (investment-grade corporate debt, ~5-6% in 2025; assumption)."""
+GROWTH_HISTORY_MONTHS = 6
+"""Months of revenue history a firm needs before investors mark it on its own revenue growth
+(until then its opening valuation stands)."""
 
 
 class Firm(mesa.Agent):
@@ -107,17 +108,18 @@ class Firm(mesa.Agent):
         return max(0.0, 12.0 * net / len(self.cost_hist))
 
     def compute_debt_capacity_usd_b(self) -> float:
-        """Debt the firm may still draw: max_debt_to_revenue x trailing annual revenue - debt."""
-        return max(0.0, self.p.max_debt_to_revenue * self.revenue_usd_b_per_year - self.debt_usd_b)
+        """Debt the firm may still draw, USD B: max_debt_to_revenue x trailing annual revenue x
+        min(1, investor appetite) - debt (`world.capital.compute_debt_capacity_usd_b`)."""
+        return self.model.capital.compute_debt_capacity_of(self)
 
     def update_debt(self) -> None:
-        """Pay monthly interest, then draw debt to cover negative cash, within capacity.
+        """Draw debt to cover negative cash, within capacity (interest is not charged here).
 
-        Rule: interest = debt x 6%/12 paid to `Lenders`; a negative cash balance is refinanced
-        from `Lenders` up to the debt capacity (the rest stays negative and marks distress).
+        Rule: a negative cash balance is refinanced from `Lenders` up to the debt capacity; the
+        rest stays negative and marks distress (`world.capital.CapitalMarket.update_settle`).
+        Interest is charged once a month by the capital market (`update_charge_interest`), so
+        calling this several times a month never charges it twice.
         """
-        interest = self.debt_usd_b * DEBT_RATE_PER_YEAR / 12.0
-        self.update_pay("Lenders", interest, FlowKind.DEBT_SERVICE)
         if self.cash_usd_b < 0:
             draw = min(-self.cash_usd_b + 1e-9, self.compute_debt_capacity_usd_b())
             if draw > 0:
@@ -151,14 +153,28 @@ class Firm(mesa.Agent):
             return 0.0
         return self.compute_deployed_gw() * self.installed_gw.get(designer, 0.0) / total
 
-    def update_valuation(self) -> None:
-        """Mark valuation at `valuation_multiple` x trailing annual revenue (a market multiple).
+    def compute_revenue_growth(self) -> float:
+        """Trailing revenue growth per year: (last 3 months / first 3 months of the history)
+        ^ (12 / months between them) - 1; 0 with fewer than `GROWTH_HISTORY_MONTHS` months."""
+        hist = list(self.revenue_hist)
+        if len(hist) < GROWTH_HISTORY_MONTHS:
+            return 0.0
+        first, last = sum(hist[:3]), sum(hist[-3:])
+        if first <= 0 or last <= 0:
+            return 0.0
+        return (last / first) ** (12.0 / (len(hist) - 3)) - 1.0
 
-        Labs override this with their funding-round marks.
+    def update_valuation(self) -> None:
+        """Mark the firm at the value of its simulated cash flows
+        (`world.capital.CapitalMarket.compute_equity_value_usd_b`): trailing revenue, trailing
+        growth and margin, discounted at its cost of equity. The opening valuation stands
+        until `GROWTH_HISTORY_MONTHS` months of revenue are seen. Labs override the growth.
         """
-        rev = self.revenue_usd_b_per_year
-        if rev > 0:
-            self.valuation_usd_b = self.p.valuation_multiple * rev
+        if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
+            return
+        self.valuation_usd_b = self.model.capital.compute_equity_value_usd_b(
+            self, self.revenue_usd_b_per_year, self.compute_revenue_growth()
+        )
 
     def update_other_business(self) -> None:
         """Book the firm's non-AI business (e.g. retail, Office, gaming): its revenue from
@@ -177,7 +193,9 @@ class Firm(mesa.Agent):
         equity return (half its expected revenue growth, capped at `EQUITY_RETURN_CAP`); risk
         per dollar = 0.5 x the lab's burn / revenue (capped at 0.9). Invest when benefit - risk
         exceeds `financing_hurdle`, up to `financing_appetite_frac_cash` of cash and 30% of the
-        round. Forbidden by a `no_vendor_financing` intervention. `hurdle` overrides
+        round, or more when outside investors cannot fill the rest (up to the part of the round
+        the capital market's equity pool leaves unfunded): vendor money matters when outside
+        money is scarce. Forbidden by a `no_vendor_financing` intervention. `hurdle` overrides
         `financing_hurdle` (a firm that already signed a letter of intent converts it as long
         as the investment still pays at all: hurdle 0).
         """
@@ -193,7 +211,8 @@ class Firm(mesa.Agent):
         net = self.compute_gross_margin() * f + g - risk
         if net <= (self.p.financing_hurdle if hurdle is None else hurdle):
             return 0.0
-        return min(budget, 0.3 * round_usd_b)
+        outside_gap = round_usd_b - self.model.capital.equity_pool_usd_b
+        return min(budget, max(0.3 * round_usd_b, outside_gap))
 
     def compute_gross_margin(self) -> float:
         """Margin on what this firm sells to labs, in [0, 1); each role overrides."""

@@ -4,7 +4,7 @@ capped stakes.
 - Conditions (a vertical concern cleared with a behavioural remedy, 2023 Merger Guidelines
   guideline 5; FTC/DOJ consent practice): the deal loses any exclusivity, and its input
   supplier must serve rivals on equal terms: its contracted deliveries lose their priority
-  over open orders (`world.market.compute_equal_rationing`).
+  over open orders (`world.clearing.compute_rationing` with `equal_access`).
 - A blocked or capped investment in a lab's funding round is taken by the round's outside
   investors: the lab still raises its round, the strategic investor just isn't in it.
 - An equity cap (`cap_equity`) limits the stake any firm may reach; the part of an investment
@@ -35,13 +35,15 @@ def update_refill_round(model: Any, deal: Deal, amount_usd_b: float | None = Non
     """Outside investors take a blocked (or capped) strategic investment in a lab's round.
 
     Applies to one-off equity investments in a lab (no milestone tranches): the lab receives
-    `amount_usd_b` (default: the deal's value) from `Investors`, who get the matching new
-    shares at the deal's post-money valuation (every holder diluted).
+    `amount_usd_b` (default: the deal's value) from `Investors` as far as the capital market's
+    outside-equity pool allows (`world.capital.CapitalMarket.update_take_equity`); they get
+    the matching new shares at the deal's post-money valuation (every holder diluted).
     """
     lab = model.firms.get(deal.target)
     if deal.kind is not DealKind.EQUITY or deal.tranches or lab is None or lab.role != "lab":
         return
     amount = deal.value_usd_b if amount_usd_b is None else amount_usd_b
+    amount = model.capital.update_take_equity(lab.name, amount)  # outside money is finite
     if amount <= 0:
         return
     post = max(deal.valuation_usd_b or lab.valuation_usd_b, amount)

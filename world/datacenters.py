@@ -13,6 +13,13 @@ Durations come from the site, rounded up to whole months (a started month counts
 - powered when construction is done and interconnection is ready, i.e. at
   plan + max(interconnect, permit + build) under either construction rule.
 
+Build delays are uncertain: when a datacenter is planned, the fleet draws a realised-over-
+announced multiple of its construction and interconnection times (`SitesParams.build_overrun`,
+lognormal by mean and CV, from the fleet's own seeded generator, one draw per plan). The
+announced date (`announced_powered_step`) is what firms plan on (`expected_powered_gw`); the
+realised date (`powered_step`) is when power arrives. A firm in financial distress defers its
+unfinished datacenters (`update_defer`): their remaining schedule slips and capex pauses.
+
 Capex = gw x the site's capex per GW (facts.md 'Cost of 1 GW', building share), paid evenly
 over the construction months. Arrays grow by doubling, so planning is amortised O(1).
 """
@@ -23,7 +30,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from world.sites import SitePool
+from world.params import Distribution
+from world.sites import SitePool, draw_lognormal
 
 __all__ = ["DCStatus", "Fleet"]
 
@@ -39,6 +47,7 @@ _COLUMNS: dict[str, type] = {
     "build_start_step": np.int64,
     "build_done_step": np.int64,
     "powered_step": np.int64,
+    "announced_powered_step": np.int64,
     "capex_usd_b": np.float64,
     "capex_paid_usd_b": np.float64,
 }
@@ -58,15 +67,27 @@ class Fleet:
 
     Steps are model steps (months). Columns: site, owner, gw, status, planned_step,
     permit_step, interconnect_step, build_start_step, build_done_step, powered_step,
-    capex_usd_b (total), capex_paid_usd_b.
+    announced_powered_step, capex_usd_b (total), capex_paid_usd_b.
 
     Args:
         just_in_time: schedule construction to end at the interconnection date (see module).
         capacity: initial number of rows allocated.
+        overrun: distribution of realised / announced time to power (None: no overrun).
+        rng: generator for the overrun draws (required when `overrun` has cv > 0).
     """
 
-    def __init__(self, just_in_time: bool = True, capacity: int = 64) -> None:
+    def __init__(
+        self,
+        just_in_time: bool = True,
+        capacity: int = 64,
+        overrun: Distribution | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if overrun is not None and overrun.cv > 0 and rng is None:
+            raise ValueError("an uncertain build overrun needs a generator (rng)")
         self.just_in_time = just_in_time
+        self.overrun = overrun
+        self.rng = rng
         self._n = 0
         self._cols = {k: np.zeros(max(capacity, 1), dtype=t) for k, t in _COLUMNS.items()}
 
@@ -127,6 +148,11 @@ class Fleet:
         grid = now_step + int(np.ceil(pool.interconnect_wait_months[site]))
         build = int(np.ceil(pool.build_months[site]))
         start = max(permit, grid - build) if self.just_in_time else permit
+        announced = max(start + build, grid)
+        factor = self._draw_overrun(pool)
+        grid = now_step + int(np.ceil(pool.interconnect_wait_months[site] * factor))
+        build = int(np.ceil(pool.build_months[site] * factor))
+        start = max(permit, grid - build) if self.just_in_time else permit
         done = start + build
         pool.used_gw[site] += gw
         return self._append(
@@ -141,6 +167,7 @@ class Fleet:
                 "build_start_step": start,
                 "build_done_step": done,
                 "powered_step": max(done, grid),
+                "announced_powered_step": announced,
                 "capex_usd_b": gw * pool.capex_usd_b_per_gw[site],
                 "capex_paid_usd_b": 0.0,
             }
@@ -163,6 +190,7 @@ class Fleet:
                 "build_start_step",
                 "build_done_step",
                 "powered_step",
+                "announced_powered_step",
             ),
             now_step,
         )
@@ -177,6 +205,42 @@ class Fleet:
                 "capex_paid_usd_b": capex,
             }
         )
+
+    def _draw_overrun(self, pool: SitePool) -> float:
+        """Realised / announced time to power for one new datacenter (1 without uncertainty).
+
+        One lognormal draw per planned datacenter whenever an uncertain overrun is set, so the
+        sequence of draws depends only on the order of plans (`world.sites.draw_lognormal`).
+        """
+        if self.overrun is None or self.overrun.cv <= 0 or self.rng is None or pool.unlimited:
+            return 1.0 if self.overrun is None else float(self.overrun.mean)
+        return float(draw_lognormal(self.overrun, 1, self.rng)[0])
+
+    def update_defer(self, owner: int, months: int, now_step: int) -> float:
+        """Defer every unfinished datacenter of `owner` by `months`; returns the GW deferred.
+
+        Rule (a cash-short owner stops spending): construction not yet started starts `months`
+        later; construction under way pauses, so its end slips by `months` and its capex
+        accrues more slowly (`compute_capex_due` pays nothing until the schedule catches up);
+        the powered date becomes max(new end, interconnection) and the owner announces it.
+        """
+        if months <= 0:
+            return 0.0
+        c, n = self._cols, self._n
+        mask = (c["owner"][:n] == owner) & (c["status"][:n] < DCStatus.POWERED)
+        mask &= c["build_done_step"][:n] > now_step
+        if not mask.any():
+            return 0.0
+        not_started = mask & (c["build_start_step"][:n] > now_step)
+        c["build_start_step"][:n][not_started] += months
+        c["build_done_step"][:n][mask] += months
+        c["powered_step"][:n][mask] = np.maximum(
+            c["build_done_step"][:n][mask], c["interconnect_step"][:n][mask]
+        )
+        c["announced_powered_step"][:n][mask] = np.maximum(
+            c["announced_powered_step"][:n][mask], c["powered_step"][:n][mask]
+        )
+        return float(c["gw"][:n][mask].sum())
 
     def update(self, now_step: int) -> None:
         """Move every datacenter to its stage at `now_step` (vectorised; never backwards).
@@ -231,8 +295,14 @@ class Fleet:
         return self._gw_by_owner(self.status < DCStatus.POWERED, n_owners)
 
     def expected_powered_gw(self, n_owners: int, by_step: int) -> np.ndarray:
-        """GW per owner that the schedules power at or before `by_step`."""
-        return self._gw_by_owner(self.column("powered_step") <= by_step, n_owners)
+        """GW per owner that owners expect powered at or before `by_step`: already powered,
+        or announced for then (owners plan on announced dates, not on realised overruns)."""
+        step = np.where(
+            self.status == DCStatus.POWERED,
+            self.column("powered_step"),
+            self.column("announced_powered_step"),
+        )
+        return self._gw_by_owner(step <= by_step, n_owners)
 
     def status_counts(self) -> dict[DCStatus, int]:
         """Number of datacenters in each stage."""

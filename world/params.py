@@ -96,7 +96,6 @@ class FirmParams(Strict):
     valuation_usd_b: NonNeg = 0.0
     other_revenue_usd_b_per_year: NonNeg = 0.0
     other_margin: Frac = 0.3
-    valuation_multiple: Pos = 10.0
     discount_factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.95
     # physical starting point (clouds and labs)
     powered_gw: NonNeg = 0.0
@@ -179,6 +178,216 @@ class Distribution(Strict):
         return self
 
 
+class CapitalParams(Strict):
+    """Outside capital: investor appetite, the equity pool, the cost of debt and equity, the
+    cash-flow valuation and the distress ladder (`world.capital`; docs/odd.md 'Capital')."""
+
+    outside_equity_usd_b_per_year: list[tuple[Month, NonNeg]] = param(
+        unit="USD B per year",
+        doc="Outside (non-strategic) equity offered to the named labs at appetite 1.",
+        default_factory=lambda: [("2025-01", 40.0), ("2026-01", 60.0), ("2030-12", 120.0)],
+    )
+    pool_cap_months: float = param(
+        12.0,
+        unit="months",
+        doc="Unspent outside equity kept as dry powder, at most this many months of flow.",
+        ge=1.0,
+        le=60.0,
+    )
+    price_impact: float = param(
+        0.5,
+        unit="-",
+        doc="Price impact k of a raise: pre-money = value / (1 + k x raise / pool).",
+        ge=0.0,
+        le=5.0,
+    )
+    appetite_persistence: float = param(
+        0.9,
+        unit="per month",
+        doc="AR(1) coefficient of log investor appetite.",
+        ge=0.0,
+        le=0.999,
+    )
+    appetite_return_weight: float = param(
+        1.0,
+        unit="-",
+        doc="Response of log appetite's level to the sector's excess revenue growth.",
+        ge=0.0,
+        le=10.0,
+    )
+    reference_growth: float = param(
+        0.5,
+        unit="per year",
+        doc="Sector revenue growth (log, year on year) investors already expect.",
+        ge=-1.0,
+        le=3.0,
+    )
+    appetite_shock_sd: float = param(
+        0.08,
+        unit="per month",
+        doc="Standard deviation of the monthly shock to log appetite.",
+        ge=0.0,
+        le=1.0,
+    )
+    risk_free_rate: float = param(
+        0.04,
+        unit="per year",
+        doc="Risk-free rate (US Treasuries, 2025).",
+        ge=0.0,
+        le=0.2,
+    )
+    equity_premium: float = param(
+        0.06,
+        unit="per year",
+        doc="Equity risk premium at appetite 1 and no burn.",
+        ge=0.0,
+        le=0.3,
+    )
+    burn_premium: float = param(
+        0.04,
+        unit="per year",
+        doc="Added to the equity premium per unit of burn / revenue (capped at 2).",
+        ge=0.0,
+        le=0.3,
+    )
+    debt_spread: float = param(
+        0.015,
+        unit="per year",
+        doc="Credit spread of an unlevered firm that burns no cash.",
+        ge=0.0,
+        le=0.2,
+    )
+    leverage_spread: float = param(
+        0.02,
+        unit="per year",
+        doc="Spread added per unit of debt / annual revenue.",
+        ge=0.0,
+        le=0.2,
+    )
+    burn_spread: float = param(
+        0.03,
+        unit="per year",
+        doc="Spread added per unit of burn / revenue (capped at 2).",
+        ge=0.0,
+        le=0.3,
+    )
+    horizon_years: int = param(
+        10,
+        unit="years",
+        doc="Years of projected cash flows before the terminal value.",
+        ge=2,
+        le=30,
+    )
+    terminal_growth: float = param(
+        0.03,
+        unit="per year",
+        doc="Long-run revenue growth after the horizon.",
+        ge=0.0,
+        le=0.05,
+    )
+    target_margin: float = param(
+        0.35,
+        unit="fraction",
+        doc="Free-cash-flow margin a firm converges to by the horizon (kept if already higher).",
+        ge=0.0,
+        le=0.9,
+    )
+    growth_cap: float = param(
+        1.0,
+        unit="per year",
+        doc="Most first-year revenue growth investors pay for.",
+        ge=0.0,
+        le=5.0,
+    )
+    defer_months: int = param(
+        1,
+        unit="months",
+        doc="Slip of a distressed firm's unfinished datacenters for each month in distress.",
+        ge=0,
+        le=12,
+    )
+    renegotiate_after_months: int = param(
+        2,
+        unit="months",
+        doc="Months in distress before the firm cuts its newest supply contract.",
+        ge=1,
+        le=24,
+    )
+    default_after_months: int = param(
+        4,
+        unit="months",
+        doc="Months in distress before the firm defaults on its newest purchase contract.",
+        ge=1,
+        le=36,
+    )
+    source: str = ""
+
+
+class RoadmapVendor(Strict):
+    """One chip designer's roadmap beyond its announced products (`world.roadmap`)."""
+
+    cadence_months: float = param(
+        12.0,
+        unit="months",
+        doc="Mean months between two generations.",
+        ge=3.0,
+        le=60.0,
+    )
+    release_cv: float = param(
+        0.25,
+        unit="-",
+        doc="Coefficient of variation of the gap between generations (lognormal).",
+        ge=0.0,
+        le=2.0,
+    )
+    perf_per_gw_step: float = param(
+        1.3,
+        unit="-",
+        doc="Mean factor on PFLOP/s per GW from one generation to the next.",
+        ge=0.5,
+        le=4.0,
+    )
+    perf_cv: float = param(
+        0.15,
+        unit="-",
+        doc="Coefficient of variation of that factor (lognormal).",
+        ge=0.0,
+        le=2.0,
+    )
+    cost_per_gw_step: float = param(
+        1.05,
+        unit="-",
+        doc="Factor on unit cost (and list price) per generation at equal power per chip.",
+        ge=0.5,
+        le=4.0,
+    )
+    source: str = ""
+
+
+class RoadmapParams(Strict):
+    """Uncertain product roadmaps: later release dates and performance drawn from the seed."""
+
+    certain_until: Month = param(
+        "2026-12",
+        unit="month",
+        doc="Announced products released after this month slip by a random delay.",
+    )
+    announced_delay_cv: float = param(
+        0.3,
+        unit="-",
+        doc="CV of an announced later product's lead time from `certain_until` (lognormal).",
+        ge=0.0,
+        le=2.0,
+    )
+    through: Month = param("2030-12", unit="month", doc="Generations are drawn up to this month.")
+    vendors: dict[str, RoadmapVendor] = param(
+        unit="-",
+        doc="Roadmap of each chip designer (by catalog vendor name).",
+        default_factory=dict,
+    )
+    source: str = ""
+
+
 class SitesParams(Strict):
     """Pool of candidate datacenter sites.
 
@@ -192,6 +401,11 @@ class SitesParams(Strict):
     permit_months: Distribution = Distribution(mean=6.0, cv=0.5, low=1.0, high=36.0)
     build_months: Distribution = Distribution(mean=18.0, cv=0.35, low=9.0, high=48.0)
     capex_usd_b_per_gw: Distribution = Distribution(mean=12.0, cv=0.2, low=6.0, high=30.0)
+    build_overrun: Distribution = param(
+        Distribution(mean=1.0, cv=0.0, low=0.5, high=3.0),
+        unit="-",
+        doc="Realised / announced time to power of a datacenter, drawn when it is planned.",
+    )
     unlimited: bool = False
     source: str = ""
 
@@ -518,6 +732,8 @@ class ScenarioParams(Strict):
     negotiation: NegotiationParams = NegotiationParams()
     regulator: RegulatorParams = RegulatorParams()
     vendors: VendorsParams = VendorsParams()
+    capital: CapitalParams = CapitalParams()
+    roadmap: RoadmapParams = RoadmapParams()
     events: list[EventParams] = Field(default_factory=list)
     interventions: list[InterventionParams] = Field(default_factory=list)
 
