@@ -39,7 +39,6 @@ UNITS: dict[str, str] = {
     "steps": "months",
     "start": "month",
     "discount_factor": "per month",
-    "valuation_multiple": "x annual revenue",
     "other_margin": "fraction",
     "markup": "x unit cost",
     "financing_hurdle": "USD per USD invested",
@@ -121,6 +120,10 @@ MEANINGS: dict[str, str] = {
     "ScenarioParams.negotiation": "Section `[negotiation]`.",
     "ScenarioParams.regulator": "Section `[regulator]`.",
     "ScenarioParams.vendors": "Section `[vendors]` (docking modes only).",
+    "ScenarioParams.capital": "Section `[capital]`: outside equity and debt, their prices,"
+    " valuation from cash flows, distress.",
+    "ScenarioParams.roadmap": "Section `[roadmap]` with `[roadmap.vendors.<Name>]`: uncertain"
+    " release dates and performance of later accelerator generations.",
     "ScenarioParams.events": "List `[[events]]`: dated deal announcements and shocks.",
     "ScenarioParams.interventions": "List `[[interventions]]`: antitrust levers.",
     # simulation
@@ -134,14 +137,13 @@ MEANINGS: dict[str, str] = {
     # firms
     "FirmParams.role": "`vendor` (ChipVendor), `cloud` (CloudProvider) or `lab` (AILab).",
     "FirmParams.cash_usd_b": "Opening cash (booked as an `initial` flow from Investors at step 0).",
-    "FirmParams.debt_usd_b": "Opening drawn debt (6%/yr interest paid to Lenders).",
+    "FirmParams.debt_usd_b": "Opening drawn debt (interest at the capital market's rate for the"
+    " firm, `[capital]`, paid to Lenders once a month).",
     "FirmParams.valuation_usd_b": "Opening valuation (equity deals without a valuation use it).",
     "FirmParams.other_revenue_usd_b_per_year": "Revenue of the firm's non-AI business"
     " (retail, Office, gaming...), booked monthly from Customers.",
     "FirmParams.other_margin": "Margin on that other business: (1 - margin) of it is paid to"
     " Suppliers as opex.",
-    "FirmParams.valuation_multiple": "Valuation = multiple x trailing annual revenue (labs mark"
-    " to their funding rounds instead).",
     "FirmParams.discount_factor": "Per-round discount factor in bargaining (patience; a lab's"
     " falls with urgency).",
     "FirmParams.powered_gw": "Datacenter capacity already powered at the start (a legacy site).",
@@ -177,6 +179,9 @@ MEANINGS: dict[str, str] = {
     # catalog
     "CatalogParams.products": "Accelerator generations, one `[[catalog.products]]` table each.",
     "CatalogParams.source": "Where the catalog comes from.",
+    "CapitalParams.source": "Where the capital market's values come from.",
+    "RoadmapParams.source": "Where the roadmap rules come from.",
+    "RoadmapVendor.source": "Where this vendor's roadmap comes from (announcements, record).",
     "Product.name": "Product name (e.g. `B200`).",
     "Product.vendor": "Designer: a firm name, or `Other chips` for the fringe.",
     "Product.release": "First month it ships; a designer sells its newest released product.",
@@ -456,6 +461,7 @@ def field_table(cls: type[BaseModel], prefix: str, set_values: dict[str, Any] | 
     for name, info in cls.model_fields.items():
         meaning = MEANINGS.get(f"{cls.__name__}.{name}") or docs.get(name, "")
         meaning = meaning or info.description or ""
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if not meaning:
             print(f"undocumented: {cls.__name__}.{name}", file=sys.stderr)
         if set_values is None:
@@ -469,7 +475,8 @@ def field_table(cls: type[BaseModel], prefix: str, set_values: dict[str, Any] | 
         if _is_section(info.annotation):
             default, base = "(section)", "see below"
         rows.append(
-            f"| `{prefix}{name}` | {typ} | {default} | {unit_of(name)} | {base} | {meaning} |"
+            f"| `{prefix}{name}` | {typ} | {default} | {extra.get('unit') or unit_of(name)} "
+            f"| {base} | {meaning} |"
         )
     return rows
 
@@ -488,6 +495,22 @@ def _source_line(section: dict[str, Any] | None) -> list[str]:
 def _class_doc(cls: type) -> str:
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]
     return " ".join(doc.split())
+
+
+def _nested_tables(section: str, name: str, ann: Any, sec: dict[str, Any]) -> list[str]:
+    """Rows for a `[section.name.<Name>]` family of tables (e.g. roadmap vendors)."""
+    item = typing.get_args(ann)[1]
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return []
+    out = [f"`[{section}.{name}.<Name>]` tables:", ""]
+    out += field_table(item, f"{section}.{name}.<Name>.", None)
+    entries = sec.get(name, {})
+    keys = [k for k in item.model_fields if k != "source"]
+    out += ["", "Baseline values:", ""]
+    out += ["| name | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+    for entry, vals in entries.items():
+        out.append(f"| {entry} | " + " | ".join(_fmt(vals.get(k, "")) for k in keys) + " |")
+    return [*out, "", *(f"- {e}: {v.get('source', '')}" for e, v in entries.items()), ""]
 
 
 def generate() -> str:
@@ -566,6 +589,8 @@ def generate() -> str:
                             shown = _fmt(got) if got else f"default {_fmt(_default(dinfo))}"
                             out.append(f"- `{dname}`: {shown}")
                     out.append("")
+                if typing.get_origin(sub_ann) is dict:
+                    out += _nested_tables(section, name, sub_ann, sec)
                 if typing.get_origin(sub_ann) is list:
                     item = typing.get_args(sub_ann)[0]
                     if isinstance(item, type) and issubclass(item, BaseModel):
