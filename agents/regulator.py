@@ -123,7 +123,7 @@ class Regulator(mesa.Agent):
         MHHI pre/post and delta (the stake itself), and the vertical screen (the input
         supplier's share of its market, the foreclosure share of guideline 5)."""
         market = self.compute_market(deal)
-        shares = dict(self.model.latest_shares.get(market, {}))
+        shares = dict(self.model.view.compute_shares(market))
         s_i, s_j = shares.get(deal.source, 0.0), shares.get(deal.target, 0.0)
         pre = compute_hhi(np.array(list(shares.values()))) if shares else 0.0
         delta = 2.0 * s_i * s_j * 10_000.0
@@ -132,7 +132,9 @@ class Regulator(mesa.Agent):
         frac = self.compute_stake_fraction(deal)
         mhhi_post = self.compute_market_mhhi(shares, extra=(owner, firm, frac, deal.voting))
         upstream, up_market = self.compute_upstream(deal)
-        up_share = self.model.latest_shares.get(up_market, {}).get(upstream, 0.0)
+        up_share = (
+            self.model.view.compute_shares(up_market).get(upstream, 0.0) if up_market else 0.0
+        )
         return {
             "deal_id": deal.deal_id,
             "kind": deal.kind.value,

@@ -47,10 +47,22 @@ F = pl.Float64()
 S = pl.String()
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    # step x market x firm; shares in a market sum to 1 at every step
-    "shares": {**_TIME, "market": S, "firm": S, "quantity": F, "share": F},
-    # step x market; HHI on the 0-10,000 scale
-    "markets": {**_TIME, "market": S, "hhi": F, "price": F, "total_quantity": F},
+    # step x market x row; shares in a market sum to 1 at every step; a fringe remainder row
+    # stands for `firms_in_row` small firms
+    "shares": {
+        **_TIME, "market": S, "firm": S, "quantity": F, "share": F, "firms_in_row": pl.Int32()
+    },
+    # step x market; HHI on the 0-10,000 scale, counting every fringe firm; captive capacity
+    # (labs' own datacenters, in-house chips) in GW beside the merchant quantity
+    "markets": {
+        **_TIME,
+        "market": S,
+        "hhi": F,
+        "price": F,
+        "total_quantity": F,
+        "n_firms": pl.Int32(),
+        "captive_gw": F,
+    },
     # step x firm; money in $B, power in GW
     "firms": {
         **_TIME,

@@ -337,8 +337,12 @@ def compute_lease_price(
         return bounds[0]
     if room <= 0:
         return bounds[1]
-    price = ref_price * (tenant_demand_gw / room) ** (1.0 / elasticity)
-    return float(min(bounds[1], max(bounds[0], price)))
+    log_price = math.log(ref_price) + (math.log(tenant_demand_gw) - math.log(room)) / elasticity
+    if log_price >= math.log(bounds[1]):
+        return float(bounds[1])
+    if log_price <= math.log(bounds[0]):
+        return float(bounds[0])
+    return math.exp(log_price)
 
 
 def clear_cloud_market(
@@ -425,8 +429,10 @@ def clear_frontier_market(
     if total <= 0 or demand_gw <= 0:
         price = price_bounds[1] if total <= 0 else price_bounds[0]
         return FrontierClearing(price, np.zeros_like(k), np.zeros_like(k))
-    price = ref_price * (demand_gw / total) ** (1.0 / elasticity)
-    price = float(min(price_bounds[1], max(price_bounds[0], price)))
+    log_price = math.log(ref_price) + (math.log(demand_gw) - math.log(total)) / elasticity
+    lo, hi = price_bounds
+    price = hi if log_price >= math.log(hi) else lo if log_price <= math.log(lo) else (
+        math.exp(log_price))
     wanted = demand_gw * (price / ref_price) ** (-elasticity)
     served = k * min(1.0, wanted / total)
     return FrontierClearing(price, served, served * price)

@@ -1,8 +1,11 @@
 """Energy of deployed compute: TWh and US-homes equivalents (DESIGN 'Energy').
 
-Energy = power x hours x utilisation. The homes equivalent compares facility power with the
-average draw of a US home: 10 GW ~ 8 million homes (seed 003; facts.md 'Power to homes'),
-i.e. 0.8 million homes per GW, or 1.25 kW per home (~11,000 kWh a year).
+One load factor for both: a datacenter draws `DEFAULT_UTILISATION` of its facility power on
+average, so energy = power x hours x utilisation, and the homes equivalent compares that same
+average draw with the average draw of a US home, 1.25 kW (~11,000 kWh a year). At full
+draw (utilisation 1) this is the press comparison "10 GW ~ 8 million homes" (seed 003;
+'Power to homes': 0.8-0.9 million homes per GW); at the 0.8 average load 10 GW of deployed
+compute equals ~6.4 million homes, consistent with the TWh reported beside it.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ GWH_PER_TWH = 1000.0
 """GWh in one TWh (unit conversion)."""
 
 HOMES_MILLIONS_PER_GW = 0.8
-"""Millions of US homes whose average draw equals 1 GW: 10 GW ~ 8 million homes (seed 003;
-facts.md 'Power to homes' gives 0.8-0.9)."""
+"""Millions of US homes whose average draw equals 1 GW drawn in full: 10 GW ~ 8 million homes
+(seed 003; 'Power to homes' gives 0.8-0.9)."""
 
 KW_PER_HOME = 1.0 / HOMES_MILLIONS_PER_GW
 """Average power draw of a US home implied by `HOMES_MILLIONS_PER_GW` (kW), 1.25."""
@@ -66,10 +69,16 @@ def twh_per_year(gw: ArrayLike, utilisation: float = DEFAULT_UTILISATION) -> np.
     return energy_twh(gw, months=12.0, utilisation=utilisation)
 
 
-def homes_millions(gw: ArrayLike) -> np.ndarray | float:
-    """US homes (millions) whose average draw equals `gw` GW: gw x `HOMES_MILLIONS_PER_GW`.
+def homes_millions(gw: ArrayLike, utilisation: float = DEFAULT_UTILISATION) -> np.ndarray | float:
+    """US homes (millions) whose average draw equals the average draw of `gw` GW of facility
+    power: gw x utilisation x `HOMES_MILLIONS_PER_GW` (the load factor of `energy_twh`).
 
-    Source: seed 003, 10 GW ~ 8 million US homes (facts.md 'Power to homes').
+    Source: seed 003, 10 GW ~ 8 million US homes at full draw ('Power to homes').
+
+    Raises:
+        ValueError: if `utilisation` is outside [0, 1].
     """
-    out = np.asarray(gw, dtype=float) * HOMES_MILLIONS_PER_GW
+    if not 0.0 <= utilisation <= 1.0:
+        raise ValueError(f"utilisation must be in [0, 1], got {utilisation}")
+    out = np.asarray(gw, dtype=float) * (HOMES_MILLIONS_PER_GW * utilisation)
     return float(out) if out.ndim == 0 else out

@@ -25,7 +25,7 @@ class _Model(mesa.Model):
                  regime: Regime, interventions: list[InterventionParams] | None = None) -> None:
         super().__init__(rng=0)
         self.p = SimpleNamespace(regulator=RegulatorParams(regime=regime))
-        self.latest_shares = shares
+        self.view = SimpleNamespace(compute_shares=lambda market: shares.get(market, {}))
         self.firms = {n: SimpleNamespace(name=n, role=r) for n, r in roles.items()}
         self.stakes = StakeRegistry(sorted(roles))
         self.policy = Policy(interventions or [], 0, roles)

@@ -24,11 +24,19 @@ def test_one_gw_for_a_year_at_full_load() -> None:
     assert HOURS_PER_MONTH * 12 == pytest.approx(365.25 * 24)
 
 
-def test_ten_gw_is_eight_million_homes() -> None:
-    assert homes_millions(10.0) == pytest.approx(8.0)
-    # facts.md: 0.8-0.9 million homes per GW; a home then draws ~1.1-1.25 kW on average
-    assert 0.8 <= homes_millions(1.0) <= 0.9
+def test_ten_gw_is_eight_million_homes_at_full_draw() -> None:
+    assert homes_millions(10.0, utilisation=1.0) == pytest.approx(8.0)
+    # 'Power to homes': 0.8-0.9 million homes per GW; a home then draws ~1.1-1.25 kW on average
+    assert 0.8 <= homes_millions(1.0, utilisation=1.0) <= 0.9
     assert 1.1 <= KW_PER_HOME <= 1.25
+
+
+@given(gws, utils)
+def test_homes_and_energy_use_one_load_factor(gw: float, u: float) -> None:
+    """The homes equivalent draws exactly the energy reported: homes x kW per home x hours a
+    year = TWh a year, at the same utilisation (one load factor for both)."""
+    homes_twh = homes_millions(gw, u) * 1e6 * KW_PER_HOME * HOURS_PER_MONTH * 12 / 1e9
+    assert homes_twh == pytest.approx(twh_per_year(gw, u), rel=1e-9, abs=1e-12)
 
 
 def test_us_datacenter_scale_is_plausible() -> None:
@@ -46,8 +54,11 @@ def test_energy_is_linear_in_power_and_time(a: float, b: float, u: float, m: flo
 
 
 def test_arrays_and_errors() -> None:
-    out = homes_millions(np.array([0.0, 5.0, 10.0]))
+    out = homes_millions(np.array([0.0, 5.0, 10.0]), utilisation=1.0)
     np.testing.assert_allclose(out, [0.0, 4.0, 8.0])
+    np.testing.assert_allclose(homes_millions(np.array([10.0])), [6.4])  # 0.8 average load
+    with pytest.raises(ValueError):
+        homes_millions(1.0, utilisation=-0.1)
     np.testing.assert_allclose(twh_per_year(np.array([1.0, 2.0]), 0.5), [4.383, 8.766])
     with pytest.raises(ValueError):
         energy_twh(1.0, utilisation=1.5)

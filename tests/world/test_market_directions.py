@@ -1,0 +1,76 @@
+"""Directions of the market core on paired seeds: each what-if is run with the same seeds as
+the baseline, so the demand draws, roadmaps and build delays are the same in both arms and
+the difference is the lever's. Each test states the sign theory predicts and why."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+import pytest
+
+from experiments.scenario import load_scenario
+from world.model import ComputeMarketModel
+
+SEEDS = (1, 2, 3)
+PACKAGING_X1_5 = (
+    'foundry.capacity_wafers_per_month=[["2024-12", 60000.0], ["2025-12", 115500.0], '
+    '["2026-12", 150000.0], ["2027-12", 187500.0], ["2028-12", 225000.0], '
+    '["2030-12", 285000.0]]'
+)
+"""The baseline's packaging path, 1.5 times larger at every point."""
+
+
+@cache
+def _outcomes(overrides: tuple[str, ...], seed: int) -> dict[str, float]:
+    model = ComputeMarketModel(load_scenario("baseline", list(overrides), seed=seed))
+    model.run_steps()
+    tables = model.compute_tables()
+    markets = pl.DataFrame(tables["markets"], strict=False)
+    physical = pl.DataFrame(tables["physical"], strict=False)
+    vendor = physical.select(
+        pl.mean_horizontal("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw")
+    ).to_series()
+    return {
+        "lease": float(markets.filter(pl.col("market") == "cloud")["price"].mean()),
+        "chip_price": float(vendor.mean()),
+        "nvidia_price": float(physical["nvidia_price_usd_b_per_gw"].mean()),
+        "deployed_end": float(physical["deployed_gw"][-1]),
+    }
+
+
+def _paired(lever: tuple[str, ...], key: str) -> list[float]:
+    """Per seed: outcome with the lever minus outcome in the baseline."""
+    return [_outcomes(lever, s)[key] - _outcomes((), s)[key] for s in SEEDS]
+
+
+@pytest.mark.parametrize(
+    "lever",
+    [("sites.n_sites=150",), ("sites.grid_power_gw.mean=0.15", "sites.grid_power_gw.low=0.01")],
+    ids=["fewer_sites", "less_grid_power"],
+)
+def test_scarcer_power_or_sites_raise_the_lease_price(lever: tuple[str, ...]) -> None:
+    """Fewer sites or less grid power per site leave less powered capacity to lease, and the
+    lease price is the one at which tenants' downward-sloping demand takes up the free
+    capacity: less supply against the same demand means a higher price."""
+    diffs = _paired(lever, "lease")
+    assert sum(diffs) / len(diffs) > 0.0, diffs
+    if lever == ("sites.n_sites=150",):
+        assert all(d > 0.0 for d in diffs), diffs
+
+
+def test_negative_demand_shock_lowers_deployment_and_chip_prices() -> None:
+    """A 40% weaker demand for AI services lowers the price labs can charge and the lease
+    price, so labs plan less compute and clouds build less (less deployed GW), and buyers
+    value chips less and defer more, so the vendors' profit-maximising prices fall."""
+    lever = ("demand.revenue_multiplier=0.6",)
+    assert all(d < 0.0 for d in _paired(lever, "deployed_end"))
+    assert all(d < 0.0 for d in _paired(lever, "chip_price"))
+
+
+def test_more_packaging_capacity_lowers_accelerator_prices() -> None:
+    """More packaging capacity lets vendors accept more orders, so the capacity constraint
+    binds less often and less tightly and the shadow price above the Bertrand-Nash price
+    falls (Kreps and Scheinkman 1983: prices fall as capacity loosens)."""
+    diffs = _paired((PACKAGING_X1_5,), "nvidia_price")
+    assert all(d < 0.0 for d in diffs), diffs

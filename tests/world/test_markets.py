@@ -1,0 +1,109 @@
+"""The market components and their small rules: fringe sizes and HHI, the lab's Cournot
+compute, the AI-services demand draws, order cancellation, and history as an option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from experiments.scenario import load_scenario
+from world.fringe import FringeMarket, build_fringe, compute_hhi_with_fringe, compute_zipf_sizes
+from world.frontier import FrontierDemand, compute_cournot_compute_gw
+from world.model import ComputeMarketModel
+from world.params import DemandParams, FringeParams
+
+
+# ------------------------------------------------------------------ fringe
+def test_zipf_sizes_closed_form() -> None:
+    """Sizes 1, 1/2, 1/3 normalised by 11/6."""
+    np.testing.assert_allclose(compute_zipf_sizes(3, 1.0), [6 / 11, 3 / 11, 2 / 11])
+    np.testing.assert_allclose(compute_zipf_sizes(4, 0.0), [0.25] * 4)
+
+
+def test_hhi_counts_small_firms_as_firms() -> None:
+    """Named firm 50%, the other 50% spread equally over 2 small firms: HHI = 2500 + 2 x 625
+    = 3750, not the 5000 of a lumped fringe row."""
+    fringe = FringeMarket({}, "Other", 2, float(np.sum(compute_zipf_sizes(2, 0.0) ** 2)))
+    assert compute_hhi_with_fringe({"A": 0.5, "Other": 0.5}, fringe) == pytest.approx(3750.0)
+
+
+@given(st.floats(0.0, 100.0), st.integers(1, 50), st.floats(0.0, 3.0))
+def test_fringe_split_conserves_quantity(q: float, n: int, z: float) -> None:
+    fringe = build_fringe(FringeParams(labs={"A": 0.3, "B": 0.2}, small_firms=n, zipf_exponent=z))
+    split = fringe["frontier_ai"].compute_split(q)
+    assert sum(split.values()) == pytest.approx(q)
+    assert fringe["frontier_ai"].compute_firms_in_row("Other labs") == n
+    assert 1.0 / n - 1e-12 <= fringe["frontier_ai"].small_hhi_frac <= 1.0 + 1e-12
+
+
+def test_named_fringe_shares_over_one_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        FringeParams(chips={"A": 0.7, "B": 0.4})
+
+
+# ------------------------------------------------------------------ AI services
+def test_cournot_compute_closed_form() -> None:
+    """A monopolist (no rivals) facing Q = 10 (P / 10)^-2 at cost 5: P (1 - 1/e) = c gives
+    P = 10, so q = A (P / P_ref)^-e = 10 GW."""
+    q = compute_cournot_compute_gw(10.0, 0.0, 10.0, 2.0, 5.0, most_gw=100.0)
+    assert q == pytest.approx(10.0, rel=1e-6)
+
+
+def test_cournot_compute_falls_with_cost_and_rises_with_demand() -> None:
+    """Dearer compute or weaker demand lowers the profit-maximising compute (the FOC
+    P(K)(1 - s/e) = c shifts down)."""
+    base = compute_cournot_compute_gw(20.0, 5.0, 10.0, 1.5, 6.0, 100.0)
+    assert compute_cournot_compute_gw(20.0, 5.0, 10.0, 1.5, 8.0, 100.0) < base
+    assert compute_cournot_compute_gw(12.0, 5.0, 10.0, 1.5, 6.0, 100.0) < base
+    assert compute_cournot_compute_gw(20.0, 5.0, 10.0, 1.5, 6.0, 1.0) == 1.0  # capped
+
+
+def test_demand_draws_come_from_the_seed() -> None:
+    """Same generator seed, same path; the log shock has the stated monthly sd."""
+    p = DemandParams(growth_sd_per_year=0.3, frontier_demand_gw=[("2025-01", 10.0)])
+    runs = []
+    for _ in range(2):
+        d = FrontierDemand(p, np.random.default_rng(7))
+        path = []
+        for month in range(1200):
+            d.update_demand(24300 + month)
+            path.append(d.log_growth_shock)
+        runs.append(np.array(path))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    steps = np.diff(runs[0])
+    assert np.std(steps) == pytest.approx(0.3 / np.sqrt(12.0), rel=0.1)
+
+
+# ------------------------------------------------------------------ orders and history
+def test_buyers_cancel_orders_their_plans_no_longer_need() -> None:
+    """Open orders above a buyer's need are cancelled, pro rata over designers, so backlogs
+    clear when plans shrink; orders within the need stay."""
+    model = ComputeMarketModel(load_scenario("baseline", steps=2))
+    chips = model.chips
+    for d in chips.designers:
+        chips.backlog[d][:] = 1.0
+    need = np.zeros(len(chips.buyers))
+    need[0] = len(chips.designers) / 2  # the first buyer keeps half of its orders
+    chips.update_cancel(need)
+    held = sum(chips.backlog[d] for d in chips.designers)
+    assert held[0] == pytest.approx(len(chips.designers) / 2)
+    assert np.all(held[1:] == 0.0)
+    assert chips.cancelled_gw == pytest.approx(len(chips.designers) * (len(chips.buyers) - 0.5))
+
+
+def test_history_cutoff_drops_later_announcements_and_lets_agents_decide() -> None:
+    """With a cutoff at 2025-06 the dated deals of later months never enter the book, and the
+    lab's own search starts after the cutoff instead of after the last announcement."""
+    params = load_scenario("baseline", ['simulation.history_cutoff="2025-06"'], steps=24)
+    model = ComputeMarketModel(params)
+    assert model.last_event_idx == model.start_idx + 5
+    model.run_steps()
+    ids = {d.deal_id for d in model.deals}
+    assert {"D0-equity", "D0-azure", "D8"} <= ids  # dated before the cutoff: replayed
+    assert not ids & {"D4", "D1", "D2", "D3", "D5", "D6", "D7"}  # after it: dropped
+    agents = [d for d in model.deals if d.origin != "event" and d.kind.value != "equity"]
+    assert agents and min(d.step_proposed for d in agents) > 5  # contracts sought after it
+    full = ComputeMarketModel(load_scenario("baseline"))
+    assert full.last_event_idx == full.start_idx + 12  # default: the latest dated event
