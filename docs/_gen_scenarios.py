@@ -59,7 +59,6 @@ UNITS: dict[str, str] = {
     "relationship_bonus": "utility",
     "lead_time_weight": "utility per month",
     "diversification": "utility",
-    "markup_backlog_slope": "markup per year of backlog",
     "markup_cap": "x unit cost",
     "estimate_noise_sd": "fraction (sd)",
     "min_financing_ratio": "ratio",
@@ -117,6 +116,7 @@ MEANINGS: dict[str, str] = {
     "ScenarioParams.sites": "Section `[sites]`.",
     "ScenarioParams.demand": "Section `[demand]`.",
     "ScenarioParams.market": "Section `[market]`.",
+    "ScenarioParams.fringe": "Section `[fringe]`: the named fringe firms and the small ones.",
     "ScenarioParams.negotiation": "Section `[negotiation]`.",
     "ScenarioParams.regulator": "Section `[regulator]`.",
     "ScenarioParams.vendors": "Section `[vendors]` (docking modes only).",
@@ -223,19 +223,22 @@ MEANINGS: dict[str, str] = {
     "Distribution.high": "Draws are clipped above at this value.",
     # demand
     "DemandParams.fringe_accel_gw_per_year": "Chip orders of buyers outside the six firms"
-    " (Google, Meta, xAI, neoclouds), [month, GW/yr] path.",
-    "DemandParams.fringe_cloud_gw": "AI cloud capacity of the fringe clouds (their quantity in"
-    " the cloud market), [month, GW] path.",
-    "DemandParams.fringe_lab_revenue_usd_b_per_year": "Revenue of the rival labs (their"
-    " quantity in the frontier-AI market), [month, USD B/yr] path.",
+    " (Google, Meta, xAI, neoclouds) at the reference demand, [month, GW/yr] path (scaled by the"
+    " AI-services demand index and `fringe_demand` shocks).",
+    "DemandParams.fringe_cloud_gw": "AI cloud capacity of the fringe clouds at the reference"
+    " lease price, [month, GW] path (it moves with the lease price).",
+    "DemandParams.fringe_lab_revenue_usd_b_per_year": "The fringe labs' plan: their revenue at"
+    " the reference AI-services price, [month, USD B/yr] path; their compute is it / P_ref x"
+    " the demand index.",
     "DemandParams.fringe_chip_pflops_per_kw": "Not read by the model yet (fringe chips take"
     " their performance from the catalog).",
     "DemandParams.fringe_chip_price_usd_b_per_gw": "Price of fringe (`Other chips`) accelerators.",
     "DemandParams.opening_backlog_gw": "Open chip orders at the start, by designer (placed by"
     " `Other buyers` before the run).",
-    "DemandParams.cloud_price_usd_b_per_gw_year": "Reference lease price of AI cloud capacity"
-    " (moves with chip scarcity).",
-    "DemandParams.revenue_multiplier": "Scales all frontier-AI revenue (shocks multiply it).",
+    "DemandParams.cloud_price_usd_b_per_gw_year": "Reference lease price r_ref of AI cloud"
+    " capacity (tenants' demand is `cloud_tenant_gw` at this price).",
+    "DemandParams.revenue_multiplier": "Scales users' demand for AI services (and the demand"
+    " derived from it); `lab_revenue` shocks multiply it.",
     "DemandParams.intercept": "Docking modes: intercept a of the inverse demand p = a - b Q.",
     "DemandParams.slope": "Docking modes: slope b of the inverse demand p = a - b Q.",
     "DemandParams.source": "Where the demand paths come from.",
@@ -249,11 +252,12 @@ MEANINGS: dict[str, str] = {
     " output, capped at 24).",
     "MarketParams.diversification": "Utility penalty on a designer whose share of the buyer's"
     " installed chips exceeds its `max_supplier_share`.",
-    "MarketParams.markup_backlog_slope": "Markup rise per year of output in the backlog.",
-    "MarketParams.markup_cap": "Highest markup over cost.",
+    "MarketParams.markup_cap": "Highest markup over unit cost a vendor's Bertrand-Nash price may"
+    " reach (price <= cost x (1 + markup_cap)).",
     "MarketParams.exclusivity_allowed": "Not read by the model yet (use a `ban_exclusivity`"
     " intervention).",
     "MarketParams.source": "Where the market parameters come from.",
+    "FringeParams.source": "Where the fringe's named firms and shares come from.",
     # negotiation
     "NegotiationParams.max_rounds": "Most alternating-offer rounds before an impasse.",
     "NegotiationParams.estimate_noise_sd": "Sd of each side's relative error on the pie and of"
