@@ -21,12 +21,13 @@ __all__ = [
     "cournot_closed_form",
     "double_marginalization_closed_form",
     "nash_closed_form",
+    "outside_option_closed_form",
     "rubinstein_closed_form",
     "simulate_case",
 ]
 
 TOLERANCE = 0.005
-"""Largest relative error allowed between a simulated value and its closed form (issue 6)."""
+"""Largest relative error allowed between a simulated value and its closed form."""
 
 
 def cournot_closed_form(a: float, b: float, costs: Sequence[float]) -> dict[str, object]:
@@ -73,6 +74,20 @@ def nash_closed_form(
     return d_s + w_s / (w_s + w_b) * (surplus - d_s - d_b)
 
 
+def outside_option_closed_form(c: float, v: float, p_alt: float,
+                               weights: Sequence[float]) -> float:
+    """Nash price of a sale with the buyer's outside option, USD B per GW.
+
+    The buyer's disagreement payoff is max(v - p_alt, 0) (it buys from the alternative
+    supplier if that pays), the seller's 0, so the price splitting the surplus
+    min(p_alt, v) - c by the weights is c + w_s / (w_s + w_b) (min(p_alt, v) - c) (Nash 1950;
+    Binmore, Rubinstein and Wolinsky 1986). With p_alt > v the alternative is no option and
+    the price is the plain Nash split of v - c.
+    """
+    w_s, w_b = weights
+    return c + w_s / (w_s + w_b) * (min(p_alt, v) - c)
+
+
 @dataclass(frozen=True)
 class DockingCase:
     """One docking case: a shipped docking scenario and its `--set` overrides."""
@@ -100,6 +115,15 @@ CASES: tuple[DockingCase, ...] = (
                          "negotiation.disagreement_usd_b=[10,20]")),
     DockingCase("nash", ("negotiation.bargaining_weights=[1,4]", "negotiation.surplus_usd_b=250",
                          "negotiation.disagreement_usd_b=[40,5]")),
+    DockingCase("outside_option", ()),
+    DockingCase("outside_option", ("negotiation.bargaining_weights=[0.7,0.3]",)),
+    DockingCase("outside_option", ("negotiation.alternative_price_usd_b=60",
+                                   "negotiation.buyer_value_usd_b=40",
+                                   "vendors.marginal_costs=[20]")),
+    DockingCase("outside_option", ("negotiation.bargaining_weights=[1,4]",
+                                   "negotiation.alternative_price_usd_b=25",
+                                   "negotiation.buyer_value_usd_b=25",
+                                   "vendors.marginal_costs=[5]")),
     DockingCase("double_marginalization", ("vendors.integrated=false",)),
     DockingCase("double_marginalization", ("vendors.integrated=true",)),
     DockingCase("double_marginalization", ("vendors.marginal_costs=[35]", "demand.slope=0.5")),
@@ -143,6 +167,11 @@ def simulate_case(case: DockingCase) -> list[dict[str, object]]:
         pairs += [("cloud price", exact["price"], cloud["price"]),
                   ("cloud quantity", exact["total_quantity"], cloud["total_quantity"]),
                   ("wholesale price", exact["wholesale"], chips["price"])]
+    elif case.scenario == "outside_option":
+        deal = tables["deals"].row(0, named=True)
+        want = outside_option_closed_form(params.vendors.marginal_costs[0], neg.buyer_value_usd_b,
+                                          neg.alternative_price_usd_b, neg.bargaining_weights)
+        pairs.append(("price (price_usd_b_per_gw)", want, deal["price_usd_b_per_gw"]))
     else:
         deal = tables["deals"].row(0, named=True)
         if case.scenario == "rubinstein":

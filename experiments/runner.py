@@ -12,7 +12,7 @@ from typing import Any
 
 from experiments.results import Results
 from experiments.scenario import scenario_hash
-from world.params import ScenarioParams
+from world.params import Mode, ScenarioParams
 
 __all__ = ["make_run_id", "run"]
 
@@ -33,6 +33,13 @@ def _model_class() -> Any:
     return ComputeMarketModel
 
 
+def _docking_model_class() -> Any:
+    """The docking model of the textbook cases (`simulation.mode` other than ``market``)."""
+    from experiments.docking_model import DockingModel
+
+    return DockingModel
+
+
 def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = None) -> Results:
     """Run one scenario with one seed and return its results.
 
@@ -50,7 +57,8 @@ def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = N
     seed = int(scenario.seed if rng is None else rng)
     digest = digest or scenario_hash(scenario)
     started = dt.datetime.now(dt.UTC)
-    model = _model_class()(scenario, rng=seed)
+    market = scenario.simulation.mode is Mode.MARKET
+    model = (_model_class() if market else _docking_model_class())(scenario, rng=seed)
     model.run_steps()
     columns = model.compute_tables()
     finished = dt.datetime.now(dt.UTC)

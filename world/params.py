@@ -60,6 +60,7 @@ class Mode(StrEnum):
     RUBINSTEIN = "rubinstein"
     NASH = "nash"
     DOUBLE_MARGINALIZATION = "double_marginalization"
+    OUTSIDE_OPTION = "outside_option"
 
 
 class SimulationParams(Strict):

@@ -1,4 +1,4 @@
-"""Docking: the model's agents reach the textbook closed forms (issue 6), within 0.5%."""
+"""Docking: the model's agents reach the textbook closed forms, within 0.5%."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from experiments.docking import (
     cournot_closed_form,
     double_marginalization_closed_form,
     nash_closed_form,
+    outside_option_closed_form,
     rubinstein_closed_form,
     simulate_case,
 )
@@ -48,3 +49,61 @@ def test_docking_keys_are_scenario_keys():
 def test_baseline_is_market_mode_with_defaults():
     p = load_scenario("baseline")
     assert p.simulation.mode.value == "market"
+
+
+def test_outside_option_closed_form_numbers():
+    """c + w_s/(w_s+w_b) (min(p_alt, v) - c): c=10, v=50, p_alt=30 splits 20 -> 20; with
+    p_alt = 60 > v = 40 the alternative is worthless and the split is of v - c."""
+    assert outside_option_closed_form(10, 50, 30, (0.5, 0.5)) == pytest.approx(20)
+    assert outside_option_closed_form(10, 50, 30, (0.7, 0.3)) == pytest.approx(24)
+    assert outside_option_closed_form(20, 40, 60, (0.5, 0.5)) == pytest.approx(30)
+
+
+@pytest.mark.parametrize(
+    ("c", "v", "p_alt", "w"),
+    [(10.0, 50.0, 30.0, (0.5, 0.5)), (20.0, 40.0, 60.0, (0.5, 0.5)),
+     (0.0, 80.0, 10.0, (2.0, 1.0)), (30.0, 31.0, 90.0, (1.0, 1.0))],
+)
+def test_outside_option_deal_price_in_deals_table(c, v, p_alt, w):
+    """The agreed deal of the outside_option scenario, run like any scenario, is priced at
+    the closed form within 0.5% and records the disagreement payoffs (buyer max(v - p_alt, 0),
+    seller 0) and the surplus min(p_alt, v) - c."""
+    from experiments.runner import run
+
+    params = load_scenario("docking/outside_option", [
+        f"vendors.marginal_costs=[{c}]", f"negotiation.buyer_value_usd_b={v}",
+        f"negotiation.alternative_price_usd_b={p_alt}",
+        f"negotiation.bargaining_weights=[{w[0]},{w[1]}]",
+    ])
+    deal = run(params).tables["deals"].row(0, named=True)
+    want = outside_option_closed_form(c, v, p_alt, w)
+    assert deal["status"] in ("definitive", "loi")  # agreed; above $25B it starts as an LOI
+    assert deal["price_usd_b_per_gw"] == pytest.approx(want, rel=TOLERANCE)
+    assert deal["disagreement_target_usd_b"] == pytest.approx(max(v - p_alt, 0.0))
+    assert deal["disagreement_source_usd_b"] == pytest.approx(0.0)
+    assert deal["surplus_usd_b"] == pytest.approx(min(p_alt, v) - c)
+
+
+def test_outside_option_without_gains_signs_nothing():
+    """No gains from trade (p_alt below the seller's cost): the seller would lose on any
+    price the buyer accepts, so the deal is abandoned."""
+    from experiments.runner import run
+
+    params = load_scenario("docking/outside_option", [
+        "vendors.marginal_costs=[40]", "negotiation.alternative_price_usd_b=30"])
+    deal = run(params).tables["deals"].row(0, named=True)
+    assert deal["status"] == "abandoned"
+
+
+@pytest.mark.parametrize("name", ["cournot", "double_marginalization", "rubinstein", "nash",
+                                  "outside_option"])
+def test_every_docking_scenario_runs_plots_and_reports(name, tmp_path):
+    """Each shipped docking scenario goes through `run`, `plot --kind all` and `report`
+    without error (the bargaining cases used to have no shares rows to draw)."""
+    from experiments.cli import main
+
+    out = tmp_path / name
+    assert main(["run", f"experiments/scenarios/docking/{name}.toml", "--out", str(out)]) == 0
+    assert main(["plot", str(out), "--kind", "all"]) == 0
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.html").exists()
