@@ -101,6 +101,8 @@ class ChipMarket:
         self.wafer_requests = 0.0
         self.foundry_capacity = 0.0
         self.solution: BertrandSolution | None = None
+        self._lead: dict[str, float] = {}
+        self._lead_key: tuple = ()
         self.now_idx = 0
         self.t = 0
 
@@ -163,6 +165,19 @@ class ChipMarket:
         best = max(pf.values(), default=1.0)
         return {d: per_gw * pf[d] / best if d in pf else 0.0 for d in self.designers}
 
+    def compute_lead_times(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
+        """Lead time of each designer, months: backlog / this month's output, at most 24
+        (computed once a month and kept until the backlog or the deals change)."""
+        key = (self.t, len(supply_deals), sum(float(b.sum()) for b in self.backlog.values()))
+        if self._lead_key != key:
+            self._lead = {
+                d: min(24.0, self.compute_backlog_gw(d, supply_deals)
+                       / max(self.capacity_gw.get(d, 0.0), 1e-3))
+                for d in self.designers
+            }
+            self._lead_key = key
+        return self._lead
+
     def compute_nonprice_utility(
         self,
         buyer: str,
@@ -183,14 +198,14 @@ class ChipMarket:
         m = self.p
         out = np.full(len(self.designers), -np.inf)
         installed = sum(installed_gw.values())
+        leads = self.compute_lead_times(supply_deals)
         for k, d in enumerate(self.designers):
             if self.compute_product(d) is None:
                 continue
             fringe_own = d == FRINGE_CHIPS and buyer == FRINGE_BUYERS
             if d not in MERCHANT and d != buyer and not fringe_own:
                 continue
-            cap = max(self.capacity_gw.get(d, 0.0), 1e-3)
-            lead = min(24.0, self.compute_backlog_gw(d, supply_deals) / cap)
+            lead = leads[d]
             share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
             out[k] = (
                 (m.cuda_lockin * lockin_factor if d == "Nvidia" else 0.0)

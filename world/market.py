@@ -7,6 +7,7 @@ components in `world.chip_market`, `world.cloud_market` and `world.frontier`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,8 +23,15 @@ def compute_path_value(path: Sequence[tuple[str, float]], month_idx: int) -> flo
     """
     if not path:
         return 0.0
-    pts = sorted((month_index(m), float(v)) for m, v in path)
-    return float(np.interp(float(month_idx), [p[0] for p in pts], [p[1] for p in pts]))
+    xs, ys = _parse_path(tuple((m, float(v)) for m, v in path))
+    return float(np.interp(float(month_idx), xs, ys))
+
+
+@lru_cache(maxsize=256)
+def _parse_path(path: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Month indices and values of a path, sorted by month (cached: paths are few)."""
+    pts = sorted((month_index(m), v) for m, v in path)
+    return np.array([p[0] for p in pts], dtype=float), np.array([p[1] for p in pts])
 
 
 def compute_linear_demand_price(intercept: float, slope: float, quantity: float) -> float:

@@ -57,7 +57,7 @@ class Recorder:
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
-            shares = view.compute_shares(market)
+            shares = view.compute_shares(market, q)
             for name in sorted(q):
                 self._row(
                     "shares",
@@ -76,7 +76,7 @@ class Recorder:
                 "markets",
                 step=step,
                 market=market,
-                hhi=view.compute_hhi(market),
+                hhi=view.compute_hhi(market, shares),
                 mhhi=m.regulator.compute_market_mhhi(shares),
                 price=price,
                 total_quantity=total,

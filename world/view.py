@@ -84,10 +84,13 @@ class MarketView:
             out[name] = (q, q * price)
         return dict(sorted(out.items()))
 
-    def compute_shares(self, market: str) -> dict[str, float]:
+    def compute_shares(
+        self, market: str, quantities: dict[str, tuple[float, float]] | None = None
+    ) -> dict[str, float]:
         """Row -> share of `market` this month (sums to 1); a month with nothing traded keeps
-        the last shares (equal shares before any trade)."""
-        q = self.compute_quantities(market)
+        the last shares (equal shares before any trade). `quantities`: this month's
+        `compute_quantities(market)` if already at hand."""
+        q = self.compute_quantities(market) if quantities is None else quantities
         total = sum(v[0] for v in q.values())
         if total > 0:
             shares = compute_shares({k: v[0] for k, v in q.items()})
@@ -96,9 +99,11 @@ class MarketView:
             shares = self._last_shares.get(market) or {k: 1.0 / len(q) for k in q}
         return shares
 
-    def compute_hhi(self, market: str) -> float:
-        """HHI of `market` (0-10,000), the fringe's small firms counted as firms."""
-        return compute_hhi_with_fringe(self.compute_shares(market), self._m.fringe[market])
+    def compute_hhi(self, market: str, shares: dict[str, float] | None = None) -> float:
+        """HHI of `market` (0-10,000), the fringe's small firms counted as firms (`shares`:
+        this month's `compute_shares(market)` if already at hand)."""
+        shares = self.compute_shares(market) if shares is None else shares
+        return compute_hhi_with_fringe(shares, self._m.fringe[market])
 
     def compute_firms_in_row(self, market: str, row: str) -> int:
         """Firms a row of `market` stands for (the remainder row: its small firms)."""
