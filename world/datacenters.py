@@ -26,12 +26,13 @@ over the construction months. Arrays grow by doubling, so planning is amortised 
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
 
 from world.params import Distribution
-from world.sites import SitePool, draw_lognormal
+from world.sites import SitePool
 
 __all__ = ["DCStatus", "Fleet"]
 
@@ -212,9 +213,13 @@ class Fleet:
         One lognormal draw per planned datacenter whenever an uncertain overrun is set, so the
         sequence of draws depends only on the order of plans (`world.sites.draw_lognormal`).
         """
-        if self.overrun is None or self.overrun.cv <= 0 or self.rng is None or pool.unlimited:
-            return 1.0 if self.overrun is None else float(self.overrun.mean)
-        return float(draw_lognormal(self.overrun, 1, self.rng)[0])
+        dist = self.overrun
+        if dist is None or dist.cv <= 0 or self.rng is None or pool.unlimited:
+            return 1.0 if dist is None else float(dist.mean)
+        sigma = math.sqrt(math.log1p(dist.cv**2))  # the rule of `world.sites.draw_lognormal`
+        mu = math.log(dist.mean) - sigma**2 / 2.0
+        draw = math.exp(mu + sigma * float(self.rng.standard_normal()))
+        return min(dist.high, max(dist.low, draw))
 
     def update_defer(self, owner: int, months: int, now_step: int) -> float:
         """Defer every unfinished datacenter of `owner` by `months`; returns the GW deferred.
