@@ -18,9 +18,9 @@ Capital is finite and priced (docs/odd.md 'Capital'):
   debt is limited to `max_debt_to_revenue` x revenue x min(1, A). Interest is charged once a
   month: debt x r_d / 12.
 - **Valuation** from simulated cash flows (`compute_dcf_value_usd_b`): revenue grows at g_0
-  (capped) fading linearly to the terminal rate over the horizon, the free-cash-flow margin moves
-  linearly from today's to `target_margin` (kept if already higher), discounted at r_e, plus a
-  Gordon terminal value; equity = max(0, EV + cash - debt).
+  (capped) fading geometrically to the terminal rate (half-life `growth_half_life_years`), the
+  free-cash-flow margin moves linearly from today's to `target_margin` (kept if already
+  higher), discounted at r_e, plus a Gordon terminal value; equity = max(0, EV + cash - debt).
 - **Distress** (a firm whose cash stays negative after drawing all the debt it may): each month
   it defers its unfinished datacenters; after `renegotiate_after_months` it cuts its newest
   supply contract by as much as it is short (the restructuring is sized by what it cannot fund);
@@ -124,8 +124,10 @@ def compute_dcf_value_usd_b(
 ) -> float:
     """Enterprise value from simulated cash flows, USD B (may be negative).
 
-    Rule: over years k = 1..H, growth g_k = g_0 + (g_inf - g_0)(k - 1)/(H - 1) with g_0 =
-    min(growth, growth_cap), revenue R_k = R_{k-1}(1 + g_k), margin m_k = m_0 + (m_T - m_0) k/H
+    Rule: over years k = 1..H, growth g_k = g_inf + (g_0 - g_inf) 0.5^((k - 1) / h) with g_0 =
+    min(growth, growth_cap) and h the half-life `growth_half_life_years` (high growth fades
+    fast: Mauboussin, Callahan & Majd 2016, 'The Base Rate Book', Credit Suisse), revenue
+    R_k = R_{k-1}(1 + g_k), margin m_k = m_0 + (m_T - m_0) k/H
     with m_T = max(m_0, target_margin); EV = sum_k R_k m_k / (1 + r)^k + R_H m_H (1 + g_inf) /
     (r - g_inf) / (1 + r)^H. The rate is floored at g_inf + 1% so the terminal value is finite.
     """
@@ -139,7 +141,7 @@ def compute_dcf_value_usd_b(
     value = 0.0
     m_k = m0
     for k in range(1, h + 1):
-        g_k = g0 + (g_inf - g0) * (k - 1) / (h - 1)
+        g_k = g_inf + (g0 - g_inf) * 0.5 ** ((k - 1) / p.growth_half_life_years)
         revenue *= 1.0 + g_k
         m_k = m0 + (m_target - m0) * k / h
         value += revenue * m_k / (1.0 + r) ** k

@@ -293,6 +293,13 @@ class CapitalParams(Strict):
         ge=0.0,
         le=0.9,
     )
+    growth_half_life_years: float = param(
+        2.0,
+        unit="years",
+        doc="Half-life of the fade of revenue growth towards the terminal rate in valuations.",
+        ge=0.25,
+        le=20.0,
+    )
     growth_cap: float = param(
         1.0,
         unit="per year",

@@ -116,6 +116,15 @@ def test_dcf_reduces_to_gordon_growth() -> None:
     assert compute_dcf_value_usd_b(100.0, 0.03, 0.35, 0.10, P) == pytest.approx(515.0)
 
 
+def test_dcf_growth_fades_geometrically_by_hand() -> None:
+    """Two projected years, half-life 1 year: g_1 = 50%, g_2 = 3% + 47% x 0.5 = 26.5%;
+    R_1 = 150, R_2 = 189.75; at a 35% margin and 10%: 52.5 / 1.1 + 66.4125 / 1.21 plus the
+    terminal value 66.4125 x 1.03 / 0.07 / 1.21."""
+    params = CapitalParams(horizon_years=2, growth_half_life_years=1.0)
+    by_hand = 52.5 / 1.1 + 66.4125 / 1.21 + 66.4125 * 1.03 / 0.07 / 1.21
+    assert compute_dcf_value_usd_b(100.0, 0.5, 0.35, 0.10, params) == pytest.approx(by_hand)
+
+
 def test_dcf_is_not_a_revenue_multiple() -> None:
     """Two firms with the same revenue but different growth and margins get different
     multiples (the rule the constant multiple it replaces could not express)."""
