@@ -27,7 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from world.catalog import Catalog, cost_usd_b_per_gw, pflops_per_gw
-from world.clearing import BertrandSolution, compute_rationing, solve_logit_bertrand
+from world.clearing import (
+    BertrandSolution,
+    ChipClearing,
+    clear_chip_market,
+    compute_rationing,
+    solve_logit_bertrand,
+)
 from world.cloud_market import Payment
 from world.contracts import Deal, DealStatus
 from world.foundry import Foundry, wafers_to_gw
@@ -101,6 +107,8 @@ class ChipMarket:
         self.wafer_requests = 0.0
         self.foundry_capacity = 0.0
         self.solution: BertrandSolution | None = None
+        self.inputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        """This month's (demand, base utility, capacity, cost) of the price phase."""
         self._lead: dict[str, float] = {}
         self._lead_key: tuple = ()
         self.now_idx = 0
@@ -258,9 +266,29 @@ class ChipMarket:
             outside_utility=self.p.defer_utility,
         )
         self.solution = sol
+        self.inputs = (np.array(want_gw, dtype=float), base, cap, cost)
         for k, d in enumerate(self.designers):
             if self.compute_product(d) is not None:
                 self.price_usd_b_per_gw[d] = float(sol.price[k])
+
+    def compute_clearing(
+        self, excluded_links: Sequence[tuple[int, int]] = (), value_usd_b_per_gw: float = 0.0
+    ) -> ChipClearing:
+        """Re-solve this month's order split and rationing at this month's prices, optionally
+        without some (buyer row, designer column) links (`world.clearing.clear_chip_market`):
+        a buyer cut off from a designer turns to the others or defers. `value_usd_b_per_gw`:
+        the buyers' value of a GW, for their surplus. Pure: reads the inputs kept by
+        `update_prices`, mutates nothing. Raises RuntimeError before the first price phase."""
+        if self.inputs is None or self.solution is None:
+            raise RuntimeError("no month has been priced yet; call after update_prices")
+        want, base, cap, cost = self.inputs
+        price = self.solution.price
+        with np.errstate(divide="ignore"):
+            utilities = base - self.p.price_sensitivity * np.log(price)[None, :]
+        return clear_chip_market(
+            want, utilities, cap, price, cost, np.full(want.size, value_usd_b_per_gw),
+            outside_utility=self.p.defer_utility, excluded_links=excluded_links,
+        )
 
     # ----- 3. orders ----------------------------------------------------------------------------
     def update_cancel(self, need_gw: np.ndarray) -> None:

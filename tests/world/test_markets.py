@@ -107,3 +107,20 @@ def test_history_cutoff_drops_later_announcements_and_lets_agents_decide() -> No
     assert agents and min(d.step_proposed for d in agents) > 5  # contracts sought after it
     full = ComputeMarketModel(load_scenario("baseline"))
     assert full.last_event_idx == full.start_idx + 12  # default: the latest dated event
+
+
+def test_a_months_chip_market_can_be_resolved_without_a_link() -> None:
+    """Re-solving the month at its prices reproduces the orders placed; removing the link of
+    the largest order moves that buyer to other designers or to deferral, and the designer
+    loses the order (the disagreement point of a bilateral contract)."""
+    model = ComputeMarketModel(load_scenario("baseline", steps=6))
+    model.run_steps()
+    chips = model.chips
+    full = chips.compute_clearing()
+    want, *_ = chips.inputs
+    np.testing.assert_allclose(full.orders_gw, want[:, None] * chips.solution.shares)
+    b, k = np.unravel_index(np.argmax(full.orders_gw), full.orders_gw.shape)
+    cut = chips.compute_clearing([(int(b), int(k))])
+    assert cut.orders_gw[b, k] == 0.0
+    assert cut.deferred_gw[b] + cut.orders_gw[b].sum() == pytest.approx(want[b])
+    assert cut.seller_profit_usd_b[k] <= full.seller_profit_usd_b[k] + 1e-12
