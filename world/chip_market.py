@@ -45,8 +45,11 @@ MERCHANT = ("AMD", "Nvidia")
 """Designers that sell to anyone and set prices; the others are captive or price takers."""
 CLEAR_BACKLOG_MONTHS = 3.0
 """A designer asks for enough packaging to clear its backlog in this many months."""
-ORDER_WINDOW_MONTHS = 6
-"""Vendors accept new orders up to their output over this many months, less their backlog."""
+BACKLOG_DUE_MONTHS = 6
+"""A designer's backlog counts contracted deliveries falling due within this many months."""
+ORDER_BOOK_MONTHS = 12
+"""Vendors accept new orders up to their output over this many months, less their backlog:
+Blackwell was sold out about 12 months ahead (stylised fact 2 of the calibration facts)."""
 OWN_CHIP_BONUS = 0.5
 """Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
 
@@ -132,8 +135,8 @@ class ChipMarket:
         return self.compute_due_gw(deal, self.t + within_months)
 
     def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
-        """Open orders plus contracted deliveries due within `ORDER_WINDOW_MONTHS`, GW."""
-        due = sum(self.compute_due_gw(d, self.t + ORDER_WINDOW_MONTHS)
+        """Open orders plus contracted deliveries due within `BACKLOG_DUE_MONTHS`, GW."""
+        due = sum(self.compute_due_gw(d, self.t + BACKLOG_DUE_MONTHS)
                   for d in supply_deals if d.source == designer)
         return float(self.backlog[designer].sum()) + due
 
@@ -258,7 +261,7 @@ class ChipMarket:
                 start[k] = c * (1.0 + 0.5 * self.p.markup_cap)
             bounds[k] = (c, c * (1.0 + self.p.markup_cap)) if d in MERCHANT else (fixed, fixed)
             strategic[k] = d in MERCHANT
-            room = self.capacity_gw[d] * ORDER_WINDOW_MONTHS - self.compute_backlog_gw(
+            room = self.capacity_gw[d] * ORDER_BOOK_MONTHS - self.compute_backlog_gw(
                 d, supply_deals)
             cap[k] = max(room, 0.02 * self.capacity_gw[d] + 1e-6)
         sol = solve_logit_bertrand(
