@@ -94,35 +94,25 @@ def _utilities(base: np.ndarray, alpha: float, price: np.ndarray) -> np.ndarray:
 
 
 def _best_response(
-    k: int,
-    base: np.ndarray,
-    price: np.ndarray,
-    demand_gw: np.ndarray,
+    terms: list[tuple[float, float, float]],
     alpha: float,
     cost: float,
     capacity: float,
     bounds: tuple[float, float],
-    outside_utility: float,
 ) -> tuple[float, bool]:
-    """Profit-maximising price of seller k given the others' prices.
+    """Profit-maximising price of one seller given the others' prices.
 
-    Seller k's demand is D(p) = sum_b w_b s_b(p), s_b = x_b p^-a / (x_b p^-a + R_b), with
-    x_b = exp(base_bk) and R_b the rest of buyer b's logit denominator. The marginal profit
-    in log price, p D - (p - c) a sum_b w_b s_b (1 - s_b), is positive below the optimum and
-    negative above (profit is quasi-concave in log p); while D(p) exceeds capacity K, raising
-    the price loses no sales, so the sign is positive. Brent's root finder on that sign in
-    log p finds max(unconstrained optimum, capacity-clearing price) within the bounds.
+    `terms` holds, per buyer that can buy from it, (w_b, x_b, R_b): the buyer's demand, the
+    seller's exp(non-price utility) and the rest of the buyer's logit denominator (rivals and
+    the outside option), all scaled by the same per-buyer constant. The seller's demand is
+    D(p) = sum_b w_b s_b(p), s_b = x_b p^-a / (x_b p^-a + R_b). The marginal profit in log
+    price, p D - (p - c) a sum_b w_b s_b (1 - s_b), is positive below the optimum and negative
+    above (profit is quasi-concave in log p); while D(p) exceeds capacity K, raising the price
+    loses no sales, so the sign is positive. Brent's root finder on that sign in log p finds
+    max(unconstrained optimum, capacity-clearing price) within the bounds.
     """
-    col = base[:, k]
-    ok = np.isfinite(col) & (demand_gw > 0)
-    if not ok.any():
+    if not terms:
         return bounds[1], False
-    others = _utilities(np.delete(base[ok], k, axis=1), alpha, np.delete(price, k))
-    top = np.maximum(np.max(others, axis=1, initial=-np.inf), outside_utility)
-    rest = (np.exp(others - top[:, None]).sum(axis=1) + np.exp(outside_utility - top)).tolist()
-    xs = np.exp(col[ok] - top).tolist()
-    ws = demand_gw[ok].tolist()
-    terms = list(zip(ws, xs, rest, strict=True))
     lo, hi = math.log(bounds[0]), math.log(bounds[1])
 
     def marginal(log_p: float) -> float:
@@ -192,15 +182,29 @@ def solve_logit_bertrand(
     bound = np.zeros(price.size, dtype=bool)
     rounds, converged = 0, False
     players = [k for k in range(price.size) if strategic[k]]
+    # every buyer's exp-utilities scaled by its highest possible utility (no overflow)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ceiling = base - alpha * np.log(price_bounds[:, 0])[None, :]
+    shift = np.maximum(np.max(np.where(np.isfinite(ceiling), ceiling, -np.inf), axis=1,
+                              initial=-np.inf), outside_utility)
+    x = np.where(np.isfinite(base), np.exp(np.where(np.isfinite(base), base, 0.0)
+                                           - shift[:, None]), 0.0)
+    weight = x * price[None, :] ** -alpha
+    outside = np.exp(outside_utility - shift)
+    active = {k: np.flatnonzero((x[:, k] > 0) & (w > 0)) for k in players}
     for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is reported)
         moved = 0.0
         for k in players:
+            rows = active[k]
+            rest = outside[rows] + weight[rows].sum(axis=1) - weight[rows, k]
+            terms = list(zip(w[rows].tolist(), x[rows, k].tolist(), rest.tolist(), strict=True))
             p, bound[k] = _best_response(
-                k, base, price, w, alpha, float(cost[k]), float(capacity_gw[k]),
-                (float(price_bounds[k, 0]), float(price_bounds[k, 1])), outside_utility,
+                terms, alpha, float(cost[k]), float(capacity_gw[k]),
+                (float(price_bounds[k, 0]), float(price_bounds[k, 1])),
             )
-            moved = max(moved, abs(np.log(p / price[k])))
+            moved = max(moved, abs(math.log(p / price[k])))
             price[k] = p
+            weight[:, k] = x[:, k] * p**-alpha
         if moved < tol:
             converged = True
             break
