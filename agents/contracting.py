@@ -87,7 +87,8 @@ def _committed_gw(model: Any, designer: str) -> float:
         if d.kind is DealKind.SUPPLY and d.source == designer
         and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)
     )
-    return contracted + float(model.backlog[designer].sum())
+    backlog = model.backlog.get(designer)
+    return contracted + (float(backlog.sum()) if backlog is not None else 0.0)
 
 
 def _lockin(model: Any, designer: str) -> float:

@@ -33,6 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from experiments.docking_model import DockingModel
 from experiments.results import Results
 from experiments.runner import make_run_id
 from experiments.scenario import list_scenarios, load_scenario
@@ -394,7 +395,9 @@ def test_the_model_never_changes_its_parameters(name: str) -> None:
     only safe if a run leaves every parameter as it found it."""
     params = load_scenario(name, [], steps=36)
     before = params.model_dump(mode="json")
-    model = ComputeMarketModel(params.model_copy(update={"seed": 5}), rng=5)
+    model_class = (ComputeMarketModel if params.simulation.mode.value == "market"
+                   else DockingModel)  # the class `experiments.runner.run` builds
+    model = model_class(params.model_copy(update={"seed": 5}), rng=5)
     model.run_steps()
     model.compute_tables()
     assert params.model_dump(mode="json") == before
