@@ -175,14 +175,17 @@ def compute_candidates(model: Any, buyer: Any, gw: float, sellers: list[str],
 
 def compute_self_build_usd_b_per_gw_year(model: Any, lab: Any, gw: float) -> float:
     """What running `gw` of its own chips costs the lab per GW-year, USD B (inf if it cannot
-    fund a quarter of the outlay): cheapest vendor price / chip life + shell capex / shell
-    life + opex."""
+    fund a quarter of the outlay): the cheapest vendor's price in CUDA-equivalent terms
+    (price x exp((L_max - L_d) / price_sensitivity), the lock-in of `compute_chip_market`) /
+    chip life + shell capex / shell life + opex."""
     capex = model.compute_typical_capex_usd_b_per_gw()
-    prices = [v.price_usd_b_per_gw for v in model.vendors
+    offers = [(v.name, v.price_usd_b_per_gw) for v in model.vendors
               if v.compute_product() is not None and 0 < v.price_usd_b_per_gw < math.inf]
-    if not prices:
+    if not offers:
         return math.inf
-    price = min(prices)
+    top = max(_lockin(model, name) for name, _p in offers)
+    sens = max(model.p.market.price_sensitivity, 1e-9)
+    price = min(p * math.exp((top - _lockin(model, name)) / sens) for name, p in offers)
     spendable = lab.compute_spendable_usd_b() + lab.compute_expected_funding_usd_b()
     if spendable < 0.25 * gw * (price + capex):
         return math.inf
