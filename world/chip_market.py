@@ -114,6 +114,9 @@ class ChipMarket:
         """This month's (demand, base utility, capacity, cost) of the price phase."""
         self._lead: dict[str, float] = {}
         self._lead_key: tuple = ()
+        self._due: dict[str, float] = {}
+        self._due_key: tuple = ()
+        self._delivery_count = 0
         self.now_idx = 0
         self.t = 0
 
@@ -136,9 +139,20 @@ class ChipMarket:
 
     def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
         """Open orders plus contracted deliveries due within `BACKLOG_DUE_MONTHS`, GW."""
-        due = sum(self.compute_due_gw(d, self.t + BACKLOG_DUE_MONTHS)
-                  for d in supply_deals if d.source == designer)
-        return float(self.backlog[designer].sum()) + due
+        return float(self.backlog[designer].sum()) + self._due_by_designer(supply_deals).get(
+            designer, 0.0)
+
+    def _due_by_designer(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
+        """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer, in one pass over the
+        deals (kept until the month, the deals or the deliveries change)."""
+        key = (self.t, self._delivery_count, tuple((d.deal_id, d.gw) for d in supply_deals))
+        if key != self._due_key:
+            due: dict[str, float] = {}
+            for d in supply_deals:
+                due[d.source] = due.get(d.source, 0.0) + self.compute_due_gw(
+                    d, self.t + BACKLOG_DUE_MONTHS)
+            self._due, self._due_key = due, key
+        return self._due
 
     # ----- 1. production ------------------------------------------------------------------------
     def update_produce(self, t: int, now_idx: int, supply_deals: Sequence[Deal]) -> list[Payment]:
@@ -326,20 +340,25 @@ class ChipMarket:
             (GW delivered by designer, USD B value by designer, deals now fully delivered).
         """
         self.deliveries = []
+        self._delivery_count += 1
         delivered = dict.fromkeys(self.designers, 0.0)
         value = dict.fromkeys(self.designers, 0.0)
         completed: list[Deal] = []
+        by_designer: dict[str, list[Deal]] = {}
+        for x in supply_deals:
+            by_designer.setdefault(x.source, []).append(x)
+        row = {b: i for i, b in enumerate(self.buyers)}
         for d in self.designers:
-            deals = [x for x in supply_deals if x.source == d]
+            deals = by_designer.get(d, [])
             pri = np.zeros(len(self.buyers))
             due = [self.compute_due_gw(deal, self.t) for deal in deals]
             for deal, g in zip(deals, due, strict=True):
-                pri[self.buyers.index(deal.target)] += g
+                pri[row[deal.target]] += g
             got_pri, got_open = compute_rationing(
                 pri, self.backlog[d], self.inventory[d], equal_access=d in equal_access
             )
             for deal, g in zip(deals, due, strict=True):
-                i = self.buyers.index(deal.target)
+                i = row[deal.target]
                 part = got_pri[i] * (g / pri[i]) if pri[i] > 0 else 0.0
                 if part > 0:
                     self.delivered_by_deal[deal.deal_id] = (
