@@ -9,8 +9,8 @@ Who seeks (every `negotiation.search_every_months`, once the dated history has r
 - a lab seeks cloud capacity and chips for its compute ambition (`agents.dealmaking`).
 
 Partners come from the network: `DealNetwork.compute_outside_options` drops partners the
-buyer is exclusively bound away from (and sellers bound to others), and a live tie adds the
-market's `relationship_bonus` to the ranking (past dealings make a partner the first call).
+buyer is exclusively bound away from (and sellers bound to others), and a live tie or a deal
+signed before adds the market's `relationship_bonus` to the ranking (past dealings).
 Candidates are approached in decreasing order of the link's Nash-in-Nash surplus S (USD B)
 x (1 + relationship bonus if tied); an impasse moves the proposer to the next.
 
@@ -146,16 +146,24 @@ def compute_chip_need_gw(model: Any, firm: Any) -> float:
     return max(0.0, expected - firm.installed_total_gw - on_order - contracted)
 
 
+def compute_past_partners(model: Any, firm: str) -> set[str]:
+    """Firms that signed a deal with `firm` before (any kind; past dealings)."""
+    return {d.target if d.source == firm else d.source for d in model.deals
+            if firm in (d.source, d.target) and d.step_signed is not None}
+
+
 def compute_candidates(model: Any, buyer: Any, gw: float, sellers: list[str],
                        kind: DealKind = DealKind.SUPPLY) -> list[tuple[str, float, Any]]:
     """Sellers the buyer may contract with in `kind`, best first: (seller, rank, `LinkTerms`).
 
-    Rank = surplus S x (1 + relationship_bonus if a live deal ties them); only sellers with
-    S > 0 that the network (`DealNetwork.compute_outside_options`) and the policy allow.
+    Rank = surplus S x (1 + relationship_bonus if a live deal ties them or they signed one
+    before); only sellers with S > 0 that the network (`DealNetwork.compute_outside_options`)
+    and the policy allow.
     """
     m = model.p.market
     build = compute_chip_market if kind is DealKind.SUPPLY else compute_cloud_market
-    tied = set(model.network.compute_partners(buyer.name))
+    tied = set(model.network.compute_partners(buyer.name)) | compute_past_partners(
+        model, buyer.name)
     scored: dict[str, float] = {}
     terms_of: dict[str, Any] = {}
     for name in sellers:
