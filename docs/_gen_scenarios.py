@@ -130,7 +130,8 @@ MEANINGS: dict[str, str] = {
     "SimulationParams.start": "Calendar month of step 0 (first day of the month is the `date`).",
     "SimulationParams.steps": "Horizon: number of monthly steps (`--steps` overrides, dropping"
     " later events).",
-    "SimulationParams.mode": "`market` (the full model) or a docking special case (issue 6).",
+    "SimulationParams.mode": "`market` (the full model) or a docking case: a textbook special case"
+    " with a closed form (`experiments/docking_model.py`).",
     "SimulationParams.description": "Free text; its first line is shown by"
     " `compute-market scenarios`.",
     "SimulationParams.source": "Where the section's values come from (facts.md rows, papers).",

@@ -53,7 +53,8 @@ Month = Annotated[str, Field(pattern=MONTH_RE.pattern)]
 
 
 class Mode(StrEnum):
-    """What the model runs: the full market, or one docking special case (issue 6)."""
+    """What the model runs: the full market, or one docking case (a textbook special case
+    with a closed form, run by `experiments.docking_model`)."""
 
     MARKET = "market"
     COURNOT = "cournot"
@@ -477,7 +478,7 @@ class DemandParams(Strict):
         4.0, unit="x reference", doc="Highest lease and AI-services price, as a multiple of the"
         " reference price.", ge=1.0, le=50.0,
     )
-    # docking modes only (issue 6): linear inverse final demand P = intercept - slope x Q
+    # docking cases only: linear inverse final demand P = intercept - slope x Q
     intercept: Pos = 100.0
     slope: Pos = 1.0
     source: str = ""
@@ -599,7 +600,7 @@ class NegotiationParams(Strict):
 
 
 class VendorsParams(Strict):
-    """Chip sellers of the docking modes (issue 6); ignored by the market mode.
+    """Chip sellers of the docking cases; ignored by the market.
 
     `marginal_costs` has one entry per seller (N = its length), in the units of the demand
     intercept; `integrated` merges the vendor and the cloud in `double_marginalization`.
