@@ -117,13 +117,19 @@ class ChipMarket:
         self._due: dict[str, float] = {}
         self._due_key: tuple = ()
         self._delivery_count = 0
+        self._products: dict = {}
+        self._products_idx = -1
         self.now_idx = 0
         self.t = 0
 
     # ----- reading ------------------------------------------------------------------------------
     def compute_product(self, designer: str):
-        """Newest released product of `designer` (None before its first release)."""
-        return self.catalog.latest(designer, self.now_idx)
+        """Newest released product of `designer` (None before its first release); looked up
+        once a month."""
+        if self._products_idx != self.now_idx:
+            self._products = {d: self.catalog.latest(d, self.now_idx) for d in self.designers}
+            self._products_idx = self.now_idx
+        return self._products.get(designer)
 
     def compute_due_gw(self, deal: Deal, by_step: int) -> float:
         """Contracted GW due but not yet delivered by `by_step` (linear delivery schedule)."""

@@ -157,7 +157,9 @@ def solve_logit_bertrand(
     Rule: buyer b wants `demand_gw[b]` GW and picks seller k with utility
     u_bk = base_bk - alpha ln p_k (an outside option "defer" has `outside_utility`). Each
     strategic seller maximises (p_k - c_k) min(D_k(p), K_k) over p_k in its bounds, holding
-    the others' prices (best-response iteration, Gauss-Seidel, from `start_price`). Without
+    the others' prices (best-response iteration, Gauss-Seidel, from `start_price`, until the
+    last n - 1 best responses moved no price by `tol` in log: then every seller's price is a
+    best response to the others' current prices). Without
     a binding capacity the optimum satisfies (p - c) / p = D_k / (alpha sum_b w_b s_bk
     (1 - s_bk)) (the logit markup); with a binding capacity the price rises until demand
     equals capacity (Kreps and Scheinkman 1983 for the capacity-constrained shadow price).
@@ -192,8 +194,8 @@ def solve_logit_bertrand(
     weight = x * price[None, :] ** -alpha
     outside = np.exp(outside_utility - shift)
     active = {k: np.flatnonzero((x[:, k] > 0) & (w > 0)) for k in players}
-    for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is reported)
-        moved = 0.0
+    settled = 0  # consecutive best responses that moved the price by less than tol
+    for rounds in range(1, max_rounds + 1):
         for k in players:
             rows = active[k]
             rest = outside[rows] + weight[rows].sum(axis=1) - weight[rows, k]
@@ -202,11 +204,13 @@ def solve_logit_bertrand(
                 terms, alpha, float(cost[k]), float(capacity_gw[k]),
                 (float(price_bounds[k, 0]), float(price_bounds[k, 1])),
             )
-            moved = max(moved, abs(math.log(p / price[k])))
+            settled = settled + 1 if abs(math.log(p / price[k])) < tol else 0
             price[k] = p
             weight[:, k] = x[:, k] * p**-alpha
-        if moved < tol:
-            converged = True
+            if settled >= max(len(players) - 1, 1) and (rounds > 1 or k == players[-1]):
+                converged = True  # every player has best-responded to the others' prices
+                break
+        if converged:
             break
     shares = compute_logit_shares(_utilities(base, alpha, price), outside_utility)
     return BertrandSolution(price, w @ shares, shares, bound, rounds, converged)
