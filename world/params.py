@@ -127,7 +127,8 @@ class FirmParams(Strict):
 class Product(Strict):
     """One accelerator generation.
 
-    Sources: facts.md 'Accelerator power', 'Unit prices', 'Cost of 1 GW'.
+    Sources: accelerator power (H100 700 W, B200 ~1,000 W, MI355X 1,400 W), unit prices
+    (CNBC: H100 $25-30k, Blackwell $30-40k), cost of 1 GW (Huang, Aug 2025: ~$50B).
     """
 
     name: str
@@ -400,7 +401,8 @@ class RoadmapParams(Strict):
 class SitesParams(Strict):
     """Pool of candidate datacenter sites.
 
-    Sources: facts.md 'Sites', 'Grid interconnection', 'Build times'.
+    Sources: 700-800 candidate sites screened (Stargate), LBNL interconnection queues (median
+    ~5 years), build times (200 MW in ~12 months at Abilene; ~3 years for a large campus).
     """
 
     n_sites: Annotated[int, Field(ge=1, le=1_000_000)] = 800
