@@ -229,8 +229,8 @@ MEANINGS: dict[str, str] = {
     "DemandParams.fringe_cloud_gw": "AI cloud capacity of the fringe clouds at the reference"
     " lease price, [month, GW] path (it moves with the lease price).",
     "DemandParams.fringe_lab_revenue_usd_b_per_year": "The fringe labs' plan: their revenue at"
-    " the reference AI-services price, [month, USD B/yr] path; their compute is it / P_ref x"
-    " the demand index.",
+    " the reference AI-services price, [month, USD B/yr] path; they start with it / P_ref GW"
+    " of compute, then rent what pays at the lease price.",
     "DemandParams.fringe_chip_pflops_per_kw": "Not read by the model yet (fringe chips take"
     " their performance from the catalog).",
     "DemandParams.fringe_chip_price_usd_b_per_gw": "Price of fringe (`Other chips`) accelerators.",

@@ -13,8 +13,11 @@ clears at P_t = P_ref (A_t / K_t)^(1/e) (`world.clearing.clear_frontier_market`)
 lab's revenue is P_t x its served GW. Sources: P_ref = $10.5B per GW-year from 'OpenAI compute
 and revenue' (OpenAI CFO, 2026-01: > $20B annualised at ~1.9 GW).
 
-The fringe labs' compute is their reference plan (`fringe_lab_revenue_usd_b_per_year` / P_ref)
-scaled by the realised demand X_t m_t: the many small labs expand with the demand they see.
+The fringe labs are many small price takers: each month they move their compute a
+`FRINGE_ADJUST_MONTHS`-th of the way to the quantity at which the price of AI services equals
+their marginal cost of a GW-year of compute (the lease price: they rent), i.e. to
+A_t (r_t / P_ref)^-e less the named labs' compute. They start at their reference plan
+(`fringe_lab_revenue_usd_b_per_year` / P_ref).
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ import numpy as np
 from world.clearing import FrontierClearing, clear_frontier_market
 from world.market import compute_path_value
 from world.params import DemandParams
+
+FRINGE_ADJUST_MONTHS = 12.0
+"""The fringe labs close their gap to the profit-maximising compute over about a year (cloud
+contracts ramp over 12 months, datacenters take 12-36: facts 'Build times')."""
 
 
 def compute_cournot_compute_gw(
@@ -83,6 +90,8 @@ class FrontierDemand:
         self.revenue_usd_b_per_year: dict[str, float] = {}
         self.served_gw: dict[str, float] = {}
         self.now_idx = 0
+        self.fringe_lab_gw = -1.0
+        """The fringe labs' compute, GW (set to their plan at the first month)."""
 
     # ----- reading ------------------------------------------------------------------------------
     def compute_demand_index(self) -> float:
@@ -94,11 +103,33 @@ class FrontierDemand:
         idx = self.now_idx if month_idx is None else month_idx
         return compute_path_value(self.p.frontier_demand_gw, idx) * self.compute_demand_index()
 
+    def compute_fringe_plan_gw(self, month_idx: int) -> float:
+        """The fringe labs' reference plan at `month_idx`, GW: revenue plan / P_ref."""
+        plan = compute_path_value(self.p.fringe_lab_revenue_usd_b_per_year, month_idx)
+        return plan / self.p.frontier_price_usd_b_per_gw_year
+
     def compute_fringe_lab_gw(self, month_idx: int | None = None) -> float:
-        """The fringe labs' compute, GW: their reference plan scaled by the demand index."""
-        idx = self.now_idx if month_idx is None else month_idx
-        plan = compute_path_value(self.p.fringe_lab_revenue_usd_b_per_year, idx)
-        return plan / self.p.frontier_price_usd_b_per_gw_year * self.compute_demand_index()
+        """The fringe labs' compute now (default), or expected at `month_idx`: today's compute
+        grown like the reference demand path, GW."""
+        if month_idx is None or month_idx == self.now_idx:
+            return self.fringe_lab_gw
+        now = compute_path_value(self.p.frontier_demand_gw, self.now_idx)
+        then = compute_path_value(self.p.frontier_demand_gw, month_idx)
+        return self.fringe_lab_gw * (then / now if now > 0 else 1.0)
+
+    def compute_fringe_target_gw(self, named_compute_gw: float, cost: float) -> float:
+        """Compute the price-taking fringe labs want, GW: they add compute while the price of
+        AI services exceeds their marginal cost of a GW-year, so at the target
+        P(named + fringe) = cost, i.e. fringe = A (cost / P_ref)^-e - named (never < 0)."""
+        p_ref = self.p.frontier_price_usd_b_per_gw_year
+        wanted = self.compute_demand_gw() * (max(cost, 1e-9) / p_ref) ** -self.p.frontier_elasticity
+        return max(0.0, wanted - named_compute_gw)
+
+    def update_fringe_labs(self, named_compute_gw: float, cost: float) -> None:
+        """The fringe labs move their compute a `FRINGE_ADJUST_MONTHS`-th of the way to their
+        target each month (leases and builds take time)."""
+        target = self.compute_fringe_target_gw(named_compute_gw, cost)
+        self.fringe_lab_gw += (target - self.fringe_lab_gw) / FRINGE_ADJUST_MONTHS
 
     def compute_shares(self) -> dict[str, float]:
         """Revenue shares of the labs this month (empty before the first clearing)."""
@@ -111,6 +142,8 @@ class FrontierDemand:
     def update_demand(self, now_idx: int) -> None:
         """Draw this month's growth shock (one standard-normal draw a month, in order)."""
         self.now_idx = now_idx
+        if self.fringe_lab_gw < 0:
+            self.fringe_lab_gw = self.compute_fringe_plan_gw(now_idx)
         sd = self.p.growth_sd_per_year / math.sqrt(12.0)
         self.log_growth_shock += sd * float(self.rng.standard_normal())
 

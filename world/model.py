@@ -341,6 +341,7 @@ class ComputeMarketModel(mesa.Model):
     def _sell_ai_services(self) -> None:
         """Phase 7: clear the AI-services market; labs earn price x served compute."""
         compute = {lab.name: lab.compute_compute_gw() for lab in self.labs}
+        self.frontier.update_fringe_labs(sum(compute.values()), self.cloud.price_usd_b_per_gw_year)
         compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
         self.frontier.update_clear(compute)
         for lab in self.labs:

@@ -124,3 +124,18 @@ def test_a_months_chip_market_can_be_resolved_without_a_link() -> None:
     assert cut.orders_gw[b, k] == 0.0
     assert cut.deferred_gw[b] + cut.orders_gw[b].sum() == pytest.approx(want[b])
     assert cut.seller_profit_usd_b[k] <= full.seller_profit_usd_b[k] + 1e-12
+
+
+def test_price_taking_fringe_labs_grow_to_where_price_meets_cost() -> None:
+    """A = 8 GW at P_ref = 10.5, e = 1.5. At a cost equal to P_ref users buy 8 GW, so with 3 GW
+    of named labs the fringe wants 5; at 4^(2/3) x P_ref users buy only 8 / 4 = 2 GW, less
+    than the named labs hold, so the fringe wants none. Each month it closes 1/12 of the gap."""
+    p = DemandParams(frontier_demand_gw=[("2025-01", 8.0)], frontier_elasticity=1.5,
+                     fringe_lab_revenue_usd_b_per_year=[("2025-01", 21.0)], growth_sd_per_year=0.0)
+    d = FrontierDemand(p, np.random.default_rng(0))
+    d.update_demand(24300)
+    assert d.fringe_lab_gw == pytest.approx(2.0)  # the plan: 21 / 10.5
+    assert d.compute_fringe_target_gw(3.0, 10.5) == pytest.approx(5.0)
+    assert d.compute_fringe_target_gw(3.0, 10.5 * 4 ** (2 / 3)) == 0.0
+    d.update_fringe_labs(3.0, 10.5)
+    assert d.fringe_lab_gw == pytest.approx(2.0 + (5.0 - 2.0) / 12.0)
