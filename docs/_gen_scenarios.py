@@ -157,8 +157,8 @@ MEANINGS: dict[str, str] = {
     "FirmParams.build_growth_per_year": "Clouds: yearly growth of that build rate.",
     "FirmParams.max_debt_to_revenue": "Debt capacity: debt may reach this multiple of trailing"
     " annual revenue.",
-    "FirmParams.markup": "Vendors: base markup over unit cost (price = cost x (1 + markup...),"
-    " rising with backlog).",
+    "FirmParams.markup": "Not read by the market model: vendors set Bertrand-Nash prices"
+    " (`market.markup_cap` bounds them); kept so older scenarios still load.",
     "FirmParams.financing_appetite_frac_cash": "Most of its cash the firm puts into one"
     " funding round of a customer lab (vendor financing).",
     "FirmParams.financing_hurdle": "Net benefit per dollar (margin on returning purchases +"
