@@ -33,7 +33,7 @@ from experiments.errors import UserError
 from world.calendar import step_date
 from world.params import ScenarioParams
 
-__all__ = ["ID_SCHEMA", "SCHEMAS", "TABLES", "Results", "empty_table", "read_results"]
+__all__ = ["EXTRA_SCHEMAS", "ID_SCHEMA", "SCHEMAS", "TABLES", "Results", "empty_table", "read_results"]
 
 ID_SCHEMA: dict[str, pl.DataType] = {
     "run_id": pl.String(),
@@ -47,22 +47,10 @@ F = pl.Float64()
 S = pl.String()
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    # step x market x row; shares in a market sum to 1 at every step; a fringe remainder row
-    # stands for `firms_in_row` small firms
-    "shares": {
-        **_TIME, "market": S, "firm": S, "quantity": F, "share": F, "firms_in_row": pl.Int32()
-    },
-    # step x market; HHI on the 0-10,000 scale, counting every fringe firm; captive capacity
-    # (labs' own datacenters, in-house chips) in GW beside the merchant quantity
-    "markets": {
-        **_TIME,
-        "market": S,
-        "hhi": F,
-        "price": F,
-        "total_quantity": F,
-        "n_firms": pl.Int32(),
-        "captive_gw": F,
-    },
+    # step x market x firm; shares in a market sum to 1 at every step
+    "shares": {**_TIME, "market": S, "firm": S, "quantity": F, "share": F},
+    # step x market; HHI on the 0-10,000 scale
+    "markets": {**_TIME, "market": S, "hhi": F, "price": F, "total_quantity": F},
     # step x firm; money in $B, power in GW
     "firms": {
         **_TIME,
@@ -133,6 +121,27 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 """Required columns and dtypes of each table (besides `ID_SCHEMA`)."""
+
+EXTRA_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    # a fringe remainder row stands for `firms_in_row` small firms
+    "shares": {"firms_in_row": pl.Int32()},
+    # firms counted in HHI; captive capacity (labs' own datacenters, in-house chips) in GW
+    "markets": {"n_firms": pl.Int32(), "captive_gw": F},
+    # the markets' state: demand index and demand, prices, cancelled and deferred orders
+    "physical": {
+        "cancelled_gw": F,
+        "deferred_gw": F,
+        "demand_index": F,
+        "ai_demand_gw": F,
+        "fringe_lab_gw": F,
+        "fringe_cloud_gw": F,
+        "tenant_gw": F,
+        "nvidia_price_usd_b_per_gw": F,
+        "amd_price_usd_b_per_gw": F,
+    },
+}
+"""Dtypes of columns the market model adds beyond `SCHEMAS` (typed when present; a table
+built without them, e.g. by a docking model, stays valid)."""
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 REQUIRED_FROM_MODEL: tuple[str, ...] = ("shares", "markets", "firms", "deals", "flows", "physical")
@@ -223,8 +232,12 @@ def _frame(
             data[col] = _step_dates(params.simulation.start, cols["step"])
         else:
             data[col] = pl.Series(col, cols[col], dtype=dtype, strict=False)
+    extra = EXTRA_SCHEMAS.get(name, {})
     for col, values in cols.items():
         if col in data:
+            continue
+        if col in extra:
+            data[col] = pl.Series(col, values, dtype=extra[col], strict=False)
             continue
         series = pl.Series(col, values, strict=False)
         if series.dtype.is_float():
