@@ -33,7 +33,15 @@ from experiments.errors import UserError
 from world.calendar import step_date
 from world.params import ScenarioParams
 
-__all__ = ["EXTRA_SCHEMAS", "ID_SCHEMA", "SCHEMAS", "TABLES", "Results", "empty_table", "read_results"]
+__all__ = [
+    "EXTRA_SCHEMAS",
+    "ID_SCHEMA",
+    "SCHEMAS",
+    "TABLES",
+    "Results",
+    "empty_table",
+    "read_results",
+]
 
 ID_SCHEMA: dict[str, pl.DataType] = {
     "run_id": pl.String(),
