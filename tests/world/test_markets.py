@@ -139,3 +139,28 @@ def test_price_taking_fringe_labs_grow_to_where_price_meets_cost() -> None:
     assert d.compute_fringe_target_gw(3.0, 10.5 * 4 ** (2 / 3)) == 0.0
     d.update_fringe_labs(3.0, 10.5)
     assert d.fringe_lab_gw == pytest.approx(2.0 + (5.0 - 2.0) / 12.0)
+
+
+def test_the_recorder_only_reads_the_model() -> None:
+    """Recording a month again changes none of the markets' state nor any firm's books: the
+    recorder reads the components through the view and writes only its own columns."""
+    import copy
+
+    model = ComputeMarketModel(load_scenario("baseline", steps=12))
+    model.run_steps()
+
+    def state() -> tuple:
+        c = model.chips
+        return (
+            copy.deepcopy(c.backlog), dict(c.inventory), dict(c.price_usd_b_per_gw),
+            dict(c.delivered_by_deal), model.cloud.price_usd_b_per_gw_year,
+            dict(model.cloud.tenant_gw), dict(model.frontier.revenue_usd_b_per_year),
+            model.ledger.total(), len(model.ledger),
+            {n: (f.cash_usd_b, f.valuation_usd_b, dict(f.installed_gw))
+             for n, f in model.firms.items()},
+        )
+
+    before = state()
+    model.recorder.update_record({}, {}, {})
+    after = state()
+    assert repr(before) == repr(after)
