@@ -71,12 +71,11 @@ def compute_chip_value_usd_b_per_gw(model: Any, buyer: Any) -> float:
     """What a GW of chips earns its buyer over `CHIP_LIFE_YEARS`, USD B per GW.
 
     Rule: (annual earnings per GW - opex - shell capex / `SHELL_LIFE_YEARS`) x life. A cloud
-    earns the market lease price; a lab its revenue per GW-year x the revenue multiplier.
+    earns the market lease price; a lab the end-user price of a GW-year of AI services.
     """
-    if buyer.role == "lab":
-        earn = buyer.p.revenue_usd_b_per_gw_year * model.revenue_multiplier
-    else:
-        earn = model.cloud_price_usd_b_per_gw_year
+    view = model.view
+    earn = (view.ai_price_usd_b_per_gw_year if buyer.role == "lab"
+            else view.lease_price_usd_b_per_gw_year)
     capex = model.compute_typical_capex_usd_b_per_gw()
     return max(0.0, (earn - OPEX_USD_B_PER_GW_YEAR - capex / SHELL_LIFE_YEARS) * CHIP_LIFE_YEARS)
 
@@ -87,7 +86,7 @@ def _committed_gw(model: Any, designer: str) -> float:
         if d.kind is DealKind.SUPPLY and d.source == designer
         and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)
     )
-    backlog = model.backlog.get(designer)
+    backlog = model.chips.backlog.get(designer)
     return contracted + (float(backlog.sum()) if backlog is not None else 0.0)
 
 
@@ -105,12 +104,12 @@ def compute_chip_market(model: Any, buyer: Any, seller: str, gw: float) -> Marke
         price = vendor.price_usd_b_per_gw
         if product is None or not price or not math.isfinite(price):
             continue
-        out = model.capacity_gw_by_designer.get(vendor.name, 0.0) * SUPPLY_MONTHS
+        out = model.chips.capacity_gw.get(vendor.name, 0.0) * SUPPLY_MONTHS
         sellers.append(Seller(vendor.name, max(0.0, out - _committed_gw(model, vendor.name)),
                               cost_usd_b_per_gw(product), price))
     own = model.catalog.latest(buyer.name, model.now_idx)
-    if own is not None and buyer.name in model.backlog:  # captive chips: only for their owner
-        out = model.capacity_gw_by_designer.get(buyer.name, 0.0) * SUPPLY_MONTHS
+    if own is not None and buyer.name in model.chips.backlog:  # captive: only for its owner
+        out = model.chips.capacity_gw.get(buyer.name, 0.0) * SUPPLY_MONTHS
         cost = cost_usd_b_per_gw(own)
         sellers.append(Seller(buyer.name, max(0.0, out - _committed_gw(model, buyer.name)),
                               cost, cost))
@@ -123,8 +122,8 @@ def compute_chip_market(model: Any, buyer: Any, seller: str, gw: float) -> Marke
 
     v_b = compute_chip_value_usd_b_per_gw(model, buyer)
     fringe_gw = compute_path_value(model.p.demand.fringe_accel_gw_per_year, model.now_idx)
-    fringe_gw *= model.fringe_multiplier * SUPPLY_MONTHS / 12.0
-    v_f = model.cloud_price_usd_b_per_gw_year * CHIP_LIFE_YEARS
+    fringe_gw *= model.chips.fringe_multiplier * SUPPLY_MONTHS / 12.0
+    v_f = model.view.lease_price_usd_b_per_gw_year * CHIP_LIFE_YEARS
     buyers = (Buyer(buyer.name, gw, v_b, values(v_b)),
               Buyer("Other buyers", fringe_gw, v_f, values(v_f)))
     barred = frozenset((buyer.name, b.name) for b in buyers[1:])  # captive chips stay captive
@@ -136,7 +135,8 @@ def compute_chip_need_gw(model: Any, firm: Any) -> float:
     expected powered - installed - on order - contracted and undelivered - pending offers."""
     i = model.firm_index[firm.name]
     expected = float(model.fleet.expected_powered_gw(model.n_firms, model.t + PLAN_MONTHS)[i])
-    on_order = sum(float(b[model.buyers.index(firm.name)]) for b in model.backlog.values())
+    row = model.chips.buyers.index(firm.name)
+    on_order = sum(float(b[row]) for b in model.chips.backlog.values())
     contracted = sum(
         model.compute_undelivered_gw(d) if d.status is DealStatus.ACTIVE else d.gw
         for d in model.deals.live()
@@ -207,11 +207,11 @@ def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
     capacity for new contracts (its own capacity path `PLAN_MONTHS` ahead minus what it has
     contracted to labs) at the market lease price, cost = price x (1 - lease margin); the
     lab's own build at its cost (`compute_self_build_usd_b_per_gw_year`). Buyers: the lab
-    (revenue per GW-year x multiplier x (1 + `LAB_VALUE_PREMIUM`)) and the other tenants
-    (`demand.fringe_cloud_gw`, valuing a GW at the market price: the marginal tenant).
+    (the end-user price of a GW-year of AI services x (1 + `LAB_VALUE_PREMIUM`)) and the other
+    tenants (`demand.fringe_cloud_gw`, valuing a GW at the market price: the marginal tenant).
     """
     years = CONTRACT_MONTHS / 12.0
-    price = model.cloud_price_usd_b_per_gw_year
+    price = model.view.lease_price_usd_b_per_gw_year
     ahead = model.t + PLAN_MONTHS
     sellers = [
         Seller(c.name,
@@ -222,7 +222,7 @@ def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
     own = compute_self_build_usd_b_per_gw_year(model, lab, gw)
     if math.isfinite(own):
         sellers.append(Seller(lab.name, 1e9, own * years, own * years))
-    value = lab.p.revenue_usd_b_per_gw_year * model.revenue_multiplier * (1 + LAB_VALUE_PREMIUM)
+    value = model.view.ai_price_usd_b_per_gw_year * (1 + LAB_VALUE_PREMIUM)
     tenants = compute_path_value(model.p.demand.fringe_cloud_gw, model.now_idx)
     buyers = (Buyer(lab.name, gw, value * years), Buyer("Other tenants", tenants, price * years))
     barred = frozenset({(lab.name, "Other tenants")})
@@ -292,10 +292,10 @@ def update_seek_supply(buyer: Any) -> Deal | None:
 def compute_spare_gw(model: Any, vendor: Any) -> float:
     """Capacity the vendor cannot expect to sell over the window, GW: monthly output x
     `SUPPLY_MONTHS` - contracted and ordered - the fringe's demand over the window."""
-    out = model.capacity_gw_by_designer.get(vendor.name, 0.0) * SUPPLY_MONTHS
+    out = model.chips.capacity_gw.get(vendor.name, 0.0) * SUPPLY_MONTHS
     fringe = compute_path_value(model.p.demand.fringe_accel_gw_per_year, model.now_idx)
-    share = model.latest_shares.get("accelerators", {}).get(vendor.name, 0.0)
-    fringe_take = fringe * model.fringe_multiplier * SUPPLY_MONTHS / 12.0 * share
+    share = model.view.compute_shares("accelerators").get(vendor.name, 0.0)
+    fringe_take = fringe * model.chips.fringe_multiplier * SUPPLY_MONTHS / 12.0 * share
     return max(0.0, out - _committed_gw(model, vendor.name) - fringe_take)
 
 
