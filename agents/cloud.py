@@ -73,19 +73,6 @@ class CloudProvider(Firm):
         """Open chip orders it needs in all, GW (`compute_chip_need_gw`)."""
         return compute_chip_need_gw(self, supply_deals)
 
-    def compute_reservation_usd_b_per_gw_year(self, lab: Firm) -> float:
-        """Lowest lease price the cloud accepts from `lab` (USD B per GW-year).
-
-        Rule: market lease price x (1 - lease_margin) (its cost of capacity) plus a risk premium
-        of 5% per unit of the lab's burn-to-revenue ratio (capped at 30%).
-        """
-        rev = max(lab.revenue_usd_b_per_year, 1e-6)
-        premium = min(0.3, 0.05 * lab.burn_usd_b_per_year / rev)
-        return (
-            self.model.view.lease_price_usd_b_per_gw_year * (1.0 - self.p.lease_margin)
-            * (1 + premium)
-        )
-
     @staticmethod
     def compute_best_response_price(
         wholesale_usd: float, intercept: float, slope: float

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from agents.negotiation import AlternatingOffers, nash_bargain, negotiate_price, rubinstein_share
+from agents.negotiation import AlternatingOffers, nash_bargain, rubinstein_share
 
 deltas = st.floats(min_value=0.0, max_value=0.999)
 pies = st.floats(min_value=1e-3, max_value=1e4)
@@ -137,32 +137,57 @@ def test_nash_bargain_rejects_bad_weights() -> None:
         nash_bargain(10.0, (0.0, 1.0), (0.0, 0.0))
 
 
-def test_negotiate_price_without_noise_is_rubinstein() -> None:
-    rng = np.random.default_rng(0)
-    agreed, price, rounds, _ = negotiate_price(20.0, 30.0, 2.0, rng, 0.0, 0.9, 0.8, 4)
+def _bilateral_terms(cost: float, value: float, gw: float = 2.0):
+    """A seller at `cost` and a buyer valuing a GW at `value`, no one else: o_s = o_b = 0,
+    reservations cost and value."""
+    from world.bargaining import Buyer, Link, Market, Seller, compute_link_terms
+
+    market = Market((Seller("S", 1e9, cost, cost),), (Buyer("B", gw, value),),
+                    (Link("L", "S", "B", gw),))
+    return compute_link_terms(market, "L")
+
+
+def test_negotiate_link_without_noise_is_rubinstein() -> None:
+    """Per-round discount factors 0.9 and 0.8 (monthly 0.9^4 and 0.8^4, equal weights, rounds
+    of a quarter month) and no outside options: the first proposer's share is
+    (1 - d_r) / (1 - d_p d_r) of the gains (r_b - r_s) x GW, agreed at once."""
+    from agents.negotiation import negotiate_link
+
+    terms = _bilateral_terms(20.0, 30.0)
+    monthly = (0.9**4, 0.8**4)
+    agreed, price, rounds, _ = negotiate_link(terms, np.random.default_rng(0), 0.0, monthly,
+                                              (0.5, 0.5), 4)
     assert agreed and rounds == 1
     assert price == pytest.approx(20.0 + _closed_form(0.9, 0.8) * 10.0)
-    agreed, price, _, _ = negotiate_price(20.0, 30.0, 2.0, rng, 0.0, 0.9, 0.8, 4,
-                                          seller_first=False)
+    agreed, price, _, _ = negotiate_link(terms, np.random.default_rng(0), 0.0, monthly,
+                                         (0.5, 0.5), 4, seller_first=False)
     assert price == pytest.approx(30.0 - _closed_form(0.8, 0.9) * 10.0)
 
 
-def test_negotiate_price_no_gains_from_trade() -> None:
-    agreed, price, rounds, out = negotiate_price(30.0, 30.0, 1.0, np.random.default_rng(1),
-                                                 0.1, 0.9, 0.9, 4)
+def test_negotiate_link_no_gains_from_trade() -> None:
+    from agents.negotiation import negotiate_link
+
+    agreed, price, rounds, out = negotiate_link(_bilateral_terms(30.0, 30.0),
+                                                np.random.default_rng(1), 0.1, (0.9, 0.9),
+                                                (0.5, 0.5), 4)
     assert not agreed and math.isnan(price) and rounds == 0 and not out.agreed
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.floats(1.0, 50.0), st.floats(0.0, 50.0),
+@given(st.integers(0, 2**32 - 1), st.floats(1.0, 50.0), st.floats(0.01, 50.0),
        st.floats(0.0, 0.5), st.booleans())
-def test_negotiate_price_bounds_and_determinism(seed, low, gap, sd, seller_first) -> None:
-    args = (low, low + gap, 3.0)
-    a = negotiate_price(*args, np.random.default_rng(seed), sd, 0.9, 0.85, 6, seller_first)
-    b = negotiate_price(*args, np.random.default_rng(seed), sd, 0.9, 0.85, 6, seller_first)
+def test_negotiate_link_bounds_and_determinism(seed, low, gap, sd, seller_first) -> None:
+    """Same generator, same outcome; an agreed price lies within the reservations."""
+    from agents.negotiation import negotiate_link
+
+    terms = _bilateral_terms(low, low + gap, 3.0)
+    a = negotiate_link(terms, np.random.default_rng(seed), sd, (0.9, 0.85), (0.5, 0.5), 6,
+                       seller_first)
+    b = negotiate_link(terms, np.random.default_rng(seed), sd, (0.9, 0.85), (0.5, 0.5), 6,
+                       seller_first)
     assert a[:3] == b[:3] or (math.isnan(a[1]) and math.isnan(b[1]) and a[0] == b[0])
     if a[0]:
-        assert low <= a[1] <= low + gap
+        assert low - 1e-9 <= a[1] <= low + gap + 1e-9
 
 
 # ----- alternating offers over a link's Nash-in-Nash pie ------------------------------------
