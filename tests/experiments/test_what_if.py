@@ -54,8 +54,10 @@ def test_block_nvidia_openai_equity() -> None:
         & (pl.col("step_proposed") >= since)
     )
     assert eq.height and set(eq["status"]) == {"blocked"}
+    # no Nvidia money under any equity deal proposed since the block (a round agreed the month
+    # before may still pay in)
     assert _flows(results, "equity_investment", "Nvidia", "OpenAI").filter(
-        pl.col("step") >= since).is_empty()
+        pl.col("deal_id").is_in(list(eq["deal_id"]))).is_empty()
     # the lab still raises its rounds: money comes from outside investors
     assert not _flows(results, "funding_round", "Investors", "OpenAI").is_empty()
 
@@ -131,7 +133,9 @@ def test_block_amazon_equity_money_goes_to_outside_investors() -> None:
     refill = _flows(results, "funding_round", "Investors", "OpenAI").filter(
         pl.col("deal_id") == "D7"
     )
-    assert refill["amount_usd_b"].sum() == pytest.approx(d7["value_usd_b"][0])
+    # outside investors take the blocked stake as far as their pool of money allows
+    # (world.capital): something, never more than the blocked amount
+    assert 0.0 < refill["amount_usd_b"].sum() <= d7["value_usd_b"][0] + 1e-9
 
 
 def test_nonvoting_stakes_reviewed_under_2023_minority() -> None:
