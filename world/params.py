@@ -760,6 +760,13 @@ class ScenarioParams(Strict):
     def _consistent(self) -> ScenarioParams:
         end = month_index(self.simulation.start) + self.simulation.steps
         start = month_index(self.simulation.start)
+        designers = {p.vendor for p in self.catalog.products}
+        for name in sorted(self.roadmap.vendors):
+            if self.catalog.products and name not in designers:
+                raise ValueError(
+                    f"roadmap.vendors.{name}: no catalog product has vendor {name!r}; "
+                    f"roadmaps extend {sorted(designers)}"
+                )
         for i, ev in enumerate(self.events):
             idx = month_index(ev.date)
             if not start - 24 <= idx < end:

@@ -132,3 +132,13 @@ def test_generations_are_ordered_and_within_the_horizon(
         assert all(b - a >= 3 for a, b in itertools.pairwise(rel))
         assert all(r <= month_index("2030-12") for r in drawn)
     assert all(p.pflops_dense > 0 for p in out)
+
+
+def test_roadmap_for_an_unknown_vendor_is_a_scenario_error() -> None:
+    """A roadmap for a designer with no catalog product is a typo: the scenario is refused
+    with the key named (the command line turns it into one line and exit code 2)."""
+    from experiments.errors import ScenarioError
+    from experiments.scenario import load_scenario
+
+    with pytest.raises(ScenarioError, match=r"roadmap\.vendors\.Nvidea"):
+        load_scenario("baseline", overrides=["roadmap.vendors.Nvidea.cadence_months=12"])
