@@ -388,6 +388,7 @@ def clear_cloud_market(
     fill = np.divide(supply, total_due, out=np.ones_like(total_due), where=total_due > supply)
     provided = due * np.minimum(fill, 1.0)[None, :]
     free = supply - provided.sum(axis=0)
+    free = np.where(free > 1e-12 * np.maximum(supply, 1.0), free, 0.0)  # rounding is not room
     free_total = float(free.sum())
     price = compute_lease_price(
         free_total, tenant_demand_gw, ref_price, elasticity, price_bounds, float(displaced.sum())
