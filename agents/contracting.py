@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from agents.negotiation import ROUND_MONTHS, negotiate_link
 from world.bargaining import Buyer, Link, Market, Seller, compute_link_terms
 from world.catalog import cost_usd_b_per_gw
@@ -54,6 +56,8 @@ LOI_THRESHOLD_USD_B = 25.0
 """Deals worth more than this start as a non-binding letter of intent (then due diligence)."""
 CONTRACT_MONTHS = 60
 """Term of an endogenous cloud-capacity contract (facts D4: ~5 years), months."""
+LEASE_START_MONTHS = 12
+"""A cloud-capacity contract starts this many months after signing."""
 LAB_VALUE_PREMIUM = 0.5
 """A lab values a GW-year of compute at revenue per GW x (1 + premium) (growth option)."""
 LINK_ID = "proposed"
@@ -181,11 +185,25 @@ def compute_candidates(model: Any, buyer: Any, gw: float, sellers: list[str],
     return [(name, rank, terms_of[name]) for name, rank in ranked]
 
 
+def compute_build_delay_months(model: Any) -> float:
+    """How much later the lab's own datacenters would deliver compute than a lease, months:
+    median time to power of the 20 best free sites - the lease's `LEASE_START_MONTHS`."""
+    best = model.sites.best_free_sites(20)
+    if len(best) == 0:
+        return 0.0
+    ttp = float(np.median(model.sites.compute_time_to_power_months()[best]))
+    return max(0.0, ttp - LEASE_START_MONTHS)
+
+
 def compute_self_build_usd_b_per_gw_year(model: Any, lab: Any, gw: float) -> float:
     """What running `gw` of its own chips costs the lab per GW-year, USD B (inf if it cannot
-    fund a quarter of the outlay): the cheapest vendor's price in CUDA-equivalent terms
-    (price x exp((L_max - L_d) / price_sensitivity), the lock-in of `compute_chip_market`) /
-    chip life + shell capex / shell life + opex."""
+    fund a quarter of the outlay).
+
+    Rule: the cheapest vendor's price in CUDA-equivalent terms (price x exp((L_max - L_d) /
+    price_sensitivity), the lock-in of `compute_chip_market`) / chip life + shell capex / shell
+    life + opex + the compute it forgoes while it builds: the lab's value of a GW-year x
+    (`compute_build_delay_months` / 12) spread over the lease's years.
+    """
     capex = model.compute_typical_capex_usd_b_per_gw()
     offers = [(v.name, v.price_usd_b_per_gw) for v in model.vendors
               if v.compute_product() is not None and 0 < v.price_usd_b_per_gw < math.inf]
@@ -197,7 +215,15 @@ def compute_self_build_usd_b_per_gw_year(model: Any, lab: Any, gw: float) -> flo
     spendable = lab.compute_spendable_usd_b() + lab.compute_expected_funding_usd_b()
     if spendable < 0.25 * gw * (price + capex):
         return math.inf
-    return price / CHIP_LIFE_YEARS + capex / SHELL_LIFE_YEARS + OPEX_USD_B_PER_GW_YEAR
+    delay = compute_lab_value_usd_b_per_gw_year(model) * compute_build_delay_months(model) / 12.0
+    return (price / CHIP_LIFE_YEARS + capex / SHELL_LIFE_YEARS + OPEX_USD_B_PER_GW_YEAR
+            + delay / (CONTRACT_MONTHS / 12.0))
+
+
+def compute_lab_value_usd_b_per_gw_year(model: Any) -> float:
+    """What a GW-year of compute is worth to a lab, USD B: the end-user price of AI services x
+    (1 + `LAB_VALUE_PREMIUM`)."""
+    return model.view.ai_price_usd_b_per_gw_year * (1 + LAB_VALUE_PREMIUM)
 
 
 def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
@@ -222,7 +248,7 @@ def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
     own = compute_self_build_usd_b_per_gw_year(model, lab, gw)
     if math.isfinite(own):
         sellers.append(Seller(lab.name, 1e9, own * years, own * years))
-    value = model.view.ai_price_usd_b_per_gw_year * (1 + LAB_VALUE_PREMIUM)
+    value = compute_lab_value_usd_b_per_gw_year(model)
     tenants = compute_path_value(model.p.demand.fringe_cloud_gw, model.now_idx)
     buyers = (Buyer(lab.name, gw, value * years), Buyer("Other tenants", tenants, price * years))
     barred = frozenset({(lab.name, "Other tenants")})

@@ -63,7 +63,8 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
                   else contracting.SUPPLY_MONTHS)
         deal = contracting.strike(
             model, model.firms[name], lab, kind, terms, seller_first=False, months=months,
-            start_in=12 if kind is DealKind.CLOUD_CAPACITY else 3, rng=lab.generator,
+            start_in=contracting.LEASE_START_MONTHS if kind is DealKind.CLOUD_CAPACITY else 3,
+            rng=lab.generator,
         )
         if deal is not None:
             return deal

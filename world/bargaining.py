@@ -24,7 +24,9 @@ The market (`clear_market`), in USD B and GW over one contract window: links del
 (in link-id order, as far as the seller's capacity allows); then each buyer, in decreasing
 order of its best net value, buys its remaining demand from the sellers in decreasing order
 of net value v_bs - p_s (value to the buyer minus the seller's posted price) while that is >= 0
-and capacity lasts (efficient rationing of a posted-price market; Tirole 1988, ch. 5.3.1).
+and capacity lasts (efficient rationing of a posted-price market; Tirole 1988, ch. 5.3.1);
+sellers with equal net value share the order in proportion to their free capacity (no seller
+is favoured by its name).
 Seller payoff = sum over its sales (price - cost) x GW; buyer payoff = sum (value - price) x GW.
 
 `compute_link_terms` also gives each side's *outside option* o_i = d_i - n_i >= 0: what its
@@ -42,6 +44,8 @@ from dataclasses import dataclass, field, replace
 
 EPS_GW = 1e-12
 """Quantities below this are treated as zero (rounding of the greedy clearing)."""
+TIE_DIGITS = 9
+"""Net values (USD B per GW) equal to this many decimals are a tie: those sellers share."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,18 +171,25 @@ def clear_market(market: Market) -> tuple[Trade, ...]:
         return max(nets, default=-math.inf)
 
     for buyer in sorted(market.buyers, key=lambda b: (-best(b), b.name)):
-        ranked = sorted(
-            (buyer.value_of(s.name) - s.price_usd_b_per_gw, s.name) for s in market.sellers
-            if (s.name, buyer.name) not in market.barred
-        )
-        for net, name in reversed(ranked):
+        nets: dict[float, list[str]] = {}
+        for s in market.sellers:
+            if (s.name, buyer.name) not in market.barred:
+                net = buyer.value_of(s.name) - s.price_usd_b_per_gw
+                nets.setdefault(round(net, TIE_DIGITS), []).append(s.name)
+        for net in sorted(nets, reverse=True):
             if net < 0.0 or want[buyer.name] <= EPS_GW:
                 break
-            gw = min(want[buyer.name], left[name])
-            if gw > EPS_GW:
-                left[name] -= gw
-                want[buyer.name] -= gw
-                trades.append(Trade(name, buyer.name, "", gw, prices[name]))
+            tied = sorted(nets[net])
+            room = sum(left[name] for name in tied)
+            take = min(want[buyer.name], room)
+            if take <= EPS_GW:
+                continue
+            for name in tied:  # equally good sellers share the order pro rata to capacity
+                gw = take * left[name] / room
+                if gw > EPS_GW:
+                    left[name] -= gw
+                    trades.append(Trade(name, buyer.name, "", gw, prices[name]))
+            want[buyer.name] -= take
     return tuple(trades)
 
 

@@ -170,3 +170,16 @@ def test_payoffs_conserve_value():
     # C2: 4 GW: A (net 28) has 3.5 left -> 3.5; then N (net 20) 0.5
     total = 1.5 * (60 - 10) + 0.5 * (60 - 8) + 3.5 * (50 - 8) + 0.5 * (50 - 10)
     assert sum(pay.values()) == pytest.approx(total)
+
+
+def test_equally_good_sellers_share_pro_rata():
+    """Two sellers at the same price split an order in proportion to free capacity (2:1), and
+    which one is named first does not matter (no seller favoured by its name)."""
+    for names in (("A", "B"), ("B", "A")):
+        market = Market(
+            sellers=(Seller(names[0], 2.0, 1.0, 10.0), Seller(names[1], 1.0, 1.0, 10.0)),
+            buyers=(Buyer("C", 1.5, 20.0),),
+        )
+        pay = compute_payoffs(market)
+        assert pay[names[0]] == pytest.approx(9.0 * 1.0)
+        assert pay[names[1]] == pytest.approx(9.0 * 0.5)
