@@ -174,7 +174,9 @@ class ComputeMarketModel(mesa.Model):
         # 1. policy, dated announcements and shocks; the capital market opens the month
         self.policy.update_month(self.now_idx)
         self._apply_dated_inputs()
-        self.capital.update_month_open(self.now_idx, sum(self.frontier_revenue.values()))
+        self.capital.update_month_open(
+            self.now_idx, sum(self.frontier.revenue_usd_b_per_year.values())
+        )
         # 2. physical layer: datacenters move through their lifecycle, capex is paid
         self.fleet.update(self.t)
         self._pay_capex()
@@ -350,24 +352,9 @@ class ComputeMarketModel(mesa.Model):
 
     # ----- read-only accessors kept for the agents and metrics ---------------------------------
     @property
-    def frontier_revenue(self) -> dict[str, float]:
-        """Lab -> AI-services revenue this month, USD B per year."""
-        return self.frontier.revenue_usd_b_per_year
-
-    @property
-    def frontier_share(self) -> dict[str, float]:
-        """Lab -> share of AI-services revenue this month."""
-        return self.frontier.compute_shares()
-
-    @property
     def cloud_price_usd_b_per_gw_year(self) -> float:
         """This month's cloud lease price, USD B per GW-year."""
         return self.cloud.price_usd_b_per_gw_year
-
-    @property
-    def revenue_multiplier(self) -> float:
-        """AI-services demand relative to its reference path (X_t m_t)."""
-        return self.frontier.compute_demand_index()
 
     @property
     def latest_shares(self) -> dict[str, dict[str, float]]:
@@ -375,16 +362,13 @@ class ComputeMarketModel(mesa.Model):
         return {m: self.view.compute_shares(m) for m in MARKETS}
 
     @property
-    def fringe_multiplier(self) -> float:
-        """Product of the `fringe_demand` shocks on the fringe's chip orders."""
-        return self.chips.fringe_multiplier
-
-    @property
     def leased_by_deal(self) -> dict[str, float]:
+        """Deal id -> GW provided under that cloud-capacity contract this month."""
         return self.cloud.leased_by_deal
 
     @property
     def other_tenant_gw(self) -> dict[str, float]:
+        """Named cloud -> GW leased to tenants outside the named labs this month."""
         return {k: v for k, v in self.cloud.tenant_gw.items() if k in self.firms}
 
     @property
@@ -400,32 +384,25 @@ class ComputeMarketModel(mesa.Model):
 
     @property
     def backlog(self) -> dict[str, np.ndarray]:
+        """Designer -> open orders per buyer, GW (the chip market's)."""
         return self.chips.backlog
 
     @property
     def inventory(self) -> dict[str, float]:
+        """Designer -> chips made and not yet delivered, GW."""
         return self.chips.inventory
 
     @property
-    def capacity_gw_by_designer(self) -> dict[str, float]:
-        return self.chips.capacity_gw
-
-    @property
     def delivered_by_deal(self) -> dict[str, float]:
+        """Supply deal id -> GW delivered so far."""
         return self.chips.delivered_by_deal
-
-    def compute_price_usd_b_per_gw(self, designer: str) -> float:
-        """This month's price per GW of a designer's newest chips (inf before its release)."""
-        return self.chips.price_usd_b_per_gw.get(designer, float("inf"))
 
     def compute_backlog_gw(self, designer: str) -> float:
         """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
         return self.chips.compute_backlog_gw(designer, active_supply_deals(self.deals.live()))
 
-    def compute_due_gw(self, deal, by_step: int) -> float:
-        return self.chips.compute_due_gw(deal, by_step)
-
     def compute_undelivered_gw(self, deal, within_months: int | None = None) -> float:
+        """GW of a supply deal not yet delivered (`ChipMarket.compute_undelivered_gw`)."""
         return self.chips.compute_undelivered_gw(deal, within_months)
 
     # ----- views used by agents ----------------------------------------------------------------
@@ -472,7 +449,7 @@ class ComputeMarketModel(mesa.Model):
                 overlap = max(0, min(end, self.t + months) - max(d.start_step, self.t))
                 total += d.price_usd_b_per_gw * d.gw * overlap / 12.0
             elif d.kind is DealKind.SUPPLY:
-                total += self.compute_due_gw(d, self.t + months) * d.price_usd_b_per_gw
+                total += self.chips.compute_due_gw(d, self.t + months) * d.price_usd_b_per_gw
         return total
 
     def compute_capex_outstanding_usd_b(self, owner: int) -> float:
