@@ -131,7 +131,14 @@ def compute_chip_market(model: Any, buyer: Any, seller: str, gw: float) -> Marke
     buyers = (Buyer(buyer.name, gw, v_b, values(v_b)),
               Buyer("Other buyers", fringe_gw, v_f, values(v_f)))
     barred = frozenset((buyer.name, b.name) for b in buyers[1:])  # captive chips stay captive
-    return Market(tuple(sellers), buyers, (Link(LINK_ID, seller, buyer.name, gw),), barred)
+    return Market(tuple(sellers), buyers, (_link(sellers, seller, buyer.name, gw),), barred)
+
+
+def _link(sellers: list[Seller], seller: str, buyer: str, gw: float) -> Link:
+    """The proposed link: `gw`, or the seller's free capacity if smaller (it cannot promise
+    more)."""
+    free = next((s.capacity_gw for s in sellers if s.name == seller), 0.0)
+    return Link(LINK_ID, seller, buyer, min(gw, free))
 
 
 def compute_chip_need_gw(model: Any, firm: Any) -> float:
@@ -174,7 +181,7 @@ def compute_candidates(model: Any, buyer: Any, gw: float, sellers: list[str],
         if name == buyer.name or model.policy.forbids_deal(kind, name, buyer.name):
             continue
         market = build(model, buyer, name, gw)
-        if not any(s.name == name for s in market.sellers):
+        if market.link(LINK_ID).gw < MIN_DEAL_GW:  # absent, or too little free capacity
             continue
         terms = compute_link_terms(market, LINK_ID)
         if terms.surplus_usd_b <= 1e-9:
@@ -252,7 +259,7 @@ def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
     tenants = compute_path_value(model.p.demand.fringe_cloud_gw, model.now_idx)
     buyers = (Buyer(lab.name, gw, value * years), Buyer("Other tenants", tenants, price * years))
     barred = frozenset({(lab.name, "Other tenants")})
-    return Market(tuple(sellers), buyers, (Link(LINK_ID, cloud, lab.name, gw),), barred)
+    return Market(tuple(sellers), buyers, (_link(sellers, cloud, lab.name, gw),), barred)
 
 
 def compute_monthly_discount(firm: Any) -> float:

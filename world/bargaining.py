@@ -265,10 +265,19 @@ class LinkTerms:
 
 def compute_link_terms(market: Market, link_id: str, resolve: Resolve = compute_payoffs
                        ) -> LinkTerms:
-    """A_i, d_i and o_i of one link, by three re-solves of the market (module docstring)."""
+    """A_i, d_i and o_i of one link, by three re-solves of the market (module docstring).
+
+    The link must fit its seller's capacity left by its other links (ValueError otherwise):
+    a link the seller cannot deliver in full would be priced as the smaller trade it is.
+    """
     link = market.link(link_id)
     if not link.gw > 0.0:
         raise ValueError(f"link {link_id!r}: gw must be > 0, got {link.gw!r}")
+    room = sum(s.capacity_gw for s in market.sellers if s.name == link.seller) - sum(
+        k.gw for k in market.links if k.seller == link.seller and k.link_id != link_id)
+    if link.gw > room * (1 + 1e-9) + EPS_GW:
+        raise ValueError(f"link {link_id!r}: {link.gw} GW exceeds its seller's free capacity "
+                         f"{room} GW (the terms would be of a smaller trade)")
     agree = resolve(market.compute_with_price(link_id, 0.0))
     fail = resolve(market.compute_without(link_id))
     none = resolve(market.compute_without_quantity(link_id))

@@ -108,7 +108,7 @@ def test_buyer_disagreement_is_its_best_fill_elsewhere(v, alts, demand, gw):
     cost=st.floats(0.0, 5.0),
     capacity=st.floats(0.5, 5.0),
     others=st.lists(st.tuples(st.floats(0.0, 80.0), st.floats(0.0, 3.0)), max_size=5),
-    gw=st.floats(0.1, 1.0),
+    gw=st.floats(0.1, 0.5),
 )
 def test_seller_disagreement_is_its_sales_elsewhere(price, cost, capacity, others, gw):
     """The seller's disagreement payoff equals its margin on what the other buyers (those
@@ -183,3 +183,15 @@ def test_equally_good_sellers_share_pro_rata():
         pay = compute_payoffs(market)
         assert pay[names[0]] == pytest.approx(9.0 * 1.0)
         assert pay[names[1]] == pytest.approx(9.0 * 0.5)
+
+
+def test_link_beyond_free_capacity_is_refused():
+    """A link larger than its seller's capacity (net of its other links) cannot be priced as
+    if it were delivered in full: compute_link_terms refuses it."""
+    market = Market(
+        sellers=(Seller("S", 1.0, 5.0, 10.0),),
+        buyers=(Buyer("B", 3.0, 20.0),),
+        links=(Link("L", "S", "B", 2.0),),
+    )
+    with pytest.raises(ValueError, match="free capacity"):
+        compute_link_terms(market, "L")
