@@ -7,7 +7,7 @@ import math
 from agents import dealmaking
 from agents.builder import update_build_to_target
 from agents.cloud import compute_chip_need_gw
-from agents.firm import Firm
+from agents.firm import GROWTH_HISTORY_MONTHS, Firm
 from world.capital import compute_round_pre_money_usd_b
 from world.contracts import DealStatus
 from world.frontier import compute_cournot_compute_gw
@@ -155,20 +155,23 @@ class AILab(Firm):
     def compute_fair_value_usd_b(self) -> float:
         """What the lab's equity is worth now, USD B: the value of its simulated cash flows
         (`world.capital.CapitalMarket.compute_equity_value_usd_b`) from its revenue run-rate,
-        growing at its expected growth (secured capacity 12 months ahead over today's,
-        capped by `capital.growth_cap`), from its trailing margin towards the target margin,
-        at its cost of equity. Compared with facts 'OpenAI valuation' ($730B pre at a ~$25B
-        run-rate, 2026-02) in docs/validation.md; no parameter is set from it."""
-        run_rate = 12.0 * (self.revenue_hist[-1] if self.revenue_hist else 0.0)
-        growth = max(0.0, self.compute_expected_growth())
+        growing at what investors expect: the larger of its trailing revenue growth and the
+        growth of its secured capacity 12 months ahead (investors see both the trend and the
+        contracted pipeline), capped by `capital.growth_cap`, from its trailing margin towards
+        the target margin, at its cost of equity. Until `GROWTH_HISTORY_MONTHS` months of
+        revenue are seen the last mark stands (as for every firm). Compared with facts 'OpenAI
+        valuation' in docs/validation.md; no parameter is set from it."""
+        if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
+            return self.valuation_usd_b
+        run_rate = 12.0 * self.revenue_hist[-1]
+        growth = max(0.0, self.compute_revenue_growth(), self.compute_expected_growth())
         return self.model.capital.compute_equity_value_usd_b(self, run_rate, growth)
 
     def update_valuation(self) -> None:
         """Between rounds the lab is marked at its fair value (secondary sales mark private
         labs between rounds: facts 'OpenAI valuation', $500B in 2025-10 was an employee share
-        sale, not a primary round). Until a month of revenue is seen the opening mark stands."""
-        if self.revenue_hist:
-            self.valuation_usd_b = self.compute_fair_value_usd_b()
+        sale, not a primary round)."""
+        self.valuation_usd_b = self.compute_fair_value_usd_b()
 
     def compute_compute_cost_usd_b_per_gw_year(self) -> float:
         """Marginal cost of a GW-year of compute, USD B: the cheaper of leasing (this month's

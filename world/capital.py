@@ -8,7 +8,7 @@ Capital is finite and priced (docs/odd.md 'Capital'):
   year-on-year log growth of frontier-AI revenue and g_ref the growth investors already expect.
   Venture funding swings by half from peak to trough (PitchBook-NVCA Venture Monitor: US venture
   deal value $345B in 2021, ~$170B in 2023), hence the default shock and persistence.
-- **Outside equity** is a pool of dry powder: each month A_t x the path
+- **Outside equity** is a pool of dry powder, full at the start: each month A_t x the path
   `outside_equity_usd_b_per_year` / 12 flows in, up to `pool_cap_months` of flow. A round takes
   at most what the pool holds, at a pre-money value that falls as the raise grows relative to
   the pool: pre = V / (1 + k x raise / pool).
@@ -200,6 +200,7 @@ class CapitalMarket:
         self.rng = rng
         self.log_appetite = 0.0
         self.equity_pool_usd_b = 0.0
+        self._opened = False
         self._sector_revenue: deque[float] = deque(maxlen=13)
         self.distress_months = dict.fromkeys(firm_names, 0)
         self.defaults: list[DefaultRecord] = []
@@ -223,16 +224,18 @@ class CapitalMarket:
 
     def update_month_open(self, month_idx: int, sector_revenue_usd_b_per_year: float) -> None:
         """Open the month: record last month's sector revenue, move appetite (one normal draw,
-        always), and pour this month's outside equity into the pool (capped)."""
+        always), and pour this month's outside equity into the pool (capped). The first month
+        starts with a full pool (`pool_cap_months` of flow: the dry powder investors hold)."""
         self._sector_revenue.append(max(0.0, sector_revenue_usd_b_per_year))
         shock = float(self.rng.standard_normal())
         self.log_appetite = compute_next_log_appetite(
             self.log_appetite, self.compute_sector_growth(), self.p, shock
         )
         flow = self.appetite * compute_path_value(self.p.outside_equity_usd_b_per_year, month_idx)
-        self.equity_pool_usd_b = min(
-            self.equity_pool_usd_b + flow / 12.0, self.p.pool_cap_months * flow / 12.0
-        )
+        cap = self.p.pool_cap_months * flow / 12.0
+        if not self._opened:  # investors hold their dry powder when the run starts
+            self.equity_pool_usd_b, self._opened = cap, True
+        self.equity_pool_usd_b = min(self.equity_pool_usd_b + flow / 12.0, cap)
         for name in self.raised_usd_b:
             self.raised_usd_b[name] = 0.0
             self.interest_usd_b[name] = 0.0

@@ -247,7 +247,7 @@ class CapitalParams(Strict):
         le=0.3,
     )
     burn_premium: float = param(
-        0.04,
+        0.08,
         unit="per year",
         doc="Added to the equity premium per unit of burn / revenue (capped at 2).",
         ge=0.0,

@@ -82,8 +82,8 @@ def test_more_burn_never_cheapens_debt(
 
 # ----- cost of equity and debt capacity -------------------------------------------------------
 def test_cost_of_equity_closed_form() -> None:
-    """r_e = r_f + (ERP + b burn/R) / A: 0.04 + (0.06 + 0.04 x 0.5) / 2 = 8%."""
-    assert compute_cost_of_equity(2.0, 100.0, 50.0, P) == pytest.approx(0.08)
+    """r_e = r_f + (ERP + b burn/R) / A: 0.04 + (0.06 + 0.08 x 0.5) / 2 = 9%."""
+    assert compute_cost_of_equity(2.0, 100.0, 50.0, P) == pytest.approx(0.09)
 
 
 @settings(max_examples=200, deadline=None)
@@ -188,9 +188,12 @@ def _market(log_appetite: float, flow: float = 60.0) -> CapitalMarket:
 
 
 def test_pool_fills_with_appetite_times_flow() -> None:
-    """The pool gains A x flow / 12 a month up to `pool_cap_months` of flow: at A ~ 1 and
-    $60B/yr, 6 months give $30B and 24 months stop at 12 months' flow, $60B."""
+    """The pool starts full (12 months of flow: $60B at A ~ 1 and $60B/yr); drained, it gains
+    A x flow / 12 a month: 6 months give $30B and 24 months stop at the cap, $60B."""
     market = _market(0.0)
+    market.update_month_open(24300, 0.0)
+    assert market.equity_pool_usd_b == pytest.approx(60.0)
+    assert market.update_take_equity("OpenAI", 1000.0) == pytest.approx(60.0)
     for _ in range(6):
         market.update_month_open(24300, 0.0)
     assert market.equity_pool_usd_b == pytest.approx(30.0)
@@ -205,11 +208,13 @@ def test_higher_appetite_raises_more() -> None:
     raised = []
     for log_a in (math.log(0.5), math.log(2.0)):
         market = _market(log_a)
+        market.update_month_open(24300, 0.0)
+        market.update_take_equity("OpenAI", 1e6)  # drain the opening dry powder
         for _ in range(6):
             market.update_month_open(24300, 0.0)
         raised.append(market.update_take_equity("OpenAI", 100.0))
         # no shocks, no return signal: ln A_k = 0.999^k ln A_0, pool = sum_k A_k x 60 / 12
-        expected = sum(5.0 * math.exp(0.999**k * log_a) for k in range(1, 7))
+        expected = sum(5.0 * math.exp(0.999**k * log_a) for k in range(2, 8))
         assert raised[-1] == pytest.approx(expected)
     assert raised[1] > raised[0]
 
