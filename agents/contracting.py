@@ -2,10 +2,11 @@
 
 Who seeks (every `negotiation.search_every_months`, once the dated history has run out):
 
-- a cloud or a lab whose plan needs chips (capacity it expects to power `PLAN_MONTHS` ahead,
-  minus chips installed, on order and contracted) seeks a supply contract from the vendors;
+- a cloud whose plan needs chips (capacity it expects to power `PLAN_MONTHS` ahead, minus
+  chips installed, on order and contracted) seeks a supply contract from the vendors;
 - a vendor with capacity its buyers do not take (free capacity over the contract window above
-  the open demand for it) offers a supply contract to the buyer with the largest surplus;
+  the open demand for it) offers a supply contract to the cloud or lab, among those whose plans
+  need chips, with the largest surplus;
 - a lab seeks cloud capacity and chips for its compute ambition (`agents.dealmaking`).
 
 Partners come from the network: `DealNetwork.compute_outside_options` drops partners the
@@ -18,9 +19,10 @@ Terms. The month's chip market is written as a `world.bargaining.Market` over th
 window (`SUPPLY_MONTHS`): each vendor's free capacity (monthly output x window - contracted
 and ordered GW) at its list price and unit cost; each buyer's value of a GW of chips (what it
 earns over the chips' life, `compute_chip_value_usd_b_per_gw`), lower for non-CUDA chips by
-the logit lock-in of `world.market` (value x exp(-lockin / price_sensitivity)); the fringe
-buyers' demand over the window. The link's disagreement payoffs come from re-solving that
-market without the link (`world.bargaining.compute_link_terms`); the price is bargained by
+the logit lock-in of the accelerator market (value x exp(-lockin / price_sensitivity)); the
+fringe buyers' demand over the window. A link is never larger than its seller's free capacity.
+The cloud-capacity market is built the same way (`compute_cloud_market`). The link's
+disagreement payoffs come from re-solving that market without the link (`world.bargaining.compute_link_terms`); the price is bargained by
 alternating offers over the pie (`agents.negotiation.negotiate_link`).
 """
 
