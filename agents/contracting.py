@@ -16,14 +16,14 @@ Candidates are approached in decreasing order of the link's Nash-in-Nash surplus
 x (1 + relationship bonus if tied); an impasse moves the proposer to the next.
 
 Terms. The month's chip market is written as a `world.bargaining.Market` over the contract
-window (`SUPPLY_MONTHS`): each vendor's free capacity (monthly output x window - contracted
-and ordered GW) at its list price and unit cost; each buyer's value of a GW of chips (what it
-earns over the chips' life, `compute_chip_value_usd_b_per_gw`), lower for non-CUDA chips by
-the logit lock-in of the accelerator market (value x exp(-lockin / price_sensitivity)); the
-fringe buyers' demand over the window. A link is never larger than its seller's free capacity.
-The cloud-capacity market is built the same way (`compute_cloud_market`). The link's
-disagreement payoffs come from re-solving that market without the link (`world.bargaining.compute_link_terms`); the price is bargained by
-alternating offers over the pie (`agents.negotiation.negotiate_link`).
+window (`SUPPLY_MONTHS`): each vendor's free capacity (monthly output x window - contracted and
+ordered GW) at its list price and unit cost; each buyer's value of a GW of chips (what it earns
+over the chips' life, `compute_chip_value_usd_b_per_gw`), lower for non-CUDA chips by the logit
+lock-in of the accelerator market (value x exp(-lockin / price_sensitivity)); the fringe buyers'
+demand over the window. A link is never larger than its seller's free capacity. The cloud-
+capacity market is built the same way (`compute_cloud_market`). The link's disagreement payoffs
+come from re-solving that market without the link (`world.bargaining.compute_link_terms`); the
+price is bargained by alternating offers over the pie (`agents.negotiation.negotiate_link`).
 """
 
 from __future__ import annotations
