@@ -17,8 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from experiments.compare import compute_comparison, run_pair
-from experiments.scenario import load_scenario
+from experiments.analysis.compare import compute_comparison, run_pair
+from experiments.scenario.loader import load_scenario
 
 DOC = Path(__file__).parent / "antitrust.md"
 PAIRS = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from experiments.results import ID_SCHEMA, SCHEMAS
+from experiments.run.results import ID_SCHEMA, SCHEMAS
 from world.params import ScenarioParams
 
 DOCS = Path(__file__).parent.parent / "docs"

@@ -33,9 +33,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.results import Results
-from experiments.runner import make_run_id
-from experiments.scenario import list_scenarios, load_scenario
+from experiments.run.results import Results
+from experiments.run.runner import make_run_id
+from experiments.scenario.loader import list_scenarios, load_scenario
 from world.contracts import TRANSITIONS, DealStatus
 from world.ledger import FlowKind
 from world.model import ComputeMarketModel

@@ -1,7 +1,7 @@
 """Typed, validated parameters of one scenario (the whole model configuration).
 
 Every field carries its unit in its name. A scenario TOML file maps one-to-one onto
-`ScenarioParams`; loading, `extends` and `--set` overrides live in `experiments.scenario`.
+`ScenarioParams`; loading, `extends` and `--set` overrides live in `experiments.scenario.loader`.
 Unknown keys are errors (``extra="forbid"``) so a typo never passes silently.
 """
 

@@ -17,11 +17,11 @@ from typing import Any
 import polars as pl
 
 from experiments.batch.spec import BatchSpec, Variant, spec_error
+from experiments.batch.store import partition_rel_dir, run_key
 from experiments.batch.worker import RunChunk, RunTask
 from experiments.errors import ScenarioError
-from experiments.runner import make_run_id
-from experiments.scenario import load_scenario, resolve_scenario_path, scenario_hash
-from experiments.store import partition_rel_dir, run_key
+from experiments.run.runner import make_run_id
+from experiments.scenario.loader import load_scenario, resolve_scenario_path, scenario_hash
 
 __all__ = ["Plan", "make_plan"]
 
@@ -92,7 +92,7 @@ def _scenario_ref(spec: BatchSpec, scenario: str) -> str:
     except ScenarioError as exc:
         raise spec_error(spec.file, "batch.scenarios", exc.message,
                          "use a shipped name (`compute-market scenarios`) or a path") from None
-    from experiments.scenario import SCENARIOS_DIR
+    from experiments.scenario.loader import SCENARIOS_DIR
 
     try:
         path.resolve().relative_to(SCENARIOS_DIR.resolve())

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Arc, FancyArrowPatch
 
-from experiments.colours import colour_for, ordered_names
 from experiments.errors import UserError
+from experiments.figures.colours import colour_for, ordered_names
 from experiments.figures.deals import compute_deal_paths, compute_live_deals
 from experiments.figures.sources import Source
 from experiments.figures.style import DEAL_KIND_COLOURS, new_figure

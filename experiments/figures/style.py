@@ -1,6 +1,6 @@
 """The shared look of every figure: colours, thresholds, date axes, outside legends, titles.
 
-Firm colours come from `experiments.colours` (one colour per firm in every figure and in the
+Firm colours come from `experiments.figures.colours` (one colour per firm in every figure and in the
 app). Deal kinds, deal statuses, markets and physical quantities get their own palettes, chosen
 to stay apart from the firm colours. Figures are `matplotlib.figure.Figure` objects (no pyplot,
 no global state); `save_figure` attaches an Agg or SVG canvas explicitly.

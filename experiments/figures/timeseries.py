@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from experiments.colours import colour_for, ordered_names
+from experiments.figures.colours import colour_for, ordered_names
 from experiments.figures.sources import Source
 from experiments.figures.style import (
     HHI_HIGHLY_CONCENTRATED,

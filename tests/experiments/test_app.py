@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.app import MarketApp, build_params, model_params
-from experiments.figures.cli import app_command
+from experiments.app.app import MarketApp, build_params, model_params
+from experiments.cli.figures import app_command
 from world.params import AllocationRule, InterventionKind
 
 ROOT = Path(__file__).parent.parent.parent
@@ -78,7 +78,7 @@ def _free_port() -> int:
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     """`compute-market app` on a free port, its front-end assets installed beforehand."""
-    from experiments.app_assets import ensure_assets, missing_assets
+    from experiments.app.assets import ensure_assets, missing_assets
 
     if missing_assets():
         try:
@@ -89,7 +89,7 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     log = (tmp_path / "app.log").open("w")
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments.cli", "app", "--port", str(port)],
+        [sys.executable, "-m", "experiments.cli.main", "app", "--port", str(port)],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments import cli
-from experiments.results import TABLES, read_results
+from experiments.cli import main as cli
+from experiments.run.results import TABLES, read_results
 
 ROOT = Path(__file__).parent.parent.parent
 MakeScenario = Callable[..., Path]
@@ -129,7 +129,7 @@ def test_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixtur
 def test_subprocess_error_has_no_traceback(tmp_scenario: MakeScenario, tmp_path: Path) -> None:
     path = tmp_scenario('extends = "base.toml"\n[firms.Amazon]\npowered_gw = -1\n', name="neg")
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "run", str(path)],
+        [sys.executable, "-m", "experiments.cli.main", "run", str(path)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -205,12 +205,12 @@ def test_failure_while_writing_leaves_no_directory(
     fake_model: type,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import experiments.plots
+    import experiments.figures.plots
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("savefig exploded")
 
-    monkeypatch.setattr(experiments.plots, "save_figure", broken)
+    monkeypatch.setattr(experiments.figures.plots, "save_figure", broken)
     assert cli.main(["run", str(tmp_scenario())]) == 1
     assert "savefig exploded" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "runs").iterdir()] == []  # no run, no temp dir
@@ -263,7 +263,7 @@ def test_registering_a_subcommand_takes_two_lines(
 
 
 def test_command_line_does_not_import_matplotlib_until_it_draws() -> None:
-    code = "import sys, experiments.cli; print('matplotlib' in sys.modules)"
+    code = "import sys, experiments.cli.main; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"

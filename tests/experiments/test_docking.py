@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.docking import (
+from experiments.scenario.loader import load_scenario
+from experiments.validation.docking import (
     CASES,
     TOLERANCE,
     cournot_closed_form,
@@ -13,7 +14,6 @@ from experiments.docking import (
     rubinstein_closed_form,
     simulate_case,
 )
-from experiments.scenario import load_scenario
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])

@@ -14,9 +14,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.patches import FancyArrowPatch
 
-from experiments.cli import main
-from experiments.colours import colour_for
+from experiments.cli.main import main
 from experiments.figures import FIGURE_KINDS, load_source, render_figure, save_figure
+from experiments.figures.colours import colour_for
 from experiments.figures.deals import compute_live_deals, parse_history
 from experiments.figures.network import compute_layout
 from experiments.figures.style import HHI_HIGHLY_CONCENTRATED, HHI_MODERATELY_CONCENTRATED

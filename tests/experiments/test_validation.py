@@ -7,11 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from experiments.ensemble import map_runs
-from experiments.facts import FACTS, Fact, compute_fact_metrics
-from experiments.scenario import load_scenario
-from experiments.sensitivity import PARAMETERS, compute_outputs, point_overrides, select_top
-from experiments.validate import summarize_facts, update_doc_section
+from experiments.batch.ensemble import map_runs
+from experiments.scenario.loader import load_scenario
+from experiments.validation.facts import FACTS, Fact, compute_fact_metrics
+from experiments.validation.sensitivity import (
+    PARAMETERS,
+    compute_outputs,
+    point_overrides,
+    select_top,
+)
+from experiments.validation.validate import summarize_facts, update_doc_section
 
 
 def _square(x: int) -> int:

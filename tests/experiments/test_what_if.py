@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from experiments.compare import compute_comparison, compute_t_interval, run_pair
-from experiments.scenario import load_scenario
+from experiments.analysis.compare import compute_comparison, compute_t_interval, run_pair
+from experiments.scenario.loader import load_scenario
 from world.model import ComputeMarketModel
 from world.params import AllocationRule
 

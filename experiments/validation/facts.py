@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from experiments.results import Results
-from experiments.story import classify_d1, compute_story
+from experiments.run.results import Results
+from experiments.validation.story import classify_d1, compute_story
 
 __all__ = ["FACTS", "Fact", "compute_fact_metrics", "compute_vendor_circularity"]
 

@@ -1,7 +1,7 @@
 """The interactive app: pick a scenario, a seed and the policy levers, step or play the market,
 and watch shares, HHI, the deal network and the deal list update (Mesa SolaraViz).
 
-Start it with ``compute-market app`` (binds to 127.0.0.1) or ``solara run experiments/app.py``.
+Start it with ``compute-market app`` (binds to 127.0.0.1) or ``solara run experiments/app/app.py``.
 Mesa's controller re-creates the model with the sidebar's values on *Reset*, so `MarketApp`
 takes every lever as a keyword and builds the scenario from them:
 
@@ -31,9 +31,9 @@ from experiments.figures.network import compute_layout, draw_network
 from experiments.figures.sources import Source, source_from_results
 from experiments.figures.style import MARKET_TITLES, new_figure
 from experiments.figures.timeseries import draw_hhi, draw_share_areas
-from experiments.results import REQUIRED_FROM_MODEL, Results
-from experiments.runner import make_run_id
-from experiments.scenario import list_scenarios, load_scenario
+from experiments.run.results import REQUIRED_FROM_MODEL, Results
+from experiments.run.runner import make_run_id
+from experiments.scenario.loader import list_scenarios, load_scenario
 from world.model import ComputeMarketModel
 from world.params import InterventionKind, InterventionParams, ScenarioParams
 

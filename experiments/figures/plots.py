@@ -13,7 +13,7 @@ import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from experiments.results import Results
+from experiments.run.results import Results
 from world.params import MARKETS
 
 __all__ = ["plot_share_panels", "plot_shares", "save_figure"]

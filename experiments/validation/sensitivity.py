@@ -8,7 +8,7 @@ for the few that matter, the others held at their baseline values.
 
 Every point is run with the same seed (common random numbers), so differences between points
 come from the parameters, not from the draws. The runs go through the batch executors
-(`experiments.ensemble.map_runs`) and stop at 2028-12 (48 months), the horizon of the outputs.
+(`experiments.batch.ensemble.map_runs`) and stop at 2028-12 (48 months), the horizon of the outputs.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def compute_outputs(results: Any) -> dict[str, float]:
     """The four outputs of one run (`OUTPUTS`); circularity is 0 when no vendor invested."""
     import polars as pl
 
-    from experiments.facts import compute_vendor_circularity
+    from experiments.validation.facts import compute_vendor_circularity
 
     t = results.tables
     acc = t["shares"].filter(
@@ -140,8 +140,8 @@ def compute_outputs(results: Any) -> dict[str, float]:
 
 def sensitivity_task(overrides: tuple[str, ...], seed: int, steps: int) -> dict[str, float]:
     """Worker: run the baseline at one point and return its outputs."""
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     return compute_outputs(run(load_scenario("baseline", list(overrides), seed=seed,
                                              steps=steps)))
@@ -154,7 +154,7 @@ def _problem(params: tuple[Parameter, ...]) -> dict[str, Any]:
 
 def _run_points(X: np.ndarray, params: tuple[Parameter, ...], base: Any, workers: int | None,
                 label: str) -> dict[str, np.ndarray]:
-    from experiments.ensemble import map_runs
+    from experiments.batch.ensemble import map_runs
 
     tasks = [(tuple(point_overrides(x, params, base)), SEED, STEPS) for x in X]
     print(f"{label}: {len(tasks)} runs of {STEPS} months", file=sys.stderr, flush=True)
@@ -260,7 +260,7 @@ def format_section(morris: dict[str, Any], sobol: dict[str, Any] | None, command
         "",
         f"Command: `{command}` ({minutes:.1f} min on this machine; {morris['runs']} Morris runs"
         + (f" + {sobol['runs']} Sobol runs" if sobol else "") + f", {STEPS} months each, seed "
-        f"{SEED} for every point). Parameters and ranges: `experiments/sensitivity.py`.",
+        f"{SEED} for every point). Parameters and ranges: `experiments/validation/sensitivity.py`.",
         "",
         f"![Morris mu*-sigma (top) and Sobol S1/ST (bottom) per output]({figure})",
         "",
@@ -321,8 +321,8 @@ def format_section(morris: dict[str, Any], sobol: dict[str, Any] | None, command
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from experiments.errors import UserError
-    from experiments.scenario import load_scenario
-    from experiments.validate import update_doc_section
+    from experiments.scenario.loader import load_scenario
+    from experiments.validation.validate import update_doc_section
 
     if args.trajectories < 2 or args.n < 2 or not 1 <= args.top <= len(PARAMETERS):
         raise UserError("--trajectories and --n must be >= 2, --top between 1 and "
@@ -362,7 +362,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     """Register `compute-market sensitivity`."""
-    from experiments.validate import DOC
+    from experiments.validation.validate import DOC
 
     p = sub.add_parser(
         "sensitivity",

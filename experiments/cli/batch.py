@@ -1,4 +1,5 @@
-"""The ``batch`` and ``summarize`` subcommands (registered in `experiments.cli.SUBCOMMANDS`)."""
+"""The ``batch`` and ``summarize`` subcommands (registered in
+`experiments.cli.main.SUBCOMMANDS`)."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from experiments.summary import summary_table, write_summaries
+    from experiments.batch.summary import summary_table, write_summaries
 
     paths = write_summaries(args.batch_dir)
     frame = summary_table(args.batch_dir)

@@ -284,7 +284,7 @@ class Results:
             ValueError: if a required table or column is missing, or columns differ in length
                 (a bug in the model, not a user mistake).
         """
-        from experiments.scenario import scenario_hash
+        from experiments.scenario.loader import scenario_hash
 
         missing = [t for t in REQUIRED_FROM_MODEL if t not in columns]
         if missing:

@@ -184,7 +184,7 @@ def _numbers_section(source: Source) -> str:
         return _frame_table(source.compare)
     text = ""
     if source.kind == "batch":
-        from experiments.summary import summary_table
+        from experiments.batch.summary import summary_table
 
         assert source.path is not None
         text += "<p>Per variant at the last month: mean [5%, 95%] over the runs.</p>"

@@ -19,13 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from experiments.batch.cli import add_batch_parser, add_summarize_parser
-from experiments.compare import add_parser as add_compare_parser
+from experiments.analysis.compare import add_parser as add_compare_parser
+from experiments.cli.batch import add_batch_parser, add_summarize_parser
+from experiments.cli.figures import add_app_parser, add_plot_parser, add_report_parser
 from experiments.errors import UserError
-from experiments.figures.cli import add_app_parser, add_plot_parser, add_report_parser
-from experiments.sensitivity import add_parser as add_sensitivity_parser
-from experiments.story import add_parser as add_story_parser
-from experiments.validate import add_docking_parser, add_validate_parser
+from experiments.validation.sensitivity import add_parser as add_sensitivity_parser
+from experiments.validation.story import add_parser as add_story_parser
+from experiments.validation.validate import add_docking_parser, add_validate_parser
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "register_subcommand"]
 
@@ -95,10 +95,10 @@ def default_out_dir(name: str, seed: int) -> Path:
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from experiments.plots import plot_share_panels, save_figure
-    from experiments.results import check_out_dir
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.figures.plots import plot_share_panels, save_figure
+    from experiments.run.results import check_out_dir
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     params = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps)
     out = args.out if args.out is not None else default_out_dir(params.name, params.seed)
@@ -197,7 +197,7 @@ def _add_scenarios(sub: Any) -> None:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from experiments.scenario import list_scenarios
+    from experiments.scenario.loader import list_scenarios
 
     rows = list_scenarios()
     if not rows:

@@ -131,7 +131,7 @@ def run_pair(
 ) -> pl.DataFrame:
     """Run both scenarios on each seed and return the tidy per-seed outcomes: columns
     role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date."""
-    from experiments.runner import run
+    from experiments.run.runner import run
 
     records: list[dict[str, Any]] = []
     for seed in seeds:
@@ -238,7 +238,7 @@ def _slug(name: str) -> str:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from experiments.scenario import load_scenario
+    from experiments.scenario.loader import load_scenario
 
     if args.seeds < 2:
         raise UserError("--seeds must be at least 2 for a confidence interval")

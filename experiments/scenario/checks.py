@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from experiments.errors import ScenarioError
-from experiments.overrides import format_key, parse_key, unwrap_annotation
+from experiments.scenario.overrides import format_key, parse_key, unwrap_annotation
 from world.params import InterventionKind, ScenarioParams, month_index
 
 __all__ = ["DEFAULT_REMEDY", "KeyPath", "check_extra", "origin_of", "validation_error"]

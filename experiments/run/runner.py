@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from experiments.results import Results
-from experiments.scenario import scenario_hash
+from experiments.run.results import Results
+from experiments.scenario.loader import scenario_hash
 from world.params import ScenarioParams
 
 __all__ = ["make_run_id", "run"]
@@ -37,7 +37,7 @@ def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = N
     """Run one scenario with one seed and return its results.
 
     Args:
-        scenario: validated parameters (see `experiments.scenario.load_scenario`).
+        scenario: validated parameters (see `experiments.scenario.loader.load_scenario`).
         rng: the seed; defaults to ``scenario.seed``. All randomness of the run flows from it,
             so the same scenario and seed give identical tables.
         digest: `scenario_hash(scenario)` when the caller has it (a batch's plan computed it

@@ -1,8 +1,9 @@
 """`compute-market validate` and `compute-market docking`: the checks of docs/validation.md.
 
-`validate` runs the baseline over N seeds and checks each stylised fact of `experiments.facts`
+`validate` runs the baseline over N seeds and checks each stylised fact of
+`experiments.validation.facts`
 (mean over the seeds inside the band); `docking` runs the textbook cases of
-`experiments.docking`. Each writes its own section of docs/validation.md (between
+`experiments.validation.docking`. Each writes its own section of docs/validation.md (between
 ``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` markers; the rest of the file is kept) and
 exits 3 when a check fails (0 when all pass, 2 for a usage mistake).
 """
@@ -43,9 +44,9 @@ def update_doc_section(path: Path, name: str, body: str) -> None:
 
 def fact_metrics_task(scenario: str, overrides: tuple[str, ...], seed: int) -> dict[str, float]:
     """Worker: one run of `scenario` and its stylised-fact metrics."""
-    from experiments.facts import compute_fact_metrics
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
+    from experiments.validation.facts import compute_fact_metrics
 
     return compute_fact_metrics(run(load_scenario(scenario, list(overrides), seed=seed)))
 
@@ -61,7 +62,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 def summarize_facts(rows: list[dict[str, float]]) -> list[dict[str, Any]]:
     """Per fact: mean and 5-95% range over the runs (nan runs left out), band, pass."""
-    from experiments.facts import FACTS
+    from experiments.validation.facts import FACTS
 
     out = []
     for fact in FACTS:
@@ -84,7 +85,7 @@ def _fmt(x: float) -> str:
 
 def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
     """The stylised-facts section of docs/validation.md (markdown)."""
-    from experiments.facts import NOT_COVERED
+    from experiments.validation.facts import NOT_COVERED
 
     passed = sum(s["ok"] for s in summary)
     lines = [
@@ -93,7 +94,7 @@ def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> st
         f"Command: `{command}` ({n_runs} runs of the baseline, seeds 1-{n_runs}; "
         f"{platform.python_version()}). A fact passes when the mean over the runs lies in the "
         "target band; the 5-95% range shows the spread across seeds. Metrics and bands: "
-        "`experiments/facts.py`.",
+        "`experiments/validation/facts.py`.",
         "",
         f"**{passed} of {len(summary)} facts pass.**",
         "",
@@ -130,9 +131,9 @@ def _print_summary(summary: list[dict[str, Any]]) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from experiments.ensemble import map_runs
+    from experiments.batch.ensemble import map_runs
     from experiments.errors import UserError
-    from experiments.scenario import load_scenario
+    from experiments.scenario.loader import load_scenario
 
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1 (got {args.seeds})")
@@ -177,14 +178,14 @@ def add_validate_parser(sub: Any) -> None:
 
 def format_docking(table: Any) -> str:
     """The docking section of docs/validation.md (markdown) from `compute_docking_table`."""
-    from experiments.docking import TOLERANCE
+    from experiments.validation.docking import TOLERANCE
 
     lines = [
         "## Docking: textbook equilibria",
         "",
         "Command: `compute-market docking`. Each case runs a shipped scenario of "
         "`experiments/scenarios/docking/` (with the `--set` overrides shown) through "
-        "`experiments.runner.run`: the same agents (`ChipVendor`, `CloudProvider`), market "
+        "`experiments.run.runner.run`: the same agents (`ChipVendor`, `CloudProvider`), market "
         "functions (`world.market`) and bargaining code (`agents.negotiation`) as the baseline, "
         "with the physical layer, the fringe, events and the regulator switched off "
         "(`world/docking.py`). Required: relative error <= "
@@ -212,7 +213,7 @@ def format_docking(table: Any) -> str:
 
 
 def _cmd_docking(args: argparse.Namespace) -> int:
-    from experiments.docking import compute_docking_table
+    from experiments.validation.docking import compute_docking_table
 
     table = compute_docking_table()
     text = format_docking(table)

@@ -1,7 +1,7 @@
 """Docking checks: closed forms of the textbook special cases and the model's simulated values.
 
 Each case runs a shipped scenario of `experiments/scenarios/docking/` with `--set`-style
-overrides through `experiments.runner.run` (the same code path as any run), reads the final
+overrides through `experiments.run.runner.run` (the same code path as any run), reads the final
 step's tables, and compares with the closed form. `docs/validation.md` shows the table that
 `compute_docking_table` returns; `tests/experiments/test_docking.py` checks the same cases.
 """
@@ -114,8 +114,8 @@ def _last(frame: pl.DataFrame, market: str) -> dict[str, object]:
 
 def simulate_case(case: DockingCase) -> list[dict[str, object]]:
     """Run one case and return rows (quantity, closed form, simulated, relative error)."""
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     params = load_scenario(f"docking/{case.scenario}", list(case.overrides))
     tables = run(params).tables

@@ -4,7 +4,7 @@ Solara's server serves its front end (the Vuetify app, RequireJS, Font Awesome) 
 through a local cache, ``<venv>/share/solara/cdn``. Where the CDN cannot be reached (CI, an
 offline laptop) the page stays blank. `ensure_assets` fills that cache from the npm registry
 with npm's own client (``npm pack``), once; ``.ci/run`` calls it after installing the
-environment, and a user without CDN access runs ``python -m experiments.app_assets``.
+environment, and a user without CDN access runs ``python -m experiments.app.assets``.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ A scenario is a TOML file mapping one-to-one onto `world.params.ScenarioParams`.
    `events` and `interventions`, which append to the parent's. A child may set
    ``replace_events = true`` (or ``replace_interventions = true``) at top level to replace the
    parent's list instead; both keys are stripped before validation.
-3. Apply ``--set a.b.c=value`` overrides (`experiments.overrides`: the value is parsed as a
+3. Apply ``--set a.b.c=value`` overrides (`experiments.scenario.overrides`: the value is parsed as a
    TOML value; bare words are strings), then the explicit ``--seed`` and ``--steps``.
 4. Validate with pydantic, then check what the schema cannot express
-   (`experiments.scenario_checks`).
+   (`experiments.scenario.checks`).
 
 Every failure is a `ScenarioError` naming the file (the one that set the offending key, parents
 included) and the dotted key, with the remedy.
@@ -33,11 +33,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from experiments.errors import ScenarioError
-from experiments.overrides import (
+from experiments.scenario.checks import KeyPath, check_extra, validation_error
+from experiments.scenario.overrides import (
     apply_override,
     parse_override,
 )
-from experiments.scenario_checks import KeyPath, check_extra, validation_error
 from world.params import ScenarioParams, month_index
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
     "scenario_hash",
 ]
 
-SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 """Folder of the shipped scenarios (baseline.toml, what_if/, docking/)."""
 
 APPEND_LISTS = ("events", "interventions")

@@ -7,7 +7,7 @@ path), a seed, the horizon, and any scenario key as a keyword argument, the dott
 ``run --set`` included (``**{"foundry.allocation_rule": "uniform"}``)::
 
     import mesa
-    from experiments.mesa_batch import BatchModel
+    from experiments.batch.mesa_batch import BatchModel
 
     rows = mesa.batch_run(
         BatchModel,
@@ -20,7 +20,7 @@ path), a seed, the horizon, and any scenario key as a keyword argument, the dott
 
 The DataCollector records a few model-level outcomes each month (HHI of each market, the
 leaders' shares, deployed GW, OpenAI's valuation); `results` returns the full tables, the same
-ones `experiments.runner.run` gives for the same scenario and seed. For large ensembles use
+ones `experiments.run.runner.run` gives for the same scenario and seed. For large ensembles use
 ``compute-market batch``: it streams tables to disk and resumes (docs/batches.md).
 """
 
@@ -32,9 +32,9 @@ import numpy as np
 from mesa import DataCollector
 
 from experiments.batch.spec import toml_value
-from experiments.results import Results
-from experiments.runner import make_run_id
-from experiments.scenario import load_scenario
+from experiments.run.results import Results
+from experiments.run.runner import make_run_id
+from experiments.scenario.loader import load_scenario
 from world.metrics import compute_hhi
 from world.model import ComputeMarketModel
 from world.params import MARKETS
@@ -98,7 +98,7 @@ class BatchModel(ComputeMarketModel):
             self.running = False
 
     def results(self) -> Results:
-        """The run's full tables and manifest (as `experiments.runner.run` builds them)."""
+        """The run's full tables and manifest (as `experiments.run.runner.run` builds them)."""
         import datetime as dt
 
         now = dt.datetime.now(dt.UTC)

@@ -14,7 +14,7 @@ from collections import Counter
 
 import polars as pl
 
-from experiments.results import Results
+from experiments.run.results import Results
 
 DEALS_2025 = ("D1", "D2", "D2-rest", "D3", "D4", "D5", "D6")
 INFLOW_KINDS_NOT_EARNED = ("funding_round", "equity_investment", "debt_draw", "initial")
@@ -202,8 +202,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     params = load_scenario(args.scenario)
     rows = [compute_story(run(params, seed)) for seed in range(args.seeds)]

@@ -3,7 +3,8 @@
 `compute_summaries` returns lazy polars frames (nothing is read until collected, and polars
 streams over the run files); `write_summaries` writes them to ``BATCH_DIR/summary/`` and
 `summary_table` gives the short table that ``compute-market summarize`` prints. For your own
-analysis start from `experiments.store.scan_table` and `experiments.store.scan_variants`.
+analysis start from `experiments.batch.store.scan_table` and
+`experiments.batch.store.scan_variants`.
 
 Each summary row holds, for every metric, ``<metric>_mean``, ``_median``, ``_q05``, ``_q95``,
 plus ``n_runs`` (the replications behind the row). Quantiles are linear-interpolated.
@@ -15,14 +16,14 @@ from pathlib import Path
 
 import polars as pl
 
-from experiments.errors import UserError
-from experiments.store import (
+from experiments.batch.store import (
     RUNS_DIR,
     read_batch_manifest,
     scan_table,
     scan_variants,
     write_parquet_atomic,
 )
+from experiments.errors import UserError
 
 __all__ = ["SUMMARIES", "compute_summaries", "summary_table", "write_summaries"]
 

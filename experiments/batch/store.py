@@ -37,7 +37,7 @@ from typing import Any
 import polars as pl
 
 from experiments.errors import UserError
-from experiments.results import (
+from experiments.run.results import (
     PARQUET_OPTIONS,
     TABLES,
     Results,

@@ -1,4 +1,4 @@
-"""The `plot`, `report` and `app` subcommands (registered in `experiments.cli.SUBCOMMANDS`)."""
+"""The `plot`, `report` and `app` subcommands (registered in `experiments.cli.main.SUBCOMMANDS`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from experiments.errors import UserError
 
 __all__ = ["add_app_parser", "add_plot_parser", "add_report_parser"]
 
-APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+APP_FILE = Path(__file__).resolve().parent.parent / "app" / "app.py"
 
 
 def add_plot_parser(sub: Any) -> None:
@@ -83,7 +83,7 @@ def add_report_parser(sub: Any) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from experiments.figures import load_source
-    from experiments.report import write_report
+    from experiments.figures.report import write_report
 
     source = load_source(args.path)
     folder = args.path if args.path.is_dir() else args.path.parent

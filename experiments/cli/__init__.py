@@ -1,0 +1,1 @@
+"""The `compute-market` command line: one module per group of subcommands."""

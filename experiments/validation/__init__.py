@@ -1,0 +1,2 @@
+"""Checks of the model: stylised facts, the seeds' story, docking with textbook equilibria,
+sensitivity."""
