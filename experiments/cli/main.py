@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from experiments.analysis.compare import add_parser as add_compare_parser
 from experiments.cli.batch import add_batch_parser, add_summarize_parser
+from experiments.cli.discover import add_discover_parser, add_feature_scores_parser
 from experiments.cli.figures import add_app_parser, add_plot_parser, add_report_parser
 from experiments.errors import UserError
 from experiments.validation.sensitivity import add_parser as add_sensitivity_parser
@@ -223,6 +224,7 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("validate", add_validate_parser),
     ("docking", add_docking_parser),
     ("sensitivity", add_sensitivity_parser),
+    ("discover", add_discover_parser), ("feature-scores", add_feature_scores_parser),
 ]
 """Registered subcommands, in help order: (name, function adding its parser)."""
 
