@@ -12,12 +12,14 @@ EMA ``Model`` (one seed) or ``ReplicatorModel`` (several seeds, outcomes average
 samplers and evaluators can drive the simulation directly::
 
     from ema_workbench import RealParameter, SequentialEvaluator
-    model = make_ema_model(uncertainties=[RealParameter("market.cuda_lockin", 0.0, 6.0)],
-                           outcomes=["hhi_accelerators"], steps=24, seeds=[1, 2])
+    lockin = RealParameter("cuda_lockin", 0.0, 6.0, variable_name="market.cuda_lockin")
+    model = make_ema_model(uncertainties=[lockin], outcomes=["hhi_accelerators"], steps=24,
+                           seeds=[1, 2])
     with SequentialEvaluator(model) as ev:
         experiments, outcomes = ev.perform_experiments(scenarios=16)
 
-Parameter names are scenario keys (``market.cuda_lockin``), applied as ``--set`` overrides.
+A parameter's ``variable_name`` is the scenario key it sets (``market.cuda_lockin``, applied as
+a ``--set`` override); its ``name`` a Python identifier, as EMA Workbench 3.0 asks.
 """
 
 from __future__ import annotations
@@ -173,7 +175,8 @@ def make_ema_model(scenario: str = "baseline", uncertainties: Sequence[Any] = ()
     Args:
         scenario: shipped scenario name or TOML path the experiments start from.
         uncertainties, levers: EMA parameters (``RealParameter``, ``IntegerParameter``,
-            ``CategoricalParameter``, ``BooleanParameter``) named by scenario keys.
+            ``CategoricalParameter``, ``BooleanParameter``) whose ``variable_name`` is a
+            scenario key.
         outcomes: names of `experiments.analysis.outcomes.OUTCOMES`.
         steps: months per run (default: the scenario's).
         seeds: None runs each experiment once with the scenario's seed (an EMA ``Model``);
