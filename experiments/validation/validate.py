@@ -3,9 +3,10 @@
 `validate` runs the baseline over N seeds and checks each stylised fact of
 `experiments.validation.facts`
 (mean over the seeds inside the band); `docking` runs the textbook cases of
-`experiments.validation.docking`. Each writes its own section of docs/validation.md (between
-``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` markers; the rest of the file is kept) and
-exits 3 when a check fails (0 when all pass, 2 for a usage mistake).
+`experiments.validation.docking`. With ``--write-docs PATH`` each writes its own section of
+that document (between ``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` markers; the rest of
+the file is kept); without it nothing is written. Each exits 3 when a check fails (0 when all
+pass, 2 for a usage mistake).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_docking_parser", "add_validate_parser", "summarize_facts", "update_doc_section"]
+__all__ = ["add_docking_parser", "add_validate_parser", "add_write_docs_argument",
+           "summarize_facts", "update_doc_section"]
 
 DOC = Path("docs/validation.md")
 CHECKS_FAILED = 3
@@ -40,6 +42,14 @@ def update_doc_section(path: Path, name: str, body: str) -> None:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def add_write_docs_argument(p: Any) -> None:
+    """``--write-docs PATH``: the document whose section the command rewrites; without it
+    the command writes no document (the project's own is ``docs/validation.md``)."""
+    p.add_argument("--write-docs", type=Path, metavar="PATH",
+                   help=f"also write this command's section of the document PATH (e.g. {DOC}); "
+                   "default: write no document")
 
 
 def fact_metrics_task(scenario: str, overrides: tuple[str, ...], seed: int) -> dict[str, float]:
@@ -148,9 +158,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.scenario != "baseline":
         command += f" {args.scenario}"
     command += "".join(f" --set {o}" for o in args.overrides)
-    if not args.no_doc:
-        update_doc_section(args.doc, "facts", format_facts(summary, args.seeds, command))
-        print(f"Wrote the stylised-facts section of {args.doc}")
+    if args.write_docs is not None:
+        update_doc_section(args.write_docs, "facts", format_facts(summary, args.seeds, command))
+        print(f"Wrote the stylised-facts section of {args.write_docs}")
     print(f"{len(summary) - len(failed)}/{len(summary)} facts pass "
           f"({time.perf_counter() - t0:.0f} s)" + (f"; failed: {', '.join(failed)}" if failed
                                                    else ""))
@@ -163,16 +173,15 @@ def add_validate_parser(sub: Any) -> None:
         "validate",
         help="check the baseline against the stylised facts of 2024-2026 over N seeds",
         description="Run a scenario (default: baseline) over seeds 1..N and check each "
-        "stylised fact of facts.md the model covers; write the table to docs/validation.md. "
-        "Exit code 3 if a fact fails.",
+        "stylised fact the model covers; with --write-docs PATH, also write the table into "
+        "that document's facts section. Exit code 3 if a fact fails.",
     )
     p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
     p.add_argument("--seeds", type=int, default=50, help="number of seeds (default 50)")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario key (value read as TOML; repeatable)")
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="print only, do not write the doc")
+    add_write_docs_argument(p)
     p.set_defaults(handler=_cmd_validate)
 
 
@@ -218,9 +227,9 @@ def _cmd_docking(args: argparse.Namespace) -> int:
     table = compute_docking_table()
     text = format_docking(table)
     print(text)
-    if not args.no_doc:
-        update_doc_section(args.doc, "docking", text)
-        print(f"Wrote the docking section of {args.doc}")
+    if args.write_docs is not None:
+        update_doc_section(args.write_docs, "docking", text)
+        print(f"Wrote the docking section of {args.write_docs}")
     return 0 if table["ok"].all() else CHECKS_FAILED
 
 
@@ -229,9 +238,9 @@ def add_docking_parser(sub: Any) -> None:
     p = sub.add_parser(
         "docking",
         help="run the docking cases (Cournot, Rubinstein, Nash, double marginalisation)",
-        description="Run the textbook docking cases and compare with their closed forms; "
-        "write the table to docs/validation.md. Exit code 3 if a case is off by more than 0.5%.",
+        description="Run the textbook docking cases and compare with their closed forms; with "
+        "--write-docs PATH, also write the table into that document's docking section. Exit "
+        "code 3 if a case is off by more than 0.5%.",
     )
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="print only, do not write the doc")
+    add_write_docs_argument(p)
     p.set_defaults(handler=_cmd_docking)
