@@ -62,7 +62,7 @@ def _check(args: argparse.Namespace, n_params: int) -> None:
         raise UserError("--trajectories and --n must be >= 2")
     if args.n & (args.n - 1):
         raise UserError(f"--n must be a power of 2 for Sobol sampling (got {args.n})")
-    if not 1 <= args.top <= n_params:
+    if args.method == "sobol" and not 1 <= args.top <= n_params:
         raise UserError(f"--top must be between 1 and the {n_params} parameters studied")
     if args.seeds < 1 or args.steps < 1:
         raise UserError("--seeds and --steps must be at least 1")
