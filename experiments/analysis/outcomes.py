@@ -149,9 +149,9 @@ def _build() -> dict[str, Outcome]:
                            _last_value("firms", "cash_usd_b", firm=firm)))
     for column, doc in (("deployed_gw", "compute deployed (chips installed and powered)"),
                         ("powered_gw", "datacenter capacity powered"),
-                        ("energy_twh_per_year", "energy use, annualised")):
+                        ("energy_twh_per_year", "energy use of the deployed compute")):
         unit = "TWh/year" if column.startswith("energy") else "GW"
-        out.append(Outcome(column, f"whole market: {doc} at the end", unit, ("physical",),
+        out.append(Outcome(column, f"six named firms: {doc} at the end", unit, ("physical",),
                            _last_value("physical", column)))
     out.append(Outcome("deals", "deals proposed over the run (any status)", "count",
                        ("deals",), _deal_count(None), count=True))

@@ -75,11 +75,13 @@ def _draw_stakes(ax: Axes, deals: pl.DataFrame, step: int, pos: dict, area: dict
         if src == dst or src not in pos or dst not in pos:
             continue
         width = _edge_width(h["value_usd_b"], max_value)
-        ax.add_patch(FancyArrowPatch(
+        stake = FancyArrowPatch(
             pos[src], pos[dst], connectionstyle="arc3,rad=-0.28", arrowstyle="-|>",
             mutation_scale=8 + 2 * width, linewidth=width, color=colour, linestyle=":",
             shrinkA=math.sqrt(area[src]) / 2, shrinkB=math.sqrt(area[dst]) / 2 + 2,
-            alpha=0.9, zorder=1))
+            alpha=0.9, zorder=1)
+        stake.set_gid(f"stake:{src}->{dst}")
+        ax.add_patch(stake)
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
         nx, ny = (y1 - y0), -(x1 - x0)  # the side the arc bulges to (rad < 0)
