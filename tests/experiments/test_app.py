@@ -141,7 +141,8 @@ def app_url(tmp_path: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the app did not start: {(tmp_path / 'app.log').read_text()[-2000:]}")
+                    log_text = (tmp_path / "app.log").read_text()[-2000:]
+                    pytest.fail(f"the app did not start: {log_text}")
                 time.sleep(0.5)
         yield url
     finally:
