@@ -72,6 +72,8 @@ class Painter:
         self._ref_key: Any = None
         self._setup_axes(int(start[5:7]), int(start[:4]))
         self.cache: dict[Any, bytes] = {}
+        self._background: Any = None
+        self._background_ref: bool | None = None
 
     def _setup_axes(self, month: int, year: int) -> None:
         first_jan = (13 - month) % 12  # steps from the start to the next January
@@ -110,18 +112,25 @@ class Painter:
             steps, _, cols = _wide(shares, market)
             tops = np.cumsum(np.vstack(cols), axis=0)[:-1] if cols else []
             for top in tops:
-                self.reference += ax.plot(steps, top, color="black", ls="--", lw=0.8)
+                self.reference += ax.plot(steps, top, color="black", ls="--", lw=0.8,
+                                          animated=True)
         for market in MARKETS:
             rows = markets.filter(pl.col("market") == market).sort("step")
             self.reference += self.axes[3].plot(rows["step"].to_numpy(), rows["hhi"].to_numpy(),
-                                                color=MARKET_COLOURS[market], ls="--", lw=1)
+                                                color=MARKET_COLOURS[market], ls="--", lw=1,
+                                                animated=True)
         self.reference.append(self.axes[1].legend(handles=[self.ref_legend], loc="upper left",
                                                    bbox_to_anchor=(1.01, 1.0), frameon=False,
                                                    fontsize=8))
 
     def render_market(self, t: int, shares: pl.DataFrame, markets: pl.DataFrame,
                       reference: Any = None, key: Any = None) -> bytes:
-        """PNG of the shares and HHI up to month `t`, with the reference run if given."""
+        """PNG of the shares and HHI up to month `t`, with the reference run if given.
+
+        The axes, ticks, legends, thresholds and reference lines are rendered once into a
+        background (again only when the reference is shown or hidden); each month restores it
+        and draws the new areas and lines on top (matplotlib's blitting).
+        """
         cache_key = (t, key if reference is not None else None)
         if cache_key in self.cache:
             return self.cache[cache_key]
@@ -132,18 +141,40 @@ class Painter:
             steps, firms, cols = _wide(shares, market)
             if firms:
                 self.dynamic += ax.stackplot(steps, *cols, colors=[colour_for(f) for f in firms],
-                                             linewidth=0)
+                                             linewidth=0, animated=True)
         for market, line in self.hhi_lines.items():
             rows = markets.filter(pl.col("market") == market).sort("step")
             line.set_data(rows["step"].to_numpy(), rows["hhi"].to_numpy())
+            line.set_animated(True)
         if reference is not None and self._ref_key != key:
             self._draw_reference(reference)
             self._ref_key = key
+            self._background = None
         for artist in self.reference:
             artist.set_visible(reference is not None)
-        png = _png(self.fig)
+        canvas = self.fig.canvas
+        if self._background is None or self._background_ref != (reference is not None):
+            canvas.draw()  # animated artists are left out of the background
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._background_ref = reference is not None
+        canvas.restore_region(self._background)
+        shown = self.reference if reference is not None else []
+        for artist in [*self.dynamic, *self.hhi_lines.values(), *shown]:
+            if artist.get_animated():
+                artist.axes.draw_artist(artist)
+        png = _encode_png(canvas)
         self.cache = {cache_key: png}
         return png
+
+
+def _encode_png(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas's pixels as PNG (fast zlib level; the figure is redrawn every month)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA",
+                     0, 1).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
 
 
 def render_network(deals: pl.DataFrame, firms: pl.DataFrame, month: str) -> bytes:
