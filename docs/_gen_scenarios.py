@@ -127,7 +127,8 @@ MEANINGS: dict[str, str] = {
     "SimulationParams.start": "Calendar month of step 0 (first day of the month is the `date`).",
     "SimulationParams.steps": "Horizon: number of monthly steps (`--steps` overrides, dropping"
     " later events).",
-    "SimulationParams.mode": "`market` (the full model) or a docking special case (issue 6).",
+    "SimulationParams.mode": "`market` (the full model) or a docking special case"
+    " (`compute-market docking`).",
     "SimulationParams.description": "Free text; its first line is shown by"
     " `compute-market scenarios`.",
     "SimulationParams.source": "Where the section's values come from (facts.md rows, papers).",

@@ -53,7 +53,7 @@ Month = Annotated[str, Field(pattern=MONTH_RE.pattern)]
 
 
 class Mode(StrEnum):
-    """What the model runs: the full market, or one docking special case (issue 6)."""
+    """What the model runs: the full market, or one docking special case."""
 
     MARKET = "market"
     COURNOT = "cournot"
@@ -200,7 +200,7 @@ class DemandParams(Strict):
     fringe_chip_price_usd_b_per_gw: Pos = 25.0
     cloud_price_usd_b_per_gw_year: Pos = 12.0
     revenue_multiplier: Pos = 1.0
-    # docking modes only (issue 6): linear inverse final demand P = intercept - slope x Q
+    # docking modes only: linear inverse final demand P = intercept - slope x Q
     intercept: Pos = 100.0
     slope: Pos = 1.0
     source: str = ""
@@ -235,7 +235,7 @@ class NegotiationParams(Strict):
     investor_exclusivity: bool = False
     """A lab's new compute contract with a firm holding equity in it is exclusive in its kind
     (the investor's string, as Microsoft's Azure exclusivity until 2025, facts D5)."""
-    # docking modes only (issue 6): the surplus bargained over and the two parties' terms
+    # docking modes only: the surplus bargained over and the two parties' terms
     surplus_usd_b: Pos = 100.0
     discount_factors: tuple[Delta, Delta] = (0.9, 0.9)
     bargaining_weights: tuple[Pos, Pos] = (0.5, 0.5)
@@ -244,7 +244,7 @@ class NegotiationParams(Strict):
 
 
 class VendorsParams(Strict):
-    """Chip sellers of the docking modes (issue 6); ignored by the market mode.
+    """Chip sellers of the docking modes; ignored by the market mode.
 
     `marginal_costs` has one entry per seller (N = its length), in the units of the demand
     intercept; `integrated` merges the vendor and the cloud in `double_marginalization`.

@@ -75,7 +75,7 @@ def add_summarize_parser(sub: Any) -> None:
         "summarize",
         help="ensemble statistics of a batch (mean, median, 5-95%% band)",
         description="Write BATCH_DIR/summary/{shares,markets,firms,physical}.parquet: per "
-        "scenario variant, step, market and firm the mean, median and 5-95%% band over the "
+        "scenario variant, step, market and firm the mean, median and 5-95% band over the "
         "seeds, and print the final HHI and deployed GW per variant.",
     )
     p.add_argument("batch_dir", type=Path, help="a directory written by `compute-market batch`")

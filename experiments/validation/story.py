@@ -1,9 +1,9 @@
-"""The seeds' story over an ensemble of baseline runs (issue 2's report in docs/validation.md).
+"""The seeds' story over an ensemble of baseline runs (its table is in docs/validation.md).
 
 For each run: what became of the Nvidia-OpenAI letter of intent (D1), whether AMD's binding
 tranche (D2) proceeded, OpenAI's chip suppliers and clouds at the end, Nvidia's accelerator
 share through 2026, when the first GW of the 2025 deals was deployed, and OpenAI's revenue,
-burn and valuation against facts.md. `compute-market story --seeds 20` prints the table.
+burn and valuation against the recorded facts. `compute-market story --seeds 20` prints the table.
 """
 
 from __future__ import annotations
