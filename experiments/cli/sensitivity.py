@@ -130,7 +130,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         (out / "sensitivity.json").write_text(json.dumps(
             {"morris": morris, "second": second, "minutes": minutes}, indent=1), "utf-8")
         save_figure(draw_sensitivity(morris, second, outcomes), out / "sensitivity.png")
-        doc_figure = "figures/sensitivity.png"
+        section = "sensitivity" if args.batch is None else "sensitivity-batch"
+        doc_figure = f"figures/{section.replace('-', '_')}.png"
         if args.write_docs is not None:
             fig_path = args.write_docs.parent / doc_figure
             fig_path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                           doc_figure, seeds)
     print(text)
     if args.write_docs is not None:
-        update_doc_section(args.write_docs, "sensitivity", text)
+        update_doc_section(args.write_docs, section, text)
         print(f"Wrote the sensitivity section of {args.write_docs}")
     print(f"Results in {out}/ (sensitivity.json, sensitivity.png)")
     return 0

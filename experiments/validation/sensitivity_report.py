@@ -83,7 +83,8 @@ def format_section(morris: dict[str, Any] | None, second: dict[str, Any] | None,
                    minutes: float, figure: str, seeds_text: str) -> str:
     """The sensitivity section of a document (markdown)."""
     runs = sum(s["runs"] for s in (morris, second) if s)
-    lines = ["## Sensitivity analysis", "",
+    title = "Sensitivity analysis" if morris else "Sensitivity of a sampled batch"
+    lines = [f"## {title}", "",
              f"Command: `{command}` ({minutes:.1f} min on this machine; {runs} runs; "
              f"{seeds_text}). Outcomes: `experiments/analysis/outcomes.py`.", "",
              f"![Sensitivity per outcome]({figure})", ""]
