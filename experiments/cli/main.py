@@ -182,7 +182,8 @@ def summary_lines(results: Any) -> list[str]:
         else:
             energy = f"{p['energy_twh']:.1f} TWh in the last month"
         lines.append(
-            f"Deployed {p['deployed_gw']:.1f} GW (powered {p['powered_gw']:.1f} GW), "
+            f"Six named firms: deployed {p['deployed_gw']:.1f} GW (powered "
+            f"{p['powered_gw']:.1f} GW), "
             f"{energy}, ~{p['homes_millions']:.1f} million US homes"
         )
     firms = results.tables["firms"]
