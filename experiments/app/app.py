@@ -210,7 +210,8 @@ def LeverInputs(chosen: solara.Reactive[dict], current: dict[str, Any]) -> solar
     with solara.Column() as main:
         solara.Select("Scenario", values=app_scenarios(), value=c["scenario_name"],
                       on_value=pick_scenario)
-        solara.InputInt("Seed", value=c["seed"], on_value=lambda v: put("seed", int(v or 0)))
+        solara.InputInt("Seed", value=c["seed"],
+                       on_value=lambda v: put("seed", max(0, int(v or 0))))
         solara.Text(f"CUDA lock-in: {c['cuda_lockin']:.2f} (0 = none)", classes=["cm-cuda"])
         solara.SliderFloat("CUDA lock-in", value=c["cuda_lockin"], min=low, max=high, step=0.1,
                            thumb_label="always", on_value=lambda v: put("cuda_lockin", v))
