@@ -144,6 +144,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     print(text)
     if args.write_docs is not None:
         update_doc_section(args.write_docs, section, text)
-        print(f"Wrote the sensitivity section of {args.write_docs}")
+        print(f"Wrote the {section} section of {args.write_docs}")
     print(f"Results in {out}/ (sensitivity.json, sensitivity.png)")
     return 0

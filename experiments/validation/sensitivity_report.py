@@ -71,10 +71,14 @@ def _index_table(study: dict[str, Any], outcomes: Sequence[str], keys: tuple[str
     return lines
 
 
+def _share(x: float) -> str:
+    return "n/a (no variation)" if x != x else f"{x:.2f}"
+
+
 def _noise_line(study: dict[str, Any], outcomes: Sequence[str]) -> str:
     return ("Seed-noise share (variance seed noise adds to a point's mean over the variance "
             "between points; near 1 the indices measure noise): "
-            + ", ".join(f"{o} {study['outputs'][o]['noise_share']:.2f}" for o in outcomes)
+            + ", ".join(f"{o} {_share(study['outputs'][o]['noise_share'])}" for o in outcomes)
             + ".")
 
 
