@@ -29,11 +29,10 @@ from experiments.app.market import (
     build_params,
     compute_reference,
     lever_range,
-    scenario_settings,
+    scenario_defaults,
 )
 from experiments.app.panels import Painter, render_network, timed
 from experiments.figures.deals import deal_id_key
-from experiments.scenario.loader import load_scenario
 
 __all__ = ["Dashboard", "MarketApp", "Page", "build_params", "format_key_numbers"]
 
@@ -204,9 +203,10 @@ def LeverInputs(chosen: solara.Reactive[dict], current: dict[str, Any]) -> solar
         chosen.value = {**chosen.value, name: value}
 
     def pick_scenario(name: str) -> None:
-        chosen.value = scenario_settings(load_scenario(name)) | {"scenario_name": name}
+        chosen.value = dict(scenario_defaults(name))
 
-    low, high = lever_range(c["cuda_lockin"])
+    # the range is the scenario's (it contains the scenario's value), not the slider's own
+    low, high = lever_range(scenario_defaults(c["scenario_name"])["cuda_lockin"])
     with solara.Column() as main:
         solara.Select("Scenario", values=app_scenarios(), value=c["scenario_name"],
                       on_value=pick_scenario)

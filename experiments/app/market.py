@@ -26,7 +26,7 @@ from world.model import ComputeMarketModel
 from world.params import InterventionKind, InterventionParams, Mode, ScenarioParams
 
 __all__ = ["ALLOCATION_RULES", "LEVERS", "MarketApp", "app_scenarios", "build_params",
-           "compute_reference", "lever_range", "scenario_settings"]
+           "compute_reference", "lever_range", "scenario_defaults", "scenario_settings"]
 
 ALLOCATION_RULES = ["pro_rata", "priority", "uniform"]
 LEVERS = ("cuda_lockin", "allocation_rule", "ban_exclusivity", "no_vendor_financing")
@@ -93,6 +93,12 @@ def lever_range(value: float) -> tuple[float, float]:
     """Range of the CUDA lock-in slider: 0 to at least 6, and to twice the scenario's value
     when that is larger, so the scenario's value always lies inside."""
     return 0.0, float(max(6.0, math.ceil(2.0 * value)))
+
+
+@lru_cache(maxsize=64)
+def scenario_defaults(scenario: str) -> dict[str, Any]:
+    """`scenario_settings` of a shipped scenario as written (its own seed and lever values)."""
+    return scenario_settings(load_scenario(scenario)) | {"scenario_name": scenario}
 
 
 @lru_cache(maxsize=8)
