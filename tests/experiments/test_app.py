@@ -228,3 +228,14 @@ def test_app_end_to_end_in_chromium(app_url: str, browser, screenshot) -> None:
         assert value in moved, (value, moved)
     assert expected != _expected(STEPS_SHOWN)
     screenshot(browser, "app-after-lever.png")
+
+
+def test_every_offered_scenario_runs_in_the_app() -> None:
+    """Each scenario in the app's list builds with its own lever values and steps without an
+    error (docking cases, which have no market to show, are not in the list)."""
+    for name in app_scenarios():
+        model = MarketApp(name)
+        assert model.compute_moved_levers() == {}
+        model.step()
+        model.step()
+        assert model.error is None and model.t == 2, name
