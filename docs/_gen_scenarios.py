@@ -130,7 +130,7 @@ MEANINGS: dict[str, str] = {
     "SimulationParams.mode": "`market` (the full model) or a docking special case (issue 6).",
     "SimulationParams.description": "Free text; its first line is shown by"
     " `compute-market scenarios`.",
-    "SimulationParams.source": "Where the section's values come from (facts.md rows, papers).",
+    "SimulationParams.source": "Where the section's values come from (facts.toml rows, papers).",
     # firms
     "FirmParams.role": "`vendor` (ChipVendor), `cloud` (CloudProvider) or `lab` (AILab).",
     "FirmParams.cash_usd_b": "Opening cash (booked as an `initial` flow from Investors at step 0).",
@@ -311,7 +311,7 @@ MEANINGS: dict[str, str] = {
     "EventParams.valuation_usd_b": "Post-money valuation of an equity deal.",
     "EventParams.target": "Shocks: `foundry_capacity`, `lab_revenue` or `fringe_demand`.",
     "EventParams.multiplier": "Shocks: factor applied to the target from `date` on.",
-    "EventParams.source": "Where the event comes from (facts.md row, article).",
+    "EventParams.source": "Where the event comes from (facts.toml row, article).",
     # interventions
     "InterventionParams.kind": "`block_deal`, `ban_exclusivity`, `cap_equity`,"
     " `no_vendor_financing`, `allocation_rule`, `interoperability`, `divestiture`,"

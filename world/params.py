@@ -68,6 +68,11 @@ class SimulationParams(Strict):
     start: Month = "2025-01"
     steps: Annotated[int, Field(ge=1, le=600)] = 72
     mode: Mode = Mode.MARKET
+    history_cutoff: Month | None = param(
+        None, unit="month",
+        doc="Backtests: dated deal announcements after this month are left out of the run, so "
+        "the agents must make (or miss) them; empty keeps every event.",
+    )
     description: str = ""
     source: str = ""
 
@@ -120,7 +125,7 @@ class FirmParams(Strict):
 class Product(Strict):
     """One accelerator generation.
 
-    Sources: facts.md 'Accelerator power', 'Unit prices', 'Cost of 1 GW'.
+    Sources: facts.toml accelerator_power, unit_prices, cost_per_gw.
     """
 
     name: str
@@ -176,7 +181,7 @@ class Distribution(Strict):
 class SitesParams(Strict):
     """Pool of candidate datacenter sites.
 
-    Sources: facts.md 'Sites', 'Grid interconnection', 'Build times'.
+    Sources: facts.toml sites, grid_interconnection, build_times.
     """
 
     n_sites: Annotated[int, Field(ge=1, le=1_000_000)] = 800
@@ -234,7 +239,7 @@ class NegotiationParams(Strict):
     search_every_months: Annotated[int, Field(ge=1, le=60)] = 3
     investor_exclusivity: bool = False
     """A lab's new compute contract with a firm holding equity in it is exclusive in its kind
-    (the investor's string, as Microsoft's Azure exclusivity until 2025, facts D5)."""
+    (the investor's string, as Microsoft's Azure exclusivity until 2025, facts.toml D5)."""
     # docking modes only (issue 6): the surplus bargained over and the two parties' terms
     surplus_usd_b: Pos = 100.0
     discount_factors: tuple[Delta, Delta] = (0.9, 0.9)
