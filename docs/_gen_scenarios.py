@@ -128,6 +128,8 @@ MEANINGS: dict[str, str] = {
     "SimulationParams.steps": "Horizon: number of monthly steps (`--steps` overrides, dropping"
     " later events).",
     "SimulationParams.mode": "`market` (the full model) or a docking special case (issue 6).",
+    "SimulationParams.history_cutoff": "Backtests: deal announcements dated after this month"
+    " are left out (`compute-market backtest`).",
     "SimulationParams.description": "Free text; its first line is shown by"
     " `compute-market scenarios`.",
     "SimulationParams.source": "Where the section's values come from (facts.toml rows, papers).",

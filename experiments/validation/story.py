@@ -1,9 +1,10 @@
-"""The seeds' story over an ensemble of baseline runs (issue 2's report in docs/validation.md).
+"""The seeds' story over an ensemble of baseline runs (reported in docs/validation.md).
 
 For each run: what became of the Nvidia-OpenAI letter of intent (D1), whether AMD's binding
 tranche (D2) proceeded, OpenAI's chip suppliers and clouds at the end, Nvidia's accelerator
 share through 2026, when the first GW of the 2025 deals was deployed, and OpenAI's revenue,
-burn and valuation against facts.md. `compute-market story --seeds 20` prints the table.
+burn and valuation against experiments/calibration/facts.toml. `compute-market story --seeds 20`
+prints the table.
 """
 
 from __future__ import annotations
@@ -129,20 +130,20 @@ def compute_story(results: Results) -> dict:
 
 
 FACTS = {
-    "nvidia_qty_share_2025": "~80%+ of all AI chips (facts 'Nvidia share of all AI chips')",
-    "nvidia_qty_share_2026": "70-80% (facts 'Share outlook')",
-    "nvidia_rev_share_2026": "70-80% of revenue (facts 'Share outlook')",
-    "revenue_2025_12_usd_b_per_year": "> $20B annualised (facts 'OpenAI compute and revenue')",
-    "burn_2025_usd_b": "> $8B (facts 'OpenAI burn')",
-    "burn_2026_usd_b": "~$17B projected (facts 'OpenAI burn')",
-    "burn_2027_usd_b": "~$35B projected (facts 'OpenAI burn')",
-    "operating_loss_2026_usd_b": "~$17B projected burn (facts 'OpenAI burn'), capex excluded",
-    "operating_loss_2027_usd_b": "~$35B projected burn (facts 'OpenAI burn'), capex excluded",
-    "valuation_2025_10_usd_b": "$500B (facts 'OpenAI valuation')",
-    "valuation_2026_02_usd_b": "~$730B pre / ~$840B post (facts D7)",
-    "chip_suppliers": "Nvidia, AMD, own chip (facts D1-D3)",
-    "clouds": "Microsoft, Oracle, Amazon (+ CoreWeave, outside the model) (facts D4-D6)",
-    "first_gw_2025_deals": "not before H2 2026 (facts D1, D2, stylised fact 4)",
+    "nvidia_qty_share_2025": "~80%+ of all AI chips (facts.toml nvidia_ai_chip_share)",
+    "nvidia_qty_share_2026": "70-80% (facts.toml share_outlook_2026)",
+    "nvidia_rev_share_2026": "70-80% of revenue (facts.toml share_outlook_2026)",
+    "revenue_2025_12_usd_b_per_year": "> $20B annualised (facts.toml openai_compute_revenue)",
+    "burn_2025_usd_b": "> $8B (facts.toml openai_burn)",
+    "burn_2026_usd_b": "~$17B projected (facts.toml openai_burn)",
+    "burn_2027_usd_b": "~$35B projected (facts.toml openai_burn)",
+    "operating_loss_2026_usd_b": "~$17B projected burn (facts.toml openai_burn), capex excluded",
+    "operating_loss_2027_usd_b": "~$35B projected burn (facts.toml openai_burn), capex excluded",
+    "valuation_2025_10_usd_b": "$500B (facts.toml openai_valuation_2025_10)",
+    "valuation_2026_02_usd_b": "~$730B pre / ~$840B post (facts.toml openai_valuation_2026_02)",
+    "chip_suppliers": "Nvidia, AMD, own chip (facts.toml D1-D3)",
+    "clouds": "Microsoft, Oracle, Amazon (+ CoreWeave, outside the model) (facts.toml D4-D6)",
+    "first_gw_2025_deals": "not before H2 2026 (facts.toml D1, D2, sf4)",
 }
 
 

@@ -1,8 +1,8 @@
 """`compute-market validate` and `compute-market docking`: the checks of docs/validation.md.
 
-`validate` runs the baseline over N seeds and checks each stylised fact of
-`experiments.validation.facts`
-(mean over the seeds inside the band); `docking` runs the textbook cases of
+`validate` runs the baseline over N seeds and scores each target fact of
+`experiments.validation.facts` (mean over the seeds inside the band; input facts are shown,
+not scored); `docking` runs the textbook cases of
 `experiments.validation.docking`. Each writes its own section of docs/validation.md (between
 ``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` markers; the rest of the file is kept) and
 exits 3 when a check fails (0 when all pass, 2 for a usage mistake).
@@ -61,16 +61,17 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def summarize_facts(rows: list[dict[str, float]]) -> list[dict[str, Any]]:
-    """Per fact: mean and 5-95% range over the runs (nan runs left out), band, pass."""
+    """Per check: role, mean and 5-95% range over the runs (nan runs left out), band, pass."""
     from experiments.validation.facts import FACTS
 
     out = []
-    for fact in FACTS:
-        vals = [r[fact.key] for r in rows if math.isfinite(r.get(fact.key, math.nan))]
+    for check in FACTS:
+        vals = [r[check.key] for r in rows if math.isfinite(r.get(check.key, math.nan))]
         mean = statistics.fmean(vals) if vals else math.nan
         out.append({
-            "fact": fact, "mean": mean, "p05": _quantile(vals, 0.05),
-            "p95": _quantile(vals, 0.95), "n": len(vals), "ok": fact.compute_pass(mean),
+            "fact": check, "role": check.role.value, "mean": mean,
+            "p05": _quantile(vals, 0.05), "p95": _quantile(vals, 0.95), "n": len(vals),
+            "ok": check.compute_pass(mean),
         })
     return out
 
@@ -83,35 +84,58 @@ def _fmt(x: float) -> str:
     return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
-    """The stylised-facts section of docs/validation.md (markdown)."""
-    from experiments.validation.facts import NOT_COVERED
-
-    passed = sum(s["ok"] for s in summary)
+def _rows(summary: list[dict[str, Any]], role: str, verdict: tuple[str, str]) -> list[str]:
     lines = [
-        "## Stylised facts (pattern-oriented validation)",
-        "",
-        f"Command: `{command}` ({n_runs} runs of the baseline, seeds 1-{n_runs}; "
-        f"{platform.python_version()}). A fact passes when the mean over the runs lies in the "
-        "target band; the 5-95% range shows the spread across seeds. Metrics and bands: "
-        "`experiments/validation/facts.py`.",
-        "",
-        f"**{passed} of {len(summary)} facts pass.**",
-        "",
-        "| # | stylised fact | metric | target | model mean | model 5-95% | result | source |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stylised fact | metric | band | model mean | model 5-95% | result | fact (source) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in summary:
+        if s["role"] != role:
+            continue
         f = s["fact"]
         unit = f" {f.unit}" if f.unit else ""
         lines.append(
-            f"| {f.number} | {f.text} | {f.metric} | {f.band}{unit} | {_fmt(s['mean'])} | "
-            f"{_fmt(s['p05'])} - {_fmt(s['p95'])} | {'pass' if s['ok'] else '**FAIL**'} | "
+            f"| {f.text} | {f.metric} | {f.band}{unit} | {_fmt(s['mean'])} | "
+            f"{_fmt(s['p05'])} - {_fmt(s['p95'])} | {verdict[0] if s['ok'] else verdict[1]} | "
             f"{f.source} |"
         )
-    lines += ["", "Not covered by the model:", ""]
-    for number, text, why in NOT_COVERED:
-        lines.append(f"- fact {number}, {text}: {why}.")
+    return lines
+
+
+def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
+    """The facts section of docs/validation.md (markdown): scored targets, then inputs."""
+    from experiments.validation.facts import NOT_COVERED, REMOVED
+
+    targets = [s for s in summary if s["role"] == "target"]
+    passed = sum(s["ok"] for s in targets)
+    missed = [s["fact"].key for s in targets if not s["ok"]]
+    lines = [
+        "## Facts: targets (scored) and inputs (reported)",
+        "",
+        f"Command: `{command}` ({n_runs} runs of the baseline, seeds 1-{n_runs}; "
+        f"{platform.python_version()}). Facts and sources: "
+        "`experiments/calibration/facts.toml`; metrics: `experiments/validation/facts.py`. "
+        "A *target* is a fact no parameter was set from; it passes when the mean over the runs "
+        "lies in its band. An *input* is a fact a parameter was set from: it is shown to check "
+        "that the parameter does what it was set for, and not scored.",
+        "",
+        f"**{passed} of {len(targets)} targets pass**"
+        + (f"; missed: {', '.join(missed)}." if missed else "."),
+        "",
+        "### Targets",
+        "",
+        *_rows(summary, "target", ("pass", "**MISS**")),
+        "",
+        "### Inputs (not scored)",
+        "",
+        *_rows(summary, "input", ("reproduced", "**not reproduced**")),
+        "",
+        "Removed because they could not fail:",
+        "",
+    ]
+    lines += [f"- {what}: {why}." for what, why in REMOVED]
+    lines += ["", "Targets the model does not cover:", ""]
+    lines += [f"- {fact_id}, {text}: {why}." for fact_id, text, why in NOT_COVERED]
     return "\n".join(lines)
 
 
@@ -119,14 +143,17 @@ def _print_summary(summary: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Stylised facts (mean over seeds must lie in the target band)")
-    for col in ("#", "metric", "target", "mean", "5-95%", "result"):
+    table = Table(title="Facts (targets scored; inputs shown, not scored)")
+    for col in ("role", "metric", "band", "mean", "5-95%", "result"):
         table.add_column(col)
     for s in summary:
         f = s["fact"]
-        table.add_row(str(f.number), f.key, f.band, _fmt(s["mean"]),
-                      f"{_fmt(s['p05'])} - {_fmt(s['p95'])}",
-                      "[green]pass[/green]" if s["ok"] else "[red]FAIL[/red]")
+        if s["role"] == "target":
+            result = "[green]pass[/green]" if s["ok"] else "[red]MISS[/red]"
+        else:
+            result = "reproduced" if s["ok"] else "[yellow]not reproduced[/yellow]"
+        table.add_row(s["role"], f.key, f.band, _fmt(s["mean"]),
+                      f"{_fmt(s['p05'])} - {_fmt(s['p95'])}", result)
     Console(file=sys.stdout, width=120).print(table)
 
 
@@ -143,16 +170,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     rows = map_runs(fact_metrics_task, tasks, workers=args.workers, label="baseline runs")
     summary = summarize_facts(rows)
     _print_summary(summary)
-    failed = [s["fact"].key for s in summary if not s["ok"]]
+    failed = [s["fact"].key for s in summary if s["role"] == "target" and not s["ok"]]
+    n_targets = sum(s["role"] == "target" for s in summary)
     command = "compute-market validate" + (f" --seeds {args.seeds}" if args.seeds != 50 else "")
     if args.scenario != "baseline":
         command += f" {args.scenario}"
     command += "".join(f" --set {o}" for o in args.overrides)
     if not args.no_doc:
         update_doc_section(args.doc, "facts", format_facts(summary, args.seeds, command))
-        print(f"Wrote the stylised-facts section of {args.doc}")
-    print(f"{len(summary) - len(failed)}/{len(summary)} facts pass "
-          f"({time.perf_counter() - t0:.0f} s)" + (f"; failed: {', '.join(failed)}" if failed
+        print(f"Wrote the facts section of {args.doc}")
+    print(f"{n_targets - len(failed)}/{n_targets} targets pass "
+          f"({time.perf_counter() - t0:.0f} s)" + (f"; missed: {', '.join(failed)}" if failed
                                                    else ""))
     return CHECKS_FAILED if failed else 0
 
@@ -161,10 +189,11 @@ def add_validate_parser(sub: Any) -> None:
     """Register `compute-market validate`."""
     p = sub.add_parser(
         "validate",
-        help="check the baseline against the stylised facts of 2024-2026 over N seeds",
-        description="Run a scenario (default: baseline) over seeds 1..N and check each "
-        "stylised fact of facts.md the model covers; write the table to docs/validation.md. "
-        "Exit code 3 if a fact fails.",
+        help="check the baseline against the facts of 2024-2026 over N seeds",
+        description="Run a scenario (default: baseline) over seeds 1..N; score each target "
+        "fact of experiments/calibration/facts.toml the model covers and show the input facts "
+        "beside the values they set; write the tables to docs/validation.md. Exit code 3 if a "
+        "target is missed.",
     )
     p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
     p.add_argument("--seeds", type=int, default=50, help="number of seeds (default 50)")
