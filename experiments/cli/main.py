@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from experiments.analysis.compare import add_parser as add_compare_parser
+from experiments.cli.backtest import add_parser as add_backtest_parser
 from experiments.cli.batch import add_batch_parser, add_summarize_parser
 from experiments.cli.figures import add_app_parser, add_plot_parser, add_report_parser
 from experiments.errors import UserError
@@ -223,6 +224,7 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("validate", add_validate_parser),
     ("docking", add_docking_parser),
     ("sensitivity", add_sensitivity_parser),
+    ("backtest", add_backtest_parser),
 ]
 """Registered subcommands, in help order: (name, function adding its parser)."""
 
