@@ -128,9 +128,11 @@ def run_pair(
     seeds: Iterable[int],
     date: str | None = None,
     progress: Callable[[str], None] | None = None,
+    ensemble: Any = None,
 ) -> pl.DataFrame:
     """Run both scenarios on each seed and return the tidy per-seed outcomes: columns
-    role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date."""
+    role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date. With an
+    `ensemble` both runs of a seed use the parameter set that seed draws from it."""
     from experiments.run.runner import run
 
     records: list[dict[str, Any]] = []
@@ -138,6 +140,8 @@ def run_pair(
         for role, params in (("reference", reference), ("variant", variant)):
             if progress:
                 progress(f"{params.name} seed {seed}")
+            if ensemble is not None:
+                params = ensemble.apply(params, int(seed))
             results = run(params, rng=int(seed))
             step = _resolve_step(results, date)
             when = results.tables["physical"].filter(pl.col("step") == step)["date"][0]
@@ -228,6 +232,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--out", type=Path, help="output directory (default runs/compare-BASE-WHAT_IF)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--ensemble", type=Path, metavar="FILE",
+                   help="calibrated ensemble (Parquet from `calibrate`): each seed draws a "
+                   "parameter set, shared by both scenarios")
     p.set_defaults(handler=_cmd_compare)
 
 
@@ -246,6 +253,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise UserError("--level must be between 0 and 1, e.g. 0.95")
     if args.date is not None and not (len(args.date) == 7 and args.date[4] == "-"):
         raise UserError(f"--date {args.date!r}: expected a month as YYYY-MM")
+    from experiments.calibration.ensemble import load_ensemble
+
+    ensemble = load_ensemble(args.ensemble) if args.ensemble else None
     base = load_scenario(args.base, steps=args.steps)
     what_if = load_scenario(args.what_if, steps=args.steps)
     out = args.out or Path("runs") / f"compare-{_slug(base.name)}-{_slug(what_if.name)}"
@@ -255,9 +265,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     if sys.stdout.isatty():
         with console.status("Running...") as status:
-            runs = run_pair(base, what_if, seeds, args.date, lambda s: status.update(s))
+            runs = run_pair(base, what_if, seeds, args.date, lambda s: status.update(s),
+                            ensemble=ensemble)
     else:
-        runs = run_pair(base, what_if, seeds, args.date)
+        runs = run_pair(base, what_if, seeds, args.date, ensemble=ensemble)
     table = compute_comparison(runs, args.level)
     write_comparison(out, runs, table, base.name, what_if.name, seeds)
     for line in format_table(table):

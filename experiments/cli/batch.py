@@ -29,6 +29,9 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec and print the plan without running anything")
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    p.add_argument("--ensemble", type=Path, metavar="FILE",
+                   help="calibrated ensemble (Parquet from `calibrate`): each seed draws a "
+                   "parameter set from it")
     p.set_defaults(handler=_cmd_batch)
 
 
@@ -40,8 +43,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if not args.dry_run:
         warm_up(args.workers, args.dask)
     from experiments.batch.runner import prepare_batch, run_batch
+    from experiments.calibration.ensemble import load_ensemble
 
-    plan, out = prepare_batch(args.spec, args.out)
+    ensemble = load_ensemble(args.ensemble) if args.ensemble else None
+    plan, out = prepare_batch(args.spec, args.out, ensemble)
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     spec = plan.spec
     console.print(

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from experiments.analysis.compare import add_parser as add_compare_parser
 from experiments.cli.backtest import add_parser as add_backtest_parser
 from experiments.cli.batch import add_batch_parser, add_summarize_parser
+from experiments.cli.calibrate import add_parser as add_calibrate_parser
 from experiments.cli.figures import add_app_parser, add_plot_parser, add_report_parser
 from experiments.errors import UserError
 from experiments.validation.sensitivity import add_parser as add_sensitivity_parser
@@ -225,6 +226,7 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("docking", add_docking_parser),
     ("sensitivity", add_sensitivity_parser),
     ("backtest", add_backtest_parser),
+    ("calibrate", add_calibrate_parser),
 ]
 """Registered subcommands, in help order: (name, function adding its parser)."""
 
