@@ -104,7 +104,7 @@ def test_batch_seeds_draw_their_own_parameter_sets(tmp_path):
     assert all(len(d) == 1 for d in drawn)
     assert len({d[0] for d in drawn}) > 1
     same_seed = [t for t in plan.tasks if t.seed == plan.tasks[0].seed]
-    assert len({[o for o in t.overrides if o.startswith(KEY)][0] for t in same_seed}) == 1
+    assert len({next(o for o in t.overrides if o.startswith(KEY)) for t in same_seed}) == 1
 
 
 def test_weighted_quantile():
