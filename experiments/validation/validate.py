@@ -109,6 +109,7 @@ def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> st
     targets = [s for s in summary if s["role"] == "target"]
     passed = sum(s["ok"] for s in targets)
     missed = [s["fact"].key for s in targets if not s["ok"]]
+    flat = [s["fact"].key for s in targets if s["n"] > 1 and s["p05"] == s["p95"]]
     lines = [
         "## Facts: targets (scored) and inputs (reported)",
         "",
@@ -120,7 +121,9 @@ def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> st
         "that the parameter does what it was set for, and not scored.",
         "",
         f"**{passed} of {len(targets)} targets pass**"
-        + (f"; missed: {', '.join(missed)}." if missed else "."),
+        + (f"; missed: {', '.join(missed)}." if missed else ".")
+        + (f" {len(flat)} of them ({', '.join(flat)}) take the same value in every run: the "
+           "history before 2026 is mostly replayed, so seeds barely move them." if flat else ""),
         "",
         "### Targets",
         "",
