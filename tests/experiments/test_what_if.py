@@ -171,8 +171,10 @@ def test_paired_comparison_intervals() -> None:
     mean, lo, hi = compute_t_interval([1.0, 2.0, 3.0])
     assert mean == 2.0 and hi - mean == pytest.approx(4.302652729911275 / math.sqrt(3))
     assert lo == pytest.approx(2.0 - (hi - 2.0))
-    base = load_scenario("baseline", steps=14)
-    runs = run_pair(base, load_scenario("what_if/regime_strict", steps=14), [1, 2])
+    # 22 months: the strict regime blocks Nvidia's one-off stake replacing D1 (2026-02, decided
+    # after an in-depth review); the baseline's Nvidia has no earlier stake in OpenAI
+    base = load_scenario("baseline", steps=22)
+    runs = run_pair(base, load_scenario("what_if/regime_strict", steps=22), [1, 2])
     table = compute_comparison(runs)
     row = table.filter(pl.col("metric") == "deals_blocked").row(0, named=True)
     assert row["mean_diff"] > 0 and row["excludes_zero"]
