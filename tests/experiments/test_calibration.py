@@ -124,3 +124,24 @@ def test_calibrate_writes_an_ensemble_compare_can_use(tmp_path):
         assert post[p.key].is_between(p.low, p.high).all()
     ens = load_ensemble(out / "posterior.parquet")
     assert set(ens.keys) == {p.key for p in PARAMETERS}
+
+
+def test_widening_ratio_of_interval_widths(tmp_path):
+    """Width ratio = ensemble interval width / seeds-only width; levels are the reference's
+    5-95% over seeds."""
+    from experiments.calibration.widening import compute_widening, format_widening
+
+    cases = {"a": (-1.0, 1.0, [1.0, 2.0]), "b": (-3.0, 3.0, [0.0, 4.0])}
+    for name, (lo, hi, values) in cases.items():
+        d = tmp_path / name
+        d.mkdir()
+        pl.DataFrame({"metric": ["m"], "unit": ["-"], "mean_diff": [0.0], "ci_low": [lo],
+                      "ci_high": [hi], "excludes_zero": [False]}).write_parquet(
+            d / "compare.parquet")
+        pl.DataFrame({"role": ["reference", "reference", "variant"], "metric": ["m"] * 3,
+                      "value": [*values, 9.0]}).write_parquet(d / "runs.parquet")
+    table = compute_widening(tmp_path / "a", tmp_path / "b", ("m",))
+    row = table.row(0, named=True)
+    assert row["width_ratio"] == pytest.approx(3.0)
+    assert row["level_q05"] == pytest.approx(1.05) and row["level_q95_ens"] == pytest.approx(3.8)
+    assert "| m |" in format_widening(table)
