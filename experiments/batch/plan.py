@@ -130,7 +130,8 @@ def make_plan(spec: BatchSpec, ensemble: Any = None) -> Plan:
         for i, seed in enumerate(spec.seeds):
             overrides, run_params = v.overrides, params
             if ensemble is not None:  # each seed draws a calibrated parameter set
-                overrides = (*v.overrides, *ensemble.overrides_for(seed, params))
+                fixed = {o.split("=", 1)[0].strip() for o in v.overrides}
+                overrides = (*v.overrides, *ensemble.overrides_for(seed, params, fixed))
                 run_params = load_scenario(refs[v.scenario], list(overrides), steps=spec.steps)
                 variant_digest = scenario_hash(run_params)
             digest = scenario_hash(run_params.model_copy(update={"seed": seed}))

@@ -14,6 +14,7 @@ varies only what the scenario leaves at the calibrated baseline.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -72,10 +73,11 @@ class Ensemble:
         data = params.model_dump(mode="json")
         return [k for k in self.keys if _get(data, k) == self.reference[k]]
 
-    def overrides_for(self, seed: int, params: Any) -> list[str]:
-        """``--set`` strings giving `params` the parameter set of `seed`."""
+    def overrides_for(self, seed: int, params: Any, fixed: Collection[str] = ()) -> list[str]:
+        """``--set`` strings giving `params` the parameter set of `seed`; keys in `fixed`
+        (a batch variant's own overrides, even when equal to the baseline's value) are kept."""
         drawn = self.draw(seed)
-        return [f"{k}={drawn[k]!r}" for k in self.compute_free_keys(params)]
+        return [f"{k}={drawn[k]!r}" for k in self.compute_free_keys(params) if k not in fixed]
 
     def apply(self, params: Any, seed: int) -> Any:
         """`params` with the parameter set of `seed` (validated again)."""

@@ -64,6 +64,9 @@ def test_apply_varies_only_what_the_scenario_leaves_at_the_baseline(tmp_path):
     lever = load_scenario("baseline", [f"{KEY}=0.7"])
     assert ens.apply(lever, 1).negotiation.min_financing_ratio == 0.7
     assert ens.overrides_for(1, lever) == []
+    at_baseline = load_scenario("baseline", [f"{KEY}=1.0"])  # a lever equal to the baseline's
+    assert ens.overrides_for(1, at_baseline) == [f"{KEY}=1.3"]
+    assert ens.overrides_for(1, at_baseline, fixed={KEY}) == []
 
 
 @pytest.mark.parametrize(
