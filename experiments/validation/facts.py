@@ -216,7 +216,7 @@ def _decimal_year(month: str) -> float:
 def compute_fact_metrics(results: Results) -> dict[str, float]:
     """Every `FACTS` metric of one run, by key (floats; indicators are 0.0 or 1.0)."""
     t = results.tables
-    shares, phys, deals, firms = t["shares"], t["physical"], t["deals"], t["firms"]
+    shares, phys, firms = t["shares"], t["physical"], t["firms"]
     story = compute_story(results)
     out: dict[str, float] = {
         "nvidia_value_share_2025": _year_share(shares, 2025, "Nvidia"),
@@ -245,6 +245,16 @@ def compute_fact_metrics(results: Results) -> dict[str, float]:
     out["nvidia_accel_revenue_2025"] = float(
         acc25.filter(pl.col("firm") == "Nvidia")["value_usd_b"].sum()
     )
+    out.update(_deal_and_price_metrics(results, story))
+    return out
+
+
+def _deal_and_price_metrics(results: Results, story: dict) -> dict[str, float]:
+    """The deal, financing, price, cloud and OpenAI-path metrics of `compute_fact_metrics`."""
+    t = results.tables
+    shares, phys, deals = t["shares"], t["physical"], t["deals"]
+    oai = t["firms"].filter(pl.col("firm") == "OpenAI").sort("step")
+    out: dict[str, float] = {}
     out["first_gw_year"] = _decimal_year(story["first_gw_2025_deals"])
     d1 = classify_d1(deals) if "D1" in deals["deal_id"] else "absent"
     out["loi_stalls_binding_proceeds"] = float(
