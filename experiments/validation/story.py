@@ -1,14 +1,13 @@
-"""The seeds' story over an ensemble of baseline runs (issue 2's report in docs/validation.md).
+"""The seeds' story over an ensemble of baseline runs (a section of docs/validation.md).
 
 For each run: what became of the Nvidia-OpenAI letter of intent (D1), whether AMD's binding
 tranche (D2) proceeded, OpenAI's chip suppliers and clouds at the end, Nvidia's accelerator
 share through 2026, when the first GW of the 2025 deals was deployed, and OpenAI's revenue,
-burn and valuation against facts.md. `compute-market story --seeds 20` prints the table.
+burn and valuation against the reported figures. `compute-market story --seeds 20` prints the table.
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from collections import Counter
 
@@ -189,23 +188,3 @@ def format_story(rows: list[dict]) -> str:
             f"| {FACTS.get(k, '')} |"
         )
     return "\n".join(lines)
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register `compute-market story`."""
-    p = subparsers.add_parser(
-        "story", help="the seeds' story over N baseline seeds (markdown)", description=__doc__
-    )
-    p.add_argument("scenario", nargs="?", default="baseline")
-    p.add_argument("--seeds", type=int, default=20, help="number of seeds (0..N-1), default 20")
-    p.set_defaults(handler=_main)
-
-
-def _main(args: argparse.Namespace) -> int:
-    from experiments.run.runner import run
-    from experiments.scenario.loader import load_scenario
-
-    params = load_scenario(args.scenario)
-    rows = [compute_story(run(params, seed)) for seed in range(args.seeds)]
-    print(format_story(rows))
-    return 0
