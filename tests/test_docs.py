@@ -10,12 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from experiments.docgen import scenarios as scenarios_doc
 from experiments.run.results import ID_SCHEMA, SCHEMAS
 from world.params import ScenarioParams
 
 DOCS = Path(__file__).parent.parent / "docs"
 KEY_CELL = re.compile(r"^\|\s*`([^`]+)`\s*\|", re.MULTILINE)
-REGEN = "run `python -m uv run --frozen python docs/_gen_scenarios.py` (and give it a meaning)"
+REGEN = "run `compute-market docs scenarios`"
 
 
 def _models(cls: type[BaseModel], seen: dict[str, type[BaseModel]]) -> dict[str, type]:
@@ -48,6 +49,24 @@ def test_every_scenario_key_is_documented() -> None:
         if field not in documented
     ]
     assert not missing, f"docs/scenarios.md lacks {missing}; {REGEN}"
+
+
+def test_scenarios_doc_is_generated_from_the_current_schema() -> None:
+    """docs/scenarios.md holds exactly what the schema and baseline.toml generate today: a
+    changed bound, unit, meaning, default or baseline value without regenerating fails here."""
+    text = scenarios_doc.DOC.read_text(encoding="utf-8")
+    assert scenarios_doc.render(text) == text, f"docs/scenarios.md is stale; {REGEN}"
+
+
+def test_generated_doc_shows_each_keys_declaration() -> None:
+    """The generator reads meaning, unit and bounds from `param(...)`: change one and the
+    rendered row changes (so the staleness test above guards the declarations)."""
+    from world.params import MarketParams
+
+    info = MarketParams.model_fields["cuda_lockin"]
+    row = next(r for r in scenarios_doc.field_table(MarketParams, "", {}) if "`cuda_lockin`" in r)
+    assert info.description and info.description in row
+    assert "| utility |" in row and ">= 0, <= 50" in row
 
 
 def test_every_section_has_a_heading() -> None:
