@@ -141,7 +141,7 @@ def test_a_firm_value_is_accepted_exactly_inside_its_bounds(value: float) -> Non
 def test_a_site_distribution_is_capped_per_key() -> None:
     """A mean of 25 is fine for months but not for GW of grid power at one site (cap 20)."""
     P.SitesParams(permit_months=P.Distribution(mean=25.0, low=1.0, high=36.0))
-    with pytest.raises(ValidationError, match="grid_power_gw.mean"):
+    with pytest.raises(ValidationError, match=r"grid_power_gw\.mean"):
         P.SitesParams(grid_power_gw=P.Distribution(mean=25.0, low=0.05, high=30.0))
 
 
