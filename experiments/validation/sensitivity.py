@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from world.params import AllocationRule
+
 __all__ = ["OUTPUTS", "PARAMETERS", "Parameter", "compute_outputs",
            "point_overrides"]
 
@@ -28,7 +30,7 @@ STEPS = 48
 """Months simulated per run: 2025-01 to 2028-12, the outputs' horizon."""
 SEED = 1
 """The common seed of every point."""
-ALLOCATION_RULES = ("pro_rata", "priority", "uniform")
+ALLOCATION_RULES = tuple(rule.value for rule in AllocationRule)
 
 
 @dataclass(frozen=True)
