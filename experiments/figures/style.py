@@ -13,6 +13,8 @@ from pathlib import Path
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 __all__ = [
@@ -115,13 +117,9 @@ def save_figure(fig: Figure, path: str | Path, fmt: str | None = None, dpi: int 
     out = Path(path)
     fmt = (fmt or out.suffix.lstrip(".") or "png").lower()
     if fmt == "svg":
-        from matplotlib.backends.backend_svg import FigureCanvasSVG
-
         FigureCanvasSVG(fig)
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     else:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         FigureCanvasAgg(fig)
         fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
     return out

@@ -31,6 +31,7 @@ import polars as pl
 
 from experiments.errors import UserError
 from experiments.run.schemas import ID_SCHEMA, LENIENT, REQUIRED_FROM_MODEL, SCHEMAS, TABLES
+from experiments.scenario.loader import scenario_hash
 from world.calendar import step_date
 from world.params import ScenarioParams
 
@@ -197,8 +198,6 @@ class Results:
             ValueError: if a required table or column is missing, or columns differ in length
                 (a bug in the model, not a user mistake).
         """
-        from experiments.scenario.loader import scenario_hash
-
         missing = [t for t in REQUIRED_FROM_MODEL if t not in columns]
         if missing:
             raise ValueError(f"the model returned no table(s) {missing}")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
 from world.params import Mode
 
 __all__ = [
@@ -116,9 +118,6 @@ def _last(frame: pl.DataFrame, market: str) -> dict[str, object]:
 
 def simulate_case(case: DockingCase) -> list[dict[str, object]]:
     """Run one case and return rows (quantity, closed form, simulated, relative error)."""
-    from experiments.run.runner import run
-    from experiments.scenario.loader import load_scenario
-
     params = load_scenario(f"docking/{case.scenario}", list(case.overrides))
     tables = run(params).tables
     a, b = params.demand.intercept, params.demand.slope

@@ -17,6 +17,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
+from experiments.validation.docking import TOLERANCE
+from experiments.validation.facts import FACTS, NOT_COVERED, compute_fact_metrics
+
 __all__ = [
     "CHECKS_FAILED", "DOC", "fact_metrics_task", "format_docking", "format_facts",
     "format_value",
@@ -46,10 +51,6 @@ def update_doc_section(path: Path, name: str, body: str) -> None:
 
 def fact_metrics_task(scenario: str, overrides: tuple[str, ...], seed: int) -> dict[str, float]:
     """Worker: one run of `scenario` and its stylised-fact metrics."""
-    from experiments.run.runner import run
-    from experiments.scenario.loader import load_scenario
-    from experiments.validation.facts import compute_fact_metrics
-
     return compute_fact_metrics(run(load_scenario(scenario, list(overrides), seed=seed)))
 
 
@@ -64,8 +65,6 @@ def _quantile(values: list[float], q: float) -> float:
 
 def summarize_facts(rows: list[dict[str, float]]) -> list[dict[str, Any]]:
     """Per fact: mean and 5-95% range over the runs (nan runs left out), band, pass."""
-    from experiments.validation.facts import FACTS
-
     out = []
     for fact in FACTS:
         vals = [r[fact.key] for r in rows if math.isfinite(r.get(fact.key, math.nan))]
@@ -87,8 +86,6 @@ def format_value(x: float) -> str:
 
 def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
     """The stylised-facts section of docs/validation.md (markdown)."""
-    from experiments.validation.facts import NOT_COVERED
-
     passed = sum(s["ok"] for s in summary)
     lines = [
         "## Stylised facts (pattern-oriented validation)",
@@ -120,8 +117,6 @@ def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> st
 
 def format_docking(table: Any) -> str:
     """The docking section of docs/validation.md (markdown) from `compute_docking_table`."""
-    from experiments.validation.docking import TOLERANCE
-
     lines = [
         "## Docking: textbook equilibria",
         "",
