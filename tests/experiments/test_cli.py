@@ -304,3 +304,12 @@ def test_listing_shows_every_command(capsys: pytest.CaptureFixture[str]) -> None
     text = capsys.readouterr().out
     for cmd in cli.SUBCOMMANDS:
         assert cmd.name in text
+
+
+def test_readme_layout_names_every_command() -> None:
+    """A newcomer finds any command's code from the README's layout section alone."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in layout.splitlines() if line.startswith("| `")]
+    for cmd in cli.SUBCOMMANDS:
+        assert any(f"`{cmd.name}`" in row for row in rows), f"README layout lacks {cmd.name}"
