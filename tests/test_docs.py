@@ -8,6 +8,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from experiments.docgen import scenarios as scenarios_doc
@@ -99,3 +100,35 @@ def test_manifest_fields_are_documented(baseline_results: Any) -> None:
     text = (DOCS / "outputs.md").read_text(encoding="utf-8")
     missing = [k for k in baseline_results.manifest if f"`{k}`" not in text]
     assert not missing, f"docs/outputs.md 'manifest.json' lacks {missing}"
+
+
+def test_docs_command_checks_and_rewrites_only_the_generated_part(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """`compute-market docs scenarios --check` exits 2 on a stale copy and writes nothing;
+    without --check it rewrites the generated part and keeps the hand-written prose."""
+    from experiments.cli.main import main
+
+    doc = tmp_path / "scenarios.md"
+    current = scenarios_doc.DOC.read_text(encoding="utf-8")
+    stale = current.replace("| `seed` |", "| `seed_old` |", 1).replace("# Scenarios", "# Mine", 1)
+    doc.write_text(stale, encoding="utf-8")
+    monkeypatch.setattr(scenarios_doc, "DOC", doc)
+    assert main(["docs", "scenarios", "--check"]) == 2
+    assert "stale" in capsys.readouterr().err
+    assert doc.read_text(encoding="utf-8") == stale
+    assert main(["docs", "scenarios"]) == 0
+    fixed = doc.read_text(encoding="utf-8")
+    assert fixed == current.replace("# Scenarios", "# Mine", 1)
+    assert main(["docs", "scenarios", "--check"]) == 0
+
+
+def test_antitrust_table_replaces_only_between_its_markers() -> None:
+    from experiments.docgen import antitrust
+
+    text = f"intro\n{antitrust.BEGIN}\nold table\n{antitrust.END}\noutro\n"
+    out = antitrust.render(text, "| new |", "abc123", 10)
+    assert out.startswith(f"intro\n{antitrust.BEGIN}") and out.endswith(f"{antitrust.END}\noutro\n")
+    assert "old table" not in out and "| new |" in out and "commit abc123, seeds 1-10" in out
+    with pytest.raises(ValueError, match="markers"):
+        antitrust.render("no markers here", "| new |", "abc123", 10)

@@ -66,6 +66,8 @@ def handle(args: argparse.Namespace) -> int:
             return 0
         _write(scenarios.DOC, text, new)
         return 0
+    if args.check:
+        raise UserError("--check applies to `docs scenarios` only (the what-if table takes runs)")
     if args.seeds < 2 or args.workers < 1:
         raise UserError("--seeds must be at least 2 and --workers at least 1")
     from experiments.docgen import antitrust
