@@ -132,3 +132,19 @@ def test_antitrust_table_replaces_only_between_its_markers() -> None:
     assert "old table" not in out and "| new |" in out and "commit abc123, seeds 1-10" in out
     with pytest.raises(ValueError, match="markers"):
         antitrust.render("no markers here", "| new |", "abc123", 10)
+
+
+def test_whatif_table_has_the_generators_rows_and_columns() -> None:
+    """The what-if table of docs/antitrust.md takes minutes of runs to regenerate, so the test
+    checks its shape only: one column per `COLUMNS` entry and one row per `PAIRS` entry, in
+    order. Adding a what-if or a metric to the generator without `compute-market docs
+    antitrust` fails here."""
+    from experiments.docgen import antitrust
+
+    text = antitrust.DOC.read_text(encoding="utf-8")
+    table = text.split(antitrust.BEGIN, 1)[1].split(antitrust.END, 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert header[1:] == [label for label, _ in antitrust.COLUMNS], "docs antitrust is stale"
+    pairs = [re.findall(r"`([^`]+)`", line) for line in rows[1:] if line.startswith("| `")]
+    assert [tuple(reversed(p)) for p in pairs] == list(antitrust.PAIRS), "docs antitrust is stale"
