@@ -334,7 +334,8 @@ class Distribution(Strict):
     """A lognormal-by-mean draw (mean and coefficient of variation), clipped to [low, high].
 
     Values are in the unit of the key the distribution belongs to; each key of `[sites]` also
-    caps `mean` and `high` at a plausible maximum of its own (`SitesParams.MAX_BY_KEY`).
+    caps `mean` and `high` at a plausible maximum of its own (`SitesParams.MAX_BY_KEY`), and a
+    distribution given there without `high` is clipped at that maximum.
     """
 
     mean: float = param(
@@ -413,6 +414,10 @@ class SitesParams(Strict):
     def _plausible_draws(self) -> SitesParams:
         for key, cap in self.MAX_BY_KEY.items():
             dist: Distribution = getattr(self, key)
+            if "high" not in dist.model_fields_set and dist.high > cap:
+                # a distribution given without `high` is clipped at the key's maximum
+                dist = dist.model_copy(update={"high": cap})
+                self.__dict__[key] = dist
             for end in ("mean", "high"):
                 if getattr(dist, end) > cap:
                     raise ValueError(

@@ -143,6 +143,10 @@ def test_a_site_distribution_is_capped_per_key() -> None:
     P.SitesParams(permit_months=P.Distribution(mean=25.0, low=1.0, high=36.0))
     with pytest.raises(ValidationError, match=r"grid_power_gw\.mean"):
         P.SitesParams(grid_power_gw=P.Distribution(mean=25.0, low=0.05, high=30.0))
+    with pytest.raises(ValidationError, match=r"grid_power_gw\.high"):
+        P.SitesParams(grid_power_gw=P.Distribution(mean=1.0, high=100.0))
+    # given without `high`, a distribution is clipped at the key's maximum instead
+    assert P.SitesParams(grid_power_gw=P.Distribution(mean=1.0)).grid_power_gw.high == 20.0
 
 
 @pytest.mark.parametrize("start", ["1999-12", "2101-01", "9999-01", "0000-01"])
