@@ -255,7 +255,7 @@ class FirmParams(Strict):
 class Product(Strict):
     """One accelerator generation.
 
-    Sources: facts.md 'Accelerator power', 'Unit prices', 'Cost of 1 GW'.
+    Sources: each product's `source` in experiments/scenarios/baseline.toml (vendor specs, press).
     """
 
     name: str = param(unit="-", doc="Product name (e.g. `B200`).")
@@ -365,7 +365,7 @@ class Distribution(Strict):
 class SitesParams(Strict):
     """Pool of candidate datacenter sites.
 
-    Sources: facts.md 'Sites', 'Grid interconnection', 'Build times'.
+    Sources: the `source` of `[sites]` in experiments/scenarios/baseline.toml.
     """
 
     MAX_BY_KEY: ClassVar[dict[str, float]] = {
