@@ -1,25 +1,27 @@
 """The `compute-market` command line: one registry of subcommands, each loaded only when used.
 
-`SUBCOMMANDS` lists every subcommand as ``Command(name, module, help)``: the module
-``experiments/cli/<name>.py`` holds that command's code (its arguments and the handler that
-calls the domain functions of `experiments`). ``compute-market --help`` lists them all from the
-registry alone; only the module of the command being run is imported, so the start-up stays
-light (no matplotlib, mesa or polars for ``--help``). This is why the command modules are
-imported by name (`importlib`) rather than at the top of this file.
+`SUBCOMMANDS` lists every subcommand as ``Command(name, module, help)``; the module, under
+``experiments/cli/``, holds that command's code (its arguments and the handler that calls the
+domain functions of `experiments`). ``compute-market --help`` lists them all from the registry
+alone; only the module of the command being run is imported, so the start-up stays light (no
+matplotlib, mesa or polars for ``--help``). This is why the command modules are imported by
+name (`importlib`) rather than at the top of this file.
 
-A command module defines:
+A command module (``experiments/cli/NAME.py``) defines:
 
 - ``DESCRIPTION``: the paragraph shown by ``compute-market NAME --help``;
 - ``add_arguments(parser)``: adds its arguments to an argparse parser;
 - ``handle(args) -> int``: runs the command and returns the exit code.
 
-Adding a subcommand is one line in `SUBCOMMANDS` (or `register_subcommand` from a plug-in).
+A module that adds its own parser (several commands in one module, or an existing
+``add_x_parser(subparsers)`` function that calls ``subparsers.add_parser(NAME, ...)`` and sets
+``handler``) is registered as ``"module:function"`` instead. Either way, adding a subcommand is
+one line in `SUBCOMMANDS` (or `register_subcommand` from a plug-in).
 
 Exit codes: 0 success; 2 a user mistake (one line ``compute-market: error: ...`` on stderr,
 nothing written); 1 a bug (traceback, and no half-written run directory); 130 interrupted.
 Some commands add their own (`validate` and `docking` exit 3 when a check fails).
 """
-
 from __future__ import annotations
 
 import argparse
@@ -29,7 +31,7 @@ import traceback
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from experiments.errors import UserError
 
@@ -41,11 +43,26 @@ Handler = Callable[[argparse.Namespace], int]
 
 @dataclass(frozen=True)
 class Command:
-    """A subcommand: its name, the module holding its code, and its one-line help."""
+    """A subcommand: its name, where its code is, and its one-line help.
+
+    `module` is a command module (``experiments.cli.run``) or ``module:function`` for a
+    function that adds the subcommand's parser itself.
+    """
 
     name: str
     module: str
     help: str
+
+    def load(self, sub: Any) -> None:
+        """Import the command's code and add its full parser to `sub` (argparse subparsers)."""
+        module_name, _, adder = self.module.partition(":")
+        module = importlib.import_module(module_name)
+        if adder:
+            getattr(module, adder)(sub)
+            return
+        p = sub.add_parser(self.name, help=self.help, description=module.DESCRIPTION)
+        module.add_arguments(p)
+        p.set_defaults(handler=module.handle)
 
 
 SUBCOMMANDS: list[Command] = [
@@ -82,7 +99,8 @@ def register_subcommand(name: str, module: str, help: str) -> None:
 
     Args:
         name: the subcommand's name, e.g. ``batch``.
-        module: the importable module with ``DESCRIPTION``, ``add_arguments`` and ``handle``.
+        module: the importable module with ``DESCRIPTION``, ``add_arguments`` and ``handle``,
+            or ``module:function`` for a function adding the subcommand's parser itself.
         help: one line shown by ``compute-market --help``.
     """
     SUBCOMMANDS[:] = [c for c in SUBCOMMANDS if c.name != name]
@@ -129,12 +147,10 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     for cmd in SUBCOMMANDS:
-        p = sub.add_parser(cmd.name, help=cmd.help)
         if load is None or cmd.name in load:
-            module = importlib.import_module(cmd.module)
-            p.description = module.DESCRIPTION
-            module.add_arguments(p)
-            p.set_defaults(handler=module.handle)
+            cmd.load(sub)
+        else:
+            sub.add_parser(cmd.name, help=cmd.help)
     return parser
 
 

@@ -268,16 +268,44 @@ def test_registering_a_subcommand_takes_one_line(
     assert "say hello" in capsys.readouterr().out
 
 
-def test_every_command_lives_in_its_own_cli_module() -> None:
-    """The README's rule: the code of `compute-market NAME` is experiments/cli/NAME.py, and each
-    module has the three parts the registry calls."""
+def test_an_adder_function_registers_in_one_line_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``module:function`` registers a function that adds its own parser (two commands of one
+    module here); it is imported only when its command runs."""
+    (tmp_path / "greet_cmds.py").write_text(
+        "def add_hi(sub):\n"
+        "    p = sub.add_parser('hi', help='say hi')\n"
+        "    p.set_defaults(handler=lambda args: print('hi') or 0)\n"
+        "def add_bye(sub):\n"
+        "    p = sub.add_parser('bye', help='say bye')\n"
+        "    p.set_defaults(handler=lambda args: print('bye') or 0)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "SUBCOMMANDS", list(cli.SUBCOMMANDS))
+    cli.register_subcommand("hi", "greet_cmds:add_hi", "say hi")
+    cli.register_subcommand("bye", "greet_cmds:add_bye", "say bye")
+    assert cli.main(["bye"]) == 0 and cli.main(["hi"]) == 0
+    assert capsys.readouterr().out == "bye\nhi\n"
+    cli.build_parser()  # all loaded: each adder adds only its own parser
+
+
+def test_every_command_lives_in_the_cli_folder() -> None:
+    """The README's rule: a command's code is a module of experiments/cli/ (NAME.py for the
+    commands with one module each), loadable the way the registry says."""
     root = Path(__file__).resolve().parents[2]
     for cmd in cli.SUBCOMMANDS:
-        assert cmd.module == f"experiments.cli.{cmd.name}", cmd
-        assert (root / "experiments" / "cli" / f"{cmd.name}.py").is_file(), cmd
-        module = importlib.import_module(cmd.module)
-        assert isinstance(module.DESCRIPTION, str) and module.DESCRIPTION
-        assert callable(module.add_arguments) and callable(module.handle)
+        module_name, _, adder = cmd.module.partition(":")
+        assert module_name.startswith("experiments.cli."), cmd
+        assert (root / (module_name.replace(".", "/") + ".py")).is_file(), cmd
+        module = importlib.import_module(module_name)
+        if adder:
+            assert callable(getattr(module, adder)), cmd
+        else:
+            assert module_name == f"experiments.cli.{cmd.name}", cmd
+            assert isinstance(module.DESCRIPTION, str) and module.DESCRIPTION
+            assert callable(module.add_arguments) and callable(module.handle)
     cli.build_parser()  # every module's arguments added to one parser without a clash
 
 
