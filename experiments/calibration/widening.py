@@ -1,20 +1,19 @@
 """How much a calibrated ensemble widens what-if intervals: two `compare` outputs side by side.
 
-``python -m experiments.calibration.widening SEEDS_DIR ENSEMBLE_DIR [METRIC ...]`` reads the
-``compare.parquet`` of a comparison run with seed noise only and of the same comparison run
-with ``--ensemble``, and prints a markdown table: per metric, the 5-95% range of the reference
-scenario's own value over the seeds (the level) in each, the mean difference and its interval
-in each, and the ratio of the interval widths.
+`compute_widening` reads the ``compare.parquet`` and ``runs.parquet`` of a comparison run with
+seed noise only and of the same comparison run with ``--ensemble``; per metric: the 5-95% range
+of the reference scenario's own value over the seeds (the level) in each, the mean difference
+and its interval in each, and the ratio of the interval widths. `format_widening` makes it a
+markdown table (``compute-market widening SEEDS_DIR ENSEMBLE_DIR``).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import polars as pl
 
-__all__ = ["compute_widening", "format_widening"]
+__all__ = ["DEFAULT_METRICS", "compute_widening", "format_widening"]
 
 DEFAULT_METRICS = (
     "share accelerators Nvidia", "hhi accelerators", "mhhi cloud", "hhi cloud",
@@ -68,11 +67,3 @@ def format_widening(table: pl.DataFrame) -> str:
             f"{'-' if ratio is None or ratio != ratio else f'{ratio:.2g}'} |"
         )
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        raise SystemExit(2)
-    extra = tuple(sys.argv[3:]) or DEFAULT_METRICS
-    print(format_widening(compute_widening(Path(sys.argv[1]), Path(sys.argv[2]), extra)))

@@ -24,11 +24,14 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
+from experiments.calibration.facts import get_fact
+from experiments.run.runner import run
 from experiments.scenario.loader import load_scenario
 from world.params import DealKind, EventKind, ScenarioParams, month_index
 
 __all__ = [
-    "SIZE_FACTOR", "WINDOW_MONTHS", "HeldOut", "compute_held_out", "score_run", "summarize",
+    "SIZE_FACTOR", "WINDOW_MONTHS", "HeldOut", "backtest_task", "compute_held_out",
+    "format_backtest", "score_run", "summarize",
 ]
 
 WINDOW_MONTHS = 6
@@ -138,8 +141,6 @@ def score_run(deals: pl.DataFrame, start: str, held: list[HeldOut]) -> list[dict
 
 def backtest_task(scenario: str, cutoff: str, seed: int) -> dict:
     """Worker: one run at the cutoff; its scored announcements and held-out target metrics."""
-    from experiments.run.runner import run
-
     params = load_scenario(scenario, [f"simulation.history_cutoff='{cutoff}'"], seed=seed)
     full = load_scenario(scenario, seed=seed)
     results = run(params)
@@ -169,8 +170,6 @@ def summarize(held: list[HeldOut], outs: list[dict]) -> tuple[pl.DataFrame, pl.D
     """(per-run table, scorecard). The scorecard has one row per held-out announcement (hit
     rate over the runs; a hit when >= half the runs hit) and per held-out target (mean over the
     runs; a hit when in the fact's band)."""
-    from experiments.calibration.facts import get_fact
-
     per_run = pl.DataFrame([
         {"seed": o["seed"], **asdict(h), **r}
         for o in outs for h, r in zip(held, o["rows"], strict=True)
@@ -208,3 +207,28 @@ def _model_text(matched: pl.DataFrame, n: int, unit: str) -> str:
     off = matched["model_month_offset"].median()
     return (f"{matched.height}/{n} runs sign one; median {size:.3g} {unit}, "
             f"{off:+.0f} months")
+
+
+def format_backtest(card: pl.DataFrame, command: str) -> str:
+    """The backtest section of docs/validation.md (markdown) from the scorecard of
+    `summarize`; `command` is the command line that reproduces it."""
+    hits = int(card["hit"].sum())
+    lines = [
+        "## Backtest: announcements held out",
+        "",
+        f"Command: `{command}`. Hit: the agents sign a deal of the same kind between the same "
+        f"parties within {WINDOW_MONTHS} months of the announcement and within a factor "
+        f"{SIZE_FACTOR:g} of its size, in at least half the runs (D1b: the letter of intent is "
+        "not signed by 2025-12); a held-out target hits when the mean over the runs is in its "
+        "band. Per-run rows: `runs/backtest-<cutoff>/backtest.parquet`.",
+        "",
+        f"**{hits} of {card.height} held-out items hit.**",
+        "",
+        "| item | what | month | held out | model | hit rate | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in card.iter_rows(named=True):
+        rate = "" if math.isnan(r["hit_rate"]) else f"{r['hit_rate']:.0%}"
+        lines.append(f"| {r['item']} | {r['what']} | {r['month']} | {r['expected']} | "
+                     f"{r['model']} | {rate} | {'hit' if r['hit'] else '**miss**'} |")
+    return "\n".join(lines)

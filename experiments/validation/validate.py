@@ -1,25 +1,32 @@
-"""`compute-market validate` and `compute-market docking`: the checks of docs/validation.md.
+"""The checks of docs/validation.md: stylised facts over seeds, and the docking table.
 
-`validate` runs the baseline over N seeds and scores each target fact of
+`fact_metrics_task` and `summarize_facts` score each target fact of
 `experiments.validation.facts` (mean over the seeds inside the band; input facts are shown,
-not scored); `docking` runs the textbook cases of
-`experiments.validation.docking`. Each writes its own section of docs/validation.md (between
-``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` markers; the rest of the file is kept) and
-exits 3 when a check fails (0 when all pass, 2 for a usage mistake).
+not scored); `format_docking` writes the textbook cases of `experiments.validation.docking`.
+`update_doc_section` writes one section of a document (between ``<!-- begin:NAME -->`` and
+``<!-- end:NAME -->`` markers; the rest of the file is kept). The commands are
+`experiments/cli/validate.py` and `experiments/cli/docking.py`; they exit `CHECKS_FAILED` when a
+check fails.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import platform
 import statistics
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_docking_parser", "add_validate_parser", "summarize_facts", "update_doc_section"]
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
+from experiments.validation.docking import TOLERANCE
+from experiments.validation.facts import FACTS, NOT_COVERED, REMOVED, compute_fact_metrics
+
+__all__ = [
+    "CHECKS_FAILED", "DOC", "fact_metrics_task", "format_docking", "format_facts",
+    "format_value",
+    "summarize_facts", "update_doc_section",
+]
 
 DOC = Path("docs/validation.md")
 CHECKS_FAILED = 3
@@ -44,10 +51,6 @@ def update_doc_section(path: Path, name: str, body: str) -> None:
 
 def fact_metrics_task(scenario: str, overrides: tuple[str, ...], seed: int) -> dict[str, float]:
     """Worker: one run of `scenario` and its stylised-fact metrics."""
-    from experiments.run.runner import run
-    from experiments.scenario.loader import load_scenario
-    from experiments.validation.facts import compute_fact_metrics
-
     return compute_fact_metrics(run(load_scenario(scenario, list(overrides), seed=seed)))
 
 
@@ -62,8 +65,6 @@ def _quantile(values: list[float], q: float) -> float:
 
 def summarize_facts(rows: list[dict[str, float]]) -> list[dict[str, Any]]:
     """Per check: role, mean and 5-95% range over the runs (nan runs left out), band, pass."""
-    from experiments.validation.facts import FACTS
-
     out = []
     for check in FACTS:
         vals = [r[check.key] for r in rows if math.isfinite(r.get(check.key, math.nan))]
@@ -76,7 +77,7 @@ def summarize_facts(rows: list[dict[str, float]]) -> list[dict[str, Any]]:
     return out
 
 
-def _fmt(x: float) -> str:
+def format_value(x: float) -> str:
     if not math.isfinite(x):
         return "n/a"
     if 1900 < x < 2200:  # a decimal year
@@ -95,8 +96,9 @@ def _rows(summary: list[dict[str, Any]], role: str, verdict: tuple[str, str]) ->
         f = s["fact"]
         unit = f" {f.unit}" if f.unit else ""
         lines.append(
-            f"| {f.text} | {f.metric} | {f.band}{unit} | {_fmt(s['mean'])} | "
-            f"{_fmt(s['p05'])} - {_fmt(s['p95'])} | {verdict[0] if s['ok'] else verdict[1]} | "
+            f"| {f.text} | {f.metric} | {f.band}{unit} | {format_value(s['mean'])} | "
+            f"{format_value(s['p05'])} - {format_value(s['p95'])} | "
+            f"{verdict[0] if s['ok'] else verdict[1]} | "
             f"{f.source} |"
         )
     return lines
@@ -104,8 +106,6 @@ def _rows(summary: list[dict[str, Any]], role: str, verdict: tuple[str, str]) ->
 
 def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
     """The facts section of docs/validation.md (markdown): scored targets, then inputs."""
-    from experiments.validation.facts import NOT_COVERED, REMOVED
-
     targets = [s for s in summary if s["role"] == "target"]
     passed = sum(s["ok"] for s in targets)
     missed = [s["fact"].key for s in targets if not s["ok"]]
@@ -142,76 +142,8 @@ def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> st
     return "\n".join(lines)
 
 
-def _print_summary(summary: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Facts (targets scored; inputs shown, not scored)")
-    for col in ("role", "metric", "band", "mean", "5-95%", "result"):
-        table.add_column(col)
-    for s in summary:
-        f = s["fact"]
-        if s["role"] == "target":
-            result = "[green]pass[/green]" if s["ok"] else "[red]MISS[/red]"
-        else:
-            result = "reproduced" if s["ok"] else "[yellow]not reproduced[/yellow]"
-        table.add_row(s["role"], f.key, f.band, _fmt(s["mean"]),
-                      f"{_fmt(s['p05'])} - {_fmt(s['p95'])}", result)
-    Console(file=sys.stdout, width=120).print(table)
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from experiments.batch.ensemble import map_runs
-    from experiments.errors import UserError
-    from experiments.scenario.loader import load_scenario
-
-    if args.seeds < 1:
-        raise UserError(f"--seeds must be at least 1 (got {args.seeds})")
-    load_scenario(args.scenario, args.overrides)  # fail fast on a bad scenario or --set
-    t0 = time.perf_counter()
-    tasks = [(args.scenario, tuple(args.overrides), seed) for seed in range(1, args.seeds + 1)]
-    rows = map_runs(fact_metrics_task, tasks, workers=args.workers, label="baseline runs")
-    summary = summarize_facts(rows)
-    _print_summary(summary)
-    failed = [s["fact"].key for s in summary if s["role"] == "target" and not s["ok"]]
-    n_targets = sum(s["role"] == "target" for s in summary)
-    command = "compute-market validate" + (f" --seeds {args.seeds}" if args.seeds != 50 else "")
-    if args.scenario != "baseline":
-        command += f" {args.scenario}"
-    command += "".join(f" --set {o}" for o in args.overrides)
-    if not args.no_doc:
-        update_doc_section(args.doc, "facts", format_facts(summary, args.seeds, command))
-        print(f"Wrote the facts section of {args.doc}")
-    print(f"{n_targets - len(failed)}/{n_targets} targets pass "
-          f"({time.perf_counter() - t0:.0f} s)" + (f"; missed: {', '.join(failed)}" if failed
-                                                   else ""))
-    return CHECKS_FAILED if failed else 0
-
-
-def add_validate_parser(sub: Any) -> None:
-    """Register `compute-market validate`."""
-    p = sub.add_parser(
-        "validate",
-        help="check the baseline against the facts of 2024-2026 over N seeds",
-        description="Run a scenario (default: baseline) over seeds 1..N; score each target "
-        "fact of experiments/calibration/facts.toml the model covers and show the input facts "
-        "beside the values they set; write the tables to docs/validation.md. Exit code 3 if a "
-        "target is missed.",
-    )
-    p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
-    p.add_argument("--seeds", type=int, default=50, help="number of seeds (default 50)")
-    p.add_argument("--workers", type=int, help="processes (default: all cores)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario key (value read as TOML; repeatable)")
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="print only, do not write the doc")
-    p.set_defaults(handler=_cmd_validate)
-
-
 def format_docking(table: Any) -> str:
     """The docking section of docs/validation.md (markdown) from `compute_docking_table`."""
-    from experiments.validation.docking import TOLERANCE
-
     lines = [
         "## Docking: textbook equilibria",
         "",
@@ -242,28 +174,3 @@ def format_docking(table: Any) -> str:
             f"{r['rel_error']:.1e} | {'pass' if r['ok'] else '**FAIL**'} |"
         )
     return "\n".join(lines)
-
-
-def _cmd_docking(args: argparse.Namespace) -> int:
-    from experiments.validation.docking import compute_docking_table
-
-    table = compute_docking_table()
-    text = format_docking(table)
-    print(text)
-    if not args.no_doc:
-        update_doc_section(args.doc, "docking", text)
-        print(f"Wrote the docking section of {args.doc}")
-    return 0 if table["ok"].all() else CHECKS_FAILED
-
-
-def add_docking_parser(sub: Any) -> None:
-    """Register `compute-market docking`."""
-    p = sub.add_parser(
-        "docking",
-        help="run the docking cases (Cournot, Rubinstein, Nash, double marginalisation)",
-        description="Run the textbook docking cases and compare with their closed forms; "
-        "write the table to docs/validation.md. Exit code 3 if a case is off by more than 0.5%.",
-    )
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="print only, do not write the doc")
-    p.set_defaults(handler=_cmd_docking)

@@ -79,20 +79,28 @@ def test_scorecard_hit_when_half_the_runs_hit():
     assert not rows["nvidia_value_share_2026"]["hit"]     # 0.9 above 0.70-0.85
 
 
-def test_backtest_command_writes_its_tables(tmp_path):
-    out = tmp_path / "bt"
+def test_backtest_command_writes_its_tables_and_only_the_doc_asked_for(tmp_path, monkeypatch):
+    """Run from an empty folder: the tables go to --out, the section to the --write-docs file,
+    and nothing else is created (no docs/ folder)."""
+    monkeypatch.chdir(tmp_path)
+    out, doc = tmp_path / "bt", tmp_path / "checks.md"
     code = main(["backtest", "--cutoff", "2025-12", "--seeds", "1", "--workers", "1",
-                 "--out", str(out), "--no-doc"])
+                 "--out", str(out), "--write-docs", str(doc)])
     assert code == 0
     table = pl.read_parquet(out / "backtest.parquet")
     assert set(table["id"]) == {"D7", "D1c"}
     assert pl.read_csv(out / "scorecard.csv").height == 4
+    text = doc.read_text(encoding="utf-8")
+    assert "<!-- begin:backtest -->" in text and "<!-- end:backtest -->" in text
+    assert "| D7 |" in text and "| D1c |" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bt", "checks.md"]
 
 
 @pytest.mark.parametrize("argv", [["--cutoff", "2025-13"], ["--cutoff", "Sep"],
-                                  ["--seeds", "0"], ["--cutoff", "2026-06"]])
+                                  ["--seeds", "0"], ["--cutoff", "2026-06"],
+                                  ["--write-docs", "."]])
 def test_backtest_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv):
     out = tmp_path / "bt"
-    assert main(["backtest", *argv, "--out", str(out), "--no-doc", "--workers", "1"]) == 2
+    assert main(["backtest", *argv, "--out", str(out), "--workers", "1"]) == 2
     assert not out.exists()
     assert capsys.readouterr().err.count("\n") == 1

@@ -11,7 +11,7 @@ import pytest
 
 from experiments.calibration.abc import CALIBRATION_FACTS, PARAMETERS, compute_distance
 from experiments.calibration.ensemble import load_ensemble
-from experiments.cli.calibrate import _weighted_quantile
+from experiments.calibration.posterior import weighted_quantile
 from experiments.cli.main import main
 from experiments.errors import UserError
 from experiments.scenario.loader import load_scenario
@@ -111,14 +111,17 @@ def test_batch_seeds_draw_their_own_parameter_sets(tmp_path):
 
 
 def test_weighted_quantile():
-    assert _weighted_quantile([3.0, 1.0, 2.0], [1.0, 1.0, 1.0], 0.5) == 2.0
-    assert _weighted_quantile([1.0, 2.0], [0.0, 1.0], 0.05) == 2.0
+    assert weighted_quantile([3.0, 1.0, 2.0], [1.0, 1.0, 1.0], 0.5) == 2.0
+    assert weighted_quantile([1.0, 2.0], [0.0, 1.0], 0.05) == 2.0
 
 
-def test_calibrate_writes_an_ensemble_compare_can_use(tmp_path):
+def test_calibrate_writes_an_ensemble_compare_can_use(tmp_path, monkeypatch):
+    """Without --write-docs no document is written: only --out appears in the folder."""
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "cal"
     assert main(["calibrate", "--population", "4", "--generations", "1", "--workers", "1",
-                 "--out", str(out), "--no-doc"]) == 0
+                 "--out", str(out)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["cal"]
     post = pl.read_parquet(out / "posterior.parquet")
     assert post.height == 4
     assert {p.key for p in PARAMETERS} | {"weight", "distance"} <= set(post.columns)
@@ -148,3 +151,22 @@ def test_widening_ratio_of_interval_widths(tmp_path):
     assert row["width_ratio"] == pytest.approx(3.0)
     assert row["level_q05"] == pytest.approx(1.05) and row["level_q95_ens"] == pytest.approx(3.8)
     assert "| m |" in format_widening(table)
+
+
+def test_widening_command_prints_the_table_and_refuses_a_wrong_folder(tmp_path, capsys):
+    """The command prints the same table as the functions; a folder without compare's output,
+    or no metric in common, is the user's one-line error (exit 2)."""
+    for name in ("a", "b"):
+        d = tmp_path / name
+        d.mkdir()
+        pl.DataFrame({"metric": ["m"], "unit": ["-"], "mean_diff": [0.0], "ci_low": [-1.0],
+                      "ci_high": [1.0], "excludes_zero": [False]}).write_parquet(
+            d / "compare.parquet")
+        pl.DataFrame({"role": ["reference"], "metric": ["m"], "value": [1.0]}).write_parquet(
+            d / "runs.parquet")
+    assert main(["widening", str(tmp_path / "a"), str(tmp_path / "b"), "--metric", "m"]) == 0
+    assert "| m |" in capsys.readouterr().out
+    assert main(["widening", str(tmp_path / "a"), str(tmp_path)]) == 2
+    assert "no compare.parquet" in capsys.readouterr().err
+    assert main(["widening", str(tmp_path / "a"), str(tmp_path / "b"), "--metric", "x"]) == 2
+    assert "none of the metrics" in capsys.readouterr().err

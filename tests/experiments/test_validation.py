@@ -91,3 +91,20 @@ def test_select_top_ranks_by_relative_mu_star():
     morris = {"parameters": ["a", "b", "c"],
               "outputs": {"y": {"mu_star": [1.0, 5.0, 0.0]}, "z": {"mu_star": [3.0, 0.0, 2.9]}}}
     assert select_top(morris, 2) == ["a", "b"]
+
+
+def test_validate_writes_a_document_only_when_asked(tmp_path, monkeypatch, capsys):
+    """Run from an empty folder: without --write-docs nothing is written (no docs/); with it,
+    only the facts section of that file. Exit 0 (all targets pass) or 3 (a target missed)."""
+    from experiments.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--seeds", "1", "--workers", "1"]) in (0, 3)
+    assert list(tmp_path.iterdir()) == []
+    doc = tmp_path / "checks.md"
+    assert main(["validate", "--seeds", "1", "--workers", "1", "--write-docs", str(doc)]) in (0, 3)
+    text = doc.read_text(encoding="utf-8")
+    assert "<!-- begin:facts -->" in text and "### Targets" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["checks.md"]
+    assert main(["validate", "--seeds", "1", "--write-docs", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
