@@ -23,12 +23,18 @@ from experiments.run.results import REQUIRED_FROM_MODEL, Results
 from experiments.run.runner import make_run_id
 from experiments.scenario.loader import list_scenarios, load_scenario
 from world.model import ComputeMarketModel
-from world.params import InterventionKind, InterventionParams, Mode, ScenarioParams
+from world.params import (
+    AllocationRule,
+    InterventionKind,
+    InterventionParams,
+    Mode,
+    ScenarioParams,
+)
 
 __all__ = ["ALLOCATION_RULES", "LEVERS", "MarketApp", "app_scenarios", "build_params",
            "compute_reference", "lever_range", "scenario_defaults", "scenario_settings"]
 
-ALLOCATION_RULES = ["pro_rata", "priority", "uniform"]
+ALLOCATION_RULES = [rule.value for rule in AllocationRule]
 LEVERS = ("cuda_lockin", "allocation_rule", "ban_exclusivity", "no_vendor_financing")
 """The policy levers, in sidebar order."""
 SWITCHES = {"ban_exclusivity": InterventionKind.BAN_EXCLUSIVITY,

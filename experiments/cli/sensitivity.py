@@ -1,4 +1,4 @@
-"""The ``sensitivity`` subcommand: Morris screening then Sobol indices of chosen parameters and
+"""`compute-market sensitivity`: Morris screening then Sobol indices of chosen parameters and
 outcomes, or delta indices of a batch already run (`experiments.validation.sensitivity`)."""
 
 from __future__ import annotations
@@ -10,27 +10,28 @@ import time
 from pathlib import Path
 from typing import Any
 
+from experiments.analysis.ema import check_outcomes
+from experiments.cli.options import add_write_docs_argument, check_write_docs, write_docs_section
 from experiments.errors import UserError
+from experiments.figures.style import save_figure
+from experiments.scenario.loader import load_scenario
+from experiments.validation import sensitivity as sa
+from experiments.validation.sensitivity_report import draw_sensitivity, format_section
 
-__all__ = ["add_sensitivity_parser"]
+__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+
+DESCRIPTION = (
+    "Screen parameters of a scenario (default: 13 main parameters of the baseline) with Morris "
+    "elementary effects; with --method sobol (default) then compute Sobol indices of the top "
+    "ones. Each point runs several seeds and averages them. With --batch DIR, analyse a batch "
+    "of sampled uncertainties already run (for example experiments/batches/sobol_demand.toml) "
+    "with delta and S1 indices instead. Writes sensitivity.json and sensitivity.png to --out; "
+    "a document only with --write-docs."
+)
 
 
-def add_sensitivity_parser(sub: Any) -> None:
-    """Add ``compute-market sensitivity``."""
-    from experiments.validation.sensitivity import DEFAULT_OUTCOMES, STEPS
-    from experiments.validation.validate import add_write_docs_argument
-
-    p = sub.add_parser(
-        "sensitivity",
-        help="Morris screening then Sobol indices of chosen parameters and outcomes, or "
-        "sensitivity indices of a batch already run",
-        description="Screen parameters of a scenario (default: 13 main parameters of the "
-        "baseline) with Morris elementary effects; with --method sobol (default) then compute "
-        "Sobol indices of the top ones. Each point runs several seeds and averages them. With "
-        "--batch DIR, analyse a batch of sampled uncertainties already run (for example "
-        "experiments/batches/sobol_demand.toml) with delta and S1 indices instead. Writes "
-        "sensitivity.json and sensitivity.png to --out; a document only with --write-docs.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``[--batch DIR] [--param KEY[=LOW:HIGH]]... [--outcome NAME]... [--method M] ...``."""
     p.add_argument("--batch", type=Path, metavar="DIR",
                    help="analyse this batch directory instead of running new points")
     p.add_argument("--param", dest="params", action="append", metavar="KEY[=LOW:HIGH]",
@@ -38,7 +39,7 @@ def add_sensitivity_parser(sub: Any) -> None:
                    "KEY=LOW:HIGH for any numeric scenario key (default: the 13 main ones)")
     p.add_argument("--outcome", dest="outcomes", action="append", metavar="NAME",
                    help="outcome to study (repeatable; default: "
-                   f"{', '.join(DEFAULT_OUTCOMES)}; `discover --list-outcomes` lists them)")
+                   f"{', '.join(sa.DEFAULT_OUTCOMES)}; `discover --list-outcomes` lists them)")
     p.add_argument("--scenario", default="baseline", help="scenario the points start from")
     p.add_argument("--method", choices=("morris", "sobol"), default="sobol",
                    help="morris: screening only; sobol: screening then Sobol (default)")
@@ -48,13 +49,12 @@ def add_sensitivity_parser(sub: Any) -> None:
     p.add_argument("--seeds", type=int, default=3, help="seeds run and averaged per point (3)")
     p.add_argument("--common-seeds", action="store_true",
                    help="the same seeds at every point (default: each point its own seeds)")
-    p.add_argument("--steps", type=int, default=STEPS, help=f"months per run ({STEPS})")
+    p.add_argument("--steps", type=int, default=sa.STEPS, help=f"months per run ({sa.STEPS})")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--out", type=Path,
                    help="folder for sensitivity.json and sensitivity.png (default: "
                    "runs/sensitivity, or DIR/sensitivity with --batch)")
     add_write_docs_argument(p)
-    p.set_defaults(handler=_cmd_sensitivity)
 
 
 def _check(args: argparse.Namespace, n_params: int) -> None:
@@ -88,9 +88,6 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace, outcomes: tuple[str, ...]) -> tuple[Any, Any, list, str]:
-    from experiments.scenario.loader import load_scenario
-    from experiments.validation import sensitivity as sa
-
     params = ([sa.find_parameter(t, args.scenario) for t in args.params] if args.params
               else list(sa.PARAMETERS))
     _check(args, len(params))
@@ -108,13 +105,10 @@ def _run(args: argparse.Namespace, outcomes: tuple[str, ...]) -> tuple[Any, Any,
     return morris, second, params, seeds
 
 
-def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from experiments.analysis.ema import check_outcomes
-    from experiments.figures.style import save_figure
-    from experiments.validation import sensitivity as sa
-    from experiments.validation.sensitivity_report import draw_sensitivity, format_section
-    from experiments.validation.validate import update_doc_section
-
+def handle(args: argparse.Namespace) -> int:
+    """Run the screening (and Sobol) or analyse the batch; write the results and the figure,
+    and the document's section only with ``--write-docs``."""
+    check_write_docs(args.write_docs)
     outcomes = tuple(check_outcomes(args.outcomes or sa.DEFAULT_OUTCOMES))
     t0 = time.perf_counter()
     if args.batch is not None:
@@ -142,8 +136,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     text = format_section(morris, second, params, outcomes, _command(args), minutes,
                           doc_figure, seeds)
     print(text)
-    if args.write_docs is not None:
-        update_doc_section(args.write_docs, section, text)
-        print(f"Wrote the {section} section of {args.write_docs}")
+    write_docs_section(args.write_docs, section, text)
     print(f"Results in {out}/ (sensitivity.json, sensitivity.png)")
     return 0

@@ -29,17 +29,21 @@ from experiments.figures.colours import colour_for, ordered_names
 from experiments.figures.deals import compute_deal_paths, compute_live_deals
 from experiments.figures.sources import Source
 from experiments.figures.style import DEAL_KIND_COLOURS, new_figure
+from world.contracts import DealStatus
+from world.params import DealKind
 
 __all__ = ["compute_held_stakes", "compute_layout", "draw_network", "figure_network",
            "resolve_steps"]
 
-NOT_BINDING = frozenset({"proposed", "loi", "stalled"})
+NOT_BINDING = frozenset({DealStatus.PROPOSED, DealStatus.LOI, DealStatus.STALLED})
+"""Statuses drawn dashed: talks, not yet a binding commitment."""
 MAX_NODE_AREA = 2600.0  # points^2
 MIN_NODE_AREA = 120.0
 MAX_EDGE_WIDTH = 7.0
 MIN_EDGE_WIDTH = 0.8
 DEFAULT_PANELS = 4
-STAKE_KINDS = ("equity", "warrant")
+STAKE_KINDS = frozenset({DealKind.EQUITY, DealKind.WARRANT})
+"""Deal kinds that buy a stake: held once completed."""
 OWN_CHIPS_COLOUR = "#444444"
 
 
@@ -55,7 +59,7 @@ def compute_held_stakes(deals: pl.DataFrame, step: int) -> list[dict]:
     held: dict[tuple[str, str], dict] = {}
     for path in compute_deal_paths(deals):
         row = path.row
-        if row["kind"] not in STAKE_KINDS or path.compute_status_at(step) != "completed":
+        if row["kind"] not in STAKE_KINDS or path.compute_status_at(step) != DealStatus.COMPLETED:
             continue
         key = (row["source"], row["target"])
         h = held.setdefault(key, {"source": key[0], "target": key[1], "equity_pct": 0.0,
@@ -69,7 +73,7 @@ def compute_held_stakes(deals: pl.DataFrame, step: int) -> list[dict]:
 def _draw_stakes(ax: Axes, deals: pl.DataFrame, step: int, pos: dict, area: dict,
                  max_value: float) -> None:
     """Dotted investor -> investee edges of the stakes held, labelled '% owned, $ paid'."""
-    colour = DEAL_KIND_COLOURS.get("equity", "#8172b2")
+    colour = DEAL_KIND_COLOURS[DealKind.EQUITY]
     for h in compute_held_stakes(deals, step):
         src, dst = h["source"], h["target"]
         if src == dst or src not in pos or dst not in pos:
@@ -144,6 +148,108 @@ def _edge_width(value: float, max_value: float) -> float:
     return MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * math.sqrt(max(value, 0) / max_value)
 
 
+def _node_areas(
+    pos: dict[str, tuple[float, float]], valuation: dict[str, float], max_valuation: float
+) -> dict[str, float]:
+    """Marker area (points^2) of each node: proportional to valuation, at least MIN_NODE_AREA."""
+    area = {}
+    for name in pos:
+        v = valuation.get(name)
+        area[name] = (
+            MIN_NODE_AREA
+            if not v or max_valuation <= 0
+            else max(MIN_NODE_AREA, MAX_NODE_AREA * v / max_valuation)
+        )
+    return area
+
+
+def _draw_edge(
+    ax: Axes,
+    row: dict,
+    status: str,
+    k: int,
+    pos: dict[str, tuple[float, float]],
+    area: dict[str, float],
+    max_value: float,
+) -> None:
+    """One live deal between two firms: an arrow source -> target (the k-th between the pair
+    curves away from the others). A firm's own programme (source = target) is not an edge: it is
+    drawn by `_draw_own_chips`."""
+    src, dst = row["source"], row["target"]
+    colour = DEAL_KIND_COLOURS.get(row["kind"], "#555555")
+    width = _edge_width(row.get("value_usd_b") or 0.0, max_value)
+    style = "--" if status in NOT_BINDING else "-"
+    rad = 0.12 * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
+    arrow = FancyArrowPatch(
+        pos[src],
+        pos[dst],
+        connectionstyle=f"arc3,rad={rad}",
+        arrowstyle="-|>",
+        mutation_scale=8 + 2 * width,
+        linewidth=width,
+        color=colour,
+        linestyle=style,
+        shrinkA=math.sqrt(area[src]) / 2,
+        shrinkB=math.sqrt(area[dst]) / 2 + 2,
+        alpha=0.85,
+        zorder=1,
+    )
+    arrow.set_gid(f"deal:{row['deal_id']}")
+    ax.add_patch(arrow)
+
+
+def _node_label(name: str, valuation: float | None) -> str:
+    if not valuation:
+        return name
+    if valuation >= 1000:
+        return f"{name}\n${valuation / 1000:,.2f}T"
+    return f"{name}\n${valuation:,.0f}B"
+
+
+def _draw_nodes(
+    ax: Axes,
+    pos: dict[str, tuple[float, float]],
+    area: dict[str, float],
+    valuation: dict[str, float],
+) -> None:
+    """The firms in their colours, each labelled with its valuation, outward from the centre."""
+    names = list(pos)
+    xy = np.array([pos[n] for n in names])
+    ax.scatter(xy[:, 0], xy[:, 1], s=[area[n] for n in names], c=[colour_for(n) for n in names],
+               edgecolors="white", linewidths=1.2, zorder=2)
+    for name, (x, y) in pos.items():
+        radius = math.sqrt(area[name]) / 2 + 3
+        norm = math.hypot(x, y)
+        ux, uy = (x / norm, y / norm) if norm > 1e-9 else (0.75, -0.75)  # outward from centre
+        ax.annotate(
+            _node_label(name, valuation.get(name)),
+            (x, y),
+            xytext=(ux * radius, uy * radius),
+            textcoords="offset points",
+            ha="center" if abs(ux) < 0.3 else ("left" if ux > 0 else "right"),
+            va="center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top"),
+            fontsize="x-small",
+            zorder=3,
+        )
+
+
+def _draw_own_chips(
+    ax: Axes,
+    pos: dict[str, tuple[float, float]],
+    area: dict[str, float],
+    own: dict[str, list[str]],
+) -> None:
+    """A square 'own chips' badge beside each firm supplying its own chips (in-house supply,
+    no counterparty), its border dashed while every such deal is still talks."""
+    for name, statuses in own.items():
+        x, y = pos[name]
+        r = math.sqrt(area[name]) / 2
+        ax.annotate("own chips", (x, y), xytext=(-r - 4, r + 2), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=6, color="white", zorder=4,
+                    bbox={"boxstyle": "square,pad=0.2", "fc": OWN_CHIPS_COLOUR,
+                          "ec": "none", "ls": "--" if set(statuses) <= NOT_BINDING else "-"})
+
+
 def draw_network(
     ax: Axes,
     deals: pl.DataFrame,
@@ -156,83 +262,21 @@ def draw_network(
     """Draw the firms and the deals live at `step` on `ax` (positions from `compute_layout`)."""
     vals = firms.filter(pl.col("step") == step)
     valuation = dict(zip(vals["firm"].to_list(), vals["valuation_usd_b"].to_list(), strict=True))
-    area = {}
-    for name in pos:
-        v = valuation.get(name)
-        area[name] = (
-            MIN_NODE_AREA
-            if not v or max_valuation <= 0
-            else max(MIN_NODE_AREA, MAX_NODE_AREA * v / max_valuation)
-        )
-    live = compute_live_deals(deals, step)
-    pair_count: dict[tuple[str, str], int] = {}
-    own: dict[str, list[str]] = {}
+    area = _node_areas(pos, valuation, max_valuation)
     _draw_stakes(ax, deals, step, pos, area, max_value)
-    for path, status in live:
-        row = path.row
-        src, dst = row["source"], row["target"]
-        colour = DEAL_KIND_COLOURS.get(row["kind"], "#555555")
-        width = _edge_width(row.get("value_usd_b") or 0.0, max_value)
-        style = "--" if status in NOT_BINDING else "-"
-        key = tuple(sorted((src, dst)))
-        k = pair_count.get(key, 0)
-        pair_count[key] = k + 1
+    pair_count: dict[tuple[str, ...], int] = {}
+    own: dict[str, list[str]] = {}
+    for path, status in compute_live_deals(deals, step):
+        src, dst = path.row["source"], path.row["target"]
         if src == dst:  # a firm's own chips (an in-house programme): a badge, not a loop
             own.setdefault(src, []).append(status)
             continue
-        rad = 0.12 * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
-        arrow = FancyArrowPatch(
-            pos[src],
-            pos[dst],
-            connectionstyle=f"arc3,rad={rad}",
-            arrowstyle="-|>",
-            mutation_scale=8 + 2 * width,
-            linewidth=width,
-            color=colour,
-            linestyle=style,
-            shrinkA=math.sqrt(area[src]) / 2,
-            shrinkB=math.sqrt(area[dst]) / 2 + 2,
-            alpha=0.85,
-            zorder=1,
-        )
-        arrow.set_gid(f"deal:{row['deal_id']}")
-        ax.add_patch(arrow)
-    names = list(pos)
-    xy = np.array([pos[n] for n in names])
-    ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        s=[area[n] for n in names],
-        c=[colour_for(n) for n in names],
-        edgecolors="white",
-        linewidths=1.2,
-        zorder=2,
-    )
-    for name, statuses in own.items():
-        x, y = pos[name]
-        r = math.sqrt(area[name]) / 2
-        ax.annotate("own chips", (x, y), xytext=(-r - 4, r + 2), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=6, color="white", zorder=4,
-                    bbox={"boxstyle": "square,pad=0.2", "fc": OWN_CHIPS_COLOUR,
-                          "ec": "none", "ls": "--" if set(statuses) <= NOT_BINDING else "-"})
-    for name, (x, y) in pos.items():
-        v = valuation.get(name)
-        text = (
-            name if not v else f"{name}\n${v / 1000:,.2f}T" if v >= 1000 else f"{name}\n${v:,.0f}B"
-        )
-        radius = math.sqrt(area[name]) / 2 + 3
-        norm = math.hypot(x, y)
-        ux, uy = (x / norm, y / norm) if norm > 1e-9 else (0.75, -0.75)  # outward from centre
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(ux * radius, uy * radius),
-            textcoords="offset points",
-            ha="center" if abs(ux) < 0.3 else ("left" if ux > 0 else "right"),
-            va="center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top"),
-            fontsize="x-small",
-            zorder=3,
-        )
+        key = tuple(sorted((src, dst)))
+        k = pair_count.get(key, 0)
+        pair_count[key] = k + 1
+        _draw_edge(ax, path.row, status, k, pos, area, max_value)
+    _draw_nodes(ax, pos, area, valuation)
+    _draw_own_chips(ax, pos, area, own)
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.55)
     ax.set_aspect("equal")
@@ -253,7 +297,7 @@ def _legend_handles(kinds: list[str]) -> list[Line2D]:
     ]
     handles.append(Line2D([], [], color="#555555", linestyle="-", label="signed (binding)"))
     handles.append(Line2D([], [], color="#555555", linestyle="--", label="LOI / stalled"))
-    handles.append(Line2D([], [], color=DEAL_KIND_COLOURS.get("equity", "#8172b2"),
+    handles.append(Line2D([], [], color=DEAL_KIND_COLOURS[DealKind.EQUITY],
                           linestyle=":", linewidth=2.5,
                           label="stake held (completed equity): % owned, $ paid in"))
     handles.append(Line2D([], [], marker="s", color=OWN_CHIPS_COLOUR, linestyle="none",

@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 
 from experiments.errors import UserError
+from world.params import AllocationRule
 
-__all__ = ["DEFAULT_OUTCOMES", "PARAMETERS", "Parameter", "add_parser", "analyse_batch",
+__all__ = ["DEFAULT_OUTCOMES", "PARAMETERS", "Parameter", "analyse_batch",
            "compute_outputs", "find_parameter", "point_overrides", "point_seeds",
            "run_morris", "run_sobol", "select_top"]
 
@@ -42,7 +43,7 @@ STEPS = 48
 """Months simulated per run by default: 2025-01 to 2028-12."""
 MASTER_SEED = 2025
 """Master seed of the samples and of the seeds drawn per point."""
-ALLOCATION_RULES = ("pro_rata", "priority", "uniform")
+ALLOCATION_RULES = tuple(rule.value for rule in AllocationRule)
 DEFAULT_OUTCOMES = ("nvidia_value_share_last12", "accelerator_value_hhi_last12",
                     "openai_compute_gw", "vendor_circularity")
 """Outcomes studied unless others are named (`experiments.analysis.outcomes.OUTCOMES`)."""
@@ -349,10 +350,3 @@ def analyse_batch(batch_dir: Any, outcomes: Sequence[str]) -> dict[str, Any]:
         res[out]["noise_share"] = noise
     return {"method": "delta", "batch": str(batch_dir), "points": len(X),
             "runs": len(experiments), "parameters": keys, "outputs": res}
-
-
-def add_parser(sub: Any) -> None:
-    """Register ``compute-market sensitivity`` (its command line: `experiments.cli.sensitivity`)."""
-    from experiments.cli.sensitivity import add_sensitivity_parser
-
-    add_sensitivity_parser(sub)

@@ -26,7 +26,7 @@ from experiments.app.market import (
     lever_range,
     scenario_settings,
 )
-from experiments.cli.figures import app_command
+from experiments.cli.app import app_command
 from experiments.errors import UserError
 from experiments.run.runner import run
 from experiments.scenario.loader import list_scenarios, load_scenario, scenario_hash

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.cli.main import default_out_dir, main
+from experiments.cli.main import main
+from experiments.cli.run import default_out_dir
 from experiments.errors import UserError
 from experiments.validation.sensitivity import (
     PARAMETERS,
