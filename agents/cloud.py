@@ -13,7 +13,7 @@ from world.params import DealKind
 ORDER_LEAD_MONTHS = 6
 """Operators order chips for the capacity they expect to be powered this far ahead."""
 PLANNING_HORIZON_MONTHS = 24
-"""How far ahead a cloud plans capacity: build times are 12-36 months (facts 'Build times')."""
+"""How far ahead a cloud plans capacity: build times are 12-36 months (facts.toml build_times)."""
 
 
 class CloudProvider(Firm):

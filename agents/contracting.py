@@ -270,6 +270,31 @@ def compute_monthly_discount(firm: Any) -> float:
     return urgency() if urgency else firm.p.discount_factor
 
 
+def new_deal(
+    model: Any,
+    kind: DealKind,
+    source: str,
+    target: str,
+    status: DealStatus,
+    origin: str = "endogenous",
+    **terms: Any,
+) -> Deal:
+    """Create a deal in the book and on the network, dated now."""
+    deal = Deal(
+        deal_id=terms.pop("deal_id", "") or model.deals.next_id(kind.value[:3].upper()),
+        kind=kind,
+        source=source,
+        target=target,
+        status=status,
+        step_proposed=model.t,
+        origin=origin,
+        **terms,
+    )
+    model.deals.add(deal)
+    model.network.update_add_deal(deal)
+    return deal
+
+
 def strike(model: Any, seller: Any, buyer: Any, kind: DealKind, terms: Any, *,
            seller_first: bool, months: int, start_in: int, rng: Any) -> Deal | None:
     """Bargain one link (`negotiate_link`) and book the deal if agreed.
@@ -285,8 +310,6 @@ def strike(model: Any, seller: Any, buyer: Any, kind: DealKind, terms: Any, *,
     )
     if not agreed:
         return None
-    from agents.dealmaking import new_deal  # dealmaking imports this module
-
     years = months / 12.0 if kind is DealKind.CLOUD_CAPACITY else 1.0
     value = price * terms.gw
     binding = value <= LOI_THRESHOLD_USD_B

@@ -12,34 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from agents import contracting
+from agents.contracting import new_deal
 from agents.remedies import compute_capped_amount
 from world.contracts import Deal, DealStatus
 from world.params import DealKind
-
-
-def new_deal(
-    model: Any,
-    kind: DealKind,
-    source: str,
-    target: str,
-    status: DealStatus,
-    origin: str = "endogenous",
-    **terms: Any,
-) -> Deal:
-    """Create a deal in the book and on the network, dated now."""
-    deal = Deal(
-        deal_id=terms.pop("deal_id", "") or model.deals.next_id(kind.value[:3].upper()),
-        kind=kind,
-        source=source,
-        target=target,
-        status=status,
-        step_proposed=model.t,
-        origin=origin,
-        **terms,
-    )
-    model.deals.add(deal)
-    model.network.update_add_deal(deal)
-    return deal
 
 
 def seek_compute(lab: Any, gw: float) -> Deal | None:
@@ -75,7 +51,7 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     """Strategic investors' commitments to the lab's round, USD B by investor.
 
     A stalled equity letter of intent in the lab is converted into a one-off stake of
-    `restructure_frac` x its value (facts D1c: $100B plan -> ~$30B in the round) when the
+    `restructure_frac` x its value (facts.toml D1c: $100B plan -> ~$30B in the round) when the
     investor's own financing rule still says invest; other firms offer by
     `compute_financing_offer`. Each commitment becomes an equity deal (definitive, then the
     regulator's review, then paid on activation). Strategic money is capped at 80% of the round.

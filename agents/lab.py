@@ -27,7 +27,7 @@ MAX_DEAL_GW = 3.0
 MIN_ROUND_GAP_MONTHS = 5
 
 ROUND_LEAD_MONTHS = 2
-"""Months a lab needs to organise a round around a stalled strategic investor (facts D1b-D1c,
+"""Months a lab needs to organise a round around a stalled strategic investor (facts.toml D1b-D1c,
 D7: stalled in 2025-12, closed in the round of 2026-02)."""
 """Fewest months between two funding rounds."""
 
@@ -50,7 +50,7 @@ class AILab(Firm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        rounds = [self.model.step_of(e.date) for e in self.model.p.events
+        rounds = [self.model.step_of(e.date) for e in self.model.events
                   if e.deal_kind is DealKind.EQUITY and e.target_firm == self.name]
         self.last_round_step = max([r for r in rounds if r < 0], default=-99)
         self.leased_gw = 0.0
@@ -144,7 +144,7 @@ class AILab(Firm):
 
     def compute_hesitant_investors(self) -> list[str]:
         """Strategic investors whose equity letter of intent in the lab is stalled: the lab
-        opens a round to close them in it (facts D1c, D7: Nvidia's and Amazon's money came in
+        opens a round to close them in it (facts.toml D1c, D7: Nvidia's and Amazon's money came in
         the 2026-02 round)."""
         t = self.model.t
         return sorted({d.source for d in self.model.deals.live()
@@ -169,7 +169,7 @@ class AILab(Firm):
 
     def update_valuation(self) -> None:
         """Between rounds the lab is marked at its fair value (secondary sales mark private
-        labs between rounds: facts 'OpenAI valuation', $500B in 2025-10 was an employee share
+        labs between rounds: facts.toml openai_valuation_*, $500B in 2025-10 was an employee share
         sale, not a primary round)."""
         self.valuation_usd_b = self.compute_fair_value_usd_b()
 

@@ -15,8 +15,8 @@ import statistics
 import time
 
 from agents import contracting
-from experiments.runner import run
-from experiments.scenario import load_scenario
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
 from world import bargaining
 
 ENTRY_POINTS = ("update_seek_supply", "update_offer_supply", "seek_compute")

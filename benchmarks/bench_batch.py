@@ -1,4 +1,4 @@
-"""Batch benchmarks (issue 3): throughput with 1 and 2 workers, ours vs `mesa.batch_run`, and
+"""Batch benchmarks: throughput with 1 and 2 workers, ours vs `mesa.batch_run`, and
 peak memory of a 2,000-run batch vs a 20-run batch. Not part of the test suite.
 
     .venv/bin/python benchmarks/bench_batch.py throughput --runs 240 --repeats 3
@@ -47,8 +47,8 @@ def mesa_child(runs: int, workers: int) -> None:
     """The runs of `throughput` through `mesa.batch_run` (this is a child process's whole life)."""
     import mesa
 
+    from experiments.batch.mesa_batch import BatchModel
     from experiments.batch.spec import derive_seeds
-    from experiments.mesa_batch import BatchModel
 
     rows = mesa.batch_run(BatchModel, parameters={"scenario": "baseline"},
                           rng=derive_seeds(1, runs), number_processes=workers,
@@ -64,7 +64,7 @@ def one_case(kind: str, runs: int, workers: int, tmp: Path) -> float:
     """Wall seconds of one whole command, from process start to exit (imports included)."""
     if kind == "ours":
         out = tmp / f"out-{time.monotonic_ns()}"
-        cmd = [sys.executable, "-m", "experiments.cli", "batch", str(_spec(tmp, runs)),
+        cmd = [sys.executable, "-m", "experiments.cli.main", "batch", str(_spec(tmp, runs)),
                "--out", str(out), "--workers", str(workers), "--no-progress"]
     else:
         cmd = [sys.executable, __file__, "_mesa", str(runs), str(workers)]
@@ -117,9 +117,9 @@ def inprocess(runs: int, repeats: int) -> None:
     import mesa
 
     from experiments.batch.executors import make_executor
+    from experiments.batch.mesa_batch import BatchModel
     from experiments.batch.runner import prepare_batch, run_batch
     from experiments.batch.spec import derive_seeds
-    from experiments.mesa_batch import BatchModel
 
     _one_core()
     tmp = Path(tempfile.mkdtemp(prefix="bench-inproc-"))
@@ -160,7 +160,7 @@ def peak_memory(runs: int, workers: int, steps: int | None) -> dict[str, float]:
     """Run ``compute-market batch`` on `runs` runs; sample RSS of the command and its tree."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-mem-"))
     try:
-        cmd = [sys.executable, "-m", "experiments.cli", "batch", str(_spec(tmp, runs, steps)),
+        cmd = [sys.executable, "-m", "experiments.cli.main", "batch", str(_spec(tmp, runs, steps)),
                "--out", str(tmp / "out"), "--workers", str(workers), "--no-progress"]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)

@@ -97,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    from experiments.scenario import load_scenario
+    from experiments.scenario.loader import load_scenario
 
     params = load_scenario(args.case)
     run_once(params)  # warm-up

@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 What is measured, per case, each in a fresh interpreter pinned to one CPU core (BLAS threads 1):
 
-- wall time of ``experiments.runner.run(params, seed)`` in-process: interpreter start, imports
+- wall time of ``experiments.run.runner.run(params, seed)`` in-process: interpreter start, imports
   and scenario loading excluded; one warm-up run, then the median (and min, max) of
   ``--repeats`` runs (>= 5);
 - peak Python heap during one run, with ``tracemalloc`` started just before ``run`` (a separate
@@ -16,7 +16,7 @@ What is measured, per case, each in a fresh interpreter pinned to one CPU core (
 - the process's max resident set size (``ru_maxrss``) after imports and after all the runs;
 - the time to write the run directory (``Results.write``: Parquet + manifest), for reference.
 
-Targets (issue 2): <= 0.5 s per baseline run on one core; <= 5x that with 10x the sites.
+Targets: <= 0.5 s per baseline run on one core; <= 5x that with 10x the sites.
 Results are recorded by hand in ``benchmarks/RESULTS.md``. Not a test: nothing here asserts.
 """
 
@@ -68,8 +68,8 @@ def measure_case(name: str, repeats: int, seed: int) -> dict[str, Any]:
     rss_start = _max_rss_mb()
     t0 = time.perf_counter()
     import world.model  # noqa: F401  (what `run` imports lazily: mesa, numpy, networkx...)
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     import_s = time.perf_counter() - t0
     params = load_scenario("baseline", CASES[name])

@@ -173,11 +173,11 @@ class FakeModel:
 
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> type[FakeModel]:
-    """Make `experiments.runner.run` use `FakeModel`; returns a fresh subclass to tweak."""
-    import experiments.runner
+    """Make `experiments.run.runner.run` use `FakeModel`; returns a fresh subclass to tweak."""
+    import experiments.run.runner
 
     cls = type("FakeModelForTest", (FakeModel,), {})
-    monkeypatch.setattr(experiments.runner, "_model_class", lambda: cls)
+    monkeypatch.setattr(experiments.run.runner, "_model_class", lambda: cls)
     return cls
 
 
@@ -202,7 +202,7 @@ def tmp_scenario(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def shipped_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Stand-in shipped folder: baseline, what_if/no_vendor_financing, docking/cournot."""
-    import experiments.scenario
+    import experiments.scenario.loader
 
     root = tmp_path / "shipped"
     (root / "what_if").mkdir(parents=True)
@@ -217,7 +217,7 @@ def shipped_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         'description = "Cournot docking case"\n',
         encoding="utf-8",
     )
-    monkeypatch.setattr(experiments.scenario, "SCENARIOS_DIR", root)
+    monkeypatch.setattr(experiments.scenario.loader, "SCENARIOS_DIR", root)
     return root
 
 
@@ -226,7 +226,7 @@ def shipped_baseline() -> Any:
     """The real shipped baseline scenario, validated (skips while it is not written yet)."""
     if not (SHIPPED_DIR / "baseline.toml").is_file():
         pytest.skip("experiments/scenarios/baseline.toml is not written yet")
-    from experiments.scenario import load_scenario
+    from experiments.scenario.loader import load_scenario
 
     return load_scenario("baseline")
 
@@ -242,7 +242,7 @@ def baseline_results() -> Any:
         pytest.skip("world/model.py is not written yet")
     if not (SHIPPED_DIR / "baseline.toml").is_file():
         pytest.skip("experiments/scenarios/baseline.toml is not written yet")
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     return run(load_scenario("baseline"))

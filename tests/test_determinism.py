@@ -2,7 +2,7 @@
 bit, whichever process ran it; another seed gives another run.
 
 The Parquet files of two runs are compared byte for byte (their bytes depend only on the table
-contents, `experiments.results`); the manifests are compared except for their timestamps.
+contents, `experiments.run.results`); the manifests are compared except for their timestamps.
 Runs in fresh interpreters with different ``PYTHONHASHSEED`` catch any dependence on the
 iteration order of sets or dicts keyed by strings.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.results import MANIFEST, TABLES, Results
-from experiments.runner import run
-from experiments.scenario import load_scenario
+from experiments.run.results import MANIFEST, TABLES, Results
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
 from world.params import ScenarioParams
 
 ROOT = Path(__file__).parent.parent
@@ -106,8 +106,8 @@ def test_perturbed_scenario_is_deterministic(tmp_path: Path) -> None:
 
 SCRIPT = """
 import sys
-from experiments.runner import run
-from experiments.scenario import load_scenario
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
 run(load_scenario("baseline"), rng=int(sys.argv[2])).write(sys.argv[1])
 """
 

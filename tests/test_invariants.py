@@ -1,4 +1,4 @@
-"""Invariants of the whole model, checked after every step of every run (issue 2, STYLE #11).
+"""Invariants of the whole model, checked after every step of every run (STYLE #11).
 
 Each run here is driven month by month (`ComputeMarketModel.step`) so the model's state can be
 checked between steps, not only at the end; the output tables of the same run are then
@@ -33,10 +33,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.docking_model import DockingModel
-from experiments.results import Results
-from experiments.runner import make_run_id
-from experiments.scenario import list_scenarios, load_scenario
+from experiments.run.results import Results
+from experiments.run.runner import make_run_id
+from experiments.scenario.loader import list_scenarios, load_scenario
+from experiments.validation.docking_model import DockingModel
 from world.contracts import TRANSITIONS, DealStatus
 from world.fringe import compute_zipf_sizes
 from world.ledger import FlowKind
@@ -396,7 +396,7 @@ def test_the_model_never_changes_its_parameters(name: str) -> None:
     params = load_scenario(name, [], steps=36)
     before = params.model_dump(mode="json")
     model_class = (ComputeMarketModel if params.simulation.mode.value == "market"
-                   else DockingModel)  # the class `experiments.runner.run` builds
+                   else DockingModel)  # the class `experiments.run.runner.run` builds
     model = model_class(params.model_copy(update={"seed": 5}), rng=5)
     model.run_steps()
     model.compute_tables()

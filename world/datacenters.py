@@ -5,12 +5,11 @@ A datacenter is planned on a site its owner holds and moves through
 Durations come from the site, rounded up to whole months (a started month counts):
 
 - permitted `permit_months` after planning;
-- interconnection ready `interconnect_wait_months` after planning (LBNL: median queue ~5
-  years);
-- construction lasts `build_months` (a 200 MW phase in ~12 months at Abilene; ~3 years for a
-  large US campus, Huang) and starts when permitted or, with `just_in_time` (default), as
-  late as still finishes at the grid connection date, so capital is not tied up in a shell
-  that cannot be energised; PERMITTED is the wait in between;
+- interconnection ready `interconnect_wait_months` after planning (facts.toml
+  grid_interconnection: median queue ~5 years);
+- construction lasts `build_months` (facts.toml build_times) and starts when permitted or,
+  with `just_in_time` (default), as late as still finishes at the grid connection date, so
+  capital is not tied up in a shell that cannot be energised; PERMITTED is the wait in between;
 - powered when construction is done and interconnection is ready, i.e. at
   plan + max(interconnect, permit + build) under either construction rule.
 
@@ -21,8 +20,8 @@ announced date (`announced_powered_step`) is what firms plan on (`expected_power
 realised date (`powered_step`) is when power arrives. A firm in financial distress defers its
 unfinished datacenters (`update_defer`): their remaining schedule slips and capex pauses.
 
-Capex = gw x the site's capex per GW (the building share of Huang's ~$50B per GW, Aug 2025),
-paid evenly over the construction months. Arrays grow by doubling, so planning is amortised O(1).
+Capex = gw x the site's capex per GW (facts.toml cost_per_gw, building share), paid evenly
+over the construction months. Arrays grow by doubling, so planning is amortised O(1).
 """
 
 from __future__ import annotations

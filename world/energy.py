@@ -3,8 +3,8 @@
 One load factor for both: a datacenter draws `DEFAULT_UTILISATION` of its facility power on
 average, so energy = power x hours x utilisation, and the homes equivalent compares that same
 average draw with the average draw of a US home, 1.25 kW (~11,000 kWh a year). At full
-draw (utilisation 1) this is the press comparison "10 GW ~ 8 million homes" (seed 003;
-'Power to homes': 0.8-0.9 million homes per GW); at the 0.8 average load 10 GW of deployed
+draw (utilisation 1) this is the press comparison "10 GW ~ 8 million homes" (facts.toml
+power_to_homes: 0.8-0.9 million homes per GW); at the 0.8 average load 10 GW of deployed
 compute equals ~6.4 million homes, consistent with the TWh reported beside it.
 """
 
@@ -36,14 +36,14 @@ GWH_PER_TWH = 1000.0
 
 HOMES_MILLIONS_PER_GW = 0.8
 """Millions of US homes whose average draw equals 1 GW drawn in full: 10 GW ~ 8 million homes
-(seed 003; 'Power to homes' gives 0.8-0.9)."""
+(French press 2026-02-07; facts.toml power_to_homes gives 0.8-0.9)."""
 
 KW_PER_HOME = 1.0 / HOMES_MILLIONS_PER_GW
 """Average power draw of a US home implied by `HOMES_MILLIONS_PER_GW` (kW), 1.25."""
 
 DEFAULT_UTILISATION = 0.8
 """Average load of an AI datacenter as a fraction of its facility power. An assumption (not in
-facts.md): training clusters run near full load, inference and cooling headroom lower it."""
+facts.toml): training clusters run near full load, inference and cooling headroom lower it."""
 
 
 def energy_twh(
@@ -73,7 +73,8 @@ def homes_millions(gw: ArrayLike, utilisation: float = DEFAULT_UTILISATION) -> n
     """US homes (millions) whose average draw equals the average draw of `gw` GW of facility
     power: gw x utilisation x `HOMES_MILLIONS_PER_GW` (the load factor of `energy_twh`).
 
-    Source: seed 003, 10 GW ~ 8 million US homes at full draw ('Power to homes').
+    Source: French press 2026-02-07, 10 GW ~ 8 million US homes at full draw (facts.toml
+    power_to_homes).
 
     Raises:
         ValueError: if `utilisation` is outside [0, 1].

@@ -118,7 +118,7 @@ def compute_pre_start_invested(model: Any) -> dict[tuple[str, str], float]:
     """Equity money invested before the run (dated announcements before the start), by
     (investor, investee): the opening balances hold it, the ledger does not."""
     out: dict[tuple[str, str], float] = {}
-    for ev in model.p.events:
+    for ev in model.events:
         if (
             ev.kind is EventKind.DEAL
             and ev.deal_kind is DealKind.EQUITY

@@ -70,6 +70,8 @@ class ComputeMarketModel(mesa.Model):
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
+        self.events = compute_history(params)
+        """The scenario's events with dated announcements after the history cutoff dropped."""
         self.firm_names = [f for f in FIRM_NAMES if f in params.firms]
         self.firm_index = {f: i for i, f in enumerate(self.firm_names)}
         self.n_firms = len(self.firm_names)
@@ -119,8 +121,6 @@ class ComputeMarketModel(mesa.Model):
         self.restructured_from: dict[str, str] = {}
         self.deploy_baseline: dict[str, float] = {}
         self.recorder = Recorder(self)
-        self.events = compute_history(params)
-        """The scenario's events with dated announcements after the history cutoff dropped."""
         dated = [month_index(e.date) for e in self.events if e.kind is EventKind.DEAL]
         cutoff = params.simulation.history_cutoff
         self.last_event_idx = (

@@ -184,7 +184,7 @@ class Recorder:
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """All tables as columns; deals, flows and reviews are read from the model now.
 
-        Rows carry `step` only: `experiments.results` derives the `date` column from it.
+        Rows carry `step` only: `experiments.run.results` derives the `date` column from it.
         """
         m = self.model
         tables = {k: dict(v) for k, v in self.cols.items()}

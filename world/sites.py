@@ -1,13 +1,11 @@
 """Candidate datacenter sites: a numpy table, one row per site (DESIGN 'Sites and datacenters').
 
 The default pool has ~800 sites, as many as OpenAI screened for power, permits and financing
-(700-800 candidate sites screened for power, permits and financing; Stargate picked 5 sites
-from > 300 proposals). Each site has a region, the grid power it can get (GW), a wait for grid
-interconnection (LBNL: median queue ~5 years; Dominion: 4-7 years for > 100 MW in Northern
-Virginia), a permitting time, a construction time (a 200 MW phase in ~12 months at Abilene;
-~3 years for a large US campus, Huang) and a capital cost per GW (the building share of
-Huang's ~$50B per GW, Aug 2025). Firms acquire sites (`owner`) and plan datacenters on them
-(`used_gw`, kept by `world.datacenters.Fleet`).
+(facts.toml sites). Each site has a region, the grid power it can get (GW), a wait for grid
+interconnection (facts.toml grid_interconnection: median queue ~5 years), a permitting time, a
+construction time (facts.toml build_times) and a capital cost per GW (facts.toml cost_per_gw,
+building share). Firms acquire sites (`owner`) and plan datacenters on them (`used_gw`, kept by
+`world.datacenters.Fleet`).
 
 Time to power: construction runs once permitted while the grid connection is pending, so a
 site is powered `max(interconnect_wait, permit + build)` months after planning; this is the
@@ -36,8 +34,7 @@ FREE = -1
 
 DELAY_COST_USD_B_PER_GW_MONTH = 10.0 / 12.0
 """Revenue forgone per GW per month of delay (billion USD): ~$10B a year per GW of deployed
-compute (OpenAI CFO, 2026-01: 0.6 GW and $6B in 2024, ~1.9 GW and > $20B annualised in
-2025). Weighs time against capex in site ranking."""
+compute (facts.toml openai_compute_revenue). Weighs time against capex in site ranking."""
 
 FLOAT_COLUMNS = (
     "grid_power_gw",
@@ -182,8 +179,8 @@ class SitePool:
     def compute_time_to_power_months(self) -> np.ndarray:
         """Months from planning to power per site: max(interconnect_wait, permit + build).
 
-        Construction proceeds while the grid queue runs (LBNL: median interconnection queue ~5
-        years); the same rule sets `Fleet` schedules.
+        Construction proceeds while the grid queue runs (facts.toml grid_interconnection,
+        'Build times'); the same rule sets `Fleet` schedules.
         """
         return np.maximum(self.interconnect_wait_months, self.permit_months + self.build_months)
 

@@ -23,9 +23,9 @@ __all__ = ["DaskExecutor", "InlineExecutor", "PoolExecutor", "make_executor", "w
 
 PRELOAD = [
     "experiments.batch.worker",
-    "experiments.runner",
-    "experiments.scenario",
-    "experiments.store",
+    "experiments.run.runner",
+    "experiments.scenario.loader",
+    "experiments.batch.store",
     "world.model",
 ]
 """What the fork server imports once, before it forks the workers (Mesa, SciPy, polars: ~1 s

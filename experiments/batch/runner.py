@@ -26,9 +26,7 @@ from typing import Any
 from experiments.batch.plan import Plan, make_plan
 from experiments.batch.progress import BatchProgress
 from experiments.batch.spec import BatchSpec, load_spec
-from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_failure
-from experiments.errors import UserError
-from experiments.store import (
+from experiments.batch.store import (
     BATCH_MANIFEST,
     VARIANTS,
     failure_path,
@@ -38,6 +36,8 @@ from experiments.store import (
     write_json_atomic,
     write_parquet_atomic,
 )
+from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_failure
+from experiments.errors import UserError
 
 __all__ = ["BatchReport", "ChunkQueue", "default_batch_dir", "prepare_batch", "run_batch"]
 
@@ -76,7 +76,7 @@ def default_batch_dir(spec: BatchSpec) -> Path:
 
 
 def _version() -> str:
-    from experiments.results import _version as version
+    from experiments.run.results import _version as version
 
     return version()
 
@@ -155,10 +155,12 @@ def _batch_manifest(plan: Plan, old: dict[str, Any] | None, **extra: Any) -> dic
     }
 
 
-def prepare_batch(spec_path: str | Path, out: str | Path | None = None) -> tuple[Plan, Path]:
-    """Load and validate the spec, plan the runs, and check `out` (nothing is written)."""
+def prepare_batch(spec_path: str | Path, out: str | Path | None = None,
+                  ensemble: Any = None) -> tuple[Plan, Path]:
+    """Load and validate the spec, plan the runs, and check `out` (nothing is written).
+    `ensemble` (`experiments.calibration.ensemble.Ensemble`): each seed draws a parameter set."""
     spec = load_spec(spec_path)
-    plan = make_plan(spec)
+    plan = make_plan(spec, ensemble)
     return plan, Path(out) if out is not None else default_batch_dir(spec)
 
 
@@ -176,7 +178,7 @@ class ChunkQueue:
     soon as it ends, and a killed batch loses only the runs in progress. Fast runs go a whole
     block at a time, so the block's tables are written once. How the runs are chunked never
     changes the files: a partition finished over several chunks is merged in plan order
-    (`experiments.store.write_partition`).
+    (`experiments.batch.store.write_partition`).
     """
 
     def __init__(self, blocks: list[RunChunk], slow_run_s: float = SLOW_RUN_S) -> None:

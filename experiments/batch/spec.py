@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from experiments.errors import UserError
-from experiments.results import TABLES
+from experiments.run.results import TABLES
 
 __all__ = [
     "BatchSpec",

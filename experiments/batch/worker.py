@@ -69,7 +69,7 @@ def _load_variant(scenario: str, overrides: tuple[str, ...], steps: int | None,
                   token: str) -> tuple[Any, str]:
     """The variant's scenario and its hash, loaded once per worker and batch start (seeds run
     in a row)."""
-    from experiments.scenario import load_scenario, scenario_hash
+    from experiments.scenario.loader import load_scenario, scenario_hash
 
     params = load_scenario(scenario, list(overrides), steps=steps)
     return params, scenario_hash(params)
@@ -77,7 +77,7 @@ def _load_variant(scenario: str, overrides: tuple[str, ...], steps: int | None,
 
 def record_failure(root: Path, task: RunTask, error: str, tb: str, duration_s: float) -> None:
     """Write the error record of a failed run to ``failures/`` (atomically)."""
-    from experiments.store import failure_path, write_json_atomic
+    from experiments.batch.store import failure_path, write_json_atomic
 
     record = {**asdict(task), "error": error, "traceback": tb, "duration_s": duration_s}
     record["overrides"] = list(task.overrides)
@@ -104,7 +104,7 @@ class RunChunk:
 
 
 def _run(task: RunTask) -> Any:
-    from experiments.runner import run
+    from experiments.run.runner import run
 
     variant, variant_digest = _load_variant(task.scenario, task.overrides, task.steps, task.token)
     if variant_digest != task.variant_digest:
@@ -146,7 +146,7 @@ def execute_chunk(chunk: RunChunk, root: str) -> list[dict[str, Any]]:
         that raises is recorded in ``failures/`` with its traceback and comes back with
         ``ok = False``; the chunk's other runs are still written.
     """
-    from experiments.store import failure_path, write_partition
+    from experiments.batch.store import failure_path, write_partition
 
     _freeze_heap()
     base = Path(root)

@@ -2,7 +2,7 @@
 
 `load_source` reads a run, batch or comparison directory; `render_figure(source, kind)` draws
 one of `FIGURE_KINDS`; `save_figure` writes PNG or SVG. One look everywhere: fixed firm colours
-(`experiments.colours`), units on axes, dates on time axes, legends outside the data, titles
+(`experiments.figures.colours`), units on axes, dates on time axes, legends outside the data, titles
 naming the scenario and seed(s).
 """
 

@@ -4,7 +4,7 @@
 
 - a **run** directory (``compute-market run``): ``manifest.json`` and the tables as Parquet;
 - a **batch** directory (``compute-market batch``): ``batch.json``, ``variants.parquet`` and
-  ``runs/<scenario>/<variant>/part-<block>/`` partitions (experiments.store);
+  ``runs/<scenario>/<variant>/part-<block>/`` partitions (experiments.batch.store);
 - a **comparison** (``compute-market compare``): a ``compare.parquet`` file, or a directory
   holding one. Its column contract: one row per compared metric with ``metric`` (text),
   ``mean_diff`` (variant minus reference, in the metric's unit), ``ci_low`` and ``ci_high``
@@ -24,7 +24,7 @@ from typing import Any, Literal
 import polars as pl
 
 from experiments.errors import UserError
-from experiments.results import MANIFEST, Results, read_results
+from experiments.run.results import MANIFEST, Results, read_results
 
 __all__ = ["COMPARE_COLUMNS", "Source", "load_source", "source_from_results"]
 
@@ -86,7 +86,7 @@ def run_label(results: Results) -> str:
 
 
 def source_from_results(results: Results) -> Source:
-    """A source for results held in memory (e.g. just computed by `experiments.runner.run`)."""
+    """A source for results held in memory (e.g. just computed by `experiments.run.runner.run`)."""
     return Source("run", None, run_label(results), manifest=dict(results.manifest), run=results)
 
 
@@ -130,7 +130,7 @@ def _variant_labels(variants: pl.DataFrame) -> pl.DataFrame:
 
 
 def _load_batch(root: Path) -> Source:
-    from experiments.store import (
+    from experiments.batch.store import (
         find_run_manifests,
         read_batch_manifest,
         read_partition_run,
@@ -156,7 +156,7 @@ def _load_batch(root: Path) -> Source:
 
 
 def _read_batch_table(source: Source, name: str) -> pl.DataFrame:
-    from experiments.store import scan_table
+    from experiments.batch.store import scan_table
 
     assert source.path is not None and source.variants is not None
     frame = scan_table(source.path, name).collect()

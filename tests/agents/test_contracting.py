@@ -7,7 +7,7 @@ import math
 import pytest
 
 from agents import contracting
-from experiments.scenario import load_scenario
+from experiments.scenario.loader import load_scenario
 from world import bargaining
 from world.contracts import DealStatus
 from world.model import ComputeMarketModel

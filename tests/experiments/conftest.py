@@ -48,7 +48,7 @@ def run_dir(baseline_results: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def batch_dir(baseline_results: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small real batch directory (2 variants x 2 seeds, 18 months) run in this process."""
-    from experiments.cli import main
+    from experiments.cli.main import main
 
     root = tmp_path_factory.mktemp("batch")
     spec = root / "figs.toml"

@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from experiments import cli
-from experiments.results import ID_SCHEMA, SCHEMAS, TABLES, read_results
+from experiments.cli import main as cli
+from experiments.run.results import ID_SCHEMA, SCHEMAS, TABLES, read_results
 from world.params import MARKETS
 
 ROOT = Path(__file__).parent.parent.parent
@@ -36,7 +36,7 @@ def test_baseline_shares_sum_to_one(baseline_results: Any) -> None:
 def test_baseline_is_deterministic_for_a_seed(shipped_baseline: Any) -> None:
     if importlib.util.find_spec("world.model") is None:
         pytest.skip("world/model.py is not written yet")
-    from experiments.runner import run
+    from experiments.run.runner import run
 
     short = shipped_baseline.model_copy(deep=True)
     short.simulation.steps = min(12, short.simulation.steps)

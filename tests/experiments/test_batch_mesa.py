@@ -5,10 +5,10 @@ from __future__ import annotations
 import mesa
 import pytest
 
-from experiments.mesa_batch import REPORTERS, BatchModel
-from experiments.results import TABLES
-from experiments.runner import run
-from experiments.scenario import load_scenario
+from experiments.batch.mesa_batch import REPORTERS, BatchModel
+from experiments.run.results import TABLES
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
 
 
 def test_mesa_batch_run_drives_the_model() -> None:

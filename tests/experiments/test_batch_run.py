@@ -20,9 +20,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from experiments import cli
-from experiments.results import TABLES
-from experiments.store import (
+from experiments.batch.store import (
     BATCH_MANIFEST,
     RUNS_DIR,
     find_run_manifests,
@@ -30,6 +28,8 @@ from experiments.store import (
     scan_table,
     scan_variants,
 )
+from experiments.cli import main as cli
+from experiments.run.results import TABLES
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -122,8 +122,8 @@ def test_reference_batch_is_complete(reference: Path) -> None:
 
 
 def test_batch_rows_equal_a_single_run(reference: Path) -> None:
-    from experiments.runner import run
-    from experiments.scenario import load_scenario
+    from experiments.run.runner import run
+    from experiments.scenario.loader import load_scenario
 
     variants = scan_variants(reference).collect()
     row = variants.row(1, named=True)
@@ -163,7 +163,7 @@ def test_rerun_skips_finished_runs(reference: Path, spec_file: Path,
 def test_sigkill_mid_batch_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec.toml", steps=36, seeds=6, per_partition=2)
     out, ref = tmp_path / "killed", tmp_path / "ref"
-    cmd = [sys.executable, "-m", "experiments.cli", "batch", str(spec), "--out", str(out),
+    cmd = [sys.executable, "-m", "experiments.cli.main", "batch", str(spec), "--out", str(out),
            "--workers", "2", "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -191,7 +191,7 @@ def test_failed_run_is_recorded_and_batch_goes_on(
     reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import experiments.runner
+    import experiments.run.runner
     from world.model import ComputeMarketModel
 
     spec = write_spec(tmp_path / "spec.toml")
@@ -206,7 +206,7 @@ def test_failed_run_is_recorded_and_batch_goes_on(
     from experiments.batch.spec import load_spec
 
     bad_seed = load_spec(spec).seeds[1]
-    monkeypatch.setattr(experiments.runner, "_model_class", lambda: Flaky)
+    monkeypatch.setattr(experiments.run.runner, "_model_class", lambda: Flaky)
     out = tmp_path / "out"
     assert cli.main(["batch", str(spec), "--out", str(out), "--workers", "1"]) == 1
     text = capsys.readouterr().out
@@ -215,7 +215,7 @@ def test_failed_run_is_recorded_and_batch_goes_on(
     assert manifest["status"] == "failed" and manifest["runs_failed"] == 4
     assert manifest["runs_done"] == 4 and len(list((out / "failures").glob("*.json"))) == 4
     # fixed: the same command reruns only the failed runs and clears their records
-    monkeypatch.setattr(experiments.runner, "_model_class", lambda: ComputeMarketModel)
+    monkeypatch.setattr(experiments.run.runner, "_model_class", lambda: ComputeMarketModel)
     assert cli.main(["batch", str(spec), "--out", str(out), "--workers", "1"]) == 0
     assert "4 were already done, 4 ran now" in capsys.readouterr().out
     assert not list((out / "failures").glob("*.json"))
@@ -240,7 +240,7 @@ def test_adding_seeds_keeps_the_runs_done(
 def test_summarize_writes_bands_and_prints_a_table(
     reference: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from experiments.summary import compute_summaries
+    from experiments.batch.summary import compute_summaries
 
     assert cli.main(["summarize", str(reference)]) == 0
     text = capsys.readouterr().out

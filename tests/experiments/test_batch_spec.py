@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments import cli
 from experiments.batch.plan import make_plan
 from experiments.batch.spec import derive_seeds, load_spec, toml_value
+from experiments.cli import main as cli
 from experiments.errors import UserError
-from experiments.scenario import parse_override
+from experiments.scenario.loader import parse_override
 
 ROOT = Path(__file__).parent.parent.parent
 SHIPPED_SPECS = sorted((ROOT / "experiments" / "batches").glob("*.toml"))

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from experiments.docking import (
+from experiments.scenario.loader import load_scenario
+from experiments.validation.docking import (
     CASES,
     TOLERANCE,
     cournot_closed_form,
@@ -16,7 +17,6 @@ from experiments.docking import (
     rubinstein_closed_form,
     simulate_case,
 )
-from experiments.scenario import load_scenario
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
@@ -70,7 +70,7 @@ def test_outside_option_deal_price_in_deals_table(c, v, p_alt, w):
     """The agreed deal of the outside_option scenario, run like any scenario, is priced at
     the closed form within 0.5% and records the disagreement payoffs (buyer max(v - p_alt, 0),
     seller 0) and the surplus min(p_alt, v) - c."""
-    from experiments.runner import run
+    from experiments.run.runner import run
 
     params = load_scenario("docking/outside_option", [
         f"vendors.marginal_costs=[{c}]", f"negotiation.buyer_value_usd_b={v}",
@@ -89,7 +89,7 @@ def test_outside_option_deal_price_in_deals_table(c, v, p_alt, w):
 def test_outside_option_without_gains_signs_nothing():
     """No gains from trade (p_alt below the seller's cost): the seller would lose on any
     price the buyer accepts, so the deal is abandoned."""
-    from experiments.runner import run
+    from experiments.run.runner import run
 
     params = load_scenario("docking/outside_option", [
         "vendors.marginal_costs=[40]", "negotiation.alternative_price_usd_b=30"])
@@ -102,7 +102,7 @@ def test_outside_option_without_gains_signs_nothing():
 def test_every_docking_scenario_runs_plots_and_reports(name, tmp_path):
     """Each shipped docking scenario goes through `run`, `plot --kind all` and `report`
     without error (the bargaining cases used to have no shares rows to draw)."""
-    from experiments.cli import main
+    from experiments.cli.main import main
 
     out = tmp_path / name
     assert main(["run", f"experiments/scenarios/docking/{name}.toml", "--out", str(out)]) == 0
@@ -123,7 +123,7 @@ def test_outside_option_price_property(c, v, p_alt, w_s, w_b):
     """Over parameters with gains from trade (min(p_alt, v) - c clearly > 0) and weights
     within a factor 4, the docking model's agreed price is the closed form within 0.5%: the
     alternating offers in rounds of a week sit within ~0.4% of the Nash split (BRW 1986)."""
-    from experiments.docking_model import DockingModel
+    from experiments.validation.docking_model import DockingModel
 
     assume(min(p_alt, v) - c > 0.5)
     base = load_scenario("docking/outside_option")

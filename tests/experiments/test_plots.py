@@ -9,11 +9,11 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from experiments.colours import FIRM_COLOURS, FRINGE_GREYS, colour_for, ordered_names
-from experiments.plots import plot_share_panels, plot_shares, save_figure
-from experiments.results import Results
-from experiments.runner import run
-from experiments.scenario import load_scenario
+from experiments.figures.colours import FIRM_COLOURS, FRINGE_GREYS, colour_for, ordered_names
+from experiments.figures.plots import plot_share_panels, plot_shares, save_figure
+from experiments.run.results import Results
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import main
+from experiments.cli.main import main
 from experiments.figures import available_kinds, load_source
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", re.IGNORECASE)

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experiments.errors import UserError
-from experiments.results import ID_SCHEMA, SCHEMAS, TABLES, Results, empty_table, read_results
-from experiments.runner import make_run_id, run
-from experiments.scenario import load_scenario, scenario_hash
+from experiments.run.results import ID_SCHEMA, SCHEMAS, TABLES, Results, empty_table, read_results
+from experiments.run.runner import make_run_id, run
+from experiments.scenario.loader import load_scenario, scenario_hash
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 T1 = dt.datetime(2026, 1, 1, 12, 0, 5, tzinfo=dt.UTC)
@@ -245,7 +245,7 @@ def test_run_is_deterministic_and_uses_the_seed(fake_model: type, params: Any) -
 def test_dates_derived_from_steps_match_the_calendar(
     year: int, month: int, steps: list[int]
 ) -> None:
-    from experiments.results import _step_dates
+    from experiments.run.results import _step_dates
     from world.calendar import step_date
 
     start = f"{year:04d}-{month:02d}"

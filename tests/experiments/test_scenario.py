@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from experiments.errors import ScenarioError
-from experiments.scenario import (
+from experiments.scenario.loader import (
     list_scenarios,
     load_scenario,
     parse_override,

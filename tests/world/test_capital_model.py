@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from experiments.scenario import load_scenario
+from experiments.scenario.loader import load_scenario
 from world.capital import compute_debt_rate
 from world.contracts import DealStatus
 from world.ledger import FlowKind

@@ -9,7 +9,7 @@ from functools import cache
 import polars as pl
 import pytest
 
-from experiments.scenario import load_scenario
+from experiments.scenario.loader import load_scenario
 from world.model import ComputeMarketModel
 
 SEEDS = (1, 2, 3)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.scenario import load_scenario
+from experiments.scenario.loader import load_scenario
 from world.fringe import FringeMarket, build_fringe, compute_hhi_with_fringe, compute_zipf_sizes
 from world.frontier import FrontierDemand, compute_cournot_compute_gw
 from world.model import ComputeMarketModel

@@ -5,7 +5,7 @@ Each test names the bug it pins; it failed before the fix.
 
 from __future__ import annotations
 
-from experiments.scenario import load_scenario
+from experiments.scenario.loader import load_scenario
 from world.model import ComputeMarketModel
 
 

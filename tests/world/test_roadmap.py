@@ -138,7 +138,7 @@ def test_roadmap_for_an_unknown_vendor_is_a_scenario_error() -> None:
     """A roadmap for a designer with no catalog product is a typo: the scenario is refused
     with the key named (the command line turns it into one line and exit code 2)."""
     from experiments.errors import ScenarioError
-    from experiments.scenario import load_scenario
+    from experiments.scenario.loader import load_scenario
 
     with pytest.raises(ScenarioError, match=r"roadmap\.vendors\.Nvidea"):
         load_scenario("baseline", overrides=["roadmap.vendors.Nvidea.cadence_months=12"])

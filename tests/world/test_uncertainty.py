@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments.scenario import load_scenario
+from experiments.scenario.loader import load_scenario
 from world.model import ComputeMarketModel
 
 

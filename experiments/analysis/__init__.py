@@ -1,0 +1,1 @@
+"""What-if analysis: paired comparisons of scenarios."""

@@ -1,0 +1,1 @@
+"""The interactive SolaraViz app and its front-end assets."""

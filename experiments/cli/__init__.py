@@ -1,0 +1,1 @@
+"""The `compute-market` command line: the registry in `main.py`, one module per subcommand."""

@@ -1,0 +1,1 @@
+"""Scenarios: loading TOML files (with `extends`), `--set` overrides and cross-field checks."""
