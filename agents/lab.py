@@ -159,8 +159,8 @@ class AILab(Firm):
         growth of its secured capacity 12 months ahead (investors see both the trend and the
         contracted pipeline), capped by `capital.growth_cap`, from its trailing margin towards
         the target margin, at its cost of equity. Until `GROWTH_HISTORY_MONTHS` months of
-        revenue are seen the last mark stands (as for every firm). Compared with facts 'OpenAI
-        valuation' in docs/validation.md; no parameter is set from it."""
+        revenue are seen the last mark stands (as for every firm). Compared with facts.toml
+        openai_valuation_* in docs/validation.md; no parameter is set from it."""
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
             return self.valuation_usd_b
         run_rate = 12.0 * self.revenue_hist[-1]

@@ -33,7 +33,7 @@ from world.params import DemandParams
 
 FRINGE_ADJUST_MONTHS = 12.0
 """The fringe labs close their gap to the profit-maximising compute over about a year (cloud
-contracts ramp over 12 months, datacenters take 12-36: facts 'Build times')."""
+contracts ramp over 12 months, datacenters take 12-36: facts.toml build_times)."""
 
 
 def compute_cournot_compute_gw(

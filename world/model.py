@@ -301,7 +301,7 @@ class ComputeMarketModel(mesa.Model):
     def _chip_need_gw(self, buyer: str, deals: list) -> float:
         """Open orders `buyer` needs in all (GW): a firm's own rule, or the fringe's flow."""
         firm = self.firms.get(buyer)
-        if firm is None:  # the fringe keeps a year of its order flow on order (facts 'HBM')
+        if firm is None:  # the fringe keeps a year of its order flow on order (facts.toml hbm)
             path = self.p.demand.fringe_accel_gw_per_year
             flow = compute_path_value(path, self.now_idx) / 12.0
             flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()

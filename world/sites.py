@@ -180,7 +180,7 @@ class SitePool:
         """Months from planning to power per site: max(interconnect_wait, permit + build).
 
         Construction proceeds while the grid queue runs (facts.toml grid_interconnection,
-        'Build times'); the same rule sets `Fleet` schedules.
+        build_times); the same rule sets `Fleet` schedules.
         """
         return np.maximum(self.interconnect_wait_months, self.permit_months + self.build_months)
 

@@ -153,6 +153,13 @@ def _build() -> dict[str, Outcome]:
         unit = "TWh/year" if column.startswith("energy") else "GW"
         out.append(Outcome(column, f"six named firms: {doc} at the end", unit, ("physical",),
                            _last_value("physical", column)))
+    for column, doc, unit in (
+        ("nvidia_price_usd_b_per_gw", "Nvidia's Bertrand-Nash accelerator price", "$B/GW"),
+        ("amd_price_usd_b_per_gw", "AMD's Bertrand-Nash accelerator price", "$B/GW"),
+        ("ai_demand_gw", "users' demand for AI services", "GW"),
+    ):
+        out.append(Outcome(column, f"{doc} at the end", unit, ("physical",),
+                           _last_value("physical", column)))
     out.append(Outcome("deals", "deals proposed over the run (any status)", "count",
                        ("deals",), _deal_count(None), count=True))
     for status in DEAL_STATUSES:
