@@ -1,12 +1,18 @@
-"""Paired what-if comparison: a reference scenario and a variant run on the same seeds.
+"""Paired what-if comparison: one reference scenario and one or more variants on the same seeds.
 
-For each seed both scenarios run with that seed (common random numbers), each run is reduced
-to its outcomes at one date (`compute_outcomes`), and the per-seed differences variant minus
-reference give the mean difference and its Student-t interval over seeds
-(`compute_comparison`); a difference whose interval excludes zero is one the replications
-resolve. `compute-market compare BASE WHAT_IF --seeds N` prints the table and writes
-``compare.parquet`` (the contract of `experiments.figures.sources`), ``runs.parquet`` (the
-per-seed outcomes), ``compare.json`` and ``compare.png``.
+For each seed the reference and every variant run with that seed (common random numbers);
+each run is reduced to its outcomes in every month (`experiments.analysis.outcomes`), and the
+per-seed differences variant minus reference give, per metric, market or firm, and month,
+the mean difference, its Student-t interval over seeds and a two-sided paired t-test p-value.
+The p-values of one variant at one month form one family, adjusted for multiple comparisons
+(Holm by default, or Benjamini-Hochberg; `statsmodels.stats.multitest.multipletests`).
+A difference that is the same on every seed (zero variance) is reported as exact: its
+interval is the value itself, it has no p-value and it is never starred.
+
+``compute-market compare BASE VARIANT [VARIANT ...] --seeds N --workers W`` prints the table
+at one month (default: the last) and writes ``compare.parquet`` (every month), ``runs.parquet``
+(per-seed outcomes), ``compare.json`` and ``compare.png`` (the figure `plot --kind compare`
+draws from the same folder).
 """
 
 from __future__ import annotations
@@ -15,138 +21,65 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
 
-__all__ = ["add_parser", "compute_comparison", "compute_outcomes", "run_pair"]
+__all__ = ["add_parser", "compute_comparison", "compute_t_interval", "run_pair", "run_pairs"]
 
-SHARES = {
-    "accelerators": ("Nvidia", "AMD", "Amazon", "OpenAI", "Other chips"),
-    "cloud": ("Amazon", "Microsoft", "Oracle", "OpenAI", "Other clouds"),
-    "frontier_ai": ("OpenAI",),
-}
-MARKET_COLUMNS = {
-    "hhi": ("HHI", ("accelerators", "cloud", "frontier_ai")),
-    "mhhi": ("MHHI", ("accelerators", "cloud", "frontier_ai")),
-    "price": ("USD B/GW (cloud: per GW-year)", ("accelerators", "cloud")),
-    "price_usd_k_per_pflops": ("USD k per PFLOP/s", ("accelerators", "cloud")),
-    "foreclosure_share": ("fraction", ("accelerators", "cloud")),
-    "unaffiliated_price": ("USD B/GW", ("accelerators",)),
-}
-CIRCULARITY_FIRMS = ("Nvidia", "AMD", "Amazon", "Microsoft")
-FIGURE_METRICS = (
-    "share accelerators Nvidia",
-    "share cloud Microsoft",
-    "hhi accelerators",
-    "mhhi accelerators",
-    "mhhi cloud",
-    "price accelerators",
-    "price_usd_k_per_pflops accelerators",
-    "foreclosure_share accelerators",
-    "deployed_gw",
-    "circularity Nvidia",
-    "openai_suppliers",
-    "fringe_cum_gw accelerators",
-    "openai_compute_gw",
-)
-"""Metrics drawn in compare.png (the table holds them all)."""
+KEYS = ["metric", "market", "firm", "unit", "step"]
+ADJUST = {"holm": "holm", "bh": "fdr_bh"}
+"""--adjust choice -> statsmodels method."""
+EXACT_TOL = 1e-12
 
 
-def _resolve_step(results: Any, date: str | None) -> int:
-    steps = results.tables["physical"]["step"]
-    if date is None:
-        return int(steps.max())
-    frame = results.tables["physical"].filter(
-        pl.col("date").dt.strftime("%Y-%m") == date
-    )
-    if frame.is_empty():
-        first, last = results.tables["physical"]["date"][[0, -1]]
-        raise UserError(
-            f"--date {date} is outside the runs ({first:%Y-%m} to {last:%Y-%m}); pick a month "
-            "inside them"
-        )
-    return int(frame["step"][0])
-
-
-def compute_outcomes(results: Any, date: str | None = None) -> list[tuple[str, str, float]]:
-    """Outcomes of one run at `date` ('YYYY-MM'; default: its last month) as
-    (metric, unit, value) rows: shares, HHI, MHHI, prices, price per PFLOP/s, foreclosure
-    share, deployed GW, circularity, OpenAI's supplier count and compute, fringe capacity,
-    and deals blocked or defaulted by then."""
-    step = _resolve_step(results, date)
-    t = results.tables
-    rows: list[tuple[str, str, float]] = []
-    shares = t["shares"].filter(pl.col("step") == step)
-    for market, firms in SHARES.items():
-        for firm in firms:
-            s = shares.filter((pl.col("market") == market) & (pl.col("firm") == firm))["share"]
-            rows.append((f"share {market} {firm}", "fraction", float(s[0]) if len(s) else 0.0))
-    markets = t["markets"].filter(pl.col("step") == step)
-    for col, (unit, names) in MARKET_COLUMNS.items():
-        if col not in markets.columns:
-            continue
-        for market in names:
-            v = markets.filter(pl.col("market") == market)[col]
-            if len(v) and v[0] is not None:
-                rows.append((f"{col} {market}", unit, float(v[0])))
-    if "fringe_cum_gw" in markets.columns:
-        v = markets.filter(pl.col("market") == "accelerators")["fringe_cum_gw"]
-        rows.append(("fringe_cum_gw accelerators", "GW since start", float(v[0] or 0.0)))
-        v = markets.filter(pl.col("market") == "cloud")["fringe_gw"]
-        rows.append(("fringe_gw cloud", "GW", float(v[0] or 0.0)))
-    phys = t["physical"].filter(pl.col("step") == step)
-    rows.append(("deployed_gw", "GW", float(phys["deployed_gw"][0])))
-    firms = t["firms"].filter(pl.col("step") == step)
-    if "circularity" in firms.columns:
-        for firm in CIRCULARITY_FIRMS:
-            v = firms.filter(pl.col("firm") == firm)["circularity"]
-            if len(v):
-                rows.append((f"circularity {firm}", "fraction", float(v[0])))
-    oai = firms.filter(pl.col("firm") == "OpenAI")
-    if oai.height:
-        if "n_suppliers" in oai.columns:
-            rows.append(("openai_suppliers", "firms", float(oai["n_suppliers"][0])))
-        rows.append(("openai_compute_gw", "GW", float(oai["compute_gw"][0])))
-        rows.append(("openai_valuation_usd_b", "USD B", float(oai["valuation_usd_b"][0])))
-    deals = t["deals"]
-    for status in ("blocked", "defaulted"):
-        n = deals.filter(
-            (pl.col("status") == status) & (pl.col("step_closed").fill_null(10**9) <= step)
-        ).height
-        rows.append((f"deals_{status}", "deals", float(n)))
-    return rows
-
-
-def run_pair(
-    reference: Any,
-    variant: Any,
-    seeds: Iterable[int],
-    date: str | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> pl.DataFrame:
-    """Run both scenarios on each seed and return the tidy per-seed outcomes: columns
-    role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date."""
+def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> pl.DataFrame:
+    """One seed: the reference and every variant run, outcomes stacked (top-level so it
+    pickles to the batch executors)."""
+    from experiments.analysis.outcomes import compute_outcomes
     from experiments.run.runner import run
 
-    records: list[dict[str, Any]] = []
-    for seed in seeds:
-        for role, params in (("reference", reference), ("variant", variant)):
-            if progress:
-                progress(f"{params.name} seed {seed}")
-            results = run(params, rng=int(seed))
-            step = _resolve_step(results, date)
-            when = results.tables["physical"].filter(pl.col("step") == step)["date"][0]
-            for metric, unit, value in compute_outcomes(results, date):
-                records.append(
-                    dict(role=role, scenario=params.name, seed=int(seed), metric=metric,
-                         unit=unit, value=value, step=step, date=when)
-                )
-    return pl.DataFrame(records)
+    parts = []
+    for role, params in [("reference", reference), *(("variant", v) for v in variants)]:
+        results = run(params, rng=int(seed))
+        out = compute_outcomes(results.tables)
+        parts.append(out.with_columns(role=pl.lit(role), scenario=pl.lit(params.name),
+                                      seed=pl.lit(int(seed), dtype=pl.Int64)))
+    return pl.concat(parts)
+
+
+def run_pairs(
+    reference: Any,
+    variants: Sequence[Any],
+    seeds: Iterable[int],
+    workers: int | None = 1,
+    progress: bool | None = None,
+) -> pl.DataFrame:
+    """Run the reference and every variant on each seed (one task per seed on the batch
+    executors, `experiments.batch.ensemble.map_runs`) and return the tidy per-seed outcomes:
+    role (`reference`/`variant`), scenario, seed, metric, market, firm, unit, step, value,
+    date. Same seeds, same numbers, whatever `workers`."""
+    from experiments.batch.ensemble import map_runs
+    from world.calendar import step_date
+
+    tasks = [(reference, list(variants), int(s)) for s in seeds]
+    frames = map_runs(_run_seed, tasks, workers=workers, progress=progress, label="seeds")
+    runs = pl.concat(frames)
+    start = reference.simulation.start
+    steps = runs["step"].unique().sort()
+    dates = pl.DataFrame({"step": steps, "date": [step_date(start, int(s)) for s in steps]})
+    return runs.join(dates, on="step", how="left")
+
+
+def run_pair(reference: Any, variant: Any, seeds: Iterable[int],
+             workers: int | None = 1) -> pl.DataFrame:
+    """`run_pairs` with one variant."""
+    return run_pairs(reference, [variant], seeds, workers=workers, progress=False)
 
 
 def compute_t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -163,47 +96,78 @@ def compute_t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
-def compute_comparison(runs: pl.DataFrame, level: float = 0.95) -> pl.DataFrame:
-    """Per metric: reference and variant means, the mean paired difference (variant minus
-    reference), its t-interval at `level`, and whether the interval excludes zero.
+def _paired(runs: pl.DataFrame) -> pl.DataFrame:
+    ref = runs.filter(pl.col("role") == "reference").select(
+        "seed", *KEYS, "date", reference=pl.col("scenario"), ref=pl.col("value"))
+    var = runs.filter(pl.col("role") == "variant").select(
+        "seed", *KEYS, variant=pl.col("scenario"), var=pl.col("value"))
+    return ref.join(var, on=["seed", *KEYS], how="inner")
 
-    An interval of zero width (the metric equal on every seed) excludes zero only when the
-    difference itself is non-zero.
-    """
-    ref = runs.filter(pl.col("role") == "reference")
-    var = runs.filter(pl.col("role") == "variant")
-    keys = ["seed", "metric"]
-    paired = ref.select(*keys, "unit", "step", "date", "scenario", ref=pl.col("value")).join(
-        var.select(*keys, variant_name=pl.col("scenario"), var=pl.col("value")), on=keys
+
+def compute_comparison(
+    runs: pl.DataFrame, level: float = 0.95, adjust: str = "holm"
+) -> pl.DataFrame:
+    """Per variant, metric, market, firm and month: means, mean paired difference (variant
+    minus reference), its t-interval at `level`, the paired t-test p-value and the p-value
+    adjusted within the variant's month (`adjust`: holm or bh). Columns: reference, variant,
+    metric, market, firm, label, unit, step, date, n, reference_mean, variant_mean,
+    mean_diff, ci_low, ci_high, p_value, p_adjusted, exact, significant, level."""
+    from scipy import stats
+
+    groups = ["reference", "variant", *KEYS]
+    diff = pl.col("var") - pl.col("ref")
+    table = _paired(runs).group_by(groups).agg(
+        pl.col("date").first(), pl.len().alias("n"),
+        pl.col("ref").mean().alias("reference_mean"), pl.col("var").mean().alias("variant_mean"),
+        diff.mean().alias("mean_diff"), diff.std(ddof=1).alias("sd"),
+        (diff.max() - diff.min()).alias("spread"),
+    ).sort(groups)
+    n = table["n"].to_numpy().astype(float)
+    mean = table["mean_diff"].to_numpy()
+    sd = table["sd"].fill_null(np.nan).to_numpy()
+    spread = table["spread"].to_numpy()
+    exact = (spread <= EXACT_TOL * np.maximum(1.0, np.abs(mean))) & (n >= 2)
+    dof = np.maximum(n - 1, 1)
+    se = sd / np.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = stats.t.ppf(0.5 + level / 2.0, dof) * se
+        pval = 2.0 * stats.t.sf(np.abs(mean / se), dof)
+    lo = np.where(exact, mean, mean - half)
+    hi = np.where(exact, mean, mean + half)
+    pval = np.where(exact | (n < 2), np.nan, pval)
+    table = table.with_columns(
+        ci_low=pl.Series(lo), ci_high=pl.Series(hi), p_value=pl.Series(pval, nan_to_null=True),
+        exact=pl.Series(exact), level=pl.lit(level),
     )
-    rows = []
-    for metric in paired["metric"].unique(maintain_order=True):
-        p = paired.filter(pl.col("metric") == metric).sort("seed")
-        diffs = (p["var"] - p["ref"]).to_list()
-        mean, lo, hi = compute_t_interval(diffs, level)
-        if lo == hi == mean:
-            excludes = mean != 0.0
-        else:
-            excludes = bool(not math.isnan(lo) and (lo > 0.0 or hi < 0.0))
-        rows.append(
-            dict(
-                reference=p["scenario"][0],
-                variant=p["variant_name"][0],
-                metric=metric,
-                unit=p["unit"][0],
-                step=int(p["step"][0]),
-                date=p["date"][0],
-                n=len(diffs),
-                reference_mean=float(p["ref"].mean()),
-                variant_mean=float(p["var"].mean()),
-                mean_diff=mean,
-                ci_low=lo,
-                ci_high=hi,
-                level=level,
-                excludes_zero=excludes,
-            )
-        )
-    return pl.DataFrame(rows)
+    table = _adjust(table, adjust)
+    label = pl.concat_str([pl.col("metric"), pl.col("market"), pl.col("firm")],
+                          separator=" ").str.strip_chars().str.replace_all("  +", " ")
+    return table.with_columns(
+        label=label,
+        significant=pl.col("p_adjusted").fill_null(1.0) < 1.0 - level,
+    ).select(
+        "reference", "variant", "metric", "market", "firm", "label", "unit", "step", "date",
+        "n", "reference_mean", "variant_mean", "mean_diff", "ci_low", "ci_high", "p_value",
+        "p_adjusted", "exact", "significant", "level",
+    )
+
+
+def _adjust(table: pl.DataFrame, adjust: str) -> pl.DataFrame:
+    """p_adjusted within each (variant, step): the family of tests one table shows."""
+    from statsmodels.stats.multitest import multipletests
+
+    if adjust not in ADJUST:
+        raise UserError(f"--adjust {adjust!r}: choose one of {', '.join(ADJUST)}")
+    out = np.full(table.height, np.nan)
+    pvals = table["p_value"].fill_null(np.nan).to_numpy()
+    family = table.select(pl.struct("variant", "step").rank("dense")).to_series().to_numpy()
+    order = np.argsort(family, kind="stable")
+    bounds = np.flatnonzero(np.diff(family[order])) + 1
+    for idx in np.split(order, bounds):
+        ok = idx[~np.isnan(pvals[idx])]
+        if ok.size:
+            out[ok] = multipletests(pvals[ok], method=ADJUST[adjust])[1]
+    return table.with_columns(p_adjusted=pl.Series(out, nan_to_null=True))
 
 
 # --------------------------------------------------------------------------- command line
@@ -213,20 +177,30 @@ def add_parser(sub: Any) -> None:
     """Add the `compare` subcommand."""
     p = sub.add_parser(
         "compare",
-        help="paired what-if comparison of two scenarios over seeds, with confidence intervals",
-        description="Run BASE and WHAT_IF on the same seeds and report, per metric, the mean "
-        "difference (WHAT_IF minus BASE) with a t-interval over seeds; metrics whose interval "
-        "excludes zero are flagged. Writes compare.parquet, runs.parquet, compare.json and "
-        "compare.png into --out.",
+        help="paired what-if comparison of scenarios over seeds: effects with intervals and "
+        "adjusted p-values, every month",
+        description="Run BASE and each VARIANT on the same seeds and report, per metric, "
+        "market or firm and month, the mean difference (VARIANT minus BASE) with a t-interval "
+        "over seeds and a paired t-test p-value adjusted for multiple comparisons within each "
+        "variant and month. Shares and other fractions are in percentage points (pp). Prints "
+        "the table at --date (default the last month) and writes compare.parquet (every "
+        "month), runs.parquet, compare.json and compare.png into --out.",
     )
     p.add_argument("base", help="reference scenario (shipped name or .toml path)")
-    p.add_argument("what_if", help="variant scenario (shipped name or .toml path)")
+    p.add_argument("variants", nargs="+", metavar="VARIANT",
+                   help="one or more variant scenarios (shipped names or .toml paths)")
     p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
     p.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
     p.add_argument("--steps", type=int, help="months to simulate (default: the scenarios')")
-    p.add_argument("--date", help="month compared, YYYY-MM (default: the last month)")
+    p.add_argument("--date", help="month printed and drawn, YYYY-MM (default: the last month)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--out", type=Path, help="output directory (default runs/compare-BASE-WHAT_IF)")
+    p.add_argument("--adjust", choices=sorted(ADJUST), default="holm",
+                   help="multiple-comparison adjustment: holm (default) or bh "
+                   "(Benjamini-Hochberg)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes running the seeds in parallel (default 1)")
+    p.add_argument("--out", type=Path,
+                   help="output directory (default runs/compare-BASE-VARIANT)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(handler=_cmd_compare)
 
@@ -235,82 +209,66 @@ def _slug(name: str) -> str:
     return name.replace("/", "-").replace(".toml", "")
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from experiments.scenario.loader import load_scenario
-
+def _check_args(args: argparse.Namespace) -> None:
     if args.seeds < 2:
         raise UserError("--seeds must be at least 2 for a confidence interval")
     if not 0.0 < args.level < 1.0:
         raise UserError("--level must be between 0 and 1, e.g. 0.95")
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1 (got {args.workers})")
     if args.date is not None and not (len(args.date) == 7 and args.date[4] == "-"):
         raise UserError(f"--date {args.date!r}: expected a month as YYYY-MM")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from experiments.analysis.compare_text import format_table, resolve_step
+    from experiments.scenario.loader import load_scenario
+
+    _check_args(args)
     base = load_scenario(args.base, steps=args.steps)
-    what_if = load_scenario(args.what_if, steps=args.steps)
-    out = args.out or Path("runs") / f"compare-{_slug(base.name)}-{_slug(what_if.name)}"
+    variants = [load_scenario(v, steps=args.steps) for v in args.variants]
+    names = "-".join(_slug(v.name) for v in variants)
+    out = args.out or Path("runs") / f"compare-{_slug(base.name)}-{names}"
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise UserError(f"{out} exists and is not empty; pass --overwrite or choose another --out")
-    console = Console(file=sys.stdout, highlight=False)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    if sys.stdout.isatty():
-        with console.status("Running...") as status:
-            runs = run_pair(base, what_if, seeds, args.date, lambda s: status.update(s))
-    else:
-        runs = run_pair(base, what_if, seeds, args.date)
-    table = compute_comparison(runs, args.level)
-    write_comparison(out, runs, table, base.name, what_if.name, seeds)
-    for line in format_table(table):
+    runs = run_pairs(base, variants, seeds, workers=args.workers)
+    table = compute_comparison(runs, args.level, args.adjust)
+    step = resolve_step(table, args.date)
+    write_comparison(out, runs, table, base.name, [v.name for v in variants], seeds,
+                     step=step, adjust=args.adjust)
+    console = Console(file=sys.stdout, highlight=False)
+    for line in format_table(table, step):
         console.print(line, soft_wrap=True, markup=False)
     console.print(f"Wrote {out} (compare.parquet, runs.parquet, compare.json, compare.png)")
     return 0
 
 
 def write_comparison(
-    out: Path, runs: pl.DataFrame, table: pl.DataFrame, base: str, what_if: str, seeds: list[int]
+    out: Path,
+    runs: pl.DataFrame,
+    table: pl.DataFrame,
+    base: str,
+    variants: list[str],
+    seeds: list[int],
+    step: int | None = None,
+    adjust: str = "holm",
 ) -> None:
-    """Write the comparison files into `out` (created if needed)."""
-    from experiments.figures.compare import figure_compare
-    from experiments.figures.sources import Source
+    """Write the comparison files into `out` (created if needed); compare.png is drawn from
+    the written folder exactly as ``plot --kind compare`` draws it."""
+    from experiments.figures.render import render_figure
+    from experiments.figures.sources import load_source
     from experiments.figures.style import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     table.write_parquet(out / "compare.parquet")
     runs.write_parquet(out / "runs.parquet")
-    meta = {"reference": base, "variants": [what_if], "seeds": seeds}
+    chosen = table.filter(pl.col("step") == step)["date"] if step is not None else None
+    meta = {
+        "reference": base, "variants": variants, "seeds": seeds, "adjust": adjust,
+        "step": step, "date": f"{chosen[0]:%Y-%m}" if chosen is not None and len(chosen) else None,
+    }
     (out / "compare.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    shown = table.filter(pl.col("metric").is_in(FIGURE_METRICS))
-    label = f"{what_if} vs {base}, {len(seeds)} seeds"
-    fig = figure_compare(Source("compare", out, label, meta, compare=shown))
-    save_figure(fig, out / "compare.png")
-
-
-def format_table(table: pl.DataFrame) -> list[str]:
-    """The comparison as fixed-width text lines; '*' marks intervals that exclude zero."""
-    if table.is_empty():
-        return ["no metrics"]
-    r0 = table.row(0, named=True)
-    lines = [
-        f"{r0['variant']} minus {r0['reference']} at {r0['date']:%Y-%m}, {r0['n']} seeds, "
-        f"{r0['level']:.0%} t-intervals (* excludes zero)",
-        f"{'metric':<38}{'reference':>11}{'what-if':>11}{'diff':>11}{'interval':>24}",
-    ]
-    for r in table.iter_rows(named=True):
-        lo, hi = r["ci_low"], r["ci_high"]
-        ci = "" if math.isnan(lo) else f"[{_num(lo)}, {_num(hi)}]"
-        flag = " *" if r["excludes_zero"] else ""
-        lines.append(
-            f"{r['metric']:<38}{_num(r['reference_mean']):>11}{_num(r['variant_mean']):>11}"
-            f"{_num(r['mean_diff']):>11}{ci:>24}{flag}"
-        )
-    return lines
-
-
-def _num(x: float) -> str:
-    if x == 0 or math.isnan(x):
-        return f"{x:.0f}"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 1:
-        return f"{x:.2f}"
-    return f"{x:.4f}"
+    save_figure(render_figure(load_source(out), "compare"), out / "compare.png")
