@@ -25,7 +25,8 @@ from experiments.batch.store import (
 )
 from experiments.errors import UserError
 
-__all__ = ["SUMMARIES", "compute_summaries", "summary_table", "write_summaries"]
+__all__ = ["SUMMARIES", "compute_summaries", "summary_by_metric", "summary_table",
+           "write_summaries"]
 
 SUMMARY_DIR = "summary"
 ID = ["scenario", "variant_id"]
@@ -165,3 +166,16 @@ def summary_table(batch_dir: str | Path) -> pl.DataFrame:
         ph = _last(parts["physical"]).select(*ID, _band("deployed_gw").alias("deployed GW"))
         rows = rows.join(ph, on=ID, how="left")
     return rows.sort("variant_index").drop("variant_index")
+
+
+def summary_by_metric(frame: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """`summary_table` turned on its side for a few variants: one row per input or metric,
+    one column per variant (headers: ``""`` then the variant ids)."""
+    header = ["", *(str(v) for v in frame["variant_id"])]
+    rows = []
+    for col in frame.columns:
+        if col == "variant_id":
+            continue
+        rows.append([col, *(f"{v:.4g}" if isinstance(v, float) else str(v)
+                            for v in frame[col])])
+    return header, rows

@@ -10,6 +10,9 @@ from typing import Any
 
 __all__ = ["add_batch_parser", "add_summarize_parser"]
 
+MAX_SIDEWAYS = 6
+"""Up to this many variants `summarize` prints one row per metric (columns: variants)."""
+
 
 def add_batch_parser(sub: Any) -> None:
     """Add ``compute-market batch SPEC.toml [--out DIR] [--workers N] [--dask ADDRESS|local]``."""
@@ -86,18 +89,26 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from experiments.batch.summary import summary_table, write_summaries
+    from experiments.batch.summary import summary_by_metric, summary_table, write_summaries
 
     paths = write_summaries(args.batch_dir)
     frame = summary_table(args.batch_dir)
     wide = None if sys.stdout.isatty() else 200
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=wide)
-    table = Table(title="Last step: mean [5%, 95%] over seeds", title_justify="left")
-    for col in frame.columns:
-        table.add_column(col, overflow="fold", no_wrap=col in ("variant_id", "scenario"))
+    table = Table(title="Last step: mean [5%, 95%] over the seeds (row `seeds`: runs behind "
+                  "each band)", title_justify="left")
     shown = frame.head(30)
-    for row in shown.iter_rows():
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    if frame.height <= MAX_SIDEWAYS:  # few variants: one row per metric reads better
+        header, rows = summary_by_metric(frame)
+        for col in header:
+            table.add_column(col, overflow="fold", no_wrap=not col)
+        for row in rows:
+            table.add_row(*row)
+    else:
+        for col in frame.columns:
+            table.add_column(col, overflow="fold", no_wrap=col in ("variant_id", "scenario"))
+        for row in shown.iter_rows():
+            table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
     if frame.height > shown.height:
         console.print(f"... {frame.height - shown.height} more variants")
