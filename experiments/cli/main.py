@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from experiments.analysis.compare import add_parser as add_compare_parser
 from experiments.cli.batch import add_batch_parser, add_summarize_parser
 from experiments.cli.figures import add_app_parser, add_plot_parser, add_report_parser
+from experiments.cli.whatifs import add_parser as add_whatifs_parser
 from experiments.errors import UserError
 from experiments.validation.sensitivity import add_parser as add_sensitivity_parser
 from experiments.validation.story import add_parser as add_story_parser
@@ -215,7 +216,7 @@ SUBCOMMANDS: list[tuple[str, AddParser]] = [
     ("run", _add_run),
     ("scenarios", _add_scenarios),
     ("batch", add_batch_parser), ("summarize", add_summarize_parser),
-    ("compare", add_compare_parser),
+    ("compare", add_compare_parser), ("whatifs", add_whatifs_parser),
     ("plot", add_plot_parser),
     ("report", add_report_parser),
     ("app", add_app_parser),
