@@ -447,6 +447,12 @@ def _baseline() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+def _unit(name: str, info: Any) -> str:
+    """The unit `world.params.param(unit=...)` declares, else `unit_of`."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return str(extra.get("unit") or unit_of(name))
+
+
 def field_table(cls: type[BaseModel], prefix: str, set_values: dict[str, Any] | None) -> list[str]:
     """Markdown rows: key, type/range, default, unit, baseline value, meaning."""
     docs = _attribute_docstrings(cls)
@@ -455,7 +461,8 @@ def field_table(cls: type[BaseModel], prefix: str, set_values: dict[str, Any] | 
         "|---|---|---|---|---|---|",
     ]
     for name, info in cls.model_fields.items():
-        meaning = MEANINGS.get(f"{cls.__name__}.{name}") or docs.get(name, "")
+        meaning = (MEANINGS.get(f"{cls.__name__}.{name}") or docs.get(name, "")
+                   or info.description or "")  # `world.params.param(doc=...)`
         if not meaning:
             print(f"undocumented: {cls.__name__}.{name}", file=sys.stderr)
         if set_values is None:
@@ -469,7 +476,7 @@ def field_table(cls: type[BaseModel], prefix: str, set_values: dict[str, Any] | 
         if _is_section(info.annotation):
             default, base = "(section)", "see below"
         rows.append(
-            f"| `{prefix}{name}` | {typ} | {default} | {unit_of(name)} | {base} | {meaning} |"
+            f"| `{prefix}{name}` | {typ} | {default} | {_unit(name, info)} | {base} | {meaning} |"
         )
     return rows
 
