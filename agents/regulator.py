@@ -60,6 +60,12 @@ CONDITION_TERMS = "no_exclusivity;supply_to_rivals"
 supplier serves its contracts and rivals' open orders pro rata (equal access)."""
 
 
+def _drop_private(row: dict) -> None:
+    """Remove the screen's working keys (`screen_concern`, `screen_reason`) from a row."""
+    row.pop("screen_concern", None)
+    row.pop("screen_reason", None)
+
+
 class Regulator(mesa.Agent):
     """Reviews deals against the scenario's policy regime (DESIGN 'Regulator')."""
 
@@ -225,6 +231,7 @@ class Regulator(mesa.Agent):
         for row in rows:
             row.update(step=self.model.t, decision=decision, reason=reason,
                        phase=filed["phase"] if filed else 1)
+            _drop_private(row)
         if decision == BLOCKED:
             self.model.reviews.extend(rows)
             self.update_block(deal, reason, record=False)
@@ -249,8 +256,6 @@ class Regulator(mesa.Agent):
         verdicts = [self.compute_screen(deal, row) for row in rows]
         for row, (concern, threshold, _outcome, _why) in zip(rows, verdicts, strict=True):
             row.update(threshold=threshold, concern=concern)
-            row.pop("screen_concern", None)
-            row.pop("screen_reason", None)
         for outcome in (BLOCKED, CONDITIONS):
             hits = [v[3] for v in verdicts if v[0] and v[2] == outcome]
             if hits:
@@ -321,6 +326,7 @@ class Regulator(mesa.Agent):
             for row in rows:
                 row.update(step=self.model.t, decision=BLOCKED, reason=reason,
                            threshold="forbidden by an intervention", concern=True)
+                _drop_private(row)
             self.model.reviews.extend(rows)
         deal.update_status(DealStatus.BLOCKED, self.model.t)
         self.model.network.update_remove_deal(deal.deal_id)

@@ -155,3 +155,18 @@ def test_exclusive_contract_is_a_foreclosure_screen_not_a_merger() -> None:
         == BLOCKED
     deal.duration_months = 6
     assert _decide(shares, roles, deal, Regime.GUIDELINES_2023)[1][0] == CLEARED
+
+
+def test_real_reviews_screen_stakes_where_they_overlap(baseline_results) -> None:
+    """In the shipped baseline Amazon (a cloud) buys into OpenAI while OpenAI builds its own
+    cloud capacity: the review has a partial-ownership row in cloud with a positive delta-MHHI
+    (both sell there), none of the rows uses merger arithmetic (no stake gives control), and
+    every row of one deal carries the same decision."""
+    import polars as pl
+
+    reviews = baseline_results.tables["reviews"]
+    d7 = reviews.filter((pl.col("deal_id") == "D7") & (pl.col("market") == "cloud"))
+    assert d7["screen"].to_list() == ["partial_ownership"]
+    assert d7["delta_mhhi"][0] > 0 and d7["share_target"][0] > 0
+    assert (reviews["delta_hhi"] == 0).all()
+    assert (reviews.group_by("deal_id").agg(pl.col("decision").n_unique())["decision"] == 1).all()
