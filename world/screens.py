@@ -65,15 +65,14 @@ def compute_market_mhhi(
     owned, ctrl = stakes.compute_ownership_control()
     names = sorted(shares)
     n_reg, k = owned.shape[0], len(names)
+    cols = np.array([stakes.index.get(name, -1) for name in names])
+    inside = cols >= 0
     own_m = np.zeros((n_reg + k, k))
     ctl_m = np.zeros((n_reg + k, k))
-    for c, name in enumerate(names):
-        col = stakes.index.get(name)
-        if col is None:
-            own_m[n_reg + c, c] = ctl_m[n_reg + c, c] = 1.0
-        else:
-            own_m[:n_reg, c] = owned[:, col]
-            ctl_m[:n_reg, c] = ctrl[:, col]
+    own_m[:n_reg, inside] = owned[:, cols[inside]]
+    ctl_m[:n_reg, inside] = ctrl[:, cols[inside]]
+    outside = np.flatnonzero(~inside)
+    own_m[n_reg + outside, outside] = ctl_m[n_reg + outside, outside] = 1.0
     return compute_mhhi(np.array([shares[n] for n in names]), own_m, ctl_m)
 
 

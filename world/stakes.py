@@ -24,6 +24,7 @@ class StakeRegistry:
         n = len(self.firms)
         self.owned = np.zeros((n, n))
         self.voting = np.zeros((n, n), dtype=bool)
+        self._matrices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
@@ -82,6 +83,7 @@ class StakeRegistry:
         other = StakeRegistry(self.firms)
         other.owned = self.owned.copy()
         other.voting = self.voting.copy()
+        other._matrices = None
         other.update_grant(owner, firm, frac, voting)
         return other
 
@@ -99,6 +101,11 @@ class StakeRegistry:
         other holder 0). Silent (non-voting) stakes, including unexercised or vested warrants
         without votes, carry financial interest and no control.
         """
+        cached = self._matrices
+        if cached is not None and np.array_equal(cached[0], self.owned) and np.array_equal(
+            cached[1], self.voting
+        ):  # the registry is read every month and changes rarely
+            return cached[2], cached[3]
         resid = np.maximum(0.0, 1.0 - self.owned.sum(axis=0))
         ownership = resid[:, None] * self.owned
         np.fill_diagonal(ownership, resid)
@@ -109,6 +116,8 @@ class StakeRegistry:
             if holder != j and self.voting[holder, j] and self.owned[holder, j] >= CONTROL_STAKE:
                 control[:, j] = 0.0
                 control[holder, j] = 1.0
+        ownership.flags.writeable = control.flags.writeable = False
+        self._matrices = (self.owned.copy(), self.voting.copy(), ownership, control)
         return ownership, control
 
     def compute_controller(self, firm: str) -> str:

@@ -25,14 +25,15 @@ DIFFS = {"a": [0.5, 1.5, 0.7, 1.1, 0.9], "b": [0.1, -0.2, 0.3, 0.0, 0.05],
 
 
 def _runs(steps=(0, 1)) -> pl.DataFrame:
+    """Paired outcomes as `run_pairs` returns them: reference values REF, variant REF + diff."""
     rows = []
     for step in steps:
         for metric, diffs in DIFFS.items():
             for seed, (r, d) in enumerate(zip(REF, diffs, strict=True)):
-                base = dict(seed=seed, metric=metric, market="", firm="", unit="u", step=step,
-                            date=dt.date(2025, 1 + step, 1))
-                rows.append(dict(base, role="reference", scenario="ref", value=r))
-                rows.append(dict(base, role="variant", scenario="var", value=r + d))
+                rows.append(dict(reference="ref", variant="var", seed=seed, metric=metric,
+                                 market="", firm="", unit="u", step=step,
+                                 date=dt.date(2025, 1 + step, 1), reference_value=r,
+                                 variant_value=r + d))
     return pl.DataFrame(rows).with_columns(pl.col("step").cast(pl.Int32))
 
 
@@ -98,7 +99,7 @@ def test_parallel_pairs_equal_serial_and_several_variants() -> None:
                 load_scenario("what_if/regime_strict", steps=6)]
     serial = run_pairs(base, variants, [1, 2], workers=1, progress=False)
     parallel = run_pairs(base, variants, [1, 2], workers=2, progress=False)
-    key = ["role", "scenario", "seed", "metric", "market", "firm", "step"]
+    key = ["variant", "seed", "metric", "market", "firm", "step"]
     assert serial.sort(key).equals(parallel.sort(key))
     table = compute_comparison(serial)
     assert set(table["variant"]) == {v.name for v in variants}
