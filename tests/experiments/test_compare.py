@@ -104,3 +104,42 @@ def test_parallel_pairs_equal_serial_and_several_variants() -> None:
     table = compute_comparison(serial)
     assert set(table["variant"]) == {v.name for v in variants}
     assert table.filter(pl.col("step") == 5).group_by("variant").len()["len"].n_unique() == 1
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys) -> None:
+    """A user's mistake: one line naming the option or file, exit code 2, nothing written."""
+    from experiments.cli.main import main
+
+    doc = tmp_path / "doc.md"
+    doc.write_text("no markers here\n", encoding="utf-8")
+    assert main(["whatifs", "--seeds", "2", "--write-docs", str(doc)]) == 2
+    err = capsys.readouterr().err
+    assert str(doc) in err and "markers" in err and err.count("\n") == 1
+    assert doc.read_text(encoding="utf-8") == "no markers here\n"
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "what_if/cap_equity", "--workers", "0",
+                 "--out", str(out)]) == 2
+    assert "--workers" in capsys.readouterr().err and not out.exists()
+    assert main(["compare", "baseline", "what_if/cap_equity", "--adjust", "bonferroni"]) == 2
+
+
+def test_whatif_section_marks_resolved_and_exact_effects() -> None:
+    """The docs section: a resolved effect is bold with its interval, an exact one says so,
+    noise is plain; the theory of harm and the model's reading follow the table."""
+    from experiments.cli.whatifs import COLUMNS, WHATIFS, build_section
+
+    ref, var, harm = WHATIFS[1]
+    base = dict(reference=ref, variant=var, step=71, date=dt.date(2030, 12, 1), n=10,
+                reference_mean=1.0, level=0.95)
+    rows = [
+        dict(base, label=COLUMNS[0][1], variant_mean=3.0, mean_diff=2.0, ci_low=1.5,
+             ci_high=2.5, exact=False, significant=True),
+        dict(base, label=COLUMNS[1][1], variant_mean=1.1, mean_diff=0.1, ci_low=-0.5,
+             ci_high=0.7, exact=False, significant=False),
+        dict(base, label="deals_blocked", variant_mean=4.0, mean_diff=3.0, ci_low=3.0,
+             ci_high=3.0, exact=True, significant=False),
+    ]
+    text = build_section(pl.DataFrame(rows), 10, "abc1234")
+    line = next(t for t in text.splitlines() if t.startswith(f"| `{var}`"))
+    assert "**2.00** [1.50, 2.50]" in line and "| 0.1 |" in line and "**3.00** (exact)" in line
+    assert harm in text and "deals blocked 3.00 (from 1.00)" in text
