@@ -52,10 +52,10 @@ WHATIFS: tuple[tuple[str, str, str], ...] = (
     (BASE, "what_if/guidelines_2023_minority",
      "silent minority stakes still change incentives: reviewing them under the 2023 screens "
      "(MHHI, vGUPPI, foreclosure)"),
-    (BASE, "what_if/packaging_disruption", "a supply shock (not a theory of harm): who "
-                                           "absorbs scarce packaging capacity"),
-    (BASE, "what_if/ai_revenue_slowdown", "a demand shock (not a theory of harm): who can "
-                                          "still honour multi-year commitments"),
+    (BASE, "what_if/packaging_disruption",
+     "none, a supply shock: who absorbs scarce packaging capacity"),
+    (BASE, "what_if/ai_revenue_slowdown",
+     "none, a demand shock: who can still honour multi-year commitments"),
     (BASE, "what_if/regime_strict",
      "vendor financing by a dominant supplier raises rivals' costs of reaching its customers "
      "(Salop & Scheffman 1983): blocked under the strict regime"),
@@ -146,7 +146,8 @@ def build_section(table: pl.DataFrame, seeds: int, commit: str) -> str:
             levels.update({lab: r["reference_mean"] for lab, r in rows.items()})
         lines.append(f"| `{var}` vs `{ref}` | "
                      + " | ".join(_cell(rows.get(lab)) for _, lab in COLUMNS) + " |")
-        notes.append(f"- **`{var}`**. Theory of harm: {harm}. The model: {_says(rows)}")
+        notes.append(f"- **`{var}` vs `{ref}`**. Theory of harm: {harm}. The model: "
+                     f"{_says(rows)}")
     from experiments.analysis.compare_text import format_number
 
     lines += ["", "| baseline level | " + " | ".join(
