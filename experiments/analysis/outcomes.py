@@ -55,24 +55,30 @@ OUTCOME_SCHEMA = {"metric": pl.String, "market": pl.String, "firm": pl.String,
 
 def _long(frame: pl.DataFrame, metrics: Mapping[str, tuple], market: str | None,
           firm: str | None) -> list[pl.DataFrame]:
-    parts = []
-    for col, (unit, scale) in metrics.items():
-        if col not in frame.columns:
-            continue
-        unit_expr = (
-            pl.col("market").replace_strict(dict(unit), default="")
-            if isinstance(unit, Mapping) else pl.lit(unit)
-        )
-        part = frame.select(
-            pl.lit(col).alias("metric"),
-            (pl.col(market) if market else pl.lit("")).alias("market"),
-            (pl.col(firm) if firm else pl.lit("")).alias("firm"),
-            unit_expr.alias("unit"),
-            pl.col("step").cast(pl.Int32),
-            (pl.col(col).cast(pl.Float64) * scale).alias("value"),
-        ).filter(pl.col("value").is_not_null() & (pl.col("unit") != ""))
-        parts.append(part)
-    return parts
+    """The `metrics` columns of `frame` stacked long (one unpivot), scaled, with their units;
+    missing columns, null values and markets without a unit are dropped."""
+    present = [col for col in metrics if col in frame.columns]
+    if not present:
+        return []
+    units = pl.DataFrame(
+        [(col, m, u) for col in present for m, u in (
+            metrics[col][0].items() if isinstance(metrics[col][0], Mapping)
+            else [("*", metrics[col][0])])],
+        schema={"metric": pl.String, "unit_market": pl.String, "unit": pl.String},
+        orient="row",
+    )
+    long = frame.select(
+        pl.col("step").cast(pl.Int32),
+        (pl.col(market) if market else pl.lit("")).alias("market"),
+        (pl.col(firm) if firm else pl.lit("")).alias("firm"),
+        *(pl.col(c).cast(pl.Float64) * metrics[c][1] for c in present),
+    ).unpivot(index=["step", "market", "firm"], variable_name="metric")
+    long = long.filter(pl.col("value").is_not_null()).with_columns(
+        unit_market=pl.when(pl.col("metric").is_in(
+            [c for c in present if isinstance(metrics[c][0], Mapping)]))
+        .then(pl.col("market")).otherwise(pl.lit("*")))
+    return [long.join(units, on=["metric", "unit_market"], how="inner").select(
+        "metric", "market", "firm", "unit", "step", "value")]
 
 
 def compute_outcomes(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
