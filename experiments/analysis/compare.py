@@ -10,18 +10,21 @@ The p-values of one variant at one month form one family, adjusted for multiple 
 A difference that is the same on every seed (zero variance) is reported as exact: its
 interval is the value itself, it has no p-value and it is never starred.
 
-``compute-market compare BASE VARIANT [VARIANT ...] --seeds N --workers W`` prints the table
-at one month (default: the last) and writes ``compare.parquet`` (every month), ``runs.parquet``
-(the paired per-seed outcomes), ``compare.json`` and ``compare.png`` (the figure
-`plot --kind compare` draws from the same folder).
+With a calibrated ensemble (`experiments.calibration.ensemble`) each seed draws one parameter
+set, shared by the reference and every variant of that seed, so the intervals also carry the
+parameter uncertainty.
+
+``compute-market compare BASE VARIANT [VARIANT ...] --seeds N --workers W`` (its arguments in
+`experiments.cli.compare`) prints the table at one month (default: the last) and writes
+``compare.parquet`` (every month), ``runs.parquet`` (the paired per-seed outcomes),
+``compare.json`` and ``compare.png`` (the figure `plot --kind compare` draws from the same
+folder).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,10 @@ import polars as pl
 
 from experiments.errors import UserError
 
-__all__ = ["add_parser", "compute_comparison", "compute_t_interval", "run_pair", "run_pairs"]
+__all__ = [
+    "ADJUST", "compute_comparison", "compute_t_interval", "label_expr", "run_pair",
+    "run_pairs", "write_comparison",
+]
 
 KEYS = ["metric", "market", "firm", "unit", "step"]
 ADJUST = {"holm": "holm", "bh": "fdr_bh"}
@@ -68,16 +74,23 @@ def run_pairs(
     seeds: Iterable[int],
     workers: int | None = 1,
     progress: bool | None = None,
+    ensemble: Any = None,
 ) -> pl.DataFrame:
     """Run the reference and every variant on each seed (one task per seed on the batch
     executors, `experiments.batch.ensemble.map_runs`) and return the paired per-seed
     outcomes: reference, variant, seed, metric, market, firm, unit, step, date,
     reference_value, variant_value (a row where both runs have the outcome). Text columns
-    are categorical. Same seeds, same numbers, whatever `workers`."""
+    are categorical. Same seeds, same numbers, whatever `workers`. With an `ensemble`
+    (`experiments.calibration.ensemble.Ensemble`) the reference and the variants of a seed
+    all run with the parameter set that seed draws from it."""
     from experiments.batch.ensemble import map_runs
     from world.calendar import step_date
 
-    tasks = [(reference, list(variants), int(s)) for s in seeds]
+    if ensemble is None:
+        tasks = [(reference, list(variants), int(s)) for s in seeds]
+    else:  # each seed's parameter set, drawn here so the workers need no ensemble
+        tasks = [(ensemble.apply(reference, int(s)), [ensemble.apply(v, int(s)) for v in variants],
+                  int(s)) for s in seeds]
     frames = map_runs(_run_seed, tasks, workers=workers, progress=progress, label="seeds")
     runs = pl.concat(frames)
     start = reference.simulation.start
@@ -88,9 +101,10 @@ def run_pairs(
 
 
 def run_pair(reference: Any, variant: Any, seeds: Iterable[int],
-             workers: int | None = 1) -> pl.DataFrame:
+             workers: int | None = 1, ensemble: Any = None) -> pl.DataFrame:
     """`run_pairs` with one variant."""
-    return run_pairs(reference, [variant], seeds, workers=workers, progress=False)
+    return run_pairs(reference, [variant], seeds, workers=workers, progress=False,
+                     ensemble=ensemble)
 
 
 def compute_t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -145,16 +159,21 @@ def compute_comparison(
         exact=pl.Series(exact), level=pl.lit(level),
     )
     table = _adjust(table, adjust)
-    label = pl.concat_str([pl.col("metric"), pl.col("market"), pl.col("firm")],
-                          separator=" ").str.strip_chars().str.replace_all("  +", " ")
     return table.with_columns(
-        label=label,
+        label=label_expr(),
         significant=pl.col("p_adjusted").fill_null(1.0) < 1.0 - level,
     ).select(
         "reference", "variant", "metric", "market", "firm", "label", "unit", "step", "date",
         "n", "reference_mean", "variant_mean", "mean_diff", "ci_low", "ci_high", "p_value",
         "p_adjusted", "exact", "significant", "level",
     )
+
+
+def label_expr() -> pl.Expr:
+    """The printed name of an outcome: ``metric market firm`` without the empty parts
+    (``share accelerators Nvidia``, ``hhi cloud``, ``deals_blocked``)."""
+    return pl.concat_str([pl.col("metric"), pl.col("market"), pl.col("firm")],
+                         separator=" ").str.strip_chars().str.replace_all("  +", " ")
 
 
 def _adjust(table: pl.DataFrame, adjust: str) -> pl.DataFrame:
@@ -173,82 +192,6 @@ def _adjust(table: pl.DataFrame, adjust: str) -> pl.DataFrame:
         if ok.size:
             out[ok] = multipletests(pvals[ok], method=ADJUST[adjust])[1]
     return table.with_columns(p_adjusted=pl.Series(out, nan_to_null=True))
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def add_parser(sub: Any) -> None:
-    """Add the `compare` subcommand."""
-    p = sub.add_parser(
-        "compare",
-        help="paired what-if comparison of scenarios over seeds: effects with intervals and "
-        "adjusted p-values, every month",
-        description="Run BASE and each VARIANT on the same seeds and report, per metric, "
-        "market or firm and month, the mean difference (VARIANT minus BASE) with a t-interval "
-        "over seeds and a paired t-test p-value adjusted for multiple comparisons within each "
-        "variant and month. Shares and other fractions are in percentage points (pp). Prints "
-        "the table at --date (default the last month) and writes compare.parquet (every "
-        "month), runs.parquet, compare.json and compare.png into --out.",
-    )
-    p.add_argument("base", help="reference scenario (shipped name or .toml path)")
-    p.add_argument("variants", nargs="+", metavar="VARIANT",
-                   help="one or more variant scenarios (shipped names or .toml paths)")
-    p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
-    p.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
-    p.add_argument("--steps", type=int, help="months to simulate (default: the scenarios')")
-    p.add_argument("--date", help="month printed and drawn, YYYY-MM (default: the last month)")
-    p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--adjust", choices=sorted(ADJUST), default="holm",
-                   help="multiple-comparison adjustment: holm (default) or bh "
-                   "(Benjamini-Hochberg)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes running the seeds in parallel (default 1)")
-    p.add_argument("--out", type=Path,
-                   help="output directory (default runs/compare-BASE-VARIANT)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.set_defaults(handler=_cmd_compare)
-
-
-def _slug(name: str) -> str:
-    return name.replace("/", "-").replace(".toml", "")
-
-
-def _check_args(args: argparse.Namespace) -> None:
-    if args.seeds < 2:
-        raise UserError("--seeds must be at least 2 for a confidence interval")
-    if not 0.0 < args.level < 1.0:
-        raise UserError("--level must be between 0 and 1, e.g. 0.95")
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    if args.date is not None and not (len(args.date) == 7 and args.date[4] == "-"):
-        raise UserError(f"--date {args.date!r}: expected a month as YYYY-MM")
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from experiments.analysis.compare_text import format_table, resolve_step
-    from experiments.scenario.loader import load_scenario
-
-    _check_args(args)
-    base = load_scenario(args.base, steps=args.steps)
-    variants = [load_scenario(v, steps=args.steps) for v in args.variants]
-    names = "-".join(_slug(v.name) for v in variants)
-    out = args.out or Path("runs") / f"compare-{_slug(base.name)}-{names}"
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise UserError(f"{out} exists and is not empty; pass --overwrite or choose another --out")
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    runs = run_pairs(base, variants, seeds, workers=args.workers)
-    table = compute_comparison(runs, args.level, args.adjust)
-    step = resolve_step(table, args.date)
-    write_comparison(out, runs, table, base.name, [v.name for v in variants], seeds,
-                     step=step, adjust=args.adjust)
-    console = Console(file=sys.stdout, highlight=False)
-    for line in format_table(table, step):
-        console.print(line, soft_wrap=True, markup=False)
-    console.print(f"Wrote {out} (compare.parquet, runs.parquet, compare.json, compare.png)")
-    return 0
 
 
 def write_comparison(

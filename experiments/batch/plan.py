@@ -101,7 +101,7 @@ def _scenario_ref(spec: BatchSpec, scenario: str) -> str:
         return str(path.resolve())
 
 
-def make_plan(spec: BatchSpec) -> Plan:
+def make_plan(spec: BatchSpec, ensemble: Any = None) -> Plan:
     """Validate every variant and list the runs (variant-major, seeds inner).
 
     Raises:
@@ -128,12 +128,18 @@ def make_plan(spec: BatchSpec) -> Plan:
         names[v.variant_id] = params.name
         variant_digest = scenario_hash(params)
         for i, seed in enumerate(spec.seeds):
-            digest = scenario_hash(params.model_copy(update={"seed": seed}))
-            run_id = make_run_id(params, seed, digest)
+            overrides, run_params = v.overrides, params
+            if ensemble is not None:  # each seed draws a calibrated parameter set
+                fixed = {o.split("=", 1)[0].strip() for o in v.overrides}
+                overrides = (*v.overrides, *ensemble.overrides_for(seed, params, fixed))
+                run_params = load_scenario(refs[v.scenario], list(overrides), steps=spec.steps)
+                variant_digest = scenario_hash(run_params)
+            digest = scenario_hash(run_params.model_copy(update={"seed": seed}))
+            run_id = make_run_id(run_params, seed, digest)
             tasks.append(RunTask(
                 scenario=refs[v.scenario],
                 scenario_name=params.name,
-                overrides=v.overrides,
+                overrides=overrides,
                 seed=seed,
                 steps=spec.steps,
                 variant_id=v.variant_id,

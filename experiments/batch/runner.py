@@ -155,10 +155,12 @@ def _batch_manifest(plan: Plan, old: dict[str, Any] | None, **extra: Any) -> dic
     }
 
 
-def prepare_batch(spec_path: str | Path, out: str | Path | None = None) -> tuple[Plan, Path]:
-    """Load and validate the spec, plan the runs, and check `out` (nothing is written)."""
+def prepare_batch(spec_path: str | Path, out: str | Path | None = None,
+                  ensemble: Any = None) -> tuple[Plan, Path]:
+    """Load and validate the spec, plan the runs, and check `out` (nothing is written).
+    `ensemble` (`experiments.calibration.ensemble.Ensemble`): each seed draws a parameter set."""
     spec = load_spec(spec_path)
-    plan = make_plan(spec)
+    plan = make_plan(spec, ensemble)
     return plan, Path(out) if out is not None else default_batch_dir(spec)
 
 

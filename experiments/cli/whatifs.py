@@ -1,158 +1,37 @@
-"""The ``whatifs`` subcommand: every shipped antitrust what-if against its reference.
+"""`compute-market whatifs`: every shipped antitrust what-if against its reference.
 
 ``compute-market whatifs --seeds 10 --workers 2 --write-docs docs/antitrust.md`` runs each
-shipped what-if paired with its reference on the same seeds (`experiments.analysis.compare`),
-and writes, between the ``<!-- begin:whatif-table -->`` and ``<!-- end:whatif-table -->``
-markers of the given file, the table of headline effects at the last month and, per what-if,
-its theory of harm and what the model says (the headline effects the seeds resolve). Without
-``--write-docs`` the Markdown is printed.
+shipped what-if paired with its reference on the same seeds and writes the what-if section
+(`experiments.docgen.antitrust`) between the ``<!-- begin:whatif-table -->`` and
+``<!-- end:whatif-table -->`` markers of the given document; the Markdown is printed either
+way.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import subprocess
-from pathlib import Path
-from typing import Any
 
-import polars as pl
-
+from experiments.cli.options import add_write_docs_argument, check_write_docs, write_docs_section
+from experiments.docgen.antitrust import SECTION, build_section, compute_whatif_table
 from experiments.errors import UserError
 
-__all__ = ["WHATIFS", "add_parser", "build_section"]
+__all__ = ["DESCRIPTION", "add_arguments", "handle"]
 
-BEGIN, END = "<!-- begin:whatif-table -->", "<!-- end:whatif-table -->"
-BASE = "baseline"
-WHATIFS: tuple[tuple[str, str, str], ...] = (
-    (BASE, "what_if/block_nvidia_openai",
-     "vertical partial ownership and circular financing: the dominant chip vendor's stake in "
-     "its largest customer may tie the customer's chip demand to the vendor (input and "
-     "customer foreclosure, 2023 Merger Guidelines 5-6)"),
-    (BASE, "what_if/no_vendor_financing",
-     "circular financing: vendors' money comes back as chip purchases, tying buyers' demand "
-     "and inflating the vendors' sales"),
-    ("what_if/investor_exclusivity", "what_if/exclusivity_banned",
-     "exclusive dealing by investors forecloses rival suppliers from the investee's demand "
-     "(Whinston 1990; Segal & Whinston 2000)"),
-    (BASE, "what_if/exclusivity_banned",
-     "as above, in a world without investor exclusivity (a placebo: nothing to ban)"),
-    (BASE, "what_if/fair_packaging",
-     "access to a bottleneck input: pro-rata packaging allocation favours the designer with "
-     "the largest backlog"),
-    (BASE, "what_if/microsoft_divests_2026",
-     "partial ownership of a downstream rival (Microsoft in OpenAI, both selling cloud "
-     "capacity) softens competition (O'Brien & Salop 2000); divestiture as the remedy"),
-    (BASE, "what_if/block_amazon_openai_equity",
-     "a cloud's stake in a lab that also builds cloud capacity: horizontal overlap through a "
-     "minority stake (MHHI in cloud)"),
-    (BASE, "what_if/interoperability",
-     "switching costs (software lock-in) protect the incumbent vendor (Farrell & Klemperer "
-     "2007); an interoperability remedy"),
-    (BASE, "what_if/guidelines_2023_minority",
-     "silent minority stakes still change incentives: reviewing them under the 2023 screens "
-     "(MHHI, vGUPPI, foreclosure)"),
-    (BASE, "what_if/packaging_disruption",
-     "none, a supply shock: who absorbs scarce packaging capacity"),
-    (BASE, "what_if/ai_revenue_slowdown",
-     "none, a demand shock: who can still honour multi-year commitments"),
-    (BASE, "what_if/regime_strict",
-     "vendor financing by a dominant supplier raises rivals' costs of reaching its customers "
-     "(Salop & Scheffman 1983): blocked under the strict regime"),
-    (BASE, "what_if/cap_equity", "partial ownership softens competition: a 5% cap on stakes"),
+DESCRIPTION = (
+    "Run each shipped what-if paired with its reference on the same seeds and print the "
+    "what-if section of docs/antitrust.md: the table of headline effects at the last month "
+    "(bold when the seeds resolve them after a Holm adjustment) with each what-if's theory of "
+    "harm and what the model says. --write-docs docs/antitrust.md also writes it between the "
+    "document's whatif-table markers. Takes minutes (every what-if x every seed)."
 )
-"""(reference, what-if, theory of harm) of each shipped what-if."""
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Nvidia accel. share (pp)", "share accelerators Nvidia"),
-    ("HHI accel.", "hhi accelerators"),
-    ("MHHI - HHI cloud", "mhhi_minus_hhi cloud"),
-    ("accel. price (USD B/GW)", "price accelerators"),
-    ("USD k/PFLOP/s", "price_usd_k_per_pflops accelerators"),
-    ("foreclosure accel. (pp)", "foreclosure_share accelerators"),
-    ("foreclosure cloud (pp)", "foreclosure_share cloud"),
-    ("unaffil. price accel.", "unaffiliated_price accelerators"),
-    ("deployed GW", "deployed_gw"),
-    ("Nvidia circularity (pp)", "circularity Nvidia"),
-    ("fringe chips GW (cum.)", "fringe_cum_gw accelerators"),
-    ("deals blocked", "deals_blocked"),
-)
-"""(column title, comparison label) of the table."""
 
 
-def add_parser(sub: Any) -> None:
-    """Add the ``whatifs`` subcommand."""
-    p = sub.add_parser(
-        "whatifs",
-        help="run every shipped antitrust what-if against its reference and write the "
-        "results section of docs/antitrust.md",
-        description="Run each shipped what-if paired with its reference on the same seeds "
-        "and write the what-if table (headline effects at the last month, bold when the "
-        "seeds resolve them after a Holm adjustment) with each what-if's theory of harm and "
-        "what the model says, between the whatif-table markers of --write-docs (or print it).",
-    )
-    p.add_argument("--seeds", type=int, default=10, help="seeds per what-if (default 10)")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``[--seeds N] [--workers N] [--write-docs PATH]``."""
+    p.add_argument("--seeds", type=int, default=10, help="seeds 1..N per what-if (default 10)")
     p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
-    p.add_argument("--write-docs", type=Path, metavar="FILE",
-                   help="Markdown file with the whatif-table markers to rewrite")
-    p.set_defaults(handler=_cmd_whatifs)
-
-
-def _cell(row: dict | None) -> str:
-    from experiments.analysis.compare_text import format_number
-
-    if row is None:
-        return "n/a"
-    diff = format_number(row["mean_diff"])
-    if row["exact"]:
-        return f"**{diff}** (exact)" if abs(row["mean_diff"]) > 1e-9 else "0"
-    if row["significant"]:
-        return f"**{diff}** [{format_number(row['ci_low'])}, {format_number(row['ci_high'])}]"
-    return diff
-
-
-def _says(rows: dict[str, dict]) -> str:
-    """The headline effects the seeds resolve, largest t first, as one sentence."""
-    from experiments.analysis.compare_text import format_number
-
-    hits = []
-    for title, label in COLUMNS:
-        r = rows.get(label)
-        if r is None or not (r["significant"] or (r["exact"] and abs(r["mean_diff"]) > 1e-9)):
-            continue
-        width = (r["ci_high"] - r["ci_low"]) or 0.0
-        strength = math.inf if r["exact"] else abs(r["mean_diff"]) / max(width, 1e-12)
-        base = format_number(r["reference_mean"])
-        hits.append((strength, f"{title} {format_number(r['mean_diff'])} (from {base})"))
-    if not hits:
-        return "no headline metric moves beyond seed noise."
-    hits.sort(key=lambda h: -h[0])
-    return "; ".join(text for _, text in hits[:5]) + "."
-
-
-def build_section(table: pl.DataFrame, seeds: int, commit: str) -> str:
-    """The Markdown between the markers from the comparisons of all what-ifs (`table`: the
-    output of `compute_comparison` with every pair, at every month)."""
-    last = table.filter(pl.col("step") == pl.col("step").max())
-    when = f"{last['date'][0]:%Y-%m}" if last.height else "?"
-    lines = [f"(computed at commit {commit}, seeds 1-{seeds}, month {when}; **bold**: resolved "
-             "by the seeds after a Holm adjustment, with the 95% interval)", "",
-             "| what-if (vs reference) | " + " | ".join(t for t, _ in COLUMNS) + " |",
-             "|" + "---|" * (len(COLUMNS) + 1)]
-    notes, levels = [], {}
-    for ref, var, harm in WHATIFS:
-        pair = last.filter((pl.col("reference") == ref) & (pl.col("variant") == var))
-        rows = {r["label"]: r for r in pair.iter_rows(named=True)}
-        if ref == BASE:
-            levels.update({lab: r["reference_mean"] for lab, r in rows.items()})
-        lines.append(f"| `{var}` vs `{ref}` | "
-                     + " | ".join(_cell(rows.get(lab)) for _, lab in COLUMNS) + " |")
-        notes.append(f"- **`{var}` vs `{ref}`**. Theory of harm: {harm}. The model: "
-                     f"{_says(rows)}")
-    from experiments.analysis.compare_text import format_number
-
-    lines += ["", "| baseline level | " + " | ".join(
-        format_number(levels.get(lab, math.nan)) for _, lab in COLUMNS) + " |", "", *notes]
-    return "\n".join(lines)
+    add_write_docs_argument(p)
 
 
 def _commit() -> str:
@@ -161,34 +40,15 @@ def _commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
-def _cmd_whatifs(args: argparse.Namespace) -> int:
-    from experiments.analysis.compare import compute_comparison, run_pairs
-    from experiments.scenario.loader import load_scenario
-
+def handle(args: argparse.Namespace) -> int:
+    """Run the what-ifs, print their section and write it to --write-docs if given."""
     if args.seeds < 2:
         raise UserError("--seeds must be at least 2 for a confidence interval")
-    text = None
-    if args.write_docs is not None:
-        if not args.write_docs.is_file():
-            raise UserError(f"--write-docs {args.write_docs}: no such file")
-        text = args.write_docs.read_text(encoding="utf-8")
-        if BEGIN not in text or END not in text:
-            raise UserError(f"{args.write_docs}: no '{BEGIN}' ... '{END}' markers to write "
-                            "between")
-    seeds = list(range(1, args.seeds + 1))
-    by_ref: dict[str, list[str]] = {}
-    for ref, var, _ in WHATIFS:
-        by_ref.setdefault(ref, []).append(var)
-    tables = []
-    for ref, variants in by_ref.items():
-        runs = run_pairs(load_scenario(ref), [load_scenario(v) for v in variants], seeds,
-                         workers=args.workers)
-        tables.append(compute_comparison(runs))
-    section = build_section(pl.concat(tables), args.seeds, _commit())
-    if text is None:
-        print(section)
-        return 0
-    a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
-    args.write_docs.write_text(text[:a] + "\n" + section + "\n" + text[b:], encoding="utf-8")
-    print(f"Wrote the what-if section of {args.write_docs}")
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    check_write_docs(args.write_docs)
+    table = compute_whatif_table(range(1, args.seeds + 1), workers=args.workers)
+    section = build_section(table, args.seeds, _commit())
+    print(section)
+    write_docs_section(args.write_docs, SECTION, section)
     return 0

@@ -110,12 +110,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys) -> None:
     """A user's mistake: one line naming the option or file, exit code 2, nothing written."""
     from experiments.cli.main import main
 
-    doc = tmp_path / "doc.md"
-    doc.write_text("no markers here\n", encoding="utf-8")
-    assert main(["whatifs", "--seeds", "2", "--write-docs", str(doc)]) == 2
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    assert main(["whatifs", "--seeds", "2", "--write-docs", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert str(doc) in err and "markers" in err and err.count("\n") == 1
-    assert doc.read_text(encoding="utf-8") == "no markers here\n"
+    assert str(folder) in err and "folder" in err and err.count("\n") == 1
+    assert not any(folder.iterdir())
+    assert main(["whatifs", "--seeds", "1"]) == 2
+    assert "--seeds" in capsys.readouterr().err
     out = tmp_path / "cmp"
     assert main(["compare", "baseline", "what_if/cap_equity", "--workers", "0",
                  "--out", str(out)]) == 2
@@ -126,7 +128,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys) -> None:
 def test_whatif_section_marks_resolved_and_exact_effects() -> None:
     """The docs section: a resolved effect is bold with its interval, an exact one says so,
     noise is plain; the theory of harm and the model's reading follow the table."""
-    from experiments.cli.whatifs import COLUMNS, WHATIFS, build_section
+    from experiments.docgen.antitrust import COLUMNS, WHATIFS, build_section
 
     ref, var, harm = WHATIFS[1]
     base = dict(reference=ref, variant=var, step=71, date=dt.date(2030, 12, 1), n=10,
