@@ -1,7 +1,7 @@
 """Paired what-if comparison: one reference scenario and one or more variants on the same seeds.
 
 For each seed the reference and every variant run with that seed (common random numbers);
-each run is reduced to its outcomes in every month (`experiments.analysis.outcomes`) and each
+each run is reduced to its outcomes in every month (`experiments.analysis.outcome_series`) and each
 variant's outcomes are paired with the reference's in the worker that ran them. The per-seed
 differences variant minus reference give, per metric, market or firm, and month,
 the mean difference, its Student-t interval over seeds and a two-sided paired t-test p-value.
@@ -52,14 +52,14 @@ def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> pl.DataFram
     """One seed: the reference and every variant run, each variant's outcomes paired with the
     reference's on the same metric, market, firm and month (top-level so it pickles to the
     batch executors; the pairing happens here, in parallel, not in the parent)."""
-    from experiments.analysis.outcomes import compute_outcomes
+    from experiments.analysis.outcome_series import compute_outcome_series
     from experiments.run.runner import run
 
-    ref = compute_outcomes(run(reference, rng=int(seed)).tables).rename(
+    ref = compute_outcome_series(run(reference, rng=int(seed)).tables).rename(
         {"value": "reference_value"})
     parts = []
     for params in variants:
-        var = compute_outcomes(run(params, rng=int(seed)).tables).select(
+        var = compute_outcome_series(run(params, rng=int(seed)).tables).select(
             *KEYS, variant_value=pl.col("value"))
         parts.append(ref.join(var, on=KEYS, how="inner").with_columns(
             variant=pl.lit(params.name)))

@@ -1,119 +1,201 @@
-"""The outcomes a what-if comparison tests: one long table per run, every month.
+"""Named scalar outcomes of a run: one number per run, computed from its tables.
 
-`compute_outcomes(tables)` reduces one run's tables to rows ``metric, market, firm, unit,
-step, value``: market shares of every firm the data holds (no fixed firm list: a fringe of
-many small firms gives many rows), the market-power columns of the markets table, the firms'
-circularity, suppliers, compute and valuation, deployed capacity, and deals blocked or
-defaulted by each month. Fractions (shares, foreclosure, circularity) are reported x 100 in
-percentage points (unit ``pp``), so a difference of 1.0 is one percentage point.
+Scenario discovery, feature scoring and sensitivity analysis (`experiments.analysis.ema`,
+`experiments.validation.sensitivity`) ask questions about one number per run: "when is the
+accelerator HHI above 5,000?", "which inputs move OpenAI's compute?". `OUTCOMES` names those
+numbers; each is computed by polars from the run's tables, for one run (`Results.tables`) or
+for every run of a batch at once (lazy frames from `experiments.batch.store.scan_table`).
+
+Outcomes measured "at the end" take the run's last step; outcomes "over the last 12 months"
+take the last twelve steps (for a 48-month run from 2025-01: calendar 2028). Counts of deals are
+0 for a run with none; other outcomes are NaN for a run without the rows they need.
+``compute-market discover --list-outcomes`` prints the list. The paired what-if comparison
+tests every month's values instead, per market and firm: `experiments.analysis.outcome_series`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import polars as pl
 
-__all__ = ["MARKET_METRICS", "OUTCOME_SCHEMA", "compute_outcomes"]
+from world.params import MARKETS
 
-PP = "pp"
-"""Unit of fractions shown x 100: percentage points."""
-MARKET_METRICS: dict[str, tuple[str | Mapping[str, str], float]] = {
-    "hhi": ("HHI points", 1.0),
-    "mhhi": ("MHHI points", 1.0),
-    "mhhi_minus_hhi": ("MHHI points", 1.0),
-    "price": ({"accelerators": "USD B/GW", "cloud": "USD B/GW-year",
-               "frontier_ai": "USD B/GW-year"}, 1.0),
-    "price_usd_k_per_pflops": ("USD k per PFLOP/s", 1.0),
-    "foreclosure_share": (PP, 100.0),
-    "unaffiliated_price": ({"accelerators": "USD B/GW", "cloud": "USD B/GW-year"}, 1.0),
-    "unaffiliated_gw": ("GW", 1.0),
-    "fringe_gw": ("GW", 1.0),
-    "fringe_cum_gw": ("GW since start", 1.0),
-    "n_sellers": ("firms", 1.0),
-    "default_rate": (PP, 100.0),
-}
-"""Markets-table column -> (unit, or unit per market; scale). Absent columns are skipped, so
-metrics a later model version adds (defaults) are picked up by name."""
-FIRM_METRICS: dict[str, tuple[str, float]] = {
-    "circularity": (PP, 100.0),
-    "n_suppliers": ("firms", 1.0),
-    "compute_gw": ("GW", 1.0),
-    "valuation_usd_b": ("USD B", 1.0),
-    "deployed_gw": ("GW", 1.0),
-    "defaulted_usd_b": ("USD B", 1.0),
-}
-"""Firms-table column -> (unit, scale)."""
-PHYSICAL_METRICS: dict[str, tuple[str, float]] = {
-    "deployed_gw": ("GW", 1.0),
-    "delivered_gw": ("GW per month", 1.0),
-}
-DEAL_STATUSES = ("blocked", "defaulted")
-OUTCOME_SCHEMA = {"metric": pl.String, "market": pl.String, "firm": pl.String,
-                  "unit": pl.String, "step": pl.Int32, "value": pl.Float64}
+__all__ = ["FIRMS", "OUTCOMES", "Outcome", "compute_outcomes", "outcome_tables"]
+
+FIRMS = ("Nvidia", "AMD", "OpenAI", "Amazon", "Microsoft", "Oracle")
+VENDORS = ("Nvidia", "AMD")
+DEAL_STATUSES = ("active", "completed", "stalled", "renegotiated", "abandoned", "blocked",
+                 "defaulted")
+LAST_MONTHS = 12
+"""Length of the "last 12 months" window, in steps (months)."""
+
+Tables = Mapping[str, pl.LazyFrame]
+Compute = Callable[[Tables], pl.LazyFrame]
 
 
-def _long(frame: pl.DataFrame, metrics: Mapping[str, tuple], market: str | None,
-          firm: str | None) -> list[pl.DataFrame]:
-    """The `metrics` columns of `frame` stacked long (one unpivot), scaled, with their units;
-    missing columns, null values and markets without a unit are dropped."""
-    present = [col for col in metrics if col in frame.columns]
-    if not present:
-        return []
-    units = pl.DataFrame(
-        [(col, m, u) for col in present for m, u in (
-            metrics[col][0].items() if isinstance(metrics[col][0], Mapping)
-            else [("*", metrics[col][0])])],
-        schema={"metric": pl.String, "unit_market": pl.String, "unit": pl.String},
-        orient="row",
-    )
-    long = frame.select(
-        pl.col("step").cast(pl.Int32),
-        (pl.col(market) if market else pl.lit("")).alias("market"),
-        (pl.col(firm) if firm else pl.lit("")).alias("firm"),
-        *(pl.col(c).cast(pl.Float64) * metrics[c][1] for c in present),
-    ).unpivot(index=["step", "market", "firm"], variable_name="metric")
-    long = long.filter(pl.col("value").is_not_null()).with_columns(
-        unit_market=pl.when(pl.col("metric").is_in(
-            [c for c in present if isinstance(metrics[c][0], Mapping)]))
-        .then(pl.col("market")).otherwise(pl.lit("*")))
-    return [long.join(units, on=["metric", "unit_market"], how="inner").select(
-        "metric", "market", "firm", "unit", "step", "value")]
+@dataclass(frozen=True)
+class Outcome:
+    """One scalar outcome: its name, meaning, unit, the tables it reads, and how.
+
+    `compute` maps lazy tables (keyed by name, with ``run_id`` and ``step`` columns) to a lazy
+    frame of ``run_id, value``; ``count`` outcomes are 0 where a run has no matching rows.
+    """
+
+    name: str
+    doc: str
+    unit: str
+    tables: tuple[str, ...]
+    compute: Compute
+    count: bool = False
 
 
-def compute_outcomes(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Every month's outcomes of one run (module docstring), columns `OUTCOME_SCHEMA`."""
-    parts: list[pl.DataFrame] = []
-    shares = tables["shares"]
-    parts += _long(shares, {"share": (PP, 100.0)}, "market", "firm")
-    markets = tables["markets"]
-    if "mhhi" in markets.columns:
-        markets = markets.with_columns(mhhi_minus_hhi=pl.col("mhhi") - pl.col("hhi"))
-    parts += _long(markets, MARKET_METRICS, "market", None)
-    firms = tables["firms"]
-    if "role" in firms.columns:  # compute is a lab's, deployed capacity a cloud's or lab's
-        firms = firms.with_columns(
-            compute_gw=pl.when(pl.col("role") == "lab").then(pl.col("compute_gw")),
-            deployed_gw=pl.when(pl.col("role") != "vendor").then(pl.col("deployed_gw")),
-        ) if "compute_gw" in firms.columns else firms
-    parts += _long(firms, FIRM_METRICS, None, "firm")
-    parts += _long(tables["physical"], PHYSICAL_METRICS, None, None)
-    parts.append(_deal_counts(tables["deals"], tables["physical"]["step"]))
-    return pl.concat([p.cast(OUTCOME_SCHEMA) for p in parts], how="vertical")  # type: ignore[arg-type]
+def _last_step(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of each run's last step."""
+    return lf.filter(pl.col("step") == pl.col("step").max().over("run_id"))
 
 
-def _deal_counts(deals: pl.DataFrame, steps: pl.Series) -> pl.DataFrame:
-    """Deals blocked and defaulted by each month (cumulative counts)."""
-    grid = pl.DataFrame({"step": steps.cast(pl.Int32)})
-    out = []
+def _last_value(table: str, column: str, **where: str) -> Compute:
+    def compute(t: Tables) -> pl.LazyFrame:
+        lf = t[table]
+        for key, value in where.items():
+            lf = lf.filter(pl.col(key) == value)
+        return (_last_step(lf).group_by("run_id")
+                .agg(pl.col(column).cast(pl.Float64).sum().alias("value")))
+    return compute
+
+
+def _last_months(lf: pl.LazyFrame) -> pl.LazyFrame:
+    return lf.filter(pl.col("step") > pl.col("step").max().over("run_id") - LAST_MONTHS)
+
+
+def _value_share(firm: str) -> Compute:
+    """Share of accelerator sales value (`value_usd_b`) over the last 12 months."""
+    def compute(t: Tables) -> pl.LazyFrame:
+        acc = _last_months(t["shares"].filter(pl.col("market") == "accelerators"))
+        return acc.group_by("run_id").agg(
+            (pl.col("value_usd_b").filter(pl.col("firm") == firm).sum()
+             / pl.col("value_usd_b").sum()).alias("value"))
+    return compute
+
+
+def _value_hhi(t: Tables) -> pl.LazyFrame:
+    """HHI (0-10,000) of accelerator sales value over the last 12 months, fringe included."""
+    acc = _last_months(t["shares"].filter(pl.col("market") == "accelerators"))
+    by_firm = acc.group_by("run_id", "firm").agg(pl.col("value_usd_b").sum())
+    share = pl.col("value_usd_b") / pl.col("value_usd_b").sum().over("run_id")
+    return (by_firm.with_columns(share.alias("s")).group_by("run_id")
+            .agg((10_000.0 * (pl.col("s") ** 2).sum()).alias("value")))
+
+
+def _vendor_circularity(t: Tables) -> pl.LazyFrame:
+    """Chip payments from investees back to the investing vendor per dollar of vendor equity.
+
+    Same rule as ``experiments.validation.facts.compute_vendor_circularity`` over the whole run;
+    NaN when no vendor invested.
+    """
+    flows = t["flows"]
+    eq = flows.filter((pl.col("kind") == "equity_investment") & pl.col("source").is_in(VENDORS))
+    invested = eq.group_by("run_id").agg(pl.col("amount_usd_b").sum().alias("invested"))
+    pairs = eq.select("run_id", pl.col("source").alias("vendor"),
+                      pl.col("target").alias("investee")).unique()
+    chips = flows.filter(pl.col("kind") == "chip_payment").select(
+        "run_id", pl.col("source").alias("investee"), pl.col("target").alias("vendor"),
+        "amount_usd_b")
+    back = (chips.join(pairs, on=["run_id", "vendor", "investee"]).group_by("run_id")
+            .agg(pl.col("amount_usd_b").sum().alias("back")))
+    return invested.join(back, on="run_id", how="left").select(
+        "run_id", (pl.col("back").fill_null(0.0) / pl.col("invested")).alias("value"))
+
+
+def _deal_count(status: str | None) -> Compute:
+    def compute(t: Tables) -> pl.LazyFrame:
+        lf = t["deals"] if status is None else t["deals"].filter(pl.col("status") == status)
+        return lf.group_by("run_id").agg(pl.len().cast(pl.Float64).alias("value"))
+    return compute
+
+
+def _build() -> dict[str, Outcome]:
+    out: list[Outcome] = []
+    for market in MARKETS:
+        out.append(Outcome(f"hhi_{market}", f"HHI of {market} (quantity shares) at the end",
+                           "0-10,000", ("markets",), _last_value("markets", "hhi", market=market)))
+        out.append(Outcome(f"mhhi_{market}", f"modified HHI of {market} (with cross-ownership) "
+                           "at the end", "0-10,000", ("markets",),
+                           _last_value("markets", "mhhi", market=market)))
+        for firm in FIRMS:
+            out.append(Outcome(f"{firm.lower()}_share_{market}",
+                               f"{firm}'s quantity share of {market} at the end", "0-1",
+                               ("shares",), _last_value("shares", "share", market=market,
+                                                        firm=firm)))
+    out += [
+        Outcome("nvidia_value_share_last12", "Nvidia's share of accelerator sales value over "
+                "the last 12 months", "0-1", ("shares",), _value_share("Nvidia")),
+        Outcome("amd_value_share_last12", "AMD's share of accelerator sales value over the "
+                "last 12 months", "0-1", ("shares",), _value_share("AMD")),
+        Outcome("accelerator_value_hhi_last12", "HHI of accelerator sales value over the last "
+                "12 months", "0-10,000", ("shares",), _value_hhi),
+        Outcome("vendor_circularity", "chip payments back to investing vendors per dollar "
+                "they invested, whole run", "ratio", ("flows",), _vendor_circularity),
+    ]
+    for firm in FIRMS:
+        low = firm.lower()
+        out.append(Outcome(f"{low}_compute_gw", f"{firm}'s compute in use (own + leased) at "
+                           "the end", "GW", ("firms",), _last_value("firms", "compute_gw",
+                                                                    firm=firm)))
+        out.append(Outcome(f"{low}_valuation_usd_b", f"{firm}'s valuation at the end", "$B",
+                           ("firms",), _last_value("firms", "valuation_usd_b", firm=firm)))
+        out.append(Outcome(f"{low}_cash_usd_b", f"{firm}'s cash at the end", "$B", ("firms",),
+                           _last_value("firms", "cash_usd_b", firm=firm)))
+    for column, doc in (("deployed_gw", "compute deployed (chips installed and powered)"),
+                        ("powered_gw", "datacenter capacity powered"),
+                        ("energy_twh_per_year", "energy use of the deployed compute")):
+        unit = "TWh/year" if column.startswith("energy") else "GW"
+        out.append(Outcome(column, f"six named firms: {doc} at the end", unit, ("physical",),
+                           _last_value("physical", column)))
+    out.append(Outcome("deals", "deals proposed over the run (any status)", "count",
+                       ("deals",), _deal_count(None), count=True))
     for status in DEAL_STATUSES:
-        closed = deals.filter(pl.col("status") == status).select(
-            pl.col("step_closed").cast(pl.Int32).alias("step"))
-        counts = closed.group_by("step").len()
-        frame = grid.join(counts, on="step", how="left").sort("step").select(
-            pl.lit(f"deals_{status}").alias("metric"), pl.lit("").alias("market"),
-            pl.lit("").alias("firm"), pl.lit("deals").alias("unit"), "step",
-            pl.col("len").fill_null(0).cum_sum().cast(pl.Float64).alias("value"),
-        )
-        out.append(frame)
-    return pl.concat(out)
+        out.append(Outcome(f"deals_{status}", f"deals {status} at the end", "count",
+                           ("deals",), _deal_count(status), count=True))
+    return {o.name: o for o in out}
+
+
+OUTCOMES: dict[str, Outcome] = _build()
+"""Every named outcome, by name."""
+
+
+def outcome_tables(names: Iterable[str]) -> list[str]:
+    """The tables the outcomes `names` read (sorted, without repeats)."""
+    return sorted({t for n in names for t in OUTCOMES[n].tables})
+
+
+def compute_outcomes(tables: Mapping[str, pl.LazyFrame | pl.DataFrame], names: Iterable[str],
+                     run_ids: Iterable[str] | None = None) -> pl.DataFrame:
+    """The outcomes `names` of every run in `tables`, one row per run.
+
+    Args:
+        tables: table name -> rows of one or many runs (with ``run_id`` and ``step``).
+        names: outcome names (keys of `OUTCOMES`).
+        run_ids: the runs wanted, in the order wanted (default: the runs of the first table
+            read, sorted).
+
+    Returns:
+        ``run_id`` and one Float64 column per outcome (0 for counts with no rows, NaN for
+        other outcomes without rows).
+    """
+    names = list(names)
+    lazy = {k: v.lazy() for k, v in tables.items()}
+    if run_ids is None:
+        first = lazy[outcome_tables(names)[0]]
+        frame = first.select("run_id").unique().sort("run_id").collect()
+    else:
+        frame = pl.DataFrame({"run_id": list(run_ids)}, schema={"run_id": pl.String})
+    parts = [OUTCOMES[n].compute(lazy).select("run_id", pl.col("value").alias(n))
+             for n in names]
+    for name, part in zip(names, pl.collect_all(parts), strict=True):
+        frame = frame.join(part, on="run_id", how="left", maintain_order="left")
+        fill = 0.0 if OUTCOMES[name].count else float("nan")
+        frame = frame.with_columns(pl.col(name).cast(pl.Float64).fill_null(fill))
+    return frame

@@ -15,7 +15,7 @@ from scipy import stats
 
 from experiments.analysis.compare import compute_comparison, run_pairs
 from experiments.analysis.compare_text import format_table, resolve_step
-from experiments.analysis.outcomes import compute_outcomes
+from experiments.analysis.outcome_series import compute_outcome_series
 from experiments.errors import UserError
 from experiments.scenario.loader import load_scenario
 
@@ -82,7 +82,7 @@ def test_every_month_has_a_row_and_the_date_picks_one() -> None:
 
 def test_outcomes_shares_in_percentage_points(baseline_results) -> None:
     """Shares are reported x 100: every market's shares sum to 100 pp each month."""
-    out = compute_outcomes(baseline_results.tables)
+    out = compute_outcome_series(baseline_results.tables)
     sums = out.filter(pl.col("metric") == "share").group_by("market", "step").agg(
         pl.col("value").sum())
     assert sums["value"].to_list() == pytest.approx([100.0] * sums.height)
