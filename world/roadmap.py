@@ -56,7 +56,9 @@ def _next_generation(
     prev: Product, release_idx: int, k: int, spec: RoadmapVendor, rng: np.random.Generator
 ) -> Product:
     step = draw_lognormal_factor(spec.perf_per_gw_step, spec.perf_cv, rng)
-    return Product(
+    # a drawn generation is derived from validated inputs, not typed by a user: the scenario
+    # bounds of `Product` (plausible values for today's chips) do not apply to it
+    return Product.model_construct(
         name=f"{prev.vendor} next-{k}",
         vendor=prev.vendor,
         release=compute_month(release_idx),

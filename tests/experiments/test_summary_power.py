@@ -13,9 +13,9 @@ from experiments.cli.main import main
 SPEC = """\
 [batch]
 name = "power"
-description = "baseline vs no vendor financing, 2 seeds, 48 months"
+description = "baseline vs no vendor financing, 2 seeds, 72 months"
 scenarios = ["baseline", "what_if/no_vendor_financing"]
-steps = 48
+steps = 72
 
 [replications]
 seeds = 2
@@ -28,7 +28,9 @@ def test_summary_has_market_power_and_seed_counts(
 ) -> None:
     """Without vendor financing no accelerator contract is tied to the vendor's equity, so
     the foreclosure band of that variant is 0 while the baseline's is positive: the summary
-    must tell the two apart (it printed identical rows when it kept HHI and price only)."""
+    must tell the two apart (it printed identical rows when it kept HHI and price only). The
+    whole horizon: in the bargaining market OpenAI's own Nvidia supply contracts, the ones tied
+    to Nvidia's stake, come after 2028."""
     spec = tmp_path / "power.toml"
     spec.write_text(SPEC, encoding="utf-8")
     out = tmp_path / "batch"
