@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from experiments.errors import UserError
+
 __all__ = ["add_batch_parser", "add_summarize_parser"]
 
 
@@ -26,33 +28,61 @@ def add_batch_parser(sub: Any) -> None:
                    help="worker processes (default: all cores; 1 runs in this process)")
     p.add_argument("--dask", metavar="ADDRESS|local",
                    help="run on a Dask scheduler (tcp://host:8786) or a LocalCluster ('local')")
+    p.add_argument("--dask-wait", type=float, default=60.0, metavar="SECONDS",
+                   help="how long a Dask scheduler may have no worker before the batch gives up "
+                   "(default 60)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec and print the plan without running anything")
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     p.set_defaults(handler=_cmd_batch)
 
 
+def _note(text: str) -> None:
+    print(f"compute-market: note: {text}", file=sys.stderr, flush=True)
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from experiments.batch.executors import make_executor, warm_up
+    from experiments.batch.executors import check_dask_address, make_executor, warm_up
 
+    if args.dask:
+        check_dask_address(args.dask)
+    if not 0 < args.dask_wait <= 86_400:
+        raise UserError(f"--dask-wait {args.dask_wait:g}: give a number of seconds from 1 to "
+                        "86400")
     if not args.dry_run:
         warm_up(args.workers, args.dask)
     from experiments.batch.runner import prepare_batch, run_batch
 
-    plan, out = prepare_batch(args.spec, args.out)
+    plan, out = prepare_batch(args.spec, args.out, report=_note)
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     spec = plan.spec
+    points = len(plan.variants) + sum(len(v.merged) for v in plan.variants)
     console.print(
-        f"Batch [bold]{spec.name}[/bold]: {len(spec.scenarios)} scenario(s) x "
-        f"{len(plan.variants) // len(spec.scenarios)} variant(s) x {len(spec.seeds)} seed(s) "
+        f"Batch [bold]{spec.name}[/bold]: {len(spec.scenarios)} scenario(s), "
+        f"{len(plan.variants)} variant(s) x {len(spec.seeds)} seed(s) "
         f"= {len(plan.tasks)} runs -> {out}"
     )
+    if points > len(plan.variants):
+        merged = [v for v in plan.variants if v.merged]
+        example = f"{' '.join(merged[0].merged[0])} = {' '.join(merged[0].overrides)}"
+        console.print(
+            f"{points - len(plan.variants)} point(s) of the spec give the same scenario as "
+            f"another and are run once (e.g. {example}); variants.parquet lists them under "
+            "merged_overrides"
+        )
     if args.dry_run:
         return 0
-    executor = make_executor(args.workers, args.dask)
-    report = run_batch(plan, out, executor, progress=False if args.no_progress else None)
+    executor = make_executor(args.workers, args.dask, args.dask_wait)
+    try:
+        report = run_batch(plan, out, executor, progress=False if args.no_progress else None,
+                           on_note=_note)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"the runs finished so far are kept in {out} (batch.json says interrupted); run "
+            "the same command again to resume"
+        ) from None
     console.print(
         f"{report.skipped + report.done}/{report.total} runs complete ({report.skipped} were "
         f"already done, {report.done} ran now on {report.executor} in {report.duration_s:.1f} s), "
@@ -65,6 +95,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             console.print(f"  {rel}: {error}")
         if len(report.failures) > 50:
             console.print(f"  ... and {len(report.failures) - 50} more (batch.json lists all)")
+        return 1
+    if not report.ok:
+        missing = report.total - report.skipped - report.done
+        console.print(f"[red]{missing} planned run(s) did not complete[/red]; run the same "
+                      "command again")
         return 1
     return 0
 
@@ -79,6 +114,8 @@ def add_summarize_parser(sub: Any) -> None:
         "seeds, and print the final HHI and deployed GW per variant.",
     )
     p.add_argument("batch_dir", type=Path, help="a directory written by `compute-market batch`")
+    p.add_argument("--partial", action="store_true",
+                   help="summarise even if planned runs are missing (failed or not run yet)")
     p.set_defaults(handler=_cmd_summarize)
 
 
@@ -86,10 +123,14 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from experiments.batch.summary import summary_table, write_summaries
+    from experiments.batch.summary import check_complete, summary_table, write_summaries
 
-    paths = write_summaries(args.batch_dir)
-    frame = summary_table(args.batch_dir)
+    missing = check_complete(args.batch_dir, args.partial)
+    frame = summary_table(args.batch_dir)  # computed (and checked) before anything is written
+    paths = write_summaries(args.batch_dir, partial=args.partial)
+    if missing:
+        _note(f"{len(missing)} planned run(s) are missing and not in the summaries "
+              f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})")
     wide = None if sys.stdout.isatty() else 200
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=wide)
     table = Table(title="Last step: mean [5%, 95%] over seeds", title_justify="left")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from experiments.figures import available_kinds, load_source, render_figure, save_figure
 
     source = load_source(args.path)
+    _print_notes(source)
     kinds = available_kinds(source) if args.kind == "all" else [args.kind]
     folder = args.path if args.path.is_dir() else args.path.parent
     for kind in kinds:
@@ -68,6 +70,11 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_notes(source: Any) -> None:
+    for line in getattr(source, "notes", []):
+        print(f"compute-market: note: {line}", file=sys.stderr)
+
+
 def add_report_parser(sub: Any) -> None:
     """Add ``compute-market report PATH -o report.html``."""
     p = sub.add_parser(
@@ -86,6 +93,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from experiments.figures.report import write_report
 
     source = load_source(args.path)
+    _print_notes(source)
     folder = args.path if args.path.is_dir() else args.path.parent
     out = args.out or folder / "report.html"
     try:
@@ -131,5 +139,50 @@ def app_command(port: int, host: str = "127.0.0.1", open_browser: bool = False) 
 def _cmd_app(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: give a port from 0 to 65535")
+    from experiments.batch.executors import is_local_host, warn
+
+    if not is_local_host(args.host) or args.host == "0.0.0.0":
+        warn(f"--host {args.host}: the app is reachable from other machines on the network, "
+             "with no password; anyone who reaches it can run the model on this machine")
     print(f"Starting the app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
-    return subprocess.call(app_command(args.port, args.host, args.open))
+    return serve(app_command(args.port, args.host, args.open))
+
+
+PASSED_SIGNALS = ("SIGTERM", "SIGHUP")
+"""Signals the app command passes on to its server (Ctrl-C reaches both from the terminal)."""
+
+
+def serve(command: list[str]) -> int:
+    """Run the server `command` as a child and wait for it.
+
+    SIGTERM and SIGHUP sent to this command are passed on to the server, so stopping the
+    command (a service manager, ``kill``) stops the server rather than orphaning it; the exit
+    code is the server's (128 + the signal number if a signal ended it).
+    """
+    child = subprocess.Popen(command)
+
+    def pass_on(signum: int, frame: Any) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {}
+    for name in PASSED_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            previous[sig] = signal.signal(sig, pass_on)
+    interrupts = 0
+    try:
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:  # Ctrl-C: the server got it too; wait for it to stop
+                interrupts += 1
+                if interrupts == 2:
+                    child.terminate()
+                elif interrupts > 2:
+                    child.kill()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code

@@ -9,18 +9,36 @@ that set it, so an error names the scenario file where the user can fix it, pare
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from experiments.errors import ScenarioError
 from experiments.scenario.overrides import format_key, parse_key, unwrap_annotation
-from world.params import InterventionKind, ScenarioParams, month_index
+from world.chip_trade import FRINGE_CHIPS
+from world.params import (
+    Distribution,
+    InterventionKind,
+    Mode,
+    Role,
+    ScenarioParams,
+    month_index,
+)
 
-__all__ = ["DEFAULT_REMEDY", "KeyPath", "check_extra", "origin_of", "validation_error"]
+__all__ = [
+    "DEFAULT_REMEDY",
+    "REAL_ROLES",
+    "KeyPath",
+    "check_calendar",
+    "check_extra",
+    "check_names",
+    "origin_of",
+    "validation_error",
+]
 
 DEFAULT_REMEDY = "fix the value (docs/scenarios.md describes every key)"
 
@@ -83,12 +101,17 @@ def validation_error(
 
 
 def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str) -> None:
-    """Checks the schema cannot express: ordered time series, mixes, ids, intervention needs."""
+    """Checks the schema cannot express: finite numbers, the calendar, firm names and roles,
+    the catalog, ordered time series, mixes, ids, intervention needs."""
 
     def fail(loc: Sequence[str | int], problem: str, remedy: str) -> None:
         raise ScenarioError(
             problem, file=origin_of(loc, origin, default), key=format_key(loc), remedy=remedy
         )
+
+    _check_finite(params.model_dump(), [], fail)
+    check_calendar(params, fail)
+    check_names(params, fail)
 
     series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
         (["foundry", "capacity_wafers_per_month"], params.foundry.capacity_wafers_per_month),
@@ -146,3 +169,121 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
                 "allocation_rule intervention needs allocation_rule",
                 "set it to pro_rata, priority or uniform",
             )
+
+
+Fail = Callable[[Sequence[str | int], str, str], None]
+
+
+def _check_finite(value: Any, loc: list[str | int], fail: Fail) -> None:
+    """Every number of the scenario is finite (``inf``, ``nan``, ``1e400`` are mistakes)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        fail(loc, f"{value} is not a finite number", "give a finite value")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, [*loc, key], fail)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_finite(item, [*loc, i], fail)
+
+
+MAX_SEED = 2**63 - 1
+"""Largest seed: the tables store seeds as signed 64-bit integers."""
+
+MAX_CV = 100.0
+"""Largest coefficient of variation of a site distribution: beyond it the lognormal puts
+almost all its mass at the lower clip (and ``cv**2`` overflows near 1e154)."""
+
+CALENDAR_YEARS = (1990, 2200)
+"""First and last calendar year a run may cover: the model describes the AI-compute market of
+the 2020s and 2030s; dates outside this span are typing mistakes (``0000-01``, ``9999-01``)."""
+
+
+def check_calendar(params: ScenarioParams, fail: Fail) -> None:
+    """The seed fits in 63 bits and the run lies within `CALENDAR_YEARS`."""
+    if params.seed > MAX_SEED:
+        fail(["seed"], f"seed {params.seed} is above {MAX_SEED} (2**63 - 1)",
+             "give a seed from 0 to 2**63 - 1")
+    first, last = CALENDAR_YEARS
+    start = month_index(params.simulation.start)
+    end = start + params.simulation.steps - 1
+    if start < first * 12 or end > last * 12 + 11:
+        fail(["simulation", "start"],
+             f"a run from {params.simulation.start} for {params.simulation.steps} months is "
+             f"outside the years {first}-{last}",
+             f"start between {first}-01 and a month that ends the run by {last}-12")
+    for key in type(params.sites).model_fields:
+        dist = getattr(params.sites, key)
+        if isinstance(dist, Distribution) and dist.cv > MAX_CV:
+            fail(["sites", key, "cv"], f"cv {dist.cv:g} is above {MAX_CV:g}",
+                 f"give a coefficient of variation from 0 to {MAX_CV:g}")
+    if not params.sites.regions:
+        fail(["sites", "regions"], "the list of regions is empty",
+             'name at least one region, e.g. regions = ["us_east"]')
+
+
+REAL_ROLES: dict[str, Role] = {
+    "Nvidia": Role.VENDOR,
+    "AMD": Role.VENDOR,
+    "OpenAI": Role.LAB,
+    "Amazon": Role.CLOUD,
+    "Microsoft": Role.CLOUD,
+    "Oracle": Role.CLOUD,
+}
+"""What each firm is (DESIGN 'The agents'): Nvidia and AMD sell chips, Amazon, Microsoft and
+Oracle sell cloud capacity, OpenAI is the AI lab. A firm keeps its role in every scenario:
+a scenario that changes it would give Nvidia's name and history to another kind of agent."""
+
+
+def _close(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def check_names(params: ScenarioParams, fail: Fail) -> None:
+    """Firm roles are the real ones; every name of a chip designer (a product's vendor, the
+    keys of `installed_mix` and `opening_backlog_gw`, `priority_order`) is one of the
+    scenario's firms or the fringe; in the market mode the catalog is not empty and every chip
+    vendor among the firms has a product."""
+    for name, firm in sorted(params.firms.items()):
+        real = REAL_ROLES.get(name)
+        if real is not None and firm.role is not real:
+            fail(["firms", name, "role"], f"{name} is a {real.value}, not a {firm.role.value}",
+                 f'write role = "{real.value}" (a firm keeps its real role)')
+    sellers = [*sorted(params.firms), FRINGE_CHIPS]
+    for i, product in enumerate(params.catalog.products):
+        if product.vendor not in sellers:
+            fail(["catalog", "products", i, "vendor"],
+                 f"unknown chip vendor {product.vendor!r}",
+                 f"{_close(product.vendor, sellers)}use one of the scenario's firms "
+                 f"({', '.join(sellers)})")
+    designers = sorted({p.vendor for p in params.catalog.products})
+    if params.simulation.mode is Mode.MARKET:
+        _check_catalog(params, designers, fail)
+    named: list[tuple[list[str | int], str]] = []
+    for name, firm in sorted(params.firms.items()):
+        named += [(["firms", name, "installed_mix", k], k) for k in firm.installed_mix]
+    named += [(["demand", "opening_backlog_gw", k], k) for k in params.demand.opening_backlog_gw]
+    named += [(["foundry", "priority_order", i], k)
+              for i, k in enumerate(params.foundry.priority_order)]
+    for loc, name in named:
+        if name not in designers:
+            fail(loc, f"{name!r} is not a chip designer of this scenario",
+                 f"{_close(name, designers)}use a vendor of catalog.products "
+                 f"({', '.join(designers) or 'none'})")
+    order = params.foundry.priority_order
+    if len(set(order)) != len(order):
+        fail(["foundry", "priority_order"], "a designer is listed twice", "list each once")
+
+
+def _check_catalog(params: ScenarioParams, designers: list[str], fail: Fail) -> None:
+    if not params.firms:
+        fail(["firms"], "the scenario has no firms",
+             'add the firms, or extend a scenario that has them (extends = "baseline")')
+    if not params.catalog.products:
+        fail(["catalog", "products"], "the catalog is empty: the accelerator market would "
+             "have no product", "list the products (as baseline.toml does), or leave the key "
+             "out to keep the parent's")
+    for name, firm in sorted(params.firms.items()):
+        if firm.role is Role.VENDOR and name not in designers:
+            fail(["catalog", "products"], f"chip vendor {name} has no product in the catalog",
+                 f'add a product with vendor = "{name}"')
