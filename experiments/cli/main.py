@@ -279,7 +279,7 @@ ARG_LIMITS: dict[str, tuple[float, float, bool, str]] = {
     "seed": (0, MAX_SEED, False, "a seed is a whole number"),
     "first_seed": (0, MAX_SEED, False, "a seed is a whole number"),
     "seeds": (1, 100_000, False, "a number of seeds (replications) is"),
-    "steps": (1, 600, False, "a number of months is"),
+    "steps": (1, 600, False, "a number of months (simulation.steps) is"),
     "workers": (1, 1024, False, "a number of worker processes is"),
     "trajectories": (1, 10_000, False, "a number of trajectories is"),
     "n": (1, 1 << 20, False, "a sample size is"),

@@ -75,11 +75,14 @@ class OutputLock:
         self.path = self.target.parent / f".{self.target.name}.lock"
         self.what = what
         self._fd: int | None = None
+        self._made: list[Path] = []  # folders made for the lock file, removed if left empty
         self.removed: list[Path] = []
 
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; False if another process does."""
+        missing = [p for p in (self.target.parent, *self.target.parent.parents) if not p.exists()]
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._made = missing
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             if fcntl is not None:
@@ -130,6 +133,9 @@ class OutputLock:
             self.path.unlink()
         os.close(self._fd)
         self._fd = None
+        for folder in self._made:  # innermost first; a folder something was written to stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def __enter__(self) -> OutputLock:
         return self.acquire()
