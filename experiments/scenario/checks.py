@@ -36,6 +36,7 @@ __all__ = [
     "check_calendar",
     "check_extra",
     "check_names",
+    "find_bool_numbers",
     "origin_of",
     "validation_error",
 ]
@@ -287,3 +288,38 @@ def _check_catalog(params: ScenarioParams, designers: list[str], fail: Fail) -> 
         if firm.role is Role.VENDOR and name not in designers:
             fail(["catalog", "products"], f"chip vendor {name} has no product in the catalog",
                  f'add a product with vendor = "{name}"')
+
+
+def _numeric(ann: Any) -> bool:
+    ann = unwrap_annotation(ann)
+    return ann in (int, float)
+
+
+def find_bool_numbers(data: Any, ann: Any = ScenarioParams,
+                      loc: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The key path of the first ``true``/``false`` written where the schema wants a number
+    (pydantic would read it as 1 or 0), or None. Walks the raw data alongside the schema."""
+    ann = unwrap_annotation(ann)
+    if isinstance(data, bool):
+        return loc if _numeric(ann) else None
+    origin = typing.get_origin(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(data, dict):
+        for key, value in data.items():
+            field = ann.model_fields.get(str(key))
+            if field is not None:
+                hit = find_bool_numbers(value, field.annotation, (*loc, key))
+                if hit is not None:
+                    return hit
+    elif origin is dict and isinstance(data, dict):
+        for key, value in data.items():
+            hit = find_bool_numbers(value, typing.get_args(ann)[1], (*loc, key))
+            if hit is not None:
+                return hit
+    elif origin in (list, tuple) and isinstance(data, list):
+        args = typing.get_args(ann)
+        for i, value in enumerate(data):
+            item = args[0] if origin is list else (args[i] if i < len(args) else None)
+            hit = find_bool_numbers(value, item, (*loc, i)) if item is not None else None
+            if hit is not None:
+                return hit
+    return None

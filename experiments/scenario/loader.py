@@ -33,12 +33,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from experiments.errors import ScenarioError
-from experiments.scenario.checks import KeyPath, check_extra, validation_error
-from experiments.scenario.hashing import scenario_hash, scenario_hashes_by_seed
-from experiments.scenario.overrides import (
-    apply_override,
-    parse_override,
+from experiments.scenario.checks import (
+    KeyPath,
+    check_extra,
+    find_bool_numbers,
+    origin_of,
+    validation_error,
 )
+from experiments.scenario.hashing import scenario_hash, scenario_hashes_by_seed
+from experiments.scenario.overrides import apply_override, format_key, parse_override
 from world.params import ScenarioParams, month_index
 
 __all__ = [
@@ -364,6 +367,14 @@ def load_scenario(
 def _validate(
     data: dict[str, Any], origin: dict[KeyPath, str], shown: str, extra: bool = True
 ) -> ScenarioParams:
+    flag = find_bool_numbers(data)
+    if flag is not None:
+        raise ScenarioError(
+            f"expected a number, got {str(_get(data, flag)).lower()}",
+            file=origin_of(flag, origin, shown),
+            key=format_key(flag),
+            remedy="write a number (true and false are not numbers)",
+        )
     try:
         params = ScenarioParams.model_validate(data)
     except ValidationError as exc:
@@ -371,6 +382,12 @@ def _validate(
     if extra:
         check_extra(params, origin, shown)
     return params
+
+
+def _get(data: Any, path: Sequence[str | int]) -> Any:
+    for seg in path:
+        data = data[seg]
+    return data
 
 
 def list_scenarios() -> list[tuple[str, str]]:
