@@ -284,21 +284,44 @@ def planned_runs(batch_dir: str | Path) -> list[tuple[str, str, int]]:
 
 def find_missing_runs(batch_dir: str | Path) -> list[str]:
     """`run_key` of each planned run with no complete manifest on disk (failed, cut off, not
-    run yet, or its partition deleted), in plan order."""
+    run yet, or its partition deleted), in plan order.
+
+    Raises:
+        UserError: a planned run's manifest is damaged (named).
+    """
     root = Path(batch_dir)
-    on_disk = {run_key_of_manifest(p) for p in find_run_manifests(root)}
-    return [key for scn, vid, seed in planned_runs(root)
-            if (key := run_key(scn, vid, seed)) not in on_disk]
+    on_disk = {run_key_of_manifest(p): p for p in find_run_manifests(root)}
+    missing = []
+    for scn, vid, seed in planned_runs(root):
+        key = run_key(scn, vid, seed)
+        if key not in on_disk:
+            missing.append(key)
+        else:
+            read_json_file(on_disk[key], REDO)  # a damaged manifest is named, not trusted
+    return missing
 
 
 def table_files(batch_dir: str | Path, table: str, scenario: str | None = None,
                 variant: str | None = None) -> list[Path]:
-    """The files of one table in the partitions of the planned variants (sorted)."""
+    """The files of one table in the partitions of the planned variants (sorted).
+
+    Raises:
+        UserError: a partition holding complete runs lacks the file of a table the batch keeps.
+    """
     root = Path(batch_dir)
+    kept = read_batch_manifest(root).get("outcomes", TABLES)
     planned = set(read_variants(root)["variant_id"].to_list())
     scn = scenario_slug(scenario) if scenario else "*"
-    pattern = f"{scn}/{variant or '*'}/{PART_PREFIX}*/{table}.parquet"
-    return [f for f in sorted((root / RUNS_DIR).glob(pattern)) if f.parent.parent.name in planned]
+    files = []
+    for part in sorted((root / RUNS_DIR).glob(f"{scn}/{variant or '*'}/{PART_PREFIX}*")):
+        if part.parent.name not in planned or not any(part.glob("seed-*.json")):
+            continue
+        file = part / f"{table}.parquet"
+        if file.is_file():
+            files.append(file)
+        elif table in kept:
+            raise UserError(f"{file}: missing (its runs' manifests are there); {REDO}")
+    return files
 
 
 def scan_table(

@@ -52,8 +52,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     _print_notes(source)
     kinds = available_kinds(source) if args.kind == "all" else [args.kind]
     folder = args.path if args.path.is_dir() else args.path.parent
-    for kind in kinds:
-        fig = render_figure(source, kind, args.dates)
+    figures = [(kind, render_figure(source, kind, args.dates)) for kind in kinds]  # all read
+    for kind, fig in figures:
         if args.out is not None and args.kind != "all":
             out = args.out
         else:

@@ -134,12 +134,15 @@ def _variant_labels(variants: pl.DataFrame) -> pl.DataFrame:
 
 def _load_batch(root: Path) -> Source:
     from experiments.batch.store import (
+        REDO,
         find_missing_runs,
         find_run_manifests,
         read_batch_manifest,
         read_partition_run,
         read_variants,
+        table_files,
     )
+    from experiments.run.files import check_parquet_file
 
     manifest = read_batch_manifest(root)
     variants = read_variants(root)
@@ -152,6 +155,9 @@ def _load_batch(root: Path) -> Source:
     order = {v: i for i, v in enumerate(variants["variant_id"])}
     first = min(run_dirs, key=lambda m: (order.get(m.parent.parent.name, 1 << 30), str(m)))
     run = read_partition_run(first)
+    for table in manifest.get("outcomes", []):  # every file whole before any figure is drawn
+        for file in table_files(root, table):
+            check_parquet_file(file, REDO)
     missing = find_missing_runs(root)
     notes = []
     if missing:
