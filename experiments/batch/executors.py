@@ -31,6 +31,7 @@ __all__ = [
     "is_local_host",
     "make_executor",
     "warm_up",
+    "warn_if_remote",
     "watch_parent",
 ]
 
@@ -206,6 +207,15 @@ def warn(text: str) -> None:
     print(f"compute-market: warning: {text}", file=sys.stderr, flush=True)
 
 
+def warn_if_remote(address: str) -> None:
+    """One warning line when a ``--dask`` address is not this machine: the client unpickles
+    what the cluster sends back, so a remote cluster can run code in this command."""
+    host = check_dask_address(address)
+    if not is_local_host(host):
+        warn(f"--dask {address}: the runs go to another machine, and this command unpickles "
+             "what that cluster sends back; use only a cluster you trust")
+
+
 DASK_WAIT_S = 60.0
 """Default time to wait for a Dask scheduler's first worker, seconds (``--dask-wait``)."""
 
@@ -215,8 +225,7 @@ class DaskExecutor:
 
     Workers must import this package and see the batch directory at the same path (a shared
     filesystem), since each run writes its own partition. A Dask client unpickles what the
-    cluster sends back, so the cluster must be trusted: a scheduler on another machine gets a
-    warning line.
+    cluster sends back, so the cluster must be trusted (`warn_if_remote`).
 
     Args:
         address: ``tcp://host:port`` of a running scheduler, or ``local``.
@@ -227,10 +236,7 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, address: str, workers: int, wait_s: float = DASK_WAIT_S) -> None:
-        host = check_dask_address(address)
-        if not is_local_host(host):
-            warn(f"--dask {address}: the runs go to another machine, and this command unpickles "
-                 "what that cluster sends back; use only a cluster you trust")
+        check_dask_address(address)
         from distributed import Client, LocalCluster
 
         self._cluster = None

@@ -44,10 +44,10 @@ def _note(text: str) -> None:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from experiments.batch.executors import check_dask_address, make_executor, warm_up
+    from experiments.batch.executors import make_executor, warm_up, warn_if_remote
 
     if args.dask:
-        check_dask_address(args.dask)
+        warn_if_remote(args.dask)
     if not 0 < args.dask_wait <= 86_400:
         raise UserError(f"--dask-wait {args.dask_wait:g}: give a number of seconds from 1 to "
                         "86400")

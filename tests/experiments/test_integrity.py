@@ -300,3 +300,16 @@ def test_manifests_are_strict_json(value: float) -> None:
     with pytest.raises(ValueError):
         write_json_text({"x": value})
     assert json.loads(write_json_text({"x": 1.5})) == {"x": 1.5}
+
+
+def test_a_long_plan_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """make_plan says how far it has got when it takes long (here: every variant)."""
+    import experiments.batch.plan as plan_module
+    from experiments.batch.spec import load_spec
+
+    monkeypatch.setattr(plan_module, "PROGRESS_EVERY_S", -1.0)
+    spec = write_spec(tmp_path, '[levers]\n"market.cuda_lockin" = [1.0, 1.5, 2.0]\n')
+    lines: list[str] = []
+    plan = plan_module.make_plan(load_spec(spec), report=lines.append)
+    assert len(plan.tasks) == 6
+    assert lines and lines[-1].startswith("planning: 2/3 variants checked, 4 runs")
