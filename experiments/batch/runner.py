@@ -244,6 +244,10 @@ def run_batch(
     out = out.resolve()
     try:
         lock = OutputLock(out, "batch").acquire()
+    except OSError as exc:
+        executor.close()
+        raise UserError(f"cannot write the batch directory {out}: {exc.strerror or exc}; "
+                        "choose another --out") from None
     except BaseException:
         executor.close()
         raise

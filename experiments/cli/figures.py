@@ -139,13 +139,19 @@ def app_command(port: int, host: str = "127.0.0.1", open_browser: bool = False) 
 def _cmd_app(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: give a port from 0 to 65535")
-    from experiments.batch.executors import is_local_host, warn
+    from experiments.batch.executors import warn
 
-    if not is_local_host(args.host) or args.host == "0.0.0.0":
+    if not is_loopback(args.host):
         warn(f"--host {args.host}: the app is reachable from other machines on the network, "
              "with no password; anyone who reaches it can run the model on this machine")
     print(f"Starting the app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     return serve(app_command(args.port, args.host, args.open))
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` is reachable from this machine only (localhost, 127.x, ::1)."""
+    host = host.strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 PASSED_SIGNALS = ("SIGTERM", "SIGHUP")
