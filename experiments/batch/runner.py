@@ -45,6 +45,7 @@ from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_fa
 from experiments.errors import UserError
 from experiments.run.files import check_parquet_file, read_json_file
 from experiments.run.lock import OutputLock
+from experiments.run.results import table_columns
 
 SUMMARY_DIR = "summary"
 
@@ -124,7 +125,7 @@ def _check_partition(part: Path, tables: tuple[str, ...]) -> str | None:
     for table in tables:
         file = part / f"{table}.parquet"
         try:
-            check_parquet_file(file, "")
+            check_parquet_file(file, "", [*table_columns(table), "variant_id"])
         except UserError:
             return f"{file.name} is {'missing' if not file.exists() else 'damaged'}"
     return None

@@ -47,6 +47,7 @@ from experiments.run.results import (
     TABLES,
     Results,
     empty_table,
+    table_columns,
     write_parquet_files,
 )
 
@@ -361,7 +362,7 @@ def scan_table(
             f"tables are {', '.join(TABLES)})"
         )
     for file in files:
-        check_parquet_file(file, REDO)
+        check_parquet_file(file, REDO, table_columns(table))
     lf = pl.scan_parquet(files, hive_partitioning=False)
     if isinstance(seeds, list):
         lf = lf.filter(pl.col("seed").is_in([int(s) for s in seeds]))

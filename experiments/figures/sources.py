@@ -143,6 +143,7 @@ def _load_batch(root: Path) -> Source:
         table_files,
     )
     from experiments.run.files import check_parquet_file
+    from experiments.run.results import table_columns
 
     manifest = read_batch_manifest(root)
     variants = read_variants(root)
@@ -157,7 +158,7 @@ def _load_batch(root: Path) -> Source:
     run = read_partition_run(first)
     for table in manifest.get("outcomes", []):  # every file whole before any figure is drawn
         for file in table_files(root, table):
-            check_parquet_file(file, REDO)
+            check_parquet_file(file, REDO, [*table_columns(table), "variant_id"])
     missing = find_missing_runs(root)
     notes = []
     if missing:

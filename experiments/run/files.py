@@ -8,6 +8,7 @@ naming the file and what to do (exit code 2), never a traceback.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,13 @@ import polars as pl
 
 from experiments.errors import UserError
 
-__all__ = ["check_parquet_file", "read_json_file", "read_parquet_file", "write_json_text"]
+__all__ = [
+    "check_columns",
+    "check_parquet_file",
+    "read_json_file",
+    "read_parquet_file",
+    "write_json_text",
+]
 
 
 def write_json_text(data: Any, indent: int | None = 2) -> str:
@@ -64,17 +71,28 @@ def read_parquet_file(path: Path, remedy: str, columns: list[str] | None = None)
             from None
 
 
-def check_parquet_file(path: Path, remedy: str) -> None:
-    """Check that `path` is a whole Parquet file (its footer and schema read), cheaply.
+def check_parquet_file(path: Path, remedy: str, columns: Iterable[str] = ()) -> None:
+    """Check that `path` is a whole Parquet file (its footer and schema read), cheaply, and
+    that it holds `columns`.
 
     Raises:
-        UserError: as `read_parquet_file`.
+        UserError: as `read_parquet_file`, or a column is missing (another table's file, or a
+            file written by something else).
     """
     try:
-        pl.read_parquet_schema(path)
+        schema = pl.read_parquet_schema(path)
     except FileNotFoundError:
         raise UserError(f"{path}: missing; {remedy}") from None
     except (OSError, pl.exceptions.PolarsError, pl.exceptions.ComputeError) as exc:
         reason = " ".join(str(exc).split())[:120]
         raise UserError(f"{path}: damaged, not readable as Parquet ({reason}); {remedy}") \
             from None
+    check_columns(path, schema, columns, remedy)
+
+
+def check_columns(path: Path, schema: Any, columns: Iterable[str], remedy: str) -> None:
+    """Raise `UserError` naming `path` if `schema` lacks any of `columns`."""
+    lacking = [c for c in columns if c not in schema]
+    if lacking:
+        raise UserError(f"{path}: damaged, lacks the column(s) {', '.join(lacking[:4])} of its "
+                        f"table; {remedy}")

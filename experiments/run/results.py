@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
-from experiments.run.files import read_json_file, read_parquet_file
+from experiments.run.files import check_columns, read_json_file, read_parquet_file
 from experiments.run.lock import OutputLock, sweep_litter
 from world.calendar import step_date
 from world.params import ScenarioParams
@@ -430,7 +430,11 @@ def read_results(run_dir: str | Path) -> Results:
             f"{path} is not a complete run directory (no {MANIFEST}); "
             "give a directory written by `compute-market run`"
         )
-    manifest = read_json_file(manifest_path, "re-run the scenario to rewrite the directory")
+    redo = "re-run the scenario to rewrite the directory"
+    manifest = read_json_file(manifest_path, redo)
+    lacking = [k for k in MANIFEST_KEYS if k not in manifest]
+    if lacking:
+        raise UserError(f"{manifest_path}: damaged, lacks {', '.join(lacking)}; {redo}")
     tables = {name: empty_table(name) for name in TABLES}
     listed = manifest.get("tables")
     for name in listed if isinstance(listed, dict) else {}:
@@ -440,8 +444,20 @@ def read_results(run_dir: str | Path) -> Results:
                 "directory is damaged: re-run the scenario to rewrite it"
             )
     for file in sorted(path.glob("*.parquet")):
-        tables[file.stem] = read_parquet_file(file, "re-run the scenario to rewrite it")
+        frame = read_parquet_file(file, redo)
+        if file.stem in SCHEMAS:
+            check_columns(file, frame.schema, table_columns(file.stem), redo)
+        tables[file.stem] = frame
     return Results(tables=tables, manifest=manifest)
+
+
+MANIFEST_KEYS = ("run_id", "scenario", "seed")
+"""Keys every run manifest holds (a manifest without them is damaged)."""
+
+
+def table_columns(name: str) -> list[str]:
+    """The columns a table must hold: the run's ids, then its required columns."""
+    return [*ID_SCHEMA, *SCHEMAS.get(name, {})]
 
 
 @functools.cache

@@ -195,8 +195,8 @@ SPEC_CASES = [
      "uncertainties.ranges.market.cuda_lockin"),
     ('[uncertainties]\nsamples = 4\n[uncertainties.ranges]\n"market.cuda_lockin" = [nan, 1.0]\n',
      "finite"),
-    ('[uncertainties]\nsamples = 4\n[uncertainties.ranges]\n"market.cuda_lockin" = [-1e308, 1e308]\n',
-     "too wide"),
+    ('[uncertainties]\nsamples = 4\n[uncertainties.ranges]\n'
+     '"market.cuda_lockin" = [-1e308, 1e308]\n', "too wide"),
     ('[uncertainties]\nsamples = 4\n[uncertainties.ranges]\n"market.cuda_lockin" = [2.0, 1.0]\n',
      "above high"),
     ('[uncertainties]\nsamples = 4\n[uncertainties.ranges]\n"sites.n_sites" = '

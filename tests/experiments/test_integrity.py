@@ -156,6 +156,8 @@ DAMAGES = {
     "deleted-variants": lambda out: (out / "variants.parquet").unlink(),
     "truncated-batch-json": lambda out: _truncate(out / "batch.json"),
     "truncated-run-manifest": lambda out: _truncate(next(_first_part(out).glob("seed-*.json"))),
+    "swapped-table": lambda out: shutil.copyfile(_first_part(out) / "markets.parquet",
+                                                 _first_part(out) / "shares.parquet"),
 }
 
 
@@ -196,7 +198,8 @@ def test_a_deleted_partition_is_reported_as_missing_runs(
     assert sorted(set(n_runs)) == [2]
 
 
-@pytest.mark.parametrize("damage", ["truncated-table", "deleted-table", "truncated-run-manifest"])
+@pytest.mark.parametrize("damage", ["truncated-table", "deleted-table", "truncated-run-manifest",
+                                    "swapped-table"])
 def test_resume_remakes_a_damaged_partition(made: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str],
                                             damage: str) -> None:
@@ -218,6 +221,8 @@ RUN_DAMAGES = {
     "deleted-firms": lambda run: (run / "firms.parquet").unlink(),
     "truncated-manifest": lambda run: _truncate(run / "manifest.json"),
     "garbage-markets": lambda run: (run / "markets.parquet").write_bytes(b"not parquet"),
+    "swapped-table": lambda run: shutil.copyfile(run / "markets.parquet", run / "shares.parquet"),
+    "empty-manifest": lambda run: (run / "manifest.json").write_text("{}", encoding="utf-8"),
 }
 
 

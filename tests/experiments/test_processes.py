@@ -9,7 +9,6 @@ time, so they hold on a loaded machine. Linux only (they read the process tree f
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
