@@ -37,6 +37,7 @@ import polars as pl
 
 from experiments.errors import UserError
 from experiments.run.files import (
+    check_columns,
     check_parquet_file,
     read_json_file,
     read_parquet_file,
@@ -247,7 +248,16 @@ def read_batch_manifest(batch_dir: str | Path) -> dict[str, Any]:
     """
     root = Path(batch_dir)
     _check_batch_dir(root)
-    return read_json_file(root / BATCH_MANIFEST, REDO)
+    path = root / BATCH_MANIFEST
+    data = read_json_file(path, REDO)
+    shapes = {"name": str, "seeds": list, "outcomes": list}
+    for key, kind in shapes.items():
+        if key in data and not isinstance(data[key], kind):
+            raise UserError(f"{path}: damaged, {key!r} is not a {kind.__name__}; {REDO}")
+    seeds = data.get("seeds", [])
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
+        raise UserError(f"{path}: damaged, 'seeds' holds something else than whole numbers; {REDO}")
+    return data
 
 
 def scan_variants(batch_dir: str | Path) -> pl.LazyFrame:
@@ -259,7 +269,7 @@ def scan_variants(batch_dir: str | Path) -> pl.LazyFrame:
     """
     root = Path(batch_dir)
     _check_batch_dir(root)
-    check_parquet_file(root / VARIANTS, REDO)
+    check_parquet_file(root / VARIANTS, REDO, VARIANT_ID_COLUMNS[:4])
     return pl.scan_parquet(root / VARIANTS)
 
 
@@ -267,7 +277,9 @@ def read_variants(batch_dir: str | Path) -> pl.DataFrame:
     """``variants.parquet`` read whole (see `scan_variants`), damage reported in one line."""
     root = Path(batch_dir)
     _check_batch_dir(root)
-    return read_parquet_file(root / VARIANTS, REDO)
+    frame = read_parquet_file(root / VARIANTS, REDO)
+    check_columns(root / VARIANTS, frame.schema, VARIANT_ID_COLUMNS[:4], REDO)
+    return frame
 
 
 def planned_runs(batch_dir: str | Path) -> list[tuple[str, str, int]]:

@@ -158,6 +158,10 @@ DAMAGES = {
     "truncated-run-manifest": lambda out: _truncate(next(_first_part(out).glob("seed-*.json"))),
     "swapped-table": lambda out: shutil.copyfile(_first_part(out) / "markets.parquet",
                                                  _first_part(out) / "shares.parquet"),
+    "foreign-variants": lambda out: shutil.copyfile(_first_part(out) / "markets.parquet",
+                                                    out / "variants.parquet"),
+    "batch-json-seeds-text": lambda out: (out / "batch.json").write_text(
+        json.dumps({**json.loads((out / "batch.json").read_text()), "seeds": "many"})),
 }
 
 
