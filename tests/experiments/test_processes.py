@@ -277,3 +277,37 @@ def test_dask_on_another_machine_warns_in_one_line(
     assert len(lines) == (1 if warned else 0)
     if warned:
         assert "trust" in lines[0]
+
+
+def test_two_runs_into_one_out_at_once_give_one_run(tmp_path: Path) -> None:
+    """Two `run --out SAME` started together: whatever the timing, exactly one writes the
+    directory (exit 0); the other stops with exit 2 (the directory is being written, or it
+    exists), and the directory holds one whole run."""
+    out = tmp_path / "o"
+    procs = [subprocess.Popen(cli("run", "--steps", "6", "--out", str(out)), cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [(p.wait(timeout=DEADLINE_S), p.communicate()[1]) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    (err,) = [e for code, e in results if code == 2]
+    assert len(err.strip().splitlines()) == 1
+    assert "being written by another run" in err or "already exists" in err
+    assert json.loads((out / "manifest.json").read_text())["steps"] == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_two_batches_into_one_out_at_once_do_the_work_once(tmp_path: Path) -> None:
+    """Two identical batches started together into one --out: whatever the timing, the runs
+    are made once in all (the second is refused while the first runs, or finds them done)."""
+    out = tmp_path / "out"
+    procs = [start_batch(tmp_path, 6, out) for _ in range(2)]
+    results = [(p.wait(timeout=10 * DEADLINE_S), *p.communicate()) for p in procs]
+    ran = 0
+    for code, stdout, stderr in results:
+        assert code in (0, 2), stderr
+        if code == 0:
+            ran += int(stdout.split(" were already done, ")[1].split(" ran now")[0])
+        else:
+            assert "being written by another batch" in stderr
+    assert ran == 6
+    assert status(out) == "complete" and parts_done(out) == 6
