@@ -31,6 +31,10 @@ takes. The runs are scenarios x lever combinations x uncertainty samples x seeds
 replication uses the same seed in every variant (common random numbers, as BehaviorSpace and
 EMA Workbench do), so variants differ by their inputs, not their luck.
 
+The file's shape is checked by the pydantic schema of `experiments.batch.spec_file` (unknown
+keys, types, finite ranges, repeated entries); `parse_spec` then counts the runs from the counts
+alone, refusing more than `MAX_RUNS` before any seed is derived or sample drawn.
+
 Seeds and samples come from ``numpy.random.SeedSequence(master_seed)`` children with fixed
 spawn keys, never from time or worker identity: replication ``i`` gets the same seed however
 many replications there are, so adding seeds to a batch keeps the runs already done.
