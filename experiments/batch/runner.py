@@ -43,9 +43,8 @@ from experiments.batch.store import (
 )
 from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_failure
 from experiments.errors import UserError
-from experiments.run.files import check_parquet_file, read_json_file
+from experiments.run.files import check_parquet_file, read_json_file, table_columns
 from experiments.run.lock import OutputLock
-from experiments.run.results import table_columns
 
 SUMMARY_DIR = "summary"
 

@@ -41,6 +41,7 @@ from experiments.run.files import (
     check_parquet_file,
     read_json_file,
     read_parquet_file,
+    table_columns,
     write_json_text,
 )
 from experiments.run.results import (
@@ -48,7 +49,6 @@ from experiments.run.results import (
     TABLES,
     Results,
     empty_table,
-    table_columns,
     write_parquet_files,
 )
 

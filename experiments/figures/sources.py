@@ -142,8 +142,7 @@ def _load_batch(root: Path) -> Source:
         read_variants,
         table_files,
     )
-    from experiments.run.files import check_parquet_file
-    from experiments.run.results import table_columns
+    from experiments.run.files import check_parquet_file, table_columns
 
     manifest = read_batch_manifest(root)
     variants = read_variants(root)
