@@ -152,11 +152,15 @@ def make_plan(spec: BatchSpec, report: Callable[[str], None] | None = None) -> P
     first: dict[str, int] = {}  # variant scenario hash -> index in `variants`
     names: dict[str, str] = {}
     tasks: list[RunTask] = []
-    t_last = time.perf_counter()
+    t_start = t_last = time.perf_counter()
     for n, v in enumerate(points):
-        if report is not None and time.perf_counter() - t_last > PROGRESS_EVERY_S:
-            report(f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs")
-            t_last = time.perf_counter()
+        now = time.perf_counter()
+        if report is not None and now - t_last > PROGRESS_EVERY_S:
+            left_s = (now - t_start) / max(n, 1) * (len(points) - n)
+            report(f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs "
+                   f"(about {left_s / 60:.0f} min left)" if left_s >= 60 else
+                   f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs")
+            t_last = now
         params = _load_variant(spec, v, refs[v.scenario])
         variant_digest = scenario_hash(params)
         if variant_digest in first:
