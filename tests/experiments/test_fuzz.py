@@ -156,3 +156,31 @@ def test_random_batch_specs_are_refused_in_one_line_or_store_each_run_once(
         runs = shares.select("variant_id", "seed").unique().height
         assert shares["run_id"].n_unique() == runs
         assert f"{runs}/{runs} runs complete" in captured.out
+
+
+def test_the_invariant_checker_catches_each_kind_of_break() -> None:
+    """A clean run passes; each deliberate break (a share doubled, an infinite cash value, an
+    HHI off the squared shares, a negative flow, deployed above powered, a manifest with
+    Infinity) is reported, naming its table."""
+    from dataclasses import replace
+
+    from experiments.run.runner import run
+
+    clean = run(load_scenario("baseline", steps=3))
+    assert check_run_invariants(clean) == []
+    t = clean.tables
+    breaks = {
+        "shares": t["shares"].with_columns(
+            pl.when(pl.int_range(pl.len()) == 0).then(pl.col("share") * 2)
+            .otherwise(pl.col("share")).alias("share")),
+        "firms": t["firms"].with_columns(pl.lit(math.inf).alias("cash_usd_b")),
+        "markets": t["markets"].with_columns(pl.col("hhi") + 1.0),
+        "flows": t["flows"].with_columns(-pl.col("amount_usd_b")),
+        "physical": t["physical"].with_columns((pl.col("powered_gw") + 1.0).alias("deployed_gw")),
+    }
+    for name, frame in breaks.items():
+        broken = replace(clean, tables={**t, name: frame})
+        found = check_run_invariants(broken)
+        assert found and any(line.startswith(name) for line in found), (name, found)
+    bad_manifest = replace(clean, manifest={**clean.manifest, "x": math.inf})
+    assert check_run_invariants(bad_manifest)[0].startswith("manifest")
