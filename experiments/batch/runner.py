@@ -307,6 +307,7 @@ def _run_locked(plan: Plan, out: Path, executor: Any, progress: bool | None,
     finally:
         if status == "interrupted":
             executor.abort()
+            remove_partials(out)  # what the stopped workers were writing (nothing else is)
         else:
             executor.close()
         report.duration_s = round(time.perf_counter() - started, 3)
