@@ -165,7 +165,9 @@ def make_plan(spec: BatchSpec, report: Callable[[str], None] | None = None) -> P
         variant_digest = scenario_hash(params)
         if variant_digest in first:
             i = first[variant_digest]
-            variants[i] = replace(variants[i], merged=(*variants[i].merged, v.overrides))
+            label = v.overrides if v.scenario == variants[i].scenario else (
+                f"scenario={v.scenario}", *v.overrides)
+            variants[i] = replace(variants[i], merged=(*variants[i].merged, label))
             continue
         first[variant_digest] = len(variants)
         variants.append(v)

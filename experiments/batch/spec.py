@@ -123,8 +123,9 @@ class Variant:
         variant_id: 12 hex digits of sha256(scenario, overrides, steps): the same inputs give
             the same id in any spec, so a resumed or extended batch finds its runs again.
         merged: overrides of other points of the spec that load to exactly the same scenario
-            (a lever value listed twice, two samples rounded to one integer): they are run
-            once, as this variant, and their labels are kept here (`experiments.batch.plan`).
+            (a lever value listed twice, two samples rounded to one integer), led by
+            ``scenario=<name>`` when the point names another scenario file: they are run once,
+            as this variant, and their labels are kept here (`experiments.batch.plan`).
     """
 
     scenario: str

@@ -65,8 +65,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         f"= {len(plan.tasks)} runs -> {out}"
     )
     if points > len(plan.variants):
-        merged = [v for v in plan.variants if v.merged]
-        example = f"{' '.join(merged[0].merged[0])} = {' '.join(merged[0].overrides)}"
+        merged = next(v for v in plan.variants if v.merged)
+        example = " = ".join(" ".join(o) or "(no override)"
+                             for o in (merged.merged[0], (f"scenario={merged.scenario}",
+                                                          *merged.overrides)))
         console.print(
             f"{points - len(plan.variants)} point(s) of the spec give the same scenario as "
             f"another and are run once (e.g. {example}); variants.parquet lists them under "

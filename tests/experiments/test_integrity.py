@@ -322,3 +322,17 @@ def test_a_long_plan_reports_progress(tmp_path: Path, monkeypatch: pytest.Monkey
     plan = plan_module.make_plan(load_spec(spec), report=lines.append)
     assert len(plan.tasks) == 6
     assert lines and lines[-1].startswith("planning: 2/3 variants checked, 4 runs")
+
+
+def test_one_scenario_named_twice_is_one_variant(tmp_path: Path) -> None:
+    """`baseline` and `baseline.toml` are the same file: one variant, the second name kept as
+    a merged label led by ``scenario=``."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.replace('scenarios = ["baseline"]',
+                                 'scenarios = ["baseline", "baseline.toml"]'), encoding="utf-8")
+    out = tmp_path / "out"
+    assert batch(spec, out) == 0
+    table = scan_variants(out).collect()
+    assert table.height == 1
+    assert table["merged_overrides"].to_list() == [[["scenario=baseline.toml"]]]
+    check_store_rows(out)
