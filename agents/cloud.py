@@ -10,7 +10,7 @@ from world.contracts import DealStatus
 from world.params import DealKind
 
 PLANNING_HORIZON_MONTHS = 24
-"""How far ahead a cloud plans capacity: build times are 12-36 months (facts 'Build times')."""
+"""How far ahead a cloud plans capacity: build times are 12-36 months (facts.toml build_times)."""
 
 
 class CloudProvider(Firm):

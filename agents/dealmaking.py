@@ -22,7 +22,7 @@ CHIP_LIFE_YEARS = 5.0
 SHELL_LIFE_YEARS = 15.0
 """Depreciation life of a datacenter shell and power, years."""
 CONTRACT_MONTHS = 60
-"""Term of an endogenous cloud-capacity contract (facts D4: ~5 years)."""
+"""Term of an endogenous cloud-capacity contract (facts.toml D4: ~5 years)."""
 SUPPLY_MONTHS = 24
 """Delivery period of an endogenous chip-supply contract, months."""
 OPEX_USD_B_PER_GW_YEAR = 1.0
@@ -226,7 +226,7 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     """Strategic investors' commitments to the lab's round, USD B by investor.
 
     A stalled equity letter of intent in the lab is converted into a one-off stake of
-    `restructure_frac` x its value (facts D1c: $100B plan -> ~$30B in the round) when the
+    `restructure_frac` x its value (facts.toml D1c: $100B plan -> ~$30B in the round) when the
     investor's own financing rule still says invest; other firms offer by
     `compute_financing_offer`. Each commitment becomes an equity deal (definitive, then the
     regulator's review, then paid on activation). Strategic money is capped at 80% of the round.

@@ -24,7 +24,7 @@ MAX_DEAL_GW = 3.0
 MIN_ROUND_GAP_MONTHS = 5
 
 ROUND_LEAD_MONTHS = 2
-"""Months a lab needs to organise a round around a stalled strategic investor (facts D1b-D1c,
+"""Months a lab needs to organise a round around a stalled strategic investor (facts.toml D1b-D1c,
 D7: stalled in 2025-12, closed in the round of 2026-02)."""
 """Fewest months between two funding rounds."""
 
@@ -139,7 +139,7 @@ class AILab(Firm):
 
     def compute_hesitant_investors(self) -> list[str]:
         """Strategic investors whose equity letter of intent in the lab is stalled: the lab
-        opens a round to close them in it (facts D1c, D7: Nvidia's and Amazon's money came in
+        opens a round to close them in it (facts.toml D1c, D7: Nvidia's and Amazon's money came in
         the 2026-02 round)."""
         t = self.model.t
         return sorted({d.source for d in self.model.deals.live()
@@ -157,7 +157,7 @@ class AILab(Firm):
 
     def update_valuation(self) -> None:
         """Between rounds the lab is marked at the larger of its last round and its fair value
-        (secondary sales: facts 'OpenAI valuation', $500B in 2025-10 was an employee share
+        (secondary sales: facts.toml openai_valuation_*, $500B in 2025-10 was an employee share
         sale, not a primary round)."""
         self.valuation_usd_b = max(self.valuation_usd_b, self.compute_fair_value_usd_b())
 

@@ -139,7 +139,7 @@ def run_diligence(model: Any, deal: Deal) -> Verdict:
 def _deal_due(model: Any, deal: Deal, months: int) -> float:
     """What the deal itself would add to the target's commitments over `months`, USD B.
 
-    A milestone investment tied to GW of the investor's systems (facts D1) commits the
+    A milestone investment tied to GW of the investor's systems (facts.toml D1) commits the
     investee to buy them: the GW falling due in the window at the investor's list price.
     """
     if deal.kind is DealKind.CLOUD_CAPACITY:
@@ -211,9 +211,9 @@ def execute(model: Any, deal: Deal) -> None:
 
     Equity without tranches: paid once, shares issued at `valuation_usd_b` (post-money).
     Equity with tranches: tranche k is paid when the investee has deployed k x gw_per_tranche
-    GW of the investor's chips since signing (facts D1: $10B per GW), shares at the current
+    GW of the investor's chips since signing (facts.toml D1: $10B per GW), shares at the current
     valuation. Warrant: vests pro rata per GW of the issuer's chips deployed by the holder
-    (facts D2), the holder paying the nominal strike. Supply and cloud deals are executed by
+    (facts.toml D2), the holder paying the nominal strike. Supply and cloud deals are executed by
     the markets; a lease completes when its term has run, a supply deal when delivered.
     """
     investor, investee = model.firms[deal.source], model.firms[deal.target]
@@ -282,13 +282,13 @@ def execute(model: Any, deal: Deal) -> None:
 
 
 LINKED_SUPPLY_MONTHS = 48
-"""Delivery period of the chips tied to a milestone investment (facts D1: 10 GW, first GW in
+"""Delivery period of the chips tied to a milestone investment (facts.toml D1: 10 GW, first GW in
 H2 2026, one GW per tranche)."""
 
 
 def _open_linked_supply(model: Any, deal: Deal) -> None:
     """A milestone investment comes with the investee's commitment to buy the investor's
-    systems (facts D1: '>= 10 GW of Nvidia systems'): a binding supply deal at list price."""
+    systems (facts.toml D1: '>= 10 GW of Nvidia systems'): a binding supply deal at list price."""
     vendor = model.firms[deal.source]
     price = getattr(vendor, "price_usd_b_per_gw", 0.0)
     child = new_deal(
@@ -310,4 +310,4 @@ def _open_linked_supply(model: Any, deal: Deal) -> None:
 
 
 WARRANT_STRIKE_USD_B = 160e6 * 0.01 / 1e9
-"""Strike paid for AMD's 160M-share warrant at $0.01 a share (facts D2), USD B."""
+"""Strike paid for AMD's 160M-share warrant at $0.01 a share (facts.toml D2), USD B."""

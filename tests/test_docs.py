@@ -8,14 +8,16 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
+from experiments.docgen import scenarios as scenarios_doc
 from experiments.run.results import ID_SCHEMA, SCHEMAS
 from world.params import ScenarioParams
 
 DOCS = Path(__file__).parent.parent / "docs"
 KEY_CELL = re.compile(r"^\|\s*`([^`]+)`\s*\|", re.MULTILINE)
-REGEN = "run `python -m uv run --frozen python docs/_gen_scenarios.py` (and give it a meaning)"
+REGEN = "run `compute-market docs scenarios`"
 
 
 def _models(cls: type[BaseModel], seen: dict[str, type[BaseModel]]) -> dict[str, type]:
@@ -50,6 +52,24 @@ def test_every_scenario_key_is_documented() -> None:
     assert not missing, f"docs/scenarios.md lacks {missing}; {REGEN}"
 
 
+def test_scenarios_doc_is_generated_from_the_current_schema() -> None:
+    """docs/scenarios.md holds exactly what the schema and baseline.toml generate today: a
+    changed bound, unit, meaning, default or baseline value without regenerating fails here."""
+    text = scenarios_doc.DOC.read_text(encoding="utf-8")
+    assert scenarios_doc.render(text) == text, f"docs/scenarios.md is stale; {REGEN}"
+
+
+def test_generated_doc_shows_each_keys_declaration() -> None:
+    """The generator reads meaning, unit and bounds from `param(...)`: change one and the
+    rendered row changes (so the staleness test above guards the declarations)."""
+    from world.params import MarketParams
+
+    info = MarketParams.model_fields["cuda_lockin"]
+    row = next(r for r in scenarios_doc.field_table(MarketParams, "", {}) if "`cuda_lockin`" in r)
+    assert info.description and info.description in row
+    assert "| utility |" in row and ">= 0, <= 50" in row
+
+
 def test_every_section_has_a_heading() -> None:
     text = (DOCS / "scenarios.md").read_text(encoding="utf-8")
     for section, info in ScenarioParams.model_fields.items():
@@ -80,3 +100,51 @@ def test_manifest_fields_are_documented(baseline_results: Any) -> None:
     text = (DOCS / "outputs.md").read_text(encoding="utf-8")
     missing = [k for k in baseline_results.manifest if f"`{k}`" not in text]
     assert not missing, f"docs/outputs.md 'manifest.json' lacks {missing}"
+
+
+def test_docs_command_checks_and_rewrites_only_the_generated_part(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """`compute-market docs scenarios --check` exits 2 on a stale copy and writes nothing;
+    without --check it rewrites the generated part and keeps the hand-written prose."""
+    from experiments.cli.main import main
+
+    doc = tmp_path / "scenarios.md"
+    current = scenarios_doc.DOC.read_text(encoding="utf-8")
+    stale = current.replace("| `seed` |", "| `seed_old` |", 1).replace("# Scenarios", "# Mine", 1)
+    doc.write_text(stale, encoding="utf-8")
+    monkeypatch.setattr(scenarios_doc, "DOC", doc)
+    assert main(["docs", "scenarios", "--check"]) == 2
+    assert "stale" in capsys.readouterr().err
+    assert doc.read_text(encoding="utf-8") == stale
+    assert main(["docs", "scenarios"]) == 0
+    fixed = doc.read_text(encoding="utf-8")
+    assert fixed == current.replace("# Scenarios", "# Mine", 1)
+    assert main(["docs", "scenarios", "--check"]) == 0
+
+
+def test_antitrust_table_replaces_only_between_its_markers() -> None:
+    from experiments.docgen import antitrust
+
+    text = f"intro\n{antitrust.BEGIN}\nold table\n{antitrust.END}\noutro\n"
+    out = antitrust.render(text, "| new |", "abc123", 10)
+    assert out.startswith(f"intro\n{antitrust.BEGIN}") and out.endswith(f"{antitrust.END}\noutro\n")
+    assert "old table" not in out and "| new |" in out and "commit abc123, seeds 1-10" in out
+    with pytest.raises(ValueError, match="markers"):
+        antitrust.render("no markers here", "| new |", "abc123", 10)
+
+
+def test_whatif_table_has_the_generators_rows_and_columns() -> None:
+    """The what-if table of docs/antitrust.md takes minutes of runs to regenerate, so the test
+    checks its shape only: one column per `COLUMNS` entry and one row per `PAIRS` entry, in
+    order. Adding a what-if or a metric to the generator without `compute-market docs
+    antitrust` fails here."""
+    from experiments.docgen import antitrust
+
+    text = antitrust.DOC.read_text(encoding="utf-8")
+    table = text.split(antitrust.BEGIN, 1)[1].split(antitrust.END, 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert header[1:] == [label for label, _ in antitrust.COLUMNS], "docs antitrust is stale"
+    pairs = [re.findall(r"`([^`]+)`", line) for line in rows[1:] if line.startswith("| `")]
+    assert [tuple(reversed(p)) for p in pairs] == list(antitrust.PAIRS), "docs antitrust is stale"

@@ -2,8 +2,8 @@
 
 Chips are counted through the facility power they fill: a product's `kw_per_unit` is the
 all-in facility kW per accelerator (the chip plus its share of CPU, network and cooling), so
-`units_per_gw = 1e6 / kw_per_unit` (facts.md 'GPUs per GW': 10 GW = 4-5M GPUs, i.e. 2-2.5 kW
-all-in). Prices are per unit in thousands of dollars (facts.md 'Unit prices', 'Cost of 1 GW').
+`units_per_gw = 1e6 / kw_per_unit` (facts.toml gpus_per_gw: 10 GW = 4-5M GPUs, i.e. 2-2.5 kW
+all-in). Prices are per unit in thousands of dollars (facts.toml unit_prices, cost_per_gw).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _USD_K_PER_USD_B = 1e6
 def units_per_gw(p: Product) -> float:
     """Accelerators that fill 1 GW of facility power: 1e6 / kw_per_unit (units per GW).
 
-    Source: facts.md 'GPUs per GW' (~400-500k per GW at 2-2.5 kW all-in).
+    Source: facts.toml gpus_per_gw (~400-500k per GW at 2-2.5 kW all-in).
     """
     return KW_PER_GW / p.kw_per_unit
 
@@ -48,7 +48,7 @@ def gw_per_unit(p: Product) -> float:
 def gw_per_wafer(p: Product) -> float:
     """Facility GW filled by the good packages of one packaging wafer (GW per wafer, before yield).
 
-    Rule: units_per_wafer x kw_per_unit / 1e6. Source: facts.md 'CoWoS capacity'.
+    Rule: units_per_wafer x kw_per_unit / 1e6. Source: facts.toml cowos_capacity.
     """
     return p.units_per_wafer * p.kw_per_unit / KW_PER_GW
 
@@ -56,7 +56,7 @@ def gw_per_wafer(p: Product) -> float:
 def price_usd_b_per_gw(p: Product) -> float:
     """List price of the systems filling 1 GW (billion USD per GW).
 
-    Rule: units_per_gw x system_price_usd_k / 1e6. Source: facts.md 'Cost of 1 GW'
+    Rule: units_per_gw x system_price_usd_k / 1e6. Source: facts.toml cost_per_gw
     (~$35B of Nvidia systems per GW).
     """
     return units_per_gw(p) * p.system_price_usd_k / _USD_K_PER_USD_B
@@ -65,7 +65,7 @@ def price_usd_b_per_gw(p: Product) -> float:
 def cost_usd_b_per_gw(p: Product) -> float:
     """Vendor's unit cost of the accelerators filling 1 GW (billion USD per GW).
 
-    Rule: units_per_gw x unit_cost_usd_k / 1e6. Source: facts.md 'Unit prices'.
+    Rule: units_per_gw x unit_cost_usd_k / 1e6. Source: facts.toml unit_prices.
     """
     return units_per_gw(p) * p.unit_cost_usd_k / _USD_K_PER_USD_B
 

@@ -6,7 +6,7 @@ the buyer or investee. Money flows target -> source for supply and cloud capacit
 pays), source -> target for equity (the investor pays). Money itself is booked by
 `world.ledger`; a deal only carries the terms.
 
-Lifecycle (facts.md D1-D1c: letter of intent, stall, restructuring; DESIGN 'Contracts'):
+Lifecycle (facts.toml D1-D1c: letter of intent, stall, restructuring; DESIGN 'Contracts'):
 `proposed -> loi -> definitive -> under_review -> active -> completed`, with the side exits in
 `TRANSITIONS`. `renegotiated` is terminal: the deal is replaced by a child deal whose
 `parent_id` names it.
@@ -70,7 +70,7 @@ SIGNED: frozenset[DealStatus] = frozenset({_S.DEFINITIVE, _S.ACTIVE, _S.COMPLETE
 class Tranche:
     """One milestone payment: `amount_usd_b` is due once `milestone_gw` GW are deployed.
 
-    Source: facts.md D1 ($100B in ten $10B tranches, one per GW deployed).
+    Source: facts.toml D1 ($100B in ten $10B tranches, one per GW deployed).
     `paid_step` is None until paid.
     """
 
@@ -102,7 +102,7 @@ class Deal:
         exclusive: the target may deal in this kind only with the source while live.
         binding: a definitive, enforceable commitment (False for a letter of intent).
         valuation_usd_b: post-money valuation of an equity deal, USD B.
-        tranches: milestone payments (facts D1).
+        tranches: milestone payments (facts.toml D1).
         parent_id: the deal this one restructures ('' if none).
         origin: 'event' (a dated announcement) or 'endogenous' (struck by the agents).
         history: (step, status) entries, oldest first; starts with the initial status.
@@ -135,7 +135,7 @@ class Deal:
         self.kind = DealKind(self.kind)
         self.status = DealStatus(self.status)
         if self.source == self.target and self.kind is not DealKind.SUPPLY:
-            # a designer's order for its own chips (facts D3) is the only self-deal
+            # a designer's order for its own chips (facts.toml D3) is the only self-deal
             raise ValueError(f"deal {self.deal_id!r}: source and target are both {self.source!r}")
         if self.origin not in ("event", "endogenous"):
             raise ValueError(f"deal {self.deal_id!r}: origin must be 'event' or 'endogenous'")

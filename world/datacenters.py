@@ -5,15 +5,15 @@ A datacenter is planned on a site its owner holds and moves through
 Durations come from the site, rounded up to whole months (a started month counts):
 
 - permitted `permit_months` after planning;
-- interconnection ready `interconnect_wait_months` after planning (facts.md 'Grid
-  interconnection');
-- construction lasts `build_months` (facts.md 'Build times') and starts when permitted or,
+- interconnection ready `interconnect_wait_months` after planning (facts.toml
+  grid_interconnection);
+- construction lasts `build_months` (facts.toml build_times) and starts when permitted or,
   with `just_in_time` (default), as late as still finishes at the grid connection date, so
   capital is not tied up in a shell that cannot be energised; PERMITTED is the wait in between;
 - powered when construction is done and interconnection is ready, i.e. at
   plan + max(interconnect, permit + build) under either construction rule.
 
-Capex = gw x the site's capex per GW (facts.md 'Cost of 1 GW', building share), paid evenly
+Capex = gw x the site's capex per GW (facts.toml cost_per_gw, building share), paid evenly
 over the construction months. Arrays grow by doubling, so planning is amortised O(1).
 """
 

@@ -1,7 +1,7 @@
 """Energy of deployed compute: TWh and US-homes equivalents (DESIGN 'Energy').
 
 Energy = power x hours x utilisation. The homes equivalent compares facility power with the
-average draw of a US home: 10 GW ~ 8 million homes (seed 003; facts.md 'Power to homes'),
+average draw of a US home: 10 GW ~ 8 million homes (facts.toml power_to_homes),
 i.e. 0.8 million homes per GW, or 1.25 kW per home (~11,000 kWh a year).
 """
 
@@ -32,15 +32,15 @@ GWH_PER_TWH = 1000.0
 """GWh in one TWh (unit conversion)."""
 
 HOMES_MILLIONS_PER_GW = 0.8
-"""Millions of US homes whose average draw equals 1 GW: 10 GW ~ 8 million homes (seed 003;
-facts.md 'Power to homes' gives 0.8-0.9)."""
+"""Millions of US homes whose average draw equals 1 GW: 10 GW ~ 8 million homes (French press
+2026-02-07; facts.toml power_to_homes gives 0.8-0.9)."""
 
 KW_PER_HOME = 1.0 / HOMES_MILLIONS_PER_GW
 """Average power draw of a US home implied by `HOMES_MILLIONS_PER_GW` (kW), 1.25."""
 
 DEFAULT_UTILISATION = 0.8
 """Average load of an AI datacenter as a fraction of its facility power. An assumption (not in
-facts.md): training clusters run near full load, inference and cooling headroom lower it."""
+facts.toml): training clusters run near full load, inference and cooling headroom lower it."""
 
 
 def energy_twh(
@@ -69,7 +69,7 @@ def twh_per_year(gw: ArrayLike, utilisation: float = DEFAULT_UTILISATION) -> np.
 def homes_millions(gw: ArrayLike) -> np.ndarray | float:
     """US homes (millions) whose average draw equals `gw` GW: gw x `HOMES_MILLIONS_PER_GW`.
 
-    Source: seed 003, 10 GW ~ 8 million US homes (facts.md 'Power to homes').
+    Source: French press 2026-02-07, 10 GW ~ 8 million US homes (facts.toml power_to_homes).
     """
     out = np.asarray(gw, dtype=float) * HOMES_MILLIONS_PER_GW
     return float(out) if out.ndim == 0 else out

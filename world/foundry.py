@@ -1,7 +1,7 @@
 """Advanced packaging (CoWoS-like): capacity path and its allocation among chip designers.
 
 Capacity in packaging wafers per month follows a piecewise-linear path through dated points
-(facts.md 'CoWoS capacity': ~40k wafers/month in 2024 -> 75-80k end 2025 -> 90-110k end 2026).
+(facts.toml cowos_capacity: ~40k wafers/month in 2024 -> 75-80k end 2025 -> 90-110k end 2026).
 When requests exceed capacity, an allocation rule (a policy lever, DESIGN 'Foundry') splits it:
 
 - `pro_rata`: each designer gets capacity x its share of requests;
@@ -31,7 +31,7 @@ def capacity_at(path: Sequence[tuple[str, float]], month_idx: int) -> float:
     """Packaging capacity (wafers/month) at `month_idx` on a path of ('YYYY-MM', wafers) points.
 
     Rule: linear interpolation between points (sorted by month), flat before the first and
-    after the last point; an empty path gives 0. Source: facts.md 'CoWoS capacity'.
+    after the last point; an empty path gives 0. Source: facts.toml cowos_capacity.
     """
     return compute_path_value(path, month_idx)
 

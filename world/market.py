@@ -135,7 +135,7 @@ def compute_cloud_price(
     """Lease price of AI cloud capacity (USD B per GW-year) rising with tightness.
 
     Rule: p = base * clip(demand / supply, 0.5, 2) ** elasticity: a constant-elasticity
-    scarcity premium around the calibrated base (facts D4: ~$60B/yr for ~4.5 GW, ~$13B/GW-yr).
+    scarcity premium around the calibrated base (facts.toml D4: ~$60B/yr for ~4.5 GW, ~$13B/GW-yr).
     """
     if supply_gw <= 0:
         return base_usd_b_per_gw_year * 2.0**elasticity

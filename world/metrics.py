@@ -2,7 +2,7 @@
 
 Shares are fractions in [0, 1]; every index is reported on the usual 0-10,000 scale (percent
 shares squared). Sources: US DOJ/FTC Horizontal Merger Guidelines 2010 (section 5.3) and
-Merger Guidelines 2023 (guideline 1; facts.md 'US 2023 Merger Guidelines' row); O'Brien and
+Merger Guidelines 2023 (guideline 1; facts.toml merger_guidelines_2023 row); O'Brien and
 Salop (2000), "Competitive effects of partial ownership", Antitrust Law Journal 67, for MHHI.
 Pure functions: nothing here mutates its arguments.
 """
@@ -121,7 +121,7 @@ def compute_merger_screen_2023(shares: Mapping[str, float], i: str, j: str) -> M
     """2023 Merger Guidelines structural presumption for merging i and j.
 
     Presumed to substantially lessen competition if post-merger HHI > 1,800 and delta > 100,
-    or merged share > 30% and delta > 100 (facts.md, 2023 Merger Guidelines row).
+    or merged share > 30% and delta > 100 (facts.toml merger_guidelines_2023).
     """
     post, delta, merged = _merge(shares, i, j)
     if delta > 100.0 and post > 1_800.0:

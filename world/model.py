@@ -58,12 +58,23 @@ CLOUD_PRICE_ELASTICITY = 0.25
 FRINGE_CLOUDS, FRINGE_LABS = "Other clouds", "Other labs"
 
 
+def _apply_history_cutoff(params: ScenarioParams) -> ScenarioParams:
+    """The scenario without the deal announcements dated after `simulation.history_cutoff`."""
+    cutoff = params.simulation.history_cutoff
+    if cutoff is None:
+        return params
+    last = month_index(cutoff)
+    kept = [e for e in params.events
+            if e.kind is not EventKind.DEAL or month_index(e.date) <= last]
+    return params.model_copy(update={"events": kept})
+
+
 class ComputeMarketModel(ChipTradeMixin, mesa.Model):
     """Six firms, a fringe, a physical layer and a deal network (DESIGN.md)."""
 
     def __init__(self, params: ScenarioParams, rng: int | None = None) -> None:
         super().__init__(rng=params.seed if rng is None else rng)
-        self.p = params
+        self.p = _apply_history_cutoff(params)
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
@@ -125,7 +136,7 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
         self.restructured_from: dict[str, str] = {}
         self.deploy_baseline: dict[str, float] = {}
         self.recorder = Recorder(self)
-        dated = [month_index(e.date) for e in params.events]
+        dated = [month_index(e.date) for e in self.p.events]
         self.last_event_idx = max(dated) if dated else self.start_idx - 1
         self._setup_initial_state()
 

@@ -3,7 +3,7 @@
 A `networkx.MultiDiGraph` with an edge source -> target keyed by `deal_id` (party convention of
 `world.contracts`), carrying the deal's kind, value, status and exclusivity. It answers who is
 tied to whom, each firm's outside options, value-weighted centrality, and the "circular" money
-cycles of facts.md D1 and fact 6 (an investor's money returning to it as purchases).
+cycles of facts.toml D1 and fact 6 (an investor's money returning to it as purchases).
 Everything is returned in sorted order so a seed always gives the same bytes.
 """
 
@@ -88,7 +88,7 @@ class DealNetwork:
         """Sources of live exclusive deals of `kind` whose target is `firm` (sorted).
 
         Rule: an exclusive deal binds its target to its source in that kind (e.g. a lab's
-        exclusive cloud contract, facts D5 before 2025).
+        exclusive cloud contract, facts.toml D5 before 2025).
         """
         if firm not in self.graph:
             return []
@@ -166,7 +166,7 @@ class DealNetwork:
         Returns:
             First, for each investor-investee pair with payments investee -> investor, a dict
             {cycle: (investor, investee), length: 2, invested_usd_b, paid_back_usd_b,
-            circular_usd_b = min(invested, paid back)} (facts D1, fact 6). Then every longer
+            circular_usd_b = min(invested, paid back)} (facts.toml D1, fact 6). Then every longer
             simple cycle (3..max_length) of the money-direction graph (investment plus payment
             edges, each edge weighted by its total) that uses at least one investment edge:
             {cycle (rotated to start at its smallest name), length, invested_usd_b (sum of its

@@ -1,15 +1,24 @@
 """Typed, validated parameters of one scenario (the whole model configuration).
 
-Every field carries its unit in its name. A scenario TOML file maps one-to-one onto
-`ScenarioParams`; loading, `extends` and `--set` overrides live in `experiments.scenario.loader`.
-Unknown keys are errors (``extra="forbid"``) so a typo never passes silently.
+Every field carries its unit in its name and is declared with `param(default, unit=...,
+doc=..., <bounds>)`, so its meaning, unit, default and bounds live in one place: the scenario
+keys of docs/scenarios.md are generated from this schema (`compute-market docs scenarios`).
+Every number has a finite lower and upper bound (entries of lists, tuples and tables too, via
+`bounded`), and `Strict` refuses inf and NaN everywhere. A scenario TOML file maps one-to-one
+onto `ScenarioParams`; loading, `extends` and `--set` overrides live in
+`experiments.scenario.loader`. Unknown keys are errors (``extra="forbid"``) so a typo never
+passes silently.
+
+This module is longer than the house's ~400 lines on purpose: it is one declarative table of
+every key (mostly `param(...)` declarations, no logic to read through), and keeping the whole
+schema in one file is what makes it the single source the docs and the checks read.
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,10 +46,21 @@ def param(default: Any = ..., *, unit: str, doc: str, **constraints: Any) -> Any
     return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
 
 
-class Strict(BaseModel):
-    """Base for every parameter block: unknown keys are errors, values are validated on set."""
+def bounded(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Any:
+    """A float type between `low` and `high` (for list, tuple and table entries; a key itself
+    states its bounds through `param`). Open ends exclude the bound."""
+    lo = {"gt": low} if low_open else {"ge": low}
+    hi = {"lt": high} if high_open else {"le": high}
+    return Annotated[float, Field(**lo, **hi)]
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+class Strict(BaseModel):
+    """Base for every parameter block: unknown keys are errors, values are validated on set,
+    and infinite or NaN numbers are refused everywhere (``allow_inf_nan=False``)."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
 
 
 def _check_month(value: str) -> str:
@@ -51,9 +71,14 @@ def _check_month(value: str) -> str:
 
 Month = Annotated[str, Field(pattern=MONTH_RE.pattern)]
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""Years a run may start in: the model's calendar, catalog and facts cover the 2020s."""
+
+SOURCE_DOC = "Where the section's values come from (report, article, paper)."
+
 
 class Mode(StrEnum):
-    """What the model runs: the full market, or one docking special case (issue 6)."""
+    """What the model runs: the full market, or one docking special case (docs/validation.md)."""
 
     MARKET = "market"
     COURNOT = "cournot"
@@ -65,11 +90,38 @@ class Mode(StrEnum):
 class SimulationParams(Strict):
     """Clock of the run: one step is one month starting at `start`."""
 
-    start: Month = "2025-01"
-    steps: Annotated[int, Field(ge=1, le=600)] = 72
-    mode: Mode = Mode.MARKET
-    description: str = ""
-    source: str = ""
+    start: Month = param(
+        "2025-01", unit="month",
+        doc=f"Calendar month of step 0 (first day of the month is the `date`); a year from "
+        f"{FIRST_YEAR} to {LAST_YEAR}.",
+    )
+    steps: int = param(
+        72, unit="months", ge=1, le=600,
+        doc="Horizon: number of monthly steps (`--steps` overrides, dropping later events).",
+    )
+    mode: Mode = param(
+        Mode.MARKET, unit="-",
+        doc="`market` (the full model) or a docking special case (`cournot`, `rubinstein`, "
+        "`nash`, `double_marginalization`).",
+    )
+    history_cutoff: Month | None = param(
+        None, unit="month",
+        doc="Backtests: dated deal announcements after this month are left out of the run, so "
+        "the agents must make (or miss) them; empty keeps every event.",
+    )
+    description: str = param(
+        "", unit="-",
+        doc="Free text; its first line is shown by `compute-market scenarios`.",
+    )
+    source: str = param("", unit="-", doc=SOURCE_DOC)
+
+    @field_validator("start")
+    @classmethod
+    def _plausible_year(cls, value: str) -> str:
+        year = int(value[:4])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"start year {year} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        return value
 
 
 class Role(StrEnum):
@@ -78,65 +130,175 @@ class Role(StrEnum):
     LAB = "lab"
 
 
+GwPath = list[tuple[Month, bounded(0.0, 500.0)]]
+"""A [month, GW] path; 500 GW is far above any firm's plan (OpenAI's 2025 letters total ~30 GW)."""
+
+
 class FirmParams(Strict):
     """Initial balance sheet and behaviour of one of the six firms.
 
     Role-specific fields are ignored by the other roles (a vendor has no compute ambition).
+    Upper bounds are a few times the largest real firm (Amazon's ~$600B revenue, Nvidia's
+    ~$4,000B valuation in 2025), so a typo of a few orders of magnitude is refused.
     """
 
-    role: Role
-    cash_usd_b: NonNeg = 0.0
-    debt_usd_b: NonNeg = 0.0
-    valuation_usd_b: NonNeg = 0.0
-    other_revenue_usd_b_per_year: NonNeg = 0.0
-    other_margin: Frac = 0.3
-    valuation_multiple: Pos = 10.0
-    discount_factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.95
+    role: Role = param(
+        unit="-", doc="`vendor` (ChipVendor), `cloud` (CloudProvider) or `lab` (AILab)."
+    )
+    cash_usd_b: float = param(
+        0.0, unit="USD B", ge=0.0, le=5_000.0,
+        doc="Opening cash (booked as an `initial` flow from Investors at step 0).",
+    )
+    debt_usd_b: float = param(
+        0.0, unit="USD B", ge=0.0, le=5_000.0,
+        doc="Opening drawn debt (6%/yr interest paid to Lenders).",
+    )
+    valuation_usd_b: float = param(
+        0.0, unit="USD B", ge=0.0, le=50_000.0,
+        doc="Opening valuation (equity deals without a valuation use it).",
+    )
+    other_revenue_usd_b_per_year: float = param(
+        0.0, unit="USD B per year", ge=0.0, le=5_000.0,
+        doc="Revenue of the firm's non-AI business (retail, Office, gaming...), booked monthly "
+        "from Customers.",
+    )
+    other_margin: float = param(
+        0.3, unit="fraction", ge=0.0, le=1.0,
+        doc="Margin on that other business: (1 - margin) of it is paid to Suppliers as opex.",
+    )
+    valuation_multiple: float = param(
+        10.0, unit="x annual revenue", gt=0.0, le=200.0,
+        doc="Valuation = multiple x trailing annual revenue (labs mark to their funding rounds "
+        "instead).",
+    )
+    discount_factor: float = param(
+        0.95, unit="per month", gt=0.0, lt=1.0,
+        doc="Per-round discount factor in bargaining (patience; a lab's falls with urgency).",
+    )
     # physical starting point (clouds and labs)
-    powered_gw: NonNeg = 0.0
-    installed_gw: NonNeg = 0.0
-    installed_mix: dict[str, Frac] = Field(default_factory=dict)
-    pipeline_gw: NonNeg = 0.0
-    build_gw_per_year: NonNeg = 0.0
-    build_growth_per_year: Annotated[float, Field(ge=-0.5, le=3.0)] = 0.0
-    max_debt_to_revenue: NonNeg = 3.0
+    powered_gw: float = param(
+        0.0, unit="GW", ge=0.0, le=200.0,
+        doc="Datacenter capacity already powered at the start (a legacy site).",
+    )
+    installed_gw: float = param(
+        0.0, unit="GW", ge=0.0, le=200.0, doc="Accelerators already installed at the start."
+    )
+    installed_mix: dict[str, bounded(0.0, 1.0)] = param(
+        unit="fraction by designer", default_factory=dict,
+        doc="Designer -> fraction of `installed_gw` (sums to <= 1; default all Nvidia).",
+    )
+    pipeline_gw: float = param(
+        0.0, unit="GW", ge=0.0, le=200.0,
+        doc="Datacenters under construction at the start (planned 12 months before it on the "
+        "best free sites; they come online in the first months).",
+    )
+    build_gw_per_year: float = param(
+        0.0, unit="GW per year", ge=0.0, le=100.0,
+        doc="Clouds: new capacity planned per year at the start.",
+    )
+    build_growth_per_year: float = param(
+        0.0, unit="per year", ge=-0.5, le=3.0, doc="Clouds: yearly growth of that build rate."
+    )
+    max_debt_to_revenue: float = param(
+        3.0, unit="x annual revenue", ge=0.0, le=50.0,
+        doc="Debt capacity: debt may reach this multiple of trailing annual revenue.",
+    )
     # vendors
-    markup: NonNeg = 1.0
-    financing_appetite_frac_cash: Frac = 0.0
-    financing_hurdle: NonNeg = 0.0
+    markup: float = param(
+        1.0, unit="x unit cost", ge=0.0, le=20.0,
+        doc="Vendors: base markup over unit cost (price = cost x (1 + markup...), rising with "
+        "backlog).",
+    )
+    financing_appetite_frac_cash: float = param(
+        0.0, unit="fraction of cash", ge=0.0, le=1.0,
+        doc="Most of its cash the firm puts into one funding round of a customer lab (vendor "
+        "financing).",
+    )
+    financing_hurdle: float = param(
+        0.0, unit="USD per USD invested", ge=0.0, le=10.0,
+        doc="Net benefit per dollar (margin on returning purchases + equity return - risk) a "
+        "strategic investment must beat.",
+    )
     # clouds
-    lease_margin: NonNeg = 0.3
+    lease_margin: float = param(
+        0.3, unit="fraction of lease price", ge=0.0, le=1.0,
+        doc="Clouds: margin on capacity leased to labs (its cost of capacity is the lease price "
+        "x (1 - margin)).",
+    )
     # labs
-    compute_ambition_gw: list[tuple[Month, NonNeg]] = Field(default_factory=list)
-    revenue_usd_b_per_gw_year: NonNeg = 10.0
-    opex_usd_b_per_year: NonNeg = 0.0
-    opex_growth_per_year: Annotated[float, Field(ge=-0.5, le=5.0)] = 0.0
-    funding_runway_months: Annotated[int, Field(ge=1, le=120)] = 12
-    round_size_months_of_burn: Pos = 18.0
-    max_supplier_share: Frac = 1.0
-    source: str = ""
+    compute_ambition_gw: GwPath = param(
+        unit="GW", default_factory=list,
+        doc="Labs: target compute path, [month, GW] pairs (interpolated).",
+    )
+    revenue_usd_b_per_gw_year: float = param(
+        10.0, unit="USD B per GW-year", ge=0.0, le=1_000.0,
+        doc="Labs: revenue per GW of compute per year.",
+    )
+    opex_usd_b_per_year: float = param(
+        0.0, unit="USD B per year", ge=0.0, le=5_000.0,
+        doc="Labs: operating costs besides compute at the start.",
+    )
+    opex_growth_per_year: float = param(
+        0.0, unit="per year", ge=-0.5, le=5.0, doc="Labs: yearly growth of those costs."
+    )
+    funding_runway_months: int = param(
+        12, unit="months", ge=1, le=120,
+        doc="Labs: raise a round when cash covers fewer months of outflows than this.",
+    )
+    round_size_months_of_burn: float = param(
+        18.0, unit="months of outflows", gt=0.0, le=240.0,
+        doc="Labs: size of a round in months of outflows.",
+    )
+    max_supplier_share: float = param(
+        1.0, unit="fraction", ge=0.0, le=1.0,
+        doc="Buyers: share of installed chips from one designer above which diversification "
+        "weighs against it.",
+    )
+    source: str = param("", unit="-", doc="Where the firm's values come from.")
 
 
 class Product(Strict):
     """One accelerator generation.
 
-    Sources: facts.md 'Accelerator power', 'Unit prices', 'Cost of 1 GW'.
+    Sources: each product's `source` in experiments/scenarios/baseline.toml (vendor specs, press).
     """
 
-    name: str
-    vendor: str
-    release: Month
-    pflops_dense: Pos
-    kw_per_unit: Pos
-    unit_cost_usd_k: Pos
-    system_price_usd_k: Pos
-    units_per_wafer: Pos
-    source: str = ""
+    name: str = param(unit="-", doc="Product name (e.g. `B200`).")
+    vendor: str = param(unit="-", doc="Designer: a firm name, or `Other chips` for the fringe.")
+    release: Month = param(
+        unit="month", doc="First month it ships; a designer sells its newest released product."
+    )
+    pflops_dense: float = param(
+        unit="PFLOP/s per unit", gt=0.0, le=1_000.0, doc="Dense performance per accelerator."
+    )
+    kw_per_unit: float = param(
+        unit="kW per unit", gt=0.0, le=100.0,
+        doc="All-in facility power per accelerator (chip + CPU, network, cooling share); "
+        "converts units to GW.",
+    )
+    unit_cost_usd_k: float = param(
+        unit="USD thousands per unit", gt=0.0, le=10_000.0,
+        doc="Cost to make one unit (the designer pays it at production).",
+    )
+    system_price_usd_k: float = param(
+        unit="USD thousands per unit", gt=0.0, le=10_000.0,
+        doc="List price of one unit as part of a system.",
+    )
+    units_per_wafer: float = param(
+        unit="units per wafer", gt=0.0, le=1_000.0,
+        doc="Good packages per advanced-packaging wafer.",
+    )
+    source: str = param("", unit="-", doc="Where the product's figures come from.")
 
 
 class CatalogParams(Strict):
-    products: list[Product] = Field(default_factory=list)
-    source: str = ""
+    """Accelerator generations on sale (`[[catalog.products]]`)."""
+
+    products: list[Product] = param(
+        unit="-", default_factory=list,
+        doc="Accelerator generations, one `[[catalog.products]]` table each.",
+    )
+    source: str = param("", unit="-", doc="Where the catalog comes from.")
 
 
 class AllocationRule(StrEnum):
@@ -150,21 +312,53 @@ class AllocationRule(StrEnum):
 class FoundryParams(Strict):
     """Advanced-packaging (CoWoS-like) capacity path and its allocation rule."""
 
-    capacity_wafers_per_month: list[tuple[Month, NonNeg]] = Field(default_factory=list)
-    allocation_rule: AllocationRule = AllocationRule.PRO_RATA
-    priority_order: list[str] = Field(default_factory=list)
-    yield_frac: Frac = 0.9
-    unlimited: bool = False
-    source: str = ""
+    capacity_wafers_per_month: list[tuple[Month, bounded(0.0, 5_000_000.0)]] = param(
+        unit="wafers per month", default_factory=list,
+        doc="Packaging capacity path, [month, wafers/month] pairs (interpolated; flat beyond "
+        "the ends); at most 5 million a month (about 25x TSMC's 2026 CoWoS plan).",
+    )
+    allocation_rule: AllocationRule = param(
+        AllocationRule.PRO_RATA, unit="-",
+        doc="How scarce capacity is split among designers: `pro_rata` to requests, `priority` "
+        "(in `priority_order`), `uniform` (equal split, capped by requests). A policy lever.",
+    )
+    priority_order: list[str] = param(
+        unit="-", default_factory=list,
+        doc="Designers served first under `priority`, in order.",
+    )
+    yield_frac: float = param(
+        0.9, unit="fraction", ge=0.0, le=1.0, doc="Share of packaged units that are good."
+    )
+    unlimited: bool = param(
+        False, unit="-", doc="Docking: infinite capacity, every request served."
+    )
+    source: str = param("", unit="-", doc="Where the path comes from.")
 
 
 class Distribution(Strict):
-    """A lognormal-by-mean draw (mean and coefficient of variation), clipped to [low, high]."""
+    """A lognormal-by-mean draw (mean and coefficient of variation), clipped to [low, high].
 
-    mean: Pos
-    cv: NonNeg = 0.5
-    low: NonNeg = 0.0
-    high: Pos = 1e9
+    Values are in the unit of the key the distribution belongs to; each key of `[sites]` also
+    caps `mean` and `high` at a plausible maximum of its own (`SitesParams.MAX_BY_KEY`), and a
+    distribution given there without `high` is clipped at that maximum.
+    """
+
+    mean: float = param(
+        unit="unit of the key", gt=0.0, le=10_000.0,
+        doc="Mean of the lognormal draw (in the unit of the field it belongs to).",
+    )
+    cv: float = param(
+        0.5, unit="-", ge=0.0, le=10.0,
+        doc="Coefficient of variation (sd / mean); 0 = every site gets the mean.",
+    )
+    low: float = param(
+        0.0, unit="unit of the key", ge=0.0, le=10_000.0,
+        doc="Draws are clipped below at this value.",
+    )
+    high: float = param(
+        10_000.0, unit="unit of the key", gt=0.0, le=10_000.0,
+        doc="Draws are clipped above at this value.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Distribution:
@@ -176,85 +370,234 @@ class Distribution(Strict):
 class SitesParams(Strict):
     """Pool of candidate datacenter sites.
 
-    Sources: facts.md 'Sites', 'Grid interconnection', 'Build times'.
+    Sources: the `source` of `[sites]` in experiments/scenarios/baseline.toml.
     """
 
-    n_sites: Annotated[int, Field(ge=1, le=1_000_000)] = 800
-    regions: list[str] = Field(default_factory=lambda: ["us_east", "us_south", "us_west", "us_mid"])
-    grid_power_gw: Distribution = Distribution(mean=0.6, cv=0.8, low=0.05, high=5.0)
-    interconnect_wait_months: Distribution = Distribution(mean=30.0, cv=0.6, low=0.0, high=96.0)
-    permit_months: Distribution = Distribution(mean=6.0, cv=0.5, low=1.0, high=36.0)
-    build_months: Distribution = Distribution(mean=18.0, cv=0.35, low=9.0, high=48.0)
-    capex_usd_b_per_gw: Distribution = Distribution(mean=12.0, cv=0.2, low=6.0, high=30.0)
-    unlimited: bool = False
-    source: str = ""
+    MAX_BY_KEY: ClassVar[dict[str, float]] = {
+        "grid_power_gw": 20.0,
+        "interconnect_wait_months": 240.0,
+        "permit_months": 120.0,
+        "build_months": 120.0,
+        "capex_usd_b_per_gw": 200.0,
+    }
+    """Largest plausible `mean` and `high` of each distribution (a 20 GW site is ~4x the
+    largest announced campus; 20 years of waiting; ~15x today's ~$12B per GW)."""
+
+    n_sites: int = param(
+        800, unit="count", ge=1, le=100_000,
+        doc="Number of candidate sites drawn into the pool.",
+    )
+    regions: list[str] = param(
+        unit="-", default_factory=lambda: ["us_east", "us_south", "us_west", "us_mid"],
+        doc="Region names; each site's region is drawn uniformly.",
+    )
+    grid_power_gw: Distribution = param(
+        Distribution(mean=0.6, cv=0.8, low=0.05, high=5.0), unit="GW",
+        doc="Distribution of a site's available grid power (mean and high at most 20 GW).",
+    )
+    interconnect_wait_months: Distribution = param(
+        Distribution(mean=30.0, cv=0.6, low=0.0, high=96.0), unit="months",
+        doc="Distribution of the wait for grid connection (mean and high at most 240 months).",
+    )
+    permit_months: Distribution = param(
+        Distribution(mean=6.0, cv=0.5, low=1.0, high=36.0), unit="months",
+        doc="Distribution of permitting time (mean and high at most 120 months).",
+    )
+    build_months: Distribution = param(
+        Distribution(mean=18.0, cv=0.35, low=9.0, high=48.0), unit="months",
+        doc="Distribution of construction time (a site is powered after max(interconnect wait, "
+        "permit + build)); mean and high at most 120 months.",
+    )
+    capex_usd_b_per_gw: Distribution = param(
+        Distribution(mean=12.0, cv=0.2, low=6.0, high=30.0), unit="USD B per GW",
+        doc="Distribution of construction cost per GW (mean and high at most 200 USD B per GW).",
+    )
+    unlimited: bool = param(False, unit="-", doc="Docking: infinite grid power, no waits.")
+    source: str = param("", unit="-", doc="Where the distributions come from.")
+
+    @model_validator(mode="after")
+    def _plausible_draws(self) -> SitesParams:
+        for key, cap in self.MAX_BY_KEY.items():
+            dist: Distribution = getattr(self, key)
+            if "high" not in dist.model_fields_set and dist.high > cap:
+                # a distribution given without `high` is clipped at the key's maximum
+                dist = dist.model_copy(update={"high": cap})
+                self.__dict__[key] = dist
+            for end in ("mean", "high"):
+                if getattr(dist, end) > cap:
+                    raise ValueError(
+                        f"{key}.{end} = {getattr(dist, end):g} is above the plausible maximum "
+                        f"{cap:g}"
+                    )
+        return self
 
 
 class DemandParams(Strict):
     """Demand and supply from outside the six firms (the fringe), and final-demand terms."""
 
-    fringe_accel_gw_per_year: list[tuple[Month, NonNeg]] = Field(default_factory=list)
-    fringe_cloud_gw: list[tuple[Month, NonNeg]] = Field(default_factory=list)
-    fringe_lab_revenue_usd_b_per_year: list[tuple[Month, NonNeg]] = Field(default_factory=list)
-    opening_backlog_gw: dict[str, NonNeg] = Field(default_factory=dict)
-    fringe_chip_price_usd_b_per_gw: Pos = 25.0
-    cloud_price_usd_b_per_gw_year: Pos = 12.0
-    revenue_multiplier: Pos = 1.0
-    # docking modes only (issue 6): linear inverse final demand P = intercept - slope x Q
-    intercept: Pos = 100.0
-    slope: Pos = 1.0
-    source: str = ""
+    fringe_accel_gw_per_year: GwPath = param(
+        unit="GW per year", default_factory=list,
+        doc="Chip orders of buyers outside the six firms (Google, Meta, xAI, neoclouds), "
+        "[month, GW/yr] path.",
+    )
+    fringe_cloud_gw: GwPath = param(
+        unit="GW", default_factory=list,
+        doc="AI cloud capacity of the fringe clouds (their quantity in the cloud market), "
+        "[month, GW] path.",
+    )
+    fringe_lab_revenue_usd_b_per_year: list[tuple[Month, bounded(0.0, 50_000.0)]] = param(
+        unit="USD B per year", default_factory=list,
+        doc="Revenue of the rival labs (their quantity in the frontier-AI market), "
+        "[month, USD B/yr] path.",
+    )
+    opening_backlog_gw: dict[str, bounded(0.0, 500.0)] = param(
+        unit="GW by chip designer", default_factory=dict,
+        doc="Open chip orders at the start, by designer (placed by `Other buyers` before the "
+        "run).",
+    )
+    fringe_chip_price_usd_b_per_gw: float = param(
+        25.0, unit="USD B per GW", gt=0.0, le=1_000.0,
+        doc="Price of fringe (`Other chips`) accelerators.",
+    )
+    cloud_price_usd_b_per_gw_year: float = param(
+        12.0, unit="USD B per GW-year", gt=0.0, le=1_000.0,
+        doc="Reference lease price of AI cloud capacity (moves with chip scarcity).",
+    )
+    revenue_multiplier: float = param(
+        1.0, unit="x", gt=0.0, le=100.0,
+        doc="Scales all frontier-AI revenue (shocks multiply it).",
+    )
+    # docking modes only: linear inverse final demand P = intercept - slope x Q
+    intercept: float = param(
+        100.0, unit="price units", gt=0.0, le=1e6,
+        doc="Docking modes: intercept a of the inverse demand p = a - b Q.",
+    )
+    slope: float = param(
+        1.0, unit="price per unit of quantity", gt=0.0, le=1e6,
+        doc="Docking modes: slope b of the inverse demand p = a - b Q.",
+    )
+    source: str = param("", unit="-", doc="Where the demand paths come from.")
 
 
 class MarketParams(Strict):
-    """Logit order split and backlog pricing (DESIGN 'Markets')."""
+    """Logit order split and backlog pricing (docs/odd.md 'Markets')."""
 
-    price_sensitivity: NonNeg = 4.0
-    cuda_lockin: NonNeg = 1.0
-    relationship_bonus: NonNeg = 0.5
-    lead_time_weight: NonNeg = 0.05
-    diversification: NonNeg = 0.5
-    markup_backlog_slope: NonNeg = 0.3
-    markup_cap: NonNeg = 4.0
-    exclusivity_allowed: bool = True
-    source: str = ""
+    price_sensitivity: float = param(
+        4.0, unit="utility per log(USD/PFLOP)", ge=0.0, le=50.0,
+        doc="Logit weight on log price per PFLOP/s in a buyer's utility.",
+    )
+    cuda_lockin: float = param(
+        1.0, unit="utility", ge=0.0, le=50.0,
+        doc="Utility bonus of Nvidia chips (software lock-in, the CUDA moat; an "
+        "`interoperability` intervention scales it).",
+    )
+    relationship_bonus: float = param(
+        0.5, unit="utility", ge=0.0, le=50.0,
+        doc="Utility bonus of a designer the buyer has an active supply deal with.",
+    )
+    lead_time_weight: float = param(
+        0.05, unit="utility per month", ge=0.0, le=10.0,
+        doc="Utility penalty per month of lead time (backlog / output, capped at 24).",
+    )
+    diversification: float = param(
+        0.5, unit="utility", ge=0.0, le=50.0,
+        doc="Utility penalty on a designer whose share of the buyer's installed chips exceeds "
+        "its `max_supplier_share`.",
+    )
+    markup_backlog_slope: float = param(
+        0.3, unit="markup per year of backlog", ge=0.0, le=10.0,
+        doc="Markup rise per year of output in the backlog.",
+    )
+    markup_cap: float = param(
+        4.0, unit="x unit cost", ge=0.0, le=50.0, doc="Highest markup over cost."
+    )
+    exclusivity_allowed: bool = param(
+        True, unit="-",
+        doc="Not read by the model yet (use a `ban_exclusivity` intervention).",
+    )
+    source: str = param("", unit="-", doc="Where the market parameters come from.")
 
 
 class NegotiationParams(Strict):
-    """Alternating offers, letters of intent and due diligence (DESIGN 'Negotiation')."""
+    """Alternating offers, letters of intent and due diligence (docs/odd.md 'Negotiation')."""
 
-    max_rounds: Annotated[int, Field(ge=1, le=50)] = 6
-    estimate_noise_sd: NonNeg = 0.1
-    diligence_months: Annotated[int, Field(ge=0, le=24)] = 3
-    min_financing_ratio: NonNeg = 0.5
-    max_burn_to_revenue: NonNeg = 1.5
-    min_frontier_share: Frac = 0.2
-    restructure_frac: Frac = 0.3
-    stall_months_to_abandon: Annotated[int, Field(ge=1, le=60)] = 9
-    search_every_months: Annotated[int, Field(ge=1, le=60)] = 3
-    investor_exclusivity: bool = False
-    """A lab's new compute contract with a firm holding equity in it is exclusive in its kind
-    (the investor's string, as Microsoft's Azure exclusivity until 2025, facts D5)."""
-    # docking modes only (issue 6): the surplus bargained over and the two parties' terms
-    surplus_usd_b: Pos = 100.0
-    discount_factors: tuple[Delta, Delta] = (0.9, 0.9)
-    bargaining_weights: tuple[Pos, Pos] = (0.5, 0.5)
-    disagreement_usd_b: tuple[NonNeg, NonNeg] = (0.0, 0.0)
-    source: str = ""
+    max_rounds: int = param(
+        6, unit="rounds", ge=1, le=50, doc="Most alternating-offer rounds before an impasse."
+    )
+    estimate_noise_sd: float = param(
+        0.1, unit="fraction (sd)", ge=0.0, le=5.0,
+        doc="Sd of each side's relative error on the pie and of the checker's error in due "
+        "diligence (a draw below -0.95 is floored there).",
+    )
+    diligence_months: int = param(
+        3, unit="months", ge=0, le=24,
+        doc="Months from a letter of intent to the diligence verdict.",
+    )
+    min_financing_ratio: float = param(
+        0.5, unit="ratio", ge=0.0, le=100.0,
+        doc="Diligence test: (cash + expected funding) / commitments must reach this.",
+    )
+    max_burn_to_revenue: float = param(
+        1.5, unit="ratio", ge=0.0, le=100.0,
+        doc="Diligence test: burn / revenue must not exceed this.",
+    )
+    min_frontier_share: float = param(
+        0.2, unit="fraction", ge=0.0, le=1.0,
+        doc="Diligence test: the counterparty's frontier-AI share must reach this.",
+    )
+    restructure_frac: float = param(
+        0.3, unit="fraction", ge=0.0, le=1.0,
+        doc="A deal failing one test is restructured to this fraction of its size.",
+    )
+    stall_months_to_abandon: int = param(
+        9, unit="months", ge=1, le=60, doc="A stalled deal is abandoned after this long."
+    )
+    search_every_months: int = param(
+        3, unit="months", ge=1, le=60, doc="Labs look for new compute deals this often."
+    )
+    investor_exclusivity: bool = param(
+        False, unit="-",
+        doc="A lab's new compute contract with a firm holding equity in it is exclusive in its "
+        "kind (the investor's string, as Microsoft's Azure exclusivity until 2025).",
+    )
+    # docking modes only: the surplus bargained over and the two parties' terms
+    surplus_usd_b: float = param(
+        100.0, unit="USD B", gt=0.0, le=1e6,
+        doc="Docking (`rubinstein`, `nash`): the pie bargained over.",
+    )
+    discount_factors: tuple[bounded(0.0, 1.0, high_open=True),
+                            bounded(0.0, 1.0, high_open=True)] = param(
+        (0.9, 0.9), unit="per round",
+        doc="Docking: (seller, buyer) per-round discount factors.",
+    )
+    bargaining_weights: tuple[bounded(0.0, 1_000.0, low_open=True),
+                              bounded(0.0, 1_000.0, low_open=True)] = param(
+        (0.5, 0.5), unit="-",
+        doc="Docking (`nash`): (seller, buyer) bargaining weights.",
+    )
+    disagreement_usd_b: tuple[bounded(0.0, 1e6), bounded(0.0, 1e6)] = param(
+        (0.0, 0.0), unit="USD B",
+        doc="Docking (`nash`): (seller, buyer) disagreement payoffs.",
+    )
+    source: str = param("", unit="-", doc="Where the thresholds come from.")
 
 
 class VendorsParams(Strict):
-    """Chip sellers of the docking modes (issue 6); ignored by the market mode.
+    """Chip sellers of the docking modes; ignored by the market mode.
 
     `marginal_costs` has one entry per seller (N = its length), in the units of the demand
     intercept; `integrated` merges the vendor and the cloud in `double_marginalization`.
     """
 
-    marginal_costs: Annotated[list[NonNeg], Field(min_length=1, max_length=50)] = Field(
-        default_factory=lambda: [10.0, 10.0]
+    marginal_costs: list[bounded(0.0, 1e6)] = param(
+        unit="price units", min_length=1, max_length=50,
+        default_factory=lambda: [10.0, 10.0],
+        doc="Docking: one marginal cost per seller (N = length).",
     )
-    integrated: bool = False
-    source: str = ""
+    integrated: bool = param(
+        False, unit="-", doc="Docking (`double_marginalization`): vendor and cloud merged."
+    )
+    source: str = param("", unit="-", doc="Where the docking values come from.")
 
 
 class Regime(StrEnum):
@@ -274,12 +617,28 @@ class RegulatorParams(Strict):
     vendor share above which the `strict` regime blocks vendor financing of customers.
     """
 
-    regime: Regime = Regime.NONE
-    review_months: Annotated[int, Field(ge=0, le=24)] = 1
-    phase2_months: Annotated[int, Field(ge=0, le=24)] = 6
-    foreclosure_share: Frac = 0.5
-    financing_share: Frac = 0.3
-    source: str = ""
+    regime: Regime = param(
+        Regime.NONE, unit="-",
+        doc="Merger-control regime: `none`, `hsr_2010`, `guidelines_2023`, `strict` "
+        "(docs/antitrust.md).",
+    )
+    review_months: int = param(
+        1, unit="months", ge=0, le=24, doc="First-phase review time of a reportable deal."
+    )
+    phase2_months: int = param(
+        6, unit="months", ge=0, le=24,
+        doc="Extra months of an in-depth (second-phase) review.",
+    )
+    foreclosure_share: float = param(
+        0.5, unit="fraction", ge=0.0, le=1.0,
+        doc="Vertical screen: supplier share above which a link may foreclose rivals (2023 "
+        "Guidelines, guideline 5).",
+    )
+    financing_share: float = param(
+        0.3, unit="fraction", ge=0.0, le=1.0,
+        doc="`strict`: vendor share above which vendor financing of a customer is blocked.",
+    )
+    source: str = param("", unit="-", doc="Where the regime comes from.")
 
 
 class DealKind(StrEnum):
@@ -305,31 +664,80 @@ class EventParams(Strict):
 
     Deals: `source` pays (investor, chip buyer... see `payer`) and `target` is the counterparty;
     by convention `source` is the firm that gives money or chips: vendor for supply, cloud for
-    cloud_capacity, investor for equity and warrant. Terms follow DESIGN 'Contracts'.
+    cloud_capacity, investor for equity and warrant. Terms follow docs/odd.md 'Contracts'.
     """
 
-    date: Month
-    kind: EventKind = EventKind.DEAL
-    id: str = ""
-    deal_kind: DealKind | None = None
-    source_firm: str = ""
-    target_firm: str = ""
-    stage: Literal["proposed", "loi", "definitive"] = "loi"
-    binding: bool = False
-    gw: NonNeg = 0.0
-    value_usd_b: NonNeg = 0.0
-    price_usd_b_per_gw: NonNeg = 0.0
-    duration_months: Annotated[int, Field(ge=0, le=240)] = 0
-    start: Month | None = None
-    equity_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
-    voting: bool = True
-    exclusive: bool = False
-    tranches: Annotated[int, Field(ge=0, le=100)] = 0
-    gw_per_tranche: NonNeg = 0.0
-    valuation_usd_b: NonNeg = 0.0
-    target: ShockTarget | None = None
-    multiplier: NonNeg = 1.0
-    source: str = ""
+    date: Month = param(
+        unit="month",
+        doc="Month of the announcement (up to 24 months before the start: then an initial "
+        "position, active at step 0).",
+    )
+    kind: EventKind = param(
+        EventKind.DEAL, unit="-",
+        doc="`deal` (enters the deal pipeline) or `shock` (multiplies a `target`).",
+    )
+    id: str = param("", unit="-", doc="Deal id (unique; interventions name it in `deal_id`).")
+    deal_kind: DealKind | None = param(
+        None, unit="-", doc="`supply`, `cloud_capacity`, `equity` or `warrant` (deals)."
+    )
+    source_firm: str = param(
+        "", unit="-",
+        doc="Seller / investor / issuer (vendor for supply, cloud for cloud_capacity).",
+    )
+    target_firm: str = param("", unit="-", doc="Buyer / investee / holder.")
+    stage: Literal["proposed", "loi", "definitive"] = param(
+        "loi", unit="-",
+        doc="Stage it enters at: `proposed`, `loi` (then due diligence) or `definitive`.",
+    )
+    binding: bool = param(False, unit="-", doc="A definitive, enforceable commitment.")
+    gw: float = param(
+        0.0, unit="GW", ge=0.0, le=500.0, doc="Facility power covered."
+    )
+    value_usd_b: float = param(
+        0.0, unit="USD B", ge=0.0, le=10_000.0,
+        doc="Total value (equity amount; contract value).",
+    )
+    price_usd_b_per_gw: float = param(
+        0.0, unit="USD B per GW", ge=0.0, le=1_000.0,
+        doc="Price per GW (per GW-year for cloud capacity); 0 = derived from value, GW and "
+        "duration.",
+    )
+    duration_months: int = param(
+        0, unit="months", ge=0, le=240, doc="Delivery or lease term (0 = one-off)."
+    )
+    start: Month | None = param(
+        None, unit="month",
+        doc="First month of delivery or lease (default: the announcement).",
+    )
+    equity_pct: float = param(
+        0.0, unit="percent", ge=0.0, le=100.0,
+        doc="Stake in the investee (equity) or warrant size.",
+    )
+    voting: bool = param(True, unit="-", doc="Whether the stake carries votes.")
+    exclusive: bool = param(
+        False, unit="-", doc="The target may deal in this kind only with the source."
+    )
+    tranches: int = param(
+        0, unit="count", ge=0, le=100,
+        doc="Number of milestone payments (equity) or vesting steps (warrant).",
+    )
+    gw_per_tranche: float = param(
+        0.0, unit="GW", ge=0.0, le=500.0,
+        doc="Tranche k is due once k x this GW of the source's chips are deployed by the "
+        "target since signing.",
+    )
+    valuation_usd_b: float = param(
+        0.0, unit="USD B", ge=0.0, le=50_000.0, doc="Post-money valuation of an equity deal."
+    )
+    target: ShockTarget | None = param(
+        None, unit="-",
+        doc="Shocks: `foundry_capacity`, `lab_revenue` or `fringe_demand`.",
+    )
+    multiplier: float = param(
+        1.0, unit="x", ge=0.0, le=100.0,
+        doc="Shocks: factor applied to the target from `date` on.",
+    )
+    source: str = param("", unit="-", doc="Where the event comes from (report, article).")
 
     @model_validator(mode="after")
     def _complete(self) -> EventParams:
@@ -357,35 +765,87 @@ class InterventionKind(StrEnum):
 class InterventionParams(Strict):
     """An antitrust lever applied from `date` (default: the start of the run)."""
 
-    kind: InterventionKind
-    date: Month | None = None
-    deal_id: str = ""
-    deal_kind: DealKind | None = None
-    parties: list[str] = Field(default_factory=list)
-    max_equity_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 100.0
-    allocation_rule: AllocationRule | None = None
-    lockin_factor: Frac = 1.0
-    source: str = ""
+    kind: InterventionKind = param(
+        unit="-",
+        doc="`block_deal`, `ban_exclusivity`, `cap_equity`, `no_vendor_financing`, "
+        "`allocation_rule`, `interoperability`, `divestiture`, `nonvoting_reportable`.",
+    )
+    date: Month | None = param(
+        None, unit="month", doc="Month it takes effect (default: the start)."
+    )
+    deal_id: str = param(
+        "", unit="-", doc="`block_deal`: the event id of the deal to block."
+    )
+    deal_kind: DealKind | None = param(
+        None, unit="-", doc="`block_deal`: the kind of deal to block (with `parties`)."
+    )
+    parties: list[str] = param(
+        unit="-", default_factory=list,
+        doc="Firms concerned: [source, target] for `block_deal`, [owner, firm] for "
+        "`divestiture`; empty = all.",
+    )
+    max_equity_pct: float = param(
+        100.0, unit="percent", ge=0.0, le=100.0, doc="`cap_equity`: largest stake allowed."
+    )
+    allocation_rule: AllocationRule | None = param(
+        None, unit="-", doc="`allocation_rule`: the rule imposed on the foundry."
+    )
+    lockin_factor: float = param(
+        1.0, unit="x cuda_lockin", ge=0.0, le=1.0,
+        doc="`interoperability`: multiplies `market.cuda_lockin`.",
+    )
+    source: str = param("", unit="-", doc="Where the lever comes from.")
 
 
 class ScenarioParams(Strict):
     """A whole scenario: what one run of the model needs besides its seed."""
 
-    name: str = "unnamed"
-    seed: Annotated[int, Field(ge=0)] = 0
-    extends: str = ""
-    simulation: SimulationParams = SimulationParams()
-    firms: dict[str, FirmParams] = Field(default_factory=dict)
-    catalog: CatalogParams = CatalogParams()
-    foundry: FoundryParams = FoundryParams()
-    sites: SitesParams = SitesParams()
-    demand: DemandParams = DemandParams()
-    market: MarketParams = MarketParams()
-    negotiation: NegotiationParams = NegotiationParams()
-    regulator: RegulatorParams = RegulatorParams()
-    vendors: VendorsParams = VendorsParams()
-    events: list[EventParams] = Field(default_factory=list)
-    interventions: list[InterventionParams] = Field(default_factory=list)
+    name: str = param(
+        "unnamed", unit="-",
+        doc="Scenario name (default: the file's path under experiments/scenarios without "
+        ".toml, e.g. `what_if/no_vendor_financing`). Written to every table.",
+    )
+    seed: int = param(
+        0, unit="-", ge=0, le=2**63 - 1,
+        doc="Default seed of the run (`--seed` or `run(params, rng=...)` overrides it). All "
+        "randomness flows from it; it is stored as a 64-bit integer in every table.",
+    )
+    extends: str = param(
+        "", unit="-",
+        doc="Parent scenario: a shipped name or a path relative to this file. See 'How a "
+        "scenario is resolved'.",
+    )
+    simulation: SimulationParams = param(
+        SimulationParams(), unit="-", doc="Section `[simulation]`."
+    )
+    firms: dict[str, FirmParams] = param(
+        unit="-", default_factory=dict,
+        doc="Sections `[firms.<Name>]`, one per firm (Nvidia, AMD, OpenAI, Amazon, Microsoft, "
+        "Oracle); a firm left out is not in the run.",
+    )
+    catalog: CatalogParams = param(
+        CatalogParams(), unit="-", doc="Section `[catalog]` with `[[catalog.products]]`."
+    )
+    foundry: FoundryParams = param(FoundryParams(), unit="-", doc="Section `[foundry]`.")
+    sites: SitesParams = param(SitesParams(), unit="-", doc="Section `[sites]`.")
+    demand: DemandParams = param(DemandParams(), unit="-", doc="Section `[demand]`.")
+    market: MarketParams = param(MarketParams(), unit="-", doc="Section `[market]`.")
+    negotiation: NegotiationParams = param(
+        NegotiationParams(), unit="-", doc="Section `[negotiation]`."
+    )
+    regulator: RegulatorParams = param(
+        RegulatorParams(), unit="-", doc="Section `[regulator]`."
+    )
+    vendors: VendorsParams = param(
+        VendorsParams(), unit="-", doc="Section `[vendors]` (docking modes only)."
+    )
+    events: list[EventParams] = param(
+        unit="-", default_factory=list,
+        doc="List `[[events]]`: dated deal announcements and shocks.",
+    )
+    interventions: list[InterventionParams] = param(
+        unit="-", default_factory=list, doc="List `[[interventions]]`: antitrust levers."
+    )
 
     @field_validator("firms")
     @classmethod

@@ -1,9 +1,9 @@
 """Candidate datacenter sites: a numpy table, one row per site (DESIGN 'Sites and datacenters').
 
 The default pool has ~800 sites, as many as OpenAI screened for power, permits and financing
-(facts.md 'Sites'). Each site has a region, the grid power it can get (GW), a wait for grid
-interconnection (facts.md 'Grid interconnection': median queue ~5 years), a permitting time, a
-construction time (facts.md 'Build times') and a capital cost per GW (facts.md 'Cost of 1 GW',
+(facts.toml sites). Each site has a region, the grid power it can get (GW), a wait for grid
+interconnection (facts.toml grid_interconnection: median queue ~5 years), a permitting time, a
+construction time (facts.toml build_times) and a capital cost per GW (facts.toml cost_per_gw,
 building share). Firms acquire sites (`owner`) and plan datacenters on them (`used_gw`, kept by
 `world.datacenters.Fleet`).
 
@@ -34,7 +34,7 @@ FREE = -1
 
 DELAY_COST_USD_B_PER_GW_MONTH = 10.0 / 12.0
 """Revenue forgone per GW per month of delay (billion USD): ~$10B a year per GW of deployed
-compute (facts.md 'OpenAI compute and revenue'). Weighs time against capex in site ranking."""
+compute (facts.toml openai_compute_revenue). Weighs time against capex in site ranking."""
 
 FLOAT_COLUMNS = (
     "grid_power_gw",
@@ -179,7 +179,7 @@ class SitePool:
     def compute_time_to_power_months(self) -> np.ndarray:
         """Months from planning to power per site: max(interconnect_wait, permit + build).
 
-        Construction proceeds while the grid queue runs (facts.md 'Grid interconnection',
+        Construction proceeds while the grid queue runs (facts.toml grid_interconnection,
         'Build times'); the same rule sets `Fleet` schedules.
         """
         return np.maximum(self.interconnect_wait_months, self.permit_months + self.build_months)

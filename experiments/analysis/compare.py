@@ -11,10 +11,8 @@ per-seed outcomes), ``compare.json`` and ``compare.png``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,9 @@ import polars as pl
 
 from experiments.errors import UserError
 
-__all__ = ["add_parser", "compute_comparison", "compute_outcomes", "run_pair"]
+__all__ = [
+    "compute_comparison", "compute_outcomes", "format_table", "run_pair", "write_comparison"
+]
 
 SHARES = {
     "accelerators": ("Nvidia", "AMD", "Amazon", "OpenAI", "Other chips"),
@@ -128,9 +128,11 @@ def run_pair(
     seeds: Iterable[int],
     date: str | None = None,
     progress: Callable[[str], None] | None = None,
+    ensemble: Any = None,
 ) -> pl.DataFrame:
     """Run both scenarios on each seed and return the tidy per-seed outcomes: columns
-    role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date."""
+    role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date. With an
+    `ensemble` both runs of a seed use the parameter set that seed draws from it."""
     from experiments.run.runner import run
 
     records: list[dict[str, Any]] = []
@@ -138,6 +140,8 @@ def run_pair(
         for role, params in (("reference", reference), ("variant", variant)):
             if progress:
                 progress(f"{params.name} seed {seed}")
+            if ensemble is not None:
+                params = ensemble.apply(params, int(seed))
             results = run(params, rng=int(seed))
             step = _resolve_step(results, date)
             when = results.tables["physical"].filter(pl.col("step") == step)["date"][0]
@@ -204,66 +208,6 @@ def compute_comparison(runs: pl.DataFrame, level: float = 0.95) -> pl.DataFrame:
             )
         )
     return pl.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def add_parser(sub: Any) -> None:
-    """Add the `compare` subcommand."""
-    p = sub.add_parser(
-        "compare",
-        help="paired what-if comparison of two scenarios over seeds, with confidence intervals",
-        description="Run BASE and WHAT_IF on the same seeds and report, per metric, the mean "
-        "difference (WHAT_IF minus BASE) with a t-interval over seeds; metrics whose interval "
-        "excludes zero are flagged. Writes compare.parquet, runs.parquet, compare.json and "
-        "compare.png into --out.",
-    )
-    p.add_argument("base", help="reference scenario (shipped name or .toml path)")
-    p.add_argument("what_if", help="variant scenario (shipped name or .toml path)")
-    p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
-    p.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
-    p.add_argument("--steps", type=int, help="months to simulate (default: the scenarios')")
-    p.add_argument("--date", help="month compared, YYYY-MM (default: the last month)")
-    p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--out", type=Path, help="output directory (default runs/compare-BASE-WHAT_IF)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.set_defaults(handler=_cmd_compare)
-
-
-def _slug(name: str) -> str:
-    return name.replace("/", "-").replace(".toml", "")
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from experiments.scenario.loader import load_scenario
-
-    if args.seeds < 2:
-        raise UserError("--seeds must be at least 2 for a confidence interval")
-    if not 0.0 < args.level < 1.0:
-        raise UserError("--level must be between 0 and 1, e.g. 0.95")
-    if args.date is not None and not (len(args.date) == 7 and args.date[4] == "-"):
-        raise UserError(f"--date {args.date!r}: expected a month as YYYY-MM")
-    base = load_scenario(args.base, steps=args.steps)
-    what_if = load_scenario(args.what_if, steps=args.steps)
-    out = args.out or Path("runs") / f"compare-{_slug(base.name)}-{_slug(what_if.name)}"
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise UserError(f"{out} exists and is not empty; pass --overwrite or choose another --out")
-    console = Console(file=sys.stdout, highlight=False)
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    if sys.stdout.isatty():
-        with console.status("Running...") as status:
-            runs = run_pair(base, what_if, seeds, args.date, lambda s: status.update(s))
-    else:
-        runs = run_pair(base, what_if, seeds, args.date)
-    table = compute_comparison(runs, args.level)
-    write_comparison(out, runs, table, base.name, what_if.name, seeds)
-    for line in format_table(table):
-        console.print(line, soft_wrap=True, markup=False)
-    console.print(f"Wrote {out} (compare.parquet, runs.parquet, compare.json, compare.png)")
-    return 0
 
 
 def write_comparison(

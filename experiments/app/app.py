@@ -35,12 +35,12 @@ from experiments.run.results import REQUIRED_FROM_MODEL, Results
 from experiments.run.runner import make_run_id
 from experiments.scenario.loader import list_scenarios, load_scenario
 from world.model import ComputeMarketModel
-from world.params import InterventionKind, InterventionParams, ScenarioParams
+from world.params import AllocationRule, InterventionKind, InterventionParams, ScenarioParams
 
 __all__ = ["Dashboard", "MarketApp", "Page", "build_params", "model_params"]
 
 TITLE = "compute-market: the AI-compute market"
-ALLOCATION_RULES = ["pro_rata", "priority", "uniform"]
+ALLOCATION_RULES = [rule.value for rule in AllocationRule]
 DEAL_ROWS = 14
 """Deals shown in the deal list (the most recent first)."""
 
@@ -49,7 +49,7 @@ def build_params(
     scenario: str = "baseline",
     seed: int | None = None,
     cuda_lockin: float = 1.0,
-    allocation_rule: str = "pro_rata",
+    allocation_rule: str = AllocationRule.PRO_RATA.value,
     ban_exclusivity: bool = False,
     no_vendor_financing: bool = False,
 ) -> ScenarioParams:
@@ -82,7 +82,7 @@ class MarketApp(ComputeMarketModel):
         scenario_name: str = "baseline",
         seed: int = 42,
         cuda_lockin: float = 1.0,
-        allocation_rule: str = "pro_rata",
+        allocation_rule: str = AllocationRule.PRO_RATA.value,
         ban_exclusivity: bool = False,
         no_vendor_financing: bool = False,
         rng: Any = None,
@@ -164,7 +164,7 @@ def model_params() -> dict[str, Any]:
         },
         "allocation_rule": {
             "type": "Select",
-            "value": "pro_rata",
+            "value": AllocationRule.PRO_RATA.value,
             "values": ALLOCATION_RULES,
             "label": "Packaging allocation rule",
         },

@@ -128,7 +128,8 @@ PROGRESS_EVERY_S = 2.0
 """A plan that takes longer than this says how far it has got, this often (on `report`)."""
 
 
-def make_plan(spec: BatchSpec, report: Callable[[str], None] | None = None) -> Plan:
+def make_plan(spec: BatchSpec, ensemble: Any = None,
+              report: Callable[[str], None] | None = None) -> Plan:
     """Validate every variant, merge identical ones, and list the runs (variant-major, seeds
     inner).
 
@@ -137,8 +138,13 @@ def make_plan(spec: BatchSpec, report: Callable[[str], None] | None = None) -> P
     once, under the first point's id, and the other points' overrides are kept in its
     `Variant.merged` (and in ``variants.parquet``). A store never holds two copies of a run.
 
+    With an `ensemble` each seed of a variant draws a calibrated parameter set (the variant's
+    own overrides are kept); two points are then merged only when they also fix the same keys,
+    so they draw the same sets.
+
     Args:
         spec: the parsed spec.
+        ensemble: a calibrated `Ensemble` (``--ensemble``), or None.
         report: called with a progress line every `PROGRESS_EVERY_S` seconds of a long plan.
 
     Raises:
@@ -149,7 +155,7 @@ def make_plan(spec: BatchSpec, report: Callable[[str], None] | None = None) -> P
     token = uuid.uuid4().hex
     points = spec.compute_variants()
     variants: list[Variant] = []
-    first: dict[str, int] = {}  # variant scenario hash -> index in `variants`
+    first: dict[tuple[str, frozenset[str]], int] = {}  # (scenario hash, fixed keys) -> index
     names: dict[str, str] = {}
     tasks: list[RunTask] = []
     t_start = t_last = time.perf_counter()
@@ -163,25 +169,34 @@ def make_plan(spec: BatchSpec, report: Callable[[str], None] | None = None) -> P
             t_last = now
         params = _load_variant(spec, v, refs[v.scenario])
         variant_digest = scenario_hash(params)
-        if variant_digest in first:
-            i = first[variant_digest]
+        fixed = frozenset(o.split("=", 1)[0].strip() for o in v.overrides)
+        merge_key = (variant_digest, fixed if ensemble is not None else frozenset())
+        if merge_key in first:
+            i = first[merge_key]
             label = v.overrides if v.scenario == variants[i].scenario else (
                 f"scenario={v.scenario}", *v.overrides)
             variants[i] = replace(variants[i], merged=(*variants[i].merged, label))
             continue
-        first[variant_digest] = len(variants)
+        first[merge_key] = len(variants)
         variants.append(v)
         names[v.variant_id] = params.name
-        digests = scenario_hashes_by_seed(params, spec.seeds)
+        digests = (scenario_hashes_by_seed(params, spec.seeds) if ensemble is None
+                   else [""] * len(spec.seeds))  # drawn per seed below
         for i, (seed, digest) in enumerate(zip(spec.seeds, digests, strict=True)):
+            overrides, run_params = v.overrides, params
+            if ensemble is not None:  # each seed draws a calibrated parameter set
+                overrides = (*v.overrides, *ensemble.overrides_for(seed, params, fixed))
+                run_params = load_scenario(refs[v.scenario], list(overrides), steps=spec.steps)
+                variant_digest = scenario_hash(run_params)
+                digest = scenario_hash(run_params.model_copy(update={"seed": seed}))
             tasks.append(RunTask(
                 scenario=refs[v.scenario],
                 scenario_name=params.name,
-                overrides=v.overrides,
+                overrides=overrides,
                 seed=seed,
                 steps=spec.steps,
                 variant_id=v.variant_id,
-                run_id=make_run_id(params, seed, digest),
+                run_id=make_run_id(run_params, seed, digest),
                 digest=digest,
                 variant_digest=variant_digest,
                 run_key=run_key(params.name, v.variant_id, seed),

@@ -198,16 +198,19 @@ def _batch_manifest(plan: Plan, old: dict[str, Any] | None, **extra: Any) -> dic
 
 
 def prepare_batch(spec_path: str | Path, out: str | Path | None = None,
+                  ensemble: Any = None,
                   report: Callable[[str], None] | None = None) -> tuple[Plan, Path]:
     """Load and validate the spec and plan the runs (nothing is written).
 
     Args:
         spec_path: the spec file.
         out: the batch directory (default `default_batch_dir`).
+        ensemble: a calibrated `experiments.calibration.ensemble.Ensemble`: each seed draws a
+            parameter set from it (None: the scenario's own values).
         report: called with progress lines while a long plan is made.
     """
     spec = load_spec(spec_path)
-    plan = make_plan(spec, report=report)
+    plan = make_plan(spec, ensemble, report=report)
     return plan, Path(out) if out is not None else default_batch_dir(spec)
 
 

@@ -1,1 +1,1 @@
-"""The `compute-market` command line: one module per group of subcommands."""
+"""The `compute-market` command line: the registry in `main.py`, one module per subcommand."""

@@ -1,27 +1,34 @@
-"""The ``batch`` and ``summarize`` subcommands (registered in
-`experiments.cli.main.SUBCOMMANDS`)."""
+"""`compute-market batch`: run a batch spec into a resumable results store.
+
+`experiments.batch.runner` (and through it the model) is imported inside `handle`, after
+`warm_up` has started the fork server: the workers' imports then run on the other core while
+this process reads the spec (the one function-level import here, for that reason).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
+from rich.console import Console
+
+from experiments.batch.executors import make_executor, warm_up, warn_if_remote
+from experiments.calibration.ensemble import load_ensemble
 from experiments.errors import UserError
 
-__all__ = ["add_batch_parser", "add_summarize_parser"]
+__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+
+DESCRIPTION = (
+    "Run every run of a batch spec (scenarios x levers x uncertainty samples x seeds) and store "
+    "the tables as one Parquet dataset. Running the same command again resumes: finished runs "
+    "are skipped. Example specs: experiments/batches/."
+)
 
 
-def add_batch_parser(sub: Any) -> None:
-    """Add ``compute-market batch SPEC.toml [--out DIR] [--workers N] [--dask ADDRESS|local]``."""
-    p = sub.add_parser(
-        "batch",
-        help="run a batch of scenario variants x seeds into a resumable results store",
-        description="Run every run of a batch spec (scenarios x levers x uncertainty samples x "
-        "seeds) and store the tables as one Parquet dataset. Running the same command again "
-        "resumes: finished runs are skipped. Example specs: experiments/batches/.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``SPEC.toml [--out DIR] [--workers N] [--dask ADDRESS|local] [--dry-run]
+    [--ensemble FILE]``."""
     p.add_argument("spec", type=Path, help="batch spec file (.toml)")
     p.add_argument("--out", type=Path, help="batch directory (default: batches/<name>)")
     p.add_argument("--workers", type=int,
@@ -34,18 +41,17 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec and print the plan without running anything")
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
-    p.set_defaults(handler=_cmd_batch)
+    p.add_argument("--ensemble", type=Path, metavar="FILE",
+                   help="calibrated ensemble (Parquet from `calibrate`): each seed draws a "
+                   "parameter set from it")
 
 
 def _note(text: str) -> None:
     print(f"compute-market: note: {text}", file=sys.stderr, flush=True)
 
 
-def _cmd_batch(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from experiments.batch.executors import make_executor, warm_up, warn_if_remote
-
+def handle(args: argparse.Namespace) -> int:
+    """Plan the batch, print its size, run what is not done yet and report failures."""
     if args.dask:
         warn_if_remote(args.dask)
     if not 0 < args.dask_wait <= 86_400:
@@ -55,7 +61,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         warm_up(args.workers, args.dask)
     from experiments.batch.runner import prepare_batch, run_batch
 
-    plan, out = prepare_batch(args.spec, args.out, report=_note)
+    ensemble = load_ensemble(args.ensemble) if args.ensemble else None
+    plan, out = prepare_batch(args.spec, args.out, ensemble, report=_note)
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     spec = plan.spec
     points = len(plan.variants) + sum(len(v.merged) for v in plan.variants)
@@ -103,47 +110,4 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         console.print(f"[red]{missing} planned run(s) did not complete[/red]; run the same "
                       "command again")
         return 1
-    return 0
-
-
-def add_summarize_parser(sub: Any) -> None:
-    """Add ``compute-market summarize BATCH_DIR``."""
-    p = sub.add_parser(
-        "summarize",
-        help="ensemble statistics of a batch (mean, median, 5-95%% band)",
-        description="Write BATCH_DIR/summary/{shares,markets,firms,physical}.parquet: per "
-        "scenario variant, step, market and firm the mean, median and 5-95%% band over the "
-        "seeds, and print the final HHI and deployed GW per variant.",
-    )
-    p.add_argument("batch_dir", type=Path, help="a directory written by `compute-market batch`")
-    p.add_argument("--partial", action="store_true",
-                   help="summarise even if planned runs are missing (failed or not run yet)")
-    p.set_defaults(handler=_cmd_summarize)
-
-
-def _cmd_summarize(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from experiments.batch.summary import check_complete, summary_table, write_summaries
-
-    missing = check_complete(args.batch_dir, args.partial)
-    frame = summary_table(args.batch_dir)  # computed (and checked) before anything is written
-    paths = write_summaries(args.batch_dir, partial=args.partial)
-    if missing:
-        _note(f"{len(missing)} planned run(s) are missing and not in the summaries "
-              f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})")
-    wide = None if sys.stdout.isatty() else 200
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=wide)
-    table = Table(title="Last step: mean [5%, 95%] over seeds", title_justify="left")
-    for col in frame.columns:
-        table.add_column(col, overflow="fold", no_wrap=col in ("variant_id", "scenario"))
-    shown = frame.head(30)
-    for row in shown.iter_rows():
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
-    if frame.height > shown.height:
-        console.print(f"... {frame.height - shown.height} more variants")
-    names = ", ".join(p.name for p in paths.values())
-    console.print(f"Wrote {Path(args.batch_dir) / 'summary'}/ ({names})")
     return 0

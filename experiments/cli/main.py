@@ -1,37 +1,116 @@
-"""The `compute-market` command line.
+"""The `compute-market` command line: one registry of subcommands, each loaded only when used.
 
-Subcommands are registered in `SUBCOMMANDS` as ``(name, add_parser)`` pairs; ``add_parser``
-receives argparse's subparsers object, adds its parser and sets ``handler`` (a function of the
-parsed arguments returning the exit code). Adding a subcommand is two lines: import its
-``add_parser`` function and append ``("name", add_parser)`` to `SUBCOMMANDS` (or call
-`register_subcommand` from the module that defines it).
+`SUBCOMMANDS` lists every subcommand as ``Command(name, module, help)``; the module, under
+``experiments/cli/``, holds that command's code (its arguments and the handler that calls the
+domain functions of `experiments`). ``compute-market --help`` lists them all from the registry
+alone; only the module of the command being run is imported, so the start-up stays light (no
+matplotlib, mesa or polars for ``--help``). This is why the command modules are imported by
+name (`importlib`) rather than at the top of this file.
+
+A command module (``experiments/cli/NAME.py``) defines:
+
+- ``DESCRIPTION``: the paragraph shown by ``compute-market NAME --help``;
+- ``add_arguments(parser)``: adds its arguments to an argparse parser;
+- ``handle(args) -> int``: runs the command and returns the exit code.
+
+A module that adds its own parser (several commands in one module, or an existing
+``add_x_parser(subparsers)`` function that calls ``subparsers.add_parser(NAME, ...)`` and sets
+``handler``) is registered as ``"module:function"`` instead. Either way, adding a subcommand is
+one line in `SUBCOMMANDS` (or `register_subcommand` from a plug-in).
 
 Exit codes: 0 success; 2 a user mistake (one line ``compute-market: error: ...`` on stderr,
 nothing written); 1 a bug (traceback, and no half-written run directory); 130 interrupted.
+Some commands add their own (`validate` and `docking` exit 3 when a check fails).
 """
-
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from importlib import metadata
 from typing import Any, NoReturn
 
-from experiments.analysis.compare import add_parser as add_compare_parser
-from experiments.cli.batch import add_batch_parser, add_summarize_parser
-from experiments.cli.figures import add_app_parser, add_plot_parser, add_report_parser
 from experiments.errors import UserError
-from experiments.validation.sensitivity import add_parser as add_sensitivity_parser
-from experiments.validation.story import add_parser as add_story_parser
-from experiments.validation.validate import add_docking_parser, add_validate_parser
 
-__all__ = ["SUBCOMMANDS", "build_parser", "main", "register_subcommand"]
+__all__ = ["SUBCOMMANDS", "Command", "build_parser", "main", "register_subcommand"]
 
 PROG = "compute-market"
 Handler = Callable[[argparse.Namespace], int]
-AddParser = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, where its code is, and its one-line help.
+
+    `module` is a command module (``experiments.cli.run``) or ``module:function`` for a
+    function that adds the subcommand's parser itself.
+    """
+
+    name: str
+    module: str
+    help: str
+
+    def load(self, sub: Any) -> None:
+        """Import the command's code and add its full parser to `sub` (argparse subparsers)."""
+        module_name, _, adder = self.module.partition(":")
+        module = importlib.import_module(module_name)
+        if adder:
+            getattr(module, adder)(sub)
+            return
+        p = sub.add_parser(self.name, help=self.help, description=module.DESCRIPTION)
+        module.add_arguments(p)
+        p.set_defaults(handler=module.handle)
+
+
+SUBCOMMANDS: list[Command] = [
+    Command("run", "experiments.cli.run",
+            "run one scenario and write its tables, manifest and share figure"),
+    Command("scenarios", "experiments.cli.scenarios", "list the shipped scenarios"),
+    Command("batch", "experiments.cli.batch",
+            "run a batch of scenario variants x seeds into a resumable results store"),
+    Command("summarize", "experiments.cli.summarize",
+            "ensemble statistics of a batch (mean, median, 5-95%% band)"),
+    Command("compare", "experiments.cli.compare",
+            "paired what-if comparison of two scenarios over seeds, with confidence intervals"),
+    Command("plot", "experiments.cli.plot", "draw a figure of a run, batch or comparison"),
+    Command("report", "experiments.cli.report",
+            "write a self-contained HTML report of a run, batch or comparison"),
+    Command("app", "experiments.cli.app",
+            "start the interactive app (in your browser, on this machine only)"),
+    Command("story", "experiments.cli.story",
+            "the seeds' story over N baseline seeds (markdown)"),
+    Command("validate", "experiments.cli.validate",
+            "check the baseline against the facts of 2024-2026 over N seeds"),
+    Command("docking", "experiments.cli.docking",
+            "run the docking cases (Cournot, Rubinstein, Nash, double marginalisation)"),
+    Command("sensitivity", "experiments.cli.sensitivity",
+            "Morris screening, then Sobol indices, of the baseline's main parameters"),
+    Command("backtest", "experiments.cli.backtest",
+            "hold out the announcements after a cutoff and score the deals the agents make"),
+    Command("calibrate", "experiments.cli.calibrate",
+            "fit the uncertain parameters to the facts by ABC-SMC; write the ensemble"),
+    Command("widening", "experiments.cli.widening",
+            "how much a calibrated ensemble widens a comparison's intervals (markdown)"),
+    Command("docs", "experiments.cli.docs",
+            "regenerate the generated parts of the docs (scenario keys, what-if table)"),
+]
+"""Registered subcommands, in help order."""
+
+
+def register_subcommand(name: str, module: str, help: str) -> None:
+    """Register a subcommand (replacing one of the same name).
+
+    Args:
+        name: the subcommand's name, e.g. ``batch``.
+        module: the importable module with ``DESCRIPTION``, ``add_arguments`` and ``handle``,
+            or ``module:function`` for a function adding the subcommand's parser itself.
+        help: one line shown by ``compute-market --help``.
+    """
+    SUBCOMMANDS[:] = [c for c in SUBCOMMANDS if c.name != name]
+    SUBCOMMANDS.append(Command(name, module, help))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,233 +121,42 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
-    from importlib import metadata
-
     try:
         return metadata.version("compute-market")
     except metadata.PackageNotFoundError:
         return "unknown"
 
 
-# --------------------------------------------------------------------------- run
+class _VersionAction(argparse.Action):
+    """``--version`` that reads the installed version only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        print(f"{PROG} {_version()}")
+        parser.exit()
 
 
-def _add_run(sub: Any) -> None:
-    p = sub.add_parser(
-        "run",
-        help="run one scenario and write its tables, manifest and share figure",
-        description="Run one scenario (default: baseline) and write a run directory with the "
-        "output tables (Parquet), manifest.json and shares.png.",
-    )
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        default="baseline",
-        help="shipped scenario name (see `compute-market scenarios`) or path to a .toml file "
-        "(default: baseline)",
-    )
-    p.add_argument("--seed", type=int, help="seed of the run (default: the scenario's seed)")
-    p.add_argument("--steps", type=int, help="number of months to simulate (default: scenario's)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario key, e.g. --set firms.Nvidia.cash_usd_b=50 "
-        "(value read as TOML; repeatable)",
-    )
-    p.add_argument(
-        "--out",
-        type=Path,
-        help="run directory to write (default: runs/<scenario>-seed<N>)",
-    )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
-    p.set_defaults(handler=_cmd_run)
-
-
-def default_out_dir(name: str, seed: int) -> Path:
-    """Default run directory of a scenario and seed: ``runs/<name>-seed<N>`` ('/' -> '-')."""
-    return Path("runs") / f"{name.replace('/', '-')}-seed{seed}"
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from experiments.run.lock import OutputLock
-    from experiments.run.results import check_out_dir
-    from experiments.scenario.loader import load_scenario
-
-    params = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps)
-    out = args.out if args.out is not None else default_out_dir(params.name, params.seed)
-    if out.is_file():
-        check_out_dir(out, args.overwrite)
-    try:
-        lock = OutputLock(out, "run").acquire()  # held until the directory is in place
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the run directory {out}: {exc.strerror or exc}; choose another --out"
-        ) from None
-    try:
-        return _run_locked(args, params, out, lock)
-    finally:
-        lock.release()
-
-
-def _run_locked(args: argparse.Namespace, params: Any, out: Path, lock: Any) -> int:
-    from rich.console import Console
-
-    from experiments.figures.plots import plot_share_panels, save_figure
-    from experiments.run.results import check_out_dir
-    from experiments.run.runner import run
-
-    check_out_dir(out, args.overwrite)
-    console = Console(file=sys.stdout, highlight=False)
-    label = f"{params.name} (seed {params.seed}, {params.simulation.steps} months)"
-    if sys.stdout.isatty():
-        with console.status(f"Running {label}..."):
-            results = run(params)
-    else:
-        results = run(params)
-    fig = plot_share_panels(results)
-    try:
-        results.write(
-            out, overwrite=args.overwrite, extra=lambda tmp: save_figure(fig, tmp / "shares.png"),
-            lock=lock,
-        )
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the run directory {out}: {exc.strerror or exc}; choose another --out"
-        ) from None
-    for line in summary_lines(results):
-        console.print(line, soft_wrap=True)
-    console.print(
-        f"Wrote [bold]{out}[/bold] ({len(results.tables)} tables, manifest.json, shares.png)",
-        soft_wrap=True,
-    )
-    return 0
-
-
-def _fmt_shares(rows: list[tuple[str, float]], top: int = 4) -> str:
-    shown = [f"{firm} {share:.1%}" for firm, share in rows[:top]]
-    rest = sum(share for _, share in rows[top:])
-    if rest >= 0.0005:
-        shown.append(f"others {rest:.1%}")
-    return "  ".join(shown)
-
-
-def summary_lines(results: Any) -> list[str]:
-    """Short readable summary of a run (rich markup): final shares and HHI per market, deployed
-    GW and energy, OpenAI's valuation, deals by status."""
-    import polars as pl
-
-    from world.params import MARKETS
-
-    m = results.manifest
-    lines = [
-        f"[bold]{m.get('scenario')}[/bold]  seed {m.get('seed')}  {m.get('steps')} months "
-        f"from {m.get('start_month')}  ({m.get('duration_s', 0):.1f} s, run {m.get('run_id')})"
-    ]
-    shares, markets = results.tables["shares"], results.tables["markets"]
-    if shares.height:
-        last = shares["step"].max()
-        date = shares.filter(pl.col("step") == last)["date"][0]
-        lines.append(f"Final market shares ({date:%Y-%m}):")
-        for market in MARKETS:
-            rows = shares.filter((pl.col("step") == last) & (pl.col("market") == market))
-            pairs = sorted(zip(rows["firm"], rows["share"], strict=True), key=lambda r: -r[1])
-            hhi = markets.filter((pl.col("step") == last) & (pl.col("market") == market))["hhi"]
-            hhi_txt = f"HHI {hhi[0]:>6,.0f}" if len(hhi) else "HHI      -"
-            lines.append(f"  {market:<14}{hhi_txt}   {_fmt_shares(pairs)}")
-    phys = results.tables["physical"]
-    if phys.height:
-        p = phys.sort("step").row(-1, named=True)
-        if p.get("energy_twh_per_year") is not None:
-            energy = f"{p['energy_twh_per_year']:.0f} TWh/year"
-        else:
-            energy = f"{p['energy_twh']:.1f} TWh in the last month"
-        lines.append(
-            f"Deployed {p['deployed_gw']:.1f} GW (powered {p['powered_gw']:.1f} GW), "
-            f"{energy}, ~{p['homes_millions']:.1f} million US homes"
-        )
-    firms = results.tables["firms"]
-    oai = firms.filter(pl.col("firm") == "OpenAI").sort("step")
-    if oai.height:
-        lines.append(f"OpenAI valuation ${oai['valuation_usd_b'][-1]:,.0f}B")
-    deals = results.tables["deals"]
-    if deals.height:
-        counts = deals.group_by("status").len().sort(["len", "status"], descending=[True, False])
-        text = ", ".join(f"{n} {s}" for s, n in counts.iter_rows())
-        lines.append(f"Deals ({deals.height}): {text}")
-    else:
-        lines.append("Deals: none")
-    return lines
-
-
-# --------------------------------------------------------------------------- scenarios
-
-
-def _add_scenarios(sub: Any) -> None:
-    p = sub.add_parser(
-        "scenarios",
-        help="list the shipped scenarios",
-        description="List the shipped scenarios, one per line: name and description.",
-    )
-    p.set_defaults(handler=_cmd_scenarios)
-
-
-def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from experiments.scenario.loader import list_scenarios
-
-    rows = list_scenarios()
-    if not rows:
-        print("no shipped scenarios found (experiments/scenarios/ is empty)")
-        return 0
-    width = max(len(name) for name, _ in rows)
-    for name, desc in rows:
-        print(f"{name:<{width}}  {desc}".rstrip())
-    return 0
-
-
-# --------------------------------------------------------------------------- registry, main
-
-SUBCOMMANDS: list[tuple[str, AddParser]] = [
-    ("run", _add_run),
-    ("scenarios", _add_scenarios),
-    ("batch", add_batch_parser), ("summarize", add_summarize_parser),
-    ("compare", add_compare_parser),
-    ("plot", add_plot_parser),
-    ("report", add_report_parser),
-    ("app", add_app_parser),
-    ("story", add_story_parser),
-    ("validate", add_validate_parser),
-    ("docking", add_docking_parser),
-    ("sensitivity", add_sensitivity_parser),
-]
-"""Registered subcommands, in help order: (name, function adding its parser)."""
-
-
-def register_subcommand(name: str, add_parser: AddParser) -> None:
-    """Register a subcommand (replacing one of the same name).
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser with every registered subcommand.
 
     Args:
-        name: the subcommand's name, e.g. ``batch``.
-        add_parser: called with argparse's subparsers object; must add a parser named `name`
-            and ``set_defaults(handler=...)`` with a function ``(args) -> exit code``.
+        load: names of the commands whose modules are imported and whose arguments are added
+            (default: all). The others get a parser with their help line only.
     """
-    SUBCOMMANDS[:] = [(n, f) for n, f in SUBCOMMANDS if n != name]
-    SUBCOMMANDS.append((name, add_parser))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every registered subcommand."""
     parser = _Parser(
         prog=PROG,
         description="Agent-based simulation of the AI-compute market: chip supply, cloud "
         "capacity and equity deals over a physical layer.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    for _name, add in SUBCOMMANDS:
-        add(sub)
+    for cmd in SUBCOMMANDS:
+        if load is None or cmd.name in load:
+            cmd.load(sub)
+        else:
+            sub.add_parser(cmd.name, help=cmd.help)
     return parser
 
 
@@ -312,6 +200,10 @@ def check_args(args: argparse.Namespace) -> None:
     if isinstance(first, int) and isinstance(seeds, int) and first + seeds - 1 > MAX_SEED:
         raise UserError(f"--first-seed {first} with --seeds {seeds}: the last seed would pass "
                         f"{MAX_SEED:,}; start lower")
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The subcommand in `argv`: the first word that is not an option (the top-level options
+    take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -323,8 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 ok, 1 a bug, 2 a user mistake, 130 interrupted.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        name = _command_name(argv)
+        parser = build_parser(load=[name] if name else [])
         args = parser.parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:

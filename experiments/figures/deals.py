@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -24,6 +26,8 @@ from experiments.figures.style import (
     legend_outside,
     new_figure,
 )
+from world.contracts import DealStatus
+from world.ledger import FlowKind
 
 __all__ = [
     "TERMINAL",
@@ -34,16 +38,24 @@ __all__ = [
     "parse_history",
 ]
 
-TERMINAL = frozenset({"completed", "renegotiated", "abandoned", "blocked", "defaulted"})
+TERMINAL = frozenset(
+    {
+        DealStatus.COMPLETED,
+        DealStatus.RENEGOTIATED,
+        DealStatus.ABANDONED,
+        DealStatus.BLOCKED,
+        DealStatus.DEFAULTED,
+    }
+)
 """Statuses that end a deal's life on the network."""
 TERMINAL_MARKERS = {
-    "completed": ("o", "completed"),
-    "renegotiated": ("D", "renegotiated (replaced)"),
-    "abandoned": ("x", "abandoned"),
-    "blocked": ("X", "blocked by the regulator"),
-    "defaulted": ("v", "defaulted"),
+    DealStatus.COMPLETED: ("o", "completed"),
+    DealStatus.RENEGOTIATED: ("D", "renegotiated (replaced)"),
+    DealStatus.ABANDONED: ("x", "abandoned"),
+    DealStatus.BLOCKED: ("X", "blocked by the regulator"),
+    DealStatus.DEFAULTED: ("v", "defaulted"),
 }
-TRANCHE_KINDS = ("equity_investment", "warrant")
+TRANCHE_KINDS = (FlowKind.EQUITY_INVESTMENT, FlowKind.WARRANT)
 """Money-flow kinds drawn as tranche ticks on the timeline."""
 
 
@@ -140,12 +152,63 @@ def _deal_label(row: dict) -> str:
     )
 
 
+def _draw_path(
+    ax: Axes, y: int, path: DealPath, dates: dict[int, dt.date], last_step: int
+) -> tuple[set[str], str | None]:
+    """One deal's row: a bar per status until the terminal one, then its marker. Returns the
+    statuses drawn as bars and the terminal status (None while live)."""
+    hist = list(path.history)
+    drawn: set[str] = set()
+    for k, (step, status) in enumerate(hist):
+        if status in TERMINAL:
+            marker, _ = TERMINAL_MARKERS[DealStatus(status)]
+            ax.plot([_date_of(step, dates)], [y], marker=marker, color=STATUS_COLOURS[status],
+                    markersize=7, markeredgewidth=1.5, linestyle="none", zorder=3)
+            return drawn, status
+        stop = hist[k + 1][0] if k + 1 < len(hist) else last_step + 1
+        start_d = _date_of(step, dates)
+        width = max(_date_of(stop, dates) - start_d, dt.timedelta(days=10))
+        ax.barh(y, width, left=start_d, height=0.6, color=STATUS_COLOURS.get(status, "#ccc"),
+                edgecolor="none")
+        drawn.add(status)
+    return drawn, None
+
+
+def _draw_tranches(ax: Axes, flows: pl.DataFrame, paths: list[DealPath]) -> bool:
+    """A tick on each deal's row at each equity or warrant tranche paid; True if any."""
+    rows = flows.filter(pl.col("kind").is_in(TRANCHE_KINDS) & pl.col("deal_id").is_not_null())
+    index = {str(p.row["deal_id"]): y for y, p in enumerate(paths)}
+    points = [(r["date"], index[r["deal_id"]]) for r in rows.iter_rows(named=True)
+              if r["deal_id"] in index]
+    if points:
+        tx, ty = zip(*points, strict=True)
+        ax.plot(tx, ty, marker="|", color="black", markersize=11, markeredgewidth=1.6,
+                linestyle="none", zorder=4)
+    return bool(points)
+
+
+def _legend_handles(seen_status: set[str], seen_end: set[str], tranches: bool) -> list[Artist]:
+    handles: list[Artist] = [
+        Patch(color=STATUS_COLOURS[s], label=s.replace("_", " "))
+        for s in STATUS_COLOURS
+        if s in seen_status
+    ]
+    handles += [
+        Line2D([], [], marker=marker, color=STATUS_COLOURS[s], linestyle="none", label=label)
+        for s, (marker, label) in TERMINAL_MARKERS.items()
+        if s in seen_end
+    ]
+    if tranches:
+        handles.append(Line2D([], [], marker="|", color="black", linestyle="none",
+                              markersize=10, label="tranche paid"))
+    return handles
+
+
 def figure_deals(source: Source) -> Figure:
     """Deal timeline of one run (a batch draws its first run): one row per deal, bars coloured
     by status over time, a marker at the terminal status, ticks at equity/warrant tranches."""
     assert source.run is not None
     deals = source.run.tables["deals"]
-    flows = source.run.tables["flows"]
     paths = compute_deal_paths(deals)
     dates = _step_dates(source)
     last_step = max(dates) if dates else max((p.first_step for p in paths), default=0)
@@ -153,56 +216,11 @@ def figure_deals(source: Source) -> Figure:
     ax = fig.add_subplot()
     seen_status: set[str] = set()
     seen_end: set[str] = set()
-    one_month = dt.timedelta(days=30)
     for y, path in enumerate(paths):
-        hist = list(path.history)
-        for k, (step, status) in enumerate(hist):
-            if status in TERMINAL:
-                marker, _ = TERMINAL_MARKERS[status]
-                ax.plot(
-                    [_date_of(step, dates)],
-                    [y],
-                    marker=marker,
-                    color=STATUS_COLOURS[status],
-                    markersize=7,
-                    markeredgewidth=1.5,
-                    linestyle="none",
-                    zorder=3,
-                )
-                seen_end.add(status)
-                break
-            stop = hist[k + 1][0] if k + 1 < len(hist) else last_step + 1
-            start_d = _date_of(step, dates)
-            width = max(_date_of(stop, dates) - start_d, one_month / 3)
-            ax.barh(
-                y,
-                width,
-                left=start_d,
-                height=0.6,
-                color=STATUS_COLOURS.get(status, "#ccc"),
-                edgecolor="none",
-            )
-            seen_status.add(status)
-    tranche_rows = flows.filter(
-        pl.col("kind").is_in(TRANCHE_KINDS) & pl.col("deal_id").is_not_null()
-    )
-    index = {str(p.row["deal_id"]): y for y, p in enumerate(paths)}
-    tx, ty = [], []
-    for row in tranche_rows.iter_rows(named=True):
-        if row["deal_id"] in index:
-            tx.append(row["date"])
-            ty.append(index[row["deal_id"]])
-    if tx:
-        ax.plot(
-            tx,
-            ty,
-            marker="|",
-            color="black",
-            markersize=11,
-            markeredgewidth=1.6,
-            linestyle="none",
-            zorder=4,
-        )
+        drawn, end = _draw_path(ax, y, path, dates, last_step)
+        seen_status |= drawn
+        seen_end |= {end} if end else set()
+    tranches = _draw_tranches(ax, source.run.tables["flows"], paths)
     ax.set_yticks(range(len(paths)), [_deal_label(p.row) for p in paths], fontsize="small")
     ax.set_ylim(len(paths) - 0.5, -0.5)
     if dates:
@@ -210,35 +228,7 @@ def figure_deals(source: Source) -> Figure:
     format_date_axis(ax)
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
-    handles = [
-        Patch(color=STATUS_COLOURS[s], label=s.replace("_", " "))
-        for s in STATUS_COLOURS
-        if s in seen_status
-    ]
-    handles += [
-        Line2D(
-            [],
-            [],
-            marker=TERMINAL_MARKERS[s][0],
-            color=STATUS_COLOURS[s],
-            linestyle="none",
-            label=TERMINAL_MARKERS[s][1],
-        )
-        for s in TERMINAL_MARKERS
-        if s in seen_end
-    ]
-    if tx:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="|",
-                color="black",
-                linestyle="none",
-                markersize=10,
-                label="tranche paid",
-            )
-        )
+    handles = _legend_handles(seen_status, seen_end, tranches)
     legend_outside(ax, handles, [h.get_label() for h in handles], title="status")
     if not paths:
         ax.text(0.5, 0.5, "no deals in this run", ha="center", va="center", transform=ax.transAxes)

@@ -25,10 +25,12 @@ from experiments.figures.colours import colour_for, ordered_names
 from experiments.figures.deals import compute_deal_paths, compute_live_deals
 from experiments.figures.sources import Source
 from experiments.figures.style import DEAL_KIND_COLOURS, new_figure
+from world.contracts import DealStatus
 
 __all__ = ["compute_layout", "draw_network", "figure_network", "resolve_steps"]
 
-NOT_BINDING = frozenset({"proposed", "loi", "stalled"})
+NOT_BINDING = frozenset({DealStatus.PROPOSED, DealStatus.LOI, DealStatus.STALLED})
+"""Statuses drawn dashed: talks, not yet a binding commitment."""
 MAX_NODE_AREA = 2600.0  # points^2
 MIN_NODE_AREA = 120.0
 MAX_EDGE_WIDTH = 7.0
@@ -84,6 +86,96 @@ def _edge_width(value: float, max_value: float) -> float:
     return MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * math.sqrt(max(value, 0) / max_value)
 
 
+def _node_areas(
+    pos: dict[str, tuple[float, float]], valuation: dict[str, float], max_valuation: float
+) -> dict[str, float]:
+    """Marker area (points^2) of each node: proportional to valuation, at least MIN_NODE_AREA."""
+    area = {}
+    for name in pos:
+        v = valuation.get(name)
+        area[name] = (
+            MIN_NODE_AREA
+            if not v or max_valuation <= 0
+            else max(MIN_NODE_AREA, MAX_NODE_AREA * v / max_valuation)
+        )
+    return area
+
+
+def _draw_edge(
+    ax: Axes,
+    row: dict,
+    status: str,
+    k: int,
+    pos: dict[str, tuple[float, float]],
+    area: dict[str, float],
+    max_value: float,
+) -> None:
+    """One live deal: an arrow source -> target (the k-th between the pair curves away from the
+    others), or a loop above the firm for its own programme."""
+    src, dst = row["source"], row["target"]
+    colour = DEAL_KIND_COLOURS.get(row["kind"], "#555555")
+    width = _edge_width(row.get("value_usd_b") or 0.0, max_value)
+    style = "--" if status in NOT_BINDING else "-"
+    if src == dst:  # a firm's own programme (e.g. an in-house chip): a loop above it
+        x, y = pos[src]
+        r = 0.1 + 0.03 * k
+        ax.add_patch(Arc((x, y + r), 2 * r, 2 * r, theta1=-60, theta2=240, color=colour,
+                         linewidth=width, linestyle=style, zorder=1))
+        return
+    rad = 0.12 * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
+    arrow = FancyArrowPatch(
+        pos[src],
+        pos[dst],
+        connectionstyle=f"arc3,rad={rad}",
+        arrowstyle="-|>",
+        mutation_scale=8 + 2 * width,
+        linewidth=width,
+        color=colour,
+        linestyle=style,
+        shrinkA=math.sqrt(area[src]) / 2,
+        shrinkB=math.sqrt(area[dst]) / 2 + 2,
+        alpha=0.85,
+        zorder=1,
+    )
+    arrow.set_gid(f"deal:{row['deal_id']}")
+    ax.add_patch(arrow)
+
+
+def _node_label(name: str, valuation: float | None) -> str:
+    if not valuation:
+        return name
+    if valuation >= 1000:
+        return f"{name}\n${valuation / 1000:,.2f}T"
+    return f"{name}\n${valuation:,.0f}B"
+
+
+def _draw_nodes(
+    ax: Axes,
+    pos: dict[str, tuple[float, float]],
+    area: dict[str, float],
+    valuation: dict[str, float],
+) -> None:
+    """The firms in their colours, each labelled with its valuation, outward from the centre."""
+    names = list(pos)
+    xy = np.array([pos[n] for n in names])
+    ax.scatter(xy[:, 0], xy[:, 1], s=[area[n] for n in names], c=[colour_for(n) for n in names],
+               edgecolors="white", linewidths=1.2, zorder=2)
+    for name, (x, y) in pos.items():
+        radius = math.sqrt(area[name]) / 2 + 3
+        norm = math.hypot(x, y)
+        ux, uy = (x / norm, y / norm) if norm > 1e-9 else (0.75, -0.75)  # outward from centre
+        ax.annotate(
+            _node_label(name, valuation.get(name)),
+            (x, y),
+            xytext=(ux * radius, uy * radius),
+            textcoords="offset points",
+            ha="center" if abs(ux) < 0.3 else ("left" if ux > 0 else "right"),
+            va="center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top"),
+            fontsize="x-small",
+            zorder=3,
+        )
+
+
 def draw_network(
     ax: Axes,
     deals: pl.DataFrame,
@@ -96,88 +188,14 @@ def draw_network(
     """Draw the firms and the deals live at `step` on `ax` (positions from `compute_layout`)."""
     vals = firms.filter(pl.col("step") == step)
     valuation = dict(zip(vals["firm"].to_list(), vals["valuation_usd_b"].to_list(), strict=True))
-    area = {}
-    for name in pos:
-        v = valuation.get(name)
-        area[name] = (
-            MIN_NODE_AREA
-            if not v or max_valuation <= 0
-            else max(MIN_NODE_AREA, MAX_NODE_AREA * v / max_valuation)
-        )
-    live = compute_live_deals(deals, step)
-    pair_count: dict[tuple[str, str], int] = {}
-    for path, status in live:
-        row = path.row
-        src, dst = row["source"], row["target"]
-        colour = DEAL_KIND_COLOURS.get(row["kind"], "#555555")
-        width = _edge_width(row.get("value_usd_b") or 0.0, max_value)
-        style = "--" if status in NOT_BINDING else "-"
-        key = tuple(sorted((src, dst)))
+    area = _node_areas(pos, valuation, max_valuation)
+    pair_count: dict[tuple[str, ...], int] = {}
+    for path, status in compute_live_deals(deals, step):
+        key = tuple(sorted((path.row["source"], path.row["target"])))
         k = pair_count.get(key, 0)
         pair_count[key] = k + 1
-        if src == dst:  # a firm's own programme (e.g. an in-house chip): a loop above it
-            x, y = pos[src]
-            r = 0.1 + 0.03 * k
-            ax.add_patch(
-                Arc(
-                    (x, y + r),
-                    2 * r,
-                    2 * r,
-                    theta1=-60,
-                    theta2=240,
-                    color=colour,
-                    linewidth=width,
-                    linestyle=style,
-                    zorder=1,
-                )
-            )
-            continue
-        rad = 0.12 * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
-        arrow = FancyArrowPatch(
-            pos[src],
-            pos[dst],
-            connectionstyle=f"arc3,rad={rad}",
-            arrowstyle="-|>",
-            mutation_scale=8 + 2 * width,
-            linewidth=width,
-            color=colour,
-            linestyle=style,
-            shrinkA=math.sqrt(area[src]) / 2,
-            shrinkB=math.sqrt(area[dst]) / 2 + 2,
-            alpha=0.85,
-            zorder=1,
-        )
-        arrow.set_gid(f"deal:{row['deal_id']}")
-        ax.add_patch(arrow)
-    names = list(pos)
-    xy = np.array([pos[n] for n in names])
-    ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        s=[area[n] for n in names],
-        c=[colour_for(n) for n in names],
-        edgecolors="white",
-        linewidths=1.2,
-        zorder=2,
-    )
-    for name, (x, y) in pos.items():
-        v = valuation.get(name)
-        text = (
-            name if not v else f"{name}\n${v / 1000:,.2f}T" if v >= 1000 else f"{name}\n${v:,.0f}B"
-        )
-        radius = math.sqrt(area[name]) / 2 + 3
-        norm = math.hypot(x, y)
-        ux, uy = (x / norm, y / norm) if norm > 1e-9 else (0.75, -0.75)  # outward from centre
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(ux * radius, uy * radius),
-            textcoords="offset points",
-            ha="center" if abs(ux) < 0.3 else ("left" if ux > 0 else "right"),
-            va="center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top"),
-            fontsize="x-small",
-            zorder=3,
-        )
+        _draw_edge(ax, path.row, status, k, pos, area, max_value)
+    _draw_nodes(ax, pos, area, valuation)
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.55)
     ax.set_aspect("equal")

@@ -2,28 +2,22 @@
 
 No pyplot: figures are `matplotlib.figure.Figure` objects, so importing this module changes no
 global state and picks no backend. Whoever saves a figure attaches an Agg canvas explicitly
-(`save_figure`).
+(`save_figure`, the one of `experiments.figures.style`, re-exported here).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from experiments.figures.sources import source_from_results
+from experiments.figures.style import MARKET_TITLES, save_figure
+from experiments.figures.timeseries import draw_share_areas, figure_shares
 from experiments.run.results import Results
 from world.params import MARKETS
 
 __all__ = ["plot_share_panels", "plot_shares", "save_figure"]
-
-MARKET_TITLES = {
-    "accelerators": "AI accelerators",
-    "cloud": "AI cloud capacity",
-    "frontier_ai": "Frontier AI",
-}
-
 
 def _new_axes(figsize: tuple[float, float] = (9.0, 4.5)) -> Axes:
     fig = Figure(figsize=figsize, layout="constrained")
@@ -45,8 +39,6 @@ def plot_shares(shares: pl.DataFrame, market: str, ax: Axes | None = None) -> Ax
     Raises:
         ValueError: if the table has no rows for `market`.
     """
-    from experiments.figures.timeseries import draw_share_areas
-
     ax = ax if ax is not None else _new_axes()
     rows = shares.filter(pl.col("market") == market)
     if rows.is_empty():
@@ -69,17 +61,4 @@ def plot_share_panels(results: Results) -> Figure:
     Returns:
         The figure (not attached to any pyplot state; save it with `save_figure`).
     """
-    from experiments.figures.sources import source_from_results
-    from experiments.figures.timeseries import figure_shares
-
     return figure_shares(source_from_results(results))
-
-
-def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
-    """Save `fig` with the Agg backend (explicit, no global backend switch); returns the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    out = Path(path)
-    fig.savefig(out, dpi=dpi, metadata={"Software": None})
-    return out

@@ -19,6 +19,7 @@ import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from experiments.batch.summary import summary_table
 from experiments.figures.render import KIND_TITLES, available_kinds, render_figure
 from experiments.figures.sources import Source
 from experiments.figures.style import MARKET_TITLES
@@ -184,8 +185,6 @@ def _numbers_section(source: Source) -> str:
         return _frame_table(source.compare)
     text = ""
     if source.kind == "batch":
-        from experiments.batch.summary import summary_table
-
         assert source.path is not None
         text += "<p>Per variant at the last month: mean [5%, 95%] over the runs.</p>"
         text += _frame_table(summary_table(source.path))

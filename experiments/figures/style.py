@@ -13,7 +13,12 @@ from pathlib import Path
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+
+from world.contracts import DealStatus
+from world.params import DealKind
 
 __all__ = [
     "DEAL_KIND_COLOURS",
@@ -36,26 +41,26 @@ MARKET_TITLES = {
 }
 MARKET_COLOURS = {"accelerators": "#4c72b0", "cloud": "#55a868", "frontier_ai": "#8172b2"}
 
-DEAL_KIND_COLOURS = {
-    "supply": "#6a3d9a",  # purple: chips
-    "cloud_capacity": "#1b9e9e",  # teal: leased capacity
-    "equity": "#e7298a",  # magenta: investment
-    "warrant": "#b8860b",  # dark gold: options on shares
+DEAL_KIND_COLOURS: dict[str, str] = {
+    DealKind.SUPPLY: "#6a3d9a",  # purple: chips
+    DealKind.CLOUD_CAPACITY: "#1b9e9e",  # teal: leased capacity
+    DealKind.EQUITY: "#e7298a",  # magenta: investment
+    DealKind.WARRANT: "#b8860b",  # dark gold: options on shares
 }
 """Edge colour of each deal kind (no firm uses these)."""
 
-STATUS_COLOURS = {
-    "proposed": "#d9d9d9",
-    "loi": "#fdd66b",
-    "definitive": "#9ecae1",
-    "under_review": "#c9a0dc",
-    "active": "#74c476",
-    "stalled": "#fd8d3c",
-    "completed": "#238b45",
-    "renegotiated": "#6baed6",
-    "abandoned": "#969696",
-    "blocked": "#cb181d",
-    "defaulted": "#67000d",
+STATUS_COLOURS: dict[str, str] = {
+    DealStatus.PROPOSED: "#d9d9d9",
+    DealStatus.LOI: "#fdd66b",
+    DealStatus.DEFINITIVE: "#9ecae1",
+    DealStatus.UNDER_REVIEW: "#c9a0dc",
+    DealStatus.ACTIVE: "#74c476",
+    DealStatus.STALLED: "#fd8d3c",
+    DealStatus.COMPLETED: "#238b45",
+    DealStatus.RENEGOTIATED: "#6baed6",
+    DealStatus.ABANDONED: "#969696",
+    DealStatus.BLOCKED: "#cb181d",
+    DealStatus.DEFAULTED: "#67000d",
 }
 """Colour of each deal lifecycle status (world.contracts.DealStatus)."""
 
@@ -63,7 +68,7 @@ HHI_MODERATELY_CONCENTRATED = 1_000.0
 HHI_HIGHLY_CONCENTRATED = 1_800.0
 """2023 US Merger Guidelines (guideline 1): HHI above 1,800 is highly concentrated (and a
 merger raising it by more than 100 is presumed to lessen competition); 1,000-1,800 is
-moderately concentrated; below 1,000 unconcentrated (facts.md, 2023 Merger Guidelines row)."""
+moderately concentrated; below 1,000 unconcentrated (facts.toml merger_guidelines_2023)."""
 
 _VARIANT_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22")
 
@@ -115,13 +120,9 @@ def save_figure(fig: Figure, path: str | Path, fmt: str | None = None, dpi: int 
     out = Path(path)
     fmt = (fmt or out.suffix.lstrip(".") or "png").lower()
     if fmt == "svg":
-        from matplotlib.backends.backend_svg import FigureCanvasSVG
-
         FigureCanvasSVG(fig)
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     else:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         FigureCanvasAgg(fig)
         fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
     return out

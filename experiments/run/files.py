@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from experiments.errors import UserError
+from experiments.run.schemas import ID_SCHEMA, SCHEMAS
 
 __all__ = [
     "MANIFEST_KEYS",
@@ -22,7 +23,6 @@ __all__ = [
     "check_parquet_file",
     "read_json_file",
     "read_parquet_file",
-    "read_results",
     "table_columns",
     "write_json_text",
 ]
@@ -101,55 +101,10 @@ def check_columns(path: Path, schema: Any, columns: Iterable[str], remedy: str) 
                         f"table; {remedy}")
 
 
-def read_results(run_dir: str | Path) -> Any:
-    """Read a run directory written by `Results.write`.
-
-    Args:
-        run_dir: the run directory.
-
-    Returns:
-        The results: every table present in the directory (tables of `SCHEMAS` missing from
-        it come back empty with their schema) and the manifest.
-
-    Raises:
-        UserError: if the directory or its manifest.json is missing or unreadable.
-    """
-    from experiments.run.results import MANIFEST, SCHEMAS, TABLES, Results, empty_table
-
-    path = Path(run_dir)
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise UserError(
-            f"{path} is not a complete run directory (no {MANIFEST}); "
-            "give a directory written by `compute-market run`"
-        )
-    redo = "re-run the scenario to rewrite the directory"
-    manifest = read_json_file(manifest_path, redo)
-    lacking = [k for k in MANIFEST_KEYS if k not in manifest]
-    if lacking:
-        raise UserError(f"{manifest_path}: damaged, lacks {', '.join(lacking)}; {redo}")
-    tables = {name: empty_table(name) for name in TABLES}
-    listed = manifest.get("tables")
-    for name in listed if isinstance(listed, dict) else {}:
-        if name in TABLES and not (path / f"{name}.parquet").is_file():
-            raise UserError(
-                f"{path / f'{name}.parquet'}: missing (the manifest lists it); the run "
-                "directory is damaged: re-run the scenario to rewrite it"
-            )
-    for file in sorted(path.glob("*.parquet")):
-        frame = read_parquet_file(file, redo)
-        if file.stem in SCHEMAS:
-            check_columns(file, frame.schema, table_columns(file.stem), redo)
-        tables[file.stem] = frame
-    return Results(tables=tables, manifest=manifest)
-
-
 MANIFEST_KEYS = ("run_id", "scenario", "seed")
 """Keys every run manifest holds (a manifest without them is damaged)."""
 
 
 def table_columns(name: str) -> list[str]:
     """The columns a table must hold: the run's ids, then its required columns."""
-    from experiments.run.results import ID_SCHEMA, SCHEMAS
-
     return [*ID_SCHEMA, *SCHEMAS.get(name, {})]

@@ -1,7 +1,7 @@
 """The results of one run: tidy polars tables plus a manifest, and their on-disk form.
 
-`SCHEMAS` is the single source of truth for the output tables of DESIGN.md's 'Outputs'
-section: every required column with its dtype. `Results.from_tables` turns the model's columnar
+`experiments.run.schemas.SCHEMAS` is the single source of truth for the output tables: every
+required column with its dtype (re-exported here). `Results.from_tables` turns the model's columnar
 dicts into frames with exactly those dtypes (extra columns are kept after the required ones),
 adds `run_id`, `scenario`, `seed`, and builds the manifest. `Results.write` writes a run
 directory atomically; `read_results` reads one back.
@@ -30,111 +30,24 @@ import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
-from experiments.run.files import read_results
+from experiments.run.files import (
+    MANIFEST_KEYS,
+    check_columns,
+    read_json_file,
+    read_parquet_file,
+    table_columns,
+)
 from experiments.run.lock import OutputLock, sweep_litter
+from experiments.run.schemas import ID_SCHEMA, LENIENT, REQUIRED_FROM_MODEL, SCHEMAS, TABLES
+from experiments.scenario.loader import scenario_hash
 from world.calendar import step_date
 from world.params import ScenarioParams
 
 __all__ = [
-    "ID_SCHEMA",
-    "SCHEMAS",
-    "TABLES",
-    "Results",
-    "empty_table",
+    "ID_SCHEMA", "REQUIRED_FROM_MODEL", "SCHEMAS", "TABLES", "Results", "empty_table",
     "read_results",
 ]
 
-ID_SCHEMA: dict[str, pl.DataType] = {
-    "run_id": pl.String(),
-    "scenario": pl.String(),
-    "seed": pl.Int64(),
-}
-"""Columns every table carries, first, identifying the run."""
-
-_TIME: dict[str, pl.DataType] = {"step": pl.Int32(), "date": pl.Date()}
-F = pl.Float64()
-S = pl.String()
-
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    # step x market x firm; shares in a market sum to 1 at every step
-    "shares": {**_TIME, "market": S, "firm": S, "quantity": F, "share": F},
-    # step x market; HHI on the 0-10,000 scale
-    "markets": {**_TIME, "market": S, "hhi": F, "price": F, "total_quantity": F},
-    # step x firm; money in $B, power in GW
-    "firms": {
-        **_TIME,
-        "firm": S,
-        "cash_usd_b": F,
-        "revenue_usd_b": F,
-        "valuation_usd_b": F,
-        "deployed_gw": F,
-        "powered_gw": F,
-    },
-    # one row per deal; step_signed / step_closed are null until it happens
-    "deals": {
-        "deal_id": S,
-        "kind": S,
-        "source": S,
-        "target": S,
-        "status": S,
-        "step_proposed": pl.Int32(),
-        "step_signed": pl.Int32(),
-        "step_closed": pl.Int32(),
-        "value_usd_b": F,
-        "gw": F,
-        "equity_pct": F,
-        "binding": pl.Boolean(),
-    },
-    # step x money flow (investment tranche, chip payment, cloud payment)
-    "flows": {
-        **_TIME,
-        "source": S,
-        "target": S,
-        "kind": S,
-        "amount_usd_b": F,
-        "deal_id": S,
-    },
-    # step; the physical layer in aggregate
-    "physical": {
-        **_TIME,
-        "foundry_capacity": F,
-        "produced_gw": F,
-        "delivered_gw": F,
-        "powered_gw": F,
-        "deployed_gw": F,
-        "energy_twh": F,
-        "homes_millions": F,
-    },
-    # one row per regulatory review decision (cleared, conditions, blocked); HHI 0-10,000
-    "reviews": {
-        **_TIME,
-        "deal_id": S,
-        "kind": S,
-        "source": S,
-        "target": S,
-        "market": S,
-        "regime": S,
-        "decision": S,
-        "reason": S,
-        "pre_hhi": F,
-        "post_hhi": F,
-        "delta_hhi": F,
-        "share_source": F,
-        "share_target": F,
-        "mhhi_pre": F,
-        "mhhi_post": F,
-        "delta_mhhi": F,
-        "upstream_share": F,
-        "phase": pl.Int32(),
-        "conditions": S,
-    },
-}
-"""Required columns and dtypes of each table (besides `ID_SCHEMA`)."""
-
-TABLES: tuple[str, ...] = tuple(SCHEMAS)
-REQUIRED_FROM_MODEL: tuple[str, ...] = ("shares", "markets", "firms", "deals", "flows", "physical")
-LENIENT: tuple[str, ...] = ("reviews",)
-"""Tables whose missing required columns are filled with nulls instead of being an error."""
 MANIFEST = "manifest.json"
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
@@ -293,8 +206,6 @@ class Results:
             ValueError: if a required table or column is missing, or columns differ in length
                 (a bug in the model, not a user mistake).
         """
-        from experiments.scenario.loader import scenario_hash
-
         missing = [t for t in REQUIRED_FROM_MODEL if t not in columns]
         if missing:
             raise ValueError(f"the model returned no table(s) {missing}")
@@ -416,3 +327,44 @@ def _version() -> str:
         return metadata.version("compute-market")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def read_results(run_dir: str | Path) -> Results:
+    """Read a run directory written by `Results.write`.
+
+    Args:
+        run_dir: the run directory.
+
+    Returns:
+        The results: every table present in the directory (tables of `SCHEMAS` missing from
+        it come back empty with their schema) and the manifest.
+
+    Raises:
+        UserError: if the directory or its manifest.json is missing or unreadable.
+    """
+    path = Path(run_dir)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise UserError(
+            f"{path} is not a complete run directory (no {MANIFEST}); "
+            "give a directory written by `compute-market run`"
+        )
+    redo = "re-run the scenario to rewrite the directory"
+    manifest = read_json_file(manifest_path, redo)
+    lacking = [k for k in MANIFEST_KEYS if k not in manifest]
+    if lacking:
+        raise UserError(f"{manifest_path}: damaged, lacks {', '.join(lacking)}; {redo}")
+    tables = {name: empty_table(name) for name in TABLES}
+    listed = manifest.get("tables")
+    for name in listed if isinstance(listed, dict) else {}:
+        if name in TABLES and not (path / f"{name}.parquet").is_file():
+            raise UserError(
+                f"{path / f'{name}.parquet'}: missing (the manifest lists it); the run "
+                "directory is damaged: re-run the scenario to rewrite it"
+            )
+    for file in sorted(path.glob("*.parquet")):
+        frame = read_parquet_file(file, redo)
+        if file.stem in SCHEMAS:
+            check_columns(file, frame.schema, table_columns(file.stem), redo)
+        tables[file.stem] = frame
+    return Results(tables=tables, manifest=manifest)

@@ -21,7 +21,6 @@ from experiments.errors import ScenarioError
 from experiments.scenario.overrides import format_key, parse_key, unwrap_annotation
 from world.chip_trade import FRINGE_CHIPS
 from world.params import (
-    Distribution,
     InterventionKind,
     Mode,
     Role,
@@ -33,9 +32,9 @@ __all__ = [
     "DEFAULT_REMEDY",
     "REAL_ROLES",
     "KeyPath",
-    "check_calendar",
     "check_extra",
     "check_names",
+    "check_sites",
     "find_bool_numbers",
     "origin_of",
     "validation_error",
@@ -102,7 +101,7 @@ def validation_error(
 
 
 def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str) -> None:
-    """Checks the schema cannot express: finite numbers, the calendar, firm names and roles,
+    """Checks the schema cannot express: finite numbers, the site regions, firm names and roles,
     the catalog, ordered time series, mixes, ids, intervention needs."""
 
     def fail(loc: Sequence[str | int], problem: str, remedy: str) -> None:
@@ -111,7 +110,7 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
         )
 
     _check_finite(params.model_dump(), [], fail)
-    check_calendar(params, fail)
+    check_sites(params, fail)
     check_names(params, fail)
 
     series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
@@ -187,36 +186,12 @@ def _check_finite(value: Any, loc: list[str | int], fail: Fail) -> None:
             _check_finite(item, [*loc, i], fail)
 
 
-MAX_SEED = 2**63 - 1
-"""Largest seed: the tables store seeds as signed 64-bit integers."""
+def check_sites(params: ScenarioParams, fail: Fail) -> None:
+    """`sites.regions` names at least one region (each site's region is drawn from it).
 
-MAX_CV = 100.0
-"""Largest coefficient of variation of a site distribution: beyond it the lognormal puts
-almost all its mass at the lower clip (and ``cv**2`` overflows near 1e154)."""
-
-CALENDAR_YEARS = (1990, 2200)
-"""First and last calendar year a run may cover: the model describes the AI-compute market of
-the 2020s and 2030s; dates outside this span are typing mistakes (``0000-01``, ``9999-01``)."""
-
-
-def check_calendar(params: ScenarioParams, fail: Fail) -> None:
-    """The seed fits in 63 bits and the run lies within `CALENDAR_YEARS`."""
-    if params.seed > MAX_SEED:
-        fail(["seed"], f"seed {params.seed} is above {MAX_SEED} (2**63 - 1)",
-             "give a seed from 0 to 2**63 - 1")
-    first, last = CALENDAR_YEARS
-    start = month_index(params.simulation.start)
-    end = start + params.simulation.steps - 1
-    if start < first * 12 or end > last * 12 + 11:
-        fail(["simulation", "start"],
-             f"a run from {params.simulation.start} for {params.simulation.steps} months is "
-             f"outside the years {first}-{last}",
-             f"start between {first}-01 and a month that ends the run by {last}-12")
-    for key in type(params.sites).model_fields:
-        dist = getattr(params.sites, key)
-        if isinstance(dist, Distribution) and dist.cv > MAX_CV:
-            fail(["sites", key, "cv"], f"cv {dist.cv:g} is above {MAX_CV:g}",
-                 f"give a coefficient of variation from 0 to {MAX_CV:g}")
+    The seed's 63 bits, the start year and the spread (`cv`) of a site distribution are bounds
+    of their keys in `world.params`, checked there.
+    """
     if not params.sites.regions:
         fail(["sites", "regions"], "the list of regions is empty",
              'name at least one region, e.g. regions = ["us_east"]')

@@ -1,2 +1,2 @@
-"""Checks of the model: stylised facts, the seeds' story, docking with textbook equilibria,
-sensitivity."""
+"""Checks of the model: facts scored (targets) and shown (inputs), the out-of-sample backtest,
+the seeds' story, docking with textbook equilibria, sensitivity."""

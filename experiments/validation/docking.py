@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
+from world.params import Mode
+
 __all__ = [
     "CASES",
     "DockingCase",
@@ -114,15 +118,13 @@ def _last(frame: pl.DataFrame, market: str) -> dict[str, object]:
 
 def simulate_case(case: DockingCase) -> list[dict[str, object]]:
     """Run one case and return rows (quantity, closed form, simulated, relative error)."""
-    from experiments.run.runner import run
-    from experiments.scenario.loader import load_scenario
-
     params = load_scenario(f"docking/{case.scenario}", list(case.overrides))
     tables = run(params).tables
     a, b = params.demand.intercept, params.demand.slope
     neg = params.negotiation
     pairs: list[tuple[str, float, float]] = []
-    if case.scenario == "cournot":
+    mode = params.simulation.mode
+    if mode is Mode.COURNOT:
         costs = params.vendors.marginal_costs
         exact = cournot_closed_form(a, b, costs)
         market = _last(tables["markets"], "accelerators")
@@ -134,7 +136,7 @@ def simulate_case(case: DockingCase) -> list[dict[str, object]]:
         sim_q = sorted(shares["quantity"].to_list())
         for k, (want, got) in enumerate(zip(sorted(exact["quantities"]), sim_q, strict=True)):
             pairs.append((f"q[{k + 1}] (sorted)", want, got))
-    elif case.scenario == "double_marginalization":
+    elif mode is Mode.DOUBLE_MARGINALIZATION:
         exact = double_marginalization_closed_form(
             a, b, params.vendors.marginal_costs[0], params.vendors.integrated
         )
@@ -145,7 +147,7 @@ def simulate_case(case: DockingCase) -> list[dict[str, object]]:
                   ("wholesale price", exact["wholesale"], chips["price"])]
     else:
         deal = tables["deals"].row(0, named=True)
-        if case.scenario == "rubinstein":
+        if mode is Mode.RUBINSTEIN:
             want = rubinstein_closed_form(neg.surplus_usd_b, *neg.discount_factors)
             pairs.append(("proposer's share (value_usd_b)", want, deal["value_usd_b"]))
         else:

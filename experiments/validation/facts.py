@@ -1,15 +1,21 @@
-"""Stylised facts of 2024-2026 as checkable metrics of a run (pattern-oriented validation).
+"""Facts of 2024-2026 as checkable metrics of a run (pattern-oriented validation).
 
-Each `Fact` names a metric computed from a run's output tables (`compute_fact_metrics`), the
-band that `../shared/calibration/facts.md` supports, and the row it comes from. An ensemble of
-baseline runs passes a fact when the mean of its metric over the seeds lies in the band
-(Grimm et al. 2005, "Pattern-oriented modeling of agent-based complex systems", Science 310:
-several weak patterns at once, each from an independent source). Indicator metrics (0 or 1 per
-run) are averaged into the share of runs showing the pattern.
+Each `Check` names a metric computed from a run's output tables (`compute_fact_metrics`) and the
+row of the fact table `experiments/calibration/facts.toml` it is compared with. The row's role
+decides what the check is worth:
 
-Bands: the published figure with the spread that the sources themselves give (a range where
-facts.md quotes one; about +-25% around a single point estimate, since facts.md's figures are
-announcements and outlooks, not measurements). No band was widened after seeing the model.
+- **target** (no scenario parameter was set from the fact): scored. An ensemble of baseline runs
+  passes when the mean of the metric over the seeds lies in the row's band (Grimm et al. 2005,
+  "Pattern-oriented modeling of agent-based complex systems", Science 310: several weak
+  patterns at once, each from an independent source).
+- **input** (a parameter was set from the fact, named in the row's `sets`): reported beside its
+  band to show the parameter does what it was set for, never scored: reproducing an input
+  is no evidence.
+
+Indicator metrics (0 or 1 per run) are averaged into the share of runs showing the pattern.
+Checks that could not fail were removed (see `REMOVED`). Target bands live in facts.toml; an
+input check states its own band (the published figure with the spread the sources give, or
+about +-25% around a single point estimate).
 """
 
 from __future__ import annotations
@@ -19,114 +25,134 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from experiments.calibration.facts import Role, get_fact
 from experiments.run.results import Results
 from experiments.validation.story import classify_d1, compute_story
 
-__all__ = ["FACTS", "Fact", "compute_fact_metrics", "compute_vendor_circularity"]
+__all__ = [
+    "FACTS", "NOT_COVERED", "REMOVED", "Check", "compute_fact_metrics", "compute_oracle_fastest",
+    "compute_vendor_circularity",
+]
 
 VENDORS = ("Nvidia", "AMD")
 CLOUDS = ("Amazon", "Microsoft", "Oracle")
+INF = math.inf
 
 
 @dataclass(frozen=True)
-class Fact:
-    """One stylised fact as a metric with a target band [low, high] (inclusive)."""
+class Check:
+    """One metric of a run compared with one row of facts.toml.
+
+    `low`/`high` are used only for inputs (a target's band is the row's band).
+    """
 
     key: str
-    number: int
+    fact_id: str
     text: str
     metric: str
-    low: float
-    high: float
-    source: str
     unit: str = ""
+    low: float = -INF
+    high: float = INF
+
+    @property
+    def role(self) -> Role:
+        """The fact's role: only targets are scored."""
+        return get_fact(self.fact_id).role
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The inclusive band [low, high]: the fact's for a target, the check's for an input."""
+        return get_fact(self.fact_id).band if self.role is Role.TARGET else (self.low, self.high)
+
+    @property
+    def source(self) -> str:
+        """The fact row and its publication."""
+        return get_fact(self.fact_id).cite
 
     def compute_pass(self, mean: float) -> bool:
         """True when the ensemble mean lies in the band."""
-        return math.isfinite(mean) and self.low <= mean <= self.high
+        low, high = self.bounds
+        return math.isfinite(mean) and low <= mean <= high
 
     @property
     def band(self) -> str:
         """The band as text (`>= x` when open above)."""
-        if math.isinf(self.high):
-            return f">= {self.low:g}"
-        return f"{self.low:g} - {self.high:g}"
+        low, high = self.bounds
+        if math.isinf(high):
+            return f">= {low:g}"
+        return f"{low:g} - {high:g}"
 
 
-INF = math.inf
-FACTS: tuple[Fact, ...] = (
-    Fact("nvidia_value_share_2025", 1, "Nvidia keeps most of the accelerator market",
-         "Nvidia share of accelerator revenue, 2025", 0.75, 0.95,
-         "facts 'Nvidia share of all AI chips' (~80%+, Reuters; seed 001)"),
-    Fact("nvidia_value_share_2026", 1, "... eroding slowly as custom ASICs ramp",
-         "Nvidia share of accelerator revenue, 2026", 0.70, 0.85,
-         "facts 'Share outlook' (70-80% of revenue in 2026, TrendForce)"),
-    Fact("amd_value_share_2026", 1, "AMD stays in single digits",
-         "AMD share of accelerator revenue, 2026", 0.03, 0.10,
-         "facts 'Share outlook' (AMD 5-8%); AMD DC segment $16.6B vs Nvidia $193.7B (FY25)"),
-    Fact("supply_capped_months", 2, "Shipments capped by supply through 2026",
-         "share of months 2025-04..2026-12 with packaging requests >= capacity and backlog > 0",
-         0.9, 1.0, "facts stylised fact 2; 'CoWoS capacity', 'HBM ... sold out'"),
-    Fact("openai_compute_gw_2025_12", 3, "Lab revenue follows deployed capacity",
-         "OpenAI compute in use, 2025-12", 1.5, 2.5, "facts 'OpenAI compute and revenue' (~1.9 GW)",
-         "GW"),
-    Fact("openai_revenue_2025_12", 3, "... ~$10B a year per GW",
-         "OpenAI annualised revenue, 2025-12", 18.0, 30.0,
-         "facts 'OpenAI compute and revenue' (> $20B annualised)", "$B/yr"),
-    Fact("signed_gw_2025", 4, "Signed commitments far exceed delivered capacity",
-         "GW of OpenAI deals announced in 2025 (supply, cloud, GW-linked equity)", 20.0, 40.0,
-         "facts 'OpenAI commitments' (~30 GW); D1-D6", "GW"),
-    Fact("signed_to_delivered_2025", 4, "... (~30 GW signed vs ~2 GW delivered)",
-         "signed GW / OpenAI compute in use at 2025-12", 8.0, 25.0,
-         "facts stylised fact 4 (30 / 2 = 15)"),
-    Fact("first_gw_year", 4, "First GW of the 2025 deals lands in H2 2026",
-         "date the first GW of the 2025 deals is deployed (decimal year)", 2026.5, 2027.0,
-         "facts D1, D2 (first GW H2 2026)"),
-    Fact("loi_stalls_binding_proceeds", 5, "A non-binding LOI stalls and shrinks while a "
-         "binding first tranche proceeds", "share of runs: D1 stalled or restructured and D2 "
-         "delivers", 0.8, 1.0, "facts D1b, D1c, D2"),
-    Fact("d1_restructured_usd_b", 5, "... ($100B milestone plan -> ~$30B one-off equity)",
-         "one-off equity replacing D1", 22.5, 37.5, "facts D1c (~$30B)", "$B"),
-    Fact("vendor_circularity_2028", 6, "Vendor financing is circular",
-         "chip payments back to investing vendors / their equity invested (to 2028)", 0.5, INF,
-         "facts stylised fact 6; D1, D2, D11; seed 003"),
-    Fact("nvidia_price_usd_b_per_gw_2026", 7, "~$35B of accelerator systems per GW",
-         "Nvidia accelerator revenue per GW delivered, 2026", 26.0, 44.0,
-         "facts 'Cost of 1 GW' (~$35B of Nvidia systems, Huang)", "$B/GW"),
-    Fact("capital_usd_b_per_gw", 7, "~$40-60B of capital per GW",
-         "accelerator price per GW (2026) + capex per GW powered (2025-2030)", 40.0, 60.0,
-         "facts 'Cost of 1 GW' ($50B, Huang; > $40B, Altman)", "$B/GW"),
-    Fact("cloud_share_drift", 9, "Cloud shares drift slowly",
-         "largest yearly change of a hyperscaler's AI-cloud share, 2025-06 -> 2026-06", 0.0, 0.05,
-         "facts 'Cloud infrastructure shares' (AWS 29->28%, Azure 20->21% in a quarter)"),
-    Fact("openai_valuation_2025_10", 10, "OpenAI's valuation rises ($157B -> ~$840B)",
-         "OpenAI valuation, 2025-10", 400.0, 650.0, "facts 'OpenAI valuation' ($500B)", "$B"),
-    Fact("openai_valuation_2026_02", 10, "...", "OpenAI valuation, 2026-02", 650.0, 1000.0,
-         "facts 'OpenAI valuation', D7 ($730B pre / ~$840B post)", "$B"),
-    Fact("openai_loss_2026", 10, "OpenAI's losses widen",
-         "OpenAI operating loss 2026 (capex excluded)", 12.0, 25.0,
-         "facts 'OpenAI burn' ($17B projected 2026)", "$B"),
-    Fact("openai_loss_2027", 10, "...", "OpenAI operating loss 2027 (capex excluded)", 25.0,
-         45.0, "facts 'OpenAI burn' ($35B projected 2027)", "$B"),
-    Fact("no_remedy_by_2026_02", 10, "Authorities impose no structural remedy through early "
-         "2026", "share of runs with no deal blocked before 2026-03", 0.9, 1.0,
-         "facts 'Antitrust context' (FTC 6(b), CMA, EU: no action)"),
+FACTS: tuple[Check, ...] = (
+    # ---- targets: no parameter was set from these facts
+    Check("loi_stalls_binding_proceeds", "sf5", "A non-binding LOI stalls while a binding "
+          "first tranche proceeds", "share of runs: D1 stalled or restructured and D2 delivers",
+          "share of runs"),
+    Check("vendor_circularity_2028", "sf6", "Vendor financing is circular",
+          "chip payments back to investing vendors / their equity invested (to 2028)"),
+    Check("cloud_share_drift", "cloud_share_drift", "Cloud shares drift slowly",
+          "largest yearly change of a hyperscaler's AI-cloud share, 2025-06 -> 2026-06"),
+    Check("oracle_fastest_cloud_growth", "oracle_fastest_growth", "Oracle grows fastest",
+          "share of runs where Oracle's AI-cloud capacity grows most (relative), 2025-06 -> "
+          "2027-06", "share of runs"),
+    Check("openai_valuation_2025_10", "openai_valuation_2025_10", "OpenAI's valuation rises",
+          "OpenAI valuation, 2025-10", "$B"),
+    # ---- inputs: reported, not scored
+    Check("nvidia_value_share_2025", "nvidia_ai_chip_share", "Nvidia keeps most of the "
+          "accelerator market", "Nvidia share of accelerator revenue, 2025", "", 0.75, 0.95),
+    Check("nvidia_value_share_2026", "share_outlook_2026", "... eroding slowly as custom ASICs "
+          "ramp", "Nvidia share of accelerator revenue, 2026", "", 0.70, 0.85),
+    Check("amd_value_share_2026", "amd_share_2026", "AMD stays in single digits",
+          "AMD share of accelerator revenue, 2026", "", 0.03, 0.10),
+    Check("nvidia_accel_revenue_2025", "nvidia_dc_revenue", "Nvidia's data-center revenue",
+          "Nvidia accelerator revenue, 2025", "$B", 145.0, 242.0),
+    Check("supply_capped_months", "sf2", "Shipments capped by supply through 2026",
+          "share of months 2025-04..2026-12 with packaging requests >= capacity and backlog > 0",
+          "", 0.9, 1.0),
+    Check("openai_compute_gw_2025_12", "openai_compute_revenue", "Lab compute, 2025",
+          "OpenAI compute in use, 2025-12", "GW", 1.5, 2.5),
+    Check("openai_revenue_2025_12", "openai_compute_revenue", "~$10B a year per GW",
+          "OpenAI annualised revenue, 2025-12", "$B/yr", 18.0, 30.0),
+    Check("first_gw_year", "sf4", "First GW of the 2025 deals lands in H2 2026",
+          "date the first GW of the 2025 deals is deployed (decimal year)", "", 2026.5, 2027.0),
+    Check("nvidia_equity_openai_2025", "D8", "Nvidia stays out of OpenAI's 2025 rounds",
+          "Nvidia equity paid into OpenAI in 2025", "$B", 0.0, 1.0),
+    Check("d1_restructured_usd_b", "D1c", "$100B milestone plan -> ~$30B one-off equity",
+          "one-off equity replacing D1", "$B", 22.5, 37.5),
+    Check("nvidia_price_usd_b_per_gw_2026", "cost_per_gw", "~$35B of accelerator systems per GW",
+          "Nvidia accelerator revenue per GW delivered, 2026", "$B/GW", 26.0, 44.0),
+    Check("capital_usd_b_per_gw", "cost_per_gw", "~$40-60B of capital per GW",
+          "accelerator price per GW (2026) + capex per GW powered (2025-2030)", "$B/GW",
+          40.0, 60.0),
+    Check("openai_valuation_2026_02", "openai_valuation_2026_02", "... to ~$840B",
+          "OpenAI valuation, 2026-02", "$B", 650.0, 1000.0),
+    Check("openai_loss_2026", "openai_burn", "OpenAI's losses widen",
+          "OpenAI operating loss 2026 (capex excluded)", "$B", 12.0, 25.0),
+    Check("openai_loss_2027", "openai_burn", "...", "OpenAI operating loss 2027 (capex excluded)",
+          "$B", 25.0, 45.0),
 )
-"""The stylised facts of facts.md that the model covers, in facts.md's order."""
+"""Every check, targets first."""
+
+REMOVED = (
+    ("signed GW of OpenAI deals in 2025 (20-40 GW) and signed / delivered",
+     "the sum of the GW of the dated events: the model cannot miss it"),
+    ("no deal blocked before 2026-03", "the baseline's regime is `none`, under which nothing is "
+     "ever blocked: the check could not fail (the regime is an input, facts.toml ftc_6b_report)"),
+)
+"""Checks of earlier versions that could not fail, and why they were removed."""
 
 NOT_COVERED = (
-    (8, "Physical lags dominate timing (12-36 months to build, years for grid connection)",
-     "build and interconnection times are inputs (sites distributions), not outputs; their "
-     "effect shows only through fact 4 (first GW in H2 2026)"),
-    (9, "... while the market grows ~30% a year; Oracle grows fastest by backlog",
+    ("sf8", "Physical lags dominate timing (12-36 months to build, years for grid connection)",
+     "build and interconnection times are inputs (sites distributions), not outputs"),
+    ("cloud_shares", "the cloud market grows ~30% a year",
      "facts' 30% is all cloud infrastructure revenue, the model's cloud market is AI capacity "
-     "only; the model keeps no backlog of non-OpenAI cloud customers, so Oracle's backlog "
-     "concentration cannot be computed"),
-    (10, "Financing depends on strategic investors",
-     "covered qualitatively (D7, D1c rounds are events); no metric separates strategic from "
-     "financial money in a round"),
+     "only"),
+    ("sf10", "Financing depends on strategic investors",
+     "no metric separates strategic from financial money in a round"),
+    ("us_dc_electricity", "US datacenter electricity 325-580 TWh in 2028",
+     "all US datacenters, the model has AI compute only"),
 )
-"""Parts of facts.md's stylised facts the model does not cover, and why."""
+"""Target facts the model does not cover, and why."""
 
 
 def _year_share(shares: pl.DataFrame, year: int, firm: str) -> float:
@@ -163,6 +189,23 @@ def compute_vendor_circularity(results: Results, until: str = "2028-12") -> floa
     return back / invested
 
 
+def compute_oracle_fastest(shares: pl.DataFrame, start: str = "2025-06",
+                           end: str = "2027-06") -> float:
+    """1.0 when Oracle's AI-cloud capacity grows most, relative to its own size, of the three
+    hyperscalers from `start` to `end` (GW in the cloud market's `quantity`); 0.0 when another
+    grows faster; nan when a hyperscaler has no capacity at `start` or a month is missing."""
+    cloud = shares.filter(pl.col("market") == "cloud")
+    a, b = _at(cloud, start), _at(cloud, end)
+    growth = {}
+    for firm in CLOUDS:
+        q0 = a.filter(pl.col("firm") == firm)["quantity"].sum()
+        q1 = b.filter(pl.col("firm") == firm)["quantity"].sum()
+        if q0 <= 0 or not b.height:
+            return math.nan
+        growth[firm] = q1 / q0
+    return float(max(growth, key=lambda f: growth[f]) == "Oracle")
+
+
 def _decimal_year(month: str) -> float:
     if month == "never":
         return math.nan
@@ -173,7 +216,7 @@ def _decimal_year(month: str) -> float:
 def compute_fact_metrics(results: Results) -> dict[str, float]:
     """Every `FACTS` metric of one run, by key (floats; indicators are 0.0 or 1.0)."""
     t = results.tables
-    shares, phys, deals, firms = t["shares"], t["physical"], t["deals"], t["firms"]
+    shares, phys, firms = t["shares"], t["physical"], t["firms"]
     story = compute_story(results)
     out: dict[str, float] = {
         "nvidia_value_share_2025": _year_share(shares, 2025, "Nvidia"),
@@ -192,15 +235,26 @@ def compute_fact_metrics(results: Results) -> dict[str, float]:
     compute = float(dec["compute_gw"][0]) if dec.height else math.nan
     out["openai_compute_gw_2025_12"] = compute
     out["openai_revenue_2025_12"] = float(dec["revenue_usd_b_per_year"][0]) if dec.height else 0.0
-    start = results.manifest.get("start_month", "2025-01")
-    first_2025 = 12 * (2025 - int(start[:4])) - (int(start[5:7]) - 1)
-    signed = deals.filter(
-        (pl.col("target") == "OpenAI")
-        & pl.col("step_proposed").is_between(max(first_2025, 1), first_2025 + 11)
-        & (pl.col("origin") == "event")
-    )["gw"].sum()
-    out["signed_gw_2025"] = signed
-    out["signed_to_delivered_2025"] = signed / compute if compute > 0 else math.nan
+    flows = t["flows"]
+    nv_eq = flows.filter(
+        (pl.col("kind") == "equity_investment") & (pl.col("source") == "Nvidia")
+        & (pl.col("target") == "OpenAI") & (pl.col("date").dt.year() == 2025)
+    )
+    out["nvidia_equity_openai_2025"] = float(nv_eq["amount_usd_b"].sum())
+    acc25 = shares.filter((pl.col("market") == "accelerators") & (pl.col("date").dt.year() == 2025))
+    out["nvidia_accel_revenue_2025"] = float(
+        acc25.filter(pl.col("firm") == "Nvidia")["value_usd_b"].sum()
+    )
+    out.update(_deal_and_price_metrics(results, story))
+    return out
+
+
+def _deal_and_price_metrics(results: Results, story: dict) -> dict[str, float]:
+    """The deal, financing, price, cloud and OpenAI-path metrics of `compute_fact_metrics`."""
+    t = results.tables
+    shares, phys, deals = t["shares"], t["physical"], t["deals"]
+    oai = t["firms"].filter(pl.col("firm") == "OpenAI").sort("step")
+    out: dict[str, float] = {}
     out["first_gw_year"] = _decimal_year(story["first_gw_2025_deals"])
     d1 = classify_d1(deals) if "D1" in deals["deal_id"] else "absent"
     out["loi_stalls_binding_proceeds"] = float(
@@ -236,9 +290,5 @@ def compute_fact_metrics(results: Results) -> dict[str, float]:
         out[key] = float(row["valuation_usd_b"][0]) if row.height else math.nan
     out["openai_loss_2026"] = story["operating_loss_2026_usd_b"]
     out["openai_loss_2027"] = story["operating_loss_2027_usd_b"]
-    reviews = t["reviews"]
-    blocked = reviews.filter(
-        (pl.col("decision") == "blocked") & (pl.col("date").dt.strftime("%Y-%m") < "2026-03")
-    ).height if reviews.height else 0
-    out["no_remedy_by_2026_02"] = float(blocked == 0)
+    out["oracle_fastest_cloud_growth"] = compute_oracle_fastest(shares)
     return out

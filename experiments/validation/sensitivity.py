@@ -13,25 +13,24 @@ come from the parameters, not from the draws. The runs go through the batch exec
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["OUTPUTS", "PARAMETERS", "Parameter", "add_parser", "compute_outputs",
+from world.params import AllocationRule
+
+__all__ = ["OUTPUTS", "PARAMETERS", "Parameter", "compute_outputs",
            "point_overrides"]
 
 STEPS = 48
 """Months simulated per run: 2025-01 to 2028-12, the outputs' horizon."""
 SEED = 1
 """The common seed of every point."""
-ALLOCATION_RULES = ("pro_rata", "priority", "uniform")
+ALLOCATION_RULES = tuple(rule.value for rule in AllocationRule)
 
 
 @dataclass(frozen=True)
@@ -317,69 +316,3 @@ def format_section(morris: dict[str, Any], sobol: dict[str, Any] | None, command
             top = ", ".join(f"{names[i]} (mu* {mu[i]:.3g})" for i in order)
         lines.append(f"- {title}: {top or 'no parameter above ST 0.05'}.")
     return "\n".join(lines)
-
-
-def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from experiments.errors import UserError
-    from experiments.scenario.loader import load_scenario
-    from experiments.validation.validate import update_doc_section
-
-    if args.trajectories < 2 or args.n < 2 or not 1 <= args.top <= len(PARAMETERS):
-        raise UserError("--trajectories and --n must be >= 2, --top between 1 and "
-                        f"{len(PARAMETERS)}")
-    if args.n & (args.n - 1):
-        raise UserError(f"--n must be a power of 2 for Sobol sampling (got {args.n})")
-    t0 = time.perf_counter()
-    base = load_scenario("baseline")
-    morris = run_morris(args.trajectories, args.workers, base)
-    sobol = None
-    if args.method == "sobol":
-        top = select_top(morris, args.top)
-        print(f"Morris screening keeps: {', '.join(top)}", file=sys.stderr)
-        sobol = run_sobol(top, args.n, args.workers, base)
-    minutes = (time.perf_counter() - t0) / 60
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sensitivity.json").write_text(
-        json.dumps({"morris": morris, "sobol": sobol, "minutes": minutes}, indent=1),
-        encoding="utf-8")
-    figure = args.out / "sensitivity.png"
-    plot_sensitivity(morris, sobol, figure)
-    doc_figure = args.doc.parent / "figures" / "sensitivity.png"
-    if not args.no_doc:
-        plot_sensitivity(morris, sobol, doc_figure)
-    command = f"compute-market sensitivity --method {args.method}"
-    if args.trajectories != 20:
-        command += f" --trajectories {args.trajectories}"
-    if args.method == "sobol" and (args.n, args.top) != (128, 5):
-        command += f" --n {args.n} --top {args.top}"
-    text = format_section(morris, sobol, command, minutes, "figures/sensitivity.png")
-    print(text)
-    if not args.no_doc:
-        update_doc_section(args.doc, "sensitivity", text)
-        print(f"Wrote the sensitivity section of {args.doc}; results in {args.out}")
-    return 0
-
-
-def add_parser(sub: Any) -> None:
-    """Register `compute-market sensitivity`."""
-    from experiments.validation.validate import DOC
-
-    p = sub.add_parser(
-        "sensitivity",
-        help="Morris screening, then Sobol indices, of the baseline's main parameters",
-        description="Screen the baseline's main parameters with Morris elementary effects; with "
-        "--method sobol (default) then compute Sobol indices of the top parameters. Outputs: "
-        "Nvidia share 2028, accelerator HHI 2028, OpenAI GW 2028, vendor circularity. Writes a "
-        "table, a figure and the sensitivity section of docs/validation.md.",
-    )
-    p.add_argument("--method", choices=("morris", "sobol"), default="sobol",
-                   help="morris: screening only; sobol: screening then Sobol (default)")
-    p.add_argument("--trajectories", type=int, default=20, help="Morris trajectories (20)")
-    p.add_argument("--n", type=int, default=128, help="Sobol base sample, a power of 2 (128)")
-    p.add_argument("--top", type=int, default=5, help="parameters kept for Sobol (5)")
-    p.add_argument("--workers", type=int, help="processes (default: all cores)")
-    p.add_argument("--out", type=Path, default=Path("runs/sensitivity"),
-                   help="where the JSON results and the figure go (runs/sensitivity)")
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="do not write the doc")
-    p.set_defaults(handler=_cmd_sensitivity)

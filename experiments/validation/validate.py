@@ -1,25 +1,32 @@
-"""`compute-market validate` and `compute-market docking`: the checks of docs/validation.md.
+"""The checks of docs/validation.md: stylised facts over seeds, and the docking table.
 
-`validate` runs the baseline over N seeds and checks each stylised fact of
-`experiments.validation.facts`
-(mean over the seeds inside the band); `docking` runs the textbook cases of
-`experiments.validation.docking`. Each writes its own section of docs/validation.md (between
-``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` markers; the rest of the file is kept) and
-exits 3 when a check fails (0 when all pass, 2 for a usage mistake).
+`fact_metrics_task` and `summarize_facts` score each target fact of
+`experiments.validation.facts` (mean over the seeds inside the band; input facts are shown,
+not scored); `format_docking` writes the textbook cases of `experiments.validation.docking`.
+`update_doc_section` writes one section of a document (between ``<!-- begin:NAME -->`` and
+``<!-- end:NAME -->`` markers; the rest of the file is kept). The commands are
+`experiments/cli/validate.py` and `experiments/cli/docking.py`; they exit `CHECKS_FAILED` when a
+check fails.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import platform
 import statistics
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_docking_parser", "add_validate_parser", "summarize_facts", "update_doc_section"]
+from experiments.run.runner import run
+from experiments.scenario.loader import load_scenario
+from experiments.validation.docking import TOLERANCE
+from experiments.validation.facts import FACTS, NOT_COVERED, REMOVED, compute_fact_metrics
+
+__all__ = [
+    "CHECKS_FAILED", "DOC", "fact_metrics_task", "format_docking", "format_facts",
+    "format_value",
+    "summarize_facts", "update_doc_section",
+]
 
 DOC = Path("docs/validation.md")
 CHECKS_FAILED = 3
@@ -44,10 +51,6 @@ def update_doc_section(path: Path, name: str, body: str) -> None:
 
 def fact_metrics_task(scenario: str, overrides: tuple[str, ...], seed: int) -> dict[str, float]:
     """Worker: one run of `scenario` and its stylised-fact metrics."""
-    from experiments.run.runner import run
-    from experiments.scenario.loader import load_scenario
-    from experiments.validation.facts import compute_fact_metrics
-
     return compute_fact_metrics(run(load_scenario(scenario, list(overrides), seed=seed)))
 
 
@@ -61,21 +64,20 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def summarize_facts(rows: list[dict[str, float]]) -> list[dict[str, Any]]:
-    """Per fact: mean and 5-95% range over the runs (nan runs left out), band, pass."""
-    from experiments.validation.facts import FACTS
-
+    """Per check: role, mean and 5-95% range over the runs (nan runs left out), band, pass."""
     out = []
-    for fact in FACTS:
-        vals = [r[fact.key] for r in rows if math.isfinite(r.get(fact.key, math.nan))]
+    for check in FACTS:
+        vals = [r[check.key] for r in rows if math.isfinite(r.get(check.key, math.nan))]
         mean = statistics.fmean(vals) if vals else math.nan
         out.append({
-            "fact": fact, "mean": mean, "p05": _quantile(vals, 0.05),
-            "p95": _quantile(vals, 0.95), "n": len(vals), "ok": fact.compute_pass(mean),
+            "fact": check, "role": check.role.value, "mean": mean,
+            "p05": _quantile(vals, 0.05), "p95": _quantile(vals, 0.95), "n": len(vals),
+            "ok": check.compute_pass(mean),
         })
     return out
 
 
-def _fmt(x: float) -> str:
+def format_value(x: float) -> str:
     if not math.isfinite(x):
         return "n/a"
     if 1900 < x < 2200:  # a decimal year
@@ -83,103 +85,65 @@ def _fmt(x: float) -> str:
     return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
-    """The stylised-facts section of docs/validation.md (markdown)."""
-    from experiments.validation.facts import NOT_COVERED
-
-    passed = sum(s["ok"] for s in summary)
+def _rows(summary: list[dict[str, Any]], role: str, verdict: tuple[str, str]) -> list[str]:
     lines = [
-        "## Stylised facts (pattern-oriented validation)",
-        "",
-        f"Command: `{command}` ({n_runs} runs of the baseline, seeds 1-{n_runs}; "
-        f"{platform.python_version()}). A fact passes when the mean over the runs lies in the "
-        "target band; the 5-95% range shows the spread across seeds. Metrics and bands: "
-        "`experiments/validation/facts.py`.",
-        "",
-        f"**{passed} of {len(summary)} facts pass.**",
-        "",
-        "| # | stylised fact | metric | target | model mean | model 5-95% | result | source |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stylised fact | metric | band | model mean | model 5-95% | result | fact (source) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in summary:
+        if s["role"] != role:
+            continue
         f = s["fact"]
         unit = f" {f.unit}" if f.unit else ""
         lines.append(
-            f"| {f.number} | {f.text} | {f.metric} | {f.band}{unit} | {_fmt(s['mean'])} | "
-            f"{_fmt(s['p05'])} - {_fmt(s['p95'])} | {'pass' if s['ok'] else '**FAIL**'} | "
+            f"| {f.text} | {f.metric} | {f.band}{unit} | {format_value(s['mean'])} | "
+            f"{format_value(s['p05'])} - {format_value(s['p95'])} | "
+            f"{verdict[0] if s['ok'] else verdict[1]} | "
             f"{f.source} |"
         )
-    lines += ["", "Not covered by the model:", ""]
-    for number, text, why in NOT_COVERED:
-        lines.append(f"- fact {number}, {text}: {why}.")
+    return lines
+
+
+def format_facts(summary: list[dict[str, Any]], n_runs: int, command: str) -> str:
+    """The facts section of docs/validation.md (markdown): scored targets, then inputs."""
+    targets = [s for s in summary if s["role"] == "target"]
+    passed = sum(s["ok"] for s in targets)
+    missed = [s["fact"].key for s in targets if not s["ok"]]
+    flat = [s["fact"].key for s in targets if s["n"] > 1 and s["p05"] == s["p95"]]
+    lines = [
+        "## Facts: targets (scored) and inputs (reported)",
+        "",
+        f"Command: `{command}` ({n_runs} runs of the baseline, seeds 1-{n_runs}; "
+        f"{platform.python_version()}). Facts and sources: "
+        "`experiments/calibration/facts.toml`; metrics: `experiments/validation/facts.py`. "
+        "A *target* is a fact no parameter was set from; it passes when the mean over the runs "
+        "lies in its band. An *input* is a fact a parameter was set from: it is shown to check "
+        "that the parameter does what it was set for, and not scored.",
+        "",
+        f"**{passed} of {len(targets)} targets pass**"
+        + (f"; missed: {', '.join(missed)}." if missed else ".")
+        + (f" {len(flat)} of them ({', '.join(flat)}) take the same value in every run: the "
+           "history before 2026 is mostly replayed, so seeds barely move them." if flat else ""),
+        "",
+        "### Targets",
+        "",
+        *_rows(summary, "target", ("pass", "**MISS**")),
+        "",
+        "### Inputs (not scored)",
+        "",
+        *_rows(summary, "input", ("reproduced", "**not reproduced**")),
+        "",
+        "Removed because they could not fail:",
+        "",
+    ]
+    lines += [f"- {what}: {why}." for what, why in REMOVED]
+    lines += ["", "Targets the model does not cover:", ""]
+    lines += [f"- {fact_id}, {text}: {why}." for fact_id, text, why in NOT_COVERED]
     return "\n".join(lines)
-
-
-def _print_summary(summary: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Stylised facts (mean over seeds must lie in the target band)")
-    for col in ("#", "metric", "target", "mean", "5-95%", "result"):
-        table.add_column(col)
-    for s in summary:
-        f = s["fact"]
-        table.add_row(str(f.number), f.key, f.band, _fmt(s["mean"]),
-                      f"{_fmt(s['p05'])} - {_fmt(s['p95'])}",
-                      "[green]pass[/green]" if s["ok"] else "[red]FAIL[/red]")
-    Console(file=sys.stdout, width=120).print(table)
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from experiments.batch.ensemble import map_runs
-    from experiments.errors import UserError
-    from experiments.scenario.loader import load_scenario
-
-    if args.seeds < 1:
-        raise UserError(f"--seeds must be at least 1 (got {args.seeds})")
-    load_scenario(args.scenario, args.overrides)  # fail fast on a bad scenario or --set
-    t0 = time.perf_counter()
-    tasks = [(args.scenario, tuple(args.overrides), seed) for seed in range(1, args.seeds + 1)]
-    rows = map_runs(fact_metrics_task, tasks, workers=args.workers, label="baseline runs")
-    summary = summarize_facts(rows)
-    _print_summary(summary)
-    failed = [s["fact"].key for s in summary if not s["ok"]]
-    command = "compute-market validate" + (f" --seeds {args.seeds}" if args.seeds != 50 else "")
-    if args.scenario != "baseline":
-        command += f" {args.scenario}"
-    command += "".join(f" --set {o}" for o in args.overrides)
-    if not args.no_doc:
-        update_doc_section(args.doc, "facts", format_facts(summary, args.seeds, command))
-        print(f"Wrote the stylised-facts section of {args.doc}")
-    print(f"{len(summary) - len(failed)}/{len(summary)} facts pass "
-          f"({time.perf_counter() - t0:.0f} s)" + (f"; failed: {', '.join(failed)}" if failed
-                                                   else ""))
-    return CHECKS_FAILED if failed else 0
-
-
-def add_validate_parser(sub: Any) -> None:
-    """Register `compute-market validate`."""
-    p = sub.add_parser(
-        "validate",
-        help="check the baseline against the stylised facts of 2024-2026 over N seeds",
-        description="Run a scenario (default: baseline) over seeds 1..N and check each "
-        "stylised fact of facts.md the model covers; write the table to docs/validation.md. "
-        "Exit code 3 if a fact fails.",
-    )
-    p.add_argument("scenario", nargs="?", default="baseline", help="scenario (default baseline)")
-    p.add_argument("--seeds", type=int, default=50, help="number of seeds (default 50)")
-    p.add_argument("--workers", type=int, help="processes (default: all cores)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario key (value read as TOML; repeatable)")
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="print only, do not write the doc")
-    p.set_defaults(handler=_cmd_validate)
 
 
 def format_docking(table: Any) -> str:
     """The docking section of docs/validation.md (markdown) from `compute_docking_table`."""
-    from experiments.validation.docking import TOLERANCE
-
     lines = [
         "## Docking: textbook equilibria",
         "",
@@ -210,28 +174,3 @@ def format_docking(table: Any) -> str:
             f"{r['rel_error']:.1e} | {'pass' if r['ok'] else '**FAIL**'} |"
         )
     return "\n".join(lines)
-
-
-def _cmd_docking(args: argparse.Namespace) -> int:
-    from experiments.validation.docking import compute_docking_table
-
-    table = compute_docking_table()
-    text = format_docking(table)
-    print(text)
-    if not args.no_doc:
-        update_doc_section(args.doc, "docking", text)
-        print(f"Wrote the docking section of {args.doc}")
-    return 0 if table["ok"].all() else CHECKS_FAILED
-
-
-def add_docking_parser(sub: Any) -> None:
-    """Register `compute-market docking`."""
-    p = sub.add_parser(
-        "docking",
-        help="run the docking cases (Cournot, Rubinstein, Nash, double marginalisation)",
-        description="Run the textbook docking cases and compare with their closed forms; "
-        "write the table to docs/validation.md. Exit code 3 if a case is off by more than 0.5%.",
-    )
-    p.add_argument("--doc", type=Path, default=DOC, help=f"document to update (default {DOC})")
-    p.add_argument("--no-doc", action="store_true", help="print only, do not write the doc")
-    p.set_defaults(handler=_cmd_docking)

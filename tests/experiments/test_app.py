@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from experiments.app.app import MarketApp, build_params, model_params
-from experiments.cli.figures import app_command
+from experiments.cli.app import app_command
 from world.params import AllocationRule, InterventionKind
 
 ROOT = Path(__file__).parent.parent.parent

@@ -62,7 +62,8 @@ SET_CASES = [
     ("firms.OpenAI.opex_usd_b_per_year=nan", "firms.OpenAI.opex_usd_b_per_year"),
     ("demand.revenue_multiplier=inf", "demand.revenue_multiplier"),
     ("market.cuda_lockin=-inf", "market.cuda_lockin"),
-    ("sites.capex_usd_b_per_gw={mean=1e308, high=inf}", "sites.capex_usd_b_per_gw.high"),
+    ("sites.capex_usd_b_per_gw={mean=1e308, high=inf}", "sites.capex_usd_b_per_gw.mean"),
+    ("sites.capex_usd_b_per_gw={mean=10, high=inf}", "sites.capex_usd_b_per_gw.high"),
     ("negotiation.discount_factors=[nan, 0.9]", "negotiation.discount_factors"),
     # seeds that do not fit in 63 bits
     ("seed=9223372036854775808", "seed"),
@@ -115,7 +116,7 @@ FILE_CASES = [
      b'release = "2025-01"\npflops_dense = 1.0\nkw_per_unit = 1.0\nunit_cost_usd_k = 1.0\n'
      b'system_price_usd_k = 1.0\nunits_per_wafer = 1.0\n', "Intel"),
     (b'extends = "baseline"\nreplace_events = true\nreplace_interventions = true\n'
-     b'[simulation]\nstart = "2199-06"\n', "outside the years"),
+     b'[simulation]\nstart = "2199-06"\n', "simulation.start"),
 ]
 
 
@@ -171,7 +172,7 @@ ARG_CASES = [
       "--seeds", "2"], "--first-seed"),
     (["story", "--seeds", "0"], "--seeds"),
     (["story", "--seeds", "-1"], "--seeds"),
-    (["validate", "--seeds", "0", "--no-doc"], "--seeds"),
+    (["validate", "--seeds", "0"], "--seeds"),
     (["sensitivity", "--n", "0", "--no-doc"], "--n"),
     (["batch", "spec.toml", "--workers", "0"], "--workers"),
     (["batch", "spec.toml", "--dask", "not a url"], "not a Dask scheduler address"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from collections.abc import Callable
@@ -205,12 +206,12 @@ def test_failure_while_writing_leaves_no_directory(
     fake_model: type,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import experiments.figures.plots
+    import experiments.cli.run
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("savefig exploded")
 
-    monkeypatch.setattr(experiments.figures.plots, "save_figure", broken)
+    monkeypatch.setattr(experiments.cli.run, "save_figure", broken)
     assert cli.main(["run", str(tmp_scenario())]) == 1
     assert "savefig exploded" in capsys.readouterr().err
     runs = tmp_path / "runs"
@@ -249,22 +250,95 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("compute-market 0.")
 
 
-def test_registering_a_subcommand_takes_two_lines(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_registering_a_subcommand_takes_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def add_hello(sub: object) -> None:
-        p = sub.add_parser("hello", help="say hello")  # type: ignore[attr-defined]
-        p.set_defaults(handler=lambda args: print("hello") or 0)
-
+    """A command is a module with DESCRIPTION, add_arguments and handle, plus one registry line."""
+    (tmp_path / "hello_cmd.py").write_text(
+        "DESCRIPTION = 'Say hello.'\n"
+        "def add_arguments(p):\n    p.add_argument('--name', default='world')\n"
+        "def handle(args):\n    print('hello', args.name)\n    return 0\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(cli, "SUBCOMMANDS", list(cli.SUBCOMMANDS))
-    cli.register_subcommand("hello", add_hello)
-    assert cli.main(["hello"]) == 0
-    assert capsys.readouterr().out == "hello\n"
-    assert "hello" in [name for name, _ in cli.SUBCOMMANDS]
+    cli.register_subcommand("hello", "hello_cmd", "say hello")
+    assert cli.main(["hello", "--name", "you"]) == 0
+    assert capsys.readouterr().out == "hello you\n"
+    assert cli.main(["--help"]) == 0
+    assert "say hello" in capsys.readouterr().out
 
 
-def test_command_line_does_not_import_matplotlib_until_it_draws() -> None:
-    code = "import sys, experiments.cli.main; print('matplotlib' in sys.modules)"
+def test_an_adder_function_registers_in_one_line_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``module:function`` registers a function that adds its own parser (two commands of one
+    module here); it is imported only when its command runs."""
+    (tmp_path / "greet_cmds.py").write_text(
+        "def add_hi(sub):\n"
+        "    p = sub.add_parser('hi', help='say hi')\n"
+        "    p.set_defaults(handler=lambda args: print('hi') or 0)\n"
+        "def add_bye(sub):\n"
+        "    p = sub.add_parser('bye', help='say bye')\n"
+        "    p.set_defaults(handler=lambda args: print('bye') or 0)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "SUBCOMMANDS", list(cli.SUBCOMMANDS))
+    cli.register_subcommand("hi", "greet_cmds:add_hi", "say hi")
+    cli.register_subcommand("bye", "greet_cmds:add_bye", "say bye")
+    assert cli.main(["bye"]) == 0 and cli.main(["hi"]) == 0
+    assert capsys.readouterr().out == "bye\nhi\n"
+    cli.build_parser()  # all loaded: each adder adds only its own parser
+
+
+def test_every_command_lives_in_the_cli_folder() -> None:
+    """The README's rule: a command's code is a module of experiments/cli/ (NAME.py for the
+    commands with one module each), loadable the way the registry says."""
+    root = Path(__file__).resolve().parents[2]
+    for cmd in cli.SUBCOMMANDS:
+        module_name, _, adder = cmd.module.partition(":")
+        assert module_name.startswith("experiments.cli."), cmd
+        assert (root / (module_name.replace(".", "/") + ".py")).is_file(), cmd
+        module = importlib.import_module(module_name)
+        if adder:
+            assert callable(getattr(module, adder)), cmd
+        else:
+            assert module_name == f"experiments.cli.{cmd.name}", cmd
+            assert isinstance(module.DESCRIPTION, str) and module.DESCRIPTION
+            assert callable(module.add_arguments) and callable(module.handle)
+    cli.build_parser()  # every module's arguments added to one parser without a clash
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
+def test_help_imports_no_command_and_no_heavy_library(argv: list[str]) -> None:
+    """`compute-market --help` builds the listing from the registry alone: no command module,
+    and none of the libraries they pull in (matplotlib, mesa, polars, the model)."""
+    code = (
+        "import sys\nfrom experiments.cli.main import main\n"
+        f"main({argv!r})\n"
+        "heavy = ('matplotlib', 'mesa', 'polars', 'world.model', 'experiments.run.runner')\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in heavy or m in heavy]\n"
+        "loaded += [m for m in sys.modules if m.startswith('experiments.cli.')"
+        " and m != 'experiments.cli.main']\n"
+        "print('LOADED', sorted(loaded))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip() == "False"
+    assert "LOADED []" in out, out
+
+
+def test_listing_shows_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for cmd in cli.SUBCOMMANDS:
+        assert cmd.name in text
+
+
+def test_readme_layout_names_every_command() -> None:
+    """A newcomer finds any command's code from the README's layout section alone."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in layout.splitlines() if line.startswith("| `")]
+    for cmd in cli.SUBCOMMANDS:
+        assert any(f"`{cmd.name}`" in row for row in rows), f"README layout lacks {cmd.name}"

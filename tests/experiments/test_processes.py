@@ -206,7 +206,7 @@ while True:
 
 APP = """\
 import sys
-from experiments.cli.figures import serve
+from experiments.cli.app import serve
 sys.exit(serve([sys.executable, "-c", sys.argv[1], sys.argv[2]]))
 """
 
@@ -252,10 +252,10 @@ def test_a_dask_scheduler_without_workers_gives_up_in_bounded_time(tmp_path: Pat
 def test_app_on_a_network_address_warns_in_one_line(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str,
         warned: bool) -> None:
-    import experiments.cli.figures
+    import experiments.cli.app
     from experiments.cli.main import main
 
-    monkeypatch.setattr(experiments.cli.figures, "serve", lambda command: 0)
+    monkeypatch.setattr(experiments.cli.app, "serve", lambda command: 0)
     assert main(["app", "--host", host]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(lines) == (1 if warned else 0)

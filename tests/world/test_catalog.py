@@ -1,4 +1,4 @@
-"""Catalog: unit conversions against facts.md and release-date queries."""
+"""Catalog: unit conversions against facts.toml and release-date queries."""
 
 import pytest
 from hypothesis import given
@@ -30,7 +30,7 @@ def make(name: str, vendor: str, release: str, pflops: float, kw: float, **kw_ar
     )
 
 
-# A test catalog: dense BF16 PFLOP/s per accelerator and all-in kW (chip power from facts.md
+# A test catalog: dense BF16 PFLOP/s per accelerator and all-in kW (chip power from facts.toml
 # 'Accelerator power' plus a CPU/network/cooling share; rack powers from 'Rack power').
 PRODUCTS = [
     make("H100", "Nvidia", "2023-01", 0.99, 1.4),
@@ -45,7 +45,7 @@ PRODUCTS = [
 
 
 def test_ten_gw_is_four_to_five_million_gpus() -> None:
-    # facts.md 'GPUs per GW': Huang, 10 GW = 4-5M GPUs, i.e. 2-2.5 kW all-in per GPU
+    # facts.toml gpus_per_gw: Huang, 10 GW = 4-5M GPUs, i.e. 2-2.5 kW all-in per GPU
     for kw in (2.0, 2.25, 2.5):
         p = make("x", "v", "2025-01", 1.0, kw)
         assert 4e6 <= 10 * units_per_gw(p) <= 5e6
@@ -55,7 +55,7 @@ def test_ten_gw_is_four_to_five_million_gpus() -> None:
 
 
 def test_system_price_per_gw_matches_cost_of_one_gw() -> None:
-    # facts.md 'Cost of 1 GW': ~$35B of Nvidia systems per GW. At 2.2 kW all-in,
+    # facts.toml cost_per_gw: ~$35B of Nvidia systems per GW. At 2.2 kW all-in,
     # 454,545 units per GW; $77k of system per unit gives $35.0B per GW.
     p = make("x", "Nvidia", "2025-01", 2.5, 2.2, system_price_usd_k=77.0, unit_cost_usd_k=22.0)
     assert price_usd_b_per_gw(p) == pytest.approx(1e6 / 2.2 * 77e3 / 1e9)

@@ -1,4 +1,4 @@
-"""Energy: closed forms for TWh and the homes anchor of seed 003 (facts.md 'Power to homes')."""
+"""Energy: closed forms for TWh and the homes anchor (facts.toml power_to_homes)."""
 
 import numpy as np
 import pytest
@@ -26,7 +26,7 @@ def test_one_gw_for_a_year_at_full_load() -> None:
 
 def test_ten_gw_is_eight_million_homes() -> None:
     assert homes_millions(10.0) == pytest.approx(8.0)
-    # facts.md: 0.8-0.9 million homes per GW; a home then draws ~1.1-1.25 kW on average
+    # power_to_homes: 0.8-0.9 million homes per GW; a home then draws ~1.1-1.25 kW on average
     assert 0.8 <= homes_millions(1.0) <= 0.9
     assert 1.1 <= KW_PER_HOME <= 1.25
 

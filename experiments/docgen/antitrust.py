@@ -1,17 +1,13 @@
-"""Regenerate the results table of docs/antitrust.md ('Shipped what-ifs and their results').
+"""The results table of docs/antitrust.md ('Shipped what-ifs and their results').
 
 Runs every shipped what-if against its reference on seeds 1-10 (paired, as
-`compute-market compare`), on a process pool, and rewrites the table between the
-`<!-- begin:whatif-table -->` and `<!-- end:whatif-table -->` markers.
-
-    python -m uv run --frozen python docs/_gen_antitrust.py [--seeds 10] [--workers 2]
+`compute-market compare`), on a process pool; `compute-market docs antitrust` rewrites the
+table between the `<!-- begin:whatif-table -->` and `<!-- end:whatif-table -->` markers.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -20,7 +16,8 @@ import polars as pl
 from experiments.analysis.compare import compute_comparison, run_pair
 from experiments.scenario.loader import load_scenario
 
-DOC = Path(__file__).parent / "antitrust.md"
+DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "antitrust.md"
+BEGIN, END = "<!-- begin:whatif-table -->", "<!-- end:whatif-table -->"
 PAIRS = (
     ("baseline", "what_if/block_nvidia_openai"),
     ("baseline", "what_if/no_vendor_financing"),
@@ -101,31 +98,16 @@ def build_table(seeds: int, workers: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    """Rewrite the table in docs/antitrust.md and note the commit it was computed at."""
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--workers", type=int, default=2)
-    args = ap.parse_args()
-    table = build_table(args.seeds, args.workers)
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        or "unknown"
-    )
-    text = DOC.read_text()
-    begin, end = "<!-- begin:whatif-table -->", "<!-- end:whatif-table -->"
-    a, b = text.index(begin) + len(begin), text.index(end)
-    DOC.write_text(
-        text[:a]
-        + f"\n(computed at commit {commit}, seeds 1-{args.seeds})\n\n"
-        + table
-        + "\n"
+def render(text: str, table: str, commit: str, seeds: int) -> str:
+    """`text` (the whole docs/antitrust.md) with the table between the markers replaced.
+
+    Raises:
+        ValueError: the markers are missing.
+    """
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"markers {BEGIN!r} and {END!r} not found")
+    a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return (
+        text[:a] + f"\n(computed at commit {commit}, seeds 1-{seeds})\n\n" + table + "\n"
         + text[b:]
     )
-    print(table)
-
-
-if __name__ == "__main__":
-    main()
