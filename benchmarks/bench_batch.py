@@ -1,4 +1,4 @@
-"""Batch benchmarks (issue 3): throughput with 1 and 2 workers, ours vs `mesa.batch_run`, and
+"""Batch benchmarks: throughput with 1 and 2 workers, ours vs `mesa.batch_run`, and
 peak memory of a 2,000-run batch vs a 20-run batch. Not part of the test suite.
 
     .venv/bin/python benchmarks/bench_batch.py throughput --runs 240 --repeats 3

@@ -16,7 +16,7 @@ What is measured, per case, each in a fresh interpreter pinned to one CPU core (
 - the process's max resident set size (``ru_maxrss``) after imports and after all the runs;
 - the time to write the run directory (``Results.write``: Parquet + manifest), for reference.
 
-Targets (issue 2): <= 0.5 s per baseline run on one core; <= 5x that with 10x the sites.
+Targets: <= 0.5 s per baseline run on one core; <= 5x that with 10x the sites.
 Results are recorded by hand in ``benchmarks/RESULTS.md``. Not a test: nothing here asserts.
 """
 

@@ -90,7 +90,7 @@ def test_every_output_column_is_documented(baseline_results: Any) -> None:
         assert f"## {name}" in text, f"docs/outputs.md has no section for table {name!r}"
     assert not missing, (
         f"docs/outputs.md lacks columns {missing}; describe them (unit and meaning) in its "
-        "table section or under 'Additions by other engineers'"
+        "table section or under 'More columns'"
     )
     for col in ID_SCHEMA:
         assert f"`{col}`" in text

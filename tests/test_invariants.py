@@ -1,4 +1,4 @@
-"""Invariants of the whole model, checked after every step of every run (issue 2, STYLE #11).
+"""Invariants of the whole model, checked after every step of every run (STYLE #11).
 
 Each run here is driven month by month (`ComputeMarketModel.step`) so the model's state can be
 checked between steps, not only at the end; the output tables of the same run are then

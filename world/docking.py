@@ -1,4 +1,4 @@
-"""Docking modes of the model: textbook special cases played by the model's own agents (issue 6).
+"""Docking modes of the model: textbook special cases played by the model's own agents.
 
 When `simulation.mode` is not ``market``, `ComputeMarketModel` hands each month to a
 `DockingGame` instead of the full market. Everything else is switched off (no physical limits,

@@ -79,7 +79,7 @@ class ComputeMarketModel(ChipTradeMixin, mesa.Model):
         self.t = 0
         self.now_idx = self.start_idx
         self.docking = None
-        if params.simulation.mode is not Mode.MARKET:  # a textbook special case (issue 6)
+        if params.simulation.mode is not Mode.MARKET:  # a textbook special case (docking)
             from world.docking import DockingGame
 
             self.docking = DockingGame(self)

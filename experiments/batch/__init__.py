@@ -1,4 +1,4 @@
-"""Experiment batches: specs, plans, executors and the resumable batch loop (issue 3).
+"""Experiment batches: specs, plans, executors and the resumable batch loop.
 
 The nouns are imported lazily so that ``import experiments.cli.main`` stays light.
 """

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +51,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
         type=Path,
-        help="run directory to write (default: runs/<scenario>-seed<N>)",
+        help="run directory to write (default: runs/<scenario>-seed<N>; -<M>m is added for "
+        "--steps M and -set-<hash> for --set overrides)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
 
 
-def default_out_dir(name: str, seed: int) -> Path:
-    """Default run directory of a scenario and seed: ``runs/<name>-seed<N>`` ('/' -> '-')."""
-    return Path("runs") / f"{name.replace('/', '-')}-seed{seed}"
+def default_out_dir(name: str, seed: int, overrides: Sequence[str] = (),
+                    steps: int | None = None) -> Path:
+    """Default run directory of a scenario and seed: ``runs/<name>-seed<N>`` ('/' -> '-');
+    ``-<M>m`` is added for ``--steps M``, and ``-set-<h>`` for ``--set`` overrides, ``<h>``
+    being 8 hex digits of the sha256 of the overrides in order. So a changed run never lands
+    on (or overwrites) the plain run, and the same changes always find the same folder."""
+    base = f"{name.replace('/', '-')}-seed{seed}"
+    if steps is not None:
+        base += f"-{int(steps)}m"
+    if overrides:
+        digest = hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
+        base += f"-set-{digest}"
+    return Path("runs") / base
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -66,7 +79,8 @@ def handle(args: argparse.Namespace) -> int:
     two commands writing the same ``--out`` at once cannot mix their files.
     """
     params = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps)
-    out = args.out if args.out is not None else default_out_dir(params.name, params.seed)
+    out = args.out if args.out is not None else default_out_dir(
+        params.name, params.seed, args.overrides, args.steps)
     if out.is_file():
         check_out_dir(out, args.overwrite)
     try:
@@ -150,7 +164,8 @@ def summary_lines(results: Any) -> list[str]:
         else:
             energy = f"{p['energy_twh']:.1f} TWh in the last month"
         lines.append(
-            f"Deployed {p['deployed_gw']:.1f} GW (powered {p['powered_gw']:.1f} GW), "
+            f"Six named firms: deployed {p['deployed_gw']:.1f} GW (powered "
+            f"{p['powered_gw']:.1f} GW), "
             f"{energy}, ~{p['homes_millions']:.1f} million US homes"
         )
     firms = results.tables["firms"]

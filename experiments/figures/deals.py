@@ -34,6 +34,7 @@ __all__ = [
     "DealPath",
     "compute_deal_paths",
     "compute_live_deals",
+    "deal_id_key",
     "figure_deals",
     "parse_history",
 ]
@@ -122,6 +123,38 @@ def compute_live_deals(deals: pl.DataFrame, step: int) -> list[tuple[DealPath, s
         if path.is_live_at(step):
             out.append((path, path.compute_status_at(step) or str(path.row["status"])))
     return out
+
+
+def deal_id_key(deals: pl.DataFrame) -> list[str]:
+    """What the deal ids of a run mean, one line per family present in `deals`.
+
+    Ids of dated announcements are the scenario's ``[[events]]`` ids (the baseline numbers the
+    2024-2026 announcements D0-D8; a suffix such as ``-warrant`` or ``-rest`` names a part of
+    one announcement, and ``parent_id`` links a restructured deal to the one it replaces); ids
+    ``PREFIX-0001`` are deals the agents negotiated during the run, numbered per kind.
+    """
+    if deals.is_empty():
+        return []
+    lines = []
+    events = deals.filter(pl.col("origin") == "event") if "origin" in deals.columns else deals
+    if events.height:
+        ids = sorted({str(i) if not str(i).startswith("D") else str(i).split("-")[0]
+                      for i in events["deal_id"].to_list()})
+        lines.append(f"{', '.join(ids)}: dated announcements replayed from the scenario's "
+                     "events (the scenario file cites each one's source); a suffix such as "
+                     "-warrant or -rest names one part of an announcement")
+    if "origin" in deals.columns:
+        own = deals.filter(pl.col("origin") != "event")
+        prefixes: dict[str, set[str]] = {}
+        for deal_id, kind in own.select("deal_id", "kind").iter_rows():
+            prefixes.setdefault(str(deal_id).split("-")[0], set()).add(str(kind))
+        for prefix in sorted(prefixes):
+            kinds = " / ".join(sorted(k.replace("_", " ") for k in prefixes[prefix]))
+            lines.append(f"{prefix}-0001...: {kinds} deals the agents negotiated during the "
+                         "run, numbered in order")
+    if "parent_id" in deals.columns and deals["parent_id"].drop_nulls().len():
+        lines.append("a deal with a parent id replaces (restructures) that deal")
+    return lines
 
 
 def _step_dates(source: Source) -> dict[int, dt.date]:
@@ -233,4 +266,11 @@ def figure_deals(source: Source) -> Figure:
     if not paths:
         ax.text(0.5, 0.5, "no deals in this run", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(f"Deal timeline — {source.run_label}", loc="left")
+    key = deal_id_key(deals)
+    if key:
+        import textwrap
+
+        wrapped = [w for line in key for w in textwrap.wrap(line, 120, subsequent_indent="  ")]
+        ax.set_xlabel("date (month)\n\nDeal ids — " + "\n".join(wrapped), fontsize="small",
+                      loc="left")
     return fig

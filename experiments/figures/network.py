@@ -3,9 +3,13 @@
 Nodes are the firms (and any fringe party to a deal), their area proportional to the firm's
 valuation at that date, on one scale for all panels. Edges are the deals live at that date
 (`experiments.figures.deals.compute_live_deals`), coloured by kind, their width scaled by the
-deal's value, dashed while not yet binding (proposed, LOI, stalled). The layout is computed once
-per run, not per date: the most connected firm sits in the centre and the others on a circle in
-the fixed firm order, so a node never moves from panel to panel and changes are easy to see.
+deal's value, dashed while not yet binding (proposed, LOI, stalled). Equity stakes held at that
+date (equity and warrant deals completed by then, summed per investor and investee) are drawn as
+dotted edges labelled with the share owned and the money paid in. A firm's supply of its own
+chips (an in-house accelerator programme, source = target) is a square badge beside its node,
+not a loop. The layout is computed once per run, not per date: the most connected firm sits in
+the centre and the others on a circle in the fixed firm order, so a node never moves from panel
+to panel and changes are easy to see.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Arc, FancyArrowPatch
+from matplotlib.patches import FancyArrowPatch
 
 from experiments.errors import UserError
 from experiments.figures.colours import colour_for, ordered_names
@@ -26,8 +30,10 @@ from experiments.figures.deals import compute_deal_paths, compute_live_deals
 from experiments.figures.sources import Source
 from experiments.figures.style import DEAL_KIND_COLOURS, new_figure
 from world.contracts import DealStatus
+from world.params import DealKind
 
-__all__ = ["compute_layout", "draw_network", "figure_network", "resolve_steps"]
+__all__ = ["compute_held_stakes", "compute_layout", "draw_network", "figure_network",
+           "resolve_steps"]
 
 NOT_BINDING = frozenset({DealStatus.PROPOSED, DealStatus.LOI, DealStatus.STALLED})
 """Statuses drawn dashed: talks, not yet a binding commitment."""
@@ -36,6 +42,62 @@ MIN_NODE_AREA = 120.0
 MAX_EDGE_WIDTH = 7.0
 MIN_EDGE_WIDTH = 0.8
 DEFAULT_PANELS = 4
+STAKE_KINDS = frozenset({DealKind.EQUITY, DealKind.WARRANT})
+"""Deal kinds that buy a stake: held once completed."""
+OWN_CHIPS_COLOUR = "#444444"
+
+
+def compute_held_stakes(deals: pl.DataFrame, step: int) -> list[dict]:
+    """Equity stakes held at `step`: equity and warrant deals whose status at `step` is
+    ``completed`` (paid in), summed per (investor, investee).
+
+    Returns:
+        Rows ``source, target, equity_pct, value_usd_b, deal_ids`` sorted by investor and
+        investee; ``equity_pct`` is the sum of the deals' percentages at signing (a later
+        round's dilution is not tracked by the deals table).
+    """
+    held: dict[tuple[str, str], dict] = {}
+    for path in compute_deal_paths(deals):
+        row = path.row
+        if row["kind"] not in STAKE_KINDS or path.compute_status_at(step) != DealStatus.COMPLETED:
+            continue
+        key = (row["source"], row["target"])
+        h = held.setdefault(key, {"source": key[0], "target": key[1], "equity_pct": 0.0,
+                                  "value_usd_b": 0.0, "deal_ids": []})
+        h["equity_pct"] += float(row.get("equity_pct") or 0.0)
+        h["value_usd_b"] += float(row.get("value_usd_b") or 0.0)
+        h["deal_ids"].append(str(row["deal_id"]))
+    return [held[k] for k in sorted(held)]
+
+
+def _draw_stakes(ax: Axes, deals: pl.DataFrame, step: int, pos: dict, area: dict,
+                 max_value: float) -> None:
+    """Dotted investor -> investee edges of the stakes held, labelled '% owned, $ paid'."""
+    colour = DEAL_KIND_COLOURS[DealKind.EQUITY]
+    for h in compute_held_stakes(deals, step):
+        src, dst = h["source"], h["target"]
+        if src == dst or src not in pos or dst not in pos:
+            continue
+        width = _edge_width(h["value_usd_b"], max_value)
+        stake = FancyArrowPatch(
+            pos[src], pos[dst], connectionstyle="arc3,rad=-0.28", arrowstyle="-|>",
+            mutation_scale=8 + 2 * width, linewidth=width, color=colour, linestyle=":",
+            shrinkA=math.sqrt(area[src]) / 2, shrinkB=math.sqrt(area[dst]) / 2 + 2,
+            alpha=0.9, zorder=1)
+        stake.set_gid(f"stake:{src}->{dst}")
+        ax.add_patch(stake)
+        (x0, y0), (x1, y1) = pos[src], pos[dst]
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        nx, ny = (y1 - y0), -(x1 - x0)  # the side the arc bulges to (rad < 0)
+        norm = math.hypot(nx, ny) or 1.0
+        off = 0.14 * math.hypot(x1 - x0, y1 - y0)
+        pct = f"{h['equity_pct']:.1f}% " if h["equity_pct"] else ""
+        v = h["value_usd_b"]
+        money = f"${v:,.0f}B" if v >= 10 else f"${v:.1f}B"
+        ax.text(mx - nx / norm * off, my - ny / norm * off,
+                f"stake {pct}({money})", fontsize=6.5, color=colour,
+                ha="center", va="center", zorder=3,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 def compute_layout(deals: pl.DataFrame, names: list[str]) -> dict[str, tuple[float, float]]:
@@ -110,18 +172,13 @@ def _draw_edge(
     area: dict[str, float],
     max_value: float,
 ) -> None:
-    """One live deal: an arrow source -> target (the k-th between the pair curves away from the
-    others), or a loop above the firm for its own programme."""
+    """One live deal between two firms: an arrow source -> target (the k-th between the pair
+    curves away from the others). A firm's own programme (source = target) is not an edge: it is
+    drawn by `_draw_own_chips`."""
     src, dst = row["source"], row["target"]
     colour = DEAL_KIND_COLOURS.get(row["kind"], "#555555")
     width = _edge_width(row.get("value_usd_b") or 0.0, max_value)
     style = "--" if status in NOT_BINDING else "-"
-    if src == dst:  # a firm's own programme (e.g. an in-house chip): a loop above it
-        x, y = pos[src]
-        r = 0.1 + 0.03 * k
-        ax.add_patch(Arc((x, y + r), 2 * r, 2 * r, theta1=-60, theta2=240, color=colour,
-                         linewidth=width, linestyle=style, zorder=1))
-        return
     rad = 0.12 * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
     arrow = FancyArrowPatch(
         pos[src],
@@ -176,6 +233,23 @@ def _draw_nodes(
         )
 
 
+def _draw_own_chips(
+    ax: Axes,
+    pos: dict[str, tuple[float, float]],
+    area: dict[str, float],
+    own: dict[str, list[str]],
+) -> None:
+    """A square 'own chips' badge beside each firm supplying its own chips (in-house supply,
+    no counterparty), its border dashed while every such deal is still talks."""
+    for name, statuses in own.items():
+        x, y = pos[name]
+        r = math.sqrt(area[name]) / 2
+        ax.annotate("own chips", (x, y), xytext=(-r - 4, r + 2), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=6, color="white", zorder=4,
+                    bbox={"boxstyle": "square,pad=0.2", "fc": OWN_CHIPS_COLOUR,
+                          "ec": "none", "ls": "--" if set(statuses) <= NOT_BINDING else "-"})
+
+
 def draw_network(
     ax: Axes,
     deals: pl.DataFrame,
@@ -189,13 +263,20 @@ def draw_network(
     vals = firms.filter(pl.col("step") == step)
     valuation = dict(zip(vals["firm"].to_list(), vals["valuation_usd_b"].to_list(), strict=True))
     area = _node_areas(pos, valuation, max_valuation)
+    _draw_stakes(ax, deals, step, pos, area, max_value)
     pair_count: dict[tuple[str, ...], int] = {}
+    own: dict[str, list[str]] = {}
     for path, status in compute_live_deals(deals, step):
-        key = tuple(sorted((path.row["source"], path.row["target"])))
+        src, dst = path.row["source"], path.row["target"]
+        if src == dst:  # a firm's own chips (an in-house programme): a badge, not a loop
+            own.setdefault(src, []).append(status)
+            continue
+        key = tuple(sorted((src, dst)))
         k = pair_count.get(key, 0)
         pair_count[key] = k + 1
         _draw_edge(ax, path.row, status, k, pos, area, max_value)
     _draw_nodes(ax, pos, area, valuation)
+    _draw_own_chips(ax, pos, area, own)
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.45, 1.55)
     ax.set_aspect("equal")
@@ -216,6 +297,11 @@ def _legend_handles(kinds: list[str]) -> list[Line2D]:
     ]
     handles.append(Line2D([], [], color="#555555", linestyle="-", label="signed (binding)"))
     handles.append(Line2D([], [], color="#555555", linestyle="--", label="LOI / stalled"))
+    handles.append(Line2D([], [], color=DEAL_KIND_COLOURS[DealKind.EQUITY],
+                          linestyle=":", linewidth=2.5,
+                          label="stake held (completed equity): % owned, $ paid in"))
+    handles.append(Line2D([], [], marker="s", color=OWN_CHIPS_COLOUR, linestyle="none",
+                          markersize=8, label="own chips (in-house supply, no counterparty)"))
     handles.append(
         Line2D(
             [],

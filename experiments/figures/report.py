@@ -102,7 +102,8 @@ def compute_key_numbers(source: Source) -> list[tuple[str, str]]:
     phys = t["physical"]
     if phys.height:
         p = phys.sort("step").row(-1, named=True)
-        out.append(("deployed / powered", f"{p['deployed_gw']:.1f} GW / {p['powered_gw']:.1f} GW"))
+        out.append(("deployed / powered, six named firms",
+                    f"{p['deployed_gw']:.1f} GW / {p['powered_gw']:.1f} GW"))
         energy = p.get("energy_twh_per_year") or p["energy_twh"] * 12
         out.append(
             ("energy", f"{energy:,.0f} TWh per year ≈ {p['homes_millions']:.1f} million US homes")

@@ -68,7 +68,8 @@ HHI_MODERATELY_CONCENTRATED = 1_000.0
 HHI_HIGHLY_CONCENTRATED = 1_800.0
 """2023 US Merger Guidelines (guideline 1): HHI above 1,800 is highly concentrated (and a
 merger raising it by more than 100 is presumed to lessen competition); 1,000-1,800 is
-moderately concentrated; below 1,000 unconcentrated (facts.toml merger_guidelines_2023)."""
+moderately concentrated; below 1,000 unconcentrated (U.S. DOJ and FTC, Merger Guidelines,
+2023-12-18; facts.toml merger_guidelines_2023)."""
 
 _VARIANT_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22")
 

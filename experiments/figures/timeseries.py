@@ -41,15 +41,36 @@ __all__ = [
 MAX_VARIANT_COLUMNS = 4
 """A batch share figure shows at most this many variants side by side."""
 PHYSICAL_STOCKS = {
-    "cum_produced_gw": ("produced (cumulative)", "#6a3d9a"),
-    "cum_delivered_gw": ("delivered (cumulative, dashed)", "#9e9ac8"),
-    "powered_gw": ("powered", "#e6550d"),
-    "deployed_gw": ("deployed", "#31a354"),
+    "cum_produced_gw": ("chips produced, all designers (cumulative)", "#6a3d9a"),
+    "cum_delivered_gw": ("chips delivered to buyers (cumulative, dashed)", "#9e9ac8"),
+    "powered_gw": ("powered datacenters, six named firms", "#e6550d"),
+    "deployed_gw": ("deployed compute, six named firms", "#31a354"),
 }
 PHYSICAL_FLOWS = {
-    "produced_gw": ("produced", "#6a3d9a"),
-    "delivered_gw": ("delivered (dashed)", "#9e9ac8"),
+    "produced_gw": ("produced, all designers", "#6a3d9a"),
+    "delivered_gw": ("delivered to buyers (dashed)", "#9e9ac8"),
 }
+UNDERLAY = {"cum_produced_gw", "produced_gw"}
+"""Lines drawn wide and light under the others, so a line equal to them stays visible."""
+
+
+def _draw_physical_lines(ax: Axes, phys: pl.DataFrame, lines: dict[str, tuple[str, str]]) -> None:
+    """One line per column: the produced line wide and light underneath, the others on top
+    (delivered dashed), so that "delivered" equal to "produced" is still seen; its label then
+    says so."""
+    dates = phys["date"].to_list()
+    for col, (label, colour) in lines.items():
+        if col not in phys.columns:
+            continue
+        values = phys[col].to_numpy()
+        if "dashed" in label:
+            twin = "cum_produced_gw" if col.startswith("cum_") else "produced_gw"
+            if twin in phys.columns and float(abs(phys[twin].to_numpy() - values).max()) < 1e-9:
+                label = label.replace(" (", " = produced (", 1) if "(" in label else label
+        under = col in UNDERLAY
+        ax.plot(dates, values, color=colour, label=label, linewidth=5.0 if under else 1.6,
+                alpha=0.35 if under else 1.0, linestyle="--" if "dashed" in label else "-",
+                zorder=1 if under else 2)
 
 
 def compute_bands(frame: pl.DataFrame, keys: list[str], value: str) -> pl.DataFrame:
@@ -241,13 +262,16 @@ def figure_hhi(source: Source) -> Figure:
     for ax, market in zip(axes, present, strict=True):
         for k, variant in enumerate(variants):
             rows = markets.filter((pl.col("market") == market) & (pl.col("variant") == variant))
-            draw_band(ax, compute_bands(rows, ["date"], "hhi"), variant_colour(k), variant)
+            draw_band(ax, compute_bands(rows, ["date"], "hhi"), variant_colour(k), variant,
+                      **variant_line(k, len(variants)))
         draw_hhi_thresholds(ax)
         ax.margins(x=0)
         format_date_axis(ax)
         ax.set_title(MARKET_TITLES[market], loc="left")
-        legend_outside(ax)
     _bottom_xlabels_only(axes)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False,
+               fontsize="small", title="variant (mean line, 5–95% band shaded)")
     fig.suptitle(
         f"Market concentration (HHI), mean and 5–95% band — {source.label}",
         x=0.01,
@@ -255,6 +279,19 @@ def figure_hhi(source: Source) -> Figure:
         fontweight="bold",
     )
     return fig
+
+
+VARIANT_STYLES = ("-", "--", "-.", ":")
+VARIANT_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def variant_line(k: int, n: int) -> dict[str, object]:
+    """Line style of the `k`-th of `n` variants: colour comes from `variant_colour`; the dash
+    pattern and a sparse marker differ too, so variants that coincide stay distinguishable
+    (later ones drawn thinner, on top)."""
+    return {"linestyle": VARIANT_STYLES[k % len(VARIANT_STYLES)],
+            "marker": VARIANT_MARKERS[k % len(VARIANT_MARKERS)], "markevery": (k % 6, 6),
+            "markersize": 4, "linewidth": 2.4 - 1.2 * k / max(n - 1, 1)}
 
 
 def _energy_column(physical: pl.DataFrame) -> tuple[str, float]:
@@ -287,31 +324,14 @@ def figure_physical(source: Source) -> Figure:
     ax_gw, ax_flow, ax_energy = fig.subplots(3, 1, sharex=True)
     if source.kind != "batch":
         dates = phys["date"].to_list()
-        for col, (label, colour) in PHYSICAL_STOCKS.items():
-            if col in phys.columns:
-                ax_gw.plot(
-                    dates,
-                    phys[col].to_numpy(),
-                    color=colour,
-                    label=label,
-                    linewidth=1.8,
-                    linestyle="--" if "dashed" in label else "-",
-                )
-        for col, (label, colour) in PHYSICAL_FLOWS.items():
-            ax_flow.plot(
-                dates,
-                phys[col].to_numpy(),
-                color=colour,
-                label=label,
-                linewidth=1.5,
-                linestyle="--" if "dashed" in label else "-",
-            )
+        _draw_physical_lines(ax_gw, phys, PHYSICAL_STOCKS)
+        _draw_physical_lines(ax_flow, phys, PHYSICAL_FLOWS)
         ax_energy.plot(
             dates,
             phys["_energy"].to_numpy(),
             color="#08519c",
             linewidth=1.8,
-            label="energy of deployed compute",
+            label="energy of the deployed compute of the six named firms",
         )
         title = f"Physical layer — {source.label}"
     else:
@@ -321,11 +341,13 @@ def figure_physical(source: Source) -> Figure:
                 s = compute_bands(phys.filter(pl.col("variant") == variant), ["date"], col)
                 draw_band(ax, s, variant_colour(k), variant)
         title = f"Physical layer, mean and 5–95% band — {source.label}"
-    ax_gw.set_title("Capacity" if source.kind != "batch" else "Deployed capacity", loc="left")
+    ax_gw.set_title("Capacity" if source.kind != "batch"
+                    else "Deployed compute, six named firms", loc="left")
     ax_gw.set_ylabel("GW (facility power)")
-    ax_flow.set_title("Chip output", loc="left")
+    ax_flow.set_title("Chip output" if source.kind != "batch"
+                      else "Chips produced, all designers", loc="left")
     ax_flow.set_ylabel("GW per month")
-    ax_energy.set_title("Energy", loc="left")
+    ax_energy.set_title("Energy of the deployed compute, six named firms", loc="left")
     ax_energy.set_ylabel("TWh per year")
     _homes_axis(ax_energy, phys, energy, factor)
     for ax in (ax_gw, ax_flow, ax_energy):

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 TOLERANCE = 0.005
-"""Largest relative error allowed between a simulated value and its closed form (issue 6)."""
+"""Largest relative error allowed between a simulated value and its closed form."""
 
 
 def cournot_closed_form(a: float, b: float, costs: Sequence[float]) -> dict[str, object]:

@@ -173,7 +173,7 @@ ARG_CASES = [
     (["story", "--seeds", "0"], "--seeds"),
     (["story", "--seeds", "-1"], "--seeds"),
     (["validate", "--seeds", "0"], "--seeds"),
-    (["sensitivity", "--n", "0", "--no-doc"], "--n"),
+    (["sensitivity", "--n", "0"], "--n"),
     (["batch", "spec.toml", "--workers", "0"], "--workers"),
     (["batch", "spec.toml", "--dask", "not a url"], "not a Dask scheduler address"),
     (["batch", "spec.toml", "--dask", "tcp://host:99999"], "not a Dask scheduler address"),

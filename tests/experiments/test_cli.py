@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from experiments.cli import main as cli
+from experiments.cli.run import default_out_dir
 from experiments.run.results import TABLES, read_results
 
 ROOT = Path(__file__).parent.parent.parent
@@ -152,7 +153,10 @@ def test_run_writes_tables_manifest_and_figure(
     code = cli.main(["run", str(tmp_scenario()), "--set", "firms.AMD.cash_usd_b=5"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    run_dir = tmp_path / "runs" / "scn-seed7"
+    # a run with --set gets its own folder: scn-seed7-set-<hash of the overrides>
+    rel = default_out_dir("scn", 7, ["firms.AMD.cash_usd_b=5"])
+    assert rel.name.startswith("scn-seed7-set-")
+    run_dir = tmp_path / rel
     names = sorted(p.name for p in run_dir.iterdir())
     assert names == sorted([f"{t}.parquet" for t in TABLES] + ["manifest.json", "shares.png"])
     assert (run_dir / "shares.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -160,7 +164,7 @@ def test_run_writes_tables_manifest_and_figure(
     assert res.manifest["resolved_scenario"]["firms"]["AMD"]["cash_usd_b"] == 5.0
     assert "Final market shares" in out.out and "accelerators" in out.out
     assert "1 stalled" in out.out and "1 active" in out.out
-    assert str(Path("runs") / "scn-seed7") in out.out
+    assert str(rel) in out.out
     assert len(out.out.strip().splitlines()) <= 20
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.toml", "runs", "scn.toml"]
 

@@ -1,4 +1,4 @@
-"""Docking: the model's agents reach the textbook closed forms (issue 6), within 0.5%."""
+"""Docking: the model's agents reach the textbook closed forms, within 0.5%."""
 
 from __future__ import annotations
 

@@ -12,13 +12,13 @@ import polars as pl
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import Arc, FancyArrowPatch
 
 from experiments.cli.main import main
 from experiments.figures import FIGURE_KINDS, load_source, render_figure, save_figure
 from experiments.figures.colours import colour_for
 from experiments.figures.deals import compute_live_deals, parse_history
-from experiments.figures.network import compute_layout
+from experiments.figures.network import compute_held_stakes, compute_layout
 from experiments.figures.style import HHI_HIGHLY_CONCENTRATED, HHI_MODERATELY_CONCENTRATED
 from world.params import MARKETS
 
@@ -123,8 +123,14 @@ def test_network_layout_stays_put_and_edges_are_live_deals(run_dir: Path) -> Non
             for p, _ in compute_live_deals(deals, step)
             if p.row["source"] != p.row["target"]
         }
-        drawn = {p.get_gid()[5:] for p in ax.patches if isinstance(p, FancyArrowPatch)}
+        gids = [p.get_gid() or "" for p in ax.patches if isinstance(p, FancyArrowPatch)]
+        drawn = {g[5:] for g in gids if g.startswith("deal:")}
         assert drawn == live and live
+        # stakes held (completed equity) are drawn, once per investor and investee
+        held = {f"{h['source']}->{h['target']}" for h in compute_held_stakes(deals, step)
+                if h["source"] != h["target"]}
+        assert {g[6:] for g in gids if g.startswith("stake:")} == held and held
+        assert not [p for p in ax.patches if isinstance(p, Arc)]  # no self-loops
     kinds = {t.get_text() for t in fig.legends[0].get_texts()}
     assert {"supply", "cloud capacity", "equity"} <= kinds
     pos = compute_layout(deals, source.table("firms")["firm"].unique().to_list())
@@ -144,7 +150,17 @@ def test_physical_layer_units(run_dir: Path) -> None:
     fig = render_figure(load_source(run_dir), "physical")
     ylabels = {a.get_ylabel() for ax in fig.axes for a in (ax, *ax.child_axes)}
     assert {"GW (facility power)", "GW per month", "TWh per year", "million US homes"} <= ylabels
-    assert {"powered", "deployed"} <= set(_legend_labels(fig.axes[0]))
+    labels = _legend_labels(fig.axes[0])
+    # scopes are named: powered and deployed cover the six named firms, output all designers
+    assert {"powered datacenters, six named firms", "deployed compute, six named firms"} <= set(
+        labels)
+    assert any("all designers" in label for label in labels)
+    # every line is visible: "delivered" is drawn on top of a wider "produced" line
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    produced = next(v for k, v in lines.items() if k.startswith("chips produced"))
+    delivered = next(v for k, v in lines.items() if k.startswith("chips delivered"))
+    assert produced.get_linewidth() > delivered.get_linewidth()
+    assert produced.get_zorder() < delivered.get_zorder()
 
 
 def test_batch_figures_show_means_with_bands(batch_dir: Path, tmp_path: Path) -> None:
@@ -158,9 +174,13 @@ def test_batch_figures_show_means_with_bands(batch_dir: Path, tmp_path: Path) ->
     assert any(len(ax.collections) >= len(acc_firms) for ax in fig.axes)  # the bands
     assert "5–95% band" in fig.get_suptitle()
     hhi = render_figure(source, "hhi")
-    assert {"allocation_rule=pro_rata", "allocation_rule=uniform"} <= set(
-        _legend_labels(hhi.axes[0])
-    )
+    assert len(hhi.legends) == 1 and not any(ax.get_legend() for ax in hhi.axes)  # one legend
+    entries = [t.get_text() for t in hhi.legends[0].get_texts()]
+    assert {"allocation_rule=pro_rata", "allocation_rule=uniform"} <= set(entries)
+    assert len(entries) == len(set(entries))
+    styles = {(line.get_linestyle(), line.get_marker()) for line in hhi.axes[0].get_lines()
+              if line.get_label().startswith("allocation_rule")}
+    assert len(styles) == 2  # variants differ by dash and marker, not colour alone
     for kind in RUN_KINDS:
         save_figure(render_figure(source, kind), tmp_path / f"{kind}.png")
     assert "first run of the batch" in render_figure(source, "network").get_suptitle()

@@ -31,8 +31,8 @@ def test_fact_metrics_of_the_baseline_run(baseline_results):
     assert metrics["oracle_fastest_cloud_growth"] in (0.0, 1.0)
     assert metrics["nvidia_equity_openai_2025"] >= 0.0
     outputs = compute_outputs(baseline_results)
-    assert 0.0 < outputs["nvidia_share_2028"] < 1.0
-    assert 0.0 < outputs["accel_hhi_2028"] <= 10_000.0
+    assert 0.0 < outputs["nvidia_value_share_last12"] < 1.0
+    assert 0.0 < outputs["accelerator_value_hhi_last12"] <= 10_000.0
 
 
 def test_fact_band_and_summary():
