@@ -1,8 +1,13 @@
 """The competition authority: reviews reportable deals against the scenario's regime.
 
-Every reviewable deal gets the structural screens: the market's HHI before and after
-(full-merger arithmetic, delta = 2 s_i s_j), the O'Brien-Salop MHHI before and after the stake
-the deal creates, and a vertical screen (the input supplier's share of its market). The regime
+Every reviewable deal gets its screens from `world.screens`, one review row per screen and
+market: stakes the horizontal screen (a controlling stake, HHI and delta in every market where
+both parties sell) or the partial-ownership screen (MHHI before and after, O'Brien and Salop
+2000, in every market where either party sells), and across levels of the chain the vertical
+screen (vGUPPI, Moresi and Salop 2013, with the supplier's share: ability and incentive);
+exclusive contracts the foreclosure screen (a vertical restraint: the share of demand tied and
+the term); supply tied to the vendor's investment the vendor-financing screen. The reviewer
+sees the last month's shares (cloud: committed capacity, `compute_market_shares`). The regime
 (`RegulatorParams.regime`, docs/antitrust.md) decides what is reportable and what the screens
 imply:
 
@@ -10,15 +15,17 @@ imply:
 - `hsr_2010`: voting stakes and exclusive contracts are reviewed (passive non-voting stakes
   are exempt, as HSR's investment-only exemption); horizontal screen of the 2010 Horizontal
   Merger Guidelines s.5.3 (post-HHI > 2,500 and delta > 200: presumption, blocked); minority
-  stakes are screened on MHHI (s.13, partial acquisitions).
-- `guidelines_2023`: also the 2023 Merger Guidelines (guideline 1: post-HHI > 1,800 and
-  delta > 100, or merged share > 30% and delta > 100) and a vertical screen (guideline 5:
-  an input supplier with a share >= `foreclosure_share` may limit rivals' access; cleared
-  with conditions: no exclusivity, supply to rivals on equal terms). Minority stakes are
-  reviewed (guideline 11); non-voting ones only under a `nonvoting_reportable` intervention.
+  stakes on MHHI with the same thresholds (s.13, partial acquisitions); no vertical screens.
+- `guidelines_2023`: the 2023 Merger Guidelines (guideline 1: post-HHI > 1,800 and
+  delta > 100, or merged share > 30% and delta > 100; minority stakes on MHHI with the same
+  thresholds, guideline 11) and the vertical screens (guideline 5: a supplier with a share >=
+  `foreclosure_share` and a vGUPPI >= `vguppi_threshold`; exclusive contracts foreclosing >=
+  `exclusive_share` of demand for >= `exclusive_min_months`), cleared with conditions: no
+  exclusivity, supply to rivals on equal terms. Non-voting stakes are reviewed only under a
+  `nonvoting_reportable` intervention.
 - `strict`: the 2023 screens, plus non-voting stakes and vendor financing of customers
   (equity or warrants from a chip vendor; blocked when the vendor's share is >=
-  `financing_share`), and vertical links that are exclusive are blocked outright.
+  `financing_share`); exclusive contracts that raise a concern are blocked outright.
 
 A deal that raises a concern gets an in-depth second phase (`phase2_months`). Interventions
 (`world.policy`) forbid deals before any review.
@@ -29,26 +36,34 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
-import numpy as np
 
 from agents.remedies import update_apply_conditions, update_refill_round
 from world.contracts import Deal, DealStatus
 from world.metrics import (
-    compute_hhi,
     compute_merger_screen_2010,
     compute_merger_screen_2023,
-    compute_mhhi,
+    compute_shares,
 )
 from world.params import DealKind, Regime
+from world.screens import (
+    ROLE_MARKET,
+    compute_base_row,
+    compute_exclusive_row,
+    compute_financing_row,
+    compute_market_mhhi,
+    compute_stake_rows,
+)
 
-ROLE_MARKET = {"vendor": "accelerators", "cloud": "cloud", "lab": "frontier_ai"}
-CONTROL_STAKE = 0.5
-"""A voting stake of at least half is control: screened as a full merger (HHI); below it, on
-the MHHI the stake creates (O'Brien and Salop 2000; 2023 Merger Guidelines, guideline 11)."""
 CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
 CONDITION_TERMS = "no_exclusivity;supply_to_rivals"
 """Behavioural remedy of a vertical concern: the deal loses any exclusivity and the input
 supplier serves its contracts and rivals' open orders pro rata (equal access)."""
+
+
+def _drop_private(row: dict) -> None:
+    """Remove the screen's working keys (`screen_concern`, `screen_reason`) from a row."""
+    row.pop("screen_concern", None)
+    row.pop("screen_reason", None)
 
 
 class Regulator(mesa.Agent):
@@ -61,17 +76,6 @@ class Regulator(mesa.Agent):
         self.pending: dict[str, dict] = {}
 
     # ----- what is reviewed --------------------------------------------------------------------
-    def compute_market(self, deal: Deal) -> str:
-        """Market a deal is screened in: supply -> accelerators, cloud -> cloud, stakes -> the
-        market of the firm whose shares are acquired (the target; a warrant's issuer, the
-        source)."""
-        if deal.kind is DealKind.SUPPLY:
-            return "accelerators"
-        if deal.kind is DealKind.CLOUD_CAPACITY:
-            return "cloud"
-        _owner, firm = self.compute_owner_firm(deal)
-        return ROLE_MARKET[self.model.firms[firm].role]
-
     @staticmethod
     def compute_owner_firm(deal: Deal) -> tuple[str, str]:
         """(acquirer, acquired) of a stake: an equity investor buys into the target; a
@@ -79,18 +83,6 @@ class Regulator(mesa.Agent):
         if deal.kind is DealKind.WARRANT:
             return deal.target, deal.source
         return deal.source, deal.target
-
-    def compute_upstream(self, deal: Deal) -> tuple[str, str]:
-        """(input supplier, its market) of a vertical link, or ("", "") for a horizontal one.
-
-        Supply chain order: vendor (accelerators) -> cloud (cloud capacity) -> lab.
-        """
-        order = {"vendor": 0, "cloud": 1, "lab": 2}
-        a, b = self.model.firms[deal.source], self.model.firms[deal.target]
-        if a.name == b.name or order[a.role] == order[b.role]:
-            return "", ""
-        up = a if order[a.role] < order[b.role] else b
-        return up.name, ROLE_MARKET[up.role]
 
     def is_reportable(self, deal: Deal) -> bool:
         """Whether the regime reviews `deal` (module docstring).
@@ -118,44 +110,71 @@ class Regulator(mesa.Agent):
             and parent.source == deal.source
         )
 
-    def compute_review(self, deal: Deal) -> dict:
-        """The screens for `deal`: shares, HHI pre/post and delta (full-merger arithmetic),
-        MHHI pre/post and delta (the stake itself), and the vertical screen (the input
-        supplier's share of its market, the foreclosure share of guideline 5)."""
-        market = self.compute_market(deal)
-        shares = dict(self.model.latest_shares.get(market, {}))
-        s_i, s_j = shares.get(deal.source, 0.0), shares.get(deal.target, 0.0)
-        pre = compute_hhi(np.array(list(shares.values()))) if shares else 0.0
-        delta = 2.0 * s_i * s_j * 10_000.0
-        mhhi_pre = self.compute_market_mhhi(shares)
-        owner, firm = self.compute_owner_firm(deal)
-        frac = self.compute_stake_fraction(deal)
-        mhhi_post = self.compute_market_mhhi(shares, extra=(owner, firm, frac, deal.voting))
-        upstream, up_market = self.compute_upstream(deal)
-        up_share = self.model.latest_shares.get(up_market, {}).get(upstream, 0.0)
+    def compute_market_shares(self) -> dict[str, dict[str, float]]:
+        """The reviewer's view of the markets: market -> participant -> share (fractions),
+        the last recorded month; participants are whatever firms the market holds.
+
+        Cloud shares count committed capacity: each firm's deployed plus under-construction
+        GW (a firm building its own data centres is a market participant before its first
+        site is powered: 2023 Merger Guidelines s.4.4.A, 'rapid entrants' and capacity-based
+        shares), and participants outside the firms (the fringe) their deployed GW.
+        """
+        out = {m: dict(s) for m, s in self.model.latest_shares.items()}
+        cloud = out.get("cloud")
+        fleet = getattr(self.model, "fleet", None)
+        if not cloud or fleet is None:
+            return out
+        firms = {n: f for n, f in self.model.firms.items() if n in cloud}
+        outside = sum(v for n, v in cloud.items() if n not in firms)
+        deployed = {n: f.compute_deployed_gw() for n, f in firms.items()}
+        if outside >= 1.0 or sum(deployed.values()) <= 0.0:
+            return out
+        total = sum(deployed.values()) / (1.0 - outside)
+        pipeline = fleet.pipeline_gw(self.model.n_firms)
+        gw = {n: d + float(pipeline[self.model.firm_index[n]]) for n, d in deployed.items()}
+        gw.update({n: v * total for n, v in cloud.items() if n not in firms})
+        out["cloud"] = compute_shares(gw)
+        return out
+
+    def compute_review(self, deal: Deal) -> list[dict]:
+        """The screens for `deal`, one row per screen and market (`world.screens`): stakes get
+        the horizontal or partial-ownership screen in every market where a party sells and
+        the vertical-stake screen across levels; exclusive contracts the foreclosure screen;
+        supply tied to the vendor's investment the vendor-financing screen."""
+        shares = self.compute_market_shares()
+        roles = {name: firm.role for name, firm in self.model.firms.items()}
+        p = self.params
+        rows: list[dict] = []
+        if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
+            owner, firm = self.compute_owner_firm(deal)
+            rows += compute_stake_rows(
+                deal, owner, firm, self.compute_stake_fraction(deal), shares, self.model.stakes,
+                roles, (p.margin_over_input_price, p.upstream_margin_over_price),
+            )
+        elif self._is_financed_supply(deal) or self.model.policy.is_vendor_financing(
+            deal.kind, deal.source, deal.target
+        ):
+            rows.append(compute_financing_row(
+                deal, shares, self.model.stakes, roles, p.margin_over_input_price))
+        if deal.exclusive and deal.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY):
+            rows.append(compute_exclusive_row(
+                deal, shares, roles, self._tied_buyers(deal),
+                (p.exclusive_share, p.exclusive_min_months),
+            ))
+        if not rows:
+            market = ROLE_MARKET.get(roles.get(deal.target, ""), "")
+            rows.append(compute_base_row(deal, market, "none", shares.get(market, {})))
+        for row in rows:
+            row.update(regime=self.params.regime.value, phase=1, conditions="")
+        return rows
+
+    def _tied_buyers(self, deal: Deal) -> set[str]:
+        """Buyers already tied by other live exclusive contracts of the same kind."""
+        live = (DealStatus.ACTIVE, DealStatus.UNDER_REVIEW)
         return {
-            "deal_id": deal.deal_id,
-            "kind": deal.kind.value,
-            "source": deal.source,
-            "target": deal.target,
-            "market": market,
-            "share_source": s_i,
-            "share_target": s_j,
-            "pre_hhi": pre,
-            "post_hhi": pre + delta,
-            "delta_hhi": delta,
-            "mhhi_pre": mhhi_pre,
-            "mhhi_post": mhhi_post,
-            "delta_mhhi": mhhi_post - mhhi_pre,
-            "stake_pct": 100.0 * frac,
-            "voting": deal.voting,
-            "exclusive": deal.exclusive,
-            "upstream": upstream,
-            "upstream_market": up_market,
-            "upstream_share": up_share,
-            "regime": self.params.regime.value,
-            "phase": 1,
-            "conditions": "",
+            d.target for d in self.model.deals.live()
+            if d.exclusive and d.kind is deal.kind and d.status in live
+            and d.deal_id != deal.deal_id
         }
 
     @staticmethod
@@ -170,34 +189,9 @@ class Regulator(mesa.Agent):
             return min(1.0, deal.value_usd_b / max(deal.valuation_usd_b, deal.value_usd_b))
         return 0.0
 
-    def compute_market_mhhi(
-        self, shares: dict[str, float], extra: tuple[str, str, float, bool] | None = None
-    ) -> float:
-        """MHHI of a market from the stake registry (plus a hypothetical extra stake).
-
-        Participants outside the six firms are independent (owned by their own holders).
-        """
-        if not shares:
-            return 0.0
-        stakes = self.model.stakes
-        if extra is not None and extra[2] > 0:
-            stakes = stakes.compute_with_stake(*extra)
-        owned, ctrl = stakes.compute_ownership_control()
-        names = sorted(shares)
-        s = [shares[name] for name in names]
-        cols = [stakes.index.get(name) for name in names]
-        k = len(names)
-        n_owners = owned.shape[0] + k
-        own_m = np.zeros((n_owners, k))
-        ctl_m = np.zeros((n_owners, k))
-        for c, col in enumerate(cols):
-            if col is None:
-                own_m[owned.shape[0] + c, c] = 1.0
-                ctl_m[owned.shape[0] + c, c] = 1.0
-            else:
-                own_m[: owned.shape[0], c] = owned[:, col]
-                ctl_m[: owned.shape[0], c] = ctrl[:, col]
-        return float(compute_mhhi(np.array(s), own_m, ctl_m))
+    def compute_market_mhhi(self, shares: dict[str, float]) -> float:
+        """MHHI of a market from the stake registry (`world.screens.compute_market_mhhi`)."""
+        return compute_market_mhhi(shares, self.model.stakes)
 
     # ----- the process -------------------------------------------------------------------------
     def update_submit(self, deal: Deal) -> None:
@@ -213,12 +207,13 @@ class Regulator(mesa.Agent):
         if not self.is_reportable(deal):
             deal.update_status(DealStatus.ACTIVE, self.model.t)
             return
-        review = self.compute_review(deal)
+        rows = self.compute_review(deal)
         months = self.params.review_months
-        if self.compute_decision(deal, review)[0] != CLEARED:
+        phase = 1
+        if self.compute_decision(deal, rows)[0] != CLEARED:
             months += self.params.phase2_months
-            review["phase"] = 2
-        self.pending[deal.deal_id] = review
+            phase = 2
+        self.pending[deal.deal_id] = {"phase": phase}
         self.review_end[deal.deal_id] = self.model.t + months
         deal.update_status(DealStatus.UNDER_REVIEW, self.model.t)
         if months == 0:
@@ -231,75 +226,94 @@ class Regulator(mesa.Agent):
         if self.model.t < self.review_end.get(deal.deal_id, 0):
             return
         filed = self.pending.pop(deal.deal_id, None)
-        review = self.compute_review(deal)
-        review["phase"] = filed["phase"] if filed else 1
-        decision, reason = self.compute_decision(deal, review)
-        review.update(step=self.model.t, decision=decision, reason=reason)
+        rows = self.compute_review(deal)
+        decision, reason = self.compute_decision(deal, rows)
+        for row in rows:
+            row.update(step=self.model.t, decision=decision, reason=reason,
+                       phase=filed["phase"] if filed else 1)
+            _drop_private(row)
         if decision == BLOCKED:
-            self.model.reviews.append(review)
+            self.model.reviews.extend(rows)
             self.update_block(deal, reason, record=False)
             return
         if decision == CONDITIONS:
-            review["conditions"] = CONDITION_TERMS
-            update_apply_conditions(self.model, deal, review["upstream"])
-        self.model.reviews.append(review)
+            upstream = next((r["upstream"] for r in rows if r["concern"] and r["upstream"]), "")
+            for row in rows:
+                row["conditions"] = CONDITION_TERMS
+            update_apply_conditions(self.model, deal, upstream)
+        self.model.reviews.extend(rows)
         deal.update_status(DealStatus.ACTIVE, self.model.t)
 
-    def compute_decision(self, deal: Deal, review: dict) -> tuple[str, str]:
+    def compute_decision(self, deal: Deal, rows: list[dict]) -> tuple[str, str]:
         """Decision (`cleared`, `cleared_with_conditions`, `blocked`) and reason under the
-        regime (module docstring). Pure: reads the review and the deal."""
-        regime = self.params.regime
-        if regime is Regime.NONE:
+        regime (module docstring). Each row gets its `threshold` and `concern`
+        (`compute_screen`); the deal is blocked if any row's concern blocks, cleared with
+        conditions if any row raises a (vertical) concern, cleared otherwise."""
+        if self.params.regime is Regime.NONE:
+            for row in rows:
+                row.update(threshold="no merger control", concern=False)
             return CLEARED, "no merger control in this regime"
-        horizontal = review["share_source"] > 0 and review["share_target"] > 0
-        if horizontal:
-            presumption, why = self.compute_horizontal_screen(review)
-            if presumption:
-                return BLOCKED, f"horizontal: {why}"
-        if regime is Regime.HSR_2010:
-            return CLEARED, "below the 2010 screens" if not horizontal else f"horizontal: {why}"
-        vertical = bool(review["upstream"])
-        up_share = review["upstream_share"]
+        verdicts = [self.compute_screen(deal, row) for row in rows]
+        for row, (concern, threshold, _outcome, _why) in zip(rows, verdicts, strict=True):
+            row.update(threshold=threshold, concern=concern)
+        for outcome in (BLOCKED, CONDITIONS):
+            hits = [v[3] for v in verdicts if v[0] and v[2] == outcome]
+            if hits:
+                return outcome, "; ".join(dict.fromkeys(hits))
+        notes = [v[3] for v in verdicts if v[3]]
+        return CLEARED, "below the screens" + (f": {'; '.join(notes)}" if notes else "")
+
+    def compute_screen(self, deal: Deal, row: dict) -> tuple[bool, str, str, str]:
+        """(concern, threshold text, decision if a concern, reason) of one screen row."""
+        regime, p = self.params.regime, self.params
+        screen = row["screen"]
+        if screen in ("horizontal", "partial_ownership"):
+            hit, threshold, why = self.compute_horizontal_screen(row)
+            return hit, threshold, BLOCKED, f"{screen} in {row['market']}: {why}"
+        if screen == "none" or regime is Regime.HSR_2010:
+            return False, "not screened under this regime", CLEARED, ""
+        up, share = row["upstream"], row["upstream_share"]
         financing = self.model.policy.is_vendor_financing(deal.kind, deal.source, deal.target)
-        if regime is Regime.STRICT and financing and up_share >= self.params.financing_share:
-            return BLOCKED, (
-                f"vendor financing by a supplier with {up_share:.0%} of its market "
-                f"(>= {self.params.financing_share:.0%}): circular money ties the buyer"
-            )
-        if vertical and up_share >= self.params.foreclosure_share:
-            if regime is Regime.STRICT and deal.exclusive:
-                return BLOCKED, f"vertical: exclusive link to a supplier with {up_share:.0%}"
-            return CONDITIONS, (
-                f"vertical: {review['upstream']} holds {up_share:.0%} of "
-                f"{review['upstream_market']} (>= {self.params.foreclosure_share:.0%}), may "
-                "limit rivals' access"
-            )
-        return CLEARED, "below the 2023 screens"
+        if regime is Regime.STRICT and financing and share >= p.financing_share:
+            return True, f"vendor share >= {p.financing_share:.0%}", BLOCKED, (
+                f"vendor financing by a supplier with {share:.0%} of its market "
+                f"(>= {p.financing_share:.0%}): circular money ties the buyer")
+        if screen == "exclusive_dealing":
+            threshold = (f"foreclosed share >= {p.exclusive_share:.0%} for >= "
+                         f"{p.exclusive_min_months} months")
+            hit = row["screen_concern"]
+            why = f"exclusive dealing: {row['screen_reason']} of {row['market']} demand"
+            return hit, threshold, BLOCKED if regime is Regime.STRICT else CONDITIONS, why
+        threshold = (f"supplier share >= {p.foreclosure_share:.0%} and vGUPPI >= "
+                     f"{p.vguppi_threshold:.0%}")
+        vguppi = row["vguppi"] or 0.0
+        hit = share >= p.foreclosure_share and vguppi >= p.vguppi_threshold
+        return hit, threshold, CONDITIONS, (
+            f"vertical: {up} holds {share:.0%} of {row['upstream_market']}, vGUPPI "
+            f"{vguppi:.1%}" + (": may limit rivals' access" if hit else ""))
 
-    def compute_horizontal_screen(self, review: dict) -> tuple[bool, str]:
-        """Structural presumption for a deal between two sellers of the same market.
+    def compute_horizontal_screen(self, row: dict) -> tuple[bool, str, str]:
+        """(presumption, threshold, reason) of a horizontal or partial-ownership row.
 
-        A controlling stake (voting, >= `CONTROL_STAKE`) is screened as a full merger on HHI
-        (`world.metrics` 2010 or 2023 screen); a minority stake on the MHHI it creates, with
-        the same thresholds (post-MHHI and delta-MHHI in place of post-HHI and delta-HHI).
+        A controlling stake is screened as a full merger on HHI (`world.metrics` 2010 or 2023
+        screen); a minority stake on the MHHI it creates, with the same thresholds (post-MHHI
+        and delta-MHHI in place of post-HHI and delta-HHI).
         """
-        regime = self.params.regime
-        shares = {"i": review["share_source"], "j": review["share_target"]}
-        rest = max(0.0, review["pre_hhi"] / 10_000.0 - shares["i"] ** 2 - shares["j"] ** 2)
-        control = review["voting"] and review["stake_pct"] >= 100.0 * CONTROL_STAKE
-        if control:
+        hsr = self.params.regime is Regime.HSR_2010
+        if row["screen"] == "horizontal":
+            shares = {"i": row["share_source"], "j": row["share_target"]}
+            rest = max(0.0, row["pre_hhi"] / 10_000.0 - shares["i"] ** 2 - shares["j"] ** 2)
             shares["rest"] = rest ** 0.5  # one share with the same sum of squares
-            screen = (
-                compute_merger_screen_2010 if regime is Regime.HSR_2010
-                else compute_merger_screen_2023
-            )(shares, "i", "j")
-            return screen.presumption, screen.reason
-        post, delta = review["mhhi_post"], review["delta_mhhi"]
-        if regime is Regime.HSR_2010:
-            hit = post > 2_500.0 and delta > 200.0
-            return hit, f"partial stake: post-MHHI {post:,.0f}, delta-MHHI {delta:,.0f}"
-        hit = delta > 100.0 and post > 1_800.0
-        return hit, f"partial stake: post-MHHI {post:,.0f}, delta-MHHI {delta:,.0f}"
+            screen = (compute_merger_screen_2010 if hsr else compute_merger_screen_2023)(
+                shares, "i", "j")
+            threshold = ("post-HHI > 2,500 and delta > 200" if hsr else
+                         "post-HHI > 1,800 and delta > 100, or share > 30% and delta > 100")
+            return screen.presumption, threshold, screen.reason
+        post, delta = row["mhhi_post"], row["delta_mhhi"]
+        limit_post, limit_delta = (2_500.0, 200.0) if hsr else (1_800.0, 100.0)
+        hit = post > limit_post and delta > limit_delta
+        threshold = f"post-MHHI > {limit_post:,.0f} and delta-MHHI > {limit_delta:,.0f}"
+        return hit, threshold, f"post-MHHI {post:,.0f}, delta-MHHI {delta:,.0f}"
 
     def update_block(self, deal: Deal, reason: str, record: bool = True) -> None:
         """Block a deal (an intervention or a review decision); it leaves the network.
@@ -308,9 +322,12 @@ class Regulator(mesa.Agent):
         deal to each other) and a blocked investment in a lab's round is left to its outside
         investors (`agents.remedies.update_refill_round`)."""
         if record:
-            review = self.compute_review(deal)
-            review.update(step=self.model.t, decision=BLOCKED, reason=reason)
-            self.model.reviews.append(review)
+            rows = self.compute_review(deal)
+            for row in rows:
+                row.update(step=self.model.t, decision=BLOCKED, reason=reason,
+                           threshold="forbidden by an intervention", concern=True)
+                _drop_private(row)
+            self.model.reviews.extend(rows)
         deal.update_status(DealStatus.BLOCKED, self.model.t)
         self.model.network.update_remove_deal(deal.deal_id)
         self.model.policy.update_add_block(deal.kind, deal.source, deal.target)

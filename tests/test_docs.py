@@ -8,7 +8,6 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import BaseModel
 
 from experiments.docgen import scenarios as scenarios_doc
@@ -123,28 +122,32 @@ def test_docs_command_checks_and_rewrites_only_the_generated_part(
     assert main(["docs", "scenarios", "--check"]) == 0
 
 
-def test_antitrust_table_replaces_only_between_its_markers() -> None:
+def test_whatif_section_replaces_only_between_its_markers(tmp_path: Path) -> None:
+    """`whatifs --write-docs` rewrites the section between its markers and keeps the prose
+    around it (the shared `--write-docs` writer, section `whatif-table`)."""
+    from experiments.cli.options import write_docs_section
     from experiments.docgen import antitrust
 
-    text = f"intro\n{antitrust.BEGIN}\nold table\n{antitrust.END}\noutro\n"
-    out = antitrust.render(text, "| new |", "abc123", 10)
-    assert out.startswith(f"intro\n{antitrust.BEGIN}") and out.endswith(f"{antitrust.END}\noutro\n")
-    assert "old table" not in out and "| new |" in out and "commit abc123, seeds 1-10" in out
-    with pytest.raises(ValueError, match="markers"):
-        antitrust.render("no markers here", "| new |", "abc123", 10)
+    doc = tmp_path / "antitrust.md"
+    doc.write_text(f"intro\n{antitrust.BEGIN}\nold table\n{antitrust.END}\noutro\n",
+                   encoding="utf-8")
+    write_docs_section(doc, antitrust.SECTION, "| new |")
+    out = doc.read_text(encoding="utf-8")
+    assert out == f"intro\n{antitrust.BEGIN}\n| new |\n{antitrust.END}\noutro\n"
 
 
 def test_whatif_table_has_the_generators_rows_and_columns() -> None:
-    """The what-if table of docs/antitrust.md takes minutes of runs to regenerate, so the test
-    checks its shape only: one column per `COLUMNS` entry and one row per `PAIRS` entry, in
-    order. Adding a what-if or a metric to the generator without `compute-market docs
-    antitrust` fails here."""
+    """The what-if section of docs/antitrust.md takes minutes of runs to regenerate, so the
+    test checks its shape only: one column per `COLUMNS` entry and one row per `WHATIFS`
+    entry, in order. Adding a what-if or a metric to the generator without `compute-market
+    whatifs --write-docs docs/antitrust.md` fails here."""
     from experiments.docgen import antitrust
 
-    text = antitrust.DOC.read_text(encoding="utf-8")
+    text = (DOCS / "antitrust.md").read_text(encoding="utf-8")
     table = text.split(antitrust.BEGIN, 1)[1].split(antitrust.END, 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     header = [cell.strip() for cell in rows[0].strip("|").split("|")]
-    assert header[1:] == [label for label, _ in antitrust.COLUMNS], "docs antitrust is stale"
+    assert header[1:] == [title for title, _ in antitrust.COLUMNS], "whatifs section is stale"
     pairs = [re.findall(r"`([^`]+)`", line) for line in rows[1:] if line.startswith("| `")]
-    assert [tuple(reversed(p)) for p in pairs] == list(antitrust.PAIRS), "docs antitrust is stale"
+    expected = [(ref, var) for ref, var, _ in antitrust.WHATIFS]
+    assert [tuple(reversed(p)) for p in pairs] == expected, "whatifs section is stale"

@@ -638,6 +638,33 @@ class RegulatorParams(Strict):
         0.3, unit="fraction", ge=0.0, le=1.0,
         doc="`strict`: vendor share above which vendor financing of a customer is blocked.",
     )
+    vguppi_threshold: float = param(
+        0.05, unit="fraction", ge=0.0, le=1.0,
+        doc="Upstream vGUPPI at or above which a vertical link gives an incentive to raise "
+        "rivals' input price (Moresi and Salop 2013; the 5% safe harbour of GUPPI practice).",
+    )
+    margin_over_input_price: float = param(
+        0.5, unit="fraction", ge=0.0, le=5.0,
+        doc="Downstream margin per unit over the input price rivals pay (M_D / W_R of the "
+        "vGUPPI): a cloud's 30% lease margin on ~4 years of lease at ~15 USD B/GW-year over "
+        "accelerators at ~35 USD B/GW is about 0.5.",
+    )
+    upstream_margin_over_price: float = param(
+        0.4, unit="fraction", ge=0.0, le=5.0,
+        doc="Supplier's margin on the input over the downstream price (the (W_R - MC_U) / P_D "
+        "of the downstream vGUPPI): a ~75% chip gross margin (Reuters 2025) on ~35 USD B/GW "
+        "over ~60 USD B of lease revenue per GW over its life is about 0.4.",
+    )
+    exclusive_share: float = param(
+        0.3, unit="fraction", ge=0.0, le=1.0,
+        doc="Foreclosed share of a market at or above which exclusive contracts raise a "
+        "concern (EU Vertical Block Exemption 30%; US case law 30-50%).",
+    )
+    exclusive_min_months: int = param(
+        12, unit="months", ge=0, le=120,
+        doc="Shortest exclusive term that can raise a concern (exclusives of a year or less "
+        "are easily terminated: Tampa Electric 1961 on duration).",
+    )
     source: str = param("", unit="-", doc="Where the regime comes from.")
 
 

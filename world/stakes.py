@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+CONTROL_STAKE = 0.5
+"""A voting stake of at least half the shares controls the firm (full control in MHHI; a
+merger in the horizontal screen). Source: 2023 Merger Guidelines, guideline 11 and the HSR
+rules' 'control' (16 CFR 801.1(b): 50% of the voting securities)."""
+
 
 class StakeRegistry:
     """Cross-holdings among the model's firms (fractions in [0, 1])."""
@@ -19,6 +24,7 @@ class StakeRegistry:
         n = len(self.firms)
         self.owned = np.zeros((n, n))
         self.voting = np.zeros((n, n), dtype=bool)
+        self._matrices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
@@ -77,6 +83,7 @@ class StakeRegistry:
         other = StakeRegistry(self.firms)
         other.owned = self.owned.copy()
         other.voting = self.voting.copy()
+        other._matrices = None
         other.update_grant(owner, firm, frac, voting)
         return other
 
@@ -85,13 +92,38 @@ class StakeRegistry:
 
         Owner group g is firm g's outside shareholders, holding the residual r_g = 1 - sum of
         the firms' stakes in g. They own firm g directly (beta[g, g] = r_g) and every firm g
-        holds a stake in through g (beta[g, j] = r_g x owned[g, j]). Control of firm j is
-        shared between its outside shareholders (c[j, j] = r_j) and the firms holding voting
-        stakes in it (c[g, j] = owned[g, j]); silent (non-voting) stakes carry no control.
+        holds a stake in through g (beta[g, j] = r_g x owned[g, j]).
+
+        Control is kept apart from financial interest. Below `CONTROL_STAKE`, control of firm j
+        is proportional: shared between its outside shareholders (c[j, j] = r_j) and the firms
+        holding voting stakes in it (c[g, j] = owned[g, j]), O'Brien and Salop's 'proportional
+        control'. A voting stake of at least `CONTROL_STAKE` is full control (c[g, j] = 1, every
+        other holder 0). Silent (non-voting) stakes, including unexercised or vested warrants
+        without votes, carry financial interest and no control.
         """
+        cached = self._matrices
+        if cached is not None and np.array_equal(cached[0], self.owned) and np.array_equal(
+            cached[1], self.voting
+        ):  # the registry is read every month and changes rarely
+            return cached[2], cached[3]
         resid = np.maximum(0.0, 1.0 - self.owned.sum(axis=0))
         ownership = resid[:, None] * self.owned
         np.fill_diagonal(ownership, resid)
         control = np.where(self.voting, self.owned, 0.0)
         np.fill_diagonal(control, resid)
+        for j in range(control.shape[1]):
+            holder = int(np.argmax(control[:, j]))
+            if holder != j and self.voting[holder, j] and self.owned[holder, j] >= CONTROL_STAKE:
+                control[:, j] = 0.0
+                control[holder, j] = 1.0
+        ownership.flags.writeable = control.flags.writeable = False
+        self._matrices = (self.owned.copy(), self.voting.copy(), ownership, control)
         return ownership, control
+
+    def compute_controller(self, firm: str) -> str:
+        """The firm that controls `firm` (a voting stake >= `CONTROL_STAKE`), else `firm`."""
+        j = self.index[firm]
+        for i, owner in enumerate(self.firms):
+            if i != j and self.voting[i, j] and self.owned[i, j] >= CONTROL_STAKE:
+                return owner
+        return firm

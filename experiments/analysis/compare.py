@@ -1,156 +1,110 @@
-"""Paired what-if comparison: a reference scenario and a variant run on the same seeds.
+"""Paired what-if comparison: one reference scenario and one or more variants on the same seeds.
 
-For each seed both scenarios run with that seed (common random numbers), each run is reduced
-to its outcomes at one date (`compute_outcomes`), and the per-seed differences variant minus
-reference give the mean difference and its Student-t interval over seeds
-(`compute_comparison`); a difference whose interval excludes zero is one the replications
-resolve. `compute-market compare BASE WHAT_IF --seeds N` prints the table and writes
-``compare.parquet`` (the contract of `experiments.figures.sources`), ``runs.parquet`` (the
-per-seed outcomes), ``compare.json`` and ``compare.png``.
+For each seed the reference and every variant run with that seed (common random numbers);
+each run is reduced to its outcomes in every month (`experiments.analysis.outcome_series`) and each
+variant's outcomes are paired with the reference's in the worker that ran them. The per-seed
+differences variant minus reference give, per metric, market or firm, and month,
+the mean difference, its Student-t interval over seeds and a two-sided paired t-test p-value.
+The p-values of one variant at one month form one family, adjusted for multiple comparisons
+(Holm by default, or Benjamini-Hochberg; `statsmodels.stats.multitest.multipletests`).
+A difference that is the same on every seed (zero variance) is reported as exact: its
+interval is the value itself, it has no p-value and it is never starred.
+
+With a calibrated ensemble (`experiments.calibration.ensemble`) each seed draws one parameter
+set, shared by the reference and every variant of that seed, so the intervals also carry the
+parameter uncertainty.
+
+``compute-market compare BASE VARIANT [VARIANT ...] --seeds N --workers W`` (its arguments in
+`experiments.cli.compare`) prints the table at one month (default: the last) and writes
+``compare.parquet`` (every month), ``runs.parquet`` (the paired per-seed outcomes),
+``compare.json`` and ``compare.png`` (the figure `plot --kind compare` draws from the same
+folder).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
 
 __all__ = [
-    "compute_comparison", "compute_outcomes", "format_table", "run_pair", "write_comparison"
+    "ADJUST", "compute_comparison", "compute_t_interval", "label_expr", "run_pair",
+    "run_pairs", "write_comparison",
 ]
 
-SHARES = {
-    "accelerators": ("Nvidia", "AMD", "Amazon", "OpenAI", "Other chips"),
-    "cloud": ("Amazon", "Microsoft", "Oracle", "OpenAI", "Other clouds"),
-    "frontier_ai": ("OpenAI",),
-}
-MARKET_COLUMNS = {
-    "hhi": ("HHI", ("accelerators", "cloud", "frontier_ai")),
-    "mhhi": ("MHHI", ("accelerators", "cloud", "frontier_ai")),
-    "price": ("USD B/GW (cloud: per GW-year)", ("accelerators", "cloud")),
-    "price_usd_k_per_pflops": ("USD k per PFLOP/s", ("accelerators", "cloud")),
-    "foreclosure_share": ("fraction", ("accelerators", "cloud")),
-    "unaffiliated_price": ("USD B/GW", ("accelerators",)),
-}
-CIRCULARITY_FIRMS = ("Nvidia", "AMD", "Amazon", "Microsoft")
-FIGURE_METRICS = (
-    "share accelerators Nvidia",
-    "share cloud Microsoft",
-    "hhi accelerators",
-    "mhhi accelerators",
-    "mhhi cloud",
-    "price accelerators",
-    "price_usd_k_per_pflops accelerators",
-    "foreclosure_share accelerators",
-    "deployed_gw",
-    "circularity Nvidia",
-    "openai_suppliers",
-    "fringe_cum_gw accelerators",
-    "openai_compute_gw",
-)
-"""Metrics drawn in compare.png (the table holds them all)."""
+KEYS = ["metric", "market", "firm", "unit", "step"]
+ADJUST = {"holm": "holm", "bh": "fdr_bh"}
+"""--adjust choice -> statsmodels method."""
+EXACT_TOL = 1e-12
+TEXT = ["reference", "variant", "metric", "market", "firm", "unit"]
+"""Text columns of the paired outcomes, kept categorical (small to send, quick to group)."""
+PAIRED = ["reference", "variant", "seed", *KEYS, "reference_value", "variant_value"]
 
 
-def _resolve_step(results: Any, date: str | None) -> int:
-    steps = results.tables["physical"]["step"]
-    if date is None:
-        return int(steps.max())
-    frame = results.tables["physical"].filter(
-        pl.col("date").dt.strftime("%Y-%m") == date
-    )
-    if frame.is_empty():
-        first, last = results.tables["physical"]["date"][[0, -1]]
-        raise UserError(
-            f"--date {date} is outside the runs ({first:%Y-%m} to {last:%Y-%m}); pick a month "
-            "inside them"
-        )
-    return int(frame["step"][0])
-
-
-def compute_outcomes(results: Any, date: str | None = None) -> list[tuple[str, str, float]]:
-    """Outcomes of one run at `date` ('YYYY-MM'; default: its last month) as
-    (metric, unit, value) rows: shares, HHI, MHHI, prices, price per PFLOP/s, foreclosure
-    share, deployed GW, circularity, OpenAI's supplier count and compute, fringe capacity,
-    and deals blocked or defaulted by then."""
-    step = _resolve_step(results, date)
-    t = results.tables
-    rows: list[tuple[str, str, float]] = []
-    shares = t["shares"].filter(pl.col("step") == step)
-    for market, firms in SHARES.items():
-        for firm in firms:
-            s = shares.filter((pl.col("market") == market) & (pl.col("firm") == firm))["share"]
-            rows.append((f"share {market} {firm}", "fraction", float(s[0]) if len(s) else 0.0))
-    markets = t["markets"].filter(pl.col("step") == step)
-    for col, (unit, names) in MARKET_COLUMNS.items():
-        if col not in markets.columns:
-            continue
-        for market in names:
-            v = markets.filter(pl.col("market") == market)[col]
-            if len(v) and v[0] is not None:
-                rows.append((f"{col} {market}", unit, float(v[0])))
-    if "fringe_cum_gw" in markets.columns:
-        v = markets.filter(pl.col("market") == "accelerators")["fringe_cum_gw"]
-        rows.append(("fringe_cum_gw accelerators", "GW since start", float(v[0] or 0.0)))
-        v = markets.filter(pl.col("market") == "cloud")["fringe_gw"]
-        rows.append(("fringe_gw cloud", "GW", float(v[0] or 0.0)))
-    phys = t["physical"].filter(pl.col("step") == step)
-    rows.append(("deployed_gw", "GW", float(phys["deployed_gw"][0])))
-    firms = t["firms"].filter(pl.col("step") == step)
-    if "circularity" in firms.columns:
-        for firm in CIRCULARITY_FIRMS:
-            v = firms.filter(pl.col("firm") == firm)["circularity"]
-            if len(v):
-                rows.append((f"circularity {firm}", "fraction", float(v[0])))
-    oai = firms.filter(pl.col("firm") == "OpenAI")
-    if oai.height:
-        if "n_suppliers" in oai.columns:
-            rows.append(("openai_suppliers", "firms", float(oai["n_suppliers"][0])))
-        rows.append(("openai_compute_gw", "GW", float(oai["compute_gw"][0])))
-        rows.append(("openai_valuation_usd_b", "USD B", float(oai["valuation_usd_b"][0])))
-    deals = t["deals"]
-    for status in ("blocked", "defaulted"):
-        n = deals.filter(
-            (pl.col("status") == status) & (pl.col("step_closed").fill_null(10**9) <= step)
-        ).height
-        rows.append((f"deals_{status}", "deals", float(n)))
-    return rows
-
-
-def run_pair(
-    reference: Any,
-    variant: Any,
-    seeds: Iterable[int],
-    date: str | None = None,
-    progress: Callable[[str], None] | None = None,
-    ensemble: Any = None,
-) -> pl.DataFrame:
-    """Run both scenarios on each seed and return the tidy per-seed outcomes: columns
-    role (`reference`/`variant`), scenario, seed, metric, unit, value, step, date. With an
-    `ensemble` both runs of a seed use the parameter set that seed draws from it."""
+def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> pl.DataFrame:
+    """One seed: the reference and every variant run, each variant's outcomes paired with the
+    reference's on the same metric, market, firm and month (top-level so it pickles to the
+    batch executors; the pairing happens here, in parallel, not in the parent)."""
+    from experiments.analysis.outcome_series import compute_outcome_series
     from experiments.run.runner import run
 
-    records: list[dict[str, Any]] = []
-    for seed in seeds:
-        for role, params in (("reference", reference), ("variant", variant)):
-            if progress:
-                progress(f"{params.name} seed {seed}")
-            if ensemble is not None:
-                params = ensemble.apply(params, int(seed))
-            results = run(params, rng=int(seed))
-            step = _resolve_step(results, date)
-            when = results.tables["physical"].filter(pl.col("step") == step)["date"][0]
-            for metric, unit, value in compute_outcomes(results, date):
-                records.append(
-                    dict(role=role, scenario=params.name, seed=int(seed), metric=metric,
-                         unit=unit, value=value, step=step, date=when)
-                )
-    return pl.DataFrame(records)
+    ref = compute_outcome_series(run(reference, rng=int(seed)).tables).rename(
+        {"value": "reference_value"})
+    parts = []
+    for params in variants:
+        var = compute_outcome_series(run(params, rng=int(seed)).tables).select(
+            *KEYS, variant_value=pl.col("value"))
+        parts.append(ref.join(var, on=KEYS, how="inner").with_columns(
+            variant=pl.lit(params.name)))
+    out = pl.concat(parts).with_columns(reference=pl.lit(reference.name),
+                                        seed=pl.lit(int(seed), dtype=pl.Int64))
+    return out.select(PAIRED).with_columns(pl.col(TEXT).cast(pl.Categorical))  # 2.5x smaller
+
+
+def run_pairs(
+    reference: Any,
+    variants: Sequence[Any],
+    seeds: Iterable[int],
+    workers: int | None = 1,
+    progress: bool | None = None,
+    ensemble: Any = None,
+) -> pl.DataFrame:
+    """Run the reference and every variant on each seed (one task per seed on the batch
+    executors, `experiments.batch.ensemble.map_runs`) and return the paired per-seed
+    outcomes: reference, variant, seed, metric, market, firm, unit, step, date,
+    reference_value, variant_value (a row where both runs have the outcome). Text columns
+    are categorical. Same seeds, same numbers, whatever `workers`. With an `ensemble`
+    (`experiments.calibration.ensemble.Ensemble`) the reference and the variants of a seed
+    all run with the parameter set that seed draws from it."""
+    from experiments.batch.ensemble import map_runs
+    from world.calendar import step_date
+
+    if ensemble is None:
+        tasks = [(reference, list(variants), int(s)) for s in seeds]
+    else:  # each seed's parameter set, drawn here so the workers need no ensemble
+        tasks = [(ensemble.apply(reference, int(s)), [ensemble.apply(v, int(s)) for v in variants],
+                  int(s)) for s in seeds]
+    frames = map_runs(_run_seed, tasks, workers=workers, progress=progress, label="seeds")
+    runs = pl.concat(frames)
+    start = reference.simulation.start
+    steps = runs["step"].unique().sort()
+    dates = pl.DataFrame({"step": steps, "date": [step_date(start, int(s)) for s in steps]})
+    return runs.join(dates, on="step", how="left").select(
+        *PAIRED[:-2], "date", *PAIRED[-2:])
+
+
+def run_pair(reference: Any, variant: Any, seeds: Iterable[int],
+             workers: int | None = 1, ensemble: Any = None) -> pl.DataFrame:
+    """`run_pairs` with one variant."""
+    return run_pairs(reference, [variant], seeds, workers=workers, progress=False,
+                     ensemble=ensemble)
 
 
 def compute_t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -167,94 +121,102 @@ def compute_t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
-def compute_comparison(runs: pl.DataFrame, level: float = 0.95) -> pl.DataFrame:
-    """Per metric: reference and variant means, the mean paired difference (variant minus
-    reference), its t-interval at `level`, and whether the interval excludes zero.
+def compute_comparison(
+    runs: pl.DataFrame, level: float = 0.95, adjust: str = "holm"
+) -> pl.DataFrame:
+    """Per variant, metric, market, firm and month: means, mean paired difference (variant
+    minus reference), its t-interval at `level`, the paired t-test p-value and the p-value
+    adjusted within the variant's month (`adjust`: holm or bh). Columns: reference, variant,
+    metric, market, firm, label, unit, step, date, n, reference_mean, variant_mean,
+    mean_diff, ci_low, ci_high, p_value, p_adjusted, exact, significant, level."""
+    from scipy import stats
 
-    An interval of zero width (the metric equal on every seed) excludes zero only when the
-    difference itself is non-zero.
-    """
-    ref = runs.filter(pl.col("role") == "reference")
-    var = runs.filter(pl.col("role") == "variant")
-    keys = ["seed", "metric"]
-    paired = ref.select(*keys, "unit", "step", "date", "scenario", ref=pl.col("value")).join(
-        var.select(*keys, variant_name=pl.col("scenario"), var=pl.col("value")), on=keys
+    groups = ["reference", "variant", *KEYS]
+    diff = pl.col("variant_value") - pl.col("reference_value")
+    table = runs.lazy().with_columns(diff=diff).group_by(groups).agg(
+        pl.col("date").first(), pl.len().alias("n"),
+        pl.col("reference_value").mean().alias("reference_mean"),
+        pl.col("variant_value").mean().alias("variant_mean"),
+        pl.col("diff").mean().alias("mean_diff"), pl.col("diff").std(ddof=1).alias("sd"),
+        (pl.col("diff").max() - pl.col("diff").min()).alias("spread"),
+    ).collect().with_columns(pl.col(c).cast(pl.String) for c in groups if c != "step").sort(
+        groups)
+    n = table["n"].to_numpy().astype(float)
+    mean = table["mean_diff"].to_numpy()
+    sd = table["sd"].fill_null(np.nan).to_numpy()
+    spread = table["spread"].to_numpy()
+    exact = (spread <= EXACT_TOL * np.maximum(1.0, np.abs(mean))) & (n >= 2)
+    dof = np.maximum(n - 1, 1)
+    se = sd / np.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = stats.t.ppf(0.5 + level / 2.0, dof) * se
+        pval = 2.0 * stats.t.sf(np.abs(mean / se), dof)
+    lo = np.where(exact, mean, mean - half)
+    hi = np.where(exact, mean, mean + half)
+    pval = np.where(exact | (n < 2), np.nan, pval)
+    table = table.with_columns(
+        ci_low=pl.Series(lo), ci_high=pl.Series(hi), p_value=pl.Series(pval, nan_to_null=True),
+        exact=pl.Series(exact), level=pl.lit(level),
     )
-    rows = []
-    for metric in paired["metric"].unique(maintain_order=True):
-        p = paired.filter(pl.col("metric") == metric).sort("seed")
-        diffs = (p["var"] - p["ref"]).to_list()
-        mean, lo, hi = compute_t_interval(diffs, level)
-        if lo == hi == mean:
-            excludes = mean != 0.0
-        else:
-            excludes = bool(not math.isnan(lo) and (lo > 0.0 or hi < 0.0))
-        rows.append(
-            dict(
-                reference=p["scenario"][0],
-                variant=p["variant_name"][0],
-                metric=metric,
-                unit=p["unit"][0],
-                step=int(p["step"][0]),
-                date=p["date"][0],
-                n=len(diffs),
-                reference_mean=float(p["ref"].mean()),
-                variant_mean=float(p["var"].mean()),
-                mean_diff=mean,
-                ci_low=lo,
-                ci_high=hi,
-                level=level,
-                excludes_zero=excludes,
-            )
-        )
-    return pl.DataFrame(rows)
+    table = _adjust(table, adjust)
+    return table.with_columns(
+        label=label_expr(),
+        significant=pl.col("p_adjusted").fill_null(1.0) < 1.0 - level,
+    ).select(
+        "reference", "variant", "metric", "market", "firm", "label", "unit", "step", "date",
+        "n", "reference_mean", "variant_mean", "mean_diff", "ci_low", "ci_high", "p_value",
+        "p_adjusted", "exact", "significant", "level",
+    )
+
+
+def label_expr() -> pl.Expr:
+    """The printed name of an outcome: ``metric market firm`` without the empty parts
+    (``share accelerators Nvidia``, ``hhi cloud``, ``deals_blocked``)."""
+    return pl.concat_str([pl.col("metric"), pl.col("market"), pl.col("firm")],
+                         separator=" ").str.strip_chars().str.replace_all("  +", " ")
+
+
+def _adjust(table: pl.DataFrame, adjust: str) -> pl.DataFrame:
+    """p_adjusted within each (variant, step): the family of tests one table shows."""
+    from statsmodels.stats.multitest import multipletests
+
+    if adjust not in ADJUST:
+        raise UserError(f"--adjust {adjust!r}: choose one of {', '.join(ADJUST)}")
+    out = np.full(table.height, np.nan)
+    pvals = table["p_value"].fill_null(np.nan).to_numpy()
+    family = table.select(pl.struct("variant", "step").rank("dense")).to_series().to_numpy()
+    order = np.argsort(family, kind="stable")
+    bounds = np.flatnonzero(np.diff(family[order])) + 1
+    for idx in np.split(order, bounds):
+        ok = idx[~np.isnan(pvals[idx])]
+        if ok.size:
+            out[ok] = multipletests(pvals[ok], method=ADJUST[adjust])[1]
+    return table.with_columns(p_adjusted=pl.Series(out, nan_to_null=True))
 
 
 def write_comparison(
-    out: Path, runs: pl.DataFrame, table: pl.DataFrame, base: str, what_if: str, seeds: list[int]
+    out: Path,
+    runs: pl.DataFrame,
+    table: pl.DataFrame,
+    base: str,
+    variants: list[str],
+    seeds: list[int],
+    step: int | None = None,
+    adjust: str = "holm",
 ) -> None:
-    """Write the comparison files into `out` (created if needed)."""
-    from experiments.figures.compare import figure_compare
-    from experiments.figures.sources import Source
+    """Write the comparison files into `out` (created if needed); compare.png is drawn from
+    the written folder exactly as ``plot --kind compare`` draws it."""
+    from experiments.figures.render import render_figure
+    from experiments.figures.sources import load_source
     from experiments.figures.style import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     table.write_parquet(out / "compare.parquet")
-    runs.write_parquet(out / "runs.parquet")
-    meta = {"reference": base, "variants": [what_if], "seeds": seeds}
+    runs.with_columns(pl.col(TEXT).cast(pl.String)).write_parquet(out / "runs.parquet")
+    chosen = table.filter(pl.col("step") == step)["date"] if step is not None else None
+    meta = {
+        "reference": base, "variants": variants, "seeds": seeds, "adjust": adjust,
+        "step": step, "date": f"{chosen[0]:%Y-%m}" if chosen is not None and len(chosen) else None,
+    }
     (out / "compare.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    shown = table.filter(pl.col("metric").is_in(FIGURE_METRICS))
-    label = f"{what_if} vs {base}, {len(seeds)} seeds"
-    fig = figure_compare(Source("compare", out, label, meta, compare=shown))
-    save_figure(fig, out / "compare.png")
-
-
-def format_table(table: pl.DataFrame) -> list[str]:
-    """The comparison as fixed-width text lines; '*' marks intervals that exclude zero."""
-    if table.is_empty():
-        return ["no metrics"]
-    r0 = table.row(0, named=True)
-    lines = [
-        f"{r0['variant']} minus {r0['reference']} at {r0['date']:%Y-%m}, {r0['n']} seeds, "
-        f"{r0['level']:.0%} t-intervals (* excludes zero)",
-        f"{'metric':<38}{'reference':>11}{'what-if':>11}{'diff':>11}{'interval':>24}",
-    ]
-    for r in table.iter_rows(named=True):
-        lo, hi = r["ci_low"], r["ci_high"]
-        ci = "" if math.isnan(lo) else f"[{_num(lo)}, {_num(hi)}]"
-        flag = " *" if r["excludes_zero"] else ""
-        lines.append(
-            f"{r['metric']:<38}{_num(r['reference_mean']):>11}{_num(r['variant_mean']):>11}"
-            f"{_num(r['mean_diff']):>11}{ci:>24}{flag}"
-        )
-    return lines
-
-
-def _num(x: float) -> str:
-    if x == 0 or math.isnan(x):
-        return f"{x:.0f}"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 1:
-        return f"{x:.2f}"
-    return f"{x:.4f}"
+    save_figure(render_figure(load_source(out), "compare"), out / "compare.png")

@@ -9,7 +9,8 @@ for every run of a batch at once (lazy frames from `experiments.batch.store.scan
 Outcomes measured "at the end" take the run's last step; outcomes "over the last 12 months"
 take the last twelve steps (for a 48-month run from 2025-01: calendar 2028). Counts of deals are
 0 for a run with none; other outcomes are NaN for a run without the rows they need.
-``compute-market discover --list-outcomes`` prints the list.
+``compute-market discover --list-outcomes`` prints the list. The paired what-if comparison
+tests every month's values instead, per market and firm: `experiments.analysis.outcome_series`.
 """
 
 from __future__ import annotations

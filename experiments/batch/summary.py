@@ -38,6 +38,7 @@ __all__ = [
     "check_complete",
     "collect_checked",
     "compute_summaries",
+    "summary_by_metric",
     "summary_table",
     "write_summaries",
 ]
@@ -46,10 +47,16 @@ SUMMARY_DIR = "summary"
 ID = ["scenario", "variant_id"]
 SUMMARIES: dict[str, tuple[list[str], list[str]]] = {
     "shares": (["step", "date", "market", "firm"], ["share", "quantity"]),
-    "markets": (["step", "date", "market"], ["hhi", "price", "total_quantity"]),
+    "markets": (
+        ["step", "date", "market"],
+        ["hhi", "price", "total_quantity", "mhhi", "foreclosure_share", "unaffiliated_gw",
+         "unaffiliated_price", "price_usd_k_per_pflops", "fringe_gw", "fringe_cum_gw",
+         "default_rate"],
+    ),
     "firms": (
         ["step", "date", "firm"],
-        ["cash_usd_b", "revenue_usd_b", "valuation_usd_b", "deployed_gw", "powered_gw"],
+        ["cash_usd_b", "revenue_usd_b", "valuation_usd_b", "deployed_gw", "powered_gw",
+         "circularity", "circular_usd_b", "n_suppliers", "defaulted_usd_b"],
     ),
     "physical": (
         ["step", "date"],
@@ -57,7 +64,9 @@ SUMMARIES: dict[str, tuple[list[str], list[str]]] = {
          "energy_twh", "homes_millions"],
     ),
 }
-"""Summarised table -> (grouping keys besides scenario and variant, metrics)."""
+"""Summarised table -> (grouping keys besides scenario and variant, metrics). The market-power
+metrics (MHHI, foreclosure, unaffiliated buyers, circularity, defaults) are summarised when the
+runs carry them; a metric the runs lack is skipped."""
 
 
 def _stats(metric: str) -> list[pl.Expr]:
@@ -113,8 +122,9 @@ def compute_summaries(batch_dir: str | Path) -> dict[str, pl.LazyFrame]:
         if table not in kept or not table_files(root, table):
             continue
         lf = scan_table(root, table)
+        present = set(lf.collect_schema().names())
         aggs = [pl.col("run_id").n_unique().alias("n_runs")]
-        for metric in metrics:
+        for metric in (m for m in metrics if m in present):
             aggs += _stats(metric)
         out[table] = lf.group_by([*ID, *keys]).agg(aggs).sort([*ID, *keys])
     if not out:
@@ -163,31 +173,81 @@ def write_summaries(batch_dir: str | Path, partial: bool = False) -> dict[str, P
     return {table: final / f"{table}.parquet" for table in frames}
 
 
-def _band(metric: str) -> pl.Expr:
-    """``mean [q05, q95]`` as text, one decimal."""
-    return pl.format("{} [{}, {}]", *(pl.col(f"{metric}_{s}").round(1)
+def _band(metric: str, scale: float = 1.0) -> pl.Expr:
+    """``mean [q05, q95]`` as text, one decimal (values x `scale`)."""
+    return pl.format("{} [{}, {}]", *((pl.col(f"{metric}_{s}") * scale).round(1)
                                       for s in ("mean", "q05", "q95")))
 
 
+BANDS: dict[str, tuple[str, str, float]] = {
+    "hhi": ("markets", "HHI", 1.0),
+    "mhhi": ("markets", "MHHI", 1.0),
+    "foreclosure_share": ("markets", "foreclosure %", 100.0),
+    "unaffiliated_price": ("markets", "unaffil. price", 1.0),
+    "default_rate": ("markets", "defaults %", 100.0),
+    "circularity": ("firms", "circularity %", 100.0),
+    "defaulted_usd_b": ("firms", "defaulted USD B", 1.0),
+}
+"""Printed bands: metric -> (table, column title, scale), one column per market or firm
+where the metric is not zero in every run."""
+
+
+def _last(lf: pl.LazyFrame, root: Path, table: str) -> pl.DataFrame:
+    """The last step of each variant of a summary (a damaged run file is named)."""
+    return collect_checked(lf.filter(pl.col("step") == pl.col("step").max().over(ID)), root,
+                           table)
+
+
+def _wide_bands(last: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """One frame per metric of `BANDS`: ID plus a band column per market (or firm), from the
+    last step of each summary table (`_last`)."""
+    out = []
+    for metric, (table, title, scale) in BANDS.items():
+        frame = last.get(table)
+        if frame is None or f"{metric}_mean" not in frame.columns:
+            continue
+        key = "market" if table == "markets" else "firm"
+        live = frame.filter(
+            pl.col(f"{metric}_q95").abs().max().over(key).fill_null(0.0) > 0.0)
+        if live.is_empty():
+            continue
+        wide = live.select(*ID, key, _band(metric, scale).alias("band")).pivot(
+            key, index=ID, values="band")
+        out.append(wide.rename({c: f"{title} {c}" for c in wide.columns if c not in ID}))
+    return out
+
+
 def summary_table(batch_dir: str | Path) -> pl.DataFrame:
-    """One row per variant at the last step: its inputs, runs, and per-market HHI and
-    deployed GW as ``mean [q05, q95]`` text (what ``summarize`` prints)."""
+    """One row per variant at the last step: its inputs, the seeds behind its bands
+    (``seeds``), per-market HHI, MHHI, foreclosure and unaffiliated price, per-firm
+    circularity, defaults when the runs carry them, and deployed GW, as ``mean [q05, q95]``
+    text (what ``summarize`` prints). Fractions are shown in percent."""
     root = Path(batch_dir)
     variants = read_variants(root)
     inputs = [c for c in variants.columns if c not in VARIANT_ID_COLUMNS]
     parts = compute_summaries(root)
     rows = variants.select("variant_index", "variant_id", "scenario", *inputs)
-    if "markets" in parts:
-        mk = collect_checked(
-            parts["markets"].filter(pl.col("step") == pl.col("step").max().over(ID)), root,
-            "markets")
-        wide = mk.select(*ID, "market", "n_runs", _band("hhi").alias("hhi")).pivot(
-            "market", index=[*ID, "n_runs"], values="hhi")
-        wide = wide.rename({c: f"HHI {c}" for c in wide.columns if c not in (*ID, "n_runs")})
+    last = {t: _last(lf, root, t) for t, lf in parts.items()}
+    seeds = [frame.select(*ID, "n_runs") for frame in last.values()]
+    if seeds:
+        n = pl.concat(seeds).group_by(ID).agg(pl.col("n_runs").min().alias("seeds"))
+        rows = rows.join(n, on=ID, how="left")
+    for wide in _wide_bands(last):
         rows = rows.join(wide, on=ID, how="left")
-    if "physical" in parts:
-        ph = parts["physical"].filter(pl.col("step") == pl.col("step").max().over(ID))
-        ph = collect_checked(ph.select(*ID, _band("deployed_gw").alias("deployed GW")), root,
-                             "physical")
+    if "physical" in last:
+        ph = last["physical"].select(*ID, _band("deployed_gw").alias("deployed GW"))
         rows = rows.join(ph, on=ID, how="left")
     return rows.sort("variant_index").drop("variant_index")
+
+
+def summary_by_metric(frame: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """`summary_table` turned on its side for a few variants: one row per input or metric,
+    one column per variant (headers: ``""`` then the variant ids)."""
+    header = ["", *(str(v) for v in frame["variant_id"])]
+    rows = []
+    for col in frame.columns:
+        if col == "variant_id":
+            continue
+        rows.append([col, *(f"{v:.4g}" if isinstance(v, float) else str(v)
+                            for v in frame[col])])
+    return header, rows

@@ -74,7 +74,11 @@ SUBCOMMANDS: list[Command] = [
     Command("summarize", "experiments.cli.summarize",
             "ensemble statistics of a batch (mean, median, 5-95%% band)"),
     Command("compare", "experiments.cli.compare",
-            "paired what-if comparison of two scenarios over seeds, with confidence intervals"),
+            "paired what-if comparison of scenarios over seeds: effects with intervals and "
+            "adjusted p-values, every month"),
+    Command("whatifs", "experiments.cli.whatifs",
+            "run every shipped antitrust what-if against its reference; write the results "
+            "section of docs/antitrust.md"),
     Command("plot", "experiments.cli.plot", "draw a figure of a run, batch or comparison"),
     Command("report", "experiments.cli.report",
             "write a self-contained HTML report of a run, batch or comparison"),
@@ -99,7 +103,7 @@ SUBCOMMANDS: list[Command] = [
     Command("widening", "experiments.cli.widening",
             "how much a calibrated ensemble widens a comparison's intervals (markdown)"),
     Command("docs", "experiments.cli.docs",
-            "regenerate the generated parts of the docs (scenario keys, what-if table)"),
+            "regenerate the generated key tables of docs/scenarios.md"),
 ]
 """Registered subcommands, in help order."""
 

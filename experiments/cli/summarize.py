@@ -9,15 +9,23 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from experiments.batch.summary import check_complete, summary_table, write_summaries
+from experiments.batch.summary import (
+    check_complete,
+    summary_by_metric,
+    summary_table,
+    write_summaries,
+)
 
-__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+__all__ = ["DESCRIPTION", "MAX_SIDEWAYS", "add_arguments", "handle"]
 
 DESCRIPTION = (
     "Write BATCH_DIR/summary/{shares,markets,firms,physical}.parquet: per scenario variant, "
-    "step, market and firm the mean, median and 5-95% band over the seeds, and print the final "
-    "HHI and deployed GW per variant."
+    "step, market and firm the mean, median and 5-95% band over the seeds, and print the last "
+    "step's HHI, market-power metrics and deployed GW per variant with the seeds behind each "
+    "band."
 )
+MAX_SIDEWAYS = 6
+"""Up to this many variants the table prints one row per metric (columns: variants)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,12 +46,20 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
     wide = None if sys.stdout.isatty() else 200
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=wide)
-    table = Table(title="Last step: mean [5%, 95%] over seeds", title_justify="left")
-    for col in frame.columns:
-        table.add_column(col, overflow="fold", no_wrap=col in ("variant_id", "scenario"))
+    table = Table(title="Last step: mean [5%, 95%] over the seeds (row `seeds`: runs behind "
+                  "each band)", title_justify="left")
     shown = frame.head(30)
-    for row in shown.iter_rows():
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    if frame.height <= MAX_SIDEWAYS:  # few variants: one row per metric reads better
+        header, rows = summary_by_metric(frame)
+        for col in header:
+            table.add_column(col, overflow="fold", no_wrap=not col)
+        for row in rows:
+            table.add_row(*row)
+    else:
+        for col in frame.columns:
+            table.add_column(col, overflow="fold", no_wrap=col in ("variant_id", "scenario"))
+        for row in shown.iter_rows():
+            table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
     if frame.height > shown.height:
         console.print(f"... {frame.height - shown.height} more variants")

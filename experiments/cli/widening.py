@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import polars as pl
+
 from experiments.calibration.widening import DEFAULT_METRICS, compute_widening, format_widening
 from experiments.errors import UserError
 
@@ -13,9 +15,10 @@ __all__ = ["DESCRIPTION", "add_arguments", "handle"]
 
 DESCRIPTION = (
     "Compare two outputs of `compute-market compare` of the same scenarios: SEEDS_DIR run with "
-    "seed noise only, ENSEMBLE_DIR run with --ensemble. Prints a markdown table: per metric, the "
-    "5-95% range of the reference scenario's value over the seeds in each, the mean difference "
-    "with its interval in each, and the ratio of the interval widths (ensemble / seeds only)."
+    "seed noise only, ENSEMBLE_DIR run with --ensemble. Prints a markdown table at the month "
+    "each comparison shows: per variant and outcome, the 5-95% range of the reference "
+    "scenario's value over the seeds in each, the mean difference with its interval in each, "
+    "and the ratio of the interval widths (ensemble / seeds only)."
 )
 
 
@@ -24,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("seeds_dir", type=Path, help="compare output run with seed noise only")
     p.add_argument("ensemble_dir", type=Path, help="the same comparison run with --ensemble")
     p.add_argument("--metric", dest="metrics", action="append", metavar="NAME",
-                   help="metric of compare.parquet to show (repeatable; default: "
+                   help="outcome label of compare.parquet to show (repeatable; default: "
                    f"{', '.join(DEFAULT_METRICS)})")
 
 
@@ -35,6 +38,10 @@ def handle(args: argparse.Namespace) -> int:
             if not (folder / name).is_file():
                 raise UserError(f"{folder}: no {name}; give a folder written by "
                                 "`compute-market compare`")
+        columns = pl.read_parquet_schema(folder / "compare.parquet")
+        if "label" not in columns or "step" not in columns:
+            raise UserError(f"{folder}/compare.parquet has no label and step columns (written "
+                            "by an older `compute-market compare`); run the comparison again")
     metrics = tuple(args.metrics) if args.metrics else DEFAULT_METRICS
     table = compute_widening(args.seeds_dir, args.ensemble_dir, metrics)
     if table.height == 0:

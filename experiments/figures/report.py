@@ -180,10 +180,29 @@ def _scenario_section(source: Source) -> str:
     return _table(["", ""], rows)
 
 
+def _compare_section(source: Source) -> str:
+    """The comparison at its chosen month (``compare.json`` step, default the last), one
+    table per variant with units, intervals and adjusted p-values."""
+    from experiments.analysis.compare_text import HEADER, NOTE, report_rows
+
+    table = source.compare
+    assert table is not None
+    needed = {"label", "step", "exact", "p_adjusted", "reference_mean", "variant_mean"}
+    if not needed <= set(table.columns):  # a table from elsewhere: show it as it is
+        return _frame_table(table)
+    step = source.manifest.get("step")
+    step = int(table["step"].max()) if step is None else int(step)
+    text = ""
+    for title, rows in report_rows(table, step).values():
+        text += f"<h3>{_e(title)}</h3>" + _table(HEADER, rows, numeric={2, 3, 4, 5, 6})
+    level = float(table["level"][0]) if "level" in table.columns and table.height else 0.95
+    text += f"<p>{_e(NOTE.format(alpha=1.0 - level))} Every month is in compare.parquet.</p>"
+    return text
+
+
 def _numbers_section(source: Source) -> str:
     if source.kind == "compare":
-        assert source.compare is not None
-        return _frame_table(source.compare)
+        return _compare_section(source)
     text = ""
     if source.kind == "batch":
         assert source.path is not None

@@ -9,9 +9,11 @@
   holding one. Its column contract: one row per compared metric with ``metric`` (text),
   ``mean_diff`` (variant minus reference, in the metric's unit), ``ci_low`` and ``ci_high``
   (the interval of that difference); optional ``unit``, ``variant`` (or ``scenario``) when
-  several variants are compared with one reference, ``reference``, ``n`` (replications), and
-  ``step``/``date`` (only the last date of each metric is drawn). An optional ``compare.json``
-  beside it may name ``reference``, ``variants``, ``seeds`` for the titles.
+  several variants are compared with one reference, ``reference``, ``n`` (replications),
+  ``label``, ``exact``, ``significant``, ``p_adjusted`` and ``step``/``date`` (a table over
+  months: the forest plot shows one month, the top row the effect over time). An optional
+  ``compare.json`` beside it may name ``reference``, ``variants``, ``seeds`` for the titles
+  and ``step``, the month drawn (default the last).
 """
 
 from __future__ import annotations

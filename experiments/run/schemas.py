@@ -94,6 +94,16 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "upstream_share": F,
         "phase": pl.Int32(),
         "conditions": S,
+        # the screen of the row (one row per screen and market), its numbers and threshold
+        "screen": S,
+        "threshold": S,
+        "concern": pl.Boolean(),
+        "stake_pct": F,
+        "control": pl.Boolean(),
+        "upstream": S,
+        "upstream_market": S,
+        "vguppi": F,
+        "foreclosed_share": F,
     },
 }
 """Required columns and dtypes of each table (besides `ID_SCHEMA`)."""

@@ -38,11 +38,16 @@ def _stake(source: str, target: str, pct: float, voting: bool) -> Deal:
                 status=DealStatus.DEFINITIVE, step_proposed=0, equity_pct=pct, voting=voting)
 
 
-def _decide(shares, roles, deal, regime, interventions=None):
+def _decide(shares, roles, deal, regime, interventions=None, screen=None):
+    """(reportable, (decision, reason), the first review row of `screen`, default the
+    horizontal or partial-ownership row)."""
     model = _Model(shares, roles, regime, interventions)
     reg = Regulator(model)
-    review = reg.compute_review(deal)
-    return reg.is_reportable(deal), reg.compute_decision(deal, review), review
+    rows = reg.compute_review(deal)
+    decision = reg.compute_decision(deal, rows)
+    wanted = (screen,) if screen else ("horizontal", "partial_ownership")
+    row = next((r for r in rows if r["screen"] in wanted), rows[0])
+    return reg.is_reportable(deal), decision, row
 
 
 FRAGMENTED = {"A": 0.25, "B": 0.06, **{f"f{k:02d}": 0.03 for k in range(23)}}
@@ -93,14 +98,75 @@ def test_silent_minority_stake_mhhi_and_reportability() -> None:
     assert _decide(shares, roles, deal, Regime.HSR_2010)[1][0] == CLEARED
 
 
-def test_vertical_screen_conditions_and_strict_vendor_financing() -> None:
+def test_vertical_screen_needs_ability_and_incentive() -> None:
+    """A supplier with 80% of its market (ability) holding 20% of a lab with half of its
+    market: proportional diversion from the rival lab is 0.5 / (1 - 0.5) = 1, so the upstream
+    vGUPPI is 0.2 x 1 x 0.5 (default margin ratio) = 10% >= 5% (incentive): conditions under
+    2023, blocked under strict (vendor financing by a supplier with >= 30%). A 4% stake gives
+    0.04 x 1 x 0.5 = 2%, no incentive: cleared."""
     roles = {"V": "vendor", "L": "lab", "R": "vendor"}
     shares = {"accelerators": {"V": 0.8, "R": 0.2}, "frontier_ai": {"L": 0.5, "o": 0.5}}
-    deal = _stake("V", "L", 4.0, voting=True)
-    _, (decision, reason), review = _decide(shares, roles, deal, Regime.GUIDELINES_2023)
-    assert review["upstream"] == "V" and review["upstream_share"] == pytest.approx(0.8)
-    assert decision == CONDITIONS and "vertical" in reason
+    deal = _stake("V", "L", 20.0, voting=True)
+    _, (decision, reason), row = _decide(shares, roles, deal, Regime.GUIDELINES_2023,
+                                         screen="vertical_stake")
+    assert row["upstream"] == "V" and row["upstream_share"] == pytest.approx(0.8)
+    assert row["market"] == "frontier_ai" and row["vguppi"] == pytest.approx(0.10)
+    assert decision == CONDITIONS and "vertical" in reason and row["concern"]
     assert _decide(shares, roles, deal, Regime.STRICT)[1][0] == BLOCKED
     assert _decide(shares, roles, deal, Regime.HSR_2010)[1][0] == CLEARED
+    small_stake = _stake("V", "L", 4.0, voting=True)
+    _, (decision, _), row = _decide(shares, roles, small_stake, Regime.GUIDELINES_2023,
+                                    screen="vertical_stake")
+    assert row["vguppi"] == pytest.approx(0.02) and decision == CLEARED
     small = {"accelerators": {"V": 0.2, "R": 0.8}, "frontier_ai": {"L": 0.5, "o": 0.5}}
     assert _decide(small, roles, deal, Regime.STRICT)[1][0] == CLEARED
+
+
+def test_stake_screened_in_every_market_where_a_party_sells() -> None:
+    """A cloud (30% of cloud) buys a silent 20% of a lab that also sells 20% of cloud
+    capacity: the partial-ownership row in cloud carries the O'Brien-Salop delta of 120
+    (0.3 x 0.2 x 0.2 x 10,000), the lab's own market gets a row with delta 0 (the cloud does
+    not sell there), and the link across levels a vertical row."""
+    roles = {"C": "cloud", "L": "lab"}
+    shares = {"cloud": {"C": 0.3, "L": 0.2, "x": 0.3, "y": 0.2},
+              "frontier_ai": {"L": 0.6, "z": 0.4}}
+    model = _Model(shares, roles, Regime.GUIDELINES_2023)
+    rows = Regulator(model).compute_review(_stake("C", "L", 20.0, voting=False))
+    by = {(r["screen"], r["market"]): r for r in rows}
+    assert by[("partial_ownership", "cloud")]["delta_mhhi"] == pytest.approx(120.0)
+    assert by[("partial_ownership", "frontier_ai")]["delta_mhhi"] == pytest.approx(0.0)
+    assert ("vertical_stake", "frontier_ai") in by
+    assert all(r["delta_hhi"] == 0.0 for r in rows)  # no control: no merger arithmetic
+
+
+def test_exclusive_contract_is_a_foreclosure_screen_not_a_merger() -> None:
+    """An exclusive supply contract ties its buyer: the row is `exclusive_dealing` with the
+    buyer's 40% of deployed capacity foreclosed (>= 30% for 24 months: a concern), no HHI
+    delta; with a 6-month term it is cleared (short exclusives are easy to leave)."""
+    roles = {"V": "vendor", "C": "cloud", "R": "vendor"}
+    shares = {"accelerators": {"V": 0.7, "R": 0.3}, "cloud": {"C": 0.4, "o": 0.6}}
+    deal = Deal(deal_id="S", kind=DealKind.SUPPLY, source="V", target="C",
+                status=DealStatus.DEFINITIVE, exclusive=True, duration_months=24, gw=1.0)
+    _, (decision, reason), row = _decide(shares, roles, deal, Regime.GUIDELINES_2023,
+                                         screen="exclusive_dealing")
+    assert row["foreclosed_share"] == pytest.approx(0.4) and row["delta_hhi"] == 0.0
+    assert row["concern"] and decision == CONDITIONS and "exclusive" in reason
+    assert _decide(shares, roles, deal, Regime.STRICT, screen="exclusive_dealing")[1][0] \
+        == BLOCKED
+    deal.duration_months = 6
+    assert _decide(shares, roles, deal, Regime.GUIDELINES_2023)[1][0] == CLEARED
+
+
+def test_real_reviews_screen_stakes_where_they_overlap(baseline_results) -> None:
+    """In the shipped baseline Amazon (a cloud) buys into OpenAI while OpenAI builds its own
+    cloud capacity: the review has a partial-ownership row in cloud with a positive delta-MHHI
+    (both sell there), none of the rows uses merger arithmetic (no stake gives control), and
+    every row of one deal carries the same decision."""
+    import polars as pl
+
+    reviews = baseline_results.tables["reviews"]
+    d7 = reviews.filter((pl.col("deal_id") == "D7") & (pl.col("market") == "cloud"))
+    assert d7["screen"].to_list() == ["partial_ownership"]
+    assert d7["delta_mhhi"][0] > 0 and d7["share_target"][0] > 0
+    assert (reviews["delta_hhi"] == 0).all()
+    assert (reviews.group_by("deal_id").agg(pl.col("decision").n_unique())["decision"] == 1).all()

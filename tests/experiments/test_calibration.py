@@ -3,6 +3,7 @@ tiny `calibrate` run (CI-sized; the documented run is `compute-market calibrate`
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -132,41 +133,83 @@ def test_calibrate_writes_an_ensemble_compare_can_use(tmp_path, monkeypatch):
     assert set(ens.keys) == {p.key for p in PARAMETERS}
 
 
+def _write_comparison(folder, lo, hi, values, step=3):
+    """A comparison folder as `compare` writes it: outcome `m` of variant `v`, the interval
+    [lo, hi] at month `step` (and a wider one a month earlier that must not be read), the
+    reference's values over the seeds at `step`."""
+    folder.mkdir()
+    base = {"reference": "r", "variant": "v", "metric": "m", "market": "", "firm": "",
+            "label": "m", "unit": "-", "mean_diff": 0.0}
+    pl.DataFrame([dict(base, step=step - 1, ci_low=-100.0, ci_high=100.0),
+                  dict(base, step=step, ci_low=lo, ci_high=hi)]).write_parquet(
+        folder / "compare.parquet")
+    rows = [{"reference": "r", "variant": "v", "seed": i, "metric": "m", "market": "",
+             "firm": "", "unit": "-", "step": step, "reference_value": x, "variant_value": 9.0}
+            for i, x in enumerate(values)]
+    rows.append(dict(rows[0], step=step - 1, reference_value=-50.0))
+    pl.DataFrame(rows).write_parquet(folder / "runs.parquet")
+    (folder / "compare.json").write_text(json.dumps({"step": step}), encoding="utf-8")
+
+
 def test_widening_ratio_of_interval_widths(tmp_path):
-    """Width ratio = ensemble interval width / seeds-only width; levels are the reference's
-    5-95% over seeds."""
+    """Width ratio = ensemble interval width / seeds-only width at the month the comparison
+    shows; levels are the reference's 5-95% over seeds (linear quantiles of [1, 2]: 1.05 and
+    1.95; of [0, 4]: 0.2 and 3.8)."""
     from experiments.calibration.widening import compute_widening, format_widening
 
-    cases = {"a": (-1.0, 1.0, [1.0, 2.0]), "b": (-3.0, 3.0, [0.0, 4.0])}
-    for name, (lo, hi, values) in cases.items():
-        d = tmp_path / name
-        d.mkdir()
-        pl.DataFrame({"metric": ["m"], "unit": ["-"], "mean_diff": [0.0], "ci_low": [lo],
-                      "ci_high": [hi], "excludes_zero": [False]}).write_parquet(
-            d / "compare.parquet")
-        pl.DataFrame({"role": ["reference", "reference", "variant"], "metric": ["m"] * 3,
-                      "value": [*values, 9.0]}).write_parquet(d / "runs.parquet")
+    _write_comparison(tmp_path / "a", -1.0, 1.0, [1.0, 2.0])
+    _write_comparison(tmp_path / "b", -3.0, 3.0, [0.0, 4.0])
     table = compute_widening(tmp_path / "a", tmp_path / "b", ("m",))
     row = table.row(0, named=True)
-    assert row["width_ratio"] == pytest.approx(3.0)
+    assert table.height == 1 and row["width_ratio"] == pytest.approx(3.0)
     assert row["level_q05"] == pytest.approx(1.05) and row["level_q95_ens"] == pytest.approx(3.8)
-    assert "| m |" in format_widening(table)
+    assert not row["excludes_zero"]
+    assert "| m (-) |" in format_widening(table)
 
 
 def test_widening_command_prints_the_table_and_refuses_a_wrong_folder(tmp_path, capsys):
     """The command prints the same table as the functions; a folder without compare's output,
     or no metric in common, is the user's one-line error (exit 2)."""
     for name in ("a", "b"):
-        d = tmp_path / name
-        d.mkdir()
-        pl.DataFrame({"metric": ["m"], "unit": ["-"], "mean_diff": [0.0], "ci_low": [-1.0],
-                      "ci_high": [1.0], "excludes_zero": [False]}).write_parquet(
-            d / "compare.parquet")
-        pl.DataFrame({"role": ["reference"], "metric": ["m"], "value": [1.0]}).write_parquet(
-            d / "runs.parquet")
+        _write_comparison(tmp_path / name, -1.0, 1.0, [1.0])
     assert main(["widening", str(tmp_path / "a"), str(tmp_path / "b"), "--metric", "m"]) == 0
-    assert "| m |" in capsys.readouterr().out
+    assert "| m (-) |" in capsys.readouterr().out
     assert main(["widening", str(tmp_path / "a"), str(tmp_path)]) == 2
     assert "no compare.parquet" in capsys.readouterr().err
     assert main(["widening", str(tmp_path / "a"), str(tmp_path / "b"), "--metric", "x"]) == 2
     assert "none of the metrics" in capsys.readouterr().err
+    old = tmp_path / "old"
+    old.mkdir()
+    pl.DataFrame({"metric": ["m"], "mean_diff": [0.0]}).write_parquet(old / "compare.parquet")
+    pl.DataFrame({"metric": ["m"]}).write_parquet(old / "runs.parquet")
+    assert main(["widening", str(tmp_path / "a"), str(old)]) == 2
+    assert "older" in capsys.readouterr().err
+
+
+def test_compare_runs_every_scenario_of_a_seed_with_its_draw(tmp_path):
+    """With an ensemble, the reference and the variant of each seed run with the parameter
+    set that seed draws (here the only set with weight: CUDA lock-in 2, the baseline's 4),
+    exactly as if both scenarios had set it; without the ensemble the outcomes differ (so the
+    draw really reaches the runs)."""
+    from experiments.analysis.compare import run_pairs
+
+    path = tmp_path / "e.parquet"
+    pl.DataFrame({"market.cuda_lockin": [2.0, 5.0], "weight": [1.0, 0.0]}).write_parquet(path)
+    ens = load_ensemble(path)
+    steps, seeds = 6, [1, 2]
+    base = load_scenario("baseline", steps=steps)
+    nvf = load_scenario("what_if/no_vendor_financing", steps=steps)
+    lock = ["market.cuda_lockin=2.0"]
+    drawn = run_pairs(base, [nvf], seeds, progress=False, ensemble=ens)
+    by_hand = run_pairs(load_scenario("baseline", lock, steps=steps),
+                        [load_scenario("what_if/no_vendor_financing", lock, steps=steps)],
+                        seeds, progress=False)
+    plain = run_pairs(base, [nvf], seeds, progress=False)
+    key = ["seed", "metric", "market", "firm", "step"]
+
+    def values(runs: pl.DataFrame) -> pl.DataFrame:
+        text = runs.with_columns(pl.col(pl.Categorical).cast(pl.String))
+        return text.sort(key).select("reference_value", "variant_value")
+
+    assert values(drawn).equals(values(by_hand))
+    assert not values(drawn)["reference_value"].equals(values(plain)["reference_value"])

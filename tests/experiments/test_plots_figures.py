@@ -186,12 +186,16 @@ def test_batch_figures_show_means_with_bands(batch_dir: Path, tmp_path: Path) ->
     assert "first run of the batch" in render_figure(source, "network").get_suptitle()
 
 
-def test_compare_figure_one_row_per_metric(compare_dir: Path, tmp_path: Path) -> None:
+def test_compare_figure_one_scale_per_unit(compare_dir: Path, tmp_path: Path) -> None:
+    """Rows sharing a unit share a panel (one x scale); different units never share one."""
     source = load_source(compare_dir)
     assert source.kind == "compare"
     fig = render_figure(source, "compare")
-    assert len(fig.axes) == 4
-    assert fig.axes[0].get_ylabel() == "HHI accelerators (points)"
+    assert len(fig.axes) == 3  # points, GW, $B
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        "HHI accelerators", "HHI cloud"]
+    assert [ax.get_xlabel() for ax in fig.axes] == [
+        "difference (points)", "difference (GW)", "difference ($B)"]
     assert "no_vendor_financing vs baseline" in fig.get_suptitle()
     save_figure(fig, tmp_path / "c.png")
 
@@ -212,15 +216,16 @@ def test_plot_cli(run_dir: Path, compare_dir: Path, tmp_path: Path, capsys) -> N
 
 
 def test_compare_figure_from_a_real_comparison(tmp_path: Path) -> None:
+    """compare.png is the figure `plot --kind compare` draws from the same folder: effects over
+    time on top, then one forest panel per unit."""
     out = tmp_path / "cmp"
     args = ["compare", "baseline", "what_if/no_vendor_financing", "--seeds", "2", "--steps", "12"]
     assert main([*args, "--out", str(out)]) == 0
     source = load_source(out)
     fig = render_figure(source, "compare")
-    table = source.compare
-    moved = table.filter(
-        (table["mean_diff"] != 0) | (table["ci_low"] != 0) | (table["ci_high"] != 0)
-    )
-    assert len(fig.axes) == (moved["metric"].n_unique() or table["metric"].n_unique())
+    forest = [ax for ax in fig.axes if ax.get_xlabel().startswith("difference")]
+    units = [ax.get_xlabel() for ax in forest]
+    assert len(units) == len(set(units)) and forest
     assert "what_if/no_vendor_financing vs baseline, 2 seeds" in fig.get_suptitle()
-    save_figure(fig, tmp_path / "compare.png")
+    assert main(["plot", str(out), "--kind", "compare", "-o", str(tmp_path / "p.png")]) == 0
+    assert (tmp_path / "p.png").read_bytes() == (out / "compare.png").read_bytes()

@@ -194,11 +194,17 @@ def test_nonvoting_stakes_reviewed_under_2023_minority() -> None:
         return set(d["deal_id"])
     assert not (nonvoting_ids(plain) & set(plain.tables["reviews"]["deal_id"]))
     assert nonvoting_ids(results) <= set(results.tables["reviews"]["deal_id"])
-    conditioned = results.tables["reviews"].filter(pl.col("decision") == "cleared_with_conditions")
-    assert conditioned.height and "Nvidia" in model.equal_access
+    reviews = results.tables["reviews"]
+    vertical = reviews.filter(pl.col("screen") == "vertical_stake")
+    assert vertical.height and vertical["vguppi"].is_not_null().all()
+    # a deal is cleared with conditions exactly when one of its rows raises a concern
+    concern = set(reviews.filter(pl.col("concern"))["deal_id"])
+    conditioned = reviews.filter(pl.col("decision") == "cleared_with_conditions")
+    assert set(conditioned["deal_id"]) == concern
     ids = set(conditioned["deal_id"])
     assert not results.tables["deals"].filter(pl.col("deal_id").is_in(ids))["exclusive"].any()
-    assert set(conditioned["phase"]) == {2}  # a concern means an in-depth second phase
+    assert set(conditioned["phase"]) <= {2}  # a concern means an in-depth second phase
+    assert ("Nvidia" in model.equal_access) == bool(ids)
 
 
 def test_strict_regime_blocks_dominant_vendor_financing() -> None:
@@ -225,7 +231,8 @@ def test_paired_comparison_intervals() -> None:
     base = load_scenario("baseline", steps=22)
     runs = run_pair(base, load_scenario("what_if/regime_strict", steps=22), [1, 2])
     table = compute_comparison(runs)
-    row = table.filter(pl.col("metric") == "deals_blocked").row(0, named=True)
-    assert row["mean_diff"] > 0 and row["excludes_zero"]
+    last = table.filter((pl.col("metric") == "deals_blocked") & (pl.col("step") == 21))
+    row = last.row(0, named=True)
+    assert row["mean_diff"] > 0 and (row["significant"] or row["exact"])
     same = compute_comparison(run_pair(base, base, [1, 2]))
-    assert (same["mean_diff"] == 0).all() and not same["excludes_zero"].any()
+    assert (same["mean_diff"] == 0).all() and not same["significant"].any()
