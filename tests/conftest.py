@@ -48,6 +48,26 @@ role = "cloud"
 [firms.Oracle]
 role = "cloud"
 
+[[catalog.products]]
+name = "H100"
+vendor = "Nvidia"
+release = "2023-01"
+pflops_dense = 1.0
+kw_per_unit = 1.4
+unit_cost_usd_k = 4.0
+system_price_usd_k = 30.0
+units_per_wafer = 29.0
+
+[[catalog.products]]
+name = "MI300X"
+vendor = "AMD"
+release = "2023-12"
+pflops_dense = 1.3
+kw_per_unit = 1.5
+unit_cost_usd_k = 5.0
+system_price_usd_k = 20.0
+units_per_wafer = 25.0
+
 [[events]]
 id = "nv_oai"
 date = "2025-03"
@@ -56,7 +76,8 @@ source_firm = "Nvidia"
 target_firm = "OpenAI"
 value_usd_b = 10.0
 """
-"""A small valid scenario (all six firms, one deal event) that needs no shipped file."""
+"""A small valid scenario (all six firms, two products, one deal event) that needs no shipped
+file."""
 
 
 class FakeModel:

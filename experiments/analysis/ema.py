@@ -34,6 +34,7 @@ import polars as pl
 
 from experiments.analysis.outcomes import OUTCOMES, compute_outcomes, outcome_tables
 from experiments.batch.store import (
+    VARIANT_ID_COLUMNS,
     read_batch_manifest,
     read_run_manifests,
     scan_table,
@@ -46,7 +47,8 @@ __all__ = ["BOOKKEEPING", "batch_to_ema", "check_outcomes", "ema_inputs", "make_
 
 BOOKKEEPING = ("run_id", "seed", "policy", "model")
 """Columns of the experiments frame that are not inputs of the runs."""
-VARIANT_META = ("variant_id", "variant_index", "scenario", "overrides")
+VARIANT_META = VARIANT_ID_COLUMNS
+"""Columns of ``variants.parquet`` that are not inputs (ids, overrides, merged points)."""
 
 
 def check_outcomes(names: Iterable[str]) -> list[str]:

@@ -60,6 +60,8 @@ def map_runs(
                     if not show and (done % step == 0 or done == len(tasks)):
                         print(f"{done}/{len(tasks)} {label} ({time.perf_counter() - t0:.0f} s)",
                               file=sys.stderr, flush=True)
-    finally:
-        executor.close()
+    except BaseException:  # Ctrl-C, a failed run: stop the workers now, not after their runs
+        executor.abort()
+        raise
+    executor.close()
     return out

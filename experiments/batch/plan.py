@@ -8,20 +8,27 @@ resumed batch check that the runs already on disk were made from the same inputs
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from experiments.batch.spec import BatchSpec, Variant, spec_error
-from experiments.batch.store import partition_rel_dir, run_key
+from experiments.batch.store import VARIANT_ID_COLUMNS, partition_rel_dir, run_key
 from experiments.batch.worker import RunChunk, RunTask
 from experiments.errors import ScenarioError
 from experiments.run.runner import make_run_id
-from experiments.scenario.loader import load_scenario, resolve_scenario_path, scenario_hash
+from experiments.scenario.loader import (
+    load_scenario,
+    resolve_scenario_path,
+    scenario_hash,
+    scenario_hashes_by_seed,
+)
+from world.params import ScenarioParams
 
 __all__ = ["Plan", "make_plan"]
 
@@ -61,16 +68,17 @@ class Plan:
                 "variant_index": i,
                 "scenario": self.names[v.variant_id],
                 "overrides": list(v.overrides),
+                "merged_overrides": [list(m) for m in v.merged],
                 **v.inputs,
             })
+        fixed = {"merged_overrides": pl.List(pl.List(pl.String))}
         try:
-            return pl.DataFrame(rows, infer_schema_length=None)
+            return pl.DataFrame(rows, infer_schema_length=None, schema_overrides=fixed)
         except (TypeError, pl.exceptions.PolarsError):  # a lever mixing types: keep text
-            keys = [k for k in rows[0] if k not in ("variant_id", "variant_index", "scenario",
-                                                    "overrides")]
+            keys = [k for k in rows[0] if k not in VARIANT_ID_COLUMNS]
             for row in rows:
                 row.update({k: str(row[k]) for k in keys})
-            return pl.DataFrame(rows, infer_schema_length=None)
+            return pl.DataFrame(rows, infer_schema_length=None, schema_overrides=fixed)
 
 
 def _spec_key(spec: BatchSpec, override: str | None) -> str:
@@ -101,8 +109,43 @@ def _scenario_ref(spec: BatchSpec, scenario: str) -> str:
         return str(path.resolve())
 
 
-def make_plan(spec: BatchSpec, ensemble: Any = None) -> Plan:
-    """Validate every variant and list the runs (variant-major, seeds inner).
+def _load_variant(spec: BatchSpec, v: Variant, ref: str) -> ScenarioParams:
+    """The variant's scenario, loaded as a worker will load it; a bad value names the spec key."""
+    try:
+        return load_scenario(ref, list(v.overrides), steps=spec.steps)
+    except ScenarioError as exc:
+        file = exc.file or ""
+        override = file[len("--set "):] if file.startswith("--set ") else None
+        if override is not None:
+            where = _spec_key(spec, override)
+        else:
+            where = "batch.steps" if spec.steps else "batch.scenarios"
+        detail = f"scenario {v.scenario!r} with {override or 'its own values'}: {exc.message}"
+        raise spec_error(spec.file, where, detail, "change the value in the spec") from None
+
+
+PROGRESS_EVERY_S = 2.0
+"""A plan that takes longer than this says how far it has got, this often (on `report`)."""
+
+
+def make_plan(spec: BatchSpec, ensemble: Any = None,
+              report: Callable[[str], None] | None = None) -> Plan:
+    """Validate every variant, merge identical ones, and list the runs (variant-major, seeds
+    inner).
+
+    Two points of the spec that load to the same scenario (same hash: a lever value listed
+    twice, LHS samples rounded to one integer, ``1`` and ``1.0``) are one variant: it is run
+    once, under the first point's id, and the other points' overrides are kept in its
+    `Variant.merged` (and in ``variants.parquet``). A store never holds two copies of a run.
+
+    With an `ensemble` each seed of a variant draws a calibrated parameter set (the variant's
+    own overrides are kept); two points are then merged only when they also fix the same keys,
+    so they draw the same sets.
+
+    Args:
+        spec: the parsed spec.
+        ensemble: a calibrated `Ensemble` (``--ensemble``), or None.
+        report: called with a progress line every `PROGRESS_EVERY_S` seconds of a long plan.
 
     Raises:
         UserError: a scenario cannot be found or a variation gives an invalid scenario; the line
@@ -110,32 +153,42 @@ def make_plan(spec: BatchSpec, ensemble: Any = None) -> Plan:
     """
     refs = {s: _scenario_ref(spec, s) for s in spec.scenarios}
     token = uuid.uuid4().hex
-    variants = spec.compute_variants()
+    points = spec.compute_variants()
+    variants: list[Variant] = []
+    first: dict[tuple[str, frozenset[str]], int] = {}  # (scenario hash, fixed keys) -> index
     names: dict[str, str] = {}
     tasks: list[RunTask] = []
-    for v in variants:
-        try:
-            params = load_scenario(refs[v.scenario], list(v.overrides), steps=spec.steps)
-        except ScenarioError as exc:
-            file = exc.file or ""
-            override = file[len("--set "):] if file.startswith("--set ") else None
-            if override is not None:
-                where = _spec_key(spec, override)
-            else:
-                where = "batch.steps" if spec.steps else "batch.scenarios"
-            detail = f"scenario {v.scenario!r} with {override or 'its own values'}: {exc.message}"
-            raise spec_error(spec.file, where, detail, "change the value in the spec") from None
-        names[v.variant_id] = params.name
+    t_start = t_last = time.perf_counter()
+    for n, v in enumerate(points):
+        now = time.perf_counter()
+        if report is not None and now - t_last > PROGRESS_EVERY_S:
+            left_s = (now - t_start) / max(n, 1) * (len(points) - n)
+            report(f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs "
+                   f"(about {left_s / 60:.0f} min left)" if left_s >= 60 else
+                   f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs")
+            t_last = now
+        params = _load_variant(spec, v, refs[v.scenario])
         variant_digest = scenario_hash(params)
-        for i, seed in enumerate(spec.seeds):
+        fixed = frozenset(o.split("=", 1)[0].strip() for o in v.overrides)
+        merge_key = (variant_digest, fixed if ensemble is not None else frozenset())
+        if merge_key in first:
+            i = first[merge_key]
+            label = v.overrides if v.scenario == variants[i].scenario else (
+                f"scenario={v.scenario}", *v.overrides)
+            variants[i] = replace(variants[i], merged=(*variants[i].merged, label))
+            continue
+        first[merge_key] = len(variants)
+        variants.append(v)
+        names[v.variant_id] = params.name
+        digests = (scenario_hashes_by_seed(params, spec.seeds) if ensemble is None
+                   else [""] * len(spec.seeds))  # drawn per seed below
+        for i, (seed, digest) in enumerate(zip(spec.seeds, digests, strict=True)):
             overrides, run_params = v.overrides, params
             if ensemble is not None:  # each seed draws a calibrated parameter set
-                fixed = {o.split("=", 1)[0].strip() for o in v.overrides}
                 overrides = (*v.overrides, *ensemble.overrides_for(seed, params, fixed))
                 run_params = load_scenario(refs[v.scenario], list(overrides), steps=spec.steps)
                 variant_digest = scenario_hash(run_params)
-            digest = scenario_hash(run_params.model_copy(update={"seed": seed}))
-            run_id = make_run_id(run_params, seed, digest)
+                digest = scenario_hash(run_params.model_copy(update={"seed": seed}))
             tasks.append(RunTask(
                 scenario=refs[v.scenario],
                 scenario_name=params.name,
@@ -143,7 +196,7 @@ def make_plan(spec: BatchSpec, ensemble: Any = None) -> Plan:
                 seed=seed,
                 steps=spec.steps,
                 variant_id=v.variant_id,
-                run_id=run_id,
+                run_id=make_run_id(run_params, seed, digest),
                 digest=digest,
                 variant_digest=variant_digest,
                 run_key=run_key(params.name, v.variant_id, seed),

@@ -12,17 +12,22 @@ one variant), so a worker writes one Parquet file per table for the block.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import platform
-import statistics
+import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.batch.chunks import SLOW_RUN_S, ChunkQueue
 from experiments.batch.plan import Plan, make_plan
 from experiments.batch.progress import BatchProgress
 from experiments.batch.spec import BatchSpec, load_spec
@@ -38,6 +43,10 @@ from experiments.batch.store import (
 )
 from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_failure
 from experiments.errors import UserError
+from experiments.run.files import check_parquet_file, read_json_file, table_columns
+from experiments.run.lock import OutputLock
+
+SUMMARY_DIR = "summary"
 
 __all__ = ["BatchReport", "ChunkQueue", "default_batch_dir", "prepare_batch", "run_batch"]
 
@@ -63,6 +72,7 @@ class BatchReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     duration_s: float = 0.0
     executor: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -93,7 +103,8 @@ def _check_out(out: Path, spec: BatchSpec) -> dict[str, Any] | None:
             f"{out} exists and is not a batch directory (no {BATCH_MANIFEST}); "
             "choose another --out"
         )
-    old = json.loads(manifest.read_text(encoding="utf-8"))
+    old = read_json_file(manifest, "it is the batch's manifest: choose another --out, or "
+                                   "delete the directory to start afresh")
     if old.get("name") != spec.name:
         raise UserError(
             f"{out} holds batch {old.get('name')!r}, not {spec.name!r}; choose another --out"
@@ -101,19 +112,50 @@ def _check_out(out: Path, spec: BatchSpec) -> dict[str, Any] | None:
     return old
 
 
-def _completed(out: Path, plan: Plan) -> set[str]:
+def _check_partition(part: Path, tables: tuple[str, ...]) -> str | None:
+    """Why a partition on disk cannot be trusted (a table file missing or damaged, a run
+    manifest unreadable), or None if it is whole."""
+    manifests = sorted(part.glob("seed-*.json"))
+    for path in manifests:
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return f"{path.name} is damaged"
+    for table in tables:
+        file = part / f"{table}.parquet"
+        try:
+            check_parquet_file(file, "", [*table_columns(table), "variant_id"])
+        except UserError:
+            return f"{file.name} is {'missing' if not file.exists() else 'damaged'}"
+    return None
+
+
+def _completed(out: Path, plan: Plan, notes: list[str] | None = None) -> set[str]:
     """Run ids of the planned runs complete on disk; raises if one was made from other inputs.
 
-    Runs on disk that the plan does not name (seeds removed from the spec) are left alone.
+    Runs on disk that the plan does not name (seeds or variants removed from the spec) are left
+    alone (readers show the planned runs only). With `notes`, a damaged partition (a table file
+    missing or truncated, a manifest cut off) is removed, and said so, so that its runs are made
+    again; without, it is only left out of the runs done.
     """
     planned = {t.run_key: t for t in plan.tasks}
     done = set()
+    verdicts: dict[Path, str | None] = {}
     for path in find_run_manifests(out):
-        rel = path.parent.relative_to(out).as_posix()
         task = planned.get(run_key_of_manifest(path))
         if task is None:
             continue
+        part = path.parent
+        if part not in verdicts:
+            verdicts[part] = _check_partition(part, task.tables)
+            if verdicts[part] is not None and notes is not None:
+                shutil.rmtree(part, ignore_errors=True)
+                notes.append(f"{part.relative_to(out)}: {verdicts[part]}; removed, its runs "
+                             "will be made again")
+        if verdicts[part] is not None:
+            continue
         run_id = json.loads(path.read_text(encoding="utf-8")).get("run_id")
+        rel = part.relative_to(out).as_posix()
         if run_id != task.run_id or rel != task.part_dir:
             raise UserError(
                 f"{path}: made from other inputs than the spec now gives (run id {run_id} in "
@@ -156,60 +198,20 @@ def _batch_manifest(plan: Plan, old: dict[str, Any] | None, **extra: Any) -> dic
 
 
 def prepare_batch(spec_path: str | Path, out: str | Path | None = None,
-                  ensemble: Any = None) -> tuple[Plan, Path]:
-    """Load and validate the spec, plan the runs, and check `out` (nothing is written).
-    `ensemble` (`experiments.calibration.ensemble.Ensemble`): each seed draws a parameter set."""
-    spec = load_spec(spec_path)
-    plan = make_plan(spec, ensemble)
-    return plan, Path(out) if out is not None else default_batch_dir(spec)
+                  ensemble: Any = None,
+                  report: Callable[[str], None] | None = None) -> tuple[Plan, Path]:
+    """Load and validate the spec and plan the runs (nothing is written).
 
-
-SLOW_RUN_S = 0.5
-"""Median run time (s) above which runs go to the workers one at a time rather than a block at a
-time: each is then on disk and counted as soon as it ends."""
-
-
-class ChunkQueue:
-    """Hands out the runs still to do, a chunk at a time, never two chunks of one partition at
-    once (two workers would race to write it).
-
-    Until the first runs come back, and whenever the median run so far takes more than
-    `slow_run_s`, a chunk is one run: a slow run is on disk, and counted by the progress bar, as
-    soon as it ends, and a killed batch loses only the runs in progress. Fast runs go a whole
-    block at a time, so the block's tables are written once. How the runs are chunked never
-    changes the files: a partition finished over several chunks is merged in plan order
-    (`experiments.batch.store.write_partition`).
+    Args:
+        spec_path: the spec file.
+        out: the batch directory (default `default_batch_dir`).
+        ensemble: a calibrated `experiments.calibration.ensemble.Ensemble`: each seed draws a
+            parameter set from it (None: the scenario's own values).
+        report: called with progress lines while a long plan is made.
     """
-
-    def __init__(self, blocks: list[RunChunk], slow_run_s: float = SLOW_RUN_S) -> None:
-        self._waiting = list(blocks)
-        self._busy: set[str] = set()
-        self._durations: list[float] = []
-        self.slow_run_s = slow_run_s
-
-    def _fast(self) -> bool:
-        if not self._durations:
-            return False
-        return statistics.median(self._durations) <= self.slow_run_s
-
-    def pop(self) -> RunChunk | None:
-        """The next chunk to run, or None if every partition left is being written now."""
-        for i, block in enumerate(self._waiting):
-            if block.part_dir in self._busy:
-                continue
-            n = len(block.tasks) if self._fast() else 1
-            if n < len(block.tasks):
-                self._waiting[i] = RunChunk(tasks=block.tasks[n:], order=block.order)
-            else:
-                del self._waiting[i]
-            self._busy.add(block.part_dir)
-            return RunChunk(tasks=block.tasks[:n], order=block.order)
-        return None
-
-    def finish(self, chunk: RunChunk, durations_s: list[float]) -> None:
-        """A chunk came back: its partition is free again; learn how long runs take."""
-        self._busy.discard(chunk.part_dir)
-        self._durations.extend(d for d in durations_s if d > 0)
+    spec = load_spec(spec_path)
+    plan = make_plan(spec, ensemble, report=report)
+    return plan, Path(out) if out is not None else default_batch_dir(spec)
 
 
 def run_batch(
@@ -219,8 +221,14 @@ def run_batch(
     progress: bool | None = None,
     on_outcome: Callable[[RunTask, dict[str, Any]], None] | None = None,
     slow_run_s: float = SLOW_RUN_S,
+    on_note: Callable[[str], None] | None = None,
 ) -> BatchReport:
     """Run the plan's missing runs into `out` with `executor`; resume what is there.
+
+    The batch directory is claimed first (`experiments.run.lock.OutputLock`): a second batch
+    into the same directory stops at once with one line. SIGTERM and SIGHUP stop the batch as
+    Ctrl-C does: the workers are stopped, ``batch.json`` says ``interrupted``, and
+    `KeyboardInterrupt` goes on to the caller.
 
     Args:
         plan: from `prepare_batch` or `experiments.batch.plan.make_plan`.
@@ -229,59 +237,85 @@ def run_batch(
         progress: show a progress bar (default: when stderr is a terminal).
         on_outcome: called in this process after each run with its task and outcome.
         slow_run_s: runs slower than this (median so far) go out one at a time (`ChunkQueue`).
+        on_note: called with each line worth telling the user before the runs start (a start
+            that was killed, damaged partitions removed, a changed spec); they are also kept in
+            ``report.notes``.
 
     Returns:
         The report; ``report.ok`` is False if any run failed.
     """
-    started = time.perf_counter()
     out = out.resolve()
-    old = _check_out(out, plan.spec)
-    out.mkdir(parents=True, exist_ok=True)
-    remove_partials(out)
-    done = _completed(out, plan)
+    try:
+        lock = OutputLock(out, "batch").acquire()
+    except OSError as exc:
+        executor.close()
+        raise UserError(f"cannot write the batch directory {out}: {exc.strerror or exc}; "
+                        "choose another --out") from None
+    except BaseException:
+        executor.close()
+        raise
+    try:
+        with _signals_as_interrupt():
+            return _run_locked(plan, out, executor, progress, on_outcome, slow_run_s, on_note)
+    finally:
+        lock.release()
+
+
+def _start_notes(out: Path, plan: Plan, old: dict[str, Any] | None) -> list[str]:
+    """What to tell the user about the directory before the runs start."""
+    notes = []
+    if old is None:
+        return notes
+    if old.get("status") == "running":
+        notes.append(f"the previous start of this batch (process {old.get('pid', '?')}) ended "
+                     "without closing it (killed?); resuming")
+    if old.get("spec_sha256") != plan.spec.sha256:
+        summary = out / SUMMARY_DIR
+        if summary.is_dir():
+            shutil.rmtree(summary, ignore_errors=True)
+            notes.append(f"the spec changed since the last start: {summary} (made from the "
+                         "old spec) was removed; run `compute-market summarize` again")
+    return notes
+
+
+def _run_locked(plan: Plan, out: Path, executor: Any, progress: bool | None,
+                on_outcome: Callable[[RunTask, dict[str, Any]], None] | None,
+                slow_run_s: float, on_note: Callable[[str], None] | None) -> BatchReport:
+    started = time.perf_counter()
+    try:
+        old = _check_out(out, plan.spec)
+        out.mkdir(parents=True, exist_ok=True)
+        notes = _start_notes(out, plan, old)
+        remove_partials(out)
+        done = _completed(out, plan, notes)
+    except BaseException:
+        executor.close()
+        raise
+    for line in notes:
+        if on_note is not None:
+            on_note(line)
     todo = plan.compute_chunks(done)
     report = BatchReport(out=out, total=len(plan.tasks), skipped=len(done),
-                         executor=executor.name)
+                         executor=executor.name, notes=notes)
     write_parquet_atomic(plan.variants_frame(), out / VARIANTS)
     write_json_atomic(out / BATCH_MANIFEST, _batch_manifest(
         plan, old, status="running", executor=executor.name, runs_done=len(done),
-        runs_failed=0, failures=[]))
+        runs_failed=0, failures=[], pid=os.getpid()))
     show = sys.stderr.isatty() if progress is None else progress
     status = "interrupted"
-    root = str(out)
     try:
         with BatchProgress(len(plan.tasks), len(done), enabled=show) as bar:
-            queue = ChunkQueue(todo, slow_run_s=slow_run_s)
-            pending: dict[Any, RunChunk] = {}
-            limit = 2 * executor.slots
-            while True:
-                while len(pending) < limit:
-                    chunk = queue.pop()
-                    if chunk is None:
-                        break
-                    pending[executor.submit(execute_chunk, chunk, root)] = chunk
-                if not pending:
-                    break
-                for fut in executor.wait_any(list(pending)):
-                    chunk = pending.pop(fut, None)
-                    if chunk is None:  # a future of a pool replaced after a worker died
-                        continue
-                    outcomes = _outcomes(fut, chunk, out, executor, pending)
-                    queue.finish(chunk, [o["duration_s"] for o in outcomes])
-                    for task, outcome in zip(chunk.tasks, outcomes, strict=True):
-                        if outcome["ok"]:
-                            report.done += 1
-                        else:
-                            report.failures.append((task.run_key, outcome["error"]))
-                        bar.advance(ok=outcome["ok"])
-                        if on_outcome is not None:
-                            on_outcome(task, outcome)
+            _drive(plan, out, executor, todo, report, bar, on_outcome, slow_run_s)
         status = "complete" if report.ok else "failed"
     finally:
-        executor.close()
+        if status == "interrupted":
+            executor.abort()
+            remove_partials(out)  # what the stopped workers were writing (nothing else is)
+        else:
+            executor.close()
         report.duration_s = round(time.perf_counter() - started, 3)
         failures = [
-            {"run": t.run_key, "error": json.loads(p.read_text(encoding="utf-8"))["error"]}
+            {"run": t.run_key, "error": _failure_error(p)}
             for t in plan.tasks
             if (p := failure_path(out, t.scenario_name, t.variant_id, t.seed)).is_file()
         ]
@@ -290,6 +324,71 @@ def run_batch(
             plan, old, status=status, executor=executor.name, runs_done=complete,
             runs_failed=len(failures), failures=failures, last_duration_s=report.duration_s))
     return report
+
+
+def _failure_error(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["error"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"(the failure record {path.name} is damaged)"
+
+
+def _drive(plan: Plan, out: Path, executor: Any, todo: list[RunChunk], report: BatchReport,
+           bar: BatchProgress, on_outcome: Callable[[RunTask, dict[str, Any]], None] | None,
+           slow_run_s: float) -> None:
+    """Keep the executor busy until every chunk is back; count outcomes into `report`."""
+    root = str(out)
+    queue = ChunkQueue(todo, slow_run_s=slow_run_s)
+    pending: dict[Any, RunChunk] = {}
+    limit = 2 * executor.slots
+    while True:
+        while len(pending) < limit:
+            chunk = queue.pop()
+            if chunk is None:
+                break
+            pending[executor.submit(execute_chunk, chunk, root)] = chunk
+        if not pending:
+            break
+        for fut in executor.wait_any(list(pending)):
+            chunk = pending.pop(fut, None)
+            if chunk is None:  # a future of a pool replaced after a worker died
+                continue
+            outcomes = _outcomes(fut, chunk, out, executor, pending)
+            queue.finish(chunk, [o["duration_s"] for o in outcomes])
+            for task, outcome in zip(chunk.tasks, outcomes, strict=True):
+                if outcome["ok"]:
+                    report.done += 1
+                else:
+                    report.failures.append((task.run_key, outcome["error"]))
+                bar.advance(ok=outcome["ok"])
+                if on_outcome is not None:
+                    on_outcome(task, outcome)
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+"""Signals that stop a batch as Ctrl-C (SIGINT) does."""
+
+
+@contextlib.contextmanager
+def _signals_as_interrupt() -> Iterator[None]:
+    """While a batch runs in the main thread, SIGTERM and SIGHUP raise `KeyboardInterrupt`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {}
+    for name in STOP_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _outcomes(fut: Any, chunk: RunChunk, out: Path, executor: Any,

@@ -31,6 +31,10 @@ takes. The runs are scenarios x lever combinations x uncertainty samples x seeds
 replication uses the same seed in every variant (common random numbers, as BehaviorSpace and
 EMA Workbench do), so variants differ by their inputs, not their luck.
 
+The file's shape is checked by the pydantic schema of `experiments.batch.spec_file` (unknown
+keys, types, finite ranges, repeated entries); `parse_spec` then counts the runs from the counts
+alone, refusing more than `MAX_RUNS` before any seed is derived or sample drawn.
+
 Seeds and samples come from ``numpy.random.SeedSequence(master_seed)`` children with fixed
 spawn keys, never from time or worker identity: replication ``i`` gets the same seed however
 many replications there are, so adding seeds to a batch keeps the runs already done.
@@ -49,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments.batch.spec_file import read_spec_file
 from experiments.errors import UserError
 from experiments.run.results import TABLES
 
@@ -63,8 +68,6 @@ __all__ = [
     "toml_value",
 ]
 
-SAMPLERS = ("lhs", "sobol", "grid")
-SECTIONS = ("batch", "replications", "levers", "uncertainties", "outcomes")
 MAX_RUNS = 1_000_000
 
 
@@ -119,12 +122,17 @@ class Variant:
         inputs: the varied keys and their values (for the variants table).
         variant_id: 12 hex digits of sha256(scenario, overrides, steps): the same inputs give
             the same id in any spec, so a resumed or extended batch finds its runs again.
+        merged: overrides of other points of the spec that load to exactly the same scenario
+            (a lever value listed twice, two samples rounded to one integer), led by
+            ``scenario=<name>`` when the point names another scenario file: they are run once,
+            as this variant, and their labels are kept here (`experiments.batch.plan`).
     """
 
     scenario: str
     overrides: tuple[str, ...]
     inputs: dict[str, Any]
     variant_id: str
+    merged: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass
@@ -214,172 +222,57 @@ def derive_seeds(master_seed: int, count: int) -> list[int]:
     ]
 
 
-def _flatten(data: dict[str, Any], is_leaf: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested tables -> dotted keys, so ``firms.Nvidia.x = ...`` and ``"firms.Nvidia.x"`` agree."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and not is_leaf(value):
-            out.update(_flatten(value, is_leaf, dotted))
-        else:
-            out[dotted] = value
-    return out
-
-
-def _expect(ok: bool, file: str, key: str, problem: str, remedy: str) -> None:
-    if not ok:
-        raise spec_error(file, key, problem, remedy)
-
-
-def _parse_range(file: str, key: str, value: Any) -> Range:
-    where = f"uncertainties.ranges.{key}"
-    remedy = "write [low, high] or { low = ..., high = ..., integer = true }"
-    if isinstance(value, list):
-        _expect(len(value) == 2, file, where, f"expected [low, high], got {value!r}", remedy)
-        value = {"low": value[0], "high": value[1]}
-    _expect(isinstance(value, dict), file, where, f"expected a range, got {value!r}", remedy)
-    unknown = set(value) - {"low", "high", "integer"}
-    _expect(not unknown, file, where, f"unknown keys {sorted(unknown)}", remedy)
-    low, high = value.get("low"), value.get("high")
-    nums = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
-    _expect(nums, file, where, f"low and high must be numbers, got {low!r}, {high!r}", remedy)
-    _expect(low <= high, file, where, f"low {low} is above high {high}", "swap them")
-    integer = value.get("integer", isinstance(low, int) and isinstance(high, int))
-    _expect(isinstance(integer, bool), file, where, "integer must be true or false", remedy)
-    return Range(key, float(low), float(high), integer)
+def _count_points(ranges: list[Range], sampler: str, samples: int) -> int:
+    """Uncertainty points a spec asks for, without drawing them (an upper bound for a grid of
+    integer ranges, whose repeated points are dropped)."""
+    if not ranges:
+        return 1
+    if sampler != "grid":
+        return samples
+    return math.prod(
+        1 if r.low == r.high else min(samples, int(r.high) - int(r.low) + 1) if r.integer
+        else samples
+        for r in ranges
+    )
 
 
 def parse_spec(data: dict[str, Any], file: str, text: str = "") -> BatchSpec:
-    """Check the shape of a spec's TOML data and return the `BatchSpec`.
+    """Check a spec's TOML data against the schema (`experiments.batch.spec_file.SpecFile`),
+    count its runs, and return the `BatchSpec`.
+
+    The number of runs is checked (at most `MAX_RUNS`) before any seed is derived or any
+    sample drawn, so an oversized spec fails at once.
 
     Raises:
         UserError: one line naming `file` and the key at fault, with the remedy.
     """
-    unknown = sorted(set(data) - set(SECTIONS))
-    _expect(
-        not unknown, file, unknown[0] if unknown else "", "unknown section",
-        f"sections are {', '.join(SECTIONS)}",
-    )
-    for sec in SECTIONS:
-        _expect(
-            isinstance(data.get(sec, {}), dict), file, sec, "expected a table",
-            f"write it as [{sec}]",
-        )
-    batch = dict(data.get("batch", {}))
-    allowed = {"name", "description", "scenarios", "steps", "set", "runs_per_partition"}
-    bad = sorted(set(batch) - allowed)
-    _expect(not bad, file, f"batch.{bad[0] if bad else ''}", "unknown key",
-            f"keys of [batch] are {', '.join(sorted(allowed))}")
-    scenarios = batch.get("scenarios", ["baseline"])
-    if isinstance(scenarios, str):
-        scenarios = [scenarios]
-    _expect(
-        isinstance(scenarios, list) and scenarios and all(isinstance(s, str) for s in scenarios),
-        file, "batch.scenarios", f"expected a list of scenario names, got {scenarios!r}",
-        'write e.g. scenarios = ["baseline"]',
-    )
-    _expect(len(set(scenarios)) == len(scenarios), file, "batch.scenarios",
-            "a scenario is listed twice", "list each scenario once")
-    steps = batch.get("steps")
-    _expect(steps is None or (isinstance(steps, int) and not isinstance(steps, bool)
-                              and steps >= 1),
-            file, "batch.steps", f"expected a whole number of months >= 1, got {steps!r}",
-            "write e.g. steps = 36 or remove it")
-    per_part = batch.get("runs_per_partition", 8)
-    _expect(isinstance(per_part, int) and not isinstance(per_part, bool) and per_part >= 1,
-            file, "batch.runs_per_partition",
-            f"expected a whole number of runs >= 1, got {per_part!r}",
-            "write e.g. runs_per_partition = 8 or remove it")
-    fixed = batch.get("set", [])
-    _expect(isinstance(fixed, list) and all(isinstance(s, str) and "=" in s for s in fixed),
-            file, "batch.set", f"expected a list of 'key=value' strings, got {fixed!r}",
-            'write e.g. set = ["market.cuda_lockin=2.0"]')
-    name = batch.get("name", Path(file).stem)
-    _expect(isinstance(name, str) and bool(name.strip()), file, "batch.name",
-            "expected a non-empty string", 'write e.g. name = "my_batch"')
-
-    reps = dict(data.get("replications", {}))
-    bad = sorted(set(reps) - {"seeds", "master_seed"})
-    _expect(not bad, file, f"replications.{bad[0] if bad else ''}", "unknown key",
-            "keys of [replications] are seeds, master_seed")
-    master = reps.get("master_seed", 0)
-    _expect(isinstance(master, int) and not isinstance(master, bool) and master >= 0,
-            file, "replications.master_seed", f"expected an integer >= 0, got {master!r}",
-            "write e.g. master_seed = 2025")
-    seeds_val = reps.get("seeds", 1)
-    if isinstance(seeds_val, int) and not isinstance(seeds_val, bool):
-        _expect(seeds_val >= 1, file, "replications.seeds", f"expected >= 1, got {seeds_val}",
-                "give a number of replications or a list of seeds")
-        seeds = derive_seeds(master, seeds_val)
-    else:
-        ok = isinstance(seeds_val, list) and seeds_val and all(
-            isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in seeds_val
-        )
-        _expect(bool(ok), file, "replications.seeds",
-                f"expected a count or a list of integer seeds >= 0, got {seeds_val!r}",
-                "write e.g. seeds = 10 or seeds = [1, 2, 3]")
-        _expect(len(set(seeds_val)) == len(seeds_val), file, "replications.seeds",
-                "a seed is listed twice", "list each seed once")
-        seeds = list(seeds_val)
-
-    levers = _flatten(dict(data.get("levers", {})), lambda v: False)
-    for key, values in levers.items():
-        _expect(isinstance(values, list) and len(values) > 0, file, f"levers.{key}",
-                f"expected a non-empty list of values, got {values!r}",
-                "write e.g. \"foundry.allocation_rule\" = [\"pro_rata\", \"uniform\"]")
-
-    unc = dict(data.get("uncertainties", {}))
-    bad = sorted(set(unc) - {"sampler", "samples", "ranges"})
-    _expect(not bad, file, f"uncertainties.{bad[0] if bad else ''}", "unknown key",
-            "keys of [uncertainties] are sampler, samples and the [uncertainties.ranges] table")
-    raw_ranges = unc.get("ranges", {})
-    _expect(isinstance(raw_ranges, dict), file, "uncertainties.ranges", "expected a table",
-            "write [uncertainties.ranges] with one key = [low, high] per line")
+    raw = read_spec_file(data, file)
+    b, reps, unc = raw.batch, raw.replications, raw.uncertainties
     ranges = [
-        _parse_range(file, k, v)
-        for k, v in _flatten(raw_ranges, lambda v: "low" in v or "high" in v).items()
+        Range(key, r.low, r.high, bool(r.integer)) for key, r in unc.ranges.items()
     ]
-    sampler = unc.get("sampler", "lhs")
-    _expect(sampler in SAMPLERS, file, "uncertainties.sampler", f"unknown sampler {sampler!r}",
-            f"use one of {', '.join(SAMPLERS)}")
-    samples = unc.get("samples", 0 if not ranges else None)
-    _expect(not ranges or (isinstance(samples, int) and not isinstance(samples, bool)
-                           and samples >= 1),
-            file, "uncertainties.samples", f"expected a number of samples >= 1, got {samples!r}",
-            "write e.g. samples = 16")
-    if ranges and sampler == "sobol":
-        _expect(samples & (samples - 1) == 0, file, "uncertainties.samples",
-                f"Sobol samples must be a power of 2, got {samples}",
-                f"use {1 << (samples - 1).bit_length()} or {1 << (samples.bit_length() - 1)}")
-    if ranges and sampler == "grid":
-        _expect(samples >= 2 or all(r.low == r.high for r in ranges), file,
-                "uncertainties.samples", "a grid needs at least 2 points per range",
-                "write samples = 2 or more")
-    both = sorted(set(levers) & {r.key for r in ranges})
-    _expect(not both, file, f"uncertainties.ranges.{both[0] if both else ''}",
-            "the key is both a lever and an uncertainty", "vary it in one place only")
-
-    outcomes = dict(data.get("outcomes", {}))
-    bad = sorted(set(outcomes) - {"tables"})
-    _expect(not bad, file, f"outcomes.{bad[0] if bad else ''}", "unknown key",
-            "[outcomes] has one key, tables")
-    tables = outcomes.get("tables", list(TABLES))
-    unknown_tables = [t for t in tables if t not in TABLES] if isinstance(tables, list) else []
-    _expect(isinstance(tables, list) and bool(tables) and not unknown_tables, file,
-            "outcomes.tables", f"unknown or empty tables {unknown_tables or tables!r}",
-            f"choose among {', '.join(TABLES)}")
-
-    spec = BatchSpec(
-        name=name.strip(), file=file, text=text, scenarios=scenarios, seeds=seeds,
-        master_seed=master, steps=steps, fixed=list(fixed), levers=levers, sampler=sampler,
-        samples=int(samples or 0), ranges=ranges, tables=tuple(tables),
-        description=str(batch.get("description", "")), runs_per_partition=per_part,
+    samples = unc.samples or 0
+    n_seeds = reps.seeds if isinstance(reps.seeds, int) else len(reps.seeds)
+    n_combos = math.prod(len(v) for v in raw.levers.values())
+    n_points = _count_points(ranges, unc.sampler, samples)
+    n_runs = len(b.scenarios) * n_combos * n_points * n_seeds
+    if n_runs > MAX_RUNS:
+        raise spec_error(
+            file, "replications.seeds",
+            f"{len(b.scenarios)} scenario(s) x {n_combos:,} lever combination(s) x "
+            f"{n_points:,} uncertainty point(s) x {n_seeds:,} seed(s) = {n_runs:,} runs is "
+            "too many",
+            f"keep a batch under {MAX_RUNS:,} runs; split it",
+        )
+    seeds = derive_seeds(reps.master_seed, n_seeds) if isinstance(reps.seeds, int) else list(
+        reps.seeds)
+    return BatchSpec(
+        name=(b.name or Path(file).stem).strip(), file=file, text=text, scenarios=b.scenarios,
+        seeds=seeds, master_seed=reps.master_seed, steps=b.steps, fixed=list(b.set),
+        levers=dict(raw.levers), sampler=unc.sampler, samples=samples, ranges=ranges,
+        tables=tuple(raw.outcomes.tables), description=b.description,
+        runs_per_partition=b.runs_per_partition,
     )
-    n_runs = len(scenarios) * math.prod(len(v) for v in levers.values()) * len(seeds)
-    n_runs *= len(spec.compute_samples()) if ranges and sampler == "grid" else max(samples or 1, 1)
-    _expect(n_runs <= MAX_RUNS, file, "replications.seeds", f"{n_runs:,} runs is too many",
-            f"keep a batch under {MAX_RUNS:,} runs; split it")
-    return spec
 
 
 def load_spec(path: str | Path) -> BatchSpec:
@@ -393,9 +286,19 @@ def load_spec(path: str | Path) -> BatchSpec:
     if not p.is_file():
         raise UserError(f"{shown}: no such batch spec file; give the path of a .toml spec "
                         "(examples in experiments/batches/)")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{shown}: the file is not UTF-8 text (byte {exc.start}); save it as "
+                        "UTF-8 TOML") from None
+    except OSError as exc:
+        raise UserError(f"{shown}: cannot be read ({exc.strerror or exc}); check the path") \
+            from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{shown}: TOML syntax error: {exc}; fix the syntax") from None
+    if not data:
+        raise UserError(f"{shown}: the spec is empty; write at least [batch] scenarios = "
+                        '["baseline"] (examples in experiments/batches/)')
     return parse_spec(data, shown, text)

@@ -26,7 +26,6 @@ scenario or one variant, without reading the others.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -37,6 +36,14 @@ from typing import Any
 import polars as pl
 
 from experiments.errors import UserError
+from experiments.run.files import (
+    check_columns,
+    check_parquet_file,
+    read_json_file,
+    read_parquet_file,
+    table_columns,
+    write_json_text,
+)
 from experiments.run.results import (
     PARQUET_OPTIONS,
     TABLES,
@@ -50,18 +57,23 @@ __all__ = [
     "FAILURES_DIR",
     "RUNS_DIR",
     "VARIANTS",
+    "VARIANT_ID_COLUMNS",
     "failure_path",
+    "find_missing_runs",
     "find_run_manifests",
     "partition_rel_dir",
+    "planned_runs",
     "read_batch_manifest",
     "read_partition_run",
     "read_run_manifests",
+    "read_variants",
     "remove_partials",
     "run_key",
     "run_key_of_manifest",
     "run_manifest_name",
     "scan_table",
     "scan_variants",
+    "table_files",
     "write_json_atomic",
     "write_partition",
 ]
@@ -72,6 +84,9 @@ RUNS_DIR = "runs"
 FAILURES_DIR = "failures"
 TMP_PREFIX = ".tmp-"
 PART_PREFIX = "part-"
+VARIANT_ID_COLUMNS = ("variant_id", "variant_index", "scenario", "overrides", "merged_overrides")
+"""Columns of ``variants.parquet`` that are not varied inputs (the others are levers and
+uncertainties)."""
 
 
 def scenario_slug(name: str) -> str:
@@ -115,7 +130,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f"{TMP_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}"
     try:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(write_json_text(data), encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -174,8 +189,8 @@ def write_partition(
         write_parquet_files(frames, tmp)
         for results, extra in runs:
             manifest = {**results.manifest, **extra}
-            text = json.dumps(manifest, ensure_ascii=False)  # compact: the C encoder, ~10x faster
-            (tmp / run_manifest_name(results.manifest["seed"])).write_text(text + "\n", "utf-8")
+            text = write_json_text(manifest, indent=None)  # compact: the C encoder, ~10x faster
+            (tmp / run_manifest_name(results.manifest["seed"])).write_text(text, "utf-8")
         if old is not None:
             for path in old.glob("seed-*.json"):
                 if not (tmp / path.name).exists():
@@ -221,26 +236,105 @@ def _check_batch_dir(root: Path) -> None:
         )
 
 
+REDO = "run the same `compute-market batch` command again to rewrite it"
+"""The remedy for a damaged file of a batch: a resumed batch remakes what is missing."""
+
+
 def read_batch_manifest(batch_dir: str | Path) -> dict[str, Any]:
     """Read ``batch.json`` of a batch directory.
 
     Raises:
-        UserError: if it is missing or unreadable.
+        UserError: if it is missing or damaged (one line naming it).
     """
     root = Path(batch_dir)
     _check_batch_dir(root)
-    try:
-        return json.loads((root / BATCH_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{root / BATCH_MANIFEST}: cannot be read ({exc})") from None
+    path = root / BATCH_MANIFEST
+    data = read_json_file(path, REDO)
+    shapes = {"name": str, "seeds": list, "outcomes": list}
+    for key, kind in shapes.items():
+        if key in data and not isinstance(data[key], kind):
+            raise UserError(f"{path}: damaged, {key!r} is not a {kind.__name__}; {REDO}")
+    seeds = data.get("seeds", [])
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
+        raise UserError(f"{path}: damaged, 'seeds' holds something else than whole numbers; {REDO}")
+    return data
 
 
 def scan_variants(batch_dir: str | Path) -> pl.LazyFrame:
     """The variants table of a batch: variant_id, scenario, overrides and one column per
-    varied key (levers and uncertainties), as a lazy frame to join with the tables."""
+    varied key (levers and uncertainties), as a lazy frame to join with the tables.
+
+    Raises:
+        UserError: not a batch directory, or ``variants.parquet`` is missing or damaged.
+    """
     root = Path(batch_dir)
     _check_batch_dir(root)
+    check_parquet_file(root / VARIANTS, REDO, VARIANT_ID_COLUMNS[:4])
     return pl.scan_parquet(root / VARIANTS)
+
+
+def read_variants(batch_dir: str | Path) -> pl.DataFrame:
+    """``variants.parquet`` read whole (see `scan_variants`), damage reported in one line."""
+    root = Path(batch_dir)
+    _check_batch_dir(root)
+    frame = read_parquet_file(root / VARIANTS, REDO)
+    check_columns(root / VARIANTS, frame.schema, VARIANT_ID_COLUMNS[:4], REDO)
+    return frame
+
+
+def planned_runs(batch_dir: str | Path) -> list[tuple[str, str, int]]:
+    """``(scenario, variant_id, seed)`` of every run the batch's spec plans now, in plan order:
+    the variants of ``variants.parquet`` times the seeds of ``batch.json``."""
+    root = Path(batch_dir)
+    seeds = read_batch_manifest(root).get("seeds", [])
+    variants = read_variants(root)
+    if "variant_index" in variants.columns:
+        variants = variants.sort("variant_index")
+    return [(str(scn), str(vid), int(seed))
+            for scn, vid in variants.select("scenario", "variant_id").iter_rows()
+            for seed in seeds]
+
+
+def find_missing_runs(batch_dir: str | Path) -> list[str]:
+    """`run_key` of each planned run with no complete manifest on disk (failed, cut off, not
+    run yet, or its partition deleted), in plan order.
+
+    Raises:
+        UserError: a planned run's manifest is damaged (named).
+    """
+    root = Path(batch_dir)
+    on_disk = {run_key_of_manifest(p): p for p in find_run_manifests(root)}
+    missing = []
+    for scn, vid, seed in planned_runs(root):
+        key = run_key(scn, vid, seed)
+        if key not in on_disk:
+            missing.append(key)
+        else:
+            read_json_file(on_disk[key], REDO)  # a damaged manifest is named, not trusted
+    return missing
+
+
+def table_files(batch_dir: str | Path, table: str, scenario: str | None = None,
+                variant: str | None = None) -> list[Path]:
+    """The files of one table in the partitions of the planned variants (sorted).
+
+    Raises:
+        UserError: a partition holding complete runs lacks the file of a table the batch keeps.
+    """
+    root = Path(batch_dir)
+    kept = read_batch_manifest(root).get("outcomes", TABLES)
+    planned = set(read_variants(root)["variant_id"].to_list())
+    scn = scenario_slug(scenario) if scenario else "*"
+    files = []
+    for part in sorted((root / RUNS_DIR).glob(f"{scn}/{variant or '*'}/{PART_PREFIX}*")):
+        if part.parent.name not in planned or not any(part.glob("seed-*.json")):
+            continue
+        file = part / f"{table}.parquet"
+        if file.is_file():
+            files.append(file)
+        elif table in kept:
+            raise UserError(f"{file}: missing (its runs' manifests are there); {REDO}")
+    return files
 
 
 def scan_table(
@@ -249,9 +343,12 @@ def scan_table(
     scenario: str | None = None,
     variant: str | None = None,
 ) -> pl.LazyFrame:
-    """A lazy frame over one table of every complete run of a batch (or of a part of it).
+    """A lazy frame over one table of every complete planned run of a batch (or of a part).
 
     Only the partitions asked for are read: `scenario` and `variant` narrow the file glob.
+    Runs on disk that the spec no longer plans (a lever value or seeds dropped, then the batch
+    run again into the same directory) are left out: the rows are those of the variants in
+    ``variants.parquet`` and the seeds in ``batch.json``, each run once.
 
     Args:
         batch_dir: the batch directory.
@@ -264,20 +361,24 @@ def scan_table(
         that failed or were cut off have no files and add no rows.
 
     Raises:
-        UserError: not a batch directory, an unknown table, or nothing matches.
+        UserError: not a batch directory, an unknown table, nothing matches, or a file is
+            damaged (the line names it).
     """
     root = Path(batch_dir)
-    _check_batch_dir(root)
-    scn = scenario_slug(scenario) if scenario else "*"
-    var = variant or "*"
-    files = sorted((root / RUNS_DIR).glob(f"{scn}/{var}/{PART_PREFIX}*/{table}.parquet"))
+    seeds = read_batch_manifest(root).get("seeds")
+    files = table_files(root, table, scenario, variant)
     if not files:
         raise UserError(
             f"{root}: no {table!r} table for scenario={scenario or 'any'}, "
             f"variant={variant or 'any'}; check the names (variants.parquet lists the variants, "
             f"tables are {', '.join(TABLES)})"
         )
-    return pl.scan_parquet(files, hive_partitioning=False)
+    for file in files:
+        check_parquet_file(file, REDO, table_columns(table))
+    lf = pl.scan_parquet(files, hive_partitioning=False)
+    if isinstance(seeds, list):
+        lf = lf.filter(pl.col("seed").is_in([int(s) for s in seeds]))
+    return lf
 
 
 def _read_partition_runs(part_dir: Path) -> dict[str, dict[str, pl.DataFrame]]:
@@ -293,15 +394,19 @@ def _read_partition_runs(part_dir: Path) -> dict[str, dict[str, pl.DataFrame]]:
 def read_partition_run(manifest_path: Path) -> Results:
     """One run of a batch, from its manifest's path: its rows of each table of the partition
     (without ``variant_id``), as `Results`."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_json_file(manifest_path, REDO)
     tables = {name: empty_table(name) for name in TABLES}
     for file in sorted(manifest_path.parent.glob("*.parquet")):
-        rows = pl.read_parquet(file).filter(pl.col("run_id") == manifest["run_id"])
+        rows = read_parquet_file(file, REDO).filter(pl.col("run_id") == manifest.get("run_id"))
         tables[file.stem] = rows.drop("variant_id")
     return Results(tables=tables, manifest=manifest)
 
 
 def read_run_manifests(batch_dir: str | Path) -> list[dict[str, Any]]:
-    """The manifests of the complete runs of a batch (sorted by partition path)."""
+    """The manifests of the complete runs of a batch (sorted by partition path).
+
+    Raises:
+        UserError: a manifest is damaged (the line names it).
+    """
     root = Path(batch_dir)
-    return [json.loads(path.read_text(encoding="utf-8")) for path in find_run_manifests(root)]
+    return [read_json_file(path, REDO) for path in find_run_manifests(root)]

@@ -12,21 +12,36 @@ plus ``n_runs`` (the replications behind the row). Quantiles are linear-interpol
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from pathlib import Path
 
 import polars as pl
 
 from experiments.batch.store import (
-    RUNS_DIR,
+    REDO,
+    VARIANT_ID_COLUMNS,
+    find_missing_runs,
+    planned_runs,
     read_batch_manifest,
+    read_variants,
     scan_table,
-    scan_variants,
+    table_files,
     write_parquet_atomic,
 )
 from experiments.errors import UserError
+from experiments.run.files import read_parquet_file
 
-__all__ = ["SUMMARIES", "compute_summaries", "summary_by_metric", "summary_table",
-           "write_summaries"]
+__all__ = [
+    "SUMMARIES",
+    "check_complete",
+    "collect_checked",
+    "compute_summaries",
+    "summary_by_metric",
+    "summary_table",
+    "write_summaries",
+]
 
 SUMMARY_DIR = "summary"
 ID = ["scenario", "variant_id"]
@@ -64,8 +79,30 @@ def _stats(metric: str) -> list[pl.Expr]:
     ]
 
 
+def check_complete(batch_dir: str | Path, partial: bool = False) -> list[str]:
+    """The planned runs missing from a batch (`experiments.batch.store.find_missing_runs`).
+
+    Raises:
+        UserError: some are missing and `partial` is False: the line says how many, names the
+            first, and how to complete them (or to pass ``--partial``).
+    """
+    root = Path(batch_dir)
+    missing = find_missing_runs(root)
+    if missing and not partial:
+        total = len(planned_runs(root))
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise UserError(
+            f"{root}: {len(missing)} of {total} planned runs are missing ({shown}; failed, not "
+            "run yet, or their files deleted); run the same `compute-market batch` command "
+            "again to make them, or pass --partial to summarise the runs that are there"
+        )
+    return missing
+
+
 def compute_summaries(batch_dir: str | Path) -> dict[str, pl.LazyFrame]:
     """Lazy ensemble statistics of a batch, one frame per summarised table.
+
+    Only the runs the batch's spec plans now are read (`experiments.batch.store.scan_table`).
 
     Args:
         batch_dir: a directory written by ``compute-market batch``.
@@ -73,13 +110,16 @@ def compute_summaries(batch_dir: str | Path) -> dict[str, pl.LazyFrame]:
     Returns:
         ``shares``, ``markets``, ``firms``, ``physical`` (those the batch kept) -> lazy frame
         with ``scenario, variant_id``, the table's keys, ``n_runs`` and the statistics.
+
+    Raises:
+        UserError: not a batch, no complete run, or a damaged file (named).
     """
     root = Path(batch_dir)
     manifest = read_batch_manifest(root)
     kept = manifest.get("outcomes", list(SUMMARIES))
     out: dict[str, pl.LazyFrame] = {}
     for table, (keys, metrics) in SUMMARIES.items():
-        if table not in kept or not any((root / RUNS_DIR).glob(f"*/*/part-*/{table}.parquet")):
+        if table not in kept or not table_files(root, table):
             continue
         lf = scan_table(root, table)
         present = set(lf.collect_schema().names())
@@ -92,15 +132,45 @@ def compute_summaries(batch_dir: str | Path) -> dict[str, pl.LazyFrame]:
     return out
 
 
-def write_summaries(batch_dir: str | Path) -> dict[str, Path]:
-    """Compute the summaries and write ``summary/<table>.parquet`` (atomic per file)."""
+def collect_checked(lf: pl.LazyFrame, root: Path, table: str) -> pl.DataFrame:
+    """Collect a frame over a batch table; a file damaged inside (its footer whole) is found
+    and named in one line rather than a polars traceback."""
+    try:
+        return lf.collect(engine="streaming")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        for file in table_files(root, table):
+            read_parquet_file(file, REDO)  # raises, naming the damaged file
+        raise UserError(f"{root}: the {table!r} table cannot be read ({exc}); {REDO}") \
+            from None
+
+
+def write_summaries(batch_dir: str | Path, partial: bool = False) -> dict[str, Path]:
+    """Compute the summaries and write ``summary/<table>.parquet``.
+
+    Everything is computed before anything is written, and the folder is replaced as a
+    whole, so a damaged or incomplete batch leaves ``summary/`` as it was.
+
+    Args:
+        batch_dir: the batch directory.
+        partial: summarise even if planned runs are missing (`check_complete`).
+    """
     root = Path(batch_dir)
-    paths = {}
-    for table, lf in compute_summaries(root).items():
-        path = root / SUMMARY_DIR / f"{table}.parquet"
-        write_parquet_atomic(lf.collect(engine="streaming"), path)
-        paths[table] = path
-    return paths
+    check_complete(root, partial)
+    frames = {t: collect_checked(lf, root, t) for t, lf in compute_summaries(root).items()}
+    final = root / SUMMARY_DIR
+    tmp = root / f".tmp-{SUMMARY_DIR}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        for table, frame in frames.items():
+            write_parquet_atomic(frame, tmp / f"{table}.parquet")
+        trash = root / f".tmp-old-{SUMMARY_DIR}-{uuid.uuid4().hex[:8]}"
+        if final.exists():
+            os.replace(final, trash)
+        os.replace(tmp, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {table: final / f"{table}.parquet" for table in frames}
 
 
 def _band(metric: str, scale: float = 1.0) -> pl.Expr:
@@ -122,14 +192,16 @@ BANDS: dict[str, tuple[str, str, float]] = {
 where the metric is not zero in every run."""
 
 
-def _last(lf: pl.LazyFrame) -> pl.DataFrame:
-    return lf.filter(pl.col("step") == pl.col("step").max().over(ID)).collect()
+def _last(lf: pl.LazyFrame, root: Path, table: str) -> pl.DataFrame:
+    """The last step of each variant of a summary (a damaged run file is named)."""
+    return collect_checked(lf.filter(pl.col("step") == pl.col("step").max().over(ID)), root,
+                           table)
 
 
-def _wide_bands(parts: dict[str, pl.LazyFrame]) -> list[pl.DataFrame]:
-    """One frame per metric of `BANDS`: ID plus a band column per market (or firm)."""
+def _wide_bands(last: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """One frame per metric of `BANDS`: ID plus a band column per market (or firm), from the
+    last step of each summary table (`_last`)."""
     out = []
-    last = {t: _last(lf) for t, lf in parts.items() if t in ("markets", "firms")}
     for metric, (table, title, scale) in BANDS.items():
         frame = last.get(table)
         if frame is None or f"{metric}_mean" not in frame.columns:
@@ -151,19 +223,19 @@ def summary_table(batch_dir: str | Path) -> pl.DataFrame:
     circularity, defaults when the runs carry them, and deployed GW, as ``mean [q05, q95]``
     text (what ``summarize`` prints). Fractions are shown in percent."""
     root = Path(batch_dir)
-    variants = scan_variants(root).collect()
-    inputs = [c for c in variants.columns
-              if c not in ("variant_id", "variant_index", "scenario", "overrides")]
+    variants = read_variants(root)
+    inputs = [c for c in variants.columns if c not in VARIANT_ID_COLUMNS]
     parts = compute_summaries(root)
     rows = variants.select("variant_index", "variant_id", "scenario", *inputs)
-    seeds = [_last(lf).select(*ID, "n_runs") for lf in parts.values()]
+    last = {t: _last(lf, root, t) for t, lf in parts.items()}
+    seeds = [frame.select(*ID, "n_runs") for frame in last.values()]
     if seeds:
         n = pl.concat(seeds).group_by(ID).agg(pl.col("n_runs").min().alias("seeds"))
         rows = rows.join(n, on=ID, how="left")
-    for wide in _wide_bands(parts):
+    for wide in _wide_bands(last):
         rows = rows.join(wide, on=ID, how="left")
-    if "physical" in parts:
-        ph = _last(parts["physical"]).select(*ID, _band("deployed_gw").alias("deployed GW"))
+    if "physical" in last:
+        ph = last["physical"].select(*ID, _band("deployed_gw").alias("deployed GW"))
         rows = rows.join(ph, on=ID, how="left")
     return rows.sort("variant_index").drop("variant_index")
 

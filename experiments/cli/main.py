@@ -169,6 +169,46 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
     return parser
 
 
+MAX_SEED = 2**63 - 1
+"""Largest seed: tables store seeds as signed 64-bit integers."""
+
+ARG_LIMITS: dict[str, tuple[float, float, bool, str]] = {
+    "seed": (0, MAX_SEED, False, "a seed is a whole number"),
+    "first_seed": (0, MAX_SEED, False, "a seed is a whole number"),
+    "seeds": (1, 100_000, False, "a number of seeds (replications) is"),
+    "steps": (1, 600, False, "a number of months (simulation.steps) is"),
+    "workers": (1, 1024, False, "a number of worker processes is"),
+    "trajectories": (1, 10_000, False, "a number of trajectories is"),
+    "n": (1, 1 << 20, False, "a sample size is"),
+    "top": (1, 1000, False, "a number of parameters is"),
+    "level": (0.0, 1.0, True, "an interval level is"),
+    "port": (0, 65535, False, "a port is"),
+}
+"""Numeric arguments of any subcommand, by their destination name: (low, high, open interval,
+what they are). Checked once for every command by `check_args`."""
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Check the numeric arguments against `ARG_LIMITS` (whatever the subcommand).
+
+    Raises:
+        UserError: one line naming the option, its value and the allowed range.
+    """
+    import math
+
+    for dest, (low, high, open_, what) in ARG_LIMITS.items():
+        value = getattr(args, dest, None)
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        inside = low < value < high if open_ else low <= value <= high
+        if not math.isfinite(value) or not inside:
+            bounds = f"between {low:g} and {high:g}" if open_ else f"from {low:,} to {high:,}"
+            flag = "--" + dest.replace("_", "-")
+            raise UserError(f"{flag} {value}: {what} {bounds}")
+    first, seeds = getattr(args, "first_seed", None), getattr(args, "seeds", None)
+    if isinstance(first, int) and isinstance(seeds, int) and first + seeds - 1 > MAX_SEED:
+        raise UserError(f"--first-seed {first} with --seeds {seeds}: the last seed would pass "
+                        f"{MAX_SEED:,}; start lower")
 def _command_name(argv: Sequence[str]) -> str | None:
     """The subcommand in `argv`: the first word that is not an option (the top-level options
     take no value)."""
@@ -192,14 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             raise UserError(f"no command given; try `{PROG} run` or `{PROG} --help`")
+        check_args(args)
         return handler(args)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        detail = f"; {exc}" if str(exc) and not str(exc).startswith("SIG") else ""
+        print(f"{PROG}: interrupted{detail}", file=sys.stderr)
         return 130
     except Exception as exc:
         traceback.print_exc()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 from experiments.errors import UserError
 from experiments.figures import available_kinds, load_source, render_figure, save_figure
 from experiments.figures.kinds import FIGURE_KINDS
 
-__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+__all__ = ["DESCRIPTION", "add_arguments", "handle", "print_notes"]
 
 DESCRIPTION = (
     "Draw one figure kind (or all) of a run directory, a batch directory or a comparison, and "
@@ -40,10 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Draw and write each requested figure."""
     source = load_source(args.path)
+    print_notes(source)
     kinds = available_kinds(source) if args.kind == "all" else [args.kind]
     folder = args.path if args.path.is_dir() else args.path.parent
-    for kind in kinds:
-        fig = render_figure(source, kind, args.dates)
+    figures = [(kind, render_figure(source, kind, args.dates)) for kind in kinds]  # all read
+    for kind, fig in figures:
         if args.out is not None and args.kind != "all":
             out = args.out
         else:
@@ -58,3 +61,9 @@ def handle(args: argparse.Namespace) -> int:
             ) from None
         print(f"Wrote {out}")
     return 0
+
+
+def print_notes(source: Any) -> None:
+    """Print the source's notes about its data (missing planned runs) on stderr."""
+    for line in getattr(source, "notes", []):
+        print(f"compute-market: note: {line}", file=sys.stderr)

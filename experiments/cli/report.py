@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from experiments.errors import UserError
@@ -26,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Write the report."""
     source = load_source(args.path)
+    for line in getattr(source, "notes", []):  # missing planned runs of a batch
+        print(f"compute-market: note: {line}", file=sys.stderr)
     folder = args.path if args.path.is_dir() else args.path.parent
     out = args.out or folder / "report.html"
     try:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from experiments.errors import UserError
 from experiments.figures.plots import plot_share_panels, save_figure
+from experiments.run.lock import OutputLock
 from experiments.run.results import Results, check_out_dir
 from experiments.run.runner import run
 from experiments.scenario.loader import load_scenario
@@ -72,10 +73,29 @@ def default_out_dir(name: str, seed: int, overrides: Sequence[str] = (),
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run the scenario, write the run directory and print a summary."""
+    """Run the scenario, write the run directory and print a summary.
+
+    The run directory is locked (`OutputLock`) from before the run until it is in place, so
+    two commands writing the same ``--out`` at once cannot mix their files.
+    """
     params = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps)
     out = args.out if args.out is not None else default_out_dir(
         params.name, params.seed, args.overrides, args.steps)
+    if out.is_file():
+        check_out_dir(out, args.overwrite)
+    try:
+        lock = OutputLock(out, "run").acquire()  # held until the directory is in place
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the run directory {out}: {exc.strerror or exc}; choose another --out"
+        ) from None
+    try:
+        return _run_locked(args, params, out, lock)
+    finally:
+        lock.release()
+
+
+def _run_locked(args: argparse.Namespace, params: Any, out: Path, lock: OutputLock) -> int:
     check_out_dir(out, args.overwrite)
     console = Console(file=sys.stdout, highlight=False)
     label = f"{params.name} (seed {params.seed}, {params.simulation.steps} months)"
@@ -87,7 +107,8 @@ def handle(args: argparse.Namespace) -> int:
     fig = plot_share_panels(results)
     try:
         results.write(
-            out, overwrite=args.overwrite, extra=lambda tmp: save_figure(fig, tmp / "shares.png")
+            out, overwrite=args.overwrite, extra=lambda tmp: save_figure(fig, tmp / "shares.png"),
+            lock=lock,
         )
     except OSError as exc:
         raise UserError(

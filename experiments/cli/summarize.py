@@ -9,7 +9,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from experiments.batch.summary import summary_by_metric, summary_table, write_summaries
+from experiments.batch.summary import (
+    check_complete,
+    summary_by_metric,
+    summary_table,
+    write_summaries,
+)
 
 __all__ = ["DESCRIPTION", "MAX_SIDEWAYS", "add_arguments", "handle"]
 
@@ -24,14 +29,21 @@ MAX_SIDEWAYS = 6
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Add ``BATCH_DIR``."""
+    """Add ``BATCH_DIR [--partial]``."""
     p.add_argument("batch_dir", type=Path, help="a directory written by `compute-market batch`")
+    p.add_argument("--partial", action="store_true",
+                   help="summarise even if planned runs are missing (failed or not run yet)")
 
 
 def handle(args: argparse.Namespace) -> int:
     """Write the summaries and print the last step of each variant."""
-    paths = write_summaries(args.batch_dir)
-    frame = summary_table(args.batch_dir)
+    missing = check_complete(args.batch_dir, args.partial)
+    frame = summary_table(args.batch_dir)  # computed (and checked) before anything is written
+    paths = write_summaries(args.batch_dir, partial=args.partial)
+    if missing:
+        print(f"compute-market: note: {len(missing)} planned run(s) are missing and not in the "
+              f"summaries ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})",
+              file=sys.stderr, flush=True)
     wide = None if sys.stdout.isatty() else 200
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True, width=wide)
     table = Table(title="Last step: mean [5%, 95%] over the seeds (row `seeds`: runs behind "

@@ -33,7 +33,6 @@ __all__ = ["COMPARE_COLUMNS", "Source", "load_source", "source_from_results"]
 COMPARE_FILE = "compare.parquet"
 COMPARE_COLUMNS = ("metric", "mean_diff", "ci_low", "ci_high")
 """Required columns of a comparison table."""
-_ID_COLS = ("variant_id", "variant_index", "scenario", "overrides")
 
 Kind = Literal["run", "batch", "compare"]
 
@@ -52,6 +51,7 @@ class Source:
         tables: for a batch, table name -> rows of every run with a ``variant`` label column.
         compare: for a comparison, the comparison table.
         variants: for a batch, the variants table with a ``variant`` label column.
+        notes: lines for the user about the data (planned runs of a batch that are missing).
     """
 
     kind: Kind
@@ -62,6 +62,7 @@ class Source:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     compare: pl.DataFrame | None = None
     variants: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def run_label(self) -> str:
@@ -117,7 +118,9 @@ def load_source(path: str | Path) -> Source:
 
 
 def _variant_labels(variants: pl.DataFrame) -> pl.DataFrame:
-    inputs = [c for c in variants.columns if c not in _ID_COLS]
+    from experiments.batch.store import VARIANT_ID_COLUMNS
+
+    inputs = [c for c in variants.columns if c not in VARIANT_ID_COLUMNS]
     labels = []
     for row in variants.iter_rows(named=True):
         parts = [f"{c.split('.')[-1]}={row[c]}" for c in inputs if row[c] is not None]
@@ -133,14 +136,18 @@ def _variant_labels(variants: pl.DataFrame) -> pl.DataFrame:
 
 def _load_batch(root: Path) -> Source:
     from experiments.batch.store import (
+        REDO,
+        find_missing_runs,
         find_run_manifests,
         read_batch_manifest,
         read_partition_run,
-        scan_variants,
+        read_variants,
+        table_files,
     )
+    from experiments.run.files import check_parquet_file, table_columns
 
     manifest = read_batch_manifest(root)
-    variants = scan_variants(root).collect()
+    variants = read_variants(root)
     if "variant_index" in variants.columns:
         variants = variants.sort("variant_index")
     variants = _variant_labels(variants)
@@ -150,18 +157,30 @@ def _load_batch(root: Path) -> Source:
     order = {v: i for i, v in enumerate(variants["variant_id"])}
     first = min(run_dirs, key=lambda m: (order.get(m.parent.parent.name, 1 << 30), str(m)))
     run = read_partition_run(first)
+    for table in manifest.get("outcomes", []):  # every file whole before any figure is drawn
+        for file in table_files(root, table):
+            check_parquet_file(file, REDO, [*table_columns(table), "variant_id"])
+    missing = find_missing_runs(root)
+    notes = []
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        notes.append(f"{root}: {len(missing)} planned run(s) are missing ({shown}); the "
+                     "figures show the runs that are there")
     seeds = len(manifest.get("seeds", [])) or len(run_dirs)
     scenarios = ", ".join(manifest.get("scenarios", [])) or run.scenario
     name = manifest.get("name", root.name)
     label = f"batch {name}: {scenarios}, {seeds} seed{'s' if seeds != 1 else ''}"
-    return Source("batch", root, label, manifest=manifest, run=run, variants=variants)
+    return Source("batch", root, label, manifest=manifest, run=run, variants=variants,
+                  notes=notes)
 
 
 def _read_batch_table(source: Source, name: str) -> pl.DataFrame:
     from experiments.batch.store import scan_table
 
     assert source.path is not None and source.variants is not None
-    frame = scan_table(source.path, name).collect()
+    from experiments.batch.summary import collect_checked
+
+    frame = collect_checked(scan_table(source.path, name), source.path, name)
     return frame.join(source.variants.select("variant_id", "variant"), on="variant_id", how="left")
 
 

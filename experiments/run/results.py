@@ -30,6 +30,14 @@ import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
+from experiments.run.files import (
+    MANIFEST_KEYS,
+    check_columns,
+    read_json_file,
+    read_parquet_file,
+    table_columns,
+)
+from experiments.run.lock import OutputLock, sweep_litter
 from experiments.run.schemas import (
     EXTRA_SCHEMAS,
     ID_SCHEMA,
@@ -241,29 +249,44 @@ class Results:
         out_dir: str | Path,
         overwrite: bool = False,
         extra: Callable[[Path], None] | None = None,
+        lock: OutputLock | None = None,
     ) -> Path:
         """Write the run directory atomically: all Parquet files, then `manifest.json`.
 
         Everything goes to a temporary folder beside `out_dir`, which is then renamed into
         place; on any failure the temporary folder is removed and an existing `out_dir` is left
-        as it was.
+        as it was. The directory is claimed first (`experiments.run.lock.OutputLock`): a
+        second writer of the same directory fails at once, and the leftovers of writers that
+        were killed in this folder are removed.
 
         Args:
             out_dir: the run directory to create.
             overwrite: replace an existing run directory (one holding a manifest.json).
             extra: called with the temporary folder after the tables, before the manifest, to
                 add files that belong to the run (e.g. a figure).
+            lock: the caller's lock on `out_dir`, when it holds one already (the command line
+                takes it before the run starts); otherwise one is taken here.
 
         Returns:
             The path of the run directory.
 
         Raises:
             UserError: if `out_dir` exists and `overwrite` is False, or it exists but is not a
-                run directory (then it is never replaced), or it is a file.
+                run directory (then it is never replaced), or it is a file, or another process
+                is writing it.
         """
         out = Path(out_dir)
-        check_out_dir(out, overwrite)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        own = lock is None
+        held = OutputLock(out, "run").acquire() if lock is None else lock
+        try:
+            check_out_dir(out, overwrite)
+            sweep_litter(out.parent)
+            return self._write_locked(out, extra)
+        finally:
+            if own:
+                held.release()
+
+    def _write_locked(self, out: Path, extra: Callable[[Path], None] | None) -> Path:
         tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
         old: Path | None = None
         try:
@@ -271,7 +294,8 @@ class Results:
             write_parquet_files(self.tables, tmp)
             if extra is not None:
                 extra(tmp)
-            text = json.dumps(self.manifest, indent=2, sort_keys=False, ensure_ascii=False)
+            text = json.dumps(self.manifest, indent=2, sort_keys=False, ensure_ascii=False,
+                              allow_nan=False)
             (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
             if out.exists():
                 old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
@@ -308,6 +332,14 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
         )
 
 
+@functools.cache
+def _version() -> str:
+    try:
+        return metadata.version("compute-market")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def read_results(run_dir: str | Path) -> Results:
     """Read a run directory written by `Results.write`.
 
@@ -328,19 +360,22 @@ def read_results(run_dir: str | Path) -> Results:
             f"{path} is not a complete run directory (no {MANIFEST}); "
             "give a directory written by `compute-market run`"
         )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{manifest_path}: cannot be read ({exc}); re-run to rewrite it") from None
+    redo = "re-run the scenario to rewrite the directory"
+    manifest = read_json_file(manifest_path, redo)
+    lacking = [k for k in MANIFEST_KEYS if k not in manifest]
+    if lacking:
+        raise UserError(f"{manifest_path}: damaged, lacks {', '.join(lacking)}; {redo}")
     tables = {name: empty_table(name) for name in TABLES}
+    listed = manifest.get("tables")
+    for name in listed if isinstance(listed, dict) else {}:
+        if name in TABLES and not (path / f"{name}.parquet").is_file():
+            raise UserError(
+                f"{path / f'{name}.parquet'}: missing (the manifest lists it); the run "
+                "directory is damaged: re-run the scenario to rewrite it"
+            )
     for file in sorted(path.glob("*.parquet")):
-        tables[file.stem] = pl.read_parquet(file)
+        frame = read_parquet_file(file, redo)
+        if file.stem in SCHEMAS:
+            check_columns(file, frame.schema, table_columns(file.stem), redo)
+        tables[file.stem] = frame
     return Results(tables=tables, manifest=manifest)
-
-
-@functools.cache
-def _version() -> str:
-    try:
-        return metadata.version("compute-market")
-    except metadata.PackageNotFoundError:
-        return "unknown"

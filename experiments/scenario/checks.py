@@ -9,18 +9,36 @@ that set it, so an error names the scenario file where the user can fix it, pare
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from experiments.errors import ScenarioError
 from experiments.scenario.overrides import format_key, parse_key, unwrap_annotation
-from world.params import InterventionKind, ScenarioParams, month_index
+from world.chip_market import FRINGE_CHIPS
+from world.params import (
+    InterventionKind,
+    Mode,
+    Role,
+    ScenarioParams,
+    month_index,
+)
 
-__all__ = ["DEFAULT_REMEDY", "KeyPath", "check_extra", "origin_of", "validation_error"]
+__all__ = [
+    "DEFAULT_REMEDY",
+    "REAL_ROLES",
+    "KeyPath",
+    "check_extra",
+    "check_names",
+    "check_sites",
+    "find_bool_numbers",
+    "origin_of",
+    "validation_error",
+]
 
 DEFAULT_REMEDY = "fix the value (docs/scenarios.md describes every key)"
 
@@ -83,12 +101,17 @@ def validation_error(
 
 
 def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str) -> None:
-    """Checks the schema cannot express: ordered time series, mixes, ids, intervention needs."""
+    """Checks the schema cannot express: finite numbers, the site regions, firm names and roles,
+    the catalog, ordered time series, mixes, ids, intervention needs."""
 
     def fail(loc: Sequence[str | int], problem: str, remedy: str) -> None:
         raise ScenarioError(
             problem, file=origin_of(loc, origin, default), key=format_key(loc), remedy=remedy
         )
+
+    _check_finite(params.model_dump(), [], fail)
+    check_sites(params, fail)
+    check_names(params, fail)
 
     series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
         (["foundry", "capacity_wafers_per_month"], params.foundry.capacity_wafers_per_month),
@@ -146,3 +169,132 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
                 "allocation_rule intervention needs allocation_rule",
                 "set it to pro_rata, priority or uniform",
             )
+
+
+Fail = Callable[[Sequence[str | int], str, str], None]
+
+
+def _check_finite(value: Any, loc: list[str | int], fail: Fail) -> None:
+    """Every number of the scenario is finite (``inf``, ``nan``, ``1e400`` are mistakes)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        fail(loc, f"{value} is not a finite number", "give a finite value")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, [*loc, key], fail)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_finite(item, [*loc, i], fail)
+
+
+def check_sites(params: ScenarioParams, fail: Fail) -> None:
+    """`sites.regions` names at least one region (each site's region is drawn from it).
+
+    The seed's 63 bits, the start year and the spread (`cv`) of a site distribution are bounds
+    of their keys in `world.params`, checked there.
+    """
+    if not params.sites.regions:
+        fail(["sites", "regions"], "the list of regions is empty",
+             'name at least one region, e.g. regions = ["us_east"]')
+
+
+REAL_ROLES: dict[str, Role] = {
+    "Nvidia": Role.VENDOR,
+    "AMD": Role.VENDOR,
+    "OpenAI": Role.LAB,
+    "Amazon": Role.CLOUD,
+    "Microsoft": Role.CLOUD,
+    "Oracle": Role.CLOUD,
+}
+"""What each firm is (DESIGN 'The agents'): Nvidia and AMD sell chips, Amazon, Microsoft and
+Oracle sell cloud capacity, OpenAI is the AI lab. A firm keeps its role in every scenario:
+a scenario that changes it would give Nvidia's name and history to another kind of agent."""
+
+
+def _close(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def check_names(params: ScenarioParams, fail: Fail) -> None:
+    """Firm roles are the real ones; every name of a chip designer (a product's vendor, the
+    keys of `installed_mix` and `opening_backlog_gw`, `priority_order`) is one of the
+    scenario's firms or the fringe; in the market mode the catalog is not empty and every chip
+    vendor among the firms has a product."""
+    for name, firm in sorted(params.firms.items()):
+        real = REAL_ROLES.get(name)
+        if real is not None and firm.role is not real:
+            fail(["firms", name, "role"], f"{name} is a {real.value}, not a {firm.role.value}",
+                 f'write role = "{real.value}" (a firm keeps its real role)')
+    sellers = [*sorted(params.firms), FRINGE_CHIPS]
+    for i, product in enumerate(params.catalog.products):
+        if product.vendor not in sellers:
+            fail(["catalog", "products", i, "vendor"],
+                 f"unknown chip vendor {product.vendor!r}",
+                 f"{_close(product.vendor, sellers)}use one of the scenario's firms "
+                 f"({', '.join(sellers)})")
+    designers = sorted({p.vendor for p in params.catalog.products})
+    if params.simulation.mode is Mode.MARKET:
+        _check_catalog(params, designers, fail)
+    named: list[tuple[list[str | int], str]] = []
+    for name, firm in sorted(params.firms.items()):
+        named += [(["firms", name, "installed_mix", k], k) for k in firm.installed_mix]
+    named += [(["demand", "opening_backlog_gw", k], k) for k in params.demand.opening_backlog_gw]
+    named += [(["foundry", "priority_order", i], k)
+              for i, k in enumerate(params.foundry.priority_order)]
+    for loc, name in named:
+        if name not in designers:
+            fail(loc, f"{name!r} is not a chip designer of this scenario",
+                 f"{_close(name, designers)}use a vendor of catalog.products "
+                 f"({', '.join(designers) or 'none'})")
+    order = params.foundry.priority_order
+    if len(set(order)) != len(order):
+        fail(["foundry", "priority_order"], "a designer is listed twice", "list each once")
+
+
+def _check_catalog(params: ScenarioParams, designers: list[str], fail: Fail) -> None:
+    if not params.firms:
+        fail(["firms"], "the scenario has no firms",
+             'add the firms, or extend a scenario that has them (extends = "baseline")')
+    if not params.catalog.products:
+        fail(["catalog", "products"], "the catalog is empty: the accelerator market would "
+             "have no product", "list the products (as baseline.toml does), or leave the key "
+             "out to keep the parent's")
+    for name, firm in sorted(params.firms.items()):
+        if firm.role is Role.VENDOR and name not in designers:
+            fail(["catalog", "products"], f"chip vendor {name} has no product in the catalog",
+                 f'add a product with vendor = "{name}"')
+
+
+def _numeric(ann: Any) -> bool:
+    ann = unwrap_annotation(ann)
+    return ann in (int, float)
+
+
+def find_bool_numbers(data: Any, ann: Any = ScenarioParams,
+                      loc: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The key path of the first ``true``/``false`` written where the schema wants a number
+    (pydantic would read it as 1 or 0), or None. Walks the raw data alongside the schema."""
+    ann = unwrap_annotation(ann)
+    if isinstance(data, bool):
+        return loc if _numeric(ann) else None
+    origin = typing.get_origin(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(data, dict):
+        for key, value in data.items():
+            field = ann.model_fields.get(str(key))
+            if field is not None:
+                hit = find_bool_numbers(value, field.annotation, (*loc, key))
+                if hit is not None:
+                    return hit
+    elif origin is dict and isinstance(data, dict):
+        for key, value in data.items():
+            hit = find_bool_numbers(value, typing.get_args(ann)[1], (*loc, key))
+            if hit is not None:
+                return hit
+    elif origin in (list, tuple) and isinstance(data, list):
+        args = typing.get_args(ann)
+        for i, value in enumerate(data):
+            item = args[0] if origin is list else (args[i] if i < len(args) else None)
+            hit = find_bool_numbers(value, item, (*loc, i)) if item is not None else None
+            if hit is not None:
+                return hit
+    return None

@@ -8,7 +8,9 @@ A scenario is a TOML file mapping one-to-one onto `world.params.ScenarioParams`.
    deep-merging the child over the parent: tables merge key by key, lists replace, except
    `events` and `interventions`, which append to the parent's. A child may set
    ``replace_events = true`` (or ``replace_interventions = true``) at top level to replace the
-   parent's list instead; both keys are stripped before validation.
+   parent's list instead (by its own entries, or by none); both keys are stripped before
+   validation. A parent is a shipped scenario name or a ``.toml`` file in the child's folder or
+   below it, nothing else.
 3. Apply ``--set a.b.c=value`` overrides (`experiments.scenario.overrides`: the value is parsed as a
    TOML value; bare words are strings), then the explicit ``--seed`` and ``--steps``.
 4. Validate with pydantic, then check what the schema cannot express
@@ -22,8 +24,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
-import json
 import re
 import tomllib
 from collections.abc import Sequence
@@ -33,11 +33,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from experiments.errors import ScenarioError
-from experiments.scenario.checks import KeyPath, check_extra, validation_error
-from experiments.scenario.overrides import (
-    apply_override,
-    parse_override,
+from experiments.scenario.checks import (
+    KeyPath,
+    check_extra,
+    find_bool_numbers,
+    origin_of,
+    validation_error,
 )
+from experiments.scenario.hashing import scenario_hash, scenario_hashes_by_seed
+from experiments.scenario.overrides import apply_override, format_key, parse_override
 from world.params import ScenarioParams, month_index
 
 __all__ = [
@@ -47,6 +51,7 @@ __all__ = [
     "parse_override",
     "resolve_scenario_path",
     "scenario_hash",
+    "scenario_hashes_by_seed",
 ]
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -144,7 +149,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
     shown = _display(path)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
+        if not data:
+            raise ScenarioError(
+                "the file is empty (no key, only comments or blanks)",
+                file=shown,
+                remedy='write the scenario\'s keys, or at least extends = "baseline"',
+            )
+        return data
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         where = re.search(r"line (\d+), column (\d+)", msg)
@@ -165,6 +177,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             f"cannot read the file ({exc.strerror})", file=shown, remedy="check the path"
         ) from None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _check_parent_place(parent: Path, child: Path, ref: str, shown: str) -> None:
+    """A parent (`extends`) is a ``.toml`` file among the shipped scenarios, or in the child's
+    folder or below it: a scenario cannot make the program read other files on the disk."""
+    if parent.suffix != ".toml" or not (
+        _inside(parent, SCENARIOS_DIR) or _inside(parent, child.parent)
+    ):
+        raise ScenarioError(
+            f"{ref!r} is not allowed as a parent: a parent is a shipped scenario name or a "
+            f".toml file in {_display(child.parent) or '.'} or a folder below it",
+            file=shown,
+            key="extends",
+            remedy="copy the parent next to the scenario, or use a shipped name "
+            "(`compute-market scenarios` lists them)",
+        )
 
 
 def _mark(data: Any, prefix: KeyPath, label: str, origin: dict[KeyPath, str]) -> None:
@@ -216,6 +252,8 @@ def _load_merged(
             )
         if flag:
             replace.add(lst)
+    for lst in replace:  # `replace_events = true` with no [[events]]: the list is emptied
+        data.setdefault(lst, [])
     origin: dict[KeyPath, str] = {}
     parent_ref = data.get("extends", "")
     if not isinstance(parent_ref, str):
@@ -232,6 +270,7 @@ def _load_merged(
         parent_path = resolve_scenario_path(parent_ref, relative_to=path.parent)
     except ScenarioError as exc:
         raise ScenarioError(exc.problem, file=shown, key="extends", remedy=exc.remedy) from None
+    _check_parent_place(parent_path, path, parent_ref, shown)
     parent, origin = _load_merged(parent_path, (*chain, real))
     child_origin: dict[KeyPath, str] = {}
     _mark(data, (), shown, child_origin)
@@ -328,6 +367,14 @@ def load_scenario(
 def _validate(
     data: dict[str, Any], origin: dict[KeyPath, str], shown: str, extra: bool = True
 ) -> ScenarioParams:
+    flag = find_bool_numbers(data)
+    if flag is not None:
+        raise ScenarioError(
+            f"expected a number, got {str(_get(data, flag)).lower()}",
+            file=origin_of(flag, origin, shown),
+            key=format_key(flag),
+            remedy="write a number (true and false are not numbers)",
+        )
     try:
         params = ScenarioParams.model_validate(data)
     except ValidationError as exc:
@@ -335,6 +382,12 @@ def _validate(
     if extra:
         check_extra(params, origin, shown)
     return params
+
+
+def _get(data: Any, path: Sequence[str | int]) -> Any:
+    for seg in path:
+        data = data[seg]
+    return data
 
 
 def list_scenarios() -> list[tuple[str, str]]:
@@ -357,15 +410,3 @@ def list_scenarios() -> list[tuple[str, str]]:
             desc = f"(cannot be read: {exc})"
         out.append((name, desc))
     return out
-
-
-def scenario_hash(params: ScenarioParams) -> str:
-    """Return the sha256 (hex) of the canonical JSON of the resolved scenario.
-
-    Canonical: ``model_dump(mode='json')`` with sorted keys and no whitespace, so equal
-    parameters give equal hashes whatever the order of keys in the files.
-    """
-    text = json.dumps(
-        params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
