@@ -21,6 +21,7 @@ from world.capital import CapitalMarket
 from world.catalog import Catalog
 from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, active_supply_deals
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
+from world.components import compute_switched_params
 from world.contracts import DealBook, DealStatus
 from world.datacenters import Fleet
 from world.foundry import Foundry
@@ -66,7 +67,10 @@ class ComputeMarketModel(mesa.Model):
 
     def __init__(self, params: ScenarioParams, rng: int | None = None) -> None:
         super().__init__(rng=params.seed if rng is None else rng)
+        params = compute_switched_params(params)
         self.p = params
+        self.has_fringe = params.components.fringe
+        """Whether the fringe exists (`[components] fringe`): its labs' compute stays 0 if not."""
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
@@ -96,6 +100,7 @@ class ComputeMarketModel(mesa.Model):
         self.clouds = [f for f in self.firms.values() if f.role == "cloud"]
         self.labs = [f for f in self.firms.values() if f.role == "lab"]
         self.regulator = Regulator(self)
+        self.regulator.enabled = params.components.regulator
         demand_rng = self.rng.spawn(1)[0]
         self.frontier = FrontierDemand(params.demand, demand_rng)
         self.cloud = CloudMarket(params.demand)
@@ -343,8 +348,14 @@ class ComputeMarketModel(mesa.Model):
     def _sell_ai_services(self) -> None:
         """Phase 7: clear the AI-services market; labs earn price x served compute."""
         compute = {lab.name: lab.compute_compute_gw() for lab in self.labs}
-        self.frontier.update_fringe_labs(sum(compute.values()), self.cloud.price_usd_b_per_gw_year)
-        compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
+        if self.has_fringe:
+            self.frontier.update_fringe_labs(
+                sum(compute.values()), self.cloud.price_usd_b_per_gw_year
+            )
+            compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
+        else:
+            self.frontier.fringe_lab_gw = 0.0
+            compute[FRINGE_LABS] = 0.0
         self.frontier.update_clear(compute)
         for lab in self.labs:
             revenue = self.frontier.revenue_usd_b_per_year.get(lab.name, 0.0)

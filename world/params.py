@@ -726,6 +726,38 @@ class InterventionParams(Strict):
     source: str = ""
 
 
+class ComponentsParams(Strict):
+    """Which parts of the market model a run switches on. The market runs with all of them;
+    the docking cases switch them off so that a textbook game is played by the markets,
+    bargaining and agents alone (`world.components`)."""
+
+    fringe: bool = param(
+        True,
+        unit="on/off",
+        doc="The firms outside the named six: fringe chip designers and buyers, fringe clouds"
+        " and their tenants, fringe labs. Off: none of them exists (no fringe demand or supply).",
+    )
+    physical_layer: bool = param(
+        True,
+        unit="on/off",
+        doc="Packaging capacity, site power and build times. Off: unlimited packaging"
+        " (`foundry.unlimited`), unlimited sites (`sites.unlimited`), no build, permit or"
+        " interconnection months and no build overruns.",
+    )
+    dated_events: bool = param(
+        True,
+        unit="on/off",
+        doc="The scenario's dated announcements and shocks (`events`). Off: all are ignored,"
+        " including the deals signed before the start.",
+    )
+    regulator: bool = param(
+        True,
+        unit="on/off",
+        doc="Merger review. Off: no deal is reviewed; a definitive deal becomes active at once"
+        " (explicit `interventions` still apply).",
+    )
+
+
 class ScenarioParams(Strict):
     """A whole scenario: what one run of the model needs besides its seed."""
 
@@ -733,6 +765,7 @@ class ScenarioParams(Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     extends: str = ""
     simulation: SimulationParams = SimulationParams()
+    components: ComponentsParams = ComponentsParams()
     firms: dict[str, FirmParams] = Field(default_factory=dict)
     catalog: CatalogParams = CatalogParams()
     foundry: FoundryParams = FoundryParams()

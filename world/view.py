@@ -80,8 +80,9 @@ class MarketView:
             out = {k: (v, v) for k, v in revenue.items() if k != fringe.remainder}
             base = revenue.get(fringe.remainder, 0.0)
             price = 1.0
-        for name, q in fringe.compute_split(base).items():
-            out[name] = (q, q * price)
+        if m.has_fringe:  # `[components] fringe = false`: no fringe rows
+            for name, q in fringe.compute_split(base).items():
+                out[name] = (q, q * price)
         return dict(sorted(out.items()))
 
     def compute_shares(
