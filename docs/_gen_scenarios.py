@@ -109,6 +109,8 @@ MEANINGS: dict[str, str] = {
     "ScenarioParams.extends": "Parent scenario: a shipped name or a path relative to this file."
     " See 'How a scenario is resolved'.",
     "ScenarioParams.simulation": "Section `[simulation]`.",
+    "ScenarioParams.components": "Section `[components]`: which parts of the market model exist"
+    " (all on in the market; off in the docking cases).",
     "ScenarioParams.firms": "Sections `[firms.<Name>]`, one per firm (Nvidia, AMD, OpenAI, Amazon,"
     " Microsoft, Oracle); a firm left out is not in the run.",
     "ScenarioParams.catalog": "Section `[catalog]` with `[[catalog.products]]`.",
