@@ -354,7 +354,7 @@ class ComputeMarketModel(mesa.Model):
             )
             compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
         else:
-            self.frontier.fringe_lab_gw = 0.0
+            self.frontier.update_remove_fringe_labs()
             compute[FRINGE_LABS] = 0.0
         self.frontier.update_clear(compute)
         for lab in self.labs:
