@@ -133,7 +133,8 @@ MEANINGS: dict[str, str] = {
     "SimulationParams.steps": "Horizon: number of monthly steps (`--steps` overrides, dropping"
     " later events).",
     "SimulationParams.mode": "`market` (the full model) or a docking case: a textbook special case"
-    " with a closed form (`experiments/docking_model.py`).",
+    " with a closed form, run by the market model with `[components]` off"
+    " (`experiments/docking_model.py`).",
     "SimulationParams.description": "Free text; its first line is shown by"
     " `compute-market scenarios`.",
     "SimulationParams.source": "Where the section's values come from (facts.md rows, papers).",

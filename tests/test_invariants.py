@@ -33,7 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.docking_model import DockingModel
+from experiments.docking_model import build_docking_model
 from experiments.results import Results
 from experiments.runner import make_run_id
 from experiments.scenario import list_scenarios, load_scenario
@@ -396,7 +396,7 @@ def test_the_model_never_changes_its_parameters(name: str) -> None:
     params = load_scenario(name, [], steps=36)
     before = params.model_dump(mode="json")
     model_class = (ComputeMarketModel if params.simulation.mode.value == "market"
-                   else DockingModel)  # the class `experiments.runner.run` builds
+                   else build_docking_model)  # what `experiments.runner.run` builds
     model = model_class(params.model_copy(update={"seed": 5}), rng=5)
     model.run_steps()
     model.compute_tables()

@@ -46,6 +46,7 @@ from world.recorder import Recorder
 from world.roadmap import draw_roadmap
 from world.sites import generate_sites
 from world.stakes import StakeRegistry
+from world.textbook import build_textbook
 from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
@@ -115,6 +116,8 @@ class ComputeMarketModel(mesa.Model):
         self.fringe = build_fringe(params.fringe)
         self.designers = self.chips.designers
         self.buyers = self.chips.buyers
+        self.textbook = build_textbook(params, roles)
+        """A docking case's textbook market (`world.textbook`); None in a market run."""
         self.view = MarketView(self)
         self.reviews: list[dict] = []
         self.equal_access: set[str] = set()
@@ -274,6 +277,9 @@ class ComputeMarketModel(mesa.Model):
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
         chips = self.chips
+        if not chips.designers:  # no chips in the catalog: nothing to make or trade
+            chips.deliveries = []
+            return {}, {}, {}
         deals = active_supply_deals(self.deals.live())
         produced = dict(chips.capacity_gw)
         self._book(chips.update_produce(self.t, self.now_idx, deals))

@@ -54,7 +54,7 @@ Month = Annotated[str, Field(pattern=MONTH_RE.pattern)]
 
 class Mode(StrEnum):
     """What the model runs: the full market, or one docking case (a textbook special case
-    with a closed form, run by `experiments.docking_model`)."""
+    with a closed form, run by the market model as `experiments.docking_model` builds it)."""
 
     MARKET = "market"
     COURNOT = "cournot"
@@ -791,6 +791,13 @@ class ScenarioParams(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioParams:
+        if self.simulation.mode is Mode.COURNOT and len(self.vendors.marginal_costs) > len(
+            FIRM_NAMES
+        ):
+            raise ValueError(
+                f"vendors.marginal_costs: the cournot case plays at most {len(FIRM_NAMES)}"
+                " sellers (one per firm name)"
+            )
         end = month_index(self.simulation.start) + self.simulation.steps
         start = month_index(self.simulation.start)
         designers = {p.vendor for p in self.catalog.products}

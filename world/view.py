@@ -59,6 +59,8 @@ class MarketView:
     def compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
         """Row -> (quantity, value) this month in `market` (module docstring for units)."""
         m = self._m
+        if m.textbook is not None and market in m.textbook.markets:  # a docking case's market
+            return m.textbook.compute_quantities(market)
         fringe = m.fringe[market]
         if market == "accelerators":
             rows = dict.fromkeys(m.designers, 0.0)
