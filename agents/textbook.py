@@ -12,11 +12,14 @@ moves is the model's seeded random order of firms each month:
   `WHOLESALE_ADJUSTMENT` of the way to the monopoly price against it; ``vendors.integrated``
   prices at cost. The cloud sets its monopoly resale price given the wholesale price.
 - bargaining cases: in the first month the seller bargains with the buyer. ``rubinstein``:
-  one `AlternatingOffers` negotiation with identical views; ``nash``: `nash_bargain` with the
-  scenario's weights and disagreement point; ``outside_option``: the link's Nash-in-Nash terms
-  from re-solving its market without the link (`world.bargaining.compute_link_terms`), struck
-  by `agents.contracting.strike`, the function every negotiated contract of a market run goes
-  through.
+  one `AlternatingOffers` negotiation (the protocol of every market negotiation) with
+  identical views and the scenario's per-round discount factors; ``nash``: the link's terms
+  from the scenario's surplus and disagreement point (`TextbookMarket.compute_nash_terms`);
+  ``outside_option``: the link's Nash-in-Nash terms from re-solving its market without the
+  link (`world.bargaining.compute_link_terms`). Both are struck by
+  `agents.contracting.strike`, the function every negotiated contract of a market run goes
+  through (alternating offers in rounds of a week, patience from the firms' monthly discount
+  factors and the bargaining weights).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents import contracting
-from agents.negotiation import AlternatingOffers, nash_bargain
+from agents.negotiation import AlternatingOffers
 from world.bargaining import compute_link_terms
 from world.contracts import Deal, DealStatus
 from world.params import DealKind, Mode
@@ -84,8 +87,9 @@ def _update_wholesale(vendor: Any, market: Any) -> None:
 def _update_bargain(seller: Any, market: Any) -> None:
     model = seller.model
     buyer = model.firms[market.buyer]
-    if market.mode is Mode.OUTSIDE_OPTION:
-        terms = compute_link_terms(market.compute_outside_option_market(), contracting.LINK_ID)
+    if market.mode in (Mode.OUTSIDE_OPTION, Mode.NASH):
+        terms = (compute_link_terms(market.compute_outside_option_market(), contracting.LINK_ID)
+                 if market.mode is Mode.OUTSIDE_OPTION else market.compute_nash_terms())
         deal = contracting.strike(model, seller, buyer, DealKind.SUPPLY, terms,
                                   seller_first=True, months=1, start_in=0, rng=seller.generator)
         if deal is None:  # no gains from trade, or an impasse: recorded as abandoned
@@ -95,16 +99,12 @@ def _update_bargain(seller: Any, market: Any) -> None:
         else:
             market.update_contract(deal.gw, deal.price_usd_b_per_gw)
         return
-    neg = model.p.negotiation
+    neg = model.p.negotiation  # rubinstein: the protocol itself, with the scenario's factors
     pie = neg.surplus_usd_b
-    if market.mode is Mode.RUBINSTEIN:
-        d_p, d_r = neg.discount_factors
-        out = AlternatingOffers((seller.name, buyer.name)).run(
-            pie, pie, 0.0, 0.0, d_p, d_r, neg.max_rounds)
-        agreed, value, rounds = out.agreed, out.proposer_share * pie, out.rounds
-    else:
-        value, _ = nash_bargain(pie, neg.bargaining_weights, neg.disagreement_usd_b)
-        agreed, rounds = pie > sum(neg.disagreement_usd_b), 1  # gains from trade exist
+    d_p, d_r = neg.discount_factors
+    out = AlternatingOffers((seller.name, buyer.name)).run(
+        pie, pie, 0.0, 0.0, d_p, d_r, neg.max_rounds)
+    agreed, value, rounds = out.agreed, out.proposer_share * pie, out.rounds
     deal = Deal(
         deal_id=model.deals.next_id(market.mode.value[:3].upper()), kind=DealKind.SUPPLY,
         source=seller.name, target=buyer.name,

@@ -26,7 +26,7 @@ OFF = ComponentsParams(fringe=False, physical_layer=False, dated_events=False, r
 DEFAULT_PARTIES = {
     Mode.DOUBLE_MARGINALIZATION: (("Nvidia", Role.VENDOR), ("Oracle", Role.CLOUD)),
     Mode.RUBINSTEIN: (("Nvidia", Role.VENDOR), ("OpenAI", Role.LAB)),
-    Mode.NASH: (("Nvidia", Role.VENDOR), ("OpenAI", Role.LAB)),
+    Mode.NASH: (("Nvidia", Role.VENDOR), ("Oracle", Role.CLOUD)),
     Mode.OUTSIDE_OPTION: (("Nvidia", Role.VENDOR), ("Oracle", Role.CLOUD)),
 }
 """Who plays a two-party case when the scenario names no firm of that role."""

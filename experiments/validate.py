@@ -188,8 +188,9 @@ def format_docking(table: Any) -> str:
         "fringe, physical layer, dated events and regulator switched off (`[components]`) and "
         "the case's textbook market (`world.textbook`) as one more component; the firms play "
         "it in their own monthly decisions (`agents.textbook`: the vendors' and clouds' best "
-        "responses, `agents.negotiation`, and for `outside_option` the Nash-in-Nash terms of "
-        "`world.bargaining` struck by `agents.contracting`, as every market contract is; "
+        "responses; `agents.negotiation` for `rubinstein`; for `nash` and `outside_option` "
+        "a link's terms (`world.bargaining`) struck by `agents.contracting`, as every market "
+        "contract is; "
         "docs/odd.md 7.14). Required: relative error <= "
         f"{TOLERANCE:.1%} (`tests/experiments/test_docking.py` checks the same cases).",
         "",

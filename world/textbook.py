@@ -19,7 +19,7 @@ Closed forms checked by `compute-market docking` (Cournot 1838; Spengler
 
 from __future__ import annotations
 
-from world.bargaining import Buyer, Link, Market, Seller
+from world.bargaining import Buyer, Link, LinkTerms, Market, Seller
 from world.params import Mode, ScenarioParams
 
 __all__ = ["ALTERNATIVE_SUPPLIER", "TextbookMarket", "build_textbook"]
@@ -91,6 +91,19 @@ class TextbookMarket:
             buyers=(Buyer(self.buyer, 1.0, neg.buyer_value_usd_b),),
             links=(Link(LINK_ID, seller, self.buyer, 1.0),),
         )
+
+    def compute_nash_terms(self) -> LinkTerms:
+        """The ``nash`` case as one link's terms: one contract (gw 1) whose pie is the surplus
+        S (`negotiation.surplus_usd_b`, all the buyer's at price 0: A_s = 0, A_b = S) with the
+        scenario's disagreement payoffs d_s, d_b, which are also the sides' outside options
+        (what each gets if they do not trade). The Nash price is then
+        d_s + w_s / (w_s + w_b) (S - d_s - d_b), the seller's payoff."""
+        neg = self.negotiation
+        d_s, d_b = neg.disagreement_usd_b
+        return LinkTerms(gw=1.0, agreement_source_usd_b=0.0,
+                         agreement_target_usd_b=neg.surplus_usd_b,
+                         disagreement_source_usd_b=d_s, disagreement_target_usd_b=d_b,
+                         outside_source_usd_b=d_s, outside_target_usd_b=d_b)
 
     def compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
         """Row -> (quantity, value) this month, as `MarketView.compute_quantities` gives them."""
