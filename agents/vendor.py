@@ -60,7 +60,8 @@ class ChipVendor(Firm):
         """Cournot best response to the rivals' total quantity under P = a - b Q.
 
         Rule: q = max(0, (a - c - b Q_-i) / (2 b)), the quantity that maximises
-        (a - b (q + Q_-i) - c) q (Cournot 1838; Tirole 1988, ch. 5). Used by the docking mode.
+        (a - b (q + Q_-i) - c) q (Cournot 1838; Tirole 1988, ch. 5). Played in the docking
+        case `cournot` (`agents.textbook`).
         """
         return max(0.0, (intercept - marginal_cost - slope * rivals_quantity) / (2.0 * slope))
 

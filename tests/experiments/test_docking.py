@@ -123,7 +123,7 @@ def test_every_docking_scenario_runs_plots_and_reports(name, tmp_path):
 )
 def test_outside_option_price_property(c, v, p_alt, w_s, w_b):
     """Over parameters with gains from trade (min(p_alt, v) - c clearly > 0) and weights
-    within a factor 4, the docking model's agreed price is the closed form within 0.5%: the
+    within a factor 4, the docking run's agreed price is the closed form within 0.5%: the
     alternating offers in rounds of a week sit within ~0.4% of the Nash split (BRW 1986)."""
     from experiments.docking_model import build_docking_model
 
