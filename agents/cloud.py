@@ -7,6 +7,7 @@ import math
 from agents import contracting
 from agents.builder import update_build_to_target
 from agents.firm import Firm
+from agents.textbook import update_play
 from world.contracts import DealStatus
 from world.params import DealKind
 
@@ -86,11 +87,13 @@ class CloudProvider(Firm):
 
     def step(self) -> None:
         """Monthly: run the non-AI business, service debt, plan datacenters, seek chips under
-        contract for them (`agents.contracting`)."""
+        contract for them (`agents.contracting`); in a docking case, also its move in the
+        case's market (`agents.textbook`)."""
         self.update_other_business()
         self.update_debt()
         update_build_to_target(self, self.compute_capacity_target_gw())
         contracting.update_seek_supply(self)
+        update_play(self)
 
 
 def compute_chip_need_gw(firm: Firm, supply_deals) -> float:

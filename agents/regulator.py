@@ -74,6 +74,9 @@ class Regulator(mesa.Agent):
         self.params = model.p.regulator
         self.review_end: dict[str, int] = {}
         self.pending: dict[str, dict] = {}
+        self.enabled = True
+        """False when the scenario switches the regulator off (`[components] regulator`): no
+        deal is reviewed."""
 
     # ----- what is reviewed --------------------------------------------------------------------
     @staticmethod
@@ -212,7 +215,7 @@ class Regulator(mesa.Agent):
         ) or (deal.parent_id and policy.forbids_deal(None, "", "", deal.parent_id)):
             self.update_block(deal, "forbidden by an intervention")
             return
-        if not self.is_reportable(deal):
+        if not self.enabled or not self.is_reportable(deal):
             deal.update_status(DealStatus.ACTIVE, self.model.t)
             return
         rows = self.compute_review(deal)

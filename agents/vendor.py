@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents import contracting
 from agents.firm import Firm
+from agents.textbook import update_play
 from world.catalog import cost_usd_b_per_gw, gw_per_wafer
 from world.ledger import FlowKind
 
@@ -59,7 +60,8 @@ class ChipVendor(Firm):
         """Cournot best response to the rivals' total quantity under P = a - b Q.
 
         Rule: q = max(0, (a - c - b Q_-i) / (2 b)), the quantity that maximises
-        (a - b (q + Q_-i) - c) q (Cournot 1838; Tirole 1988, ch. 5). Used by the docking mode.
+        (a - b (q + Q_-i) - c) q (Cournot 1838; Tirole 1988, ch. 5). Played in the docking
+        case `cournot` (`agents.textbook`).
         """
         return max(0.0, (intercept - marginal_cost - slope * rivals_quantity) / (2.0 * slope))
 
@@ -77,10 +79,12 @@ class ChipVendor(Firm):
 
     def step(self) -> None:
         """Monthly: pay interest / draw debt, run the non-AI business, offer spare capacity
-        under contract (`agents.contracting`); its price is set in the market's price phase."""
+        under contract (`agents.contracting`); its price is set in the market's price phase.
+        In a docking case it also makes its move in the case's market (`agents.textbook`)."""
         self.update_other_business()
         self.update_debt()
         contracting.update_offer_supply(self)
+        update_play(self)
 
 
 def book_production_cost(vendor: Firm, produced_gw: float, product) -> None:

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from experiments.run.results import Results
 from experiments.run.runner import make_run_id
 from experiments.scenario.loader import list_scenarios, load_scenario
-from experiments.validation.docking_model import DockingModel
+from experiments.validation.docking_model import build_docking_model
 from world.contracts import TRANSITIONS, DealStatus
 from world.fringe import compute_zipf_sizes
 from world.ledger import FlowKind
@@ -396,7 +396,7 @@ def test_the_model_never_changes_its_parameters(name: str) -> None:
     params = load_scenario(name, [], steps=36)
     before = params.model_dump(mode="json")
     model_class = (ComputeMarketModel if params.simulation.mode.value == "market"
-                   else DockingModel)  # the class `experiments.run.runner.run` builds
+                   else build_docking_model)  # what `experiments.run.runner.run` builds
     model = model_class(params.model_copy(update={"seed": 5}), rng=5)
     model.run_steps()
     model.compute_tables()

@@ -121,7 +121,8 @@ class Foundry:
         priority_order: designer names served first under the `priority` rule.
         yield_frac: good packages per package started (fraction).
         capacity_multiplier: factor on the path (a disruption shock sets it below 1).
-        unlimited: docking mode; capacity is infinite, so every request is served in full.
+        unlimited: no packaging limit (`[components] physical_layer = false`); capacity is
+            infinite, so every request is served in full.
         capacity_wafers: capacity this month, set by `update_capacity` (wafers/month).
     """
 

@@ -125,6 +125,10 @@ class FrontierDemand:
         wanted = self.compute_demand_gw() * (max(cost, 1e-9) / p_ref) ** -self.p.frontier_elasticity
         return max(0.0, wanted - named_compute_gw)
 
+    def update_remove_fringe_labs(self) -> None:
+        """No fringe labs (`[components] fringe = false`): their compute is 0 GW."""
+        self.fringe_lab_gw = 0.0
+
     def update_fringe_labs(self, named_compute_gw: float, cost: float) -> None:
         """The fringe labs move their compute a `FRINGE_ADJUST_MONTHS`-th of the way to their
         target each month (leases and builds take time)."""

@@ -21,6 +21,7 @@ from world.capital import CapitalMarket
 from world.catalog import Catalog
 from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, active_supply_deals
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
+from world.components import compute_switched_params
 from world.contracts import DealBook, DealStatus
 from world.datacenters import Fleet
 from world.foundry import Foundry
@@ -45,6 +46,7 @@ from world.recorder import Recorder
 from world.roadmap import draw_roadmap
 from world.sites import generate_sites
 from world.stakes import StakeRegistry
+from world.textbook import build_textbook
 from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
@@ -66,7 +68,10 @@ class ComputeMarketModel(mesa.Model):
 
     def __init__(self, params: ScenarioParams, rng: int | None = None) -> None:
         super().__init__(rng=params.seed if rng is None else rng)
+        params = compute_switched_params(params)
         self.p = params
+        self.has_fringe = params.components.fringe
+        """Whether the fringe exists (`[components] fringe`): its labs' compute stays 0 if not."""
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
@@ -98,6 +103,7 @@ class ComputeMarketModel(mesa.Model):
         self.clouds = [f for f in self.firms.values() if f.role == "cloud"]
         self.labs = [f for f in self.firms.values() if f.role == "lab"]
         self.regulator = Regulator(self)
+        self.regulator.enabled = params.components.regulator
         demand_rng = self.rng.spawn(1)[0]
         self.frontier = FrontierDemand(params.demand, demand_rng)
         self.cloud = CloudMarket(params.demand)
@@ -112,6 +118,8 @@ class ComputeMarketModel(mesa.Model):
         self.fringe = build_fringe(params.fringe)
         self.designers = self.chips.designers
         self.buyers = self.chips.buyers
+        self.textbook = build_textbook(params, roles)
+        """A docking case's textbook market (`world.textbook`); None in a market run."""
         self.view = MarketView(self)
         self.reviews: list[dict] = []
         self.equal_access: set[str] = set()
@@ -269,6 +277,9 @@ class ComputeMarketModel(mesa.Model):
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
         chips = self.chips
+        if not chips.designers:  # no chips in the catalog: nothing to make or trade
+            chips.deliveries = []
+            return {}, {}, {}
         deals = active_supply_deals(self.deals.live())
         produced = dict(chips.capacity_gw)
         self._book(chips.update_produce(self.t, self.now_idx, deals))
@@ -343,8 +354,14 @@ class ComputeMarketModel(mesa.Model):
     def _sell_ai_services(self) -> None:
         """Phase 7: clear the AI-services market; labs earn price x served compute."""
         compute = {lab.name: lab.compute_compute_gw() for lab in self.labs}
-        self.frontier.update_fringe_labs(sum(compute.values()), self.cloud.price_usd_b_per_gw_year)
-        compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
+        if self.has_fringe:
+            self.frontier.update_fringe_labs(
+                sum(compute.values()), self.cloud.price_usd_b_per_gw_year
+            )
+            compute[FRINGE_LABS] = self.frontier.compute_fringe_lab_gw()
+        else:
+            self.frontier.update_remove_fringe_labs()
+            compute[FRINGE_LABS] = 0.0
         self.frontier.update_clear(compute)
         for lab in self.labs:
             revenue = self.frontier.revenue_usd_b_per_year.get(lab.name, 0.0)

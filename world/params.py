@@ -79,7 +79,8 @@ SOURCE_DOC = "Where the section's values come from (report, article, paper)."
 
 class Mode(StrEnum):
     """What the model runs: the full market, or one docking case (a textbook special case
-    with a closed form, run by `experiments.validation.docking_model`; docs/validation.md)."""
+    with a closed form, run by the market model as `experiments.validation.docking_model`
+    builds it; docs/validation.md)."""
 
     MARKET = "market"
     COURNOT = "cournot"
@@ -104,7 +105,9 @@ class SimulationParams(Strict):
     mode: Mode = param(
         Mode.MARKET, unit="-",
         doc="`market` (the full model) or a docking case, a textbook special case with a closed "
-        "form (`cournot`, `rubinstein`, `nash`, `double_marginalization`, `outside_option`).",
+        "form (`cournot`, `rubinstein`, `nash`, `double_marginalization`, `outside_option`), "
+        "run by the market model with `[components]` off "
+        "(`experiments/validation/docking_model.py`).",
     )
     history_cutoff: Month | None = param(
         None, unit="month",
@@ -1174,6 +1177,38 @@ class InterventionParams(Strict):
     source: str = param("", unit="-", doc="Where the lever comes from.")
 
 
+class ComponentsParams(Strict):
+    """Which parts of the market model a run switches on. The market runs with all of them;
+    the docking cases switch them off so that a textbook game is played by the markets,
+    bargaining and agents alone (`world.components`)."""
+
+    fringe: bool = param(
+        True,
+        unit="on/off",
+        doc="The firms outside the named six: fringe chip designers and buyers, fringe clouds"
+        " and their tenants, fringe labs. Off: none of them exists (no fringe demand or supply).",
+    )
+    physical_layer: bool = param(
+        True,
+        unit="on/off",
+        doc="Packaging capacity, site power and build times. Off: unlimited packaging"
+        " (`foundry.unlimited`), unlimited sites (`sites.unlimited`), no build, permit or"
+        " interconnection months and no build overruns.",
+    )
+    dated_events: bool = param(
+        True,
+        unit="on/off",
+        doc="The scenario's dated announcements and shocks (`events`). Off: all are ignored,"
+        " including the deals signed before the start.",
+    )
+    regulator: bool = param(
+        True,
+        unit="on/off",
+        doc="Merger review. Off: no deal is reviewed; a definitive deal becomes active at once"
+        " (explicit `interventions` still apply).",
+    )
+
+
 class ScenarioParams(Strict):
     """A whole scenario: what one run of the model needs besides its seed."""
 
@@ -1194,6 +1229,11 @@ class ScenarioParams(Strict):
     )
     simulation: SimulationParams = param(
         SimulationParams(), unit="-", doc="Section `[simulation]`."
+    )
+    components: ComponentsParams = param(
+        ComponentsParams(), unit="-",
+        doc="Section `[components]`: which parts of the market model exist (all on in the "
+        "market; off in the docking cases).",
     )
     firms: dict[str, FirmParams] = param(
         unit="-", default_factory=dict,
@@ -1248,6 +1288,13 @@ class ScenarioParams(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioParams:
+        if self.simulation.mode is Mode.COURNOT and len(self.vendors.marginal_costs) > len(
+            FIRM_NAMES
+        ):
+            raise ValueError(
+                f"vendors.marginal_costs: the cournot case plays at most {len(FIRM_NAMES)}"
+                " sellers (one per firm name)"
+            )
         end = month_index(self.simulation.start) + self.simulation.steps
         start = month_index(self.simulation.start)
         designers = {p.vendor for p in self.catalog.products}

@@ -70,6 +70,8 @@ class Recorder:
                     firms_in_row=view.compute_firms_in_row(market, name),
                 )
             price = prices[market]
+            if m.textbook is not None and market in m.textbook.markets:
+                price = None  # a docking case's market: its price is value / quantity
             if price is None:
                 price = (sum(v[1] for v in q.values()) / total) if total > 0 else 0.0
             self._row(

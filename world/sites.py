@@ -74,7 +74,7 @@ class SitePool:
         legacy: True for pre-start capacity added by `add_existing`.
         used_gw: power already taken by planned or built datacenters (GW).
         regions: region names.
-        unlimited: docking mode (no power limit, no waits).
+        unlimited: no power limit, no waits (`[components] physical_layer = false`).
     """
 
     region: np.ndarray
@@ -115,7 +115,7 @@ class SitePool:
             columns: `region` (codes or names) and the `FLOAT_COLUMNS`; optional `owner`,
                 `legacy`, `used_gw` (default free, not legacy, unused).
             regions: region names; names in `columns['region']` must be among them.
-            unlimited: docking mode flag.
+            unlimited: no power limit, no waits.
 
         Raises:
             ValueError: naming the missing column, the unknown region or the bad shape.

@@ -59,6 +59,8 @@ class MarketView:
     def compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
         """Row -> (quantity, value) this month in `market` (module docstring for units)."""
         m = self._m
+        if m.textbook is not None and market in m.textbook.markets:  # a docking case's market
+            return m.textbook.compute_quantities(market)
         fringe = m.fringe[market]
         if market == "accelerators":
             rows = dict.fromkeys(m.designers, 0.0)
@@ -80,8 +82,9 @@ class MarketView:
             out = {k: (v, v) for k, v in revenue.items() if k != fringe.remainder}
             base = revenue.get(fringe.remainder, 0.0)
             price = 1.0
-        for name, q in fringe.compute_split(base).items():
-            out[name] = (q, q * price)
+        if m.has_fringe:  # `[components] fringe = false`: no fringe rows
+            for name, q in fringe.compute_split(base).items():
+                out[name] = (q, q * price)
         return dict(sorted(out.items()))
 
     def compute_shares(

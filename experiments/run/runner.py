@@ -33,11 +33,12 @@ def _model_class() -> Any:
     return ComputeMarketModel
 
 
-def _docking_model_class() -> Any:
-    """The docking model of the textbook cases (`simulation.mode` other than ``market``)."""
-    from experiments.validation.docking_model import DockingModel
+def _docking_builder() -> Any:
+    """The builder of a docking case's market model (`simulation.mode` other than
+    ``market``)."""
+    from experiments.validation.docking_model import build_docking_model
 
-    return DockingModel
+    return build_docking_model
 
 
 def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = None) -> Results:
@@ -58,7 +59,7 @@ def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = N
     digest = digest or scenario_hash(scenario)
     started = dt.datetime.now(dt.UTC)
     market = scenario.simulation.mode is Mode.MARKET
-    model = (_model_class() if market else _docking_model_class())(scenario, rng=seed)
+    model = (_model_class() if market else _docking_builder())(scenario, rng=seed)
     model.run_steps()
     columns = model.compute_tables()
     finished = dt.datetime.now(dt.UTC)

@@ -127,7 +127,7 @@ EXTRA_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 """Dtypes of columns the market model adds beyond `SCHEMAS` (typed when present; a table
-built without them, e.g. by a docking model, stays valid)."""
+built without them stays valid)."""
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 REQUIRED_FROM_MODEL: tuple[str, ...] = ("shares", "markets", "firms", "deals", "flows", "physical")

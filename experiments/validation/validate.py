@@ -149,12 +149,14 @@ def format_docking(table: Any) -> str:
         "",
         "Command: `compute-market docking`. Each case runs a shipped scenario of "
         "`experiments/scenarios/docking/` (with the `--set` overrides shown) through "
-        "`experiments.run.runner.run`, which builds the docking model "
-        "(`experiments/validation/docking_model.py`) from the same agents (`ChipVendor`, "
-        "`CloudProvider`), market functions (`world.market`), Nash-in-Nash terms "
-        "(`world.bargaining`) and bargaining code (`agents.negotiation`, `agents.contracting`) "
-        "as the market, without the physical layer, the fringe, dated events and the "
-        "regulator. Required: relative error <= "
+        "`experiments.run.runner.run`, which builds the market model (`world.model`) with the "
+        "fringe, physical layer, dated events and regulator switched off (`[components]`) and "
+        "the case's textbook market (`world.textbook`) as one more component "
+        "(`experiments/validation/docking_model.py`); the firms play it in their own monthly "
+        "decisions (`agents.textbook`: the vendors' and clouds' best responses; "
+        "`agents.negotiation` for `rubinstein`; for `nash` and `outside_option` a link's terms "
+        "(`world.bargaining`) struck by `agents.contracting`, as every market contract is; "
+        "docs/odd.md 7.14). Required: relative error <= "
         f"{TOLERANCE:.1%} (`tests/experiments/test_docking.py` checks the same cases).",
         "",
         "Closed forms (a = `demand.intercept`, b = `demand.slope`, c = `vendors.marginal_costs`, "

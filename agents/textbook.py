@@ -1,0 +1,128 @@
+"""How the firms play a docking case's textbook market (`world.textbook`) in their month.
+
+Called from the firms' own `step()` in the market model's decision phase, so the order of
+moves is the model's seeded random order of firms each month:
+
+- ``cournot``: each vendor best-responds to its rivals' current quantities
+  (`ChipVendor.compute_best_response_quantity`). Sequential best responses in a random order
+  (asynchronous, Gauss-Seidel updating; simultaneous ones cycle for N >= 3, Theocharis 1960)
+  converge in the linear Cournot game, a potential game with a strictly concave potential.
+- ``double_marginalization``: the vendor reads the cloud's derived demand from two probes of
+  its reaction (`CloudProvider.compute_best_response_price`) and moves its wholesale price
+  `WHOLESALE_ADJUSTMENT` of the way to the monopoly price against it; ``vendors.integrated``
+  prices at cost. The cloud sets its monopoly resale price given the wholesale price.
+- bargaining cases: in the first month the seller bargains with the buyer. ``rubinstein``:
+  one `AlternatingOffers` negotiation (the protocol of every market negotiation) with
+  identical views and the scenario's per-round discount factors; ``nash``: the link's terms
+  from the scenario's surplus and disagreement point (`TextbookMarket.compute_nash_terms`);
+  ``outside_option``: the link's Nash-in-Nash terms from re-solving its market without the
+  link (`world.bargaining.compute_link_terms`). Both are struck by
+  `agents.contracting.strike`, the function every negotiated contract of a market run goes
+  through (alternating offers in rounds of a week, patience from the firms' monthly discount
+  factors and the bargaining weights).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents import contracting
+from agents.negotiation import AlternatingOffers
+from world.bargaining import compute_link_terms
+from world.contracts import Deal, DealStatus
+from world.params import DealKind, Mode
+
+__all__ = ["update_play"]
+
+WHOLESALE_ADJUSTMENT = 0.5
+"""Fraction of the gap to its target wholesale price that the vendor closes each month."""
+PROBE_USD = 1.0
+"""Spacing of the two wholesale prices at which the vendor probes the cloud's reaction."""
+
+
+def update_play(firm: Any) -> None:
+    """The firm's move this month in the model's textbook market (nothing if it has none)."""
+    market = firm.model.textbook
+    if market is None:
+        return
+    if market.mode is Mode.COURNOT and firm.name in market.sellers:
+        _update_cournot(firm, market)
+    elif market.mode is Mode.DOUBLE_MARGINALIZATION:
+        if firm.name == market.sellers[0]:
+            _update_wholesale(firm, market)
+        elif firm.name == market.buyer:
+            market.update_retail(firm.compute_best_response_price(
+                market.wholesale_usd, market.intercept, market.slope))
+    elif firm.name == market.sellers[0] and not market.bargained:
+        _update_bargain(firm, market)
+
+
+def _update_cournot(vendor: Any, market: Any) -> None:
+    rivals = market.compute_rival_quantity(vendor.name)
+    market.update_quantity(vendor.name, vendor.compute_best_response_quantity(
+        rivals, market.intercept, market.slope, market.costs[vendor.name]))
+
+
+def _cloud_quantity(vendor: Any, market: Any, wholesale: float) -> float:
+    """What the cloud would sell (and so buy) at a wholesale price: its reaction."""
+    cloud = vendor.model.firms[market.buyer]
+    price = cloud.compute_best_response_price(wholesale, market.intercept, market.slope)
+    return market.compute_quantity_demanded(price)
+
+
+def _update_wholesale(vendor: Any, market: Any) -> None:
+    cost = market.costs[vendor.name]
+    if market.integrated:  # one firm: the chips move at marginal cost
+        market.update_wholesale(cost)
+        return
+    q0 = _cloud_quantity(vendor, market, cost)
+    q1 = _cloud_quantity(vendor, market, cost + PROBE_USD)
+    slope = (q0 - q1) / PROBE_USD  # derived demand Q(w) = A - B w, read from the cloud
+    if slope > 0:
+        target = vendor.compute_monopoly_price(q0 + slope * cost, slope, cost)
+        market.update_wholesale(
+            market.wholesale_usd + WHOLESALE_ADJUSTMENT * (target - market.wholesale_usd))
+
+
+def _update_bargain(seller: Any, market: Any) -> None:
+    model = seller.model
+    buyer = model.firms[market.buyer]
+    if market.mode in (Mode.OUTSIDE_OPTION, Mode.NASH):
+        link_id = contracting.LINK_ID
+        terms = (compute_link_terms(market.compute_outside_option_market(link_id), link_id)
+                 if market.mode is Mode.OUTSIDE_OPTION else market.compute_nash_terms())
+        deal = contracting.strike(model, seller, buyer, DealKind.SUPPLY, terms,
+                                  seller_first=True, months=1, start_in=0, rng=seller.generator)
+        if deal is None:  # no gains from trade, or an impasse: recorded as abandoned
+            _add_abandoned(model, seller.name, buyer.name, terms.surplus_usd_b,
+                           terms.disagreement_source_usd_b, terms.disagreement_target_usd_b)
+            market.update_contract(0.0, 0.0)
+        else:
+            market.update_contract(deal.gw, deal.price_usd_b_per_gw)
+        return
+    neg = model.p.negotiation  # rubinstein: the protocol itself, with the scenario's factors
+    pie = neg.surplus_usd_b
+    d_p, d_r = neg.discount_factors
+    out = AlternatingOffers((seller.name, buyer.name)).run(
+        pie, pie, 0.0, 0.0, d_p, d_r, neg.max_rounds)
+    agreed, value, rounds = out.agreed, out.proposer_share * pie, out.rounds
+    deal = Deal(
+        deal_id=model.deals.next_id(market.mode.value[:3].upper()), kind=DealKind.SUPPLY,
+        source=seller.name, target=buyer.name,
+        status=DealStatus.DEFINITIVE if agreed else DealStatus.ABANDONED,
+        step_proposed=model.t, value_usd_b=value if agreed else 0.0, binding=agreed,
+        surplus_usd_b=pie, disagreement_source_usd_b=neg.disagreement_usd_b[0],
+        disagreement_target_usd_b=neg.disagreement_usd_b[1],
+    )
+    model.deals.add(deal)
+    model.negotiation_rounds[deal.deal_id] = rounds
+    market.update_contract(1.0 if agreed else 0.0, value if agreed else 0.0)
+
+
+def _add_abandoned(model: Any, seller: str, buyer: str, surplus: float, d_s: float,
+                   d_b: float) -> None:
+    deal = Deal(deal_id=model.deals.next_id("SUP"), kind=DealKind.SUPPLY, source=seller,
+                target=buyer, status=DealStatus.ABANDONED, step_proposed=model.t, gw=1.0,
+                surplus_usd_b=surplus, disagreement_source_usd_b=d_s,
+                disagreement_target_usd_b=d_b)
+    model.deals.add(deal)
