@@ -44,6 +44,14 @@ class Recorder:
         self, produced: dict[str, float], delivered: dict[str, float], value: dict[str, float]
     ) -> None:
         """Append this month's rows (reads the model and its market view; writes nothing)."""
+        self._record_markets()
+        powered = self.model.fleet.powered_gw(self.model.n_firms)
+        pipeline = self.model.fleet.pipeline_gw(self.model.n_firms)
+        self._record_firms(powered, pipeline)
+        self._record_physical(produced, delivered, powered, pipeline)
+
+    def _record_markets(self) -> None:
+        """The month's `shares` rows (one per market and seller) and `markets` rows."""
         m = self.model
         view = m.view
         step = m.t
@@ -88,8 +96,11 @@ class Recorder:
                 captive_gw=view.compute_captive_gw(market),
                 **power[market],
             )
-        powered = m.fleet.powered_gw(m.n_firms)
-        pipeline = m.fleet.pipeline_gw(m.n_firms)
+
+    def _record_firms(self, powered: Any, pipeline: Any) -> None:
+        """The month's `firms` rows, one per named firm."""
+        m = self.model
+        step = m.t
         for name in m.firm_names:
             f = m.firms[name]
             i = m.firm_index[name]
@@ -112,6 +123,18 @@ class Recorder:
                 **m.capital.compute_firm_columns(f),
                 **self._firm_power(name),
             )
+
+    def _record_physical(
+        self,
+        produced: dict[str, float],
+        delivered: dict[str, float],
+        powered: Any,
+        pipeline: Any,
+    ) -> None:
+        """The month's `physical` row (updates the cumulative chip counters it reports)."""
+        m = self.model
+        view = m.view
+        step = m.t
         self.cum_produced_gw += sum(produced.values())
         self.cum_delivered_gw += sum(delivered.values())
         deployed = sum(
