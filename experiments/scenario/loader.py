@@ -240,21 +240,7 @@ def _load_merged(
             remedy="make one of these files stop extending the other",
         )
     data = _read_toml(path)
-    replace: set[str] = set()
-    for lst in APPEND_LISTS:
-        flag = data.pop(f"replace_{lst}", False)
-        if not isinstance(flag, bool):
-            raise ScenarioError(
-                f"expected true or false, got {flag!r}",
-                file=shown,
-                key=f"replace_{lst}",
-                remedy="write `replace_{lst} = true` or remove the key",
-            )
-        if flag:
-            replace.add(lst)
-    for lst in replace:  # `replace_events = true` with no [[events]]: the list is emptied
-        data.setdefault(lst, [])
-    origin: dict[KeyPath, str] = {}
+    replace = _pop_replace_flags(data, shown)
     parent_ref = data.get("extends", "")
     if not isinstance(parent_ref, str):
         raise ScenarioError(
@@ -264,6 +250,7 @@ def _load_merged(
             remedy='write e.g. extends = "baseline"',
         )
     if not parent_ref:
+        origin: dict[KeyPath, str] = {}
         _mark(data, (), shown, origin)
         return data, origin
     try:
@@ -272,6 +259,39 @@ def _load_merged(
         raise ScenarioError(exc.problem, file=shown, key="extends", remedy=exc.remedy) from None
     _check_parent_place(parent_path, path, parent_ref, shown)
     parent, origin = _load_merged(parent_path, (*chain, real))
+    return _merge_child(parent, origin, data, replace, shown)
+
+
+def _pop_replace_flags(data: dict[str, Any], shown: str) -> set[str]:
+    """Remove the `replace_<list>` flags from `data`; return the lists the child replaces
+    (an empty list stands for a replaced list the child does not give)."""
+    replace: set[str] = set()
+    for lst in APPEND_LISTS:
+        flag = data.pop(f"replace_{lst}", False)
+        if not isinstance(flag, bool):
+            raise ScenarioError(
+                f"expected true or false, got {flag!r}",
+                file=shown,
+                key=f"replace_{lst}",
+                remedy=f"write `replace_{lst} = true` or remove the key",
+            )
+        if flag:
+            replace.add(lst)
+    for lst in replace:  # `replace_events = true` with no [[events]]: the list is emptied
+        data.setdefault(lst, [])
+    return replace
+
+
+def _merge_child(
+    parent: dict[str, Any],
+    origin: dict[KeyPath, str],
+    data: dict[str, Any],
+    replace: set[str],
+    shown: str,
+) -> tuple[dict[str, Any], dict[KeyPath, str]]:
+    """Merge a child's `data` over its `parent`: the append lists (unless replaced) follow
+    the parent's entries, so the child's list positions in `origin` shift by the parent's
+    length; every other key is deep-merged."""
     child_origin: dict[KeyPath, str] = {}
     _mark(data, (), shown, child_origin)
     offsets = {}
