@@ -25,11 +25,11 @@ MAX_DEAL_GW = 3.0
 """Largest block of capacity the lab seeks in one negotiation, GW."""
 
 MIN_ROUND_GAP_MONTHS = 5
+"""Fewest months between two funding rounds."""
 
 ROUND_LEAD_MONTHS = 2
 """Months a lab needs to organise a round around a stalled strategic investor (facts.toml D1b-D1c,
 D7: stalled in 2025-12, closed in the round of 2026-02)."""
-"""Fewest months between two funding rounds."""
 
 FUNDING_APPETITE_PER_YEAR = 0.15
 """Money the lab expects it can raise in a year, as a fraction of its valuation (assumption

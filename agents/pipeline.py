@@ -20,24 +20,6 @@ from world.params import DealKind, EventParams
 def create_event_deal(model: Any, ev: EventParams, initial: bool) -> Deal | None:
     """Turn a dated announcement into a deal; pre-start announcements are initial positions
     (active at step 0, no money moved: it is already in the opening balances)."""
-    start = model.step_of(ev.start) if ev.start else model.t
-    tranches = [
-        Tranche(
-            milestone_gw=(k + 1) * ev.gw_per_tranche,
-            amount_usd_b=ev.value_usd_b / ev.tranches,
-            paid_step=None,
-        )
-        for k in range(ev.tranches)
-    ]
-    price = ev.price_usd_b_per_gw
-    if (
-        not price
-        and ev.gw
-        and ev.value_usd_b
-        and ev.deal_kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
-    ):
-        years = ev.duration_months / 12.0 if ev.deal_kind is DealKind.CLOUD_CAPACITY else 1.0
-        price = ev.value_usd_b / (ev.gw * max(years, 1e-9))
     status = DealStatus.ACTIVE if initial else DealStatus(ev.stage)
     if model.policy.forbids_equity_deal(
         ev.deal_kind, ev.source_firm, ev.target_firm, deal_id=ev.id
@@ -53,34 +35,59 @@ def create_event_deal(model: Any, ev: EventParams, initial: bool) -> Deal | None
         deal_id=ev.id,
         gw=ev.gw,
         value_usd_b=ev.value_usd_b,
-        price_usd_b_per_gw=price,
+        price_usd_b_per_gw=_event_price(ev),
         duration_months=ev.duration_months,
-        start_step=start,
+        start_step=model.step_of(ev.start) if ev.start else model.t,
         equity_pct=ev.equity_pct,
         voting=ev.voting,
         exclusive=ev.exclusive and model.policy.allows_exclusivity(),
         binding=ev.binding,
         valuation_usd_b=ev.valuation_usd_b,
-        tranches=tranches,
+        tranches=_event_tranches(ev),
     )
     if status is DealStatus.PROPOSED:  # the announcement meets a blocked route: never signed
         model.regulator.update_block(deal, "blocked by intervention before signature")
-        return deal
-    if initial:
-        deal.step_signed = model.t
-        if (
-            ev.deal_kind in (DealKind.EQUITY, DealKind.WARRANT)
-            and ev.equity_pct
-            and not ev.tranches
-        ):
-            model.stakes.update_set(
-                ev.source_firm, ev.target_firm, ev.equity_pct / 100.0, ev.voting
-            )
-            _close(model, deal, DealStatus.COMPLETED)
+    elif initial:
+        _update_initial_position(model, ev, deal)
     elif status is DealStatus.DEFINITIVE and not respond(model, deal):
         deal.update_status(DealStatus.ABANDONED, model.t)
         model.network.update_remove_deal(deal.deal_id)
     return deal
+
+
+def _event_tranches(ev: EventParams) -> list[Tranche]:
+    """Equal milestone tranches of an announcement: tranche k due at k x gw_per_tranche GW."""
+    return [
+        Tranche(
+            milestone_gw=(k + 1) * ev.gw_per_tranche,
+            amount_usd_b=ev.value_usd_b / ev.tranches,
+            paid_step=None,
+        )
+        for k in range(ev.tranches)
+    ]
+
+
+def _event_price(ev: EventParams) -> float:
+    """The announced price, or, when only value and GW are announced, value / GW for supply
+    (USD B/GW) and value / (GW x years of the term) for cloud capacity (USD B/GW-year)."""
+    price = ev.price_usd_b_per_gw
+    if (
+        not price
+        and ev.gw
+        and ev.value_usd_b
+        and ev.deal_kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
+    ):
+        years = ev.duration_months / 12.0 if ev.deal_kind is DealKind.CLOUD_CAPACITY else 1.0
+        price = ev.value_usd_b / (ev.gw * max(years, 1e-9))
+    return price
+
+
+def _update_initial_position(model: Any, ev: EventParams, deal: Deal) -> None:
+    """A pre-start announcement is signed at step 0; a one-off stake is already held."""
+    deal.step_signed = model.t
+    if ev.deal_kind in (DealKind.EQUITY, DealKind.WARRANT) and ev.equity_pct and not ev.tranches:
+        model.stakes.update_set(ev.source_firm, ev.target_firm, ev.equity_pct / 100.0, ev.voting)
+        _close(model, deal, DealStatus.COMPLETED)
 
 
 def respond(model: Any, deal: Deal) -> bool:
@@ -224,69 +231,75 @@ def execute(model: Any, deal: Deal) -> None:
     (facts.toml D2), the holder paying the nominal strike. Supply and cloud deals are executed by
     the markets; a lease completes when its term has run, a supply deal when delivered.
     """
-    investor, investee = model.firms[deal.source], model.firms[deal.target]
     if deal.kind is DealKind.EQUITY and not deal.tranches:
-        post = max(deal.valuation_usd_b or investee.valuation_usd_b, deal.value_usd_b)
-        paid = compute_capped_amount(model, investor.name, investee.name, deal.value_usd_b, post)
-        investor.update_pay(
-            investee.name, paid, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False
-        )
-        if paid > 0:
-            model.stakes.update_issue(investor.name, investee.name, paid, post, deal.voting)
-        if paid < deal.value_usd_b:  # the equity cap binds: outside investors take the rest
-            update_refill_round(model, deal, deal.value_usd_b - paid)
-        _close(model, deal, DealStatus.COMPLETED)
-        return
-    if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
-        holder, issuer = investee, investor  # warrant: target holds, source issues
-        if (
-            deal.deal_id not in model.deploy_baseline
-            and deal.kind is DealKind.EQUITY
-            and deal.gw > 0
-        ):
-            _open_linked_supply(model, deal)
-        base = model.deploy_baseline.setdefault(
-            deal.deal_id, holder.compute_deployed_gw_of(issuer.name)
-        )
-        progress = holder.compute_deployed_gw_of(issuer.name) - base
-        for tranche in deal.tranches:
-            if tranche.paid_step is not None or progress + 1e-9 < tranche.milestone_gw:
-                continue
-            tranche.paid_step = model.t
-            if deal.kind is DealKind.EQUITY:
-                post = investee.valuation_usd_b + tranche.amount_usd_b
-                paid = compute_capped_amount(
-                    model, investor.name, investee.name, tranche.amount_usd_b, post
-                )
-                investor.update_pay(
-                    investee.name, paid, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False
-                )
-                if paid > 0:
-                    model.stakes.update_issue(
-                        investor.name, investee.name, paid, post, deal.voting
-                    )
-            else:
-                frac = compute_capped_fraction(
-                    model, holder.name, issuer.name, deal.equity_pct / 100.0 / len(deal.tranches)
-                )
-                if frac > 0:
-                    model.stakes.update_grant(holder.name, issuer.name, frac, deal.voting)
-                holder.update_pay(
-                    issuer.name,
-                    WARRANT_STRIKE_USD_B / len(deal.tranches),
-                    FlowKind.WARRANT,
-                    deal.deal_id,
-                    cost=False,
-                )
-        if all(t.paid_step is not None for t in deal.tranches):
-            _close(model, deal, DealStatus.COMPLETED)
-        return
-    if (
+        _execute_one_off_equity(model, deal)
+    elif deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
+        _execute_milestones(model, deal)
+    elif (
         deal.kind is DealKind.CLOUD_CAPACITY
         and deal.duration_months
         and model.t >= deal.start_step + deal.duration_months
     ):
         _close(model, deal, DealStatus.COMPLETED)
+
+
+def _execute_one_off_equity(model: Any, deal: Deal) -> None:
+    """Pay a one-off investment at post-money max(valuation, value), within the equity cap;
+    outside investors take the part above the cap."""
+    investor, investee = model.firms[deal.source], model.firms[deal.target]
+    post = max(deal.valuation_usd_b or investee.valuation_usd_b, deal.value_usd_b)
+    paid = compute_capped_amount(model, investor.name, investee.name, deal.value_usd_b, post)
+    investor.update_pay(investee.name, paid, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False)
+    if paid > 0:
+        model.stakes.update_issue(investor.name, investee.name, paid, post, deal.voting)
+    if paid < deal.value_usd_b:  # the equity cap binds: outside investors take the rest
+        update_refill_round(model, deal, deal.value_usd_b - paid)
+    _close(model, deal, DealStatus.COMPLETED)
+
+
+def _execute_milestones(model: Any, deal: Deal) -> None:
+    """Pay or vest every tranche whose GW milestone the holder has reached since signing;
+    complete the deal once all are done."""
+    investor, investee = model.firms[deal.source], model.firms[deal.target]
+    holder, issuer = investee, investor  # warrant: target holds, source issues
+    if deal.deal_id not in model.deploy_baseline and deal.kind is DealKind.EQUITY and deal.gw > 0:
+        _open_linked_supply(model, deal)
+    base = model.deploy_baseline.setdefault(
+        deal.deal_id, holder.compute_deployed_gw_of(issuer.name)
+    )
+    progress = holder.compute_deployed_gw_of(issuer.name) - base
+    for tranche in deal.tranches:
+        if tranche.paid_step is not None or progress + 1e-9 < tranche.milestone_gw:
+            continue
+        tranche.paid_step = model.t
+        if deal.kind is DealKind.EQUITY:
+            _pay_equity_tranche(model, deal, tranche, investor, investee)
+        else:
+            _vest_warrant_tranche(model, deal, holder, issuer)
+    if all(t.paid_step is not None for t in deal.tranches):
+        _close(model, deal, DealStatus.COMPLETED)
+
+
+def _pay_equity_tranche(model: Any, deal: Deal, tranche: Tranche, investor: Any,
+                        investee: Any) -> None:
+    """One milestone payment at the investee's current valuation, within the equity cap."""
+    post = investee.valuation_usd_b + tranche.amount_usd_b
+    paid = compute_capped_amount(model, investor.name, investee.name, tranche.amount_usd_b, post)
+    investor.update_pay(investee.name, paid, FlowKind.EQUITY_INVESTMENT, deal.deal_id, cost=False)
+    if paid > 0:
+        model.stakes.update_issue(investor.name, investee.name, paid, post, deal.voting)
+
+
+def _vest_warrant_tranche(model: Any, deal: Deal, holder: Any, issuer: Any) -> None:
+    """One tranche of a warrant vests (within the equity cap); the holder pays its share of
+    the nominal strike."""
+    n = len(deal.tranches)
+    frac = compute_capped_fraction(model, holder.name, issuer.name, deal.equity_pct / 100.0 / n)
+    if frac > 0:
+        model.stakes.update_grant(holder.name, issuer.name, frac, deal.voting)
+    holder.update_pay(
+        issuer.name, WARRANT_STRIKE_USD_B / n, FlowKind.WARRANT, deal.deal_id, cost=False
+    )
 
 
 LINKED_SUPPLY_MONTHS = 48

@@ -174,47 +174,71 @@ class DealNetwork:
             edge amount around the cycle)}. Pairs sorted by names, cycles by (length, names).
         """
         inv = self.compute_invested() if invested is None else invested
-        rows: list[dict[str, Any]] = []
-        for (investor, investee), amount in sorted(inv.items()):
-            back = paid.get((investee, investor), 0.0)
-            if amount > 0.0 and back > 0.0:
-                rows.append(
-                    {
-                        "cycle": (investor, investee),
-                        "length": 2,
-                        "invested_usd_b": amount,
-                        "paid_back_usd_b": back,
-                        "circular_usd_b": min(amount, back),
-                    }
-                )
-        money = nx.DiGraph()
-        for source, flows in (("investment", inv), ("payment", paid)):
-            for (u, v), amount in sorted(flows.items()):
-                if amount <= 0.0 or u == v:
-                    continue
-                if not money.has_edge(u, v):
-                    money.add_edge(u, v, amount=0.0, investment=0.0, payment=0.0)
-                money[u][v]["amount"] += amount
-                money[u][v][source] += amount
-        longer = []
-        for cyc in nx.simple_cycles(money, length_bound=max_length):
-            if len(cyc) < 3:
-                continue
-            start = cyc.index(min(cyc))
-            cyc = cyc[start:] + cyc[:start]
-            edges = [money[cyc[k]][cyc[(k + 1) % len(cyc)]] for k in range(len(cyc))]
-            invest = sum(e["investment"] for e in edges)
-            if invest <= 0.0:
-                continue
-            pays = [e["payment"] for e in edges if e["payment"] > 0.0]
-            longer.append(
+        return _compute_pair_cycles(inv, paid) + _compute_longer_cycles(inv, paid, max_length)
+
+
+def _compute_pair_cycles(
+    inv: dict[tuple[str, str], float], paid: dict[tuple[str, str], float]
+) -> list[dict[str, Any]]:
+    """Two-firm cycles: an investment paid back by the investee (`compute_money_cycles`)."""
+    rows: list[dict[str, Any]] = []
+    for (investor, investee), amount in sorted(inv.items()):
+        back = paid.get((investee, investor), 0.0)
+        if amount > 0.0 and back > 0.0:
+            rows.append(
                 {
-                    "cycle": tuple(cyc),
-                    "length": len(cyc),
-                    "invested_usd_b": invest,
-                    "paid_back_usd_b": min(pays) if pays else 0.0,
-                    "circular_usd_b": min(e["amount"] for e in edges),
+                    "cycle": (investor, investee),
+                    "length": 2,
+                    "invested_usd_b": amount,
+                    "paid_back_usd_b": back,
+                    "circular_usd_b": min(amount, back),
                 }
             )
-        longer.sort(key=lambda r: (r["length"], r["cycle"]))
-        return rows + longer
+    return rows
+
+
+def _compute_money_graph(
+    inv: dict[tuple[str, str], float], paid: dict[tuple[str, str], float]
+) -> nx.DiGraph:
+    """Money-direction graph: one edge per (from, to) pair carrying its total `amount` and
+    the `investment` and `payment` parts of it; self-flows and non-positive amounts dropped."""
+    money = nx.DiGraph()
+    for source, flows in (("investment", inv), ("payment", paid)):
+        for (u, v), amount in sorted(flows.items()):
+            if amount <= 0.0 or u == v:
+                continue
+            if not money.has_edge(u, v):
+                money.add_edge(u, v, amount=0.0, investment=0.0, payment=0.0)
+            money[u][v]["amount"] += amount
+            money[u][v][source] += amount
+    return money
+
+
+def _compute_longer_cycles(
+    inv: dict[tuple[str, str], float], paid: dict[tuple[str, str], float], max_length: int
+) -> list[dict[str, Any]]:
+    """Cycles of 3..`max_length` firms using at least one investment edge
+    (`compute_money_cycles`), sorted by (length, names)."""
+    money = _compute_money_graph(inv, paid)
+    longer = []
+    for cyc in nx.simple_cycles(money, length_bound=max_length):
+        if len(cyc) < 3:
+            continue
+        start = cyc.index(min(cyc))
+        cyc = cyc[start:] + cyc[:start]
+        edges = [money[cyc[k]][cyc[(k + 1) % len(cyc)]] for k in range(len(cyc))]
+        invest = sum(e["investment"] for e in edges)
+        if invest <= 0.0:
+            continue
+        pays = [e["payment"] for e in edges if e["payment"] > 0.0]
+        longer.append(
+            {
+                "cycle": tuple(cyc),
+                "length": len(cyc),
+                "invested_usd_b": invest,
+                "paid_back_usd_b": min(pays) if pays else 0.0,
+                "circular_usd_b": min(e["amount"] for e in edges),
+            }
+        )
+    longer.sort(key=lambda r: (r["length"], r["cycle"]))
+    return longer

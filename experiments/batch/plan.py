@@ -162,10 +162,7 @@ def make_plan(spec: BatchSpec, ensemble: Any = None,
     for n, v in enumerate(points):
         now = time.perf_counter()
         if report is not None and now - t_last > PROGRESS_EVERY_S:
-            left_s = (now - t_start) / max(n, 1) * (len(points) - n)
-            report(f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs "
-                   f"(about {left_s / 60:.0f} min left)" if left_s >= 60 else
-                   f"planning: {n:,}/{len(points):,} variants checked, {len(tasks):,} runs")
+            _report_progress(report, n, len(points), len(tasks), now - t_start)
             t_last = now
         params = _load_variant(spec, v, refs[v.scenario])
         variant_digest = scenario_hash(params)
@@ -180,30 +177,48 @@ def make_plan(spec: BatchSpec, ensemble: Any = None,
         first[merge_key] = len(variants)
         variants.append(v)
         names[v.variant_id] = params.name
-        digests = (scenario_hashes_by_seed(params, spec.seeds) if ensemble is None
-                   else [""] * len(spec.seeds))  # drawn per seed below
-        for i, (seed, digest) in enumerate(zip(spec.seeds, digests, strict=True)):
-            overrides, run_params = v.overrides, params
-            if ensemble is not None:  # each seed draws a calibrated parameter set
-                overrides = (*v.overrides, *ensemble.overrides_for(seed, params, fixed))
-                run_params = load_scenario(refs[v.scenario], list(overrides), steps=spec.steps)
-                variant_digest = scenario_hash(run_params)
-                digest = scenario_hash(run_params.model_copy(update={"seed": seed}))
-            tasks.append(RunTask(
-                scenario=refs[v.scenario],
-                scenario_name=params.name,
-                overrides=overrides,
-                seed=seed,
-                steps=spec.steps,
-                variant_id=v.variant_id,
-                run_id=make_run_id(run_params, seed, digest),
-                digest=digest,
-                variant_digest=variant_digest,
-                run_key=run_key(params.name, v.variant_id, seed),
-                part_dir=partition_rel_dir(params.name, v.variant_id,
-                                           i // spec.runs_per_partition),
-                tables=spec.tables,
-                batch=spec.name,
-                token=token,
-            ))
+        tasks.extend(_variant_tasks(spec, v, params, refs[v.scenario], fixed, variant_digest,
+                                    ensemble, token))
     return Plan(spec=spec, variants=variants, names=names, tasks=tasks)
+
+
+def _report_progress(report: Callable[[str], None], n: int, n_points: int, n_tasks: int,
+                     elapsed_s: float) -> None:
+    """One progress line of a long plan, with the time left once it exceeds a minute."""
+    left_s = elapsed_s / max(n, 1) * (n_points - n)
+    report(f"planning: {n:,}/{n_points:,} variants checked, {n_tasks:,} runs "
+           f"(about {left_s / 60:.0f} min left)" if left_s >= 60 else
+           f"planning: {n:,}/{n_points:,} variants checked, {n_tasks:,} runs")
+
+
+def _variant_tasks(spec: BatchSpec, v: Variant, params: Any, ref: str, fixed: frozenset[str],
+                   variant_digest: str, ensemble: Any, token: str) -> list[RunTask]:
+    """The runs of one (kept) variant, one per seed; with an `ensemble` each seed draws its
+    calibrated parameter set, so its scenario and digests are its own."""
+    tasks: list[RunTask] = []
+    digests = (scenario_hashes_by_seed(params, spec.seeds) if ensemble is None
+               else [""] * len(spec.seeds))  # drawn per seed below
+    for i, (seed, digest) in enumerate(zip(spec.seeds, digests, strict=True)):
+        overrides, run_params = v.overrides, params
+        if ensemble is not None:  # each seed draws a calibrated parameter set
+            overrides = (*v.overrides, *ensemble.overrides_for(seed, params, fixed))
+            run_params = load_scenario(ref, list(overrides), steps=spec.steps)
+            variant_digest = scenario_hash(run_params)
+            digest = scenario_hash(run_params.model_copy(update={"seed": seed}))
+        tasks.append(RunTask(
+            scenario=ref,
+            scenario_name=params.name,
+            overrides=overrides,
+            seed=seed,
+            steps=spec.steps,
+            variant_id=v.variant_id,
+            run_id=make_run_id(run_params, seed, digest),
+            digest=digest,
+            variant_digest=variant_digest,
+            run_key=run_key(params.name, v.variant_id, seed),
+            part_dir=partition_rel_dir(params.name, v.variant_id, i // spec.runs_per_partition),
+            tables=spec.tables,
+            batch=spec.name,
+            token=token,
+        ))
+    return tasks

@@ -30,20 +30,18 @@ from typing import Any
 from experiments.batch.chunks import SLOW_RUN_S, ChunkQueue
 from experiments.batch.plan import Plan, make_plan
 from experiments.batch.progress import BatchProgress
+from experiments.batch.resume import check_out_dir, find_completed
 from experiments.batch.spec import BatchSpec, load_spec
 from experiments.batch.store import (
     BATCH_MANIFEST,
     VARIANTS,
     failure_path,
-    find_run_manifests,
     remove_partials,
-    run_key_of_manifest,
     write_json_atomic,
     write_parquet_atomic,
 )
 from experiments.batch.worker import RunChunk, RunTask, execute_chunk, record_failure
 from experiments.errors import UserError
-from experiments.run.files import check_parquet_file, read_json_file, table_columns
 from experiments.run.lock import OutputLock
 
 SUMMARY_DIR = "summary"
@@ -89,82 +87,6 @@ def _version() -> str:
     from experiments.run.results import _version as version
 
     return version()
-
-
-def _check_out(out: Path, spec: BatchSpec) -> dict[str, Any] | None:
-    """Refuse a file or a foreign directory; return the existing batch manifest, if any."""
-    if out.is_file():
-        raise UserError(f"{out} is a file; give a directory with --out")
-    if not out.exists() or not any(out.iterdir()):
-        return None
-    manifest = out / BATCH_MANIFEST
-    if not manifest.is_file():
-        raise UserError(
-            f"{out} exists and is not a batch directory (no {BATCH_MANIFEST}); "
-            "choose another --out"
-        )
-    old = read_json_file(manifest, "it is the batch's manifest: choose another --out, or "
-                                   "delete the directory to start afresh")
-    if old.get("name") != spec.name:
-        raise UserError(
-            f"{out} holds batch {old.get('name')!r}, not {spec.name!r}; choose another --out"
-        )
-    return old
-
-
-def _check_partition(part: Path, tables: tuple[str, ...]) -> str | None:
-    """Why a partition on disk cannot be trusted (a table file missing or damaged, a run
-    manifest unreadable), or None if it is whole."""
-    manifests = sorted(part.glob("seed-*.json"))
-    for path in manifests:
-        try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return f"{path.name} is damaged"
-    for table in tables:
-        file = part / f"{table}.parquet"
-        try:
-            check_parquet_file(file, "", [*table_columns(table), "variant_id"])
-        except UserError:
-            return f"{file.name} is {'missing' if not file.exists() else 'damaged'}"
-    return None
-
-
-def _completed(out: Path, plan: Plan, notes: list[str] | None = None) -> set[str]:
-    """Run ids of the planned runs complete on disk; raises if one was made from other inputs.
-
-    Runs on disk that the plan does not name (seeds or variants removed from the spec) are left
-    alone (readers show the planned runs only). With `notes`, a damaged partition (a table file
-    missing or truncated, a manifest cut off) is removed, and said so, so that its runs are made
-    again; without, it is only left out of the runs done.
-    """
-    planned = {t.run_key: t for t in plan.tasks}
-    done = set()
-    verdicts: dict[Path, str | None] = {}
-    for path in find_run_manifests(out):
-        task = planned.get(run_key_of_manifest(path))
-        if task is None:
-            continue
-        part = path.parent
-        if part not in verdicts:
-            verdicts[part] = _check_partition(part, task.tables)
-            if verdicts[part] is not None and notes is not None:
-                shutil.rmtree(part, ignore_errors=True)
-                notes.append(f"{part.relative_to(out)}: {verdicts[part]}; removed, its runs "
-                             "will be made again")
-        if verdicts[part] is not None:
-            continue
-        run_id = json.loads(path.read_text(encoding="utf-8")).get("run_id")
-        rel = part.relative_to(out).as_posix()
-        if run_id != task.run_id or rel != task.part_dir:
-            raise UserError(
-                f"{path}: made from other inputs than the spec now gives (run id {run_id} in "
-                f"{rel}, expected {task.run_id} in {task.part_dir}; a scenario file or "
-                "runs_per_partition changed?); use another --out or delete the directory to "
-                "start afresh"
-            )
-        done.add(run_id)
-    return done
 
 
 def _batch_manifest(plan: Plan, old: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
@@ -283,11 +205,11 @@ def _run_locked(plan: Plan, out: Path, executor: Any, progress: bool | None,
                 slow_run_s: float, on_note: Callable[[str], None] | None) -> BatchReport:
     started = time.perf_counter()
     try:
-        old = _check_out(out, plan.spec)
+        old = check_out_dir(out, plan.spec)
         out.mkdir(parents=True, exist_ok=True)
         notes = _start_notes(out, plan, old)
         remove_partials(out)
-        done = _completed(out, plan, notes)
+        done = find_completed(out, plan, notes)
     except BaseException:
         executor.close()
         raise
@@ -319,7 +241,7 @@ def _run_locked(plan: Plan, out: Path, executor: Any, progress: bool | None,
             for t in plan.tasks
             if (p := failure_path(out, t.scenario_name, t.variant_id, t.seed)).is_file()
         ]
-        complete = len(_completed(out, plan))
+        complete = len(find_completed(out, plan))
         write_json_atomic(out / BATCH_MANIFEST, _batch_manifest(
             plan, old, status=status, executor=executor.name, runs_done=complete,
             runs_failed=len(failures), failures=failures, last_duration_s=report.duration_s))

@@ -22,6 +22,11 @@ killed batch (``.tmp-*`` folders) are removed on the next start.
 
 `scan_table` returns a lazy polars frame over one table of a batch, for a whole batch, one
 scenario or one variant, without reading the others.
+
+One module, though over 400 lines: it is the single owner of the directory layout above, and
+its writers and readers are two halves of that one format (a name or path rule changed on one
+side must change on the other). Split in two, every reader would import the writer's layout
+helpers, and a format change would span files.
 """
 
 from __future__ import annotations

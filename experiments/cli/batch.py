@@ -10,12 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from experiments.batch.executors import make_executor, warm_up, warn_if_remote
 from experiments.calibration.ensemble import load_ensemble
 from experiments.errors import UserError
+
+if TYPE_CHECKING:  # typing only: the runner is imported inside `handle` (module docstring)
+    from experiments.batch.plan import Plan
+    from experiments.batch.runner import BatchReport
 
 __all__ = ["DESCRIPTION", "add_arguments", "handle"]
 
@@ -64,6 +69,23 @@ def handle(args: argparse.Namespace) -> int:
     ensemble = load_ensemble(args.ensemble) if args.ensemble else None
     plan, out = prepare_batch(args.spec, args.out, ensemble, report=_note)
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    _print_plan(console, plan, out)
+    if args.dry_run:
+        return 0
+    executor = make_executor(args.workers, args.dask, args.dask_wait)
+    try:
+        report = run_batch(plan, out, executor, progress=False if args.no_progress else None,
+                           on_note=_note)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"the runs finished so far are kept in {out} (batch.json says interrupted); run "
+            "the same command again to resume"
+        ) from None
+    return _print_report(console, report, out)
+
+
+def _print_plan(console: Console, plan: Plan, out: Path) -> None:
+    """The batch's size, and how many points of the spec were merged into another variant."""
     spec = plan.spec
     points = len(plan.variants) + sum(len(v.merged) for v in plan.variants)
     console.print(
@@ -81,17 +103,10 @@ def handle(args: argparse.Namespace) -> int:
             f"another and are run once (e.g. {example}); variants.parquet lists them under "
             "merged_overrides"
         )
-    if args.dry_run:
-        return 0
-    executor = make_executor(args.workers, args.dask, args.dask_wait)
-    try:
-        report = run_batch(plan, out, executor, progress=False if args.no_progress else None,
-                           on_note=_note)
-    except KeyboardInterrupt:
-        raise KeyboardInterrupt(
-            f"the runs finished so far are kept in {out} (batch.json says interrupted); run "
-            "the same command again to resume"
-        ) from None
+
+
+def _print_report(console: Console, report: BatchReport, out: Path) -> int:
+    """What ran, what failed (the first 50), what is missing; returns the exit code."""
     console.print(
         f"{report.skipped + report.done}/{report.total} runs complete ({report.skipped} were "
         f"already done, {report.done} ran now on {report.executor} in {report.duration_s:.1f} s), "

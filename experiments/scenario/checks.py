@@ -112,7 +112,15 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
     _check_finite(params.model_dump(), [], fail)
     check_sites(params, fail)
     check_names(params, fail)
+    _check_series(params, fail)
+    _check_interventions(params, _check_event_ids(params, fail), fail)
 
+
+Fail = Callable[[Sequence[str | int], str, str], None]
+
+
+def _check_series(params: ScenarioParams, fail: Fail) -> None:
+    """Installed mixes sum to at most 1; every dated series has increasing months."""
     series: list[tuple[list[str | int], Iterable[tuple[str, float]]]] = [
         (["foundry", "capacity_wafers_per_month"], params.foundry.capacity_wafers_per_month),
     ]
@@ -140,6 +148,10 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
                     "months must be in increasing order without repeats",
                     "sort the [month, value] pairs by month",
                 )
+
+
+def _check_event_ids(params: ScenarioParams, fail: Fail) -> dict[str, int]:
+    """Event ids are unique; returns id -> index of its event."""
     ids: dict[str, int] = {}
     for i, ev in enumerate(params.events):
         if ev.id and ev.id in ids:
@@ -150,6 +162,11 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
             )
         if ev.id:
             ids[ev.id] = i
+    return ids
+
+
+def _check_interventions(params: ScenarioParams, ids: dict[str, int], fail: Fail) -> None:
+    """An intervention names an existing event and carries what its kind needs."""
     for i, iv in enumerate(params.interventions):
         if iv.deal_id and iv.deal_id not in ids:
             fail(
@@ -169,9 +186,6 @@ def check_extra(params: ScenarioParams, origin: dict[KeyPath, str], default: str
                 "allocation_rule intervention needs allocation_rule",
                 "set it to pro_rata, priority or uniform",
             )
-
-
-Fail = Callable[[Sequence[str | int], str, str], None]
 
 
 def _check_finite(value: Any, loc: list[str | int], fail: Fail) -> None:

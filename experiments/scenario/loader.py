@@ -41,6 +41,13 @@ from experiments.scenario.checks import (
     validation_error,
 )
 from experiments.scenario.hashing import scenario_hash, scenario_hashes_by_seed
+from experiments.scenario.merging import (
+    APPEND_LISTS,
+    deep_merge,
+    mark_origin,
+    merge_child,
+    pop_replace_flags,
+)
 from experiments.scenario.overrides import apply_override, format_key, parse_override
 from world.params import ScenarioParams, month_index
 
@@ -56,9 +63,6 @@ __all__ = [
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 """Folder of the shipped scenarios (baseline.toml, what_if/, docking/)."""
-
-APPEND_LISTS = ("events", "interventions")
-"""Top-level lists that a child scenario appends to its parent's instead of replacing."""
 
 LIST_SCENARIOS_HINT = "run `compute-market scenarios` to see the shipped names, or give a path"
 
@@ -203,28 +207,6 @@ def _check_parent_place(parent: Path, child: Path, ref: str, shown: str) -> None
         )
 
 
-def _mark(data: Any, prefix: KeyPath, label: str, origin: dict[KeyPath, str]) -> None:
-    """Record `label` as the origin of `prefix` and every key path below it."""
-    origin[prefix] = label
-    if isinstance(data, dict):
-        for key, value in data.items():
-            _mark(value, (*prefix, key), label, origin)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            _mark(value, (*prefix, i), label, origin)
-
-
-def _deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Child over parent: tables merge key by key, everything else (lists too) replaces."""
-    out = dict(parent)
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def _load_merged(
     path: Path, chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], dict[KeyPath, str]]:
@@ -240,21 +222,7 @@ def _load_merged(
             remedy="make one of these files stop extending the other",
         )
     data = _read_toml(path)
-    replace: set[str] = set()
-    for lst in APPEND_LISTS:
-        flag = data.pop(f"replace_{lst}", False)
-        if not isinstance(flag, bool):
-            raise ScenarioError(
-                f"expected true or false, got {flag!r}",
-                file=shown,
-                key=f"replace_{lst}",
-                remedy="write `replace_{lst} = true` or remove the key",
-            )
-        if flag:
-            replace.add(lst)
-    for lst in replace:  # `replace_events = true` with no [[events]]: the list is emptied
-        data.setdefault(lst, [])
-    origin: dict[KeyPath, str] = {}
+    replace = pop_replace_flags(data, shown)
     parent_ref = data.get("extends", "")
     if not isinstance(parent_ref, str):
         raise ScenarioError(
@@ -264,7 +232,8 @@ def _load_merged(
             remedy='write e.g. extends = "baseline"',
         )
     if not parent_ref:
-        _mark(data, (), shown, origin)
+        origin: dict[KeyPath, str] = {}
+        mark_origin(data, (), shown, origin)
         return data, origin
     try:
         parent_path = resolve_scenario_path(parent_ref, relative_to=path.parent)
@@ -272,26 +241,7 @@ def _load_merged(
         raise ScenarioError(exc.problem, file=shown, key="extends", remedy=exc.remedy) from None
     _check_parent_place(parent_path, path, parent_ref, shown)
     parent, origin = _load_merged(parent_path, (*chain, real))
-    child_origin: dict[KeyPath, str] = {}
-    _mark(data, (), shown, child_origin)
-    offsets = {}
-    for lst in APPEND_LISTS:
-        if lst in data and lst not in replace and isinstance(parent.get(lst), list):
-            if not isinstance(data[lst], list):
-                raise ScenarioError(
-                    f"expected a list of tables ([[{lst}]]), got {data[lst]!r}",
-                    file=shown,
-                    key=lst,
-                    remedy=f"write each entry as a [[{lst}]] table",
-                )
-            offsets[lst] = len(parent[lst])
-            data = {**data, lst: parent[lst] + data[lst]}
-    merged = _deep_merge(parent, data)
-    for key_path, label in child_origin.items():
-        if len(key_path) >= 2 and key_path[0] in offsets and isinstance(key_path[1], int):
-            key_path = (key_path[0], key_path[1] + offsets[str(key_path[0])], *key_path[2:])
-        origin[key_path] = label
-    return merged, origin
+    return merge_child(parent, origin, data, replace, shown)
 
 
 def _set(
@@ -299,7 +249,7 @@ def _set(
 ) -> None:
     """Apply one override and remember that `label` set the key (for error messages)."""
     apply_override(data, path, value, label)
-    _mark(value, tuple(path), label, origin)
+    mark_origin(value, tuple(path), label, origin)
 
 
 # --------------------------------------------------------------------------- public API
@@ -337,7 +287,7 @@ def load_scenario(
     data, origin = _load_merged(path)
     # Schema defaults are the bottom layer, so a partial nested table (``[sites.grid_power_gw]
     # mean = 1.2``) keeps the field's other default values instead of the class defaults.
-    data = _deep_merge(ScenarioParams().model_dump(mode="json"), copy.deepcopy(data))
+    data = deep_merge(ScenarioParams().model_dump(mode="json"), copy.deepcopy(data))
     if "name" not in own:
         data["name"] = _shipped_name(path) or path.stem
         origin[("name",)] = shown

@@ -1,0 +1,116 @@
+"""Tests of `agents.lab`: the lab's cost of compute, forward capacity, urgency, opex, ambition.
+
+Rules called on hand-built stand-ins carrying only what each rule reads.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from agents.lab import FUNDING_APPETITE_PER_YEAR, AILab
+from world.contracts import DealStatus
+from world.ledger import FlowKind
+from world.params import DealKind, month_index
+
+
+def _cost_lab(lease: float, nvidia: float, amd: float) -> SimpleNamespace:
+    view = SimpleNamespace(
+        lease_price_usd_b_per_gw_year=lease,
+        compute_chip_price_usd_b_per_gw=lambda d: {"Nvidia": nvidia, "AMD": amd}[d],
+    )
+    market = SimpleNamespace(chip_life_years=4.0, facility_cost_usd_b_per_gw_year=2.0)
+    return SimpleNamespace(model=SimpleNamespace(view=view, p=SimpleNamespace(market=market)))
+
+
+def test_compute_cost_is_the_cheaper_of_leasing_and_owning() -> None:
+    """Owning = cheapest chip / life + facility = 20/4 + 2 = 7 USD B/GW-yr; leasing at 9 is
+    dearer, so 7; leasing at 6 is cheaper, so 6."""
+    assert AILab.compute_compute_cost_usd_b_per_gw_year(_cost_lab(9.0, 24.0, 20.0)) == \
+        pytest.approx(7.0)
+    assert AILab.compute_compute_cost_usd_b_per_gw_year(_cost_lab(6.0, 24.0, 20.0)) == \
+        pytest.approx(6.0)
+
+
+def _deal(kind: DealKind, status: DealStatus, gw: float, start: int = 0, months: int = 24,
+          target: str = "OpenAI") -> SimpleNamespace:
+    return SimpleNamespace(kind=kind, status=status, gw=gw, start_step=start,
+                           duration_months=months, target=target, undelivered=gw)
+
+
+def _capacity_lab(deals: list, own: float, installed: float) -> SimpleNamespace:
+    model = SimpleNamespace(
+        n_firms=1, firm_index={"OpenAI": 0},
+        fleet=SimpleNamespace(expected_powered_gw=lambda n, step: np.array([own])),
+        deals=SimpleNamespace(live=lambda: deals),
+        compute_undelivered_gw=lambda d: d.undelivered,
+    )
+    return SimpleNamespace(name="OpenAI", model=model, installed_total_gw=installed)
+
+
+def test_forward_capacity_counts_running_leases_and_contracted_chips() -> None:
+    """Own expected power (2) is raised to installed + undelivered chips of a supply deal
+    (1 + 3 = 4) when that is larger; leases running at the step add (1.5); stalled deals,
+    expired leases and other labs' deals do not count."""
+    deals = [
+        _deal(DealKind.CLOUD_CAPACITY, DealStatus.ACTIVE, 1.5, start=0, months=24),
+        _deal(DealKind.CLOUD_CAPACITY, DealStatus.ACTIVE, 7.0, start=0, months=6),  # ended
+        _deal(DealKind.CLOUD_CAPACITY, DealStatus.STALLED, 9.0),
+        _deal(DealKind.CLOUD_CAPACITY, DealStatus.ACTIVE, 11.0, target="Anthropic"),
+        _deal(DealKind.SUPPLY, DealStatus.ACTIVE, 3.0),
+    ]
+    lab = _capacity_lab(deals, own=2.0, installed=1.0)
+    assert AILab.compute_forward_capacity_gw(lab, 12) == pytest.approx(4.0 + 1.5)
+    assert AILab.compute_forward_capacity_gw(_capacity_lab(deals[:1], 2.0, 1.0), 12) == \
+        pytest.approx(3.5)
+
+
+def _urgent_lab(want: float, have: float) -> SimpleNamespace:
+    return SimpleNamespace(
+        model=SimpleNamespace(t=0), p=SimpleNamespace(discount_factor=0.9),
+        compute_ambition_gw=lambda step: want,
+        compute_forward_capacity_gw=lambda step: have,
+    )
+
+
+def test_urgency_discount_closed_form_and_sign() -> None:
+    """delta x exp(-0.1 x gap share): no gap keeps delta; a half-covered ambition gives
+    0.9 exp(-0.05); a larger gap means a more impatient (lower-delta) lab, which in
+    Rubinstein bargaining concedes more (Rubinstein 1982)."""
+    assert AILab.compute_urgency_discount(_urgent_lab(4.0, 5.0)) == pytest.approx(0.9)
+    assert AILab.compute_urgency_discount(_urgent_lab(4.0, 2.0)) == \
+        pytest.approx(0.9 * math.exp(-0.05))
+    assert AILab.compute_urgency_discount(_urgent_lab(4.0, 0.0)) < \
+        AILab.compute_urgency_discount(_urgent_lab(4.0, 2.0))
+
+
+def test_opex_grows_at_its_rate() -> None:
+    """Monthly opex = opex x (1+g)^(t/12) / 12: 12 USD B/yr growing 50 %, two years in,
+    is 12 x 2.25 / 12 = 2.25 USD B, paid to Suppliers as OPEX."""
+    paid: list[tuple] = []
+    lab = SimpleNamespace(
+        model=SimpleNamespace(t=24),
+        p=SimpleNamespace(opex_usd_b_per_year=12.0, opex_growth_per_year=0.5),
+        update_pay=lambda *a: paid.append(a),
+    )
+    AILab.update_opex(lab)
+    assert len(paid) == 1
+    payee, amount, kind = paid[0]
+    assert payee == "Suppliers" and kind is FlowKind.OPEX
+    assert amount == pytest.approx(2.25)
+
+
+def test_ambition_follows_its_path_and_funding_appetite_is_a_share_of_value() -> None:
+    """The ambition is the dated path read at start + step (1 GW in 2025-01 to 3 GW in
+    2026-01: 2 GW halfway); the funding expected is FUNDING_APPETITE_PER_YEAR x valuation."""
+    lab = SimpleNamespace(
+        p=SimpleNamespace(compute_ambition_gw=[["2025-01", 1.0], ["2026-01", 3.0]]),
+        model=SimpleNamespace(start_idx=month_index("2025-01")),
+        valuation_usd_b=300.0,
+    )
+    assert AILab.compute_ambition_gw(lab, 6) == pytest.approx(2.0)
+    assert AILab.compute_expected_funding_usd_b(lab) == \
+        pytest.approx(FUNDING_APPETITE_PER_YEAR * 300.0)

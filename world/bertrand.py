@@ -1,0 +1,223 @@
+"""Logit demand and Bertrand-Nash pricing with capacities: the accelerator vendors' price game.
+
+Pure functions (nothing here reads or mutates the model). `world.clearing`, which clears the
+accelerator market with them, re-exports these names. Units: GW of facility
+power, USD B per GW; docs/odd.md 'Markets'.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+
+# ------------------------------------------------------------------------------ logit demand
+def compute_logit_shares(utilities: np.ndarray, outside_utility: float | None = None) -> np.ndarray:
+    """Multinomial-logit choice probabilities, row by row (McFadden 1974).
+
+    Rule: s_bk = exp(u_bk) / (exp(u_0) + sum_j exp(u_bj)); without an outside option the
+    exp(u_0) term is absent. Non-finite utilities (a seller not available to that buyer) get
+    share 0. Rows with no available seller and no outside option get all zeros.
+
+    Args:
+        utilities: (buyers, sellers) or (sellers,) utilities, dimensionless.
+        outside_utility: utility of not buying this month (deferring), or None.
+
+    Returns:
+        Shares of the same shape; each row sums to 1 minus its outside share.
+    """
+    u = np.atleast_2d(np.asarray(utilities, dtype=float))
+    finite = np.isfinite(u)
+    top = np.where(finite, u, -np.inf).max(axis=1, keepdims=True)
+    if outside_utility is not None:
+        top = np.maximum(top, outside_utility)
+    top = np.where(np.isfinite(top), top, 0.0)
+    w = np.where(finite, np.exp(np.where(finite, u, 0.0) - top), 0.0)
+    denom = w.sum(axis=1, keepdims=True)
+    if outside_utility is not None:
+        denom = denom + np.exp(outside_utility - top)
+    out = np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+    return out.reshape(np.shape(utilities)) if np.ndim(utilities) == 1 else out
+
+
+# ------------------------------------------------------------------------------ Bertrand-Nash
+@dataclass(frozen=True)
+class BertrandSolution:
+    """Prices and demand of a logit Bertrand-Nash game with capacities.
+
+    Attributes:
+        price: (sellers,) price per GW, USD B/GW.
+        demand_gw: (sellers,) GW demanded at those prices.
+        shares: (buyers, sellers) logit shares (the outside option is the rest of each row).
+        capacity_bound: (sellers,) True where the seller's capacity binds (shadow price).
+        iterations: best-response rounds used; converged: whether prices settled.
+    """
+
+    price: np.ndarray
+    demand_gw: np.ndarray
+    shares: np.ndarray
+    capacity_bound: np.ndarray
+    iterations: int
+    converged: bool
+
+
+def _utilities(base: np.ndarray, alpha: float, price: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return base - alpha * np.log(price)[None, :]
+
+
+def _best_response(
+    terms: list[tuple[float, float, float]],
+    alpha: float,
+    cost: float,
+    capacity: float,
+    bounds: tuple[float, float],
+) -> tuple[float, bool]:
+    """Profit-maximising price of one seller given the others' prices.
+
+    `terms` holds, per buyer that can buy from it, (w_b, x_b, R_b): the buyer's demand, the
+    seller's exp(non-price utility) and the rest of the buyer's logit denominator (rivals and
+    the outside option), all scaled by the same per-buyer constant. The seller's demand is
+    D(p) = sum_b w_b s_b(p), s_b = x_b p^-a / (x_b p^-a + R_b). The marginal profit in log
+    price, p D - (p - c) a sum_b w_b s_b (1 - s_b), is positive below the optimum and negative
+    above (profit is quasi-concave in log p); while D(p) exceeds capacity K, raising the price
+    loses no sales, so the sign is positive. Brent's root finder on that sign in log p finds
+    max(unconstrained optimum, capacity-clearing price) within the bounds.
+    """
+    if not terms:
+        return bounds[1], False
+    lo, hi = math.log(bounds[0]), math.log(bounds[1])
+
+    def marginal(log_p: float) -> float:
+        p = math.exp(log_p)
+        scale = p**-alpha
+        dem = slope = 0.0
+        for w, x, r in terms:
+            s = x * scale / (x * scale + r)
+            dem += w * s
+            slope += w * s * (1.0 - s)
+        if dem > capacity:
+            return 1.0 + (dem - capacity) / max(capacity, 1e-12)
+        return (p * dem - (p - cost) * alpha * slope) / max(p * dem + (p - cost) * alpha * slope,
+                                                         1e-300)
+
+    if marginal(hi) > 0.0:
+        return bounds[1], True
+    if marginal(lo) <= 0.0:
+        return bounds[0], False
+    log_p = brentq(marginal, lo, hi, xtol=1e-9)
+    p = math.exp(log_p)
+    scale = p**-alpha
+    dem = sum(w * x * scale / (x * scale + r) for w, x, r in terms)
+    return p, dem >= capacity * (1.0 - 1e-6)
+
+
+def solve_logit_bertrand(
+    demand_gw: np.ndarray,
+    base_utility: np.ndarray,
+    alpha: float,
+    cost: np.ndarray,
+    capacity_gw: np.ndarray,
+    price_bounds: np.ndarray,
+    strategic: np.ndarray,
+    start_price: np.ndarray,
+    outside_utility: float = 0.0,
+    max_rounds: int = 12,
+    tol: float = 1e-3,
+) -> BertrandSolution:
+    """Bertrand-Nash prices of differentiated sellers facing logit buyers, with capacities.
+
+    Rule: buyer b wants `demand_gw[b]` GW and picks seller k with utility
+    u_bk = base_bk - alpha ln p_k (an outside option "defer" has `outside_utility`). Each
+    strategic seller maximises (p_k - c_k) min(D_k(p), K_k) over p_k in its bounds, holding
+    the others' prices (best-response iteration, Gauss-Seidel, from `start_price`, until the
+    last n - 1 best responses moved no price by `tol` in log: then every seller's price is a
+    best response to the others' current prices). Without
+    a binding capacity the optimum satisfies (p - c) / p = D_k / (alpha sum_b w_b s_bk
+    (1 - s_bk)) (the logit markup); with a binding capacity the price rises until demand
+    equals capacity (Kreps and Scheinkman 1983 for the capacity-constrained shadow price).
+    Non-strategic sellers (captive chips, the price-taking fringe) keep `start_price`.
+
+    Args:
+        demand_gw: (buyers,) GW each buyer would order if prices were at the outside level.
+        base_utility: (buyers, sellers) non-price utility; -inf where a buyer cannot buy.
+        alpha: price sensitivity (> 0) on log price.
+        cost: (sellers,) marginal cost, USD B/GW.
+        capacity_gw: (sellers,) GW each seller can accept this month.
+        price_bounds: (sellers, 2) lowest and highest price, USD B/GW (low > 0).
+        strategic: (sellers,) True for sellers that set prices.
+        start_price: (sellers,) prices to start from (last month's), USD B/GW.
+
+    Returns:
+        A `BertrandSolution`.
+    """
+    price = np.clip(np.asarray(start_price, dtype=float), price_bounds[:, 0], price_bounds[:, 1])
+    base = np.asarray(base_utility, dtype=float)
+    w = np.asarray(demand_gw, dtype=float)
+    bound = np.zeros(price.size, dtype=bool)
+    players = [k for k in range(price.size) if strategic[k]]
+    x, outside = _scaled_exp_utilities(base, alpha, price_bounds, outside_utility)
+    rounds, converged = _iterate_best_responses(
+        price, bound, players, w, x, outside, alpha, cost, capacity_gw, price_bounds,
+        max_rounds, tol,
+    )
+    shares = compute_logit_shares(_utilities(base, alpha, price), outside_utility)
+    return BertrandSolution(price, w @ shares, shares, bound, rounds, converged)
+
+
+def _scaled_exp_utilities(
+    base: np.ndarray, alpha: float, price_bounds: np.ndarray, outside_utility: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """exp(non-price utility) of every (buyer, seller) and of each buyer's outside option,
+    both scaled by the buyer's highest possible utility (so nothing overflows); 0 where a
+    buyer cannot buy."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ceiling = base - alpha * np.log(price_bounds[:, 0])[None, :]
+    shift = np.maximum(np.max(np.where(np.isfinite(ceiling), ceiling, -np.inf), axis=1,
+                              initial=-np.inf), outside_utility)
+    x = np.where(np.isfinite(base), np.exp(np.where(np.isfinite(base), base, 0.0)
+                                           - shift[:, None]), 0.0)
+    return x, np.exp(outside_utility - shift)
+
+
+def _iterate_best_responses(
+    price: np.ndarray,
+    bound: np.ndarray,
+    players: list[int],
+    w: np.ndarray,
+    x: np.ndarray,
+    outside: np.ndarray,
+    alpha: float,
+    cost: np.ndarray,
+    capacity_gw: np.ndarray,
+    price_bounds: np.ndarray,
+    max_rounds: int,
+    tol: float,
+) -> tuple[int, bool]:
+    """Gauss-Seidel best-response rounds (`solve_logit_bertrand`), updating `price` and
+    `bound` in place; returns (rounds used, converged)."""
+    weight = x * price[None, :] ** -alpha
+    active = {k: np.flatnonzero((x[:, k] > 0) & (w > 0)) for k in players}
+    rounds, converged = 0, False
+    settled = 0  # consecutive best responses that moved the price by less than tol
+    for rounds in range(1, max_rounds + 1):
+        for k in players:
+            rows = active[k]
+            rest = outside[rows] + weight[rows].sum(axis=1) - weight[rows, k]
+            terms = list(zip(w[rows].tolist(), x[rows, k].tolist(), rest.tolist(), strict=True))
+            p, bound[k] = _best_response(
+                terms, alpha, float(cost[k]), float(capacity_gw[k]),
+                (float(price_bounds[k, 0]), float(price_bounds[k, 1])),
+            )
+            settled = settled + 1 if abs(math.log(p / price[k])) < tol else 0
+            price[k] = p
+            weight[:, k] = x[:, k] * p**-alpha
+            if settled >= max(len(players) - 1, 1) and (rounds > 1 or k == players[-1]):
+                converged = True  # every player has best-responded to the others' prices
+                break
+        if converged:
+            break
+    return rounds, converged
