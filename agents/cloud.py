@@ -18,7 +18,7 @@ PLANNING_HORIZON_MONTHS = 24
 
 
 class CloudProvider(Firm):
-    """A hyperscaler or cloud that builds AI datacenters and leases them (DESIGN 'CloudProvider').
+    """A hyperscaler or cloud that builds AI datacenters and leases them (docs/odd.md).
 
     Its capacity target is its own growth path (`build_gw_per_year`, growing at
     `build_growth_per_year`) plus the capacity it has contracted to deliver to labs.

@@ -1,6 +1,6 @@
 """Due diligence after a letter of intent: the investor or seller re-checks its counterparty.
 
-Three tests (DESIGN 'Negotiation'; facts.toml D1b: Nvidia's doubts on OpenAI's financing and
+Three tests (docs/odd.md; facts.toml D1b: Nvidia's doubts on OpenAI's financing and
 discipline and on competition from Google and Anthropic; D1c: the restructured deal):
 
 - financing capacity: (cash + expected funding) / commitments >= `min_financing_ratio`;

@@ -29,7 +29,7 @@ GROWTH_HISTORY_MONTHS = 6
 
 
 class Firm(mesa.Agent):
-    """One of the six firms (DESIGN 'The agents').
+    """One of the six firms (docs/odd.md).
 
     Attributes:
         name: firm name (`Nvidia`, ...), also its ledger account.
@@ -143,7 +143,7 @@ class Firm(mesa.Agent):
         return float(self.model.powered_by_firm[self.model.firm_index[self.name]])
 
     def compute_deployed_gw(self) -> float:
-        """Deployed compute = min(installed chips, powered capacity), GW (DESIGN 'Sites')."""
+        """Deployed compute = min(installed chips, powered capacity), GW (docs/odd.md)."""
         return min(self.installed_total_gw, self.compute_powered_gw())
 
     def compute_deployed_gw_of(self, designer: str) -> float:

@@ -212,7 +212,7 @@ class AILab(Firm):
         (`compute_target_compute_gw`) and secured capacity `SEARCH_HORIZON_MONTHS` ahead
         (blocks of at most `MAX_DEAL_GW`).
 
-        The search starts after the last dated announcement of the scenario (DESIGN: history
+        The search starts after the last dated announcement of the scenario (docs/odd.md: history
         is replayed, then firms seek deals on their own).
         """
         neg = self.model.p.negotiation

@@ -1,7 +1,7 @@
 """Value types of bilateral bargaining (the mechanism lives in `agents.negotiation`).
 
 Frozen, so a record of a negotiation can be kept and compared without fear of mutation
-(negmas keeps its offer/response types beside its mechanism the same way; STYLE.md 2).
+(negmas keeps its offer/response types beside its mechanism the same way).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def _drop_private(row: dict) -> None:
 
 
 class Regulator(mesa.Agent):
-    """Reviews deals against the scenario's policy regime (DESIGN 'Regulator')."""
+    """Reviews deals against the scenario's policy regime (docs/odd.md)."""
 
     def __init__(self, model: Any) -> None:
         super().__init__(model)

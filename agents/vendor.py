@@ -13,7 +13,7 @@ CLEAR_BACKLOG_MONTHS = 3.0
 
 
 class ChipVendor(Firm):
-    """An accelerator designer selling to clouds, labs and the fringe (DESIGN 'ChipVendor').
+    """An accelerator designer selling to clouds, labs and the fringe (docs/odd.md).
 
     Its price each month is its Bertrand-Nash best response with its packaging capacity as a
     constraint (`world.chip_market`); it asks the foundry for packaging, and, when a customer

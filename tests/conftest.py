@@ -100,7 +100,7 @@ class FakeModel:
             self.step()
 
     def compute_tables(self) -> dict[str, dict[str, list[Any]]]:
-        """Columnar tables with the DESIGN.md columns (date given as dates)."""
+        """Columnar tables with the documented columns (docs/outputs.md) (date given as dates)."""
         if self.fail_in_compute:
             raise RuntimeError("fake model failure")
         year, month = (int(x) for x in self.params.simulation.start.split("-"))

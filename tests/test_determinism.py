@@ -1,4 +1,4 @@
-"""Determinism (DESIGN 'Time and units'): same scenario + same seed = identical outputs, bit for
+"""Determinism (docs/odd.md): same scenario + same seed = identical outputs, bit for
 bit, whichever process ran it; another seed gives another run.
 
 The Parquet files of two runs are compared byte for byte (their bytes depend only on the table

@@ -1,11 +1,11 @@
-"""Invariants of the whole model, checked after every step of every run (STYLE #11).
+"""Invariants of the whole model, checked after every step of every run.
 
 Each run here is driven month by month (`ComputeMarketModel.step`) so the model's state can be
 checked between steps, not only at the end; the output tables of the same run are then
 checked row by row. Runs: the shipped baseline over several seeds, and randomised scenarios
 (hypothesis draws a seed and perturbs the key parameters within their valid ranges).
 
-What must hold (DESIGN 'The world', 'Outputs'):
+What must hold (docs/odd.md):
 
 - market shares sum to 1 in every market at every step; HHI = sum of squared percent shares;
 - money is conserved: the ledger total stays 0; every flow is > 0 between two different

@@ -1,4 +1,4 @@
-"""Calendar of a run: one step is one calendar month (DESIGN 'Time and units').
+"""Calendar of a run: one step is one calendar month (docs/odd.md).
 
 Months are written 'YYYY-MM'. Internally a month is an integer index, the number of months
 since January of year 0 (`month_index('2025-01') == 24300`), so month arithmetic is integer

@@ -1,4 +1,4 @@
-"""Accelerator catalog: products by generation and their unit conversions (DESIGN 'Catalog').
+"""Accelerator catalog: products by generation and their unit conversions (docs/odd.md).
 
 Chips are counted through the facility power they fill: a product's `kw_per_unit` is the
 all-in facility kW per accelerator (the chip plus its share of CPU, network and cooling), so

@@ -1,5 +1,5 @@
 """The accelerator market: a component owning order backlogs, inventories, prices and
-deliveries of every chip designer (DESIGN 'Foundry', 'Markets'; docs/odd.md 'Accelerators').
+deliveries of every chip designer (docs/odd.md; docs/odd.md 'Accelerators').
 
 A month, in order (the model calls the phases):
 

@@ -1,4 +1,4 @@
-"""Deals: the contracts firms sign, their terms and their lifecycle (DESIGN 'Contracts and ledger').
+"""Deals: the contracts firms sign, their terms and their lifecycle (docs/odd.md).
 
 Party convention: `source` is the seller or investor (the chip vendor for `supply`, the cloud
 provider for `cloud_capacity`, the investor for `equity`, the issuer for `warrant`), `target` is
@@ -6,7 +6,7 @@ the buyer or investee. Money flows target -> source for supply and cloud capacit
 pays), source -> target for equity (the investor pays). Money itself is booked by
 `world.ledger`; a deal only carries the terms.
 
-Lifecycle (facts.toml D1-D1c: letter of intent, stall, restructuring; DESIGN 'Contracts'):
+Lifecycle (facts.toml D1-D1c: letter of intent, stall, restructuring; docs/odd.md):
 `proposed -> loi -> definitive -> under_review -> active -> completed`, with the side exits in
 `TRANSITIONS`. `renegotiated` is terminal: the deal is replaced by a child deal whose
 `parent_id` names it.

@@ -1,7 +1,7 @@
 """The datacenter fleet: lifecycle and capex of every datacenter, in numpy arrays.
 
 A datacenter is planned on a site its owner holds and moves through
-`PLANNED -> PERMITTED -> UNDER_CONSTRUCTION -> POWERED` (DESIGN 'Sites and datacenters').
+`PLANNED -> PERMITTED -> UNDER_CONSTRUCTION -> POWERED` (docs/odd.md).
 Durations come from the site, rounded up to whole months (a started month counts):
 
 - permitted `permit_months` after planning;

@@ -1,4 +1,4 @@
-"""Energy of deployed compute: TWh and US-homes equivalents (DESIGN 'Energy').
+"""Energy of deployed compute: TWh and US-homes equivalents (docs/odd.md).
 
 One load factor for both: a datacenter draws `DEFAULT_UTILISATION` of its facility power on
 average, so energy = power x hours x utilisation, and the homes equivalent compares that same

@@ -2,7 +2,7 @@
 
 Capacity in packaging wafers per month follows a piecewise-linear path through dated points
 (facts.toml cowos_capacity: ~40k wafers/month in 2024 -> 75-80k end 2025 -> 90-110k end 2026).
-When requests exceed capacity, an allocation rule (a policy lever, DESIGN 'Foundry') splits it:
+When requests exceed capacity, an allocation rule (a policy lever, docs/odd.md) splits it:
 
 - `pro_rata`: each designer gets capacity x its share of requests;
 - `priority`: designers are served in rank order, each in full until capacity runs out;
@@ -96,7 +96,7 @@ def allocate(
 def wafers_to_gw(wafers: float, product: Product, yield_frac: float) -> float:
     """GW of facility power filled by the packages of `wafers` wafers of `product`.
 
-    Rule: wafers x units_per_wafer x yield_frac x kw_per_unit / 1e6 (DESIGN 'Foundry').
+    Rule: wafers x units_per_wafer x yield_frac x kw_per_unit / 1e6 (docs/odd.md).
     """
     return wafers * yield_frac * gw_per_wafer(product)
 

@@ -1,5 +1,4 @@
-"""Double-entry ledger: every money flow of a run, between named accounts (DESIGN 'Contracts
-and ledger').
+"""Double-entry ledger: every money flow of a run, between named accounts (docs/odd.md).
 
 All accounts start at zero and money only moves between accounts, so the sum of all balances is
 zero at every moment (conservation). External parties ('Customers', 'Investors', 'Lenders',

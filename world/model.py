@@ -1,9 +1,13 @@
 """The Mesa model of the AI-compute market: one step is one month.
 
-Order of a month (DESIGN 'Time'): dated announcements and interventions; datacenter lifecycle
+Order of a month (docs/odd.md): dated announcements and interventions; datacenter lifecycle
 and capex; the firms' decisions (in a seeded random order); packaging allocation and chip
 production; chip orders and deliveries (the accelerator market); cloud leases (the cloud
 market); lab revenue (the frontier-AI market); the deal pipeline; debt; valuations; records.
+
+The module is over the house's ~400 lines: it holds the construction of every component, the
+month's phase list and the read-only accessors agents still use, so that the order of a month
+and what each phase touches are read in one place.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ FRINGE_LABS = "Other labs"
 
 
 class ComputeMarketModel(mesa.Model):
-    """Six firms, a fringe, a physical layer and a deal network (DESIGN.md).
+    """Six firms, a fringe, a physical layer and a deal network (docs/odd.md).
 
     The model holds the components, each owning its state and rules: the physical layer
     (`catalog`, `foundry`, `sites`, `fleet`), the markets (`chips`: accelerators, `cloud`:
@@ -222,7 +226,7 @@ class ComputeMarketModel(mesa.Model):
             self.step()
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
-        """Columnar output tables (DESIGN 'Outputs') without run_id / scenario / seed."""
+        """Columnar output tables (docs/odd.md) without run_id / scenario / seed."""
         return self.recorder.compute_tables()
 
     def _apply_dated_inputs(self) -> None:

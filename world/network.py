@@ -1,4 +1,4 @@
-"""The deal network: firms (and fringe nodes) linked by one edge per live deal (DESIGN 'Network').
+"""The deal network: firms (and fringe nodes) linked by one edge per live deal (docs/odd.md).
 
 A `networkx.MultiDiGraph` with an edge source -> target keyed by `deal_id` (party convention of
 `world.contracts`), carrying the deal's kind, value, status and exclusivity. It answers who is

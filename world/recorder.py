@@ -1,4 +1,4 @@
-"""Per-month records of the model, kept as columns (DESIGN 'Outputs').
+"""Per-month records of the model, kept as columns (docs/odd.md).
 
 The recorder reads the model after each month and appends to plain lists; the experiments
 layer turns them into polars tables. Nothing here writes files.

@@ -1,4 +1,4 @@
-"""Candidate datacenter sites: a numpy table, one row per site (DESIGN 'Sites and datacenters').
+"""Candidate datacenter sites: a numpy table, one row per site (docs/odd.md).
 
 The default pool has ~800 sites, as many as OpenAI screened for power, permits and financing
 (facts.toml sites). Each site has a region, the grid power it can get (GW), a wait for grid

@@ -5,7 +5,7 @@ loop (`experiments.batch.runner`) keeps a bounded number of runs in flight whate
 The work function and its arguments are the same everywhere, so the results are identical.
 
 The process pool uses the ``forkserver`` start method through its own context (the global start
-method is left alone, STYLE #12); the fork server imports the model once and the workers, forked
+method is left alone); the fork server imports the model once and the workers, forked
 from it, are started once and reused.
 """
 

@@ -1,4 +1,4 @@
-"""What every run's outputs must satisfy, whatever its scenario (DESIGN 'Outputs').
+"""What every run's outputs must satisfy, whatever its scenario (docs/odd.md).
 
 `check_run_invariants(results)` returns the broken invariants of one run as readable lines
 (empty when all hold). It reads only the output tables and the manifest, so it applies to a
@@ -14,7 +14,7 @@ The invariants:
   (to 1e-6); HHI = sum of squared percent shares (to 1e-6 relative; a row of `firms_in_row`
   small firms counts its share squared times the sum of their squared Zipf sizes), within
   [0, 10,000];
-- deployed GW <= powered GW in the physical table (compute needs power: DESIGN 'Sites').
+- deployed GW <= powered GW in the physical table (compute needs power: docs/odd.md).
 """
 
 from __future__ import annotations

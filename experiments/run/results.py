@@ -127,7 +127,7 @@ def _frame(
     elif missing:
         raise ValueError(
             f"table {name!r} from the model lacks required columns {missing} "
-            "(DESIGN.md 'Outputs' lists them)"
+            "(docs/outputs.md lists them)"
         )
     if "date" in cols and not all(type(d) is dt.date for d in cols["date"]):
         cols["date"] = [_to_date(d) for d in cols["date"]]
@@ -156,7 +156,7 @@ def _frame(
 
 @dataclass
 class Results:
-    """Tables and manifest of one run (STYLE #6: tidy polars frames, nothing private).
+    """Tables and manifest of one run (tidy polars frames; nothing private).
 
     Attributes:
         tables: table name -> frame; every table of `SCHEMAS` is present (possibly empty).

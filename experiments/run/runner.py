@@ -1,4 +1,4 @@
-"""The pure entry point: one scenario and one seed in, one `Results` out (STYLE #7).
+"""The pure entry point: one scenario and one seed in, one `Results` out.
 
 Batch tools (ours, EMA Workbench, SALib) call `run` directly; the command line is a thin layer
 over it. Nothing here reads or writes files or prints.

@@ -219,7 +219,7 @@ REAL_ROLES: dict[str, Role] = {
     "Microsoft": Role.CLOUD,
     "Oracle": Role.CLOUD,
 }
-"""What each firm is (DESIGN 'The agents'): Nvidia and AMD sell chips, Amazon, Microsoft and
+"""What each firm is (docs/odd.md): Nvidia and AMD sell chips, Amazon, Microsoft and
 Oracle sell cloud capacity, OpenAI is the AI lab. A firm keeps its role in every scenario:
 a scenario that changes it would give Nvidia's name and history to another kind of agent."""
 

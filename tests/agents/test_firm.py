@@ -55,7 +55,7 @@ def _deployed_firm(installed: dict[str, float], powered: float) -> SimpleNamespa
 
 
 def test_deployed_is_min_of_chips_and_power_and_split_pro_rata() -> None:
-    """Deployed = min(installed, powered) (DESIGN 'Sites'); with 3 GW of chips (2 Nvidia, 1 AMD)
+    """Deployed = min(installed, powered) (docs/odd.md); with 3 GW of chips (2 Nvidia, 1 AMD)
     in 1.5 GW of power, Nvidia's deployed share is 1.5 x 2/3 = 1.0 GW."""
     firm = _deployed_firm({"Nvidia": 2.0, "AMD": 1.0}, 1.5)
     assert Firm.compute_deployed_gw(firm) == pytest.approx(1.5)
