@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Collection, Sequence
@@ -239,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader of stdout went away (`compute-market ... | head`): stop quietly, as a
+        # filter does; stdout is pointed at devnull so the interpreter's final flush is silent
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt as exc:
         detail = f"; {exc}" if str(exc) and not str(exc).startswith("SIG") else ""
         print(f"{PROG}: interrupted{detail}", file=sys.stderr)

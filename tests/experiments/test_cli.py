@@ -346,3 +346,18 @@ def test_readme_layout_names_every_command() -> None:
     rows = [line for line in layout.splitlines() if line.startswith("| `")]
     for cmd in cli.SUBCOMMANDS:
         assert any(f"`{cmd.name}`" in row for row in rows), f"README layout lacks {cmd.name}"
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    """A reader that stops early (`compute-market scenarios | head -0`) ends the command with
+    exit 0 and no traceback: a closed pipe is not a bug."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli.main", "scenarios"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the command writes
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and b"internal error" not in err, err.decode()
+    assert proc.returncode == 0
