@@ -8,7 +8,8 @@ naming the file and what to do (exit code 2), never a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,19 @@ def read_json_file(path: Path, remedy: str) -> dict[str, Any]:
     return data
 
 
+@contextmanager
+def _parquet_errors(path: Path, remedy: str) -> Iterator[None]:
+    """Turn a missing or unreadable Parquet file into one `UserError` line naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; {remedy}") from None
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.ComputeError) as exc:
+        reason = " ".join(str(exc).split())[:120]
+        raise UserError(f"{path}: damaged, not readable as Parquet ({reason}); {remedy}") \
+            from None
+
+
 def read_parquet_file(path: Path, remedy: str, columns: list[str] | None = None) -> pl.DataFrame:
     """Read a Parquet file whole.
 
@@ -64,14 +78,8 @@ def read_parquet_file(path: Path, remedy: str, columns: list[str] | None = None)
         UserError: the file is missing, truncated or otherwise not readable as Parquet; the
             line names it and gives `remedy`.
     """
-    try:
+    with _parquet_errors(path, remedy):
         return pl.read_parquet(path, columns=columns)
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; {remedy}") from None
-    except (OSError, pl.exceptions.PolarsError, pl.exceptions.ComputeError) as exc:
-        reason = " ".join(str(exc).split())[:120]
-        raise UserError(f"{path}: damaged, not readable as Parquet ({reason}); {remedy}") \
-            from None
 
 
 def check_parquet_file(path: Path, remedy: str, columns: Iterable[str] = ()) -> None:
@@ -82,14 +90,8 @@ def check_parquet_file(path: Path, remedy: str, columns: Iterable[str] = ()) -> 
         UserError: as `read_parquet_file`, or a column is missing (another table's file, or a
             file written by something else).
     """
-    try:
+    with _parquet_errors(path, remedy):
         schema = pl.read_parquet_schema(path)
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; {remedy}") from None
-    except (OSError, pl.exceptions.PolarsError, pl.exceptions.ComputeError) as exc:
-        reason = " ".join(str(exc).split())[:120]
-        raise UserError(f"{path}: damaged, not readable as Parquet ({reason}); {remedy}") \
-            from None
     check_columns(path, schema, columns, remedy)
 
 
