@@ -37,17 +37,16 @@ MARKET_METRICS: dict[str, tuple[str | Mapping[str, str], float]] = {
     "fringe_gw": ("GW", 1.0),
     "fringe_cum_gw": ("GW since start", 1.0),
     "n_sellers": ("firms", 1.0),
-    "default_rate": (PP, 100.0),
 }
-"""Markets-table column -> (unit, or unit per market; scale). Absent columns are skipped, so
-metrics a later model version adds (defaults) are picked up by name."""
+"""Markets-table column -> (unit, or unit per market; scale). Absent columns are skipped."""
 FIRM_METRICS: dict[str, tuple[str, float]] = {
     "circularity": (PP, 100.0),
     "n_suppliers": ("firms", 1.0),
     "compute_gw": ("GW", 1.0),
     "valuation_usd_b": ("USD B", 1.0),
     "deployed_gw": ("GW", 1.0),
-    "defaulted_usd_b": ("USD B", 1.0),
+    "defaults_cum": ("contracts since start", 1.0),
+    "debt_usd_b": ("USD B", 1.0),
 }
 """Firms-table column -> (unit, scale)."""
 PHYSICAL_METRICS: dict[str, tuple[str, float]] = {

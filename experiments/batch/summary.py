@@ -50,13 +50,13 @@ SUMMARIES: dict[str, tuple[list[str], list[str]]] = {
     "markets": (
         ["step", "date", "market"],
         ["hhi", "price", "total_quantity", "mhhi", "foreclosure_share", "unaffiliated_gw",
-         "unaffiliated_price", "price_usd_k_per_pflops", "fringe_gw", "fringe_cum_gw",
-         "default_rate"],
+         "unaffiliated_price", "price_usd_k_per_pflops", "fringe_gw", "fringe_cum_gw"],
     ),
     "firms": (
         ["step", "date", "firm"],
         ["cash_usd_b", "revenue_usd_b", "valuation_usd_b", "deployed_gw", "powered_gw",
-         "circularity", "circular_usd_b", "n_suppliers", "defaulted_usd_b"],
+         "circularity", "circular_usd_b", "n_suppliers", "debt_usd_b", "defaults_cum",
+         "distress_months"],
     ),
     "physical": (
         ["step", "date"],
@@ -65,8 +65,8 @@ SUMMARIES: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 """Summarised table -> (grouping keys besides scenario and variant, metrics). The market-power
-metrics (MHHI, foreclosure, unaffiliated buyers, circularity, defaults) are summarised when the
-runs carry them; a metric the runs lack is skipped."""
+metrics (MHHI, foreclosure, unaffiliated buyers, circularity, defaults) are summarised; a metric
+the runs lack (older runs) is skipped."""
 
 
 def _stats(metric: str) -> list[pl.Expr]:
@@ -184,9 +184,8 @@ BANDS: dict[str, tuple[str, str, float]] = {
     "mhhi": ("markets", "MHHI", 1.0),
     "foreclosure_share": ("markets", "foreclosure %", 100.0),
     "unaffiliated_price": ("markets", "unaffil. price", 1.0),
-    "default_rate": ("markets", "defaults %", 100.0),
     "circularity": ("firms", "circularity %", 100.0),
-    "defaulted_usd_b": ("firms", "defaulted USD B", 1.0),
+    "defaults_cum": ("firms", "defaults", 1.0),
 }
 """Printed bands: metric -> (table, column title, scale), one column per market or firm
 where the metric is not zero in every run."""
@@ -220,7 +219,7 @@ def _wide_bands(last: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
 def summary_table(batch_dir: str | Path) -> pl.DataFrame:
     """One row per variant at the last step: its inputs, the seeds behind its bands
     (``seeds``), per-market HHI, MHHI, foreclosure and unaffiliated price, per-firm
-    circularity, defaults when the runs carry them, and deployed GW, as ``mean [q05, q95]``
+    circularity, contracts defaulted on so far (per firm), and deployed GW, as ``mean [q05, q95]``
     text (what ``summarize`` prints). Fractions are shown in percent."""
     root = Path(batch_dir)
     variants = read_variants(root)

@@ -13,6 +13,7 @@ from experiments.analysis.compare_text import format_table, resolve_step
 from experiments.calibration.ensemble import load_ensemble
 from experiments.errors import UserError
 from experiments.scenario.loader import load_scenario
+from world.params import ScenarioParams, month_index
 
 __all__ = ["DESCRIPTION", "add_arguments", "handle"]
 
@@ -62,8 +63,21 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UserError("--level must be between 0 and 1, e.g. 0.95")
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    if args.date is not None and not (len(args.date) == 7 and args.date[4] == "-"):
-        raise UserError(f"--date {args.date!r}: expected a month as YYYY-MM")
+
+
+def _check_date(date: str | None, base: ScenarioParams) -> None:
+    """Refuse a `--date` that is not a month of the reference run, before anything runs."""
+    if date is None:
+        return
+    try:
+        idx = month_index(date)
+    except ValueError:
+        raise UserError(f"--date {date!r}: expected a month as YYYY-MM") from None
+    first = month_index(base.simulation.start)
+    last = first + base.simulation.steps - 1
+    if not first <= idx <= last:
+        raise UserError(f"--date {date}: not a month of the runs; give YYYY-MM from "
+                        f"{base.simulation.start} to {last // 12:04d}-{last % 12 + 1:02d}")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -71,6 +85,7 @@ def handle(args: argparse.Namespace) -> int:
     _check_args(args)
     ensemble = load_ensemble(args.ensemble) if args.ensemble else None
     base = load_scenario(args.base, steps=args.steps)
+    _check_date(args.date, base)
     variants = [load_scenario(v, steps=args.steps) for v in args.variants]
     names = "-".join(_slug(v.name) for v in variants)
     out = args.out or Path("runs") / f"compare-{_slug(base.name)}-{names}"

@@ -51,3 +51,44 @@ def test_summary_has_market_power_and_seed_counts(
     assert main(["summarize", str(out)]) == 0
     text = capsys.readouterr().out
     assert "seeds" in text and "MHHI" in text
+
+
+def test_every_summarised_and_compared_metric_is_a_column_runs_write(baseline_results) -> None:
+    """A metric named in `summarize`'s or `compare`'s lists but written by no run is silently
+    skipped (defaults once were: they were looked up under names the model never wrote). Every
+    name in those lists must be a column of the shipped baseline's tables."""
+    from experiments.analysis.outcome_series import FIRM_METRICS, MARKET_METRICS, PHYSICAL_METRICS
+    from experiments.batch.summary import BANDS, SUMMARIES
+
+    tables = baseline_results.tables
+    for table, (_, metrics) in SUMMARIES.items():
+        missing = set(metrics) - set(tables[table].columns)
+        assert not missing, f"summary of {table} names columns no run writes: {missing}"
+    for metric, (table, _, _) in BANDS.items():
+        assert metric in tables[table].columns, f"band {metric} is not a {table} column"
+    derived = {"mhhi_minus_hhi", "n_sellers"}  # computed from the markets and shares tables
+    for table, metrics in (("markets", MARKET_METRICS), ("firms", FIRM_METRICS),
+                           ("physical", PHYSICAL_METRICS)):
+        missing = set(metrics) - set(tables[table].columns) - derived
+        assert not missing, f"compare names {table} columns no run writes: {missing}"
+
+
+def test_summary_prints_defaults_per_firm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A firm that defaults on a purchase contract shows a non-zero `defaults` band. With the
+    lab's outside money nearly gone (a tiny equity pool, no debt), OpenAI cannot pay what its
+    contracts bring due, so it defaults in every seed."""
+    scenario = tmp_path / "starved.toml"
+    scenario.write_text(
+        'extends = "baseline"\nname = "starved"\n[capital]\n'
+        'outside_equity_usd_b_per_year = [["2025-01", 0.5]]\n[firms.OpenAI]\nmax_debt_to_revenue = 0.0\n', encoding="utf-8")
+    spec = tmp_path / "starved-batch.toml"
+    spec.write_text(
+        f'[batch]\nname = "starved"\ndescription = "defaults"\nscenarios = ["{scenario}"]\n'
+        'steps = 48\n[replications]\nseeds = 2\nmaster_seed = 1\n', encoding="utf-8")
+    out = tmp_path / "batch"
+    assert main(["batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    table = summary_table(out)
+    assert "defaults OpenAI" in table.columns
+    assert not table["defaults OpenAI"][0].startswith("0.0 [0.0, 0.0]")
