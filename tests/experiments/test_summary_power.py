@@ -82,7 +82,8 @@ def test_summary_prints_defaults_per_firm(
     scenario = tmp_path / "starved.toml"
     scenario.write_text(
         'extends = "baseline"\nname = "starved"\n[capital]\n'
-        'outside_equity_usd_b_per_year = [["2025-01", 0.5]]\n[firms.OpenAI]\nmax_debt_to_revenue = 0.0\n', encoding="utf-8")
+        'outside_equity_usd_b_per_year = [["2025-01", 0.5]]\n'
+        '[firms.OpenAI]\nmax_debt_to_revenue = 0.0\n', encoding="utf-8")
     spec = tmp_path / "starved-batch.toml"
     spec.write_text(
         f'[batch]\nname = "starved"\ndescription = "defaults"\nscenarios = ["{scenario}"]\n'
