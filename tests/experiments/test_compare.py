@@ -145,3 +145,28 @@ def test_whatif_section_marks_resolved_and_exact_effects() -> None:
     line = next(t for t in text.splitlines() if t.startswith(f"| `{var}`"))
     assert "**2.00** [1.50, 2.50]" in line and "| 0.1 |" in line and "**3.00** (exact)" in line
     assert harm in text and "deals blocked 3.00 (from 1.00)" in text
+
+
+def test_same_bytes_whatever_order_the_seeds_arrive_in() -> None:
+    """Workers return seeds in another order than one process does; the statistics must not
+    depend on it (summing floats in another order changes the last bits)."""
+    runs = _runs().with_columns(reference_value=pl.col("reference_value") * 0.1 + 1e-3,
+                                variant_value=pl.col("variant_value") * 0.1 + 7e-4)
+    one = compute_comparison(runs)
+    for seed in (1, 2, 3):
+        shuffled = compute_comparison(runs.sample(fraction=1.0, shuffle=True, seed=seed))
+        assert shuffled.equals(one)
+
+
+def test_rounding_noise_is_exact_not_tested() -> None:
+    """Two runs that agree up to the last bits of a large number (an HHI near 5,000 summed in
+    another order) have no effect to test: the difference is reported as exact."""
+    noise = [4.5e-13, -9.1e-13, 0.0, 1.8e-12, -4.5e-13]
+    runs = _runs().with_columns(reference_value=pl.col("reference_value") + 5_000.0)
+    runs = runs.with_columns(
+        variant_value=pl.when(pl.col("metric") == "d")
+        .then(pl.col("reference_value") + pl.Series([noise[s] for s in runs["seed"]]))
+        .otherwise(pl.col("variant_value") + 5_000.0))
+    d = compute_comparison(runs).filter((pl.col("metric") == "d") & (pl.col("step") == 0)).row(
+        0, named=True)
+    assert d["exact"] and d["p_value"] is None and not d["significant"]
