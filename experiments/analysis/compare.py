@@ -24,7 +24,6 @@ folder).
 from __future__ import annotations
 
 import gc
-
 import json
 import math
 from collections.abc import Iterable, Sequence
