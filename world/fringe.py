@@ -42,12 +42,14 @@ class FringeMarket:
         remainder: name of the row of small firms.
         n_small: number of small firms in the remainder.
         small_hhi_frac: sum of the small firms' squared shares within the remainder (in (0, 1]).
+        small_sizes: the small firms' shares within the remainder (Zipf, sum to 1).
     """
 
     named: Mapping[str, float]
     remainder: str
     n_small: int
     small_hhi_frac: float
+    small_sizes: tuple[float, ...] = ()
 
     @property
     def remainder_share(self) -> float:
@@ -58,6 +60,18 @@ class FringeMarket:
         """The fringe's quantity by row: each named firm's share, the rest to the remainder."""
         out = {name: fringe_quantity * s for name, s in self.named.items()}
         out[self.remainder] = fringe_quantity * self.remainder_share
+        return out
+
+    def compute_firm_shares(self, shares: Mapping[str, float]) -> dict[str, float]:
+        """`shares` with the remainder row replaced by its small firms (`<remainder> k`, share
+        s_rem x z_k): one entry per firm, for screens that must see firms, not rows (an MHHI
+        counting the remainder as one firm would overstate concentration)."""
+        if self.remainder not in shares or not self.small_sizes:
+            return dict(shares)
+        out = {name: s for name, s in shares.items() if name != self.remainder}
+        rem = shares[self.remainder]
+        for k, z in enumerate(self.small_sizes, start=1):
+            out[f"{self.remainder} {k}"] = rem * z
         return out
 
     def compute_firms_in_row(self, row: str) -> int:
@@ -72,7 +86,8 @@ def build_fringe(params: FringeParams) -> dict[str, FringeMarket]:
     by_market = {"accelerators": params.chips, "cloud": params.clouds, "frontier_ai": params.labs}
     return {
         market: FringeMarket(
-            dict(sorted(named.items())), REMAINDER[market], params.small_firms, hhi_frac
+            dict(sorted(named.items())), REMAINDER[market], params.small_firms, hhi_frac,
+            tuple(float(z) for z in small),
         )
         for market, named in by_market.items()
     }

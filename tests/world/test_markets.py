@@ -38,6 +38,22 @@ def test_fringe_split_conserves_quantity(q: float, n: int, z: float) -> None:
     assert 1.0 / n - 1e-12 <= fringe["frontier_ai"].small_hhi_frac <= 1.0 + 1e-12
 
 
+@given(st.floats(0.0, 1.0), st.integers(1, 40), st.floats(0.0, 2.0))
+def test_firm_shares_count_each_small_firm(rem: float, n: int, z: float) -> None:
+    """Expanding the remainder row into its small firms keeps the total share, and the plain
+    HHI of the firms equals the HHI that weights the row by the sum of squared Zipf sizes (the
+    two ways of counting the same firms must agree)."""
+    from world.metrics import compute_hhi
+
+    fringe = build_fringe(FringeParams(labs={"A": 0.3}, small_firms=n, zipf_exponent=z))
+    market = fringe["frontier_ai"]
+    shares = {"OpenAI": 1.0 - rem, "Other labs": rem}
+    firms = market.compute_firm_shares(shares)
+    assert len(firms) == 1 + n and sum(firms.values()) == pytest.approx(1.0)
+    assert compute_hhi(list(firms.values())) == pytest.approx(
+        compute_hhi_with_fringe(shares, market), abs=1e-7)
+
+
 def test_named_fringe_shares_over_one_are_rejected() -> None:
     with pytest.raises(ValueError):
         FringeParams(chips={"A": 0.7, "B": 0.4})
