@@ -5,21 +5,23 @@ states a decision and submits it, and the desk checks it and applies it to the c
 owns the state (docs/odd.md, "Decisions and the desk"). Each record says what it asks, in
 which unit, and who applies it. Amounts are USD B, power GW, sites are row indices of the
 site pool.
+
+The records are immutable named tuples (a firm submits some 1,700 a run; a named tuple is
+built in a third of the time of a frozen dataclass). The desk dispatches on the record's type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from world.contracts import DealStatus
 from world.ledger import FlowKind
 from world.params import DealKind
 
 
-@dataclass(frozen=True, slots=True)
-class Pay:
+class Pay(NamedTuple):
     """Move `amount_usd_b` from `payer`'s ledger account to `payee`'s (USD B).
 
     A firm pays from its own account, or books money an outside party (customers, investors,
@@ -34,8 +36,7 @@ class Pay:
     deal_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class DrawDebt:
+class DrawDebt(NamedTuple):
     """Draw `amount_usd_b` of debt from the lenders into `firm`'s account (USD B), at most its
     debt capacity (`world.capital.CapitalMarket.compute_debt_capacity_of`). Applied by the
     ledger; the firm adds it to its own debt."""
@@ -44,8 +45,7 @@ class DrawDebt:
     amount_usd_b: float
 
 
-@dataclass(frozen=True, slots=True)
-class RaiseEquity:
+class RaiseEquity(NamedTuple):
     """Ask outside investors for `ask_usd_b` of new equity in `firm` (USD B). The capital
     market fills it as far as its outside-equity pool allows
     (`world.capital.CapitalMarket.update_take_equity`) and the ledger books what came in; the
@@ -55,8 +55,7 @@ class RaiseEquity:
     ask_usd_b: float
 
 
-@dataclass(frozen=True, slots=True)
-class Dilute:
+class Dilute(NamedTuple):
     """`firm` issues new shares worth `fraction` of its post-money equity (0-1) to outside
     investors: every existing holder is diluted (`world.stakes.StakeRegistry.update_dilute`)."""
 
@@ -64,8 +63,7 @@ class Dilute:
     fraction: float
 
 
-@dataclass(frozen=True, slots=True)
-class PlanDatacenter:
+class PlanDatacenter(NamedTuple):
     """`owner` takes the free site `site` and plans a `gw` GW datacenter on it this month.
     Applied by the site pool (`world.sites.SitePool.acquire`) and the fleet
     (`world.datacenters.Fleet.plan`), which schedules permits, construction and power."""
@@ -75,8 +73,7 @@ class PlanDatacenter:
     gw: float
 
 
-@dataclass(frozen=True, slots=True)
-class OpenDeal:
+class OpenDeal(NamedTuple):
     """Enter a deal of `kind` between `source` (seller, investor) and `target` (buyer,
     investee) in the deal book at `status`, dated this month, and put it on the deal network
     unless `on_network` is False (a record of a failed negotiation). Applied by the deal book
@@ -97,7 +94,7 @@ class OpenDeal:
     source: str
     target: str
     status: DealStatus
-    terms: Mapping[str, Any] = field(default_factory=dict)
+    terms: Mapping[str, Any] = MappingProxyType({})
     deal_id: str = ""
     id_prefix: str = ""
     origin: str = "endogenous"
@@ -105,8 +102,7 @@ class OpenDeal:
     on_network: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class EndDeal:
+class EndDeal(NamedTuple):
     """Take the live deal `deal_id` off the network with the terminal status `status` (e.g.
     renegotiated into a new deal). Applied by the deal (`Deal.update_status`) and the
     network."""
@@ -115,8 +111,7 @@ class EndDeal:
     status: DealStatus
 
 
-@dataclass(frozen=True, slots=True)
-class SetQuantity:
+class SetQuantity(NamedTuple):
     """A seller's quantity this month in a docking case's Cournot market, GW
     (`world.textbook.TextbookMarket.update_quantity`)."""
 
@@ -124,8 +119,7 @@ class SetQuantity:
     gw: float
 
 
-@dataclass(frozen=True, slots=True)
-class SetWholesalePrice:
+class SetWholesalePrice(NamedTuple):
     """The upstream seller's wholesale price in a docking case's vertical chain, USD per unit
     (`world.textbook.TextbookMarket.update_wholesale`)."""
 
@@ -133,8 +127,7 @@ class SetWholesalePrice:
     price_usd: float
 
 
-@dataclass(frozen=True, slots=True)
-class SetRetailPrice:
+class SetRetailPrice(NamedTuple):
     """The downstream buyer's resale price in a docking case's vertical chain, USD per unit
     (`world.textbook.TextbookMarket.update_retail`)."""
 
@@ -142,8 +135,7 @@ class SetRetailPrice:
     price_usd: float
 
 
-@dataclass(frozen=True, slots=True)
-class SettleBargain:
+class SettleBargain(NamedTuple):
     """What the pair of a docking case's bargaining market agreed: the seller's sale (GW, or
     one contract) at a price (or its payoff), zeros on no agreement
     (`world.textbook.TextbookMarket.update_contract`)."""
