@@ -7,8 +7,7 @@ money allows.
 
 from __future__ import annotations
 
-from typing import Any
-
+from agents.firm import Firm
 from world.decisions import PlanDatacenter
 
 UPFRONT_CAPEX_FRAC = 0.25
@@ -19,7 +18,7 @@ MIN_PLAN_GW = 0.05
 """Smallest shortfall worth a new datacenter, GW."""
 
 
-def update_build_to_target(firm: Any, target_gw: float, max_sites: int = 8) -> float:
+def update_build_to_target(firm: Firm, target_gw: float, max_sites: int = 8) -> float:
     """Plan datacenters so that powered + pipeline capacity reaches `target_gw`.
 
     Rule: while the shortfall exceeds `MIN_PLAN_GW`, take the best free site (ranked by the

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.firm import Firm
 from agents.negotiation import ROUND_MONTHS, negotiate_link
 from world.bargaining import Buyer, Link, LinkTerms, Market, Seller, compute_link_terms
 from world.catalog import cost_usd_b_per_gw
@@ -76,7 +77,7 @@ def is_search_month(view: MarketView) -> bool:
     return view.t % neg.search_every_months == 0 and view.now_idx > view.last_event_idx
 
 
-def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Any) -> float:
+def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Firm) -> float:
     """What a GW of chips earns its buyer over `CHIP_LIFE_YEARS`, USD B per GW.
 
     Rule: (annual earnings per GW - opex - shell capex / `SHELL_LIFE_YEARS`) x life. A cloud
@@ -103,7 +104,7 @@ def _lockin(view: MarketView, designer: str) -> float:
     return m.cuda_lockin * view.compute_lockin_factor() if designer == "Nvidia" else 0.0
 
 
-def compute_chip_market(view: MarketView, buyer: Any, seller: str, gw: float) -> Market:
+def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -> Market:
     """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`."""
     m = view.p.market
     sellers: list[Seller] = []
@@ -146,7 +147,7 @@ def _link(sellers: list[Seller], seller: str, buyer: str, gw: float) -> Link:
     return Link(LINK_ID, seller, buyer, min(gw, free))
 
 
-def compute_chip_need_gw(view: MarketView, firm: Any) -> float:
+def compute_chip_need_gw(view: MarketView, firm: Firm) -> float:
     """Chips a cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead, GW:
     expected powered - installed - on order - contracted and undelivered - pending offers."""
     expected = view.compute_expected_powered_gw(firm.name, view.t + PLAN_MONTHS)
@@ -166,7 +167,7 @@ def compute_past_partners(view: MarketView, firm: str) -> set[str]:
             if firm in (d.source, d.target) and d.step_signed is not None}
 
 
-def compute_candidates(view: MarketView, buyer: Any, gw: float, sellers: list[str],
+def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[str],
                        kind: DealKind = DealKind.SUPPLY) -> list[tuple[str, float, LinkTerms]]:
     """Sellers the buyer may contract with in `kind`, best first: (seller, rank, `LinkTerms`).
 
@@ -203,7 +204,7 @@ def compute_build_delay_months(view: MarketView) -> float:
     return max(0.0, ttp - LEASE_START_MONTHS)
 
 
-def compute_self_build_usd_b_per_gw_year(view: MarketView, lab: Any, gw: float) -> float:
+def compute_self_build_usd_b_per_gw_year(view: MarketView, lab: Firm, gw: float) -> float:
     """What running `gw` of its own chips costs the lab per GW-year, USD B (inf if it cannot
     fund a quarter of the outlay).
 
@@ -234,7 +235,7 @@ def compute_lab_value_usd_b_per_gw_year(view: MarketView) -> float:
     return view.ai_price_usd_b_per_gw_year * (1 + LAB_VALUE_PREMIUM)
 
 
-def compute_cloud_market(view: MarketView, lab: Any, cloud: str, gw: float) -> Market:
+def compute_cloud_market(view: MarketView, lab: Firm, cloud: str, gw: float) -> Market:
     """The cloud-capacity market over a `CONTRACT_MONTHS` lease with the link cloud -> lab.
 
     Values and prices are per GW over the lease (per GW-year x years). Sellers: each cloud's
@@ -263,7 +264,7 @@ def compute_cloud_market(view: MarketView, lab: Any, cloud: str, gw: float) -> M
     return Market(tuple(sellers), buyers, (_link(sellers, cloud, lab.name, gw),), barred)
 
 
-def compute_monthly_discount(firm: Any) -> float:
+def compute_monthly_discount(firm: Firm) -> float:
     """A firm's monthly discount factor in bargaining (a lab's falls with urgency)."""
     urgency = getattr(firm, "compute_urgency_discount", None)
     return urgency() if urgency else firm.p.discount_factor
@@ -286,7 +287,7 @@ def new_deal(
         OpenDeal(kind, source, target, status, terms, deal_id=deal_id, origin=origin), None)
 
 
-def strike(view: MarketView, desk: Desk, seller: Any, buyer: Any, kind: DealKind,
+def strike(view: MarketView, desk: Desk, seller: Firm, buyer: Firm, kind: DealKind,
            terms: LinkTerms, *, seller_first: bool, months: int, start_in: int,
            rng: np.random.Generator) -> Deal | None:
     """Bargain one link (`negotiate_link`) and, if agreed, submit the deal to the desk in the
@@ -321,7 +322,7 @@ def strike(view: MarketView, desk: Desk, seller: Any, buyer: Any, kind: DealKind
     ), proposer)
 
 
-def update_seek_supply(view: MarketView, desk: Desk, buyer: Any) -> Deal | None:
+def update_seek_supply(view: MarketView, desk: Desk, buyer: Firm) -> Deal | None:
     """A cloud (or lab) whose plan needs chips seeks a supply contract (module docstring)."""
     if not is_search_month(view):
         return None
@@ -338,7 +339,7 @@ def update_seek_supply(view: MarketView, desk: Desk, buyer: Any) -> Deal | None:
     return None
 
 
-def compute_spare_gw(view: MarketView, vendor: Any) -> float:
+def compute_spare_gw(view: MarketView, vendor: Firm) -> float:
     """Capacity the vendor cannot expect to sell over the window, GW: monthly output x
     `SUPPLY_MONTHS` - contracted and ordered - the fringe's demand over the window."""
     out = view.compute_chip_capacity_gw(vendor.name) * SUPPLY_MONTHS
@@ -348,7 +349,7 @@ def compute_spare_gw(view: MarketView, vendor: Any) -> float:
     return max(0.0, out - _committed_gw(view, vendor.name) - fringe_take)
 
 
-def update_offer_supply(view: MarketView, desk: Desk, vendor: Any) -> Deal | None:
+def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | None:
     """A vendor with spare capacity offers a contract to the buyer with the largest surplus
     among the clouds and labs whose plans need chips; it proposes first."""
     if not is_search_month(view):

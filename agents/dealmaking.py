@@ -9,15 +9,14 @@ moves on to its next-best partner.
 
 from __future__ import annotations
 
-from typing import Any
-
 from agents import contracting
+from agents.firm import Firm
 from world.contracts import Deal, DealStatus
 from world.decisions import EndDeal, OpenDeal
 from world.params import DealKind
 
 
-def seek_compute(lab: Any, gw: float) -> Deal | None:
+def seek_compute(lab: Firm, gw: float) -> Deal | None:
     """Propose deals for `gw` of compute to the best partners in turn until one agrees.
 
     Candidates: every cloud (a `CONTRACT_MONTHS` lease) and every vendor (chips for the lab's
@@ -46,7 +45,7 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
     return None
 
 
-def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict[str, float]:
+def collect_round_offers(lab: Firm, size_usd_b: float, post_usd_b: float) -> dict[str, float]:
     """Strategic investors' commitments to the lab's round, USD B by investor.
 
     A stalled equity letter of intent in the lab is converted into a one-off stake of

@@ -24,9 +24,8 @@ moves is the model's seeded random order of firms each month:
 
 from __future__ import annotations
 
-from typing import Any
-
 from agents import contracting
+from agents.firm import Firm
 from agents.negotiation import AlternatingOffers
 from world.bargaining import compute_link_terms
 from world.contracts import DealStatus
@@ -48,7 +47,7 @@ PROBE_USD = 1.0
 """Spacing of the two wholesale prices at which the vendor probes the cloud's reaction."""
 
 
-def update_play(firm: Any) -> None:
+def update_play(firm: Firm) -> None:
     """The firm's move this month in the model's textbook market (nothing if it has none)."""
     market = firm.view.textbook
     if market is None:
@@ -66,21 +65,21 @@ def update_play(firm: Any) -> None:
         _update_bargain(firm, market)
 
 
-def _update_cournot(vendor: Any, market: TextbookMarket) -> None:
+def _update_cournot(vendor: Firm, market: TextbookMarket) -> None:
     rivals = market.compute_rival_quantity(vendor.name)
     quantity = vendor.compute_best_response_quantity(
         rivals, market.intercept, market.slope, market.costs[vendor.name])
     vendor.desk.submit(SetQuantity(vendor.name, quantity), vendor.name)
 
 
-def _cloud_quantity(vendor: Any, market: TextbookMarket, wholesale: float) -> float:
+def _cloud_quantity(vendor: Firm, market: TextbookMarket, wholesale: float) -> float:
     """What the cloud would sell (and so buy) at a wholesale price: its reaction."""
     cloud = vendor.view.firms[market.buyer]
     price = cloud.compute_best_response_price(wholesale, market.intercept, market.slope)
     return market.compute_quantity_demanded(price)
 
 
-def _update_wholesale(vendor: Any, market: TextbookMarket) -> None:
+def _update_wholesale(vendor: Firm, market: TextbookMarket) -> None:
     cost = market.costs[vendor.name]
     if market.integrated:  # one firm: the chips move at marginal cost
         vendor.desk.submit(SetWholesalePrice(vendor.name, cost), vendor.name)
@@ -94,7 +93,7 @@ def _update_wholesale(vendor: Any, market: TextbookMarket) -> None:
         vendor.desk.submit(SetWholesalePrice(vendor.name, price), vendor.name)
 
 
-def _update_bargain(seller: Any, market: TextbookMarket) -> None:
+def _update_bargain(seller: Firm, market: TextbookMarket) -> None:
     view, desk = seller.view, seller.desk
     buyer = view.firms[market.buyer]
     if market.mode in (Mode.OUTSIDE_OPTION, Mode.NASH):

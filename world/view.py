@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from world.chip_market import active_supply_deals
-from world.contracts import Deal, DealStatus
+from world.contracts import Deal
+from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
 from world.metrics import compute_shares
 from world.params import DealKind, Product, ScenarioParams
@@ -278,46 +279,19 @@ class MarketView:
         return self._m.chips.compute_undelivered_gw(deal, within_months)
 
     def compute_commitments_usd_b(self, firm: str, months: int) -> float:
-        """Payments `firm` has contracted as a buyer over the next `months`, USD B."""
-        t, chips, total = self._m.t, self._m.chips, 0.0
-        for d in self._m.deals.live():
-            if d.target != firm or d.status in (DealStatus.STALLED, DealStatus.PROPOSED):
-                continue
-            if d.kind is DealKind.CLOUD_CAPACITY:
-                end = d.start_step + d.duration_months
-                overlap = max(0, min(end, t + months) - max(d.start_step, t))
-                total += d.price_usd_b_per_gw * d.gw * overlap / 12.0
-            elif d.kind is DealKind.SUPPLY:
-                total += chips.compute_due_gw(d, t + months) * d.price_usd_b_per_gw
-        return total
+        """Payments `firm` has contracted as a buyer over the next `months`, USD B
+        (`world.exposure.compute_commitments_usd_b`)."""
+        return compute_commitments_usd_b(
+            firm, months, self._m.t, self._m.deals.live(), self._m.chips.compute_due_gw)
 
     def compute_dependence(self, lab: str, partner: str) -> float:
-        """Share of `lab`'s secured compute that depends on `partner`, in [0, 1].
-
-        Secured compute = chips installed + chips contracted + capacity leased. A cloud's part
-        is what the lab leases from it; a chip designer's part is its chips in the lab's own
-        datacenters plus its share of the chips installed at the clouds the lab leases from.
-        """
+        """Share of `lab`'s secured compute that depends on `partner`, in [0, 1]
+        (`world.exposure.compute_dependence`)."""
         firms = self._m.firms
-        parts: dict[str, float] = dict(firms[lab].installed_gw)
-        for d in self._m.deals.live():
-            if d.target != lab or d.status in (DealStatus.STALLED, DealStatus.PROPOSED):
-                continue
-            if d.kind is DealKind.SUPPLY:
-                parts[d.source] = parts.get(d.source, 0.0) + self.compute_undelivered_gw(d)
-            elif d.kind is DealKind.CLOUD_CAPACITY:
-                parts[d.source] = parts.get(d.source, 0.0) + d.gw
-        total = sum(v for k, v in parts.items() if k not in firms or firms[k].role != "cloud")
-        total += sum(v for k, v in parts.items() if k in firms and firms[k].role == "cloud")
-        if total <= 0:
-            return 0.0
-        share = parts.get(partner, 0.0)
-        if partner not in firms or firms[partner].role != "cloud":
-            for cloud in self._m.clouds:
-                installed = cloud.installed_total_gw
-                if installed > 0 and parts.get(cloud.name):
-                    share += parts[cloud.name] * cloud.installed_gw.get(partner, 0.0) / installed
-        return min(1.0, share / total)
+        return compute_dependence(
+            lab, partner, {n: f.installed_gw for n, f in firms.items()},
+            {n: f.role for n, f in firms.items()}, self._m.deals.live(),
+            self.compute_undelivered_gw)
 
     # ----- chips ------------------------------------------------------------------------------
     def compute_latest_product(self, designer: str) -> Product | None:
