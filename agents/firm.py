@@ -147,8 +147,9 @@ class Firm(mesa.Agent):
         Interest is charged once a month by the capital market (`update_charge_interest`), so
         calling this several times a month never charges it twice.
         """
-        if self.cash_usd_b < 0:
-            draw = min(-self.cash_usd_b + 1e-9, self.compute_debt_capacity_usd_b())
+        cash = self.cash_usd_b
+        if cash < 0:
+            draw = min(-cash + 1e-9, self.compute_debt_capacity_usd_b())
             if draw > 0:
                 self.debt_usd_b += self.desk.submit(DrawDebt(self.name, draw), self.name)
 

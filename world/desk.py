@@ -14,7 +14,7 @@ firm's rule, not a user's mistake: it raises `DecisionRefused`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from world.capital import CapitalMarket
 from world.contracts import Deal, DealBook
@@ -46,6 +46,12 @@ DEBT_TOLERANCE_USD_B = 1e-9
 """Rounding allowed above a firm's debt capacity when it draws debt, USD B."""
 
 
+class Clock(Protocol):
+    """Anything that knows the current step (the model)."""
+
+    t: int
+
+
 class DecisionRefused(RuntimeError):
     """A firm submitted a decision it may not take (an internal error of its rule)."""
 
@@ -57,7 +63,7 @@ class Desk:
         ledger, capital, sites, fleet, deals, network, stakes: the model's components.
         firms: name -> firm (read for debt capacity; filled once the firms exist).
         firm_index: name -> owner code of the site pool and fleet.
-        clock: returns the current step (month).
+        clock: holds the current step (month) as `t`: the model.
         negotiation_rounds: deal id -> rounds of offers, written when a negotiated deal opens.
         textbook: a docking case's textbook market, or None.
     """
@@ -74,7 +80,7 @@ class Desk:
         stakes: StakeRegistry,
         firms: Mapping[str, Any],
         firm_index: Mapping[str, int],
-        clock: Callable[[], int],
+        clock: Clock,
         negotiation_rounds: dict[str, int],
         textbook: Any = None,
     ) -> None:
@@ -101,6 +107,8 @@ class Desk:
         Raises:
             DecisionRefused: the firm may not take this decision.
         """
+        if type(decision) is Pay:  # most decisions are payments: no lookup for them
+            return self._pay(decision, by)
         apply = self._apply.get(type(decision))
         if apply is None:
             raise DecisionRefused(f"{by}: {decision!r} is not a decision the desk applies")
@@ -118,7 +126,7 @@ class Desk:
             raise DecisionRefused(
                 f"{by} may not pay {d.amount_usd_b} from {d.payer}'s account to {d.payee}"
             )
-        self.ledger.transfer(self.clock(), d.payer, d.payee, d.amount_usd_b, d.kind, d.deal_id)
+        self.ledger.transfer(self.clock.t, d.payer, d.payee, d.amount_usd_b, d.kind, d.deal_id)
 
     def _draw_debt(self, d: DrawDebt, by: str | None) -> float:
         self._check_self(d.firm, by, "draw debt")
@@ -127,14 +135,14 @@ class Desk:
             raise DecisionRefused(
                 f"{d.firm} may not draw {d.amount_usd_b} USD B of debt: capacity {capacity}"
             )
-        self.ledger.transfer(self.clock(), "Lenders", d.firm, d.amount_usd_b, FlowKind.DEBT_DRAW)
+        self.ledger.transfer(self.clock.t, "Lenders", d.firm, d.amount_usd_b, FlowKind.DEBT_DRAW)
         return d.amount_usd_b
 
     def _raise_equity(self, d: RaiseEquity, by: str | None) -> float:
         self._check_self(d.firm, by, "raise equity")
         taken = self.capital.update_take_equity(d.firm, d.ask_usd_b)
         if taken > 0:
-            self.ledger.transfer(self.clock(), "Investors", d.firm, taken, FlowKind.FUNDING_ROUND)
+            self.ledger.transfer(self.clock.t, "Investors", d.firm, taken, FlowKind.FUNDING_ROUND)
         return taken
 
     def _dilute(self, d: Dilute, by: str | None) -> None:
@@ -156,7 +164,7 @@ class Desk:
                 f"{d.owner} may not plan {d.gw} GW on site {d.site}: {free_gw} GW free"
             )
         self.sites.acquire(d.site, owner)
-        return self.fleet.plan(d.site, owner, d.gw, self.clock(), self.sites)
+        return self.fleet.plan(d.site, owner, d.gw, self.clock.t, self.sites)
 
     # ----- deals -------------------------------------------------------------------------------
     def _open_deal(self, d: OpenDeal, by: str | None) -> Deal:
@@ -165,7 +173,7 @@ class Desk:
         prefix = d.id_prefix or d.kind.value[:3].upper()
         deal = Deal(
             deal_id=d.deal_id or self.deals.next_id(prefix), kind=d.kind, source=d.source,
-            target=d.target, status=d.status, step_proposed=self.clock(), origin=d.origin,
+            target=d.target, status=d.status, step_proposed=self.clock.t, origin=d.origin,
             **d.terms,
         )
         self.deals.add(deal)
@@ -181,7 +189,7 @@ class Desk:
             raise DecisionRefused(f"{by} is not a party to deal {d.deal_id}")
         if not deal.is_live:
             raise DecisionRefused(f"deal {d.deal_id} has already ended ({deal.status})")
-        deal.update_status(d.status, self.clock())
+        deal.update_status(d.status, self.clock.t)
         self.network.update_remove_deal(deal.deal_id)
         return deal
 

@@ -109,7 +109,7 @@ class ComputeMarketModel(mesa.Model):
         self.desk = Desk(
             ledger=self.ledger, capital=self.capital, sites=self.sites, fleet=self.fleet,
             deals=self.deals, network=self.network, stakes=self.stakes, firms=self.firms,
-            firm_index=self.firm_index, clock=lambda: self.t,
+            firm_index=self.firm_index, clock=self,
             negotiation_rounds=self.negotiation_rounds, textbook=self.textbook,
         )
         for name, child in zip(self.firm_names, children, strict=False):

@@ -48,6 +48,8 @@ class MarketView:
         self._m = model
         self._last_shares: dict[str, dict[str, float]] = {}
         self._firms: Mapping[str, Any] | None = None
+        self.p: ScenarioParams = getattr(model, "p", None)
+        """The scenario's parameters (frozen; read on every decision, so a plain attribute)."""
 
     # ----- prices ---------------------------------------------------------------------------
     @property
@@ -156,11 +158,6 @@ class MarketView:
     def last_event_idx(self) -> int:
         """Month index of the scenario's last dated deal announcement (history replayed)."""
         return self._m.last_event_idx
-
-    @property
-    def p(self) -> ScenarioParams:
-        """The scenario's parameters (frozen)."""
-        return self._m.p
 
     @property
     def events(self) -> Sequence[Any]:

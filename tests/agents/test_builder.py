@@ -58,7 +58,7 @@ def _firm(pool: _Pool, fleet: _Fleet, spendable: float, outstanding: float = 0.0
     view = MarketView(model)
     view.compute_capex_outstanding_usd_b = lambda firm: outstanding  # no fleet columns here
     desk = Desk(ledger=None, capital=None, sites=pool, fleet=fleet, deals=None, network=None,
-                stakes=None, firms={}, firm_index=model.firm_index, clock=lambda: model.t,
+                stakes=None, firms={}, firm_index=model.firm_index, clock=model,
                 negotiation_rounds={})
     return SimpleNamespace(name="Amazon", view=view, desk=desk,
                            compute_spendable_usd_b=lambda: spendable)
