@@ -153,7 +153,8 @@ which submits it to the model's desk on behalf of the market."""
 
 WRITES = (".ledger.transfer", ".sites.acquire", ".fleet.plan", ".stakes.update_",
           ".capital.update_", ".deals.add", ".deals.next_id", ".network.update_",
-          ".update_status(", ".negotiation_rounds[")
+          ".update_status(", ".negotiation_rounds[", ".update_quantity(", ".update_wholesale(",
+          ".update_retail(", ".update_contract(")
 """Writes to a component's state: only the desk (`world.desk`) makes them for a firm."""
 
 

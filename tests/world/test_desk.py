@@ -24,6 +24,8 @@ from world.decisions import (
     RaiseEquity,
     SetQuantity,
     SetRetailPrice,
+    SettleBargain,
+    SetWholesalePrice,
 )
 from world.desk import DecisionRefused
 from world.ledger import FlowKind
@@ -223,6 +225,35 @@ def test_textbook_moves_reach_the_case_market_and_only_its_players_move(model) -
     assert market.quantity_gw[rival] == 0.0
     with pytest.raises(DecisionRefused, match="no textbook market"):
         model.desk.submit(SetQuantity("Nvidia", 1.0), "Nvidia")
+
+
+def test_vertical_chain_prices_are_set_by_their_own_side_only() -> None:
+    """In the double-marginalisation case the upstream seller sets the wholesale price and the
+    downstream buyer the retail price, each in the case's market; neither may set the other's."""
+    case = ComputeMarketModel(load_scenario("docking/double_marginalization", steps=1), rng=0)
+    market = case.textbook
+    seller, buyer = market.sellers[0], market.buyer
+    case.desk.submit(SetWholesalePrice(seller, 40.0), seller)
+    case.desk.submit(SetRetailPrice(buyer, 70.0), buyer)
+    assert (market.wholesale_usd, market.retail_usd) == (40.0, 70.0)
+    with pytest.raises(DecisionRefused):
+        case.desk.submit(SetWholesalePrice(buyer, 1.0), buyer)
+    with pytest.raises(DecisionRefused):
+        case.desk.submit(SetRetailPrice(seller, 1.0), seller)
+    assert (market.wholesale_usd, market.retail_usd) == (40.0, 70.0)
+
+
+def test_a_bargaining_case_records_what_the_seller_settled() -> None:
+    """In the Nash case the seller settles the pair's contract in the case's market (the
+    market is then bargained); the buyer cannot settle it."""
+    case = ComputeMarketModel(load_scenario("docking/nash", steps=1), rng=0)
+    market = case.textbook
+    seller, buyer = market.sellers[0], market.buyer
+    with pytest.raises(DecisionRefused):
+        case.desk.submit(SettleBargain(buyer, 1.0, 5.0), buyer)
+    assert not market.bargained
+    case.desk.submit(SettleBargain(seller, 1.0, 5.0), seller)
+    assert market.bargained and market.quantity_gw[seller] == 1.0 and market.price == 5.0
 
 
 def test_an_unknown_decision_is_refused(model) -> None:
