@@ -230,3 +230,19 @@ def test_the_desk_is_the_only_world_module_firms_act_through() -> None:
     assert "world.desk" in compute_imports("agents.firm")
     assert "world.decisions" in compute_imports("agents.builder")
     assert not any(_layer(t) == "agents" for t in compute_imports("world.desk"))
+
+
+def _update_calls(module: str) -> list[str]:
+    """Names of `.update_*` methods `module` calls."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return sorted({n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and n.func.attr.startswith("update_")})
+
+
+def test_the_view_only_reads() -> None:
+    """What firms see cannot change the world: `world.view` and `world.exposure` call no
+    component's writing method (no `update_*`, no transfer, plan or deal entry)."""
+    wrong = {m: _writes(m) + _update_calls(m) for m in ("world.view", "world.exposure")
+             if _writes(m) or _update_calls(m)}
+    assert not wrong, f"the view writes: {wrong}"
+    assert "update_add_deal" in _update_calls("world.desk")  # the scanner sees real calls
