@@ -113,3 +113,28 @@ def test_ambition_follows_its_path_and_funding_appetite_is_a_share_of_value() ->
     assert AILab.compute_ambition_gw(lab, 6) == pytest.approx(2.0)
     assert AILab.compute_expected_funding_usd_b(lab) == \
         pytest.approx(FUNDING_APPETITE_PER_YEAR * 300.0)
+
+
+def test_a_funding_round_moves_outside_money_in_and_dilutes_holders_through_the_desk() -> None:
+    """A lab short of cash raises a round through its desk in a real model: what outside
+    investors put in leaves their pool and arrives in the lab's account (the same amount), and
+    every existing holder keeps (1 - outside / post-money) of its stake (primary-round
+    arithmetic); the lab is then marked at the round's post-money."""
+    from experiments.scenario.loader import load_scenario
+    from world.model import ComputeMarketModel
+
+    model = ComputeMarketModel(load_scenario("baseline", steps=1), rng=3)
+    model.t = 12  # a year in: past the minimum gap since the last round
+    lab = model.firms["OpenAI"]
+    lab.revenue_hist.extend([2.0] * 6)
+    lab.cost_hist.extend([2.5] * 6)  # burns 6 a year, owes more: its 10 of cash is short
+    model.capital.equity_pool_usd_b = 5.0  # outside money is scarce: the round closes short
+    stake, cash = model.stakes.compute_stake("Microsoft", "OpenAI"), lab.cash_usd_b
+    lab.update_funding()
+    outside = 5.0 - model.capital.equity_pool_usd_b
+    assert outside == pytest.approx(5.0)  # the round asks more than the pool holds
+    assert lab.cash_usd_b == pytest.approx(cash + outside)
+    assert model.capital.raised_usd_b["OpenAI"] == pytest.approx(outside)
+    assert lab.last_round_step == 12
+    assert model.stakes.compute_stake("Microsoft", "OpenAI") == \
+        pytest.approx(stake * (1.0 - outside / lab.valuation_usd_b))
