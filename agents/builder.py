@@ -7,7 +7,8 @@ money allows.
 
 from __future__ import annotations
 
-from typing import Any
+from agents.firm import Firm
+from world.decisions import PlanDatacenter
 
 UPFRONT_CAPEX_FRAC = 0.25
 """Share of a datacenter's capex a builder must be able to fund when it commits (the rest is
@@ -17,7 +18,7 @@ MIN_PLAN_GW = 0.05
 """Smallest shortfall worth a new datacenter, GW."""
 
 
-def update_build_to_target(firm: Any, target_gw: float, max_sites: int = 8) -> float:
+def update_build_to_target(firm: Firm, target_gw: float, max_sites: int = 8) -> float:
     """Plan datacenters so that powered + pipeline capacity reaches `target_gw`.
 
     Rule: while the shortfall exceeds `MIN_PLAN_GW`, take the best free site (ranked by the
@@ -27,24 +28,19 @@ def update_build_to_target(firm: Any, target_gw: float, max_sites: int = 8) -> f
     Returns:
         GW newly planned this month.
     """
-    model = firm.model
-    owner = model.firm_index[firm.name]
-    have = float(
-        model.fleet.powered_gw(model.n_firms)[owner] + model.fleet.pipeline_gw(model.n_firms)[owner]
-    )
-    shortfall = target_gw - have
+    view = firm.view
+    shortfall = target_gw - view.compute_powered_and_pipeline_gw(firm.name)
     planned = 0.0
-    budget = firm.compute_spendable_usd_b() - model.compute_capex_outstanding_usd_b(owner)
-    for site in model.sites.best_free_sites(max_sites, min_gw=MIN_PLAN_GW):
+    budget = firm.compute_spendable_usd_b() - view.compute_capex_outstanding_usd_b(firm.name)
+    for site in view.compute_best_free_sites(max_sites, min_gw=MIN_PLAN_GW):
         if shortfall <= MIN_PLAN_GW:
             break
         site = int(site)
-        gw = float(min(shortfall, model.sites.grid_power_gw[site] - model.sites.used_gw[site]))
-        capex = gw * float(model.sites.capex_usd_b_per_gw[site])
+        gw = min(shortfall, view.compute_site_free_gw(site))
+        capex = gw * view.compute_site_capex_usd_b_per_gw(site)
         if budget < UPFRONT_CAPEX_FRAC * capex:
             break
-        model.sites.acquire(site, owner)
-        model.fleet.plan(site, owner, gw, model.t, model.sites)
+        firm.desk.submit(PlanDatacenter(firm.name, site, gw), firm.name)
         budget -= capex
         shortfall -= gw
         planned += gw

@@ -46,7 +46,7 @@ class CloudProvider(Firm):
     def compute_obligations_gw(self, step: int) -> float:
         """GW this cloud has contracted to labs that are live at `step` (signed or under way)."""
         total = 0.0
-        for deal in self.model.deals.live():
+        for deal in self.view.live_deals():
             if deal.kind is not DealKind.CLOUD_CAPACITY or deal.source != self.name:
                 continue
             if deal.status in (DealStatus.PROPOSED, DealStatus.STALLED):
@@ -64,9 +64,9 @@ class CloudProvider(Firm):
         building for the tenants it expects (derived demand; a weaker demand or a lower lease
         price slows the build-out).
         """
-        ahead = self.model.t + PLANNING_HORIZON_MONTHS
-        view = self.model.view
-        ref = self.model.p.demand.cloud_price_usd_b_per_gw_year
+        view = self.view
+        ahead = view.t + PLANNING_HORIZON_MONTHS
+        ref = view.p.demand.cloud_price_usd_b_per_gw_year
         scale = view.demand_index * (view.lease_price_usd_b_per_gw_year / ref) ** 0.5
         return self.compute_base_path_gw(ahead) * scale + self.compute_obligations_gw(ahead)
 
@@ -92,7 +92,7 @@ class CloudProvider(Firm):
         self.update_other_business()
         self.update_debt()
         update_build_to_target(self, self.compute_capacity_target_gw())
-        contracting.update_seek_supply(self)
+        contracting.update_seek_supply(self.view, self.desk, self)
         update_play(self)
 
 
@@ -103,10 +103,9 @@ def compute_chip_need_gw(firm: Firm, supply_deals) -> float:
     chips still due under its supply contracts, never below 0 (operators order chips for
     the datacenters coming online; more open orders than this are cancelled).
     """
-    model = firm.model
-    expected = model.fleet.expected_powered_gw(model.n_firms, model.t + ORDER_LEAD_MONTHS)
+    view = firm.view
+    expected = view.compute_expected_powered_gw(firm.name, view.t + ORDER_LEAD_MONTHS)
     contracted = sum(
-        model.compute_undelivered_gw(d) for d in supply_deals if d.target == firm.name
+        view.compute_undelivered_gw(d) for d in supply_deals if d.target == firm.name
     )
-    return max(0.0, float(expected[model.firm_index[firm.name]])
-               - firm.installed_total_gw - contracted)
+    return max(0.0, expected - firm.installed_total_gw - contracted)

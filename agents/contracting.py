@@ -33,12 +33,16 @@ from typing import Any
 
 import numpy as np
 
+from agents.firm import Firm
 from agents.negotiation import ROUND_MONTHS, negotiate_link
-from world.bargaining import Buyer, Link, Market, Seller, compute_link_terms
+from world.bargaining import Buyer, Link, LinkTerms, Market, Seller, compute_link_terms
 from world.catalog import cost_usd_b_per_gw
 from world.contracts import Deal, DealStatus
+from world.decisions import OpenDeal
+from world.desk import Desk
 from world.market import compute_path_value
 from world.params import DealKind
+from world.view import MarketView
 
 SUPPLY_MONTHS = 24
 """Delivery period of an endogenous chip-supply contract, months (the bargaining window)."""
@@ -66,70 +70,70 @@ LINK_ID = "proposed"
 """Id of the link under negotiation inside the bargaining market."""
 
 
-def is_search_month(model: Any) -> bool:
+def is_search_month(view: MarketView) -> bool:
     """True in a month when firms look for contracts: every `search_every_months`, after the
     last dated announcement the scenario replays."""
-    neg = model.p.negotiation
-    return model.t % neg.search_every_months == 0 and model.now_idx > model.last_event_idx
+    neg = view.p.negotiation
+    return view.t % neg.search_every_months == 0 and view.now_idx > view.last_event_idx
 
 
-def compute_chip_value_usd_b_per_gw(model: Any, buyer: Any) -> float:
+def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Firm) -> float:
     """What a GW of chips earns its buyer over `CHIP_LIFE_YEARS`, USD B per GW.
 
     Rule: (annual earnings per GW - opex - shell capex / `SHELL_LIFE_YEARS`) x life. A cloud
     earns the market lease price; a lab the end-user price of a GW-year of AI services.
     """
-    view = model.view
     earn = (view.ai_price_usd_b_per_gw_year if buyer.role == "lab"
             else view.lease_price_usd_b_per_gw_year)
-    capex = model.compute_typical_capex_usd_b_per_gw()
+    capex = view.compute_typical_capex_usd_b_per_gw()
     return max(0.0, (earn - OPEX_USD_B_PER_GW_YEAR - capex / SHELL_LIFE_YEARS) * CHIP_LIFE_YEARS)
 
 
-def _committed_gw(model: Any, designer: str) -> float:
+def _committed_gw(view: MarketView, designer: str) -> float:
     contracted = sum(
-        model.compute_undelivered_gw(d) for d in model.deals.live()
+        view.compute_undelivered_gw(d) for d in view.live_deals()
         if d.kind is DealKind.SUPPLY and d.source == designer
         and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)
     )
-    backlog = model.chips.backlog.get(designer)
-    return contracted + (float(backlog.sum()) if backlog is not None else 0.0)
+    backlog = view.compute_open_orders_gw(designer)
+    return contracted + (backlog if backlog is not None else 0.0)
 
 
-def _lockin(model: Any, designer: str) -> float:
-    m = model.p.market
-    return m.cuda_lockin * model.policy.compute_lockin_factor() if designer == "Nvidia" else 0.0
+def _lockin(view: MarketView, designer: str) -> float:
+    m = view.p.market
+    return m.cuda_lockin * view.compute_lockin_factor() if designer == "Nvidia" else 0.0
 
 
-def compute_chip_market(model: Any, buyer: Any, seller: str, gw: float) -> Market:
+def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -> Market:
     """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`."""
-    m = model.p.market
+    m = view.p.market
     sellers: list[Seller] = []
-    for vendor in model.vendors:
+    for vendor in view.vendors:
         product = vendor.compute_product()
         price = vendor.price_usd_b_per_gw
         if product is None or not price or not math.isfinite(price):
             continue
-        out = model.chips.capacity_gw.get(vendor.name, 0.0) * SUPPLY_MONTHS
-        sellers.append(Seller(vendor.name, max(0.0, out - _committed_gw(model, vendor.name)),
+        out = view.compute_chip_capacity_gw(vendor.name) * SUPPLY_MONTHS
+        sellers.append(Seller(vendor.name, max(0.0, out - _committed_gw(view, vendor.name)),
                               cost_usd_b_per_gw(product), price))
-    own = model.catalog.latest(buyer.name, model.now_idx)
-    if own is not None and buyer.name in model.chips.backlog:  # captive: only for its owner
-        out = model.chips.capacity_gw.get(buyer.name, 0.0) * SUPPLY_MONTHS
+    own = view.compute_latest_product(buyer.name)
+    if own is not None and view.compute_open_orders_gw(buyer.name) is not None:
+        # captive: only for its owner
+        out = view.compute_chip_capacity_gw(buyer.name) * SUPPLY_MONTHS
         cost = cost_usd_b_per_gw(own)
-        sellers.append(Seller(buyer.name, max(0.0, out - _committed_gw(model, buyer.name)),
+        sellers.append(Seller(buyer.name, max(0.0, out - _committed_gw(view, buyer.name)),
                               cost, cost))
-    top = max((_lockin(model, s.name) for s in sellers), default=0.0)
+    top = max((_lockin(view, s.name) for s in sellers), default=0.0)
     sens = max(m.price_sensitivity, 1e-9)
 
     def values(v: float) -> tuple[tuple[str, float], ...]:
-        return tuple((s.name, v * math.exp((_lockin(model, s.name) - top) / sens))
+        return tuple((s.name, v * math.exp((_lockin(view, s.name) - top) / sens))
                      for s in sellers)
 
-    v_b = compute_chip_value_usd_b_per_gw(model, buyer)
-    fringe_gw = compute_path_value(model.p.demand.fringe_accel_gw_per_year, model.now_idx)
-    fringe_gw *= model.chips.fringe_multiplier * SUPPLY_MONTHS / 12.0
-    v_f = model.view.lease_price_usd_b_per_gw_year * CHIP_LIFE_YEARS
+    v_b = compute_chip_value_usd_b_per_gw(view, buyer)
+    fringe_gw = compute_path_value(view.p.demand.fringe_accel_gw_per_year, view.now_idx)
+    fringe_gw *= view.fringe_chip_multiplier * SUPPLY_MONTHS / 12.0
+    v_f = view.lease_price_usd_b_per_gw_year * CHIP_LIFE_YEARS
     buyers = (Buyer(buyer.name, gw, v_b, values(v_b)),
               Buyer("Other buyers", fringe_gw, v_f, values(v_f)))
     barred = frozenset((buyer.name, b.name) for b in buyers[1:])  # captive chips stay captive
@@ -143,46 +147,43 @@ def _link(sellers: list[Seller], seller: str, buyer: str, gw: float) -> Link:
     return Link(LINK_ID, seller, buyer, min(gw, free))
 
 
-def compute_chip_need_gw(model: Any, firm: Any) -> float:
+def compute_chip_need_gw(view: MarketView, firm: Firm) -> float:
     """Chips a cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead, GW:
     expected powered - installed - on order - contracted and undelivered - pending offers."""
-    i = model.firm_index[firm.name]
-    expected = float(model.fleet.expected_powered_gw(model.n_firms, model.t + PLAN_MONTHS)[i])
-    row = model.chips.buyers.index(firm.name)
-    on_order = sum(float(b[row]) for b in model.chips.backlog.values())
+    expected = view.compute_expected_powered_gw(firm.name, view.t + PLAN_MONTHS)
+    on_order = view.compute_on_order_gw(firm.name)
     contracted = sum(
-        model.compute_undelivered_gw(d) if d.status is DealStatus.ACTIVE else d.gw
-        for d in model.deals.live()
+        view.compute_undelivered_gw(d) if d.status is DealStatus.ACTIVE else d.gw
+        for d in view.live_deals()
         if d.kind is DealKind.SUPPLY and d.target == firm.name
         and d.status is not DealStatus.STALLED
     )
     return max(0.0, expected - firm.installed_total_gw - on_order - contracted)
 
 
-def compute_past_partners(model: Any, firm: str) -> set[str]:
+def compute_past_partners(view: MarketView, firm: str) -> set[str]:
     """Firms that signed a deal with `firm` before (any kind; past dealings)."""
-    return {d.target if d.source == firm else d.source for d in model.deals
+    return {d.target if d.source == firm else d.source for d in view.all_deals()
             if firm in (d.source, d.target) and d.step_signed is not None}
 
 
-def compute_candidates(model: Any, buyer: Any, gw: float, sellers: list[str],
-                       kind: DealKind = DealKind.SUPPLY) -> list[tuple[str, float, Any]]:
+def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[str],
+                       kind: DealKind = DealKind.SUPPLY) -> list[tuple[str, float, LinkTerms]]:
     """Sellers the buyer may contract with in `kind`, best first: (seller, rank, `LinkTerms`).
 
     Rank = surplus S x (1 + relationship_bonus if a live deal ties them or they signed one
     before); only sellers with S > 0 that the network (`DealNetwork.compute_outside_options`)
     and the policy allow.
     """
-    m = model.p.market
+    m = view.p.market
     build = compute_chip_market if kind is DealKind.SUPPLY else compute_cloud_market
-    tied = set(model.network.compute_partners(buyer.name)) | compute_past_partners(
-        model, buyer.name)
+    tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
     scored: dict[str, float] = {}
-    terms_of: dict[str, Any] = {}
+    terms_of: dict[str, LinkTerms] = {}
     for name in sellers:
-        if name == buyer.name or model.policy.forbids_deal(kind, name, buyer.name):
+        if name == buyer.name or view.forbids_deal(kind, name, buyer.name):
             continue
-        market = build(model, buyer, name, gw)
+        market = build(view, buyer, name, gw)
         if market.link(LINK_ID).gw < MIN_DEAL_GW:  # absent, or too little free capacity
             continue
         terms = compute_link_terms(market, LINK_ID)
@@ -190,21 +191,20 @@ def compute_candidates(model: Any, buyer: Any, gw: float, sellers: list[str],
             continue
         terms_of[name] = terms
         scored[name] = terms.surplus_usd_b * (1.0 + m.relationship_bonus * (name in tied))
-    ranked = model.network.compute_outside_options(buyer.name, list(scored), kind, scored)
+    ranked = view.compute_outside_options(buyer.name, list(scored), kind, scored)
     return [(name, rank, terms_of[name]) for name, rank in ranked]
 
 
-def compute_build_delay_months(model: Any) -> float:
+def compute_build_delay_months(view: MarketView) -> float:
     """How much later the lab's own datacenters would deliver compute than a lease, months:
     median time to power of the 20 best free sites - the lease's `LEASE_START_MONTHS`."""
-    best = model.sites.best_free_sites(20)
-    if len(best) == 0:
+    ttp = view.compute_typical_time_to_power_months()
+    if ttp is None:
         return 0.0
-    ttp = float(np.median(model.sites.compute_time_to_power_months()[best]))
     return max(0.0, ttp - LEASE_START_MONTHS)
 
 
-def compute_self_build_usd_b_per_gw_year(model: Any, lab: Any, gw: float) -> float:
+def compute_self_build_usd_b_per_gw_year(view: MarketView, lab: Firm, gw: float) -> float:
     """What running `gw` of its own chips costs the lab per GW-year, USD B (inf if it cannot
     fund a quarter of the outlay).
 
@@ -213,29 +213,29 @@ def compute_self_build_usd_b_per_gw_year(model: Any, lab: Any, gw: float) -> flo
     life + opex + the compute it forgoes while it builds: the lab's value of a GW-year x
     (`compute_build_delay_months` / 12) spread over the lease's years.
     """
-    capex = model.compute_typical_capex_usd_b_per_gw()
-    offers = [(v.name, v.price_usd_b_per_gw) for v in model.vendors
+    capex = view.compute_typical_capex_usd_b_per_gw()
+    offers = [(v.name, v.price_usd_b_per_gw) for v in view.vendors
               if v.compute_product() is not None and 0 < v.price_usd_b_per_gw < math.inf]
     if not offers:
         return math.inf
-    top = max(_lockin(model, name) for name, _p in offers)
-    sens = max(model.p.market.price_sensitivity, 1e-9)
-    price = min(p * math.exp((top - _lockin(model, name)) / sens) for name, p in offers)
+    top = max(_lockin(view, name) for name, _p in offers)
+    sens = max(view.p.market.price_sensitivity, 1e-9)
+    price = min(p * math.exp((top - _lockin(view, name)) / sens) for name, p in offers)
     spendable = lab.compute_spendable_usd_b() + lab.compute_expected_funding_usd_b()
     if spendable < 0.25 * gw * (price + capex):
         return math.inf
-    delay = compute_lab_value_usd_b_per_gw_year(model) * compute_build_delay_months(model) / 12.0
+    delay = compute_lab_value_usd_b_per_gw_year(view) * compute_build_delay_months(view) / 12.0
     return (price / CHIP_LIFE_YEARS + capex / SHELL_LIFE_YEARS + OPEX_USD_B_PER_GW_YEAR
             + delay / (CONTRACT_MONTHS / 12.0))
 
 
-def compute_lab_value_usd_b_per_gw_year(model: Any) -> float:
+def compute_lab_value_usd_b_per_gw_year(view: MarketView) -> float:
     """What a GW-year of compute is worth to a lab, USD B: the end-user price of AI services x
     (1 + `LAB_VALUE_PREMIUM`)."""
-    return model.view.ai_price_usd_b_per_gw_year * (1 + LAB_VALUE_PREMIUM)
+    return view.ai_price_usd_b_per_gw_year * (1 + LAB_VALUE_PREMIUM)
 
 
-def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
+def compute_cloud_market(view: MarketView, lab: Firm, cloud: str, gw: float) -> Market:
     """The cloud-capacity market over a `CONTRACT_MONTHS` lease with the link cloud -> lab.
 
     Values and prices are per GW over the lease (per GW-year x years). Sellers: each cloud's
@@ -246,25 +246,25 @@ def compute_cloud_market(model: Any, lab: Any, cloud: str, gw: float) -> Market:
     tenants (`demand.fringe_cloud_gw`, valuing a GW at the market price: the marginal tenant).
     """
     years = CONTRACT_MONTHS / 12.0
-    price = model.view.lease_price_usd_b_per_gw_year
-    ahead = model.t + PLAN_MONTHS
+    price = view.lease_price_usd_b_per_gw_year
+    ahead = view.t + PLAN_MONTHS
     sellers = [
         Seller(c.name,
                max(0.0, c.compute_base_path_gw(ahead) - c.compute_obligations_gw(ahead)),
                price * (1.0 - c.p.lease_margin) * years, price * years)
-        for c in model.clouds
+        for c in view.clouds
     ]
-    own = compute_self_build_usd_b_per_gw_year(model, lab, gw)
+    own = compute_self_build_usd_b_per_gw_year(view, lab, gw)
     if math.isfinite(own):
         sellers.append(Seller(lab.name, 1e9, own * years, own * years))
-    value = compute_lab_value_usd_b_per_gw_year(model)
-    tenants = compute_path_value(model.p.demand.fringe_cloud_gw, model.now_idx)
+    value = compute_lab_value_usd_b_per_gw_year(view)
+    tenants = compute_path_value(view.p.demand.fringe_cloud_gw, view.now_idx)
     buyers = (Buyer(lab.name, gw, value * years), Buyer("Other tenants", tenants, price * years))
     barred = frozenset({(lab.name, "Other tenants")})
     return Market(tuple(sellers), buyers, (_link(sellers, cloud, lab.name, gw),), barred)
 
 
-def compute_monthly_discount(firm: Any) -> float:
+def compute_monthly_discount(firm: Firm) -> float:
     """A firm's monthly discount factor in bargaining (a lab's falls with urgency)."""
     urgency = getattr(firm, "compute_urgency_discount", None)
     return urgency() if urgency else firm.p.discount_factor
@@ -279,30 +279,24 @@ def new_deal(
     origin: str = "endogenous",
     **terms: Any,
 ) -> Deal:
-    """Create a deal in the book and on the network, dated now."""
-    deal = Deal(
-        deal_id=terms.pop("deal_id", "") or model.deals.next_id(kind.value[:3].upper()),
-        kind=kind,
-        source=source,
-        target=target,
-        status=status,
-        step_proposed=model.t,
-        origin=origin,
-        **terms,
-    )
-    model.deals.add(deal)
-    model.network.update_add_deal(deal)
-    return deal
+    """Create a deal in the book and on the network, dated now: the deal pipeline's entry
+    point, which still holds the model; it submits an `OpenDeal` to the model's desk on
+    behalf of the market (firms open deals by submitting `OpenDeal` themselves)."""
+    deal_id = terms.pop("deal_id", "")
+    return model.desk.submit(
+        OpenDeal(kind, source, target, status, terms, deal_id=deal_id, origin=origin), None)
 
 
-def strike(model: Any, seller: Any, buyer: Any, kind: DealKind, terms: Any, *,
-           seller_first: bool, months: int, start_in: int, rng: Any) -> Deal | None:
-    """Bargain one link (`negotiate_link`) and book the deal if agreed.
+def strike(view: MarketView, desk: Desk, seller: Firm, buyer: Firm, kind: DealKind,
+           terms: LinkTerms, *, seller_first: bool, months: int, start_in: int,
+           rng: np.random.Generator) -> Deal | None:
+    """Bargain one link (`negotiate_link`) and, if agreed, submit the deal to the desk in the
+    proposer's name (the seller if `seller_first`, else the buyer).
 
     Price per GW (per GW-year for cloud capacity: the window's price / years). The rounds
     take `ROUND_MONTHS` each: the start is delayed by the whole months they took.
     """
-    neg = model.p.negotiation
+    neg = view.p.negotiation
     agreed, price, rounds, _ = negotiate_link(
         terms, rng, neg.estimate_noise_sd,
         (compute_monthly_discount(seller), compute_monthly_discount(buyer)),
@@ -313,68 +307,65 @@ def strike(model: Any, seller: Any, buyer: Any, kind: DealKind, terms: Any, *,
     years = months / 12.0 if kind is DealKind.CLOUD_CAPACITY else 1.0
     value = price * terms.gw
     binding = value <= LOI_THRESHOLD_USD_B
-    exclusive = (neg.investor_exclusivity and model.policy.allows_exclusivity()
-                 and model.stakes.compute_stake(seller.name, buyer.name) > 0)
-    deal = new_deal(
-        model, kind, seller.name, buyer.name,
-        DealStatus.DEFINITIVE if binding else DealStatus.LOI,
-        binding=binding, exclusive=exclusive, gw=terms.gw, value_usd_b=value,
-        price_usd_b_per_gw=price / years, duration_months=months,
-        start_step=model.t + start_in + int(rounds * ROUND_MONTHS),
-        surplus_usd_b=terms.surplus_usd_b,
-        disagreement_source_usd_b=terms.disagreement_source_usd_b,
-        disagreement_target_usd_b=terms.disagreement_target_usd_b,
-    )
-    model.negotiation_rounds[deal.deal_id] = rounds
-    return deal
+    exclusive = (neg.investor_exclusivity and view.allows_exclusivity()
+                 and view.compute_stake(seller.name, buyer.name) > 0)
+    proposer = seller.name if seller_first else buyer.name
+    return desk.submit(OpenDeal(
+        kind, seller.name, buyer.name, DealStatus.DEFINITIVE if binding else DealStatus.LOI,
+        dict(binding=binding, exclusive=exclusive, gw=terms.gw, value_usd_b=value,
+             price_usd_b_per_gw=price / years, duration_months=months,
+             start_step=view.t + start_in + int(rounds * ROUND_MONTHS),
+             surplus_usd_b=terms.surplus_usd_b,
+             disagreement_source_usd_b=terms.disagreement_source_usd_b,
+             disagreement_target_usd_b=terms.disagreement_target_usd_b),
+        rounds=rounds,
+    ), proposer)
 
 
-def update_seek_supply(buyer: Any) -> Deal | None:
+def update_seek_supply(view: MarketView, desk: Desk, buyer: Firm) -> Deal | None:
     """A cloud (or lab) whose plan needs chips seeks a supply contract (module docstring)."""
-    model = buyer.model
-    if not is_search_month(model):
+    if not is_search_month(view):
         return None
-    need = compute_chip_need_gw(model, buyer)
+    need = compute_chip_need_gw(view, buyer)
     if need < MIN_DEAL_GW:
         return None
     gw = min(need, MAX_DEAL_GW)
     for name, _rank, terms in compute_candidates(
-            model, buyer, gw, [v.name for v in model.vendors]):
-        deal = strike(model, model.firms[name], buyer, DealKind.SUPPLY, terms,
+            view, buyer, gw, [v.name for v in view.vendors]):
+        deal = strike(view, desk, view.firms[name], buyer, DealKind.SUPPLY, terms,
                       seller_first=False, months=SUPPLY_MONTHS, start_in=3, rng=buyer.generator)
         if deal is not None:
             return deal
     return None
 
 
-def compute_spare_gw(model: Any, vendor: Any) -> float:
+def compute_spare_gw(view: MarketView, vendor: Firm) -> float:
     """Capacity the vendor cannot expect to sell over the window, GW: monthly output x
     `SUPPLY_MONTHS` - contracted and ordered - the fringe's demand over the window."""
-    out = model.chips.capacity_gw.get(vendor.name, 0.0) * SUPPLY_MONTHS
-    fringe = compute_path_value(model.p.demand.fringe_accel_gw_per_year, model.now_idx)
-    share = model.view.compute_shares("accelerators").get(vendor.name, 0.0)
-    fringe_take = fringe * model.chips.fringe_multiplier * SUPPLY_MONTHS / 12.0 * share
-    return max(0.0, out - _committed_gw(model, vendor.name) - fringe_take)
+    out = view.compute_chip_capacity_gw(vendor.name) * SUPPLY_MONTHS
+    fringe = compute_path_value(view.p.demand.fringe_accel_gw_per_year, view.now_idx)
+    share = view.compute_shares("accelerators").get(vendor.name, 0.0)
+    fringe_take = fringe * view.fringe_chip_multiplier * SUPPLY_MONTHS / 12.0 * share
+    return max(0.0, out - _committed_gw(view, vendor.name) - fringe_take)
 
 
-def update_offer_supply(vendor: Any) -> Deal | None:
+def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | None:
     """A vendor with spare capacity offers a contract to the buyer with the largest surplus
     among the clouds and labs whose plans need chips; it proposes first."""
-    model = vendor.model
-    if not is_search_month(model):
+    if not is_search_month(view):
         return None
-    spare = compute_spare_gw(model, vendor)
+    spare = compute_spare_gw(view, vendor)
     if spare < MIN_DEAL_GW:
         return None
     offers = []
-    for buyer in [*model.clouds, *model.labs]:
-        need = min(compute_chip_need_gw(model, buyer), spare, MAX_DEAL_GW)
+    for buyer in [*view.clouds, *view.labs]:
+        need = min(compute_chip_need_gw(view, buyer), spare, MAX_DEAL_GW)
         if need < MIN_DEAL_GW:
             continue
-        for _name, rank, terms in compute_candidates(model, buyer, need, [vendor.name]):
+        for _name, rank, terms in compute_candidates(view, buyer, need, [vendor.name]):
             offers.append((rank, buyer.name, terms))
     for _rank, name, terms in sorted(offers, key=lambda o: (-o[0], o[1])):
-        deal = strike(model, vendor, model.firms[name], DealKind.SUPPLY, terms,
+        deal = strike(view, desk, vendor, view.firms[name], DealKind.SUPPLY, terms,
                       seller_first=True, months=SUPPLY_MONTHS, start_in=3, rng=vendor.generator)
         if deal is not None:
             return deal

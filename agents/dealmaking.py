@@ -9,16 +9,14 @@ moves on to its next-best partner.
 
 from __future__ import annotations
 
-from typing import Any
-
 from agents import contracting
-from agents.contracting import new_deal
-from agents.remedies import compute_capped_amount
+from agents.firm import Firm
 from world.contracts import Deal, DealStatus
+from world.decisions import EndDeal, OpenDeal
 from world.params import DealKind
 
 
-def seek_compute(lab: Any, gw: float) -> Deal | None:
+def seek_compute(lab: Firm, gw: float) -> Deal | None:
     """Propose deals for `gw` of compute to the best partners in turn until one agrees.
 
     Candidates: every cloud (a `CONTRACT_MONTHS` lease) and every vendor (chips for the lab's
@@ -27,18 +25,18 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
     exclusively bound away from, a live tie adds the relationship bonus); best rank first, an
     impasse moves the lab to the next. The lab proposes.
     """
-    model = lab.model
+    view = lab.view
     ranked = [
         (rank, name, kind, terms)
-        for kind, names in ((DealKind.CLOUD_CAPACITY, [c.name for c in model.clouds]),
-                            (DealKind.SUPPLY, [v.name for v in model.vendors]))
-        for name, rank, terms in contracting.compute_candidates(model, lab, gw, names, kind)
+        for kind, names in ((DealKind.CLOUD_CAPACITY, [c.name for c in view.clouds]),
+                            (DealKind.SUPPLY, [v.name for v in view.vendors]))
+        for name, rank, terms in contracting.compute_candidates(view, lab, gw, names, kind)
     ]
     for _rank, name, kind, terms in sorted(ranked, key=lambda r: (-r[0], r[1])):
         months = (contracting.CONTRACT_MONTHS if kind is DealKind.CLOUD_CAPACITY
                   else contracting.SUPPLY_MONTHS)
         deal = contracting.strike(
-            model, model.firms[name], lab, kind, terms, seller_first=False, months=months,
+            view, lab.desk, view.firms[name], lab, kind, terms, seller_first=False, months=months,
             start_in=contracting.LEASE_START_MONTHS if kind is DealKind.CLOUD_CAPACITY else 3,
             rng=lab.generator,
         )
@@ -47,7 +45,7 @@ def seek_compute(lab: Any, gw: float) -> Deal | None:
     return None
 
 
-def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict[str, float]:
+def collect_round_offers(lab: Firm, size_usd_b: float, post_usd_b: float) -> dict[str, float]:
     """Strategic investors' commitments to the lab's round, USD B by investor.
 
     A stalled equity letter of intent in the lab is converted into a one-off stake of
@@ -56,26 +54,26 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     `compute_financing_offer`. Each commitment becomes an equity deal (definitive, then the
     regulator's review, then paid on activation). Strategic money is capped at 80% of the round.
     """
-    model = lab.model
-    neg = model.p.negotiation
+    view, desk = lab.view, lab.desk
+    neg = view.p.negotiation
     offers: dict[str, float] = {}
-    for deal in sorted(model.deals.live(), key=lambda d: d.deal_id):
+    restructured_from: dict[str, str] = {}  # investor -> the stalled letter it converts
+    for deal in sorted(view.live_deals(), key=lambda d: d.deal_id):
         if (
             deal.kind is DealKind.EQUITY
             and deal.target == lab.name
             and deal.status is DealStatus.STALLED
             and deal.source not in offers
         ):
-            investor = model.firms[deal.source]
+            investor = view.firms[deal.source]
             if investor.compute_financing_offer(lab, size_usd_b, hurdle=0.0) > 0:
                 offers[deal.source] = neg.restructure_frac * deal.value_usd_b
-                deal.update_status(DealStatus.RENEGOTIATED, model.t)
-                model.network.update_remove_deal(deal.deal_id)
-                model.restructured_from[deal.source] = deal.deal_id
-    for name in sorted(model.firms):
+                desk.submit(EndDeal(deal.deal_id, DealStatus.RENEGOTIATED), lab.name)
+                restructured_from[deal.source] = deal.deal_id
+    for name in sorted(view.firms):
         if name == lab.name or name in offers:
             continue
-        amount = model.firms[name].compute_financing_offer(lab, size_usd_b)
+        amount = view.firms[name].compute_financing_offer(lab, size_usd_b)
         if amount > 0:
             offers[name] = amount
     total = sum(offers.values())
@@ -83,23 +81,15 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     if total > cap:
         offers = {k: v * cap / total for k, v in offers.items()}
     for name in list(offers):  # an equity cap trims each offer to what keeps the stake within it
-        offers[name] = compute_capped_amount(model, name, lab.name, offers[name], post_usd_b)
+        offers[name] = view.compute_capped_amount_usd_b(name, lab.name, offers[name], post_usd_b)
         if offers[name] <= 0:
             del offers[name]
-            model.restructured_from.pop(name, None)
+            restructured_from.pop(name, None)
     for name, amount in sorted(offers.items()):
-        parent = model.restructured_from.pop(name, None)
-        new_deal(
-            model,
-            DealKind.EQUITY,
-            name,
-            lab.name,
-            DealStatus.DEFINITIVE,
-            binding=True,
-            value_usd_b=amount,
-            valuation_usd_b=post_usd_b,
-            equity_pct=100.0 * amount / post_usd_b,
-            voting=False,
-            parent_id=parent or "",
-        )
+        parent = restructured_from.pop(name, None)
+        desk.submit(OpenDeal(
+            DealKind.EQUITY, name, lab.name, DealStatus.DEFINITIVE,
+            dict(binding=True, value_usd_b=amount, valuation_usd_b=post_usd_b,
+                 equity_pct=100.0 * amount / post_usd_b, voting=False, parent_id=parent or ""),
+        ), lab.name)
     return offers

@@ -4,21 +4,25 @@ Role behaviour lives in the subclasses (`ChipVendor`, `CloudProvider`, `AILab`);
 what every firm shares: booking money through the ledger, trailing revenue, debt, valuation.
 Cash is never stored here: it is the firm's ledger balance, so money is conserved by
 construction.
+
+A firm reads the world only through its `view` (`world.view.MarketView`) and acts only by
+submitting decisions (`world.decisions`) to its `desk` (`world.desk.Desk`). It owns its own
+state (chips installed, debt, valuation, revenue history); the model tells it what the
+markets did through its `update_*` methods.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
+from world.decisions import DrawDebt, Pay
+from world.desk import Desk
 from world.ledger import FlowKind
 from world.params import FirmParams
-
-if TYPE_CHECKING:  # the model is duck-typed here: agents never import world.model
-    Model = Any
+from world.view import MarketView
 
 EQUITY_RETURN_CAP = 0.5
 """Cap on the expected equity return a strategic investor credits (per deal horizon)."""
@@ -34,6 +38,8 @@ class Firm(mesa.Agent):
     Attributes:
         name: firm name (`Nvidia`, ...), also its ledger account.
         p: its scenario parameters.
+        view: what it may see of the market (read-only).
+        desk: where it submits its decisions.
         installed_gw: accelerators installed in its datacenters, GW, by chip designer.
         debt_usd_b: drawn debt, USD B.
         valuation_usd_b: current valuation, USD B.
@@ -41,12 +47,19 @@ class Firm(mesa.Agent):
 
     role: str = "firm"
 
-    def __init__(self, model: Model, name: str, params: FirmParams, rng: np.random.Generator):
-        super().__init__(model)
+    def __init__(self, model: mesa.Model, name: str, params: FirmParams,
+                 rng: np.random.Generator, view: MarketView, desk: Desk) -> None:
+        super().__init__(model)  # Mesa registers the agent with its model; nothing else uses it
         self.name = name
         self.p = params
         self.generator = rng
-        self.installed_gw: dict[str, float] = {}
+        self.view = view
+        self.desk = desk
+        mix = params.installed_mix or {"Nvidia": 1.0}
+        total = sum(mix.values()) or 1.0
+        self.installed_gw: dict[str, float] = {
+            d: params.installed_gw * w / total for d, w in sorted(mix.items())
+        }
         self.debt_usd_b = params.debt_usd_b
         self.valuation_usd_b = params.valuation_usd_b
         self.revenue_hist: deque[float] = deque(maxlen=12)
@@ -58,7 +71,7 @@ class Firm(mesa.Agent):
     @property
     def cash_usd_b(self) -> float:
         """Cash, USD B: the firm's ledger balance."""
-        return self.model.ledger.balance(self.name)
+        return self.view.compute_cash_usd_b(self.name)
 
     def update_receive(
         self,
@@ -71,7 +84,7 @@ class Firm(mesa.Agent):
         """Book money coming in from `payer`; counts as revenue unless `revenue` is False."""
         if amount_usd_b <= 0:
             return
-        self.model.ledger.transfer(self.model.t, payer, self.name, amount_usd_b, kind, deal_id)
+        self.desk.submit(Pay(payer, self.name, amount_usd_b, kind, deal_id), self.name)
         if revenue:
             self.month_revenue_usd_b += amount_usd_b
 
@@ -81,9 +94,23 @@ class Firm(mesa.Agent):
         """Book money going out to `payee`; counts as a cost unless `cost` is False."""
         if amount_usd_b <= 0:
             return
-        self.model.ledger.transfer(self.model.t, self.name, payee, amount_usd_b, kind, deal_id)
+        self.desk.submit(Pay(self.name, payee, amount_usd_b, kind, deal_id), self.name)
         if cost:
             self.month_cost_usd_b += amount_usd_b
+
+    def update_count_revenue(self, amount_usd_b: float) -> None:
+        """Count a market's payment to the firm (booked by the market) in this month's
+        revenue, USD B."""
+        self.month_revenue_usd_b += amount_usd_b
+
+    def update_count_cost(self, amount_usd_b: float) -> None:
+        """Count a market's charge to the firm (booked by the market) in this month's costs,
+        USD B."""
+        self.month_cost_usd_b += amount_usd_b
+
+    def update_install(self, designer: str, gw: float) -> None:
+        """Chips of `designer` delivered to the firm this month are installed, GW."""
+        self.installed_gw[designer] = self.installed_gw.get(designer, 0.0) + gw
 
     def update_close_month(self) -> None:
         """Roll this month's revenue and costs into the trailing-12-month history."""
@@ -110,7 +137,7 @@ class Firm(mesa.Agent):
     def compute_debt_capacity_usd_b(self) -> float:
         """Debt the firm may still draw, USD B: max_debt_to_revenue x trailing annual revenue x
         min(1, investor appetite) - debt (`world.capital.compute_debt_capacity_usd_b`)."""
-        return self.model.capital.compute_debt_capacity_of(self)
+        return self.view.compute_debt_capacity_usd_b(self)
 
     def update_debt(self) -> None:
         """Draw debt to cover negative cash, within capacity (interest is not charged here).
@@ -120,13 +147,11 @@ class Firm(mesa.Agent):
         Interest is charged once a month by the capital market (`update_charge_interest`), so
         calling this several times a month never charges it twice.
         """
-        if self.cash_usd_b < 0:
-            draw = min(-self.cash_usd_b + 1e-9, self.compute_debt_capacity_usd_b())
+        cash = self.cash_usd_b
+        if cash < 0:
+            draw = min(-cash + 1e-9, self.compute_debt_capacity_usd_b())
             if draw > 0:
-                self.model.ledger.transfer(
-                    self.model.t, "Lenders", self.name, draw, FlowKind.DEBT_DRAW
-                )
-                self.debt_usd_b += draw
+                self.debt_usd_b += self.desk.submit(DrawDebt(self.name, draw), self.name)
 
     def compute_spendable_usd_b(self) -> float:
         """Cash plus undrawn debt capacity, USD B: the most the firm can commit now."""
@@ -140,7 +165,7 @@ class Firm(mesa.Agent):
 
     def compute_powered_gw(self) -> float:
         """Powered datacenter capacity the firm operates, GW."""
-        return float(self.model.powered_by_firm[self.model.firm_index[self.name]])
+        return self.view.compute_powered_gw(self.name)
 
     def compute_deployed_gw(self) -> float:
         """Deployed compute = min(installed chips, powered capacity), GW (docs/odd.md)."""
@@ -172,7 +197,7 @@ class Firm(mesa.Agent):
         """
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
             return
-        self.valuation_usd_b = self.model.capital.compute_equity_value_usd_b(
+        self.valuation_usd_b = self.view.compute_equity_value_usd_b(
             self, self.revenue_usd_b_per_year, self.compute_revenue_growth()
         )
 
@@ -199,19 +224,20 @@ class Firm(mesa.Agent):
         `financing_hurdle` (a firm that already signed a letter of intent converts it as long
         as the investment still pays at all: hurdle 0).
         """
-        if self.model.policy.forbids_financing(self.name, lab.name):
+        view = self.view
+        if view.forbids_financing(self.name, lab.name):
             return 0.0
         budget = self.p.financing_appetite_frac_cash * max(0.0, self.cash_usd_b)
         if budget <= 0:
             return 0.0
-        f = self.model.compute_dependence(lab.name, self.name)
+        f = view.compute_dependence(lab.name, self.name)
         g = 0.5 * min(EQUITY_RETURN_CAP, max(0.0, lab.compute_expected_growth()))
         rev = max(lab.revenue_usd_b_per_year, 1e-6)
         risk = min(0.9, 0.5 * lab.burn_usd_b_per_year / rev)
         net = self.compute_gross_margin() * f + g - risk
         if net <= (self.p.financing_hurdle if hurdle is None else hurdle):
             return 0.0
-        outside_gap = round_usd_b - self.model.capital.equity_pool_usd_b
+        outside_gap = round_usd_b - view.equity_pool_usd_b
         return min(budget, max(0.3 * round_usd_b, outside_gap))
 
     def compute_gross_margin(self) -> float:

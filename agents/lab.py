@@ -10,6 +10,7 @@ from agents.cloud import compute_chip_need_gw
 from agents.firm import GROWTH_HISTORY_MONTHS, Firm
 from world.capital import compute_round_pre_money_usd_b
 from world.contracts import DealStatus
+from world.decisions import Dilute, RaiseEquity
 from world.frontier import compute_cournot_compute_gw
 from world.ledger import FlowKind
 from world.market import compute_path_value
@@ -50,15 +51,20 @@ class AILab(Firm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        rounds = [self.model.step_of(e.date) for e in self.model.events
+        rounds = [self.view.compute_step_of(e.date) for e in self.view.events
                   if e.deal_kind is DealKind.EQUITY and e.target_firm == self.name]
         self.last_round_step = max([r for r in rounds if r < 0], default=-99)
         self.leased_gw = 0.0
 
+    def update_leased_gw(self, gw: float) -> None:
+        """What the lab leases this month under its cloud contracts, GW (told by the cloud
+        market when it clears)."""
+        self.leased_gw = gw
+
     # ----- reading its own position ----------------------------------------------------------
     def compute_ambition_gw(self, step: int) -> float:
         """Compute the lab wants at `step`, GW (interpolated `compute_ambition_gw`)."""
-        return compute_path_value(self.p.compute_ambition_gw, self.model.start_idx + step)
+        return compute_path_value(self.p.compute_ambition_gw, self.view.start_idx + step)
 
     def compute_compute_gw(self) -> float:
         """Compute the lab uses now: own deployed + leased, GW."""
@@ -67,13 +73,10 @@ class AILab(Firm):
     def compute_forward_capacity_gw(self, step: int) -> float:
         """Capacity the lab can count on at `step`: own expected powered + live cloud contracts
         running then + undelivered chips contracted, GW."""
-        own = float(
-            self.model.fleet.expected_powered_gw(self.model.n_firms, step)[
-                self.model.firm_index[self.name]
-            ]
-        )
+        view = self.view
+        own = view.compute_expected_powered_gw(self.name, step)
         leased = 0.0
-        for deal in self.model.deals.live():
+        for deal in view.live_deals():
             if deal.target != self.name or deal.status is DealStatus.STALLED:
                 continue
             if (
@@ -82,13 +85,13 @@ class AILab(Firm):
             ):
                 leased += deal.gw
             elif deal.kind is DealKind.SUPPLY:
-                own = max(own, self.installed_total_gw + self.model.compute_undelivered_gw(deal))
+                own = max(own, self.installed_total_gw + view.compute_undelivered_gw(deal))
         return own + leased
 
     def compute_expected_growth(self) -> float:
         """Expected revenue growth over 12 months (fraction), from secured capacity."""
         now = max(self.compute_compute_gw(), 1e-6)
-        return self.compute_forward_capacity_gw(self.model.t + 12) / now - 1.0
+        return self.compute_forward_capacity_gw(self.view.t + 12) / now - 1.0
 
     def compute_expected_funding_usd_b(self) -> float:
         """Money the lab can expect to raise in the next 12 months, USD B."""
@@ -96,12 +99,12 @@ class AILab(Firm):
 
     def compute_frontier_share(self) -> float:
         """The lab's latest share of the frontier-AI market (0-1)."""
-        return self.model.view.compute_shares("frontier_ai").get(self.name, 0.0)
+        return self.view.compute_shares("frontier_ai").get(self.name, 0.0)
 
     # ----- monthly actions -------------------------------------------------------------------
     def update_opex(self) -> None:
         """Pay non-compute operating costs (staff, data, sales): opex x (1+g)^tau / 12."""
-        tau = self.model.t / 12.0
+        tau = self.view.t / 12.0
         opex = self.p.opex_usd_b_per_year * (1.0 + self.p.opex_growth_per_year) ** tau / 12.0
         self.update_pay("Suppliers", opex, FlowKind.OPEX)
 
@@ -118,27 +121,26 @@ class AILab(Firm):
         converted into a one-off stake); outside `Investors` fill the rest only as far as the
         capital market's pool allows, so a round can close short.
         """
-        t = self.model.t
+        view = self.view
+        t = view.t
         if t - self.last_round_step < MIN_ROUND_GAP_MONTHS:
             return
-        commitments = self.model.compute_commitments_usd_b(self.name, 12)
+        commitments = view.compute_commitments_usd_b(self.name, 12)
         monthly_out = self.burn_usd_b_per_year / 12.0 + commitments / 12.0
         short = monthly_out > 0 and self.cash_usd_b < self.p.funding_runway_months * monthly_out
         if not short and not self.compute_hesitant_investors():
             return
         monthly_out = max(monthly_out, 1e-9)
-        capital = self.model.capital
         value = self.compute_fair_value_usd_b()
         ask = min(self.p.round_size_months_of_burn * monthly_out, FUNDING_APPETITE_PER_YEAR * value)
         pre = compute_round_pre_money_usd_b(
-            value, ask, capital.equity_pool_usd_b, capital.p.price_impact
+            value, ask, view.equity_pool_usd_b, view.equity_price_impact
         )
         strategic = dealmaking.collect_round_offers(self, ask, pre + ask)
-        outside = capital.update_take_equity(self.name, ask - sum(strategic.values()))
+        outside = self.desk.submit(RaiseEquity(self.name, ask - sum(strategic.values())), self.name)
         post = pre + sum(strategic.values()) + outside
-        if outside > 0:
-            self.update_receive("Investors", outside, FlowKind.FUNDING_ROUND, revenue=False)
-            self.model.stakes.update_dilute(self.name, outside / post)
+        if outside > 0:  # not revenue: the desk has booked the money, new shares dilute holders
+            self.desk.submit(Dilute(self.name, outside / post), self.name)
         self.valuation_usd_b = post
         self.last_round_step = t
 
@@ -146,8 +148,8 @@ class AILab(Firm):
         """Strategic investors whose equity letter of intent in the lab is stalled: the lab
         opens a round to close them in it (facts.toml D1c, D7: Nvidia's and Amazon's money came in
         the 2026-02 round)."""
-        t = self.model.t
-        return sorted({d.source for d in self.model.deals.live()
+        t = self.view.t
+        return sorted({d.source for d in self.view.live_deals()
                        if d.kind is DealKind.EQUITY and d.target == self.name
                        and d.status is DealStatus.STALLED
                        and t - d.history[-1][0] >= ROUND_LEAD_MONTHS})
@@ -165,7 +167,7 @@ class AILab(Firm):
             return self.valuation_usd_b
         run_rate = 12.0 * self.revenue_hist[-1]
         growth = max(0.0, self.compute_revenue_growth(), self.compute_expected_growth())
-        return self.model.capital.compute_equity_value_usd_b(self, run_rate, growth)
+        return self.view.compute_equity_value_usd_b(self, run_rate, growth)
 
     def update_valuation(self) -> None:
         """Between rounds the lab is marked at its fair value (secondary sales mark private
@@ -177,7 +179,8 @@ class AILab(Firm):
         """Marginal cost of a GW-year of compute, USD B: the cheaper of leasing (this month's
         lease price) and owning (the cheapest merchant chip price over `chip_life_years` plus
         `facility_cost_usd_b_per_gw_year`)."""
-        view, m = self.model.view, self.model.p.market
+        view = self.view
+        m = view.p.market
         chips = min(view.compute_chip_price_usd_b_per_gw(d) for d in ("Nvidia", "AMD"))
         own = chips / m.chip_life_years + m.facility_cost_usd_b_per_gw_year
         return min(view.lease_price_usd_b_per_gw_year, own)
@@ -191,14 +194,15 @@ class AILab(Firm):
         marginal cost of compute (`world.frontier.compute_cournot_compute_gw`). A weaker
         demand or dearer compute lowers it.
         """
-        frontier = self.model.frontier
-        idx = self.model.start_idx + step
+        view = self.view
+        demand = view.p.demand
+        idx = view.start_idx + step
         ambition = self.compute_ambition_gw(step)
         return compute_cournot_compute_gw(
-            frontier.compute_demand_gw(idx),
-            frontier.compute_fringe_lab_gw(idx),
-            frontier.p.frontier_price_usd_b_per_gw_year,
-            frontier.p.frontier_elasticity,
+            view.compute_ai_demand_gw(idx),
+            view.compute_fringe_lab_gw(idx),
+            demand.frontier_price_usd_b_per_gw_year,
+            demand.frontier_elasticity,
             self.compute_compute_cost_usd_b_per_gw_year(),
             ambition,
         )
@@ -215,16 +219,14 @@ class AILab(Firm):
         The search starts after the last dated announcement of the scenario (docs/odd.md: history
         is replayed, then firms seek deals on their own).
         """
-        neg = self.model.p.negotiation
-        if (
-            self.model.t % neg.search_every_months
-            or self.model.now_idx <= self.model.last_event_idx
-        ):
+        view = self.view
+        neg = view.p.negotiation
+        if view.t % neg.search_every_months or view.now_idx <= view.last_event_idx:
             return
-        ahead = self.model.t + SEARCH_HORIZON_MONTHS
+        ahead = view.t + SEARCH_HORIZON_MONTHS
         pending = sum(
             d.gw
-            for d in self.model.deals.live()
+            for d in view.live_deals()
             if d.target == self.name
             and d.status in (DealStatus.PROPOSED, DealStatus.LOI)
             and d.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
@@ -237,9 +239,10 @@ class AILab(Firm):
 
     def update_build(self) -> None:
         """Build own datacenters for the chips it has bought or contracted."""
+        view = self.view
         undelivered = sum(
-            self.model.compute_undelivered_gw(d, within_months=BUILD_AHEAD_MONTHS)
-            for d in self.model.deals.live()
+            view.compute_undelivered_gw(d, within_months=BUILD_AHEAD_MONTHS)
+            for d in view.live_deals()
             if d.kind is DealKind.SUPPLY and d.target == self.name and d.status is DealStatus.ACTIVE
         )
         target = self.installed_total_gw + undelivered
@@ -251,7 +254,7 @@ class AILab(Firm):
 
     def compute_urgency_discount(self) -> float:
         """Discount factor in negotiations, lower when the compute gap is large (urgency)."""
-        ahead = self.model.t + SEARCH_HORIZON_MONTHS
+        ahead = self.view.t + SEARCH_HORIZON_MONTHS
         want = max(self.compute_ambition_gw(ahead), 1e-6)
         gap_frac = max(0.0, 1.0 - self.compute_forward_capacity_gw(ahead) / want)
         return self.p.discount_factor * math.exp(-0.1 * gap_frac)

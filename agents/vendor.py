@@ -26,11 +26,11 @@ class ChipVendor(Firm):
     @property
     def price_usd_b_per_gw(self) -> float:
         """This month's price of its newest chips, USD B/GW (inf before its first release)."""
-        return self.model.view.compute_chip_price_usd_b_per_gw(self.name)
+        return self.view.compute_chip_price_usd_b_per_gw(self.name)
 
     def compute_product(self):
         """Newest released product of this vendor (None before its first release)."""
-        return self.model.catalog.latest(self.name, self.model.now_idx)
+        return self.view.compute_latest_product(self.name)
 
     def compute_chip_need_gw(self, supply_deals) -> float:
         """A vendor operates no datacenters: it orders no chips."""
@@ -50,7 +50,7 @@ class ChipVendor(Firm):
         product = self.compute_product()
         if product is None:
             return 0.0
-        need_gw = self.model.compute_backlog_gw(self.name) / CLEAR_BACKLOG_MONTHS
+        need_gw = self.view.compute_backlog_gw(self.name) / CLEAR_BACKLOG_MONTHS
         return need_gw / gw_per_wafer(product)
 
     @staticmethod
@@ -83,7 +83,7 @@ class ChipVendor(Firm):
         In a docking case it also makes its move in the case's market (`agents.textbook`)."""
         self.update_other_business()
         self.update_debt()
-        contracting.update_offer_supply(self)
+        contracting.update_offer_supply(self.view, self.desk, self)
         update_play(self)
 
 

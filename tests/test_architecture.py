@@ -5,8 +5,10 @@ happens to be loaded, so a lazy import cannot hide a dependency:
 
 - no module of `world/` imports `agents` or `experiments`, except the model itself
   (`world.model` builds the agents);
-- `agents` never imports `experiments` nor `world.model` (the agents see the model they are
-  given, duck-typed);
+- `agents` never imports `experiments` nor `world.model`;
+- firms read the world through `world.view.MarketView` and act only by submitting decisions to
+  `world.desk.Desk`: no agent rule takes the model, reads `.model`, or writes to a component
+  (the deal pipeline's modules excepted, listed below);
 - there is no import cycle among the modules of the three packages.
 """
 
@@ -137,3 +139,110 @@ def test_the_graph_sees_function_level_imports() -> None:
     """experiments.run.runner imports the docking model inside a function; the graph must
     still see it."""
     assert "experiments.validation.docking_model" in compute_imports("experiments.run.runner")
+
+
+# ----- firms see the view and act through the desk ----------------------------------------------
+DEAL_PIPELINE_MODULES = {"agents.pipeline", "agents.regulator", "agents.remedies"}
+"""Agent modules that still hold the model: the deal pipeline and the regulator execute deals
+and reviews on the components directly (to be moved behind the view and a deal-execution
+component). `test_pipeline_exceptions_are_still_needed` drops an entry once it is clean."""
+
+MODEL_ENTRY_POINTS = {("agents.contracting", "new_deal")}
+"""Functions that take the model on purpose: the deal pipeline's entry point for opening a deal,
+which submits it to the model's desk on behalf of the market."""
+
+WRITES = (".ledger.transfer", ".sites.acquire", ".fleet.plan", ".stakes.update_",
+          ".capital.update_", ".deals.add", ".deals.next_id", ".network.update_",
+          ".update_status(", ".negotiation_rounds[", ".update_quantity(", ".update_wholesale(",
+          ".update_retail(", ".update_contract(")
+"""Writes to a component's state: only the desk (`world.desk`) makes them for a firm."""
+
+
+def _agent_modules() -> list[str]:
+    return sorted(m for m in MODULES if _layer(m) == "agents")
+
+
+def _model_parameters(module: str) -> set[tuple[str, str]]:
+    """(module, function) of functions with a parameter named `model` that is unannotated or
+    annotated `Any` (a duck-typed model handed to an agent rule)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            for arg in args:
+                note = ast.unparse(arg.annotation) if arg.annotation is not None else "Any"
+                if arg.arg == "model" and note in ("Any", "typing.Any", "'Any'"):
+                    found.add((module, node.name))
+    return found
+
+
+def _model_reads(module: str) -> list[int]:
+    """Lines where `module` reads an attribute named `model` (`self.model`, `firm.model`)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return sorted(n.lineno for n in ast.walk(tree)
+                  if isinstance(n, ast.Attribute) and n.attr == "model")
+
+
+def _writes(module: str) -> list[str]:
+    source = MODULES[module].read_text(encoding="utf-8")
+    return [w for w in WRITES if w in source]
+
+
+def test_agent_rules_take_the_view_not_the_model() -> None:
+    """No agent function takes a duck-typed `model: Any` (they take `view: MarketView` and,
+    if they act, `desk: Desk`), except the deal pipeline's known entry points."""
+    wrong = sorted(
+        found for m in _agent_modules() if m not in DEAL_PIPELINE_MODULES
+        for found in _model_parameters(m) if found not in MODEL_ENTRY_POINTS
+    )
+    assert not wrong, f"agent functions taking the model: {wrong}"
+
+
+def test_agents_do_not_reach_through_the_model() -> None:
+    """Firms get `view` and `desk` at construction; `self.model` exists only because Mesa
+    registers agents with their model, and no agent module reads it."""
+    wrong = {m: _model_reads(m) for m in _agent_modules()
+             if m not in DEAL_PIPELINE_MODULES and _model_reads(m)}
+    assert not wrong, f".model read in agents (module: lines): {wrong}"
+
+
+def test_agents_never_write_to_a_component() -> None:
+    """Ledger transfers, site and datacenter plans, stakes, capital-market takes, deals in the
+    book, network edges and deal statuses change only through the desk."""
+    wrong = {m: _writes(m) for m in _agent_modules()
+             if m not in DEAL_PIPELINE_MODULES and _writes(m)}
+    assert not wrong, f"agents writing to components: {wrong}"
+
+
+def test_pipeline_exceptions_are_still_needed() -> None:
+    """Guard for the three tests above: every exempt module still holds the model (so the
+    scanners do see violations, and an exemption whose module is clean must be removed)."""
+    clean = sorted(m for m in DEAL_PIPELINE_MODULES
+                   if not (_model_parameters(m) or _model_reads(m) or _writes(m)))
+    assert not clean, f"remove from DEAL_PIPELINE_MODULES: {clean}"
+    stale = sorted(e for e in MODEL_ENTRY_POINTS if e not in _model_parameters(e[0]))
+    assert not stale, f"remove from MODEL_ENTRY_POINTS: {stale}"
+
+
+def test_the_desk_is_the_only_world_module_firms_act_through() -> None:
+    """Agents import the desk and the decisions, and world.desk imports no agent."""
+    assert "world.desk" in compute_imports("agents.firm")
+    assert "world.decisions" in compute_imports("agents.builder")
+    assert not any(_layer(t) == "agents" for t in compute_imports("world.desk"))
+
+
+def _update_calls(module: str) -> list[str]:
+    """Names of `.update_*` methods `module` calls."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return sorted({n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and n.func.attr.startswith("update_")})
+
+
+def test_the_view_only_reads() -> None:
+    """What firms see cannot change the world: `world.view` and `world.exposure` call no
+    component's writing method (no `update_*`, no transfer, plan or deal entry)."""
+    wrong = {m: _writes(m) + _update_calls(m) for m in ("world.view", "world.exposure")
+             if _writes(m) or _update_calls(m)}
+    assert not wrong, f"the view writes: {wrong}"
+    assert "update_add_deal" in _update_calls("world.desk")  # the scanner sees real calls

@@ -80,9 +80,9 @@ def check_model_state(model: ComputeMarketModel, watch: Watch) -> None:
     assert (owned.sum(axis=0) <= 1.0 + TOL).all(), f"step {step}: column sums {owned.sum(0)}"
 
     # chips: nothing negative, no supply deal over-delivered
-    for d, inv in model.inventory.items():
+    for d, inv in model.chips.inventory.items():
         assert inv >= -TOL, f"step {step}: inventory of {d} is {inv}"
-    for d, b in model.backlog.items():
+    for d, b in model.chips.backlog.items():
         assert (b >= -1e-6).all(), f"step {step}: backlog of {d} is {b}"
     for deal in model.deals:
         delivered = model.delivered_by_deal.get(deal.deal_id, 0.0)

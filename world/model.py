@@ -5,9 +5,11 @@ and capex; the firms' decisions (in a seeded random order); packaging allocation
 production; chip orders and deliveries (the accelerator market); cloud leases (the cloud
 market); lab revenue (the frontier-AI market); the deal pipeline; debt; valuations; records.
 
-The module is over the house's ~400 lines: it holds the construction of every component, the
-month's phase list and the read-only accessors agents still use, so that the order of a month
-and what each phase touches are read in one place.
+Firms read the world through `view` (`world.view.MarketView`) and act by submitting
+decisions to `desk` (`world.desk.Desk`); the model tells them what the markets did through
+their `update_*` methods. This module holds the construction of every component and the
+month's phase list, so that the order of a month and what each phase touches are read in
+one place.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
 from world.contracts import DealBook, DealStatus
 from world.datacenters import Fleet
+from world.desk import Desk
 from world.foundry import Foundry
 from world.fringe import build_fringe
 from world.frontier import FrontierDemand
@@ -38,7 +41,6 @@ from world.network import DealNetwork
 from world.params import (
     FIRM_NAMES,
     MARKETS,
-    DealKind,
     EventKind,
     InterventionKind,
     Role,
@@ -66,8 +68,8 @@ class ComputeMarketModel(mesa.Model):
     The model holds the components, each owning its state and rules: the physical layer
     (`catalog`, `foundry`, `sites`, `fleet`), the markets (`chips`: accelerators, `cloud`:
     cloud capacity, `frontier`: AI services), `capital`, the deal book, network, stakes and
-    ledger. Firms read the markets through `view` (read-only) and act through their own
-    methods; `step()` lists the month's phases once, in order.
+    ledger. Firms read the world through `view` (read-only) and act by submitting decisions
+    to `desk`; `step()` lists the month's phases once, in order.
     """
 
     def __init__(self, params: ScenarioParams, rng: int | None = None) -> None:
@@ -99,10 +101,20 @@ class ComputeMarketModel(mesa.Model):
         roles = {f: params.firms[f].role.value for f in self.firm_names}
         self.policy = Policy(params.interventions, self.start_idx, roles)
         self.policy.exclusivity_allowed = params.market.exclusivity_allowed
+        self.textbook = build_textbook(params, roles)
+        """A docking case's textbook market (`world.textbook`); None in a market run."""
         self.firms: dict[str, Firm] = {}
+        self.negotiation_rounds: dict[str, int] = {}
+        self.view = MarketView(self)
+        self.desk = Desk(
+            ledger=self.ledger, capital=self.capital, sites=self.sites, fleet=self.fleet,
+            deals=self.deals, network=self.network, stakes=self.stakes, firms=self.firms,
+            firm_index=self.firm_index, clock=self,
+            negotiation_rounds=self.negotiation_rounds, textbook=self.textbook,
+        )
         for name, child in zip(self.firm_names, children, strict=False):
             fp = params.firms[name]
-            self.firms[name] = ROLE_CLASS[fp.role](self, name, fp, child)
+            self.firms[name] = ROLE_CLASS[fp.role](self, name, fp, child, self.view, self.desk)
         self.vendors = [f for f in self.firms.values() if f.role == "vendor"]
         self.clouds = [f for f in self.firms.values() if f.role == "cloud"]
         self.labs = [f for f in self.firms.values() if f.role == "lab"]
@@ -122,15 +134,10 @@ class ComputeMarketModel(mesa.Model):
         self.fringe = build_fringe(params.fringe)
         self.designers = self.chips.designers
         self.buyers = self.chips.buyers
-        self.textbook = build_textbook(params, roles)
-        """A docking case's textbook market (`world.textbook`); None in a market run."""
-        self.view = MarketView(self)
         self.reviews: list[dict] = []
         self.equal_access: set[str] = set()
         """Chip designers under a supply-to-rivals condition (`agents.remedies`)."""
         self.diligence_log: list = []
-        self.negotiation_rounds: dict[str, int] = {}
-        self.restructured_from: dict[str, str] = {}
         self.deploy_baseline: dict[str, float] = {}
         self.recorder = Recorder(self)
         dated = [month_index(e.date) for e in self.events if e.kind is EventKind.DEAL]
@@ -143,7 +150,7 @@ class ComputeMarketModel(mesa.Model):
     # ----- set-up ------------------------------------------------------------------------------
     def _setup_initial_state(self) -> None:
         for name in self.firm_names:
-            firm, fp = self.firms[name], self.p.firms[name]
+            fp = self.p.firms[name]
             if fp.cash_usd_b > 0:
                 self.ledger.transfer(0, "Investors", name, fp.cash_usd_b, FlowKind.INITIAL)
             if fp.powered_gw > 0:
@@ -152,9 +159,6 @@ class ComputeMarketModel(mesa.Model):
                 self.fleet.add_powered(site, owner, fp.powered_gw, 0, self.sites)
             if fp.pipeline_gw > 0:
                 self._setup_pipeline(self.firm_index[name], fp.pipeline_gw)
-            mix = fp.installed_mix or {"Nvidia": 1.0}
-            total = sum(mix.values()) or 1.0
-            firm.installed_gw = {d: fp.installed_gw * w / total for d, w in sorted(mix.items())}
         self.fleet.update_capex_paid(-1, self.n_firms)  # pre-start capex: in opening balances
         self.fleet.update(0)
         self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
@@ -210,7 +214,7 @@ class ComputeMarketModel(mesa.Model):
         self.capital.update_charge_interest(self.firms, self.t, self.ledger)
         self.capital.update_settle(
             self.firms, self.firm_index, self.t, self.deals, self.network, self.fleet,
-            self.compute_undelivered_gw,
+            self.chips.compute_undelivered_gw,
         )
         for name in self.firm_names:
             self.firms[name].update_valuation()
@@ -274,9 +278,9 @@ class ComputeMarketModel(mesa.Model):
                 payer = FRINGE_CHIPS if payer in self.designers else payer
             self.ledger.transfer(self.t, payer, payee, pay.amount_usd_b, pay.kind, pay.deal_id)
             if payee in self.firms and pay.kind is not FlowKind.OPEX:
-                self.firms[payee].month_revenue_usd_b += pay.amount_usd_b
+                self.firms[payee].update_count_revenue(pay.amount_usd_b)
             if payer in self.firms:
-                self.firms[payer].month_cost_usd_b += pay.amount_usd_b
+                self.firms[payer].update_count_cost(pay.amount_usd_b)
 
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
@@ -293,15 +297,15 @@ class ComputeMarketModel(mesa.Model):
         held = sum(chips.backlog[d] for d in chips.designers)
         want = np.maximum(need - held, 0.0)
         values = chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
-        base = chips.compute_base_utilities(lambda b: self._nonprice_utility(b, deals), values)
+        base = chips.compute_base_utilities(
+            lambda b: self.view.compute_nonprice_utility(b, deals), values)
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.equal_access)
         for item in chips.deliveries:
             firm = self.firms.get(item.buyer)
             if firm is not None:
-                installed = firm.installed_gw
-                installed[item.designer] = installed.get(item.designer, 0.0) + item.gw
+                firm.update_install(item.designer, item.gw)
             if item.buyer == item.designer or not np.isfinite(item.price_usd_b_per_gw):
                 continue
             payer = item.buyer if firm is not None else FRINGE_BUYERS
@@ -324,27 +328,6 @@ class ComputeMarketModel(mesa.Model):
             return min(held + flow, 12.0 * flow)
         return firm.compute_chip_need_gw(deals)
 
-    def _nonprice_utility(self, buyer: str, deals: list) -> np.ndarray:
-        firm = self.firms.get(buyer)
-        return self.chips.compute_nonprice_utility(
-            buyer,
-            firm.installed_gw if firm else {},
-            firm.p.max_supplier_share if firm else 1.0,
-            {d.source for d in deals if d.target == buyer},
-            self.policy.compute_lockin_factor(),
-            deals,
-        )
-
-    def compute_utilities(self, buyer: str) -> np.ndarray:
-        """Utility of each designer's chips to `buyer` at this month's prices (-inf: none)."""
-        deals = active_supply_deals(self.deals.live())
-        values = self.chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
-        alpha = self.p.market.price_sensitivity
-        prices = np.array([self.chips.price_usd_b_per_gw[d] for d in self.designers])
-        vals = np.maximum([values[d] for d in self.designers], 1e-12)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self._nonprice_utility(buyer, deals) - alpha * np.log(prices / vals)
-
     def _lease_capacity(self) -> None:
         """Phase 6: clear the cloud market; labs learn what they lease."""
         cloud_gw = {c.name: c.compute_deployed_gw() for c in self.clouds}
@@ -353,7 +336,7 @@ class ComputeMarketModel(mesa.Model):
         )
         self._book(payments)
         for lab in self.labs:
-            lab.leased_gw = self.cloud.compute_leased_gw(lab.name)
+            lab.update_leased_gw(self.cloud.compute_leased_gw(lab.name))
 
     def _sell_ai_services(self) -> None:
         """Phase 7: clear the AI-services market; labs earn price x served compute."""
@@ -371,7 +354,7 @@ class ComputeMarketModel(mesa.Model):
             revenue = self.frontier.revenue_usd_b_per_year.get(lab.name, 0.0)
             lab.update_receive("Customers", revenue / 12.0, FlowKind.REVENUE)
 
-    # ----- read-only accessors kept for the agents and metrics ---------------------------------
+    # ----- read-only accessors of the recorder, the metrics and the deal pipeline -------------
     @property
     def cloud_price_usd_b_per_gw_year(self) -> float:
         """This month's cloud lease price, USD B per GW-year."""
@@ -379,7 +362,7 @@ class ComputeMarketModel(mesa.Model):
 
     @property
     def latest_shares(self) -> dict[str, dict[str, float]]:
-        """Market -> firm -> share this month (read-only view; `MarketView.compute_shares`)."""
+        """Market -> firm -> share this month (`MarketView.compute_shares`)."""
         return {m: self.view.compute_shares(m) for m in MARKETS}
 
     @property
@@ -404,87 +387,14 @@ class ComputeMarketModel(mesa.Model):
         return out
 
     @property
-    def backlog(self) -> dict[str, np.ndarray]:
-        """Designer -> open orders per buyer, GW (the chip market's)."""
-        return self.chips.backlog
-
-    @property
-    def inventory(self) -> dict[str, float]:
-        """Designer -> chips made and not yet delivered, GW."""
-        return self.chips.inventory
-
-    @property
     def delivered_by_deal(self) -> dict[str, float]:
         """Supply deal id -> GW delivered so far."""
         return self.chips.delivered_by_deal
 
     def compute_backlog_gw(self, designer: str) -> float:
         """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
-        return self.chips.compute_backlog_gw(designer, active_supply_deals(self.deals.live()))
-
-    def compute_undelivered_gw(self, deal, within_months: int | None = None) -> float:
-        """GW of a supply deal not yet delivered (`ChipMarket.compute_undelivered_gw`)."""
-        return self.chips.compute_undelivered_gw(deal, within_months)
-
-    # ----- views used by agents ----------------------------------------------------------------
-    def compute_dependence(self, lab: str, partner: str) -> float:
-        """Share of `lab`'s secured compute that depends on `partner`, in [0, 1].
-
-        Secured compute = chips installed + chips contracted + capacity leased. A cloud's part
-        is what the lab leases from it; a chip designer's part is its chips in the lab's own
-        datacenters plus its share of the chips installed at the clouds the lab leases from.
-        """
-        firm = self.firms[lab]
-        parts: dict[str, float] = dict(firm.installed_gw)
-        for d in self.deals.live():
-            if d.target != lab or d.status in (DealStatus.STALLED, DealStatus.PROPOSED):
-                continue
-            if d.kind is DealKind.SUPPLY:
-                parts[d.source] = parts.get(d.source, 0.0) + self.compute_undelivered_gw(d)
-            elif d.kind is DealKind.CLOUD_CAPACITY:
-                parts[d.source] = parts.get(d.source, 0.0) + d.gw
-        total = sum(
-            v for k, v in parts.items() if k not in self.firms or self.firms[k].role != "cloud"
-        )
-        total += sum(
-            v for k, v in parts.items() if k in self.firms and self.firms[k].role == "cloud"
-        )
-        if total <= 0:
-            return 0.0
-        share = parts.get(partner, 0.0)
-        if partner not in self.firms or self.firms[partner].role != "cloud":
-            for cloud in self.clouds:
-                installed = cloud.installed_total_gw
-                if installed > 0 and parts.get(cloud.name):
-                    share += parts[cloud.name] * cloud.installed_gw.get(partner, 0.0) / installed
-        return min(1.0, share / total)
+        return self.view.compute_backlog_gw(designer)
 
     def compute_commitments_usd_b(self, firm: str, months: int) -> float:
         """Payments `firm` has contracted as a buyer over the next `months`, USD B."""
-        total = 0.0
-        for d in self.deals.live():
-            if d.target != firm or d.status in (DealStatus.STALLED, DealStatus.PROPOSED):
-                continue
-            if d.kind is DealKind.CLOUD_CAPACITY:
-                end = d.start_step + d.duration_months
-                overlap = max(0, min(end, self.t + months) - max(d.start_step, self.t))
-                total += d.price_usd_b_per_gw * d.gw * overlap / 12.0
-            elif d.kind is DealKind.SUPPLY:
-                total += self.chips.compute_due_gw(d, self.t + months) * d.price_usd_b_per_gw
-        return total
-
-    def compute_capex_outstanding_usd_b(self, owner: int) -> float:
-        """Capex still to be paid on the owner's planned and building datacenters, USD B."""
-        mask = self.fleet.owner == owner
-        return float(
-            (
-                self.fleet.column("capex_usd_b")[mask] - self.fleet.column("capex_paid_usd_b")[mask]
-            ).sum()
-        )
-
-    def compute_typical_capex_usd_b_per_gw(self) -> float:
-        """Median capex per GW of the 20 best free sites (what a new build would cost)."""
-        best = self.sites.best_free_sites(20)
-        if len(best) == 0:
-            return float(np.median(self.sites.capex_usd_b_per_gw))
-        return float(np.median(self.sites.capex_usd_b_per_gw[best]))
+        return self.view.compute_commitments_usd_b(firm, months)

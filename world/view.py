@@ -14,14 +14,27 @@ fringe (`world.fringe`) and never writes to them. What each market counts (docs/
 - `frontier_ai`: AI-services revenue by lab, USD B per year (price x served compute).
 
 The fringe rows are split among the named fringe firms and the remainder row of small firms.
+
+Firms see the market only through this view: besides the market outcomes it answers what a
+firm may know of the rest of the world (the calendar, the scenario's parameters, the live
+deals, the sites on offer, its fleet, stakes, the capital market's terms, the policy in
+force) and never hands out a component to write to. Firms act through `world.desk.Desk`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
+from world.chip_market import active_supply_deals
+from world.contracts import Deal
+from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
 from world.metrics import compute_shares
+from world.params import DealKind, Product, ScenarioParams
 
 
 class MarketView:
@@ -34,6 +47,9 @@ class MarketView:
     def __init__(self, model: Any) -> None:
         self._m = model
         self._last_shares: dict[str, dict[str, float]] = {}
+        self._firms: Mapping[str, Any] | None = None
+        self.p: ScenarioParams = getattr(model, "p", None)
+        """The scenario's parameters (frozen; read on every decision, so a plain attribute)."""
 
     # ----- prices ---------------------------------------------------------------------------
     @property
@@ -121,3 +137,269 @@ class MarketView:
         if market == "accelerators":
             return float(sum(i.gw for i in m.chips.deliveries if i.buyer == i.designer))
         return 0.0
+
+    # ----- the calendar and the scenario ------------------------------------------------------
+    @property
+    def t(self) -> int:
+        """This month's step (0 = the first simulated month)."""
+        return self._m.t
+
+    @property
+    def now_idx(self) -> int:
+        """This month as a month index (`world.params.month_index`)."""
+        return self._m.now_idx
+
+    @property
+    def start_idx(self) -> int:
+        """The first simulated month as a month index."""
+        return self._m.start_idx
+
+    @property
+    def last_event_idx(self) -> int:
+        """Month index of the scenario's last dated deal announcement (history replayed)."""
+        return self._m.last_event_idx
+
+    @property
+    def events(self) -> Sequence[Any]:
+        """The scenario's dated events (announcements after the history cutoff dropped)."""
+        return tuple(self._m.events)
+
+    def compute_step_of(self, month: str) -> int:
+        """Step of a 'YYYY-MM' month (negative before the start)."""
+        return self._m.step_of(month)
+
+    # ----- the other firms (their public state and rules) -------------------------------------
+    @property
+    def firms(self) -> Mapping[str, Any]:
+        """Name -> firm, read-only."""
+        if self._firms is None:
+            self._firms = MappingProxyType(self._m.firms)
+        return self._firms
+
+    @property
+    def vendors(self) -> Sequence[Any]:
+        """The chip vendors, in the scenario's firm order."""
+        return self._m.vendors
+
+    @property
+    def clouds(self) -> Sequence[Any]:
+        """The cloud providers, in the scenario's firm order."""
+        return self._m.clouds
+
+    @property
+    def labs(self) -> Sequence[Any]:
+        """The AI labs, in the scenario's firm order."""
+        return self._m.labs
+
+    @property
+    def textbook(self) -> Any:
+        """A docking case's textbook market (read its state; move through the desk), or None."""
+        return self._m.textbook
+
+    # ----- money and capital ------------------------------------------------------------------
+    def compute_cash_usd_b(self, firm: str) -> float:
+        """A firm's cash: its ledger balance, USD B."""
+        return self._m.ledger.balance(firm)
+
+    def compute_debt_capacity_usd_b(self, firm: Any) -> float:
+        """Debt `firm` may still draw, USD B (`CapitalMarket.compute_debt_capacity_of`)."""
+        return self._m.capital.compute_debt_capacity_of(firm)
+
+    def compute_equity_value_usd_b(self, firm: Any, revenue_usd_b_per_year: float,
+                                   growth_per_year: float) -> float:
+        """What investors pay for `firm`'s equity, USD B
+        (`CapitalMarket.compute_equity_value_usd_b`)."""
+        return self._m.capital.compute_equity_value_usd_b(
+            firm, revenue_usd_b_per_year, growth_per_year)
+
+    @property
+    def equity_pool_usd_b(self) -> float:
+        """Outside equity investors can still put in this month, USD B."""
+        return self._m.capital.equity_pool_usd_b
+
+    @property
+    def equity_price_impact(self) -> float:
+        """The capital market's price impact of a round's size (`capital.price_impact`)."""
+        return self._m.capital.p.price_impact
+
+    def compute_stake(self, owner: str, firm: str) -> float:
+        """`owner`'s equity stake in `firm` (0-1)."""
+        return self._m.stakes.compute_stake(owner, firm)
+
+    def compute_capped_amount_usd_b(self, owner: str, firm: str, amount_usd_b: float,
+                                    post_usd_b: float) -> float:
+        """Largest part of an `amount_usd_b` investment at `post_usd_b` post-money that keeps
+        `owner`'s stake in `firm` within the equity cap (`Policy.compute_allowed_fraction`)."""
+        if amount_usd_b <= 0 or post_usd_b <= 0:
+            return 0.0
+        allowed = self._m.policy.compute_allowed_fraction(self.compute_stake(owner, firm))
+        return min(amount_usd_b, allowed * post_usd_b)
+
+    # ----- the policy in force ----------------------------------------------------------------
+    def forbids_financing(self, investor: str, investee: str) -> bool:
+        """Whether `investor` may not finance `investee` (`Policy.forbids_financing`)."""
+        return self._m.policy.forbids_financing(investor, investee)
+
+    def forbids_deal(self, kind: DealKind, source: str, target: str) -> bool:
+        """Whether a deal of `kind` from `source` to `target` is barred (`Policy.forbids_deal`)."""
+        return self._m.policy.forbids_deal(kind, source, target)
+
+    def allows_exclusivity(self) -> bool:
+        """Whether exclusive terms are allowed (`Policy.allows_exclusivity`)."""
+        return self._m.policy.allows_exclusivity()
+
+    def compute_lockin_factor(self) -> float:
+        """Multiplier of the CUDA lock-in under the policy in force (`Policy`)."""
+        return self._m.policy.compute_lockin_factor()
+
+    # ----- deals and the network --------------------------------------------------------------
+    def live_deals(self) -> Sequence[Deal]:
+        """The deals not yet ended, in id order (a copy: the book is not changed through it)."""
+        return self._m.deals.live()
+
+    def all_deals(self) -> Iterator[Deal]:
+        """Every deal of the run so far, ended ones included, in id order."""
+        return iter(self._m.deals)
+
+    def compute_partners(self, firm: str) -> list[str]:
+        """Firms tied to `firm` by a live deal on the network."""
+        return self._m.network.compute_partners(firm)
+
+    def compute_outside_options(self, buyer: str, sellers: list[str], kind: DealKind,
+                                scores: dict[str, float]) -> list[tuple[str, float]]:
+        """Sellers `buyer` may turn to in `kind`, best first
+        (`DealNetwork.compute_outside_options`)."""
+        return self._m.network.compute_outside_options(buyer, sellers, kind, scores)
+
+    def compute_undelivered_gw(self, deal: Deal, within_months: int | None = None) -> float:
+        """GW of a supply deal not yet delivered (`ChipMarket.compute_undelivered_gw`)."""
+        return self._m.chips.compute_undelivered_gw(deal, within_months)
+
+    def compute_commitments_usd_b(self, firm: str, months: int) -> float:
+        """Payments `firm` has contracted as a buyer over the next `months`, USD B
+        (`world.exposure.compute_commitments_usd_b`)."""
+        return compute_commitments_usd_b(
+            firm, months, self._m.t, self._m.deals.live(), self._m.chips.compute_due_gw)
+
+    def compute_dependence(self, lab: str, partner: str) -> float:
+        """Share of `lab`'s secured compute that depends on `partner`, in [0, 1]
+        (`world.exposure.compute_dependence`)."""
+        firms = self._m.firms
+        return compute_dependence(
+            lab, partner, {n: f.installed_gw for n, f in firms.items()},
+            {n: f.role for n, f in firms.items()}, self._m.deals.live(),
+            self.compute_undelivered_gw)
+
+    # ----- chips ------------------------------------------------------------------------------
+    def compute_latest_product(self, designer: str) -> Product | None:
+        """The designer's newest released product (None before its first release)."""
+        return self._m.catalog.latest(designer, self._m.now_idx)
+
+    def compute_chip_capacity_gw(self, designer: str) -> float:
+        """The designer's packaging output this month, GW (0 if it makes no chips)."""
+        return self._m.chips.capacity_gw.get(designer, 0.0)
+
+    def compute_backlog_gw(self, designer: str) -> float:
+        """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
+        return self._m.chips.compute_backlog_gw(designer, active_supply_deals(self._m.deals.live()))
+
+    def compute_open_orders_gw(self, designer: str) -> float | None:
+        """Open chip orders the designer holds from all buyers, GW (None: it takes none)."""
+        backlog = self._m.chips.backlog.get(designer)
+        return float(backlog.sum()) if backlog is not None else None
+
+    def compute_on_order_gw(self, buyer: str) -> float:
+        """Chips `buyer` has on order from all designers, GW."""
+        chips = self._m.chips
+        row = chips.buyers.index(buyer)
+        return sum(float(b[row]) for b in chips.backlog.values())
+
+    @property
+    def fringe_chip_multiplier(self) -> float:
+        """The fringe buyers' demand multiplier from dated shocks (1 = as expected)."""
+        return self._m.chips.fringe_multiplier
+
+    def compute_nonprice_utility(self, buyer: str, deals: list[Deal]) -> np.ndarray:
+        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`)."""
+        firm = self._m.firms.get(buyer)
+        return self._m.chips.compute_nonprice_utility(
+            buyer,
+            firm.installed_gw if firm else {},
+            firm.p.max_supplier_share if firm else 1.0,
+            {d.source for d in deals if d.target == buyer},
+            self._m.policy.compute_lockin_factor(),
+            deals,
+        )
+
+    def compute_utilities(self, buyer: str) -> np.ndarray:
+        """Utility of each designer's chips to `buyer` at this month's prices (-inf: none)."""
+        m = self._m
+        deals = active_supply_deals(m.deals.live())
+        values = m.chips.compute_value_usd_b_per_gw(m.cloud.price_usd_b_per_gw_year)
+        prices = np.array([m.chips.price_usd_b_per_gw[d] for d in m.designers])
+        vals = np.maximum([values[d] for d in m.designers], 1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.compute_nonprice_utility(buyer, deals)
+                    - m.p.market.price_sensitivity * np.log(prices / vals))
+
+    # ----- sites and datacenters --------------------------------------------------------------
+    def compute_powered_gw(self, firm: str) -> float:
+        """Powered datacenter capacity `firm` operates this month, GW."""
+        return float(self._m.powered_by_firm[self._m.firm_index[firm]])
+
+    def compute_powered_and_pipeline_gw(self, firm: str) -> float:
+        """`firm`'s powered capacity plus datacenters planned or under construction, GW."""
+        m = self._m
+        owner = m.firm_index[firm]
+        return float(m.fleet.powered_gw(m.n_firms)[owner] + m.fleet.pipeline_gw(m.n_firms)[owner])
+
+    def compute_expected_powered_gw(self, firm: str, step: int) -> float:
+        """GW `firm` expects powered by `step` (`Fleet.expected_powered_gw`)."""
+        m = self._m
+        return float(m.fleet.expected_powered_gw(m.n_firms, step)[m.firm_index[firm]])
+
+    def compute_capex_outstanding_usd_b(self, firm: str) -> float:
+        """Capex still to be paid on `firm`'s planned and building datacenters, USD B."""
+        fleet = self._m.fleet
+        mask = fleet.owner == self._m.firm_index[firm]
+        return float(
+            (fleet.column("capex_usd_b")[mask] - fleet.column("capex_paid_usd_b")[mask]).sum()
+        )
+
+    def compute_best_free_sites(self, n: int, min_gw: float = 0.0) -> np.ndarray:
+        """Indices of up to `n` best free sites (`SitePool.best_free_sites`)."""
+        return self._m.sites.best_free_sites(n, min_gw=min_gw)
+
+    def compute_site_free_gw(self, site: int) -> float:
+        """Grid power still free on a site, GW."""
+        sites = self._m.sites
+        return float(sites.grid_power_gw[site] - sites.used_gw[site])
+
+    def compute_site_capex_usd_b_per_gw(self, site: int) -> float:
+        """Building cost of a site per GW, chips excluded, USD B."""
+        return float(self._m.sites.capex_usd_b_per_gw[site])
+
+    def compute_typical_capex_usd_b_per_gw(self) -> float:
+        """Median capex per GW of the 20 best free sites (what a new build would cost)."""
+        sites = self._m.sites
+        best = sites.best_free_sites(20)
+        if len(best) == 0:
+            return float(np.median(sites.capex_usd_b_per_gw))
+        return float(np.median(sites.capex_usd_b_per_gw[best]))
+
+    def compute_typical_time_to_power_months(self) -> float | None:
+        """Median months from planning to power of the 20 best free sites (None: none free)."""
+        sites = self._m.sites
+        best = sites.best_free_sites(20)
+        if len(best) == 0:
+            return None
+        return float(np.median(sites.compute_time_to_power_months()[best]))
+
+    # ----- users' demand for AI services ------------------------------------------------------
+    def compute_ai_demand_gw(self, month_idx: int) -> float:
+        """Users' expected demand for AI compute at `month_idx`, GW (`FrontierDemand`)."""
+        return self._m.frontier.compute_demand_gw(month_idx)
+
+    def compute_fringe_lab_gw(self, month_idx: int) -> float:
+        """The fringe labs' expected compute at `month_idx`, GW (`FrontierDemand`)."""
+        return self._m.frontier.compute_fringe_lab_gw(month_idx)

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from agents.builder import MIN_PLAN_GW, UPFRONT_CAPEX_FRAC, update_build_to_target
+from world.desk import Desk
+from world.view import MarketView
 
 
 class _Pool:
@@ -48,11 +50,18 @@ class _Fleet:
 
 
 def _firm(pool: _Pool, fleet: _Fleet, spendable: float, outstanding: float = 0.0):
+    """A builder whose view is a real `MarketView` and whose desk a real `Desk` over the
+    stand-in pool and fleet: the plan goes through the desk's checks (a free site, power left)."""
     model = SimpleNamespace(
         firm_index={"Amazon": 1}, n_firms=2, t=0, sites=pool, fleet=fleet,
-        compute_capex_outstanding_usd_b=lambda owner: outstanding,
     )
-    return SimpleNamespace(name="Amazon", model=model, compute_spendable_usd_b=lambda: spendable)
+    view = MarketView(model)
+    view.compute_capex_outstanding_usd_b = lambda firm: outstanding  # no fleet columns here
+    desk = Desk(ledger=None, capital=None, sites=pool, fleet=fleet, deals=None, network=None,
+                stakes=None, firms={}, firm_index=model.firm_index, clock=model,
+                negotiation_rounds={})
+    return SimpleNamespace(name="Amazon", view=view, desk=desk,
+                           compute_spendable_usd_b=lambda: spendable)
 
 
 def test_builds_exactly_the_shortfall_across_sites() -> None:

@@ -6,7 +6,6 @@ import itertools
 import math
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from agents.cloud import ORDER_LEAD_MONTHS, CloudProvider, compute_chip_need_gw
@@ -63,8 +62,7 @@ def test_obligations_count_only_its_live_signed_leases() -> None:
         _deal("Amazon", DealStatus.DEFINITIVE, 0, 12, 64.0),  # ended at 12
         _deal("Amazon", DealStatus.DEFINITIVE, 10, 24, 128.0, kind=DealKind.SUPPLY),
     ]
-    cloud = SimpleNamespace(name="Amazon",
-                            model=SimpleNamespace(deals=SimpleNamespace(live=lambda: deals)))
+    cloud = SimpleNamespace(name="Amazon", view=SimpleNamespace(live_deals=lambda: deals))
     assert CloudProvider.compute_obligations_gw(cloud, 20) == pytest.approx(1.5)
 
 
@@ -72,17 +70,15 @@ def test_chip_need_is_expected_capacity_less_installed_and_contracted() -> None:
     """need = expected powered (ORDER_LEAD_MONTHS ahead) - installed - still due, floored at 0."""
     asked: list[int] = []
 
-    def expected(n: int, month: int) -> np.ndarray:
+    def expected(firm: str, month: int) -> float:
         asked.append(month)
-        return np.array([0.0, 5.0])
+        return {"Amazon": 5.0}[firm]
 
-    model = SimpleNamespace(
-        t=7, n_firms=2, firm_index={"Amazon": 1},
-        fleet=SimpleNamespace(expected_powered_gw=expected),
-        compute_undelivered_gw=lambda d: d.gw,
+    view = SimpleNamespace(
+        t=7, compute_expected_powered_gw=expected, compute_undelivered_gw=lambda d: d.gw,
     )
     supply = [SimpleNamespace(target="Amazon", gw=1.0), SimpleNamespace(target="Oracle", gw=9.0)]
-    firm = SimpleNamespace(name="Amazon", model=model, installed_total_gw=2.5)
+    firm = SimpleNamespace(name="Amazon", view=view, installed_total_gw=2.5)
     assert compute_chip_need_gw(firm, supply) == pytest.approx(1.5)
     assert asked == [7 + ORDER_LEAD_MONTHS]
     firm.installed_total_gw = 10.0

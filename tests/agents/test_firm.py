@@ -46,8 +46,8 @@ def test_revenue_growth_needs_history_and_positive_revenue() -> None:
 
 
 def _deployed_firm(installed: dict[str, float], powered: float) -> SimpleNamespace:
-    model = SimpleNamespace(powered_by_firm=[powered], firm_index={"Amazon": 0})
-    firm = SimpleNamespace(name="Amazon", installed_gw=installed, model=model)
+    view = SimpleNamespace(compute_powered_gw=lambda name: {"Amazon": powered}[name])
+    firm = SimpleNamespace(name="Amazon", installed_gw=installed, view=view)
     firm.installed_total_gw = sum(installed.values())
     firm.compute_powered_gw = lambda: Firm.compute_powered_gw(firm)
     firm.compute_deployed_gw = lambda: Firm.compute_deployed_gw(firm)
@@ -69,13 +69,13 @@ def test_deployed_is_min_of_chips_and_power_and_split_pro_rata() -> None:
 
 def _investor(margin: float, dependence: float, cash: float = 100.0, forbid: bool = False,
               pool: float = 1000.0) -> SimpleNamespace:
-    model = SimpleNamespace(
-        policy=SimpleNamespace(forbids_financing=lambda a, b: forbid),
+    view = SimpleNamespace(
+        forbids_financing=lambda a, b: forbid,
         compute_dependence=lambda lab, firm: dependence,
-        capital=SimpleNamespace(equity_pool_usd_b=pool),
+        equity_pool_usd_b=pool,
     )
     return SimpleNamespace(
-        name="Nvidia", model=model, cash_usd_b=cash,
+        name="Nvidia", view=view, cash_usd_b=cash,
         p=SimpleNamespace(financing_appetite_frac_cash=0.5, financing_hurdle=0.1),
         compute_gross_margin=lambda: margin,
     )

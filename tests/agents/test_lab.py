@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from agents.lab import FUNDING_APPETITE_PER_YEAR, AILab
@@ -22,8 +21,9 @@ def _cost_lab(lease: float, nvidia: float, amd: float) -> SimpleNamespace:
         lease_price_usd_b_per_gw_year=lease,
         compute_chip_price_usd_b_per_gw=lambda d: {"Nvidia": nvidia, "AMD": amd}[d],
     )
-    market = SimpleNamespace(chip_life_years=4.0, facility_cost_usd_b_per_gw_year=2.0)
-    return SimpleNamespace(model=SimpleNamespace(view=view, p=SimpleNamespace(market=market)))
+    view.p = SimpleNamespace(
+        market=SimpleNamespace(chip_life_years=4.0, facility_cost_usd_b_per_gw_year=2.0))
+    return SimpleNamespace(view=view)
 
 
 def test_compute_cost_is_the_cheaper_of_leasing_and_owning() -> None:
@@ -42,13 +42,12 @@ def _deal(kind: DealKind, status: DealStatus, gw: float, start: int = 0, months:
 
 
 def _capacity_lab(deals: list, own: float, installed: float) -> SimpleNamespace:
-    model = SimpleNamespace(
-        n_firms=1, firm_index={"OpenAI": 0},
-        fleet=SimpleNamespace(expected_powered_gw=lambda n, step: np.array([own])),
-        deals=SimpleNamespace(live=lambda: deals),
+    view = SimpleNamespace(
+        compute_expected_powered_gw=lambda firm, step: own,
+        live_deals=lambda: deals,
         compute_undelivered_gw=lambda d: d.undelivered,
     )
-    return SimpleNamespace(name="OpenAI", model=model, installed_total_gw=installed)
+    return SimpleNamespace(name="OpenAI", view=view, installed_total_gw=installed)
 
 
 def test_forward_capacity_counts_running_leases_and_contracted_chips() -> None:
@@ -70,7 +69,7 @@ def test_forward_capacity_counts_running_leases_and_contracted_chips() -> None:
 
 def _urgent_lab(want: float, have: float) -> SimpleNamespace:
     return SimpleNamespace(
-        model=SimpleNamespace(t=0), p=SimpleNamespace(discount_factor=0.9),
+        view=SimpleNamespace(t=0), p=SimpleNamespace(discount_factor=0.9),
         compute_ambition_gw=lambda step: want,
         compute_forward_capacity_gw=lambda step: have,
     )
@@ -92,7 +91,7 @@ def test_opex_grows_at_its_rate() -> None:
     is 12 x 2.25 / 12 = 2.25 USD B, paid to Suppliers as OPEX."""
     paid: list[tuple] = []
     lab = SimpleNamespace(
-        model=SimpleNamespace(t=24),
+        view=SimpleNamespace(t=24),
         p=SimpleNamespace(opex_usd_b_per_year=12.0, opex_growth_per_year=0.5),
         update_pay=lambda *a: paid.append(a),
     )
@@ -108,9 +107,34 @@ def test_ambition_follows_its_path_and_funding_appetite_is_a_share_of_value() ->
     2026-01: 2 GW halfway); the funding expected is FUNDING_APPETITE_PER_YEAR x valuation."""
     lab = SimpleNamespace(
         p=SimpleNamespace(compute_ambition_gw=[["2025-01", 1.0], ["2026-01", 3.0]]),
-        model=SimpleNamespace(start_idx=month_index("2025-01")),
+        view=SimpleNamespace(start_idx=month_index("2025-01")),
         valuation_usd_b=300.0,
     )
     assert AILab.compute_ambition_gw(lab, 6) == pytest.approx(2.0)
     assert AILab.compute_expected_funding_usd_b(lab) == \
         pytest.approx(FUNDING_APPETITE_PER_YEAR * 300.0)
+
+
+def test_a_funding_round_moves_outside_money_in_and_dilutes_holders_through_the_desk() -> None:
+    """A lab short of cash raises a round through its desk in a real model: what outside
+    investors put in leaves their pool and arrives in the lab's account (the same amount), and
+    every existing holder keeps (1 - outside / post-money) of its stake (primary-round
+    arithmetic); the lab is then marked at the round's post-money."""
+    from experiments.scenario.loader import load_scenario
+    from world.model import ComputeMarketModel
+
+    model = ComputeMarketModel(load_scenario("baseline", steps=1), rng=3)
+    model.t = 12  # a year in: past the minimum gap since the last round
+    lab = model.firms["OpenAI"]
+    lab.revenue_hist.extend([2.0] * 6)
+    lab.cost_hist.extend([2.5] * 6)  # burns 6 a year, owes more: its 10 of cash is short
+    model.capital.equity_pool_usd_b = 5.0  # outside money is scarce: the round closes short
+    stake, cash = model.stakes.compute_stake("Microsoft", "OpenAI"), lab.cash_usd_b
+    lab.update_funding()
+    outside = 5.0 - model.capital.equity_pool_usd_b
+    assert outside == pytest.approx(5.0)  # the round asks more than the pool holds
+    assert lab.cash_usd_b == pytest.approx(cash + outside)
+    assert model.capital.raised_usd_b["OpenAI"] == pytest.approx(outside)
+    assert lab.last_round_step == 12
+    assert model.stakes.compute_stake("Microsoft", "OpenAI") == \
+        pytest.approx(stake * (1.0 - outside / lab.valuation_usd_b))

@@ -152,9 +152,9 @@ def test_interoperability_lowers_lockin() -> None:
     model = ComputeMarketModel(load_scenario("what_if/interoperability", steps=2), rng=SEED)
     model.step()
     k = model.designers.index("Nvidia")
-    remedy = model.compute_utilities("OpenAI")[k]
+    remedy = model.view.compute_utilities("OpenAI")[k]
     items, model.policy.items = model.policy.items, []
-    without = model.compute_utilities("OpenAI")[k]
+    without = model.view.compute_utilities("OpenAI")[k]
     model.policy.items = items
     assert without - remedy == pytest.approx(0.5 * model.p.market.cuda_lockin)
     _run("what_if/interoperability")
