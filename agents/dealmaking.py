@@ -83,7 +83,7 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     if total > cap:
         offers = {k: v * cap / total for k, v in offers.items()}
     for name in list(offers):  # an equity cap trims each offer to what keeps the stake within it
-        offers[name] = compute_capped_amount(model, name, lab.name, offers[name], post_usd_b)
+        offers[name] = compute_capped_amount(model.view, name, lab.name, offers[name], post_usd_b)
         if offers[name] <= 0:
             del offers[name]
             model.restructured_from.pop(name, None)

@@ -33,18 +33,15 @@ A deal that raises a concern gets an in-depth second phase (`phase2_months`). In
 
 from __future__ import annotations
 
-from typing import Any
-
-import mesa
-
-from agents.remedies import update_apply_conditions, update_refill_round
+from agents.remedies import CONDITION_TERMS, compute_condition_upstream
+from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
 from world.metrics import (
     compute_merger_screen_2010,
     compute_merger_screen_2023,
     compute_shares,
 )
-from world.params import MARKETS, DealKind, Regime
+from world.params import MARKETS, DealKind, Regime, RegulatorParams
 from world.screens import (
     ROLE_MARKET,
     compute_base_row,
@@ -53,11 +50,9 @@ from world.screens import (
     compute_market_mhhi,
     compute_stake_rows,
 )
+from world.view import MarketView
 
 CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
-CONDITION_TERMS = "no_exclusivity;supply_to_rivals"
-"""Behavioural remedy of a vertical concern: the deal loses any exclusivity and the input
-supplier serves its contracts and rivals' open orders pro rata (equal access)."""
 
 
 def _drop_private(row: dict) -> None:
@@ -66,12 +61,23 @@ def _drop_private(row: dict) -> None:
     row.pop("screen_reason", None)
 
 
-class Regulator(mesa.Agent):
-    """Reviews deals against the scenario's policy regime (docs/odd.md)."""
+class Regulator:
+    """Reviews deals against the scenario's policy regime (docs/odd.md).
 
-    def __init__(self, model: Any) -> None:
-        super().__init__(model)
-        self.params = model.p.regulator
+    Reads the market through `view`; its decisions are carried out by `closing` (status,
+    remedies, blocks). Owns its review rows (`reviews`, read by the recorder).
+
+    Args:
+        view: read-only market view.
+        closing: carries out the decisions.
+        params: the scenario's regulator parameters (regime, thresholds, review months).
+    """
+
+    def __init__(self, view: MarketView, closing: DealClosing, params: RegulatorParams) -> None:
+        self.view, self.closing, self.params = view, closing, params
+        self.reviews: list[dict] = []
+        """One row per screen and market of every review, in decision order (docs/outputs.md
+        'reviews')."""
         self.review_end: dict[str, int] = {}
         self.pending: dict[str, dict] = {}
         self.enabled = True
@@ -102,10 +108,10 @@ class Regulator(mesa.Agent):
             return regime is Regime.STRICT and self._is_financed_supply(deal)
         if deal.voting or regime in (Regime.NONE, Regime.STRICT):
             return True
-        return self.model.policy.makes_nonvoting_reportable()
+        return self.view.makes_nonvoting_reportable()
 
     def _is_financed_supply(self, deal: Deal) -> bool:
-        parent = self.model.deals.get(deal.parent_id) if deal.parent_id else None
+        parent = self.view.get_deal(deal.parent_id) if deal.parent_id else None
         return (
             deal.kind is DealKind.SUPPLY
             and parent is not None
@@ -124,26 +130,26 @@ class Regulator(mesa.Agent):
         rapid entrant: 2023 Merger Guidelines s.4.4.A, capacity-based shares); participants
         outside the firms (the fringe) count their deployed GW.
         """
-        view = self.model.view
+        view = self.view
         out = {m: dict(view.compute_shares(m)) for m in MARKETS}
         cloud = out.get("cloud")
-        fleet = getattr(self.model, "fleet", None)
-        if not cloud or fleet is None:
+        if not cloud:
             return out
-        firms = {n: f for n, f in self.model.firms.items() if n in cloud}
-        outside = sum(v for n, v in cloud.items() if n not in firms)
-        deployed = {n: f.compute_deployed_gw() for n, f in firms.items()}
+        roles = view.compute_roles()
+        firms = [n for n in roles if n in cloud]
+        outside = sum(v for n, v in cloud.items() if n not in roles)
+        deployed = {n: view.compute_deployed_gw(n) for n in firms}
         if outside >= 1.0 or sum(deployed.values()) <= 0.0:
             return out
         total = sum(deployed.values()) / (1.0 - outside)
-        pipeline = fleet.pipeline_gw(self.model.n_firms)
+        pipeline = view.compute_pipeline_gw_by_firm()
         committed = {
-            n: f.compute_deployed_gw() + float(pipeline[self.model.firm_index[n]])
-            for n, f in self.model.firms.items()
-            if n in firms or f.role == "lab"
+            n: view.compute_deployed_gw(n) + pipeline[n]
+            for n, role in roles.items()
+            if n in cloud or role == "lab"
         }
-        gw = {n: v for n, v in committed.items() if n in firms or v > 0.0}
-        gw.update({n: v * total for n, v in cloud.items() if n not in firms})
+        gw = {n: v for n, v in committed.items() if n in cloud or v > 0.0}
+        gw.update({n: v * total for n, v in cloud.items() if n not in roles})
         out["cloud"] = compute_shares(gw)
         return out
 
@@ -153,20 +159,20 @@ class Regulator(mesa.Agent):
         the vertical-stake screen across levels; exclusive contracts the foreclosure screen;
         supply tied to the vendor's investment the vendor-financing screen."""
         shares = self.compute_market_shares()
-        roles = {name: firm.role for name, firm in self.model.firms.items()}
+        roles = self.view.compute_roles()
         p = self.params
         rows: list[dict] = []
         if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
             owner, firm = self.compute_owner_firm(deal)
             rows += compute_stake_rows(
-                deal, owner, firm, self.compute_stake_fraction(deal), shares, self.model.stakes,
+                deal, owner, firm, self.compute_stake_fraction(deal), shares, self.view.stakes,
                 roles, (p.margin_over_input_price, p.upstream_margin_over_price),
             )
-        elif self._is_financed_supply(deal) or self.model.policy.is_vendor_financing(
+        elif self._is_financed_supply(deal) or self.view.is_vendor_financing(
             deal.kind, deal.source, deal.target
         ):
             rows.append(compute_financing_row(
-                deal, shares, self.model.stakes, roles, p.margin_over_input_price))
+                deal, shares, self.view.stakes, roles, p.margin_over_input_price))
         if deal.exclusive and deal.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY):
             rows.append(compute_exclusive_row(
                 deal, shares, roles, self._tied_buyers(deal),
@@ -183,7 +189,7 @@ class Regulator(mesa.Agent):
         """Buyers already tied by other live exclusive contracts of the same kind."""
         live = (DealStatus.ACTIVE, DealStatus.UNDER_REVIEW)
         return {
-            d.target for d in self.model.deals.live()
+            d.target for d in self.view.compute_live_deals()
             if d.exclusive and d.kind is deal.kind and d.status in live
             and d.deal_id != deal.deal_id
         }
@@ -202,21 +208,21 @@ class Regulator(mesa.Agent):
 
     def compute_market_mhhi(self, shares: dict[str, float]) -> float:
         """MHHI of a market from the stake registry (`world.screens.compute_market_mhhi`)."""
-        return compute_market_mhhi(shares, self.model.stakes)
+        return compute_market_mhhi(shares, self.view.stakes)
 
     # ----- the process -------------------------------------------------------------------------
     def update_submit(self, deal: Deal) -> None:
         """A definitive deal is filed. A deal an intervention forbids is blocked at once;
         reportable deals go under review for `review_months` (plus `phase2_months` when the
         screens raise a concern), the others become active at once."""
-        policy = self.model.policy
-        if policy.forbids_equity_deal(
+        view = self.view
+        if view.forbids_equity_deal(
             deal.kind, deal.source, deal.target, deal.deal_id
-        ) or (deal.parent_id and policy.forbids_deal(None, "", "", deal.parent_id)):
+        ) or (deal.parent_id and view.forbids_deal(None, "", "", deal.parent_id)):
             self.update_block(deal, "forbidden by an intervention")
             return
         if not self.enabled or not self.is_reportable(deal):
-            deal.update_status(DealStatus.ACTIVE, self.model.t)
+            self.closing.update_status(deal, DealStatus.ACTIVE)
             return
         rows = self.compute_review(deal)
         months = self.params.review_months
@@ -225,35 +231,35 @@ class Regulator(mesa.Agent):
             months += self.params.phase2_months
             phase = 2
         self.pending[deal.deal_id] = {"phase": phase}
-        self.review_end[deal.deal_id] = self.model.t + months
-        deal.update_status(DealStatus.UNDER_REVIEW, self.model.t)
+        self.review_end[deal.deal_id] = view.step + months
+        self.closing.update_status(deal, DealStatus.UNDER_REVIEW)
         if months == 0:
             self.update_decide(deal)
 
     def update_decide(self, deal: Deal) -> None:
         """At the end of its review a deal is cleared, cleared with conditions (applied at
-        once, `agents.remedies.update_apply_conditions`) or blocked. The screens are taken
+        once, `world.closing.DealClosing.update_apply_conditions`) or blocked. The screens are taken
         again at decision time (shares may have moved during the review)."""
-        if self.model.t < self.review_end.get(deal.deal_id, 0):
+        if self.view.step < self.review_end.get(deal.deal_id, 0):
             return
         filed = self.pending.pop(deal.deal_id, None)
         rows = self.compute_review(deal)
         decision, reason = self.compute_decision(deal, rows)
         for row in rows:
-            row.update(step=self.model.t, decision=decision, reason=reason,
+            row.update(step=self.view.step, decision=decision, reason=reason,
                        phase=filed["phase"] if filed else 1)
             _drop_private(row)
         if decision == BLOCKED:
-            self.model.reviews.extend(rows)
+            self.reviews.extend(rows)
             self.update_block(deal, reason, record=False)
             return
         if decision == CONDITIONS:
-            upstream = next((r["upstream"] for r in rows if r["concern"] and r["upstream"]), "")
+            upstream = compute_condition_upstream(rows)
             for row in rows:
                 row["conditions"] = CONDITION_TERMS
-            update_apply_conditions(self.model, deal, upstream)
-        self.model.reviews.extend(rows)
-        deal.update_status(DealStatus.ACTIVE, self.model.t)
+            self.closing.update_apply_conditions(deal, upstream)
+        self.reviews.extend(rows)
+        self.closing.update_status(deal, DealStatus.ACTIVE)
 
     def compute_decision(self, deal: Deal, rows: list[dict]) -> tuple[str, str]:
         """Decision (`cleared`, `cleared_with_conditions`, `blocked`) and reason under the
@@ -284,7 +290,7 @@ class Regulator(mesa.Agent):
         if screen == "none" or regime is Regime.HSR_2010:
             return False, "not screened under this regime", CLEARED, ""
         up, share = row["upstream"], row["upstream_share"]
-        financing = self.model.policy.is_vendor_financing(deal.kind, deal.source, deal.target)
+        financing = self.view.is_vendor_financing(deal.kind, deal.source, deal.target)
         if regime is Regime.STRICT and financing and share >= p.financing_share:
             return True, f"vendor share >= {p.financing_share:.0%}", BLOCKED, (
                 f"vendor financing by a supplier with {share:.0%} of its market "
@@ -329,17 +335,14 @@ class Regulator(mesa.Agent):
     def update_block(self, deal: Deal, reason: str, record: bool = True) -> None:
         """Block a deal (an intervention or a review decision); it leaves the network.
 
-        The parties learn it (`Policy.update_add_block`: they stop proposing the same kind of
-        deal to each other) and a blocked investment in a lab's round is left to its outside
-        investors (`agents.remedies.update_refill_round`)."""
+        The parties learn it (they stop proposing the same kind of deal to each other) and a
+        blocked investment in a lab's round is left to its outside investors
+        (`world.closing.DealClosing.update_block`)."""
         if record:
             rows = self.compute_review(deal)
             for row in rows:
-                row.update(step=self.model.t, decision=BLOCKED, reason=reason,
+                row.update(step=self.view.step, decision=BLOCKED, reason=reason,
                            threshold="forbidden by an intervention", concern=True)
                 _drop_private(row)
-            self.model.reviews.extend(rows)
-        deal.update_status(DealStatus.BLOCKED, self.model.t)
-        self.model.network.update_remove_deal(deal.deal_id)
-        self.model.policy.update_add_block(deal.kind, deal.source, deal.target)
-        update_refill_round(self.model, deal)
+            self.reviews.extend(rows)
+        self.closing.update_block(deal)

@@ -8,9 +8,6 @@ B (20%) adds 120 to MHHI (3,000 -> 3,120) through the stake registry.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import mesa
 import pytest
 
 from agents.regulator import BLOCKED, CLEARED, CONDITIONS, Regulator
@@ -20,17 +17,42 @@ from world.policy import Policy
 from world.stakes import StakeRegistry
 
 
-class _Model(mesa.Model):
+class _View:
+    """The regulator's read-only view of a textbook market: given shares, roles, a real stake
+    registry, policy and deal book; no firm has deployed capacity (cloud shares as given)."""
+
     def __init__(self, shares: dict[str, dict[str, float]], roles: dict[str, str],
-                 regime: Regime, interventions: list[InterventionParams] | None = None) -> None:
-        super().__init__(rng=0)
-        self.p = SimpleNamespace(regulator=RegulatorParams(regime=regime))
-        self.view = SimpleNamespace(compute_shares=lambda market: shares.get(market, {}))
-        self.firms = {n: SimpleNamespace(name=n, role=r) for n, r in roles.items()}
+                 interventions: list[InterventionParams] | None = None) -> None:
+        self.shares, self.roles = shares, roles
         self.stakes = StakeRegistry(sorted(roles))
         self.policy = Policy(interventions or [], 0, roles)
         self.deals = DealBook()
-        self.t = 0
+        self.step = 0
+
+    def compute_shares(self, market: str) -> dict[str, float]:
+        return self.shares.get(market, {})
+
+    def compute_roles(self) -> dict[str, str]:
+        return dict(self.roles)
+
+    def compute_deployed_gw(self, firm: str) -> float:
+        return 0.0
+
+    def compute_live_deals(self) -> list[Deal]:
+        return self.deals.live()
+
+    def get_deal(self, deal_id: str) -> Deal:
+        return self.deals.get(deal_id)
+
+    def makes_nonvoting_reportable(self) -> bool:
+        return self.policy.makes_nonvoting_reportable()
+
+    def is_vendor_financing(self, kind: DealKind | None, source: str, target: str) -> bool:
+        return self.policy.is_vendor_financing(kind, source, target)
+
+
+def _regulator(shares, roles, regime, interventions=None) -> Regulator:
+    return Regulator(_View(shares, roles, interventions), None, RegulatorParams(regime=regime))
 
 
 def _stake(source: str, target: str, pct: float, voting: bool) -> Deal:
@@ -41,8 +63,7 @@ def _stake(source: str, target: str, pct: float, voting: bool) -> Deal:
 def _decide(shares, roles, deal, regime, interventions=None, screen=None):
     """(reportable, (decision, reason), the first review row of `screen`, default the
     horizontal or partial-ownership row)."""
-    model = _Model(shares, roles, regime, interventions)
-    reg = Regulator(model)
+    reg = _regulator(shares, roles, regime, interventions)
     rows = reg.compute_review(deal)
     decision = reg.compute_decision(deal, rows)
     wanted = (screen,) if screen else ("horizontal", "partial_ownership")
@@ -130,8 +151,8 @@ def test_stake_screened_in_every_market_where_a_party_sells() -> None:
     roles = {"C": "cloud", "L": "lab"}
     shares = {"cloud": {"C": 0.3, "L": 0.2, "x": 0.3, "y": 0.2},
               "frontier_ai": {"L": 0.6, "z": 0.4}}
-    model = _Model(shares, roles, Regime.GUIDELINES_2023)
-    rows = Regulator(model).compute_review(_stake("C", "L", 20.0, voting=False))
+    reg = _regulator(shares, roles, Regime.GUIDELINES_2023)
+    rows = reg.compute_review(_stake("C", "L", 20.0, voting=False))
     by = {(r["screen"], r["market"]): r for r in rows}
     assert by[("partial_ownership", "cloud")]["delta_mhhi"] == pytest.approx(120.0)
     assert by[("partial_ownership", "frontier_ai")]["delta_mhhi"] == pytest.approx(0.0)

@@ -216,7 +216,7 @@ def test_nonvoting_stakes_reviewed_under_2023_minority() -> None:
     ids = set(conditioned["deal_id"])
     assert not results.tables["deals"].filter(pl.col("deal_id").is_in(ids))["exclusive"].any()
     assert set(conditioned["phase"]) <= {2}  # a concern means an in-depth second phase
-    assert ("Nvidia" in model.equal_access) == bool(ids)
+    assert ("Nvidia" in model.closing.equal_access) == bool(ids)
 
 
 def test_strict_regime_blocks_dominant_vendor_financing() -> None:
