@@ -118,9 +118,6 @@ class DealPipeline:
         self.generators = generators
         self.diligence_log: list[tuple[int, str, DiligenceReport]] = []
         """(step, deal id, report) of every due diligence, in order."""
-        self.standing: list[Deal] = []
-        """Initial positions entered before the start (their stakes are reviewed as standing
-        stakes in the first month)."""
 
     def create_event_deal(self, ev: EventParams, initial: bool) -> Deal:
         """Turn a dated announcement into a deal; pre-start announcements are initial positions
@@ -144,7 +141,7 @@ class DealPipeline:
             self.regulator.update_block(deal, "blocked by intervention before signature")
         elif initial:
             closing.update_initial_position(deal)
-            self.standing.append(deal)
+            self.regulator.update_add_standing(deal)
         elif status is DealStatus.DEFINITIVE and not respond(view, deal):
             closing.update_close(deal, DealStatus.ABANDONED)
         return deal
@@ -176,8 +173,10 @@ class DealPipeline:
     def update_month(self) -> None:
         """Move every live deal one month along its lifecycle, in deal-id order: diligence of
         letters of intent, re-checks of stalled deals (abandoned after
-        `stall_months_to_abandon`), filing and review, then execution of active deals."""
+        `stall_months_to_abandon`), filing and review, then execution of active deals. The
+        regulator first screens the standing stakes (`Regulator.update_review_standing`)."""
         view, closing, neg = self.view, self.closing, self.params
+        self.regulator.update_review_standing()
         for deal in sorted(view.compute_live_deals(), key=lambda d: d.deal_id):
             status = deal.status
             since = view.step - deal.history[-1][0]

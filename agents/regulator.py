@@ -49,10 +49,16 @@ from world.screens import (
     compute_financing_row,
     compute_market_mhhi,
     compute_stake_rows,
+    compute_standing_stake_rows,
 )
 from world.view import MarketView
 
 CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
+STANDING = "standing"
+"""Decision of a standing stake's review: screened and reported, not unwound."""
+STANDING_PHASE = 0
+"""`phase` of a standing stake's rows: screened at the start, never filed (filed deals have
+phase 1, or 2 after an in-depth second phase)."""
 
 
 def _drop_private(row: dict) -> None:
@@ -80,6 +86,9 @@ class Regulator:
         'reviews')."""
         self.review_end: dict[str, int] = {}
         self.pending: dict[str, dict] = {}
+        self.standing: dict[str, tuple[Deal, set[str] | None]] = {}
+        """Initial positions leaving a stake -> (deal, markets where both parties sold at its
+        last screen; None before the first)."""
         self.enabled = True
         """False when the scenario switches the regulator off (`[components] regulator`): no
         deal is reviewed."""
@@ -144,7 +153,7 @@ class Regulator:
         total = sum(deployed.values()) / (1.0 - outside)
         pipeline = view.compute_pipeline_gw_by_firm()
         committed = {
-            n: view.compute_deployed_gw(n) + pipeline[n]
+            n: (deployed[n] if n in deployed else view.compute_deployed_gw(n)) + pipeline[n]
             for n, role in roles.items()
             if n in cloud or role == "lab"
         }
@@ -211,6 +220,65 @@ class Regulator:
         return compute_market_mhhi(shares, self.view.stakes)
 
     # ----- the process -------------------------------------------------------------------------
+    def update_add_standing(self, deal: Deal) -> None:
+        """Note an initial position (a deal entered before the start): if it leaves a stake,
+        the stake is screened as a standing stake (`update_review_standing`)."""
+        if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
+            self.standing[deal.deal_id] = (deal, None)
+
+    def update_review_standing(self) -> None:
+        """Screen the standing stakes (held before the start), each month in the deal phase.
+
+        In the first month each stake still held (an equity stake of its source, a warrant's
+        of its target) gets the screens of a new stake (`world.screens.
+        compute_standing_stake_rows`: the partial-ownership or horizontal screen in every
+        market where either party sells, the vertical screen across levels), on this month's
+        shares, with delta-MHHI the holding's contribution given every other holding. Later,
+        in the first month the two parties come to sell in a market where they did not both
+        sell at the last screen (a lab building its own cloud capacity), that market's row
+        is screened again. Rows carry the regime's thresholds and whether they would raise a
+        concern, with decision `standing` and phase 0: a standing stake is reported, not
+        unwound (an intervention such as `divestiture` unwinds it). A stake no longer held
+        is no longer screened; nothing is screened when the regulator is switched off.
+        """
+        if not self.enabled or not self.standing:
+            return
+        shares: dict[str, dict[str, float]] | None = None
+        for deal_id in sorted(self.standing):
+            deal, seen = self.standing[deal_id]
+            owner, firm = self.compute_owner_firm(deal)
+            if self.view.compute_stake(owner, firm) <= 0.0:
+                del self.standing[deal_id]
+                continue
+            shares = self.compute_market_shares() if shares is None else shares
+            overlap = {m for m, s in shares.items()
+                       if s.get(owner, 0.0) > 0.0 and s.get(firm, 0.0) > 0.0}
+            if seen is not None and overlap <= seen:
+                continue
+            rows = self._compute_standing_rows(deal, owner, firm, shares)
+            if seen is not None:  # a new overlap: that market's row only
+                rows = [r for r in rows if r["market"] in overlap - seen
+                        and r["screen"] in ("partial_ownership", "horizontal")]
+            self.standing[deal_id] = (deal, overlap | (seen or set()))
+            self.reviews.extend(rows)
+
+    def _compute_standing_rows(self, deal: Deal, owner: str, firm: str,
+                               shares: dict[str, dict[str, float]]) -> list[dict]:
+        """The rows of a standing stake's screen (`update_review_standing`)."""
+        p = self.params
+        rows = compute_standing_stake_rows(
+            deal, owner, firm, shares, self.view.stakes, self.view.compute_roles(),
+            (p.margin_over_input_price, p.upstream_margin_over_price))
+        for row in rows:
+            row.update(regime=p.regime.value, phase=STANDING_PHASE, conditions="")
+        _, why = self.compute_decision(deal, rows)
+        for row in rows:
+            row.update(step=self.view.step, decision=STANDING,
+                       reason=f"standing stake held before the start, reported and not "
+                              f"unwound ({why})")
+            _drop_private(row)
+        return rows
+
     def update_submit(self, deal: Deal) -> None:
         """A definitive deal is filed. A deal an intervention forbids is blocked at once;
         reportable deals go under review for `review_months` (plus `phase2_months` when the

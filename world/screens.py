@@ -13,6 +13,8 @@ Screens (one row per screen and market; docs/antitrust.md):
 - `partial_ownership`: a stake without control, in every market where the acquirer or the
   acquired firm sells: MHHI before and after the stake (O'Brien and Salop 2000), financial
   interest and control kept apart (`world.stakes.StakeRegistry.compute_ownership_control`).
+  A standing stake (held before the start) gets the same screens, before = without the
+  holding, after = as held (`compute_standing_stake_rows`).
 - `vertical_stake`: a stake between firms at different levels of the chain (vendor -> cloud
   -> lab): upstream vGUPPI when the supplier gains an interest in its customer, downstream
   vGUPPI when the customer gains one in its supplier (Moresi and Salop 2013), in the
@@ -115,14 +117,19 @@ def compute_stake_rows(
     stakes: StakeRegistry,
     roles: Mapping[str, str],
     margins: tuple[float, float],
+    post: StakeRegistry | None = None,
 ) -> list[dict]:
     """Screens of a stake of `frac` in `firm` bought by `owner` (module docstring).
 
     `margins`: (downstream margin over the input price, upstream margin over the downstream
-    price), the M_D / W_R and (W_R - MC_U) / P_D of the vGUPPIs.
+    price), the M_D / W_R and (W_R - MC_U) / P_D of the vGUPPIs. `post`: the registry after
+    the stake when it is already known (a standing stake: `compute_standing_stake_rows`);
+    default `stakes` with the stake issued.
     """
     rows: list[dict] = []
-    post = stakes.compute_with_stake(owner, firm, frac, deal.voting) if frac > 0 else stakes
+    standing = post is not None
+    if post is None:
+        post = stakes.compute_with_stake(owner, firm, frac, deal.voting) if frac > 0 else stakes
     control = frac > 0 and post.compute_controller(firm) == owner
     extra = (owner, firm, frac, bool(deal.voting))
     for market in sorted(shares):
@@ -133,7 +140,8 @@ def compute_stake_rows(
         screen = "horizontal" if control and both else "partial_ownership"
         row = compute_base_row(deal, market, screen, s)
         row["mhhi_pre"] = compute_market_mhhi(s, stakes)
-        row["mhhi_post"] = compute_market_mhhi(s, stakes, extra)
+        row["mhhi_post"] = (compute_market_mhhi(s, post) if standing
+                            else compute_market_mhhi(s, stakes, extra))
         row["delta_mhhi"] = row["mhhi_post"] - row["mhhi_pre"]
         if screen == "horizontal":
             row["delta_hhi"] = compute_delta_hhi(s[owner], s[firm])
@@ -145,6 +153,37 @@ def compute_stake_rows(
         vertical.update(control=control, stake_pct=100.0 * frac)
         rows.append(vertical)
     return rows
+
+
+def compute_without_stake(stakes: StakeRegistry, owner: str, firm: str) -> StakeRegistry:
+    """A copy of the registry without `owner`'s holding in `firm`, every other holding as it
+    is: the market as it would be had outside investors held that stake."""
+    other = StakeRegistry(stakes.firms)
+    other.owned = stakes.owned.copy()
+    other.voting = stakes.voting.copy()
+    i, j = stakes.index[owner], stakes.index[firm]
+    other.owned[i, j] = 0.0
+    other.voting[i, j] = False
+    return other
+
+
+def compute_standing_stake_rows(
+    deal: Any,
+    owner: str,
+    firm: str,
+    shares: Shares,
+    stakes: StakeRegistry,
+    roles: Mapping[str, str],
+    margins: tuple[float, float],
+) -> list[dict]:
+    """Screens of a stake `owner` already holds in `firm` (a standing stake, held before the
+    start): the rows of `compute_stake_rows` for the holding as it stands (`stake_pct`), with
+    MHHI before = the registry without it (`compute_without_stake`) and MHHI after = the
+    registry as it is, so delta-MHHI is what the holding adds to each market's MHHI given
+    every other holding."""
+    frac = stakes.compute_stake(owner, firm)
+    pre = compute_without_stake(stakes, owner, firm)
+    return compute_stake_rows(deal, owner, firm, frac, shares, pre, roles, margins, post=stakes)
 
 
 def compute_vertical_stake_row(

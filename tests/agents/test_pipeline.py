@@ -117,7 +117,8 @@ def _month(deal: Deal, cash: float, commitments: float) -> tuple[_Closing, list[
         compute_revenue_usd_b_per_year=lambda firm: 10.0,
     )
     closing, filed = _Closing(), []
-    regulator = SimpleNamespace(update_submit=lambda d: filed.append(d.deal_id))
+    regulator = SimpleNamespace(update_submit=lambda d: filed.append(d.deal_id),
+                                update_review_standing=lambda: None)
     params = NegotiationParams(estimate_noise_sd=0.0)
     pipe = DealPipeline(view, closing, regulator, params,
                         {"Nvidia": np.random.default_rng(0)})

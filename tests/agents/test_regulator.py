@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.regulator import BLOCKED, CLEARED, CONDITIONS, Regulator
+from agents.regulator import BLOCKED, CLEARED, CONDITIONS, STANDING, Regulator
 from world.contracts import Deal, DealBook, DealStatus
 from world.params import DealKind, InterventionKind, InterventionParams, Regime, RegulatorParams
 from world.policy import Policy
@@ -37,6 +37,9 @@ class _View:
 
     def compute_deployed_gw(self, firm: str) -> float:
         return 0.0
+
+    def compute_stake(self, owner: str, firm: str) -> float:
+        return self.stakes.compute_stake(owner, firm)
 
     def compute_live_deals(self) -> list[Deal]:
         return self.deals.live()
@@ -191,3 +194,94 @@ def test_real_reviews_screen_stakes_where_they_overlap(baseline_results) -> None
     assert d7["delta_mhhi"][0] > 0 and d7["share_target"][0] > 0
     assert (reviews["delta_hhi"] == 0).all()
     assert (reviews.group_by("deal_id").agg(pl.col("decision").n_unique())["decision"] == 1).all()
+
+
+def _obrien_salop_delta(s_a: float, s_b: float, a: float, voting: bool) -> float:
+    """Delta-MHHI of firm A holding a fraction `a` (< 1/2) of B, no other cross-holding, by
+    O'Brien and Salop (2000): MHHI = sum_j sum_k s_j s_k (sum_i g_ij b_ik) / (sum_i g_ij b_ij)
+    over owner groups i (each firm's outside shareholders). A's holders own all of A and a of
+    B through A (b = 1, a); B's holders own 1 - a of B. A's control is its holders' (g = 1);
+    B's is shared: a with A's holders if the stake votes, the rest 1 - a with B's. Cross term
+    A -> B: 1 x a / (1 x 1) = a. Cross term B -> A (voting only): a x 1 / (a x a +
+    (1 - a)(1 - a)). The own terms stay s^2, so the delta is s_a s_b times the cross terms."""
+    cross = a + (a / (a * a + (1 - a) * (1 - a)) if voting else 0.0)
+    return 10_000.0 * s_a * s_b * cross
+
+
+@pytest.mark.parametrize("voting", [True, False])
+def test_standing_stake_delta_mhhi_matches_obrien_salop_by_hand(voting: bool) -> None:
+    """A (50%) has held 25% of B (30%) since before the start; C has 20%. The standing review
+    reports MHHI before = HHI = 2,500 + 900 + 400 = 3,800 (the registry without the stake)
+    and the delta of the hand formula: voting 0.15 x (0.25 + 0.25/0.625) x 10,000 = 975,
+    silent 0.15 x 0.25 x 10,000 = 375. Decision `standing`, phase 0: reported, not unwound,
+    even where the delta is above the 2023 thresholds (a concern, no block)."""
+    shares = {"cloud": {"A": 0.5, "B": 0.3, "C": 0.2}}
+    reg = _regulator(shares, {"A": "cloud", "B": "cloud", "C": "cloud"}, Regime.GUIDELINES_2023)
+    reg.view.stakes.update_set("A", "B", 0.25, voting)
+    deal = _stake("A", "B", 25.0, voting)
+    reg.update_add_standing(deal)
+    reg.update_review_standing()
+    (row,) = reg.reviews
+    assert row["screen"] == "partial_ownership" and row["market"] == "cloud"
+    assert row["mhhi_pre"] == pytest.approx(3_800.0)
+    expected = _obrien_salop_delta(0.5, 0.3, 0.25, voting)
+    assert expected == pytest.approx(975.0 if voting else 375.0)
+    assert row["delta_mhhi"] == pytest.approx(expected)
+    assert row["mhhi_post"] == pytest.approx(3_800.0 + expected)
+    assert row["decision"] == STANDING and row["phase"] == 0 and row["concern"]
+    assert row["stake_pct"] == pytest.approx(25.0) and deal.status is DealStatus.DEFINITIVE
+
+
+def test_standing_stake_is_screened_again_when_the_parties_come_to_overlap() -> None:
+    """A cloud C holds 30% of a lab L with no cloud capacity at the start: its cloud row has
+    delta 0. When L comes to sell 20% of cloud, that row alone is screened again (delta
+    10,000 x 0.4 x 0.2 x (0.3 + 0.3/(0.09 + 0.49)) > 0), once; a stake no longer held is
+    no longer screened; a regulator switched off screens nothing."""
+    shares = {"cloud": {"C": 0.4, "x": 0.6}, "frontier_ai": {"L": 0.7, "z": 0.3}}
+    reg = _regulator(shares, {"C": "cloud", "L": "lab"}, Regime.NONE)
+    reg.view.stakes.update_set("C", "L", 0.3, True)
+    reg.update_add_standing(_stake("C", "L", 30.0, True))
+    reg.update_review_standing()
+    first = {(r["market"], r["screen"]): r for r in reg.reviews}
+    assert first[("cloud", "partial_ownership")]["delta_mhhi"] == 0.0
+    assert ("frontier_ai", "vertical_stake") in first
+    reg.view.step = 1
+    reg.update_review_standing()
+    assert len(reg.reviews) == len(first)  # nothing new: no new overlap
+    shares["cloud"] = {"C": 0.4, "L": 0.2, "x": 0.4}
+    reg.view.step = 2
+    reg.update_review_standing()
+    (again,) = reg.reviews[len(first):]
+    assert (again["market"], again["step"]) == ("cloud", 2)
+    assert again["delta_mhhi"] == pytest.approx(_obrien_salop_delta(0.4, 0.2, 0.3, True))
+    reg.update_review_standing()
+    assert len(reg.reviews) == len(first) + 1
+    reg.view.stakes.update_divest("C", "L")
+    shares["frontier_ai"] = {"L": 0.7, "C": 0.1, "z": 0.2}
+    reg.update_review_standing()
+    assert len(reg.reviews) == len(first) + 1 and not reg.standing
+    off = _regulator(shares, {"C": "cloud", "L": "lab"}, Regime.NONE)
+    off.enabled = False
+    off.view.stakes.update_set("C", "L", 0.3, True)
+    off.update_add_standing(_stake("C", "L", 30.0, True))
+    off.update_review_standing()
+    assert off.reviews == []
+
+
+def test_baseline_reports_microsofts_standing_stake_in_cloud(baseline_results) -> None:
+    """Microsoft has held 32.5% of OpenAI with votes since before the start. MHHI rises with
+    cross-ownership and shared control among firms selling in the same market: Microsoft's
+    shareholders gain a financial interest in OpenAI's sales and Microsoft a share of
+    OpenAI's control, so the O'Brien-Salop cross terms s_Microsoft x s_OpenAI x (...) are
+    positive once both sell cloud capacity. OpenAI has none at the start (its cloud row is
+    reported with delta 0); once it builds its own (committed capacity counts in the
+    reviewer's cloud shares) the row is screened again with a positive delta-MHHI. Nothing
+    is blocked: the decision is `standing`."""
+    import polars as pl
+
+    reviews = baseline_results.tables["reviews"]
+    rows = reviews.filter((pl.col("deal_id") == "D0-equity") & (pl.col("market") == "cloud"))
+    assert set(rows["decision"]) == {STANDING} and set(rows["phase"]) == {0}
+    assert rows["delta_mhhi"][0] == 0.0 and rows["share_target"][0] == 0.0
+    assert rows["step"][0] == 0
+    assert rows.height == 2 and rows["delta_mhhi"][1] > 0.0 and rows["share_target"][1] > 0.0
