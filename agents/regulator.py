@@ -236,7 +236,8 @@ class Regulator:
         shares, with delta-MHHI the holding's contribution given every other holding. Later,
         in the first month the two parties come to sell in a market where they did not both
         sell at the last screen (a lab building its own cloud capacity), that market's row
-        is screened again. Rows carry the regime's thresholds and whether they would raise a
+        is screened again (shares are read only while some market where both can sell, by
+        `_compute_possible_markets`, is not yet screened with both selling). Rows carry the regime's thresholds and whether they would raise a
         concern, with decision `standing` and phase 0: a standing stake is reported, not
         unwound (an intervention such as `divestiture` unwinds it). A stake no longer held
         is no longer screened; nothing is screened when the regulator is switched off.
@@ -250,6 +251,9 @@ class Regulator:
             if self.view.compute_stake(owner, firm) <= 0.0:
                 del self.standing[deal_id]
                 continue
+            if seen is not None and not (self._compute_possible_markets(owner)
+                                         & self._compute_possible_markets(firm)) - seen:
+                continue  # no market left where the two could come to overlap
             shares = self.compute_market_shares() if shares is None else shares
             overlap = {m for m, s in shares.items()
                        if s.get(owner, 0.0) > 0.0 and s.get(firm, 0.0) > 0.0}
@@ -261,6 +265,17 @@ class Regulator:
                         and r["screen"] in ("partial_ownership", "horizontal")]
             self.standing[deal_id] = (deal, overlap | (seen or set()))
             self.reviews.extend(rows)
+
+    def _compute_possible_markets(self, firm: str) -> set[str]:
+        """Markets where `firm` can have a share in the reviewer's view: its role's market,
+        accelerators if it designs chips, cloud for a lab (its own committed capacity)."""
+        role = self.view.compute_role(firm)
+        markets = {ROLE_MARKET[role]} if role in ROLE_MARKET else set()
+        if self.view.designs_chips(firm):
+            markets.add("accelerators")
+        if role == "lab":
+            markets.add("cloud")
+        return markets
 
     def _compute_standing_rows(self, deal: Deal, owner: str, firm: str,
                                shares: dict[str, dict[str, float]]) -> list[dict]:

@@ -191,6 +191,10 @@ class MarketView:
         named = self._m.firms.get(firm)
         return named.role if named is not None else ""
 
+    def designs_chips(self, firm: str) -> bool:
+        """Whether the firm designs accelerators (a designer in the chip market)."""
+        return firm in self._m.designers
+
     def compute_cash_usd_b(self, firm: str) -> float:
         """The firm's cash (ledger balance), USD B (negative while it draws on debt)."""
         return self._m.firms[firm].cash_usd_b

@@ -41,6 +41,12 @@ class _View:
     def compute_stake(self, owner: str, firm: str) -> float:
         return self.stakes.compute_stake(owner, firm)
 
+    def compute_role(self, firm: str) -> str:
+        return self.roles.get(firm, "")
+
+    def designs_chips(self, firm: str) -> bool:
+        return self.roles.get(firm) == "vendor"
+
     def compute_live_deals(self) -> list[Deal]:
         return self.deals.live()
 
