@@ -13,7 +13,6 @@ from typing import Any
 
 from agents import contracting
 from agents.contracting import new_deal
-from agents.remedies import compute_capped_amount
 from world.contracts import Deal, DealStatus
 from world.params import DealKind
 
@@ -83,7 +82,8 @@ def collect_round_offers(lab: Any, size_usd_b: float, post_usd_b: float) -> dict
     if total > cap:
         offers = {k: v * cap / total for k, v in offers.items()}
     for name in list(offers):  # an equity cap trims each offer to what keeps the stake within it
-        offers[name] = compute_capped_amount(model.view, name, lab.name, offers[name], post_usd_b)
+        offers[name] = model.view.compute_capped_amount_usd_b(name, lab.name, offers[name],
+                                                             post_usd_b)
         if offers[name] <= 0:
             del offers[name]
             model.restructured_from.pop(name, None)

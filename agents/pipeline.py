@@ -35,7 +35,7 @@ def respond(view: MarketView, deal: Deal) -> bool:
     funding of the payer (the investor of a stake, the buyer otherwise).
     """
     payer = deal.source if deal.kind in (DealKind.EQUITY, DealKind.WARRANT) else deal.target
-    window = (view.step, view.step + 12)
+    window = (view.t, view.t + 12)
     if deal.kind is DealKind.CLOUD_CAPACITY:
         end = deal.start_step + deal.duration_months
         months = max(0, min(end, window[1]) - max(deal.start_step, window[0]))
@@ -132,7 +132,7 @@ class DealPipeline:
             ev.deal_kind, ev.source_firm, ev.target_firm, status, origin="event",
             deal_id=ev.id, gw=ev.gw, value_usd_b=ev.value_usd_b,
             price_usd_b_per_gw=compute_event_price(ev), duration_months=ev.duration_months,
-            start_step=view.compute_step_of(ev.start) if ev.start else view.step,
+            start_step=view.compute_step_of(ev.start) if ev.start else view.t,
             equity_pct=ev.equity_pct, voting=ev.voting,
             exclusive=ev.exclusive and view.allows_exclusivity(), binding=ev.binding,
             valuation_usd_b=ev.valuation_usd_b, tranches=compute_event_tranches(ev),
@@ -167,7 +167,7 @@ class DealPipeline:
                 float(self.generators[deal.source].normal(0.0, neg.estimate_noise_sd)),
             ),
         )
-        self.diligence_log.append((view.step, deal.deal_id, report))
+        self.diligence_log.append((view.t, deal.deal_id, report))
         return report.verdict
 
     def update_month(self) -> None:
@@ -177,9 +177,9 @@ class DealPipeline:
         regulator first screens the standing stakes (`Regulator.update_review_standing`)."""
         view, closing, neg = self.view, self.closing, self.params
         self.regulator.update_review_standing()
-        for deal in sorted(view.compute_live_deals(), key=lambda d: d.deal_id):
+        for deal in sorted(view.live_deals(), key=lambda d: d.deal_id):
             status = deal.status
-            since = view.step - deal.history[-1][0]
+            since = view.t - deal.history[-1][0]
             if status is DealStatus.LOI and since >= neg.diligence_months:
                 self._after_diligence(deal, self.run_diligence(deal))
             elif status is DealStatus.STALLED:
@@ -209,7 +209,7 @@ class DealPipeline:
                 origin=deal.origin, binding=True, parent_id=deal.deal_id, gw=deal.gw * frac,
                 value_usd_b=deal.value_usd_b * frac, price_usd_b_per_gw=deal.price_usd_b_per_gw,
                 duration_months=deal.duration_months,
-                start_step=max(deal.start_step, self.view.step), exclusive=deal.exclusive,
+                start_step=max(deal.start_step, self.view.t), exclusive=deal.exclusive,
                 voting=deal.voting, **compute_scaled_terms(deal, frac),
             )
             closing.update_close(deal, DealStatus.RENEGOTIATED)

@@ -198,7 +198,7 @@ class Regulator:
         """Buyers already tied by other live exclusive contracts of the same kind."""
         live = (DealStatus.ACTIVE, DealStatus.UNDER_REVIEW)
         return {
-            d.target for d in self.view.compute_live_deals()
+            d.target for d in self.view.live_deals()
             if d.exclusive and d.kind is deal.kind and d.status in live
             and d.deal_id != deal.deal_id
         }
@@ -237,10 +237,11 @@ class Regulator:
         in the first month the two parties come to sell in a market where they did not both
         sell at the last screen (a lab building its own cloud capacity), that market's row
         is screened again (shares are read only while some market where both can sell, by
-        `_compute_possible_markets`, is not yet screened with both selling). Rows carry the regime's thresholds and whether they would raise a
-        concern, with decision `standing` and phase 0: a standing stake is reported, not
-        unwound (an intervention such as `divestiture` unwinds it). A stake no longer held
-        is no longer screened; nothing is screened when the regulator is switched off.
+        `_compute_possible_markets`, is not yet screened with both selling). Rows carry the
+        regime's thresholds and whether they would raise a concern, with decision `standing`
+        and phase 0: a standing stake is reported, not unwound (an intervention such as
+        `divestiture` unwinds it). A stake no longer held is no longer screened; nothing is
+        screened when the regulator is switched off.
         """
         if not self.enabled or not self.standing:
             return
@@ -288,7 +289,7 @@ class Regulator:
             row.update(regime=p.regime.value, phase=STANDING_PHASE, conditions="")
         _, why = self.compute_decision(deal, rows)
         for row in rows:
-            row.update(step=self.view.step, decision=STANDING,
+            row.update(step=self.view.t, decision=STANDING,
                        reason=f"standing stake held before the start, reported and not "
                               f"unwound ({why})")
             _drop_private(row)
@@ -314,7 +315,7 @@ class Regulator:
             months += self.params.phase2_months
             phase = 2
         self.pending[deal.deal_id] = {"phase": phase}
-        self.review_end[deal.deal_id] = view.step + months
+        self.review_end[deal.deal_id] = view.t + months
         self.closing.update_status(deal, DealStatus.UNDER_REVIEW)
         if months == 0:
             self.update_decide(deal)
@@ -323,13 +324,13 @@ class Regulator:
         """At the end of its review a deal is cleared, cleared with conditions (applied at
         once, `world.closing.DealClosing.update_apply_conditions`) or blocked. The screens are taken
         again at decision time (shares may have moved during the review)."""
-        if self.view.step < self.review_end.get(deal.deal_id, 0):
+        if self.view.t < self.review_end.get(deal.deal_id, 0):
             return
         filed = self.pending.pop(deal.deal_id, None)
         rows = self.compute_review(deal)
         decision, reason = self.compute_decision(deal, rows)
         for row in rows:
-            row.update(step=self.view.step, decision=decision, reason=reason,
+            row.update(step=self.view.t, decision=decision, reason=reason,
                        phase=filed["phase"] if filed else 1)
             _drop_private(row)
         if decision == BLOCKED:
@@ -424,7 +425,7 @@ class Regulator:
         if record:
             rows = self.compute_review(deal)
             for row in rows:
-                row.update(step=self.view.step, decision=BLOCKED, reason=reason,
+                row.update(step=self.view.t, decision=BLOCKED, reason=reason,
                            threshold="forbidden by an intervention", concern=True)
                 _drop_private(row)
             self.reviews.extend(rows)

@@ -86,7 +86,7 @@ class DealClosing:
         in the payee's month revenue (`revenue`) and the payer's month costs (`cost`)."""
         if amount_usd_b <= 0:
             return
-        self.ledger.transfer(self.view.step, payer, payee, amount_usd_b, kind, deal_id)
+        self.ledger.transfer(self.view.t, payer, payee, amount_usd_b, kind, deal_id)
         if revenue and payee in self.firms:
             self.firms[payee].month_revenue_usd_b += amount_usd_b
         if cost and payer in self.firms:
@@ -100,7 +100,7 @@ class DealClosing:
         deal = Deal(
             deal_id=terms.pop("deal_id", "") or self.deals.next_id(kind.value[:3].upper()),
             kind=kind, source=source, target=target, status=status,
-            step_proposed=self.view.step, origin=origin, **terms,
+            step_proposed=self.view.t, origin=origin, **terms,
         )
         self.deals.add(deal)
         self.network.update_add_deal(deal)
@@ -108,19 +108,19 @@ class DealClosing:
 
     def update_status(self, deal: Deal, status: DealStatus) -> None:
         """Move a live deal to `status` now (`Deal.update_status` checks the transition)."""
-        deal.update_status(status, self.view.step)
+        deal.update_status(status, self.view.t)
 
     def update_close(self, deal: Deal, status: DealStatus) -> None:
         """End a deal (completed, abandoned, renegotiated): its status, and it leaves the
         network."""
-        deal.update_status(status, self.view.step)
+        deal.update_status(status, self.view.t)
         self.network.update_remove_deal(deal.deal_id)
 
     def update_block(self, deal: Deal) -> None:
         """Carry out a block: the deal leaves the network, the parties remember it
         (`Policy.update_add_block`: they stop proposing the same kind of deal to each other),
         and a blocked investment in a lab's round is left to its outside investors."""
-        deal.update_status(DealStatus.BLOCKED, self.view.step)
+        deal.update_status(DealStatus.BLOCKED, self.view.t)
         self.network.update_remove_deal(deal.deal_id)
         self.policy.update_add_block(deal.kind, deal.source, deal.target)
         self.update_refill_round(deal)
@@ -128,7 +128,7 @@ class DealClosing:
     def update_initial_position(self, deal: Deal) -> None:
         """A pre-start announcement is signed at step 0; a one-off stake is already held (set
         in the registry, no money moved: it is in the opening balances) and the deal closes."""
-        deal.step_signed = self.view.step
+        deal.step_signed = self.view.t
         if (deal.kind in (DealKind.EQUITY, DealKind.WARRANT) and deal.equity_pct
                 and not deal.tranches):
             self.stakes.update_set(deal.source, deal.target, deal.equity_pct / 100.0,
@@ -147,7 +147,7 @@ class DealClosing:
         elif (
             deal.kind is DealKind.CLOUD_CAPACITY
             and deal.duration_months
-            and self.view.step >= deal.start_step + deal.duration_months
+            and self.view.t >= deal.start_step + deal.duration_months
         ):
             self.update_close(deal, DealStatus.COMPLETED)
 
@@ -181,7 +181,7 @@ class DealClosing:
         for tranche in deal.tranches:
             if tranche.paid_step is not None or progress + 1e-9 < tranche.milestone_gw:
                 continue
-            tranche.paid_step = self.view.step
+            tranche.paid_step = self.view.t
             if deal.kind is DealKind.EQUITY:
                 self._pay_equity_tranche(deal, tranche)
             else:
@@ -217,9 +217,9 @@ class DealClosing:
             DealKind.SUPPLY, deal.source, deal.target, DealStatus.ACTIVE,
             origin=deal.origin, binding=True, parent_id=deal.deal_id, gw=deal.gw,
             price_usd_b_per_gw=price, value_usd_b=price * deal.gw,
-            duration_months=LINKED_SUPPLY_MONTHS, start_step=max(deal.start_step, self.view.step),
+            duration_months=LINKED_SUPPLY_MONTHS, start_step=max(deal.start_step, self.view.t),
         )
-        child.step_signed = self.view.step
+        child.step_signed = self.view.t
 
     # ----- remedies and caps ---------------------------------------------------------------
     def update_apply_conditions(self, deal: Deal, upstream: str) -> None:

@@ -130,15 +130,15 @@ class MarketView:
     # out as they are (no copy: they are read every month); the deal pipeline and the
     # regulator change them only through `world.closing.DealClosing`.
     @property
-    def step(self) -> int:
-        """The current step (months since the start)."""
+    def t(self) -> int:
+        """This month's step (0 = the first simulated month)."""
         return self._m.t
 
     def compute_step_of(self, month: str) -> int:
         """Step index of a 'YYYY-MM' month (negative before the start)."""
         return self._m.step_of(month)
 
-    def compute_live_deals(self) -> list[Deal]:
+    def live_deals(self) -> list[Deal]:
         """Deals not yet terminal, in id order (read only)."""
         return self._m.deals.live()
 
@@ -155,10 +155,14 @@ class MarketView:
         """Fraction of `firm` held by `owner`."""
         return self._m.stakes.compute_stake(owner, firm)
 
-    def compute_allowed_stake_fraction(self, owner: str, firm: str) -> float:
-        """Largest new fraction of `firm`'s post-issue shares `owner` may take under the
-        equity cap (`Policy.compute_allowed_fraction` at its current stake)."""
-        return self._m.policy.compute_allowed_fraction(self.compute_stake(owner, firm))
+    def compute_capped_amount_usd_b(self, owner: str, firm: str, amount_usd_b: float,
+                                    post_usd_b: float) -> float:
+        """Largest part of an `amount_usd_b` investment at `post_usd_b` post-money that keeps
+        `owner`'s stake in `firm` within the equity cap (`Policy.compute_allowed_fraction`)."""
+        if amount_usd_b <= 0 or post_usd_b <= 0:
+            return 0.0
+        allowed = self._m.policy.compute_allowed_fraction(self.compute_stake(owner, firm))
+        return min(amount_usd_b, allowed * post_usd_b)
 
     def forbids_equity_deal(self, kind: DealKind | None, source: str, target: str,
                             deal_id: str = "") -> bool:

@@ -86,7 +86,8 @@ def _round_model(investors: list[_Investor], deals=(), cap: float = 1.0) -> Simp
         restructured_from={},
         policy=SimpleNamespace(compute_allowed_fraction=lambda current: cap),
         stakes=SimpleNamespace(compute_stake=lambda owner, firm: 0.0),
-        view=SimpleNamespace(compute_allowed_stake_fraction=lambda owner, firm: cap),
+        view=SimpleNamespace(compute_capped_amount_usd_b=lambda owner, firm, amount, post: (
+            min(amount, cap * post) if amount > 0 and post > 0 else 0.0)),
     )
 
 

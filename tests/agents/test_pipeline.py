@@ -28,7 +28,7 @@ def _payer(spendable: float, expected: float = 0.0) -> tuple[float, float]:
 
 def _respond_model(payers: dict[str, tuple[float, float]], t: int = 0) -> SimpleNamespace:
     """A view giving each payer's (spendable, expected funding), USD B."""
-    return SimpleNamespace(step=t,
+    return SimpleNamespace(t=t,
                            compute_spendable_usd_b=lambda firm: payers[firm][0],
                            compute_expected_funding_usd_b=lambda firm: payers[firm][1])
 
@@ -107,7 +107,7 @@ def _month(deal: Deal, cash: float, commitments: float) -> tuple[_Closing, list[
     """Run one month of the pipeline on one deal at step 9 with a checker that perceives
     without noise; returns the closing's calls and the deals filed with the regulator."""
     view = SimpleNamespace(
-        step=9, compute_live_deals=lambda: [deal],
+        t=9, live_deals=lambda: [deal],
         compute_frontier_share_of=lambda firm: 0.5,
         compute_expected_funding_usd_b=lambda firm: 0.0,
         compute_cash_usd_b=lambda firm: cash,

@@ -27,7 +27,7 @@ class _View:
         self.stakes = StakeRegistry(sorted(roles))
         self.policy = Policy(interventions or [], 0, roles)
         self.deals = DealBook()
-        self.step = 0
+        self.t = 0
 
     def compute_shares(self, market: str) -> dict[str, float]:
         return self.shares.get(market, {})
@@ -47,7 +47,7 @@ class _View:
     def designs_chips(self, firm: str) -> bool:
         return self.roles.get(firm) == "vendor"
 
-    def compute_live_deals(self) -> list[Deal]:
+    def live_deals(self) -> list[Deal]:
         return self.deals.live()
 
     def get_deal(self, deal_id: str) -> Deal:
@@ -251,11 +251,11 @@ def test_standing_stake_is_screened_again_when_the_parties_come_to_overlap() -> 
     first = {(r["market"], r["screen"]): r for r in reg.reviews}
     assert first[("cloud", "partial_ownership")]["delta_mhhi"] == 0.0
     assert ("frontier_ai", "vertical_stake") in first
-    reg.view.step = 1
+    reg.view.t = 1
     reg.update_review_standing()
     assert len(reg.reviews) == len(first)  # nothing new: no new overlap
     shares["cloud"] = {"C": 0.4, "L": 0.2, "x": 0.4}
-    reg.view.step = 2
+    reg.view.t = 2
     reg.update_review_standing()
     (again,) = reg.reviews[len(first):]
     assert (again["market"], again["step"]) == ("cloud", 2)

@@ -32,7 +32,7 @@ ROLES = {"Nvidia": "vendor", "AMD": "vendor", "OpenAI": "lab", "Oracle": "cloud"
 class _View:
     """What closing reads: the step, valuations, deployed GW by designer, list prices, roles."""
 
-    step: int = 0
+    t: int = 0
     valuation: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FIRMS, 100.0))
     deployed: dict[tuple[str, str], float] = field(default_factory=dict)
     price: dict[str, float] = field(default_factory=lambda: {"Nvidia": 30.0})
@@ -119,15 +119,15 @@ def test_a_tranche_is_paid_only_when_its_milestone_is_reached() -> None:
     supply = [d for d in closing.deals if d.kind is DealKind.SUPPLY]
     assert len(supply) == 1 and supply[0].parent_id == deal.deal_id
     assert supply[0].value_usd_b == pytest.approx(60.0) and supply[0].binding
-    view.step, view.deployed[("OpenAI", "Nvidia")] = 1, 5.9
+    view.t, view.deployed[("OpenAI", "Nvidia")] = 1, 5.9
     closing.update_execute(deal)
     assert closing.ledger.compute_cumulative("Nvidia", "OpenAI") == 0.0
-    view.step, view.deployed[("OpenAI", "Nvidia")] = 2, 6.0
+    view.t, view.deployed[("OpenAI", "Nvidia")] = 2, 6.0
     closing.update_execute(deal)
     assert closing.ledger.compute_cumulative("Nvidia", "OpenAI") == pytest.approx(10.0)
     assert [t.paid_step for t in deal.tranches] == [2, None]
     assert deal.status is DealStatus.ACTIVE
-    view.step, view.deployed[("OpenAI", "Nvidia")] = 3, 7.5
+    view.t, view.deployed[("OpenAI", "Nvidia")] = 3, 7.5
     closing.update_execute(deal)
     assert closing.ledger.compute_cumulative("Nvidia", "OpenAI") == pytest.approx(20.0)
     assert deal.status is DealStatus.COMPLETED
@@ -234,3 +234,36 @@ def test_capped_amount_closed_form() -> None:
     assert compute_capped_amount(1 / 9, 4.0, 90.0) == pytest.approx(4.0)
     assert compute_capped_amount(1 / 9, 0.0, 90.0) == 0.0
     assert compute_capped_amount(1 / 9, 5.0, 0.0) == 0.0
+
+
+def _allowed_by_hand(cap: float, stake: float) -> float:
+    """New fraction of post-issue shares an owner holding `stake` may take under a `cap`:
+    stake (1 - f) + f <= cap, so f <= (cap - stake) / (1 - stake); 0 at or above the cap."""
+    if stake >= cap:
+        return 0.0
+    return (cap - stake) / (1.0 - stake)
+
+
+def test_capped_amount_under_a_cap_held_in_part() -> None:
+    """Holding 10% under a 20% cap, the new fraction may be (0.2 - 0.1)/(1 - 0.1) = 1/9 of
+    post-money: at 90 USD B that is 10 USD B; an owner at the cap may add nothing."""
+    closing = _closing(cap_pct=20.0)
+    closing.stakes.update_set("Nvidia", "OpenAI", 0.1, False)
+    assert closing.compute_capped_amount("Nvidia", "OpenAI", 25.0, 90.0) == pytest.approx(10.0)
+    closing.stakes.update_set("Nvidia", "OpenAI", 0.25, False)
+    assert closing.compute_capped_amount("Nvidia", "OpenAI", 5.0, 50.0) == 0.0
+    assert closing.compute_capped_fraction("Nvidia", "OpenAI", 0.1) == 0.0
+
+
+@given(st.floats(5.0, 95.0), st.floats(0.0, 0.99), st.floats(0.0, 1.0))
+def test_capped_fraction_keeps_the_stake_within_the_cap(cap_pct: float, stake: float,
+                                                        frac: float) -> None:
+    """Invariant: after taking the capped fraction f, the stake stake (1 - f) + f never
+    exceeds the cap unless it already did; f never exceeds what was asked for and equals
+    min(frac, the hand formula)."""
+    closing = _closing(cap_pct=cap_pct)
+    closing.stakes.update_set("Nvidia", "OpenAI", stake, False)
+    f = closing.compute_capped_fraction("Nvidia", "OpenAI", frac)
+    assert 0.0 <= f <= frac
+    assert f == pytest.approx(min(frac, _allowed_by_hand(cap_pct / 100.0, stake)), abs=1e-12)
+    assert stake * (1.0 - f) + f <= max(cap_pct / 100.0, stake) + 1e-9
