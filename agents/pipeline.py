@@ -186,7 +186,7 @@ class DealPipeline:
                 if since >= neg.stall_months_to_abandon:
                     closing.update_close(deal, DealStatus.ABANDONED)
                 elif self.run_diligence(deal) is Verdict.PASSED:
-                    closing.update_status(deal, DealStatus.DEFINITIVE)
+                    closing.update_deal_status(deal, DealStatus.DEFINITIVE)
             elif status is DealStatus.DEFINITIVE:
                 self.regulator.update_submit(deal)
             elif status is DealStatus.UNDER_REVIEW:
@@ -200,7 +200,7 @@ class DealPipeline:
         equity, which restructures only into a funding round): stalled."""
         closing = self.closing
         if verdict is Verdict.PASSED:
-            closing.update_status(deal, DealStatus.DEFINITIVE)
+            closing.update_deal_status(deal, DealStatus.DEFINITIVE)
             self.regulator.update_submit(deal)
         elif verdict is Verdict.RESTRUCTURE and deal.kind is not DealKind.EQUITY:
             frac = self.params.restructure_frac
@@ -215,4 +215,4 @@ class DealPipeline:
             closing.update_close(deal, DealStatus.RENEGOTIATED)
             self.regulator.update_submit(child)
         else:
-            closing.update_status(deal, DealStatus.STALLED)
+            closing.update_deal_status(deal, DealStatus.STALLED)

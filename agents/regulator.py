@@ -306,7 +306,7 @@ class Regulator:
             self.update_block(deal, "forbidden by an intervention")
             return
         if not self.enabled or not self.is_reportable(deal):
-            self.closing.update_status(deal, DealStatus.ACTIVE)
+            self.closing.update_deal_status(deal, DealStatus.ACTIVE)
             return
         rows = self.compute_review(deal)
         months = self.params.review_months
@@ -316,7 +316,7 @@ class Regulator:
             phase = 2
         self.pending[deal.deal_id] = {"phase": phase}
         self.review_end[deal.deal_id] = view.t + months
-        self.closing.update_status(deal, DealStatus.UNDER_REVIEW)
+        self.closing.update_deal_status(deal, DealStatus.UNDER_REVIEW)
         if months == 0:
             self.update_decide(deal)
 
@@ -343,7 +343,7 @@ class Regulator:
                 row["conditions"] = CONDITION_TERMS
             self.closing.update_apply_conditions(deal, upstream)
         self.reviews.extend(rows)
-        self.closing.update_status(deal, DealStatus.ACTIVE)
+        self.closing.update_deal_status(deal, DealStatus.ACTIVE)
 
     def compute_decision(self, deal: Deal, rows: list[dict]) -> tuple[str, str]:
         """Decision (`cleared`, `cleared_with_conditions`, `blocked`) and reason under the

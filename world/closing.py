@@ -106,7 +106,7 @@ class DealClosing:
         self.network.update_add_deal(deal)
         return deal
 
-    def update_status(self, deal: Deal, status: DealStatus) -> None:
+    def update_deal_status(self, deal: Deal, status: DealStatus) -> None:
         """Move a live deal to `status` now (`Deal.update_status` checks the transition)."""
         deal.update_status(status, self.view.t)
 

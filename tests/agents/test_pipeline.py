@@ -91,7 +91,7 @@ class _Closing:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, object]] = []
 
-    def update_status(self, deal: Deal, status: DealStatus) -> None:
+    def update_deal_status(self, deal: Deal, status: DealStatus) -> None:
         self.calls.append(("status", deal.deal_id, status))
         deal.update_status(status, 9)
 
