@@ -33,6 +33,8 @@ A deal that raises a concern gets an in-depth second phase (`phase2_months`). In
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from agents.remedies import CONDITION_TERMS, compute_condition_upstream
 from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
@@ -128,7 +130,9 @@ class Regulator:
             and parent.source == deal.source
         )
 
-    def compute_market_shares(self) -> dict[str, dict[str, float]]:
+    def compute_market_shares(
+        self, markets: Iterable[str] | None = None
+    ) -> dict[str, dict[str, float]]:
         """The reviewer's view of the markets: market -> participant -> share (fractions),
         this month's, read through the market view; participants are whatever firms the
         market holds (the named fringe firms and the small-firm remainder included).
@@ -137,10 +141,13 @@ class Regulator:
         GW, and a lab building its own data centres as a participant too (its captive capacity
         is outside the cloud market's shares of the output tables, but for the screens it is a
         rapid entrant: 2023 Merger Guidelines s.4.4.A, capacity-based shares); participants
-        outside the firms (the fringe) count their deployed GW.
+        outside the firms (the fringe) count their deployed GW. `markets`: only these (default
+        all).
         """
         view = self.view
-        out = {m: dict(view.compute_shares(m)) for m in MARKETS}
+        chosen = set(MARKETS if markets is None else markets)
+        wanted = [m for m in MARKETS if m in chosen]
+        out = {m: dict(view.compute_shares(m)) for m in wanted}
         cloud = out.get("cloud")
         if not cloud:
             return out
@@ -245,25 +252,33 @@ class Regulator:
         """
         if not self.enabled or not self.standing:
             return
-        shares: dict[str, dict[str, float]] | None = None
+        pending: dict[str, set[str]] = {}  # deal id -> markets to look at this month
         for deal_id in sorted(self.standing):
             deal, seen = self.standing[deal_id]
             owner, firm = self.compute_owner_firm(deal)
             if self.view.compute_stake(owner, firm) <= 0.0:
                 del self.standing[deal_id]
+            elif seen is None:
+                pending[deal_id] = set(MARKETS)
+            elif left := (self._compute_possible_markets(owner)
+                          & self._compute_possible_markets(firm)) - seen:
+                pending[deal_id] = left
+        if not pending:
+            return
+        shares = self.compute_market_shares(set().union(*pending.values()))
+        for deal_id, markets in pending.items():
+            deal, seen = self.standing[deal_id]
+            owner, firm = self.compute_owner_firm(deal)
+            overlap = {m for m in markets
+                       if shares[m].get(owner, 0.0) > 0.0 and shares[m].get(firm, 0.0) > 0.0}
+            if seen is None:
+                rows = self._compute_standing_rows(deal, owner, firm, shares)
+            elif overlap:  # a new overlap: that market's row only
+                rows = [r for r in self._compute_standing_rows(
+                            deal, owner, firm, {m: shares[m] for m in overlap})
+                        if r["screen"] in ("partial_ownership", "horizontal")]
+            else:
                 continue
-            if seen is not None and not (self._compute_possible_markets(owner)
-                                         & self._compute_possible_markets(firm)) - seen:
-                continue  # no market left where the two could come to overlap
-            shares = self.compute_market_shares() if shares is None else shares
-            overlap = {m for m, s in shares.items()
-                       if s.get(owner, 0.0) > 0.0 and s.get(firm, 0.0) > 0.0}
-            if seen is not None and overlap <= seen:
-                continue
-            rows = self._compute_standing_rows(deal, owner, firm, shares)
-            if seen is not None:  # a new overlap: that market's row only
-                rows = [r for r in rows if r["market"] in overlap - seen
-                        and r["screen"] in ("partial_ownership", "horizontal")]
             self.standing[deal_id] = (deal, overlap | (seen or set()))
             self.reviews.extend(rows)
 

@@ -1,9 +1,10 @@
 """The numbers of a merger review: which screens a deal gets in which markets.
 
 Pure functions of the markets' shares, the stake registry and the deal's terms (nothing here
-reads the model or mutates its arguments), so they work on whatever set of firms the markets
-hold: a market's participants are the keys of its share mapping, and participants outside the
-registry (fringe firms) are independent owners of themselves.
+reads the model or mutates its arguments; one memo of matrices keeps the monthly MHHI cheap),
+so they work on whatever set of firms the markets hold: a market's participants are the keys
+of its share mapping, and participants outside the registry (fringe firms) are independent
+owners of themselves.
 
 Screens (one row per screen and market; docs/antitrust.md):
 
@@ -64,8 +65,28 @@ def compute_market_mhhi(
         return 0.0
     if extra is not None and extra[2] > 0:
         stakes = stakes.compute_with_stake(*extra)
+    names = tuple(sorted(shares))
+    own_m, ctl_m = _compute_participant_matrices(stakes, names)
+    return compute_mhhi(np.array([shares[n] for n in names]), own_m, ctl_m)
+
+
+_PARTICIPANT_MATRICES: dict[tuple[str, ...], tuple[np.ndarray, ...]] = {}
+"""Memo of `_compute_participant_matrices`: participants -> (the registry's ownership and
+control arrays they were built from, the two matrices). The registry hands out the same arrays
+until a stake changes, so an entry is reused only while they are the very same objects (the
+market's MHHI is read every month, the stakes change rarely)."""
+
+
+def _compute_participant_matrices(
+    stakes: StakeRegistry, names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ownership and control (owner groups x participants `names`) for the MHHI: the
+    registry's owner groups, then one group per participant outside the registry owning and
+    controlling only itself. Read-only arrays."""
     owned, ctrl = stakes.compute_ownership_control()
-    names = sorted(shares)
+    hit = _PARTICIPANT_MATRICES.get(names)
+    if hit is not None and hit[0] is owned and hit[1] is ctrl:
+        return hit[2], hit[3]
     n_reg, k = owned.shape[0], len(names)
     cols = np.array([stakes.index.get(name, -1) for name in names])
     inside = cols >= 0
@@ -75,7 +96,11 @@ def compute_market_mhhi(
     ctl_m[:n_reg, inside] = ctrl[:, cols[inside]]
     outside = np.flatnonzero(~inside)
     own_m[n_reg + outside, outside] = ctl_m[n_reg + outside, outside] = 1.0
-    return compute_mhhi(np.array([shares[n] for n in names]), own_m, ctl_m)
+    own_m.flags.writeable = ctl_m.flags.writeable = False
+    if len(_PARTICIPANT_MATRICES) > 64:  # a handful of participant sets per run: stay small
+        _PARTICIPANT_MATRICES.clear()
+    _PARTICIPANT_MATRICES[names] = (owned, ctrl, own_m, ctl_m)
+    return own_m, ctl_m
 
 
 def compute_base_row(deal: Any, market: str, screen: str, shares: Mapping[str, float]) -> dict:
