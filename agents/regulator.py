@@ -28,7 +28,12 @@ imply:
   `financing_share`); exclusive contracts that raise a concern are blocked outright.
 
 A deal that raises a concern gets an in-depth second phase (`phase2_months`). Interventions
-(`world.policy`) forbid deals before any review.
+(`world.policy`) forbid deals before any review. Stakes held before the start are screened as
+standing stakes (`Regulator.update_review_standing`): reported, not unwound.
+
+The regulator decides; `world.closing.DealClosing` carries its decisions out. The module is
+over the house's ~400 lines: the review of filed deals and of standing stakes share the
+reviewer's view of the markets, the screens, the decision rules and the review record.
 """
 
 from __future__ import annotations
