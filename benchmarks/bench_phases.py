@@ -39,6 +39,7 @@ PHASES: dict[str, tuple[str, str]] = {
     "5c chips: orders, deliveries": ("chips", "update_deliver"),
     "6 cloud market": ("model", "_lease_capacity"),
     "7 AI services market": ("model", "_sell_ai_services"),
+    "8 deal pipeline": ("pipeline", "update_month"),
     "9 capital: interest": ("capital", "update_charge_interest"),
     "9 capital: distress": ("capital", "update_settle"),
     "10 records": ("recorder", "update_record"),
@@ -70,21 +71,9 @@ def run_once(params: Any) -> dict[str, float]:
     firms_t = 0.0
     for firm in model.firms.values():
         _wrap(firm, "step", acc, "4 firm decisions (incl. bargaining)")
-    import agents.pipeline
-
-    real = agents.pipeline.advance_deals
-    import world.model as wm
-
-    def pipeline(model_: Any) -> None:
-        t0 = time.perf_counter()
-        real(model_)
-        acc["8 deal pipeline"] += time.perf_counter() - t0
-
-    wm.advance_deals = pipeline
     t0 = time.perf_counter()
     model.run_steps()
     acc["total"] = time.perf_counter() - t0
-    wm.advance_deals = real
     inner = sum(v for k, v in acc.items() if k != "total")
     acc["other (between phases)"] = acc["total"] - inner + firms_t
     return dict(acc)

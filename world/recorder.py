@@ -251,8 +251,9 @@ class Recorder:
         tables["deals"] = dict(deals)
         tables["flows"] = m.ledger.flows_columns()
         reviews: dict[str, list] = defaultdict(list)
-        keys = list(dict.fromkeys(k for r in m.reviews for k in r))  # one column per screen key
-        for r in m.reviews:
+        rows = m.regulator.reviews  # the regulator's record
+        keys = list(dict.fromkeys(k for r in rows for k in r))  # one column per screen key
+        for r in rows:
             for k in keys:
                 reviews[k].append(r.get(k))
         tables["reviews"] = dict(reviews)
