@@ -68,6 +68,11 @@ STANDING_PHASE = 0
 phase 1, or 2 after an in-depth second phase)."""
 
 
+VENDOR_SHARE = "vendor share >= "
+"""Start of the threshold text of the `strict` regime's vendor-financing rule: a row it
+decides is reported under the screen that decided it, `vendor_financing`."""
+
+
 def _drop_private(row: dict) -> None:
     """Remove the screen's working keys (`screen_concern`, `screen_reason`) from a row."""
     row.pop("screen_concern", None)
@@ -154,14 +159,20 @@ class Regulator:
         wanted = [m for m in MARKETS if m in chosen]
         out = {m: dict(view.compute_shares(m)) for m in wanted}
         cloud = out.get("cloud")
-        if not cloud:
-            return out
+        if cloud:
+            out["cloud"] = self._compute_committed_cloud_shares(cloud)
+        return {m: view.compute_firm_shares(m, s) for m, s in out.items()}
+
+    def _compute_committed_cloud_shares(self, cloud: dict[str, float]) -> dict[str, float]:
+        """Cloud shares by committed capacity (`compute_market_shares`); `cloud`: this
+        month's shares of deployed capacity, returned unchanged when there is none."""
+        view = self.view
         roles = view.compute_roles()
         firms = [n for n in roles if n in cloud]
         outside = sum(v for n, v in cloud.items() if n not in roles)
         deployed = {n: view.compute_deployed_gw(n) for n in firms}
         if outside >= 1.0 or sum(deployed.values()) <= 0.0:
-            return out
+            return cloud
         total = sum(deployed.values()) / (1.0 - outside)
         pipeline = view.compute_pipeline_gw_by_firm()
         committed = {
@@ -171,8 +182,7 @@ class Regulator:
         }
         gw = {n: v for n, v in committed.items() if n in cloud or v > 0.0}
         gw.update({n: v * total for n, v in cloud.items() if n not in roles})
-        out["cloud"] = compute_shares(gw)
-        return out
+        return compute_shares(gw)
 
     def compute_review(self, deal: Deal) -> list[dict]:
         """The screens for `deal`, one row per screen and market (`world.screens`): stakes get
@@ -227,9 +237,12 @@ class Regulator:
             return min(1.0, deal.value_usd_b / max(deal.valuation_usd_b, deal.value_usd_b))
         return 0.0
 
-    def compute_market_mhhi(self, shares: dict[str, float]) -> float:
-        """MHHI of a market from the stake registry (`world.screens.compute_market_mhhi`)."""
-        return compute_market_mhhi(shares, self.view.stakes)
+    def compute_market_mhhi(self, market: str, shares: dict[str, float]) -> float:
+        """MHHI of `market` from the stake registry (`world.screens.compute_market_mhhi`),
+        the fringe's remainder row counted as the small firms it stands for (as HHI counts
+        them: with no stakes among the sellers MHHI equals HHI)."""
+        return compute_market_mhhi(self.view.compute_firm_shares(market, shares),
+                                   self.view.stakes)
 
     # ----- the process -------------------------------------------------------------------------
     def update_add_standing(self, deal: Deal) -> None:
@@ -377,6 +390,8 @@ class Regulator:
         verdicts = [self.compute_screen(deal, row) for row in rows]
         for row, (concern, threshold, _outcome, _why) in zip(rows, verdicts, strict=True):
             row.update(threshold=threshold, concern=concern)
+            if threshold.startswith(VENDOR_SHARE):  # the financing rule decided this row
+                row["screen"] = "vendor_financing"
         for outcome in (BLOCKED, CONDITIONS):
             hits = [v[3] for v in verdicts if v[0] and v[2] == outcome]
             if hits:
@@ -396,7 +411,7 @@ class Regulator:
         up, share = row["upstream"], row["upstream_share"]
         financing = self.view.is_vendor_financing(deal.kind, deal.source, deal.target)
         if regime is Regime.STRICT and financing and share >= p.financing_share:
-            return True, f"vendor share >= {p.financing_share:.0%}", BLOCKED, (
+            return True, f"{VENDOR_SHARE}{p.financing_share:.0%}", BLOCKED, (
                 f"vendor financing by a supplier with {share:.0%} of its market "
                 f"(>= {p.financing_share:.0%}): circular money ties the buyer")
         if screen == "exclusive_dealing":

@@ -87,7 +87,7 @@ class Recorder:
                 step=step,
                 market=market,
                 hhi=view.compute_hhi(market, shares),
-                mhhi=m.regulator.compute_market_mhhi(shares),
+                mhhi=m.regulator.compute_market_mhhi(market, shares),
                 price=price,
                 total_quantity=total,
                 n_sellers=int(sum(1 for s in shares.values() if s > 0)),

@@ -125,6 +125,12 @@ class MarketView:
         shares = self.compute_shares(market) if shares is None else shares
         return compute_hhi_with_fringe(shares, self._m.fringe[market])
 
+    def compute_firm_shares(self, market: str, shares: Mapping[str, float]) -> dict[str, float]:
+        """`shares` of `market` with the fringe's remainder row split into its small firms
+        (`world.fringe.FringeMarket.compute_firm_shares`): one entry per firm, for screens."""
+        fringe = self._m.fringe.get(market)
+        return fringe.compute_firm_shares(shares) if fringe is not None else dict(shares)
+
     def compute_firms_in_row(self, market: str, row: str) -> int:
         """Firms a row of `market` stands for (the remainder row: its small firms)."""
         return self._m.fringe[market].compute_firms_in_row(row)

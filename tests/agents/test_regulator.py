@@ -32,6 +32,9 @@ class _View:
     def compute_shares(self, market: str) -> dict[str, float]:
         return self.shares.get(market, {})
 
+    def compute_firm_shares(self, market: str, shares: dict[str, float]) -> dict[str, float]:
+        return dict(shares)  # a textbook market: every row is one firm
+
     def compute_roles(self) -> dict[str, str]:
         return dict(self.roles)
 
@@ -291,3 +294,19 @@ def test_baseline_reports_microsofts_standing_stake_in_cloud(baseline_results) -
     assert rows["delta_mhhi"][0] == 0.0 and rows["share_target"][0] == 0.0
     assert rows["step"][0] == 0
     assert rows.height == 2 and rows["delta_mhhi"][1] > 0.0 and rows["share_target"][1] > 0.0
+
+
+def test_a_row_decided_by_the_financing_rule_names_that_screen() -> None:
+    """Under `strict`, a vendor's stake in a customer is blocked by the vendor-financing rule
+    (its share of its market above `financing_share`), not by the vertical vGUPPI screen; the
+    row that carries the block must say so, or a reader sees a 'vertical_stake' row with a
+    vGUPPI under its own threshold and a block it cannot explain."""
+    deal = _stake("V", "L", 5.0, voting=False)
+    roles = {"V": "vendor", "L": "lab"}
+    shares = {"accelerators": {"V": 0.8, "W": 0.2}, "frontier_ai": {"L": 0.5, "M": 0.5}}
+    reg = _regulator(shares, roles, Regime.STRICT)
+    rows = reg.compute_review(deal)
+    decision, reason = reg.compute_decision(deal, rows)
+    assert decision == BLOCKED and "vendor financing" in reason
+    deciding = [r for r in rows if r["concern"] and r["threshold"].startswith("vendor share")]
+    assert deciding and all(r["screen"] == "vendor_financing" for r in deciding)

@@ -144,3 +144,19 @@ def test_market_mhhi_follows_every_stake_change() -> None:
     assert compute_market_mhhi(shares, stakes) == pytest.approx(4_400.0)
     stakes.update_divest("A", "B")
     assert compute_market_mhhi(shares, stakes) == pytest.approx(3_800.0)
+
+
+def test_market_mhhi_equals_hhi_where_no_stake_links_two_sellers(baseline_results) -> None:
+    """MHHI adds to HHI only the cross terms of firms linked by stakes (O'Brien and Salop
+    2000). Frontier AI has one named lab (OpenAI) and the fringe labs, none holding a stake in
+    another, so its MHHI must equal its HHI every month, with the fringe's remainder row
+    counted as its small firms in both (counting it as one firm in MHHI alone once put MHHI
+    75 points above HHI there); elsewhere MHHI is never below HHI (stakes only add
+    internalised rivalry)."""
+    import polars as pl
+
+    markets = baseline_results.tables["markets"]
+    frontier = markets.filter(pl.col("market") == "frontier_ai")
+    gap = (frontier["mhhi"] - frontier["hhi"]).abs().max()
+    assert gap < 1e-6, f"frontier MHHI - HHI up to {gap}"
+    assert ((markets["mhhi"] - markets["hhi"]) >= -1e-6).all()
