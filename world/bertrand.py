@@ -8,10 +8,14 @@ power, USD B per GW; docs/odd.md 'Markets'.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
+
+BRENT_RTOL = 4 * float(np.finfo(float).eps)
+"""Relative tolerance of `find_root_brent` (scipy.optimize.brentq's default and minimum)."""
+BRENT_MAX_ITER = 100
 
 
 # ------------------------------------------------------------------------------ logit demand
@@ -96,9 +100,11 @@ def _best_response(
         scale = p**-alpha
         dem = slope = 0.0
         for w, x, r in terms:
-            s = x * scale / (x * scale + r)
-            dem += w * s
-            slope += w * s * (1.0 - s)
+            xs = x * scale
+            s = xs / (xs + r)
+            ws = w * s
+            dem += ws
+            slope += ws * (1.0 - s)
         if dem > capacity:
             return 1.0 + (dem - capacity) / max(capacity, 1e-12)
         return (p * dem - (p - cost) * alpha * slope) / max(p * dem + (p - cost) * alpha * slope,
@@ -108,11 +114,68 @@ def _best_response(
         return bounds[1], True
     if marginal(lo) <= 0.0:
         return bounds[0], False
-    log_p = brentq(marginal, lo, hi, xtol=1e-9)
+    log_p = find_root_brent(marginal, lo, hi, xtol=1e-9)
     p = math.exp(log_p)
     scale = p**-alpha
     dem = sum(w * x * scale / (x * scale + r) for w, x, r in terms)
     return p, dem >= capacity * (1.0 - 1e-6)
+
+
+def find_root_brent(
+    f: Callable[[float], float], xa: float, xb: float, xtol: float, rtol: float = BRENT_RTOL
+) -> float:
+    """A root of `f` in [xa, xb] by Brent's method (Brent 1973, ch. 4), where f(xa) and f(xb)
+    differ in sign.
+
+    Rule: inverse quadratic or linear interpolation while it shrinks the bracket fast enough,
+    bisection otherwise, until half the bracket is below (xtol + rtol |x|) / 2. The steps and
+    the floating-point operations are those of `scipy.optimize.brentq` (its C routine
+    `brentq.c`, written by Charles Harris), in the same order, so the root is bit for bit the
+    same; written in Python to save the calls into and out of C (a best response needs ~13
+    evaluations of a cheap function). Raises ValueError if f(xa) and f(xb) have one sign or
+    f returns NaN, RuntimeError after `BRENT_MAX_ITER` iterations.
+    """
+    xpre, xcur = xa, xb
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = f(xpre), f(xcur)
+    if fpre != fpre or fcur != fcur:
+        raise ValueError(f"f is NaN at an end of [{xa}, {xb}]")
+    if fpre * fcur > 0:
+        raise ValueError(f"f must have different signs at {xa} and {xb}")
+    if fpre == 0:
+        return xpre
+    if fcur == 0:
+        return xcur
+    for _ in range(BRENT_MAX_ITER):
+        if fpre * fcur < 0:
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2
+        sbis = (xblk - xcur) / 2
+        if fcur == 0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:  # extrapolate
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):  # good short step
+                spre, scur = scur, stry
+            else:  # bisect
+                spre = scur = sbis
+        else:  # bisect
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = f(xcur)
+        if fcur != fcur:
+            raise ValueError(f"f is NaN at {xcur}")
+    raise RuntimeError(f"Brent's method did not converge in {BRENT_MAX_ITER} iterations")
 
 
 def solve_logit_bertrand(
