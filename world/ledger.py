@@ -50,11 +50,14 @@ class Ledger:
         self._amount: list[float] = []
         self._deal_id: list[str] = []
         self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
+        self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
+        """The account names, sorted: kept, since accounts are opened only by
+        `update_add_account` (which re-sorts them)."""
 
     @property
-    def accounts(self) -> list[str]:
+    def accounts(self) -> tuple[str, ...]:
         """Account names, sorted."""
-        return sorted(self._balances)
+        return self._accounts
 
     def __len__(self) -> int:
         """Number of flows booked."""
@@ -65,6 +68,7 @@ class Ledger:
         if name in self._balances:
             raise ValueError(f"ledger account {name!r} already exists")
         self._balances[name] = 0.0
+        self._accounts = tuple(sorted(self._balances))
 
     def transfer(
         self,
@@ -87,23 +91,28 @@ class Ledger:
             )
         if source == target:
             raise ValueError(f"transfer from {source!r} to itself ({kind}); nothing to book")
+        balances = self._balances
         for name in (source, target):
-            if name not in self._balances:
+            if name not in balances:
                 raise ValueError(
                     f"unknown ledger account {name!r}; open it with update_add_account"
                 )
-        kind = FlowKind(kind)
+        if kind.__class__ is not FlowKind:  # a plain string: check it names a kind
+            kind = FlowKind(kind)
         amount = float(amount_usd_b)
-        self._balances[source] -= amount
-        self._balances[target] += amount
+        balances[source] -= amount
+        balances[target] += amount
         self._step.append(int(step))
         self._source.append(source)
         self._target.append(target)
         self._kind.append(kind.value)
         self._amount.append(amount)
         self._deal_id.append(deal_id)
-        for key in ((source, target, kind), (source, target, None)):
-            self._cum[key] = self._cum.get(key, 0.0) + amount
+        cum = self._cum
+        key = (source, target, kind)
+        cum[key] = cum.get(key, 0.0) + amount
+        key = (source, target, None)
+        cum[key] = cum.get(key, 0.0) + amount
 
     def balance(self, account: str) -> float:
         """Balance of `account`, USD B (KeyError naming it if unknown)."""
@@ -119,8 +128,20 @@ class Ledger:
 
     def compute_cumulative(self, source: str, target: str, kind: FlowKind | None = None) -> float:
         """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B."""
-        key = (source, target, None if kind is None else FlowKind(kind))
-        return self._cum.get(key, 0.0)
+        if kind is not None and kind.__class__ is not FlowKind:
+            kind = FlowKind(kind)
+        return self._cum.get((source, target, kind), 0.0)
+
+    def compute_received_usd_b(self, target: str, kinds: Iterable[FlowKind]) -> float:
+        """Total paid so far to `target` by every account over `kinds`, USD B.
+
+        Rule: the sum, in the order of the sorted accounts and then of `kinds`, of
+        `compute_cumulative(account, target, kind)` (Python's `sum`, so the float is the
+        same as summing those calls).
+        """
+        kinds = [k if k.__class__ is FlowKind else FlowKind(k) for k in kinds]
+        cum = self._cum
+        return sum(cum.get((a, target, k), 0.0) for a in self._accounts for k in kinds)
 
     def compute_pair_totals(
         self, kinds: Iterable[FlowKind] | None = None

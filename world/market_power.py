@@ -138,9 +138,7 @@ def compute_circularity(
     tenants outside the model), added to the chip and cloud payments received.
     """
     ledger = model.ledger
-    sales = other_sales_usd_b + sum(
-        ledger.compute_cumulative(a, seller, k) for a in ledger.accounts for k in SALES
-    )
+    sales = other_sales_usd_b + ledger.compute_received_usd_b(seller, SALES)
     circular = 0.0
     for buyer in model.firm_names:
         if buyer == seller:

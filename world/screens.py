@@ -35,7 +35,8 @@ from world.metrics import (
     compute_diversion_to,
     compute_exclusive_screen,
     compute_hhi,
-    compute_mhhi,
+    compute_mhhi_from_weights,
+    compute_mhhi_weights,
     compute_vguppi_downstream,
     compute_vguppi_upstream,
 )
@@ -62,8 +63,18 @@ def compute_market_mhhi(
         return 0.0
     if extra is not None and extra[2] > 0:
         stakes = stakes.compute_with_stake(*extra)
-    owned, ctrl = stakes.compute_ownership_control()
-    names = sorted(shares)
+    names = tuple(sorted(shares))
+    weights = stakes.compute_derived(
+        ("mhhi_weights", names), lambda owned, ctrl: _market_weights(names, stakes, owned, ctrl)
+    )
+    return compute_mhhi_from_weights(np.array([shares[n] for n in names], dtype=float), weights)
+
+
+def _market_weights(
+    names: tuple[str, ...], stakes: StakeRegistry, owned: np.ndarray, ctrl: np.ndarray
+) -> np.ndarray:
+    """MHHI weights over a market's participants `names`: the registry's owner groups, plus
+    one self-owning, self-controlling group per participant outside the registry."""
     n_reg, k = owned.shape[0], len(names)
     cols = np.array([stakes.index.get(name, -1) for name in names])
     inside = cols >= 0
@@ -73,7 +84,9 @@ def compute_market_mhhi(
     ctl_m[:n_reg, inside] = ctrl[:, cols[inside]]
     outside = np.flatnonzero(~inside)
     own_m[n_reg + outside, outside] = ctl_m[n_reg + outside, outside] = 1.0
-    return compute_mhhi(np.array([shares[n] for n in names]), own_m, ctl_m)
+    weights = compute_mhhi_weights(own_m, ctl_m)
+    weights.flags.writeable = False  # shared by every month until the holdings change
+    return weights
 
 
 def compute_base_row(deal: Any, market: str, screen: str, shares: Mapping[str, float]) -> dict:

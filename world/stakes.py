@@ -7,6 +7,9 @@ holders own the rest (1 - column sum). New money dilutes every existing holder p
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Any
+
 import numpy as np
 
 CONTROL_STAKE = 0.5
@@ -25,6 +28,9 @@ class StakeRegistry:
         self.owned = np.zeros((n, n))
         self.voting = np.zeros((n, n), dtype=bool)
         self._matrices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._derived: dict = {}
+        """Values derived from the ownership and control matrices (`compute_derived`), kept
+        while the matrices stay the same and dropped when they are recomputed."""
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
@@ -84,6 +90,7 @@ class StakeRegistry:
         other.owned = self.owned.copy()
         other.voting = self.voting.copy()
         other._matrices = None
+        other._derived = {}
         other.update_grant(owner, firm, frac, voting)
         return other
 
@@ -118,7 +125,18 @@ class StakeRegistry:
                 control[holder, j] = 1.0
         ownership.flags.writeable = control.flags.writeable = False
         self._matrices = (self.owned.copy(), self.voting.copy(), ownership, control)
+        self._derived = {}
         return ownership, control
+
+    def compute_derived(self, key: Hashable, build: Callable[[np.ndarray, np.ndarray], Any]) -> Any:
+        """`build(ownership, control)` (`compute_ownership_control`), kept under `key` until
+        the holdings change: a market's MHHI weights are read every month and change rarely.
+        `build` must depend on the matrices and on what `key` names only; its result is shared,
+        so callers must not mutate it."""
+        ownership, control = self.compute_ownership_control()  # drops stale values
+        if key not in self._derived:
+            self._derived[key] = build(ownership, control)
+        return self._derived[key]
 
     def compute_controller(self, firm: str) -> str:
         """The firm that controls `firm` (a voting stake >= `CONTROL_STAKE`), else `firm`."""

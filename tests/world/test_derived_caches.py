@@ -1,0 +1,105 @@
+"""Values the components keep between calls instead of recomputing them: each must equal a
+recomputation from the state it derives from, after any sequence of mutations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from world.ledger import FlowKind, Ledger
+from world.metrics import compute_mhhi
+from world.screens import compute_market_mhhi
+from world.stakes import StakeRegistry
+
+ACCOUNTS = ["A", "B", "C", "Customers", "Investors"]
+KINDS = list(FlowKind)
+FIRMS = ["N", "O", "M"]
+
+flows = st.lists(
+    st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), st.floats(1e-6, 1e3),
+              st.sampled_from(KINDS), st.booleans()),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(flows=flows, extra=st.booleans())
+def test_ledger_totals_equal_a_recomputation_from_the_flows(flows, extra) -> None:
+    """The running totals per (payer, payee, kind) and the received-by-payee sums equal what
+    the logged flows add up to (fsum over the flow columns, so up to rounding); kinds given
+    as plain strings book the same as the enum; a new account is seen by the sorted list."""
+    ledger = Ledger(list(ACCOUNTS))
+    for src, tgt, amount, kind, as_text in flows:
+        if src != tgt:
+            ledger.transfer(0, src, tgt, amount, kind.value if as_text else kind)
+    if extra:
+        ledger.update_add_account("Aa")
+        assert ledger.accounts == tuple(sorted([*ACCOUNTS, "Aa"]))
+    cols = ledger.flows_columns()
+    rows = list(zip(cols["source"], cols["target"], cols["kind"], cols["amount_usd_b"],
+                    strict=True))
+    sales = (FlowKind.CHIP_PAYMENT, FlowKind.CLOUD_PAYMENT)
+    for tgt in ACCOUNTS:
+        want = math.fsum(a for _, t, k, a in rows if t == tgt and k in sales)
+        got = ledger.compute_received_usd_b(tgt, sales)
+        assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12)
+        assert got == sum(ledger.compute_cumulative(s, tgt, k) for s in ledger.accounts
+                          for k in sales)
+        for src in ACCOUNTS:
+            for kind in (None, *KINDS):
+                want = math.fsum(a for s, t, k, a in rows
+                                 if s == src and t == tgt and (kind is None or k == kind))
+                got = ledger.compute_cumulative(src, tgt, kind)
+                assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12)
+    assert ledger.accounts == tuple(sorted(ledger._balances))
+
+
+def _mhhi_from_scratch(shares: dict[str, float], stakes: StakeRegistry) -> float:
+    """The O'Brien-Salop MHHI built directly from the registry's matrices (no cache)."""
+    owned, ctrl = stakes.compute_ownership_control()
+    names = sorted(shares)
+    n = owned.shape[0]
+    own_m, ctl_m = np.zeros((n + len(names), len(names))), np.zeros((n + len(names), len(names)))
+    for col, name in enumerate(names):
+        if name in stakes.index:
+            own_m[:n, col] = owned[:, stakes.index[name]]
+            ctl_m[:n, col] = ctrl[:, stakes.index[name]]
+        else:
+            own_m[n + col, col] = ctl_m[n + col, col] = 1.0
+    return compute_mhhi(np.array([shares[k] for k in names]), own_m, ctl_m)
+
+
+stake_ops = st.lists(
+    st.tuples(st.sampled_from(["grant", "divest", "dilute", "poke"]), st.sampled_from(FIRMS),
+              st.sampled_from(FIRMS), st.floats(0.0, 0.7), st.booleans()),
+    max_size=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops=stake_ops, raw=st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4))
+def test_market_mhhi_follows_every_change_of_the_holdings(ops, raw) -> None:
+    """A market's MHHI (its weights kept by the registry while the holdings are unchanged)
+    equals the MHHI built from scratch after each grant, divestiture, dilution or direct write
+    to the holdings matrix; a participant outside the registry owns itself."""
+    stakes = StakeRegistry(FIRMS)
+    total = sum(raw)
+    shares = dict(zip([*FIRMS, "Fringe"], (x / total for x in raw), strict=True))
+    assert compute_market_mhhi(shares, stakes) == _mhhi_from_scratch(shares, stakes)
+    for op, owner, firm, frac, voting in ops:
+        if op == "grant" and owner != firm:
+            stakes.update_grant(owner, firm, frac, voting)
+        elif op == "divest" and owner != firm:
+            stakes.update_divest(owner, firm)
+        elif op == "dilute":
+            stakes.update_dilute(firm, frac)
+        elif op == "poke" and owner != firm:  # a write that bypasses the update methods
+            stakes.owned[stakes.index[owner], stakes.index[firm]] = frac / 2
+            stakes.voting[stakes.index[owner], stakes.index[firm]] = voting
+        assert compute_market_mhhi(shares, stakes) == _mhhi_from_scratch(shares, stakes)
+        hypo = ("N", "M", 0.3, True)
+        assert compute_market_mhhi(shares, stakes, hypo) == _mhhi_from_scratch(
+            shares, stakes.compute_with_stake(*hypo))
