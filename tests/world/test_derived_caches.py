@@ -9,9 +9,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from world.datacenters import DCStatus, Fleet
 from world.ledger import FlowKind, Ledger
 from world.metrics import compute_mhhi
+from world.params import Distribution, SitesParams
 from world.screens import compute_market_mhhi
+from world.sites import generate_sites
 from world.stakes import StakeRegistry
 
 ACCOUNTS = ["A", "B", "C", "Customers", "Investors"]
@@ -103,3 +106,45 @@ def test_market_mhhi_follows_every_change_of_the_holdings(ops, raw) -> None:
         hypo = ("N", "M", 0.3, True)
         assert compute_market_mhhi(shares, stakes, hypo) == _mhhi_from_scratch(
             shares, stakes.compute_with_stake(*hypo))
+
+
+def _gw_by_owner_from_scratch(fleet: Fleet, mask: np.ndarray, n_owners: int) -> np.ndarray:
+    out = np.zeros(n_owners)
+    for owner, gw, keep in zip(fleet.owner, fleet.gw, mask, strict=True):
+        out[owner] += gw if keep else 0.0
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       plans=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 29),
+                                st.floats(0.05, 1.0), st.integers(0, 6)), max_size=20))
+def test_fleet_gw_by_owner_follows_every_change(seed, plans) -> None:
+    """Powered, pipeline and expected-powered GW per owner (kept between calls) equal a sum
+    over the datacenters after each plan, stage update and deferral, and a caller mutating
+    the returned array does not change the next answer."""
+    params = SitesParams(n_sites=30, interconnect_wait_months=Distribution(mean=8, low=0, high=20))
+    pool = generate_sites(params, np.random.default_rng(seed))
+    fleet = Fleet(capacity=2)
+    n = 3
+    for step in range(45):
+        for s, owner, site, frac, defer in plans:
+            if s == step and pool.owner[site] in (-1, owner):
+                pool.acquire(site, owner)
+                gw = frac * pool.compute_remaining_gw()[site]
+                if gw > 1e-6:
+                    fleet.plan(site, owner, gw, step, pool)
+            if s == step and defer:
+                fleet.update_defer(owner, defer, step)
+        fleet.powered_gw(n)[:] = -1.0  # callers get copies
+        fleet.update(step)
+        status = fleet.status
+        exp_step = np.where(status == DCStatus.POWERED, fleet.column("powered_step"),
+                            fleet.column("announced_powered_step"))
+        for _ in range(2):  # the second call is answered from what was kept
+            assert np.array_equal(fleet.powered_gw(n), _gw_by_owner_from_scratch(
+                fleet, status == DCStatus.POWERED, n))
+            assert np.array_equal(fleet.pipeline_gw(n), _gw_by_owner_from_scratch(
+                fleet, status < DCStatus.POWERED, n))
+            assert np.array_equal(fleet.expected_powered_gw(n, step + 12),
+                                  _gw_by_owner_from_scratch(fleet, exp_step <= step + 12, n))
