@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -50,6 +51,7 @@ BACKLOG_DUE_MONTHS = 6
 ORDER_BOOK_MONTHS = 12
 """Vendors accept new orders up to their output over this many months, less their backlog:
 Blackwell was sold out about 12 months ahead (stylised fact 2 of the calibration facts)."""
+_ID_AND_GW = attrgetter("deal_id", "gw")
 OWN_CHIP_BONUS = 0.5
 """Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
 
@@ -98,6 +100,12 @@ class ChipMarket:
         for designer, gw in sorted(opening_backlog_gw.items()):
             if designer in self.backlog:  # orders placed before the start, by the fringe
                 self.backlog[designer][-1] += gw
+        for d in self.designers:
+            self._set_backlog(d, self.backlog[d])
+        self._backlog_sums: dict[str, tuple[np.ndarray, float]] = {}
+        """Designer -> (its backlog array, that array's sum): backlog arrays are replaced, never
+        written in place (`_set_backlog` makes them read-only), so the sum holds while the
+        array is the same object."""
         self.inventory = dict.fromkeys(self.designers, 0.0)
         self.capacity_gw = dict.fromkeys(self.designers, 0.0)
         self.price_usd_b_per_gw = dict.fromkeys(self.designers, float("inf"))
@@ -145,13 +153,26 @@ class ChipMarket:
 
     def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
         """Open orders plus contracted deliveries due within `BACKLOG_DUE_MONTHS`, GW."""
-        return float(self.backlog[designer].sum()) + self._due_by_designer(supply_deals).get(
+        return self._open_orders_gw(designer) + self._due_by_designer(supply_deals).get(
             designer, 0.0)
+
+    def _open_orders_gw(self, designer: str) -> float:
+        """Sum of a designer's open orders over buyers, GW (kept per backlog array)."""
+        arr = self.backlog[designer]
+        hit = self._backlog_sums.get(designer)
+        if hit is None or hit[0] is not arr:
+            hit = self._backlog_sums[designer] = (arr, float(arr.sum()))
+        return hit[1]
+
+    def _set_backlog(self, designer: str, orders_gw: np.ndarray) -> None:
+        """Replace a designer's open orders per buyer (read-only from then on)."""
+        orders_gw.flags.writeable = False
+        self.backlog[designer] = orders_gw
 
     def _due_by_designer(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
         """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer, in one pass over the
         deals (kept until the month, the deals or the deliveries change)."""
-        key = (self.t, self._delivery_count, tuple((d.deal_id, d.gw) for d in supply_deals))
+        key = (self.t, self._delivery_count, tuple(map(_ID_AND_GW, supply_deals)))
         if key != self._due_key:
             due: dict[str, float] = {}
             for d in supply_deals:
@@ -199,7 +220,7 @@ class ChipMarket:
     def compute_lead_times(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
         """Lead time of each designer, months: backlog / this month's output, at most 24
         (computed once a month and kept until the backlog or the deals change)."""
-        key = (self.t, len(supply_deals), sum(float(b.sum()) for b in self.backlog.values()))
+        key = (self.t, len(supply_deals), sum(self._open_orders_gw(d) for d in self.backlog))
         if self._lead_key != key:
             self._lead = {
                 d: min(24.0, self.compute_backlog_gw(d, supply_deals)
@@ -324,7 +345,7 @@ class ChipMarket:
         keep = np.clip(keep, 0.0, 1.0)
         for d in self.designers:
             self.cancelled_gw += float((self.backlog[d] * (1.0 - keep)).sum())
-            self.backlog[d] = self.backlog[d] * keep
+            self._set_backlog(d, self.backlog[d] * keep)
 
     def update_orders(self, want_gw: np.ndarray) -> None:
         """Place this month's orders at this month's shares; the rest is deferred."""
@@ -334,7 +355,7 @@ class ChipMarket:
         orders = want_gw[:, None] * shares
         self.deferred_gw = float(want_gw.sum() - orders.sum())
         for k, d in enumerate(self.designers):
-            self.backlog[d] = self.backlog[d] + orders[:, k]
+            self._set_backlog(d, self.backlog[d] + orders[:, k])
 
     # ----- 4. deliveries ------------------------------------------------------------------------
     def update_deliver(
@@ -379,7 +400,7 @@ class ChipMarket:
                 if got_open[i] > 0:
                     self.deliveries.append(Delivery(d, buyer, float(got_open[i]), price, ""))
                     value[d] += got_open[i] * price
-            self.backlog[d] = np.maximum(self.backlog[d] - got_open, 0.0)
+            self._set_backlog(d, np.maximum(self.backlog[d] - got_open, 0.0))
             delivered[d] = float(got_pri.sum() + got_open.sum())
             self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
         return delivered, value, completed

@@ -148,3 +148,45 @@ def test_fleet_gw_by_owner_follows_every_change(seed, plans) -> None:
                 fleet, status < DCStatus.POWERED, n))
             assert np.array_equal(fleet.expected_powered_gw(n, step + 12),
                                   _gw_by_owner_from_scratch(fleet, exp_step <= step + 12, n))
+
+
+def test_open_orders_totals_follow_the_backlog_through_a_run() -> None:
+    """Each month the designers' open orders (kept per backlog array) equal the sum of the
+    backlog arrays, and a backlog array cannot be written in place (it would go unseen)."""
+    import pytest
+
+    from experiments.scenario.loader import load_scenario
+    from world.model import ComputeMarketModel
+
+    model = ComputeMarketModel(load_scenario("baseline", steps=14))
+    chips = model.chips
+    for _ in range(14):
+        model.step()
+        for d in chips.designers:
+            assert chips._open_orders_gw(d) == float(chips.backlog[d].sum())
+        with pytest.raises(ValueError):
+            chips.backlog[chips.designers[0]][0] = 1.0
+
+
+def test_catalog_latest_and_paths_kept_per_month_equal_a_fresh_scan() -> None:
+    """`Catalog.latest` (kept per vendor and month) and `compute_path_value` (kept per path
+    and month) give what a scan of the products and a fresh interpolation give."""
+    from experiments.scenario.loader import load_scenario
+    from world.catalog import Catalog
+    from world.market import compute_path_value
+    from world.params import month_index
+
+    params = load_scenario("baseline")
+    catalog = Catalog(params.catalog.products)
+    path = params.demand.fringe_accel_gw_per_year
+    for idx in range(month_index("2023-01"), month_index("2031-12")):
+        for vendor in catalog.vendors():
+            for _ in range(2):
+                scan = [p for p in sorted(params.catalog.products,
+                                          key=lambda p: (month_index(p.release), p.name))
+                        if p.vendor == vendor and month_index(p.release) <= idx]
+                assert catalog.latest(vendor, idx) == (scan[-1] if scan else None)
+        xs = [month_index(m) for m, _ in sorted(path)]
+        ys = [v for _, v in sorted(path)]
+        for points in (path, [list(pt) for pt in path]):
+            assert compute_path_value(points, idx) == float(np.interp(float(idx), xs, ys))
