@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from world.chip_market import active_supply_deals
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
     compute_accelerator_power,
@@ -28,7 +29,8 @@ class Recorder:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.cols: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        """Table -> its rows so far (turned into columns by `compute_tables`)."""
         self.cum_produced_gw = 0.0
         self.cum_delivered_gw = 0.0
         self.cum_fringe_gw = 0.0
@@ -36,9 +38,17 @@ class Recorder:
         self.pre_start_invested: dict[tuple[str, str], float] | None = None
 
     def _row(self, table: str, **values: Any) -> None:
-        cols = self.cols[table]
-        for key, value in values.items():
-            cols[key].append(value)
+        self.rows[table].append(values)
+
+    def _columns(self) -> dict[str, dict[str, list]]:
+        """The monthly tables as columns, in the order their columns were first recorded."""
+        tables: dict[str, dict[str, list]] = {}
+        for table, rows in self.rows.items():
+            keys = list(rows[0])
+            if any(len(r) != len(keys) for r in rows):
+                keys = list(dict.fromkeys(k for r in rows for k in r))
+            tables[table] = {k: [r.get(k) for r in rows] for k in keys}
+        return tables
 
     def update_record(
         self, produced: dict[str, float], delivered: dict[str, float], value: dict[str, float]
@@ -135,6 +145,7 @@ class Recorder:
         m = self.model
         view = m.view
         step = m.t
+        supply = active_supply_deals(m.deals.live())  # what `model.compute_backlog_gw` reads
         self.cum_produced_gw += sum(produced.values())
         self.cum_delivered_gw += sum(delivered.values())
         deployed = sum(
@@ -151,7 +162,7 @@ class Recorder:
             cum_produced_gw=self.cum_produced_gw,
             cum_delivered_gw=self.cum_delivered_gw,
             inventory_gw=sum(m.chips.inventory.values()),
-            backlog_gw=sum(m.compute_backlog_gw(d) for d in m.designers),
+            backlog_gw=sum(m.chips.compute_backlog_gw(d, supply) for d in m.designers),
             cancelled_gw=m.chips.cancelled_gw,
             deferred_gw=m.chips.deferred_gw,
             wafer_requests=float(m.chips.wafer_requests),
@@ -212,7 +223,7 @@ class Recorder:
         Rows carry `step` only: `experiments.run.results` derives the `date` column from it.
         """
         m = self.model
-        tables = {k: dict(v) for k, v in self.cols.items()}
+        tables = self._columns()
         deals: dict[str, list] = defaultdict(list)
         for d in sorted(m.deals, key=lambda d: d.deal_id):
             row = dict(
