@@ -3,8 +3,8 @@
 All accounts start at zero and money only moves between accounts, so the sum of all balances is
 zero at every moment (conservation). External parties ('Customers', 'Investors', 'Lenders',
 'Suppliers', the fringe) are ordinary accounts whose balances go negative as they pay in; a
-firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored column by column
-(plain lists) so tens of thousands of them per run stay cheap, and cumulative totals per
+firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored as plain tuples
+(one list) so tens of thousands of them per run stay cheap, and cumulative totals per
 (source, target, kind) are kept in a running dict so `compute_cumulative` is O(1).
 """
 
@@ -43,12 +43,9 @@ class Ledger:
         if len(set(accounts)) != len(accounts):
             raise ValueError("Ledger accounts must be unique; remove the duplicate names")
         self._balances: dict[str, float] = {a: 0.0 for a in accounts}
-        self._step: list[int] = []
-        self._source: list[str] = []
-        self._target: list[str] = []
-        self._kind: list[str] = []
-        self._amount: list[float] = []
-        self._deal_id: list[str] = []
+        self._flows: list[tuple[int, str, str, str, float, str]] = []
+        """Every flow as (step, source, target, kind, amount_usd_b, deal_id), in booking
+        order (`flows_columns` turns them into columns)."""
         self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
         self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
         """The account names, sorted: kept, since accounts are opened only by
@@ -61,7 +58,7 @@ class Ledger:
 
     def __len__(self) -> int:
         """Number of flows booked."""
-        return len(self._amount)
+        return len(self._flows)
 
     def update_add_account(self, name: str) -> None:
         """Open a new account at zero. Raises ValueError if it exists."""
@@ -102,12 +99,7 @@ class Ledger:
         amount = float(amount_usd_b)
         balances[source] -= amount
         balances[target] += amount
-        self._step.append(int(step))
-        self._source.append(source)
-        self._target.append(target)
-        self._kind.append(kind.value)
-        self._amount.append(amount)
-        self._deal_id.append(deal_id)
+        self._flows.append((int(step), source, target, kind.value, amount, deal_id))
         cum = self._cum
         key = (source, target, kind)
         cum[key] = cum.get(key, 0.0) + amount
@@ -164,11 +156,8 @@ class Ledger:
 
     def flows_columns(self) -> dict[str, list]:
         """Every flow as columns (copies): step, source, target, kind, amount_usd_b, deal_id."""
-        return {
-            "step": list(self._step),
-            "source": list(self._source),
-            "target": list(self._target),
-            "kind": list(self._kind),
-            "amount_usd_b": list(self._amount),
-            "deal_id": list(self._deal_id),
-        }
+        names = ("step", "source", "target", "kind", "amount_usd_b", "deal_id")
+        if not self._flows:
+            return {name: [] for name in names}
+        columns = zip(*self._flows, strict=True)
+        return {name: list(col) for name, col in zip(names, columns, strict=True)}
