@@ -47,6 +47,8 @@ class Ledger:
         """Every flow as (step, source, target, kind, amount_usd_b, deal_id), in booking
         order (`flows_columns` turns them into columns)."""
         self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
+        self._payers: dict[str, list[str]] = {}
+        """Account -> the accounts that ever paid it, in sorted order (grows in `transfer`)."""
         self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
         """The account names, sorted: kept, since accounts are opened only by
         `update_add_account` (which re-sorts them)."""
@@ -104,6 +106,8 @@ class Ledger:
         key = (source, target, kind)
         cum[key] = cum.get(key, 0.0) + amount
         key = (source, target, None)
+        if key not in cum:  # a new payer of `target`
+            self._payers[target] = sorted([*self._payers.get(target, []), source])
         cum[key] = cum.get(key, 0.0) + amount
 
     def balance(self, account: str) -> float:
@@ -129,11 +133,13 @@ class Ledger:
 
         Rule: the sum, in the order of the sorted accounts and then of `kinds`, of
         `compute_cumulative(account, target, kind)` (Python's `sum`, so the float is the
-        same as summing those calls).
+        same as summing those calls; accounts that never paid `target` add exact zeros and
+        are skipped).
         """
         kinds = [k if k.__class__ is FlowKind else FlowKind(k) for k in kinds]
         cum = self._cum
-        return sum(cum.get((a, target, k), 0.0) for a in self._accounts for k in kinds)
+        payers = self._payers.get(target, ())
+        return float(sum(cum.get((a, target, k), 0.0) for a in payers for k in kinds))
 
     def compute_pair_totals(
         self, kinds: Iterable[FlowKind] | None = None

@@ -7,6 +7,7 @@ layer turns them into polars tables. Nothing here writes files.
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -45,9 +46,11 @@ class Recorder:
         tables: dict[str, dict[str, list]] = {}
         for table, rows in self.rows.items():
             keys = list(rows[0])
-            if any(len(r) != len(keys) for r in rows):
+            if any(len(r) != len(keys) for r in rows):  # not every row has every column
                 keys = list(dict.fromkeys(k for r in rows for k in r))
-            tables[table] = {k: [r.get(k) for r in rows] for k in keys}
+                tables[table] = {k: [r.get(k) for r in rows] for k in keys}
+            else:
+                tables[table] = {k: list(map(itemgetter(k), rows)) for k in keys}
         return tables
 
     def update_record(
