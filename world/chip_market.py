@@ -22,8 +22,8 @@ diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,9 +56,10 @@ OWN_CHIP_BONUS = 0.5
 """Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """Chips delivered this month: designer -> buyer, GW, price paid per GW, deal ('' if open)."""
+class Delivery(NamedTuple):
+    """Chips delivered this month: designer -> buyer, GW, price paid per GW, deal ('' if open).
+
+    A named tuple (immutable, thousands are made in a run: cheaper than a dataclass)."""
 
     designer: str
     buyer: str
@@ -384,9 +385,13 @@ class ChipMarket:
             got_pri, got_open = compute_rationing(
                 pri, self.backlog[d], self.inventory[d], equal_access=d in equal_access
             )
+            # the same doubles as Python floats (no numpy scalars in the loops below)
+            pri_l, got_pri_l, got_open_l = pri.tolist(), got_pri.tolist(), got_open.tolist()
             for deal, g in zip(deals, due, strict=True):
                 i = row[deal.target]
-                part = got_pri[i] * (g / pri[i]) if pri[i] > 0 else 0.0
+                # a numpy scalar, as the rationing returns it: sums of deliveries downstream
+                # (Python's `sum`, which compensates only exact floats) depend on the type
+                part = np.float64(got_pri_l[i] * (g / pri_l[i])) if pri_l[i] > 0 else 0.0
                 if part > 0:
                     self.delivered_by_deal[deal.deal_id] = (
                         self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
@@ -396,10 +401,10 @@ class ChipMarket:
                 if self.compute_undelivered_gw(deal) <= 1e-9:
                     completed.append(deal)
             price = self.price_usd_b_per_gw[d]
-            for i, buyer in enumerate(self.buyers):
-                if got_open[i] > 0:
-                    self.deliveries.append(Delivery(d, buyer, float(got_open[i]), price, ""))
-                    value[d] += got_open[i] * price
+            for buyer, gw in zip(self.buyers, got_open_l, strict=True):
+                if gw > 0:
+                    self.deliveries.append(Delivery(d, buyer, gw, price, ""))
+                    value[d] += gw * price
             self._set_backlog(d, np.maximum(self.backlog[d] - got_open, 0.0))
             delivered[d] = float(got_pri.sum() + got_open.sum())
             self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
