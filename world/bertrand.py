@@ -155,23 +155,29 @@ def find_root_brent(
             fpre, fcur, fblk = fcur, fblk, fcur
         delta = (xtol + rtol * abs(xcur)) / 2
         sbis = (xblk - xcur) / 2
-        if fcur == 0 or abs(sbis) < delta:
+        abs_sbis = abs(sbis)
+        if fcur == 0 or abs_sbis < delta:
             return xcur
-        if abs(spre) > delta and abs(fcur) < abs(fpre):
+        abs_spre = abs(spre)
+        if abs_spre > delta and abs(fcur) < abs(fpre):
             if xpre == xblk:  # interpolate
                 stry = -fcur * (xcur - xpre) / (fcur - fpre)
             else:  # extrapolate
                 dpre = (fpre - fcur) / (xpre - xcur)
                 dblk = (fblk - fcur) / (xblk - xcur)
                 stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
-            if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):  # good short step
+            bound = 3 * abs_sbis - delta
+            if 2 * abs(stry) < (abs_spre if abs_spre < bound else bound):  # good short step
                 spre, scur = scur, stry
             else:  # bisect
                 spre = scur = sbis
         else:  # bisect
             spre = scur = sbis
         xpre, fpre = xcur, fcur
-        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        if scur > delta or scur < -delta:  # |scur| > delta
+            xcur += scur
+        else:
+            xcur += delta if sbis > 0 else -delta
         fcur = f(xcur)
         if fcur != fcur:
             raise ValueError(f"f is NaN at {xcur}")
