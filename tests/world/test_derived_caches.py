@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,8 +87,9 @@ stake_ops = st.lists(
 @given(ops=stake_ops, raw=st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4))
 def test_market_mhhi_follows_every_change_of_the_holdings(ops, raw) -> None:
     """A market's MHHI (its weights kept by the registry while the holdings are unchanged)
-    equals the MHHI built from scratch after each grant, divestiture, dilution or direct write
-    to the holdings matrix; a participant outside the registry owns itself."""
+    equals the MHHI built from scratch after each grant, divestiture or dilution (a direct
+    write to the holdings, which would go unseen, is refused); a participant outside the
+    registry owns itself."""
     stakes = StakeRegistry(FIRMS)
     total = sum(raw)
     shares = dict(zip([*FIRMS, "Fringe"], (x / total for x in raw), strict=True))
@@ -99,9 +101,11 @@ def test_market_mhhi_follows_every_change_of_the_holdings(ops, raw) -> None:
             stakes.update_divest(owner, firm)
         elif op == "dilute":
             stakes.update_dilute(firm, frac)
-        elif op == "poke" and owner != firm:  # a write that bypasses the update methods
-            stakes.owned[stakes.index[owner], stakes.index[firm]] = frac / 2
-            stakes.voting[stakes.index[owner], stakes.index[firm]] = voting
+        elif op == "poke" and owner != firm:  # writes bypassing the update methods: refused
+            with pytest.raises(ValueError):
+                stakes.owned[stakes.index[owner], stakes.index[firm]] = frac / 2
+            with pytest.raises(ValueError):
+                stakes.voting[stakes.index[owner], stakes.index[firm]] = voting
         assert compute_market_mhhi(shares, stakes) == _mhhi_from_scratch(shares, stakes)
         hypo = ("N", "M", 0.3, True)
         assert compute_market_mhhi(shares, stakes, hypo) == _mhhi_from_scratch(
@@ -153,8 +157,6 @@ def test_fleet_gw_by_owner_follows_every_change(seed, plans) -> None:
 def test_open_orders_totals_follow_the_backlog_through_a_run() -> None:
     """Each month the designers' open orders (kept per backlog array) equal the sum of the
     backlog arrays, and a backlog array cannot be written in place (it would go unseen)."""
-    import pytest
-
     from experiments.scenario.loader import load_scenario
     from world.model import ComputeMarketModel
 
