@@ -43,6 +43,8 @@ def test_same_root_as_scipy_brentq_bit_for_bit(a, b, c, lo, hi, xtol) -> None:
         return a * (x - root) ** 3 + c * (math.exp(x - root) - 1.0) + (x - root) / (1 + b * b)
 
     assert find_root_brent(f, lo, hi, xtol=xtol) == brentq(f, lo, hi, xtol=xtol)
+    assert find_root_brent(f, lo, hi, xtol=xtol, f_ends=(f(lo), f(hi))) == brentq(
+        f, lo, hi, xtol=xtol)  # the ends' values passed in: the same steps
 
 
 @settings(max_examples=200, deadline=None)
