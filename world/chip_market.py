@@ -21,6 +21,7 @@ diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import NamedTuple
@@ -249,7 +250,7 @@ class ChipMarket:
         In-house designs are available only to their owner, fringe chips only to the fringe.
         """
         m = self.p
-        out = np.full(len(self.designers), -np.inf)
+        out = [-math.inf] * len(self.designers)
         installed = sum(installed_gw.values())
         leads = self.compute_lead_times(supply_deals)
         for k, d in enumerate(self.designers):
@@ -267,7 +268,7 @@ class ChipMarket:
                 - m.lead_time_weight * lead
                 - m.diversification * 10.0 * max(0.0, share - max_supplier_share)
             )
-        return out
+        return np.array(out, dtype=float)
 
     def compute_base_utilities(
         self,
