@@ -75,21 +75,22 @@ class Recorder:
             "cloud": view.lease_price_usd_b_per_gw_year,
             "frontier_ai": view.ai_price_usd_b_per_gw_year,
         }
+        rows = self.rows["shares"]
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
             shares = view.compute_shares(market, q)
+            in_row = {name: view.compute_firms_in_row(market, name) for name in q}
             for name in sorted(q):
-                self._row(
-                    "shares",
-                    step=step,
-                    market=market,
-                    firm=name,
-                    quantity=q[name][0],
-                    share=shares.get(name, 0.0),
-                    value_usd_b=q[name][1],
-                    firms_in_row=view.compute_firms_in_row(market, name),
-                )
+                rows.append({
+                    "step": step,
+                    "market": market,
+                    "firm": name,
+                    "quantity": q[name][0],
+                    "share": shares.get(name, 0.0),
+                    "value_usd_b": q[name][1],
+                    "firms_in_row": in_row[name],
+                })
             price = prices[market]
             if m.textbook is not None and market in m.textbook.markets:
                 price = None  # a docking case's market: its price is value / quantity
@@ -104,8 +105,8 @@ class Recorder:
                 price=price,
                 total_quantity=total,
                 n_sellers=int(sum(1 for s in shares.values() if s > 0)),
-                n_firms=sum(view.compute_firms_in_row(market, k) for k, s in shares.items()
-                            if s > 0),
+                n_firms=sum(in_row[k] if k in in_row else view.compute_firms_in_row(market, k)
+                            for k, s in shares.items() if s > 0),
                 captive_gw=view.compute_captive_gw(market),
                 **power[market],
             )
