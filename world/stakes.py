@@ -28,6 +28,9 @@ class StakeRegistry:
         self.owned = np.zeros((n, n))
         self.voting = np.zeros((n, n), dtype=bool)
         self.owned.flags.writeable = self.voting.flags.writeable = False
+        self._rows: tuple[np.ndarray, list[list[float]]] = (self.owned, self.owned.tolist())
+        """(the holdings array, it as nested lists): `compute_stake` reads single holdings
+        often; rebuilt whenever `owned` is another array (`_commit` replaces it on a change)."""
         self._matrices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._derived: dict = {}
         """Values derived from the ownership and control matrices (`compute_derived`), kept
@@ -35,7 +38,10 @@ class StakeRegistry:
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
-        return float(self.owned[self.index[owner], self.index[firm]])
+        source, rows = self._rows
+        if source is not self.owned:
+            self._rows = (self.owned, rows := self.owned.tolist())
+        return rows[self.index[owner]][self.index[firm]]
 
     def update_issue(
         self, owner: str, firm: str, amount_usd_b: float, post_money_usd_b: float, voting: bool
@@ -108,6 +114,7 @@ class StakeRegistry:
         """A copy of the registry with one more stake issued (for a reviewer's what-if)."""
         other = StakeRegistry(self.firms)
         other.owned, other.voting = self.owned, self.voting  # read-only: shared until changed
+        other._rows = self._rows
         other._matrices = None
         other._derived = {}
         other.update_grant(owner, firm, frac, voting)

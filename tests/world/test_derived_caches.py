@@ -107,6 +107,9 @@ def test_market_mhhi_follows_every_change_of_the_holdings(ops, raw) -> None:
             with pytest.raises(ValueError):
                 stakes.voting[stakes.index[owner], stakes.index[firm]] = voting
         assert compute_market_mhhi(shares, stakes) == _mhhi_from_scratch(shares, stakes)
+        for i, j in [(a, b) for a in FIRMS for b in FIRMS]:  # holdings read one by one
+            assert stakes.compute_stake(i, j) == float(stakes.owned[stakes.index[i],
+                                                                    stakes.index[j]])
         hypo = ("N", "M", 0.3, True)
         assert compute_market_mhhi(shares, stakes, hypo) == _mhhi_from_scratch(
             shares, stakes.compute_with_stake(*hypo))
