@@ -161,18 +161,19 @@ def clear_market(market: Market) -> tuple[Trade, ...]:
             trades.append(Trade(link.seller, link.buyer, link.link_id, gw,
                                 link.price_usd_b_per_gw))
     prices = {s.name: s.price_usd_b_per_gw for s in market.sellers}
+    barred = market.barred
+    net_of = {  # buyer -> seller -> value minus posted price, for the pairs that may trade
+        b.name: {s: b.value_of(s) - p for s, p in prices.items() if (s, b.name) not in barred}
+        for b in market.buyers
+    }
 
     def best(buyer: Buyer) -> float:
-        nets = [buyer.value_of(s) - p for s, p in prices.items()
-                if (s, buyer.name) not in market.barred]
-        return max(nets, default=-math.inf)
+        return max(net_of[buyer.name].values(), default=-math.inf)
 
     for buyer in sorted(market.buyers, key=lambda b: (-best(b), b.name)):
         nets: dict[float, list[str]] = {}
-        for s in market.sellers:
-            if (s.name, buyer.name) not in market.barred:
-                net = buyer.value_of(s.name) - s.price_usd_b_per_gw
-                nets.setdefault(round(net, TIE_DIGITS), []).append(s.name)
+        for name, net in net_of[buyer.name].items():
+            nets.setdefault(round(net, TIE_DIGITS), []).append(name)
         for net in sorted(nets, reverse=True):
             if net < 0.0 or want[buyer.name] <= EPS_GW:
                 break

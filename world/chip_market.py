@@ -345,9 +345,11 @@ class ChipMarket:
         held = open_gw.sum(axis=0)
         keep = np.divide(need_gw, held, out=np.ones_like(held), where=held > need_gw)
         keep = np.clip(keep, 0.0, 1.0)
+        drop = 1.0 - keep
         for d in self.designers:
-            self.cancelled_gw += float((self.backlog[d] * (1.0 - keep)).sum())
-            self._set_backlog(d, self.backlog[d] * keep)
+            orders = self.backlog[d]
+            self.cancelled_gw += float((orders * drop).sum())
+            self._set_backlog(d, orders * keep)
 
     def update_orders(self, want_gw: np.ndarray) -> None:
         """Place this month's orders at this month's shares; the rest is deferred."""
