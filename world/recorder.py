@@ -19,7 +19,7 @@ from world.market_power import (
     compute_circularity,
     compute_cloud_power,
     compute_pre_start_invested,
-    compute_supplier_count,
+    compute_supplier_counts,
 )
 from world.params import MARKETS
 
@@ -115,6 +115,7 @@ class Recorder:
         """The month's `firms` rows, one per named firm."""
         m = self.model
         step = m.t
+        suppliers = compute_supplier_counts(m)
         for name in m.firm_names:
             f = m.firms[name]
             i = m.firm_index[name]
@@ -135,7 +136,7 @@ class Recorder:
                 pipeline_gw=float(pipeline[i]),
                 compute_gw=f.compute_compute_gw() if f.role == "lab" else 0.0,
                 **m.capital.compute_firm_columns(f),
-                **self._firm_power(name),
+                **self._firm_power(name, suppliers),
             )
 
     def _record_physical(
@@ -204,8 +205,9 @@ class Recorder:
         frontier["foreclosure_share"] = 0.0
         return {"accelerators": accel, "cloud": cloud, "frontier_ai": frontier}
 
-    def _firm_power(self, name: str) -> dict[str, float]:
-        """Circularity and supplier count columns of the firms table."""
+    def _firm_power(self, name: str, suppliers: dict[str, int]) -> dict[str, float]:
+        """Circularity and supplier count columns of the firms table (`suppliers`: this
+        month's `compute_supplier_counts`)."""
         if self.pre_start_invested is None:
             self.pre_start_invested = compute_pre_start_invested(self.model)
         m = self.model
@@ -218,7 +220,7 @@ class Recorder:
         return {
             "circular_usd_b": circular,
             "circularity": share,
-            "n_suppliers": compute_supplier_count(self.model, name),
+            "n_suppliers": suppliers.get(name, 0),
         }
 
     def compute_tables(self) -> dict[str, dict[str, list]]:

@@ -195,3 +195,21 @@ def test_catalog_latest_and_paths_kept_per_month_equal_a_fresh_scan() -> None:
         ys = [v for _, v in sorted(path)]
         for points in (path, [list(pt) for pt in path]):
             assert compute_path_value(points, idx) == float(np.interp(float(idx), xs, ys))
+
+
+def test_supplier_counts_in_one_pass_equal_the_count_per_buyer() -> None:
+    """The firms table's supplier counts, taken for every buyer in one pass over the deals,
+    equal the count asked buyer by buyer, every month of a run (the outside buyers too)."""
+    from experiments.scenario.loader import load_scenario
+    from world.market_power import compute_supplier_count, compute_supplier_counts
+    from world.model import ComputeMarketModel
+
+    model = ComputeMarketModel(load_scenario("baseline", steps=30))
+    seen = 0
+    for _ in range(30):
+        model.step()
+        counts = compute_supplier_counts(model)
+        for buyer in [*model.firm_names, "Other buyers", "Other labs"]:
+            assert counts.get(buyer, 0) == compute_supplier_count(model, buyer)
+        seen += sum(counts.values())
+    assert seen > 0  # the run has supplied buyers to count
