@@ -38,7 +38,8 @@ from world.metrics import (
     compute_diversion_to,
     compute_exclusive_screen,
     compute_hhi,
-    compute_mhhi,
+    compute_mhhi_from_weights,
+    compute_mhhi_weights,
     compute_vguppi_downstream,
     compute_vguppi_upstream,
 )
@@ -66,27 +67,17 @@ def compute_market_mhhi(
     if extra is not None and extra[2] > 0:
         stakes = stakes.compute_with_stake(*extra)
     names = tuple(sorted(shares))
-    own_m, ctl_m = _compute_participant_matrices(stakes, names)
-    return compute_mhhi(np.array([shares[n] for n in names]), own_m, ctl_m)
+    weights = stakes.compute_derived(
+        ("mhhi_weights", names), lambda owned, ctrl: _market_weights(names, stakes, owned, ctrl)
+    )
+    return compute_mhhi_from_weights(np.array([shares[n] for n in names], dtype=float), weights)
 
 
-_PARTICIPANT_MATRICES: dict[tuple[str, ...], tuple[np.ndarray, ...]] = {}
-"""Memo of `_compute_participant_matrices`: participants -> (the registry's ownership and
-control arrays they were built from, the two matrices). The registry hands out the same arrays
-until a stake changes, so an entry is reused only while they are the very same objects (the
-market's MHHI is read every month, the stakes change rarely)."""
-
-
-def _compute_participant_matrices(
-    stakes: StakeRegistry, names: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ownership and control (owner groups x participants `names`) for the MHHI: the
-    registry's owner groups, then one group per participant outside the registry owning and
-    controlling only itself. Read-only arrays."""
-    owned, ctrl = stakes.compute_ownership_control()
-    hit = _PARTICIPANT_MATRICES.get(names)
-    if hit is not None and hit[0] is owned and hit[1] is ctrl:
-        return hit[2], hit[3]
+def _market_weights(
+    names: tuple[str, ...], stakes: StakeRegistry, owned: np.ndarray, ctrl: np.ndarray
+) -> np.ndarray:
+    """MHHI weights over a market's participants `names`: the registry's owner groups, plus
+    one self-owning, self-controlling group per participant outside the registry."""
     n_reg, k = owned.shape[0], len(names)
     cols = np.array([stakes.index.get(name, -1) for name in names])
     inside = cols >= 0
@@ -96,11 +87,9 @@ def _compute_participant_matrices(
     ctl_m[:n_reg, inside] = ctrl[:, cols[inside]]
     outside = np.flatnonzero(~inside)
     own_m[n_reg + outside, outside] = ctl_m[n_reg + outside, outside] = 1.0
-    own_m.flags.writeable = ctl_m.flags.writeable = False
-    if len(_PARTICIPANT_MATRICES) > 64:  # a handful of participant sets per run: stay small
-        _PARTICIPANT_MATRICES.clear()
-    _PARTICIPANT_MATRICES[names] = (owned, ctrl, own_m, ctl_m)
-    return own_m, ctl_m
+    weights = compute_mhhi_weights(own_m, ctl_m)
+    weights.flags.writeable = False  # shared by every month until the holdings change
+    return weights
 
 
 def compute_base_row(deal: Any, market: str, screen: str, shares: Mapping[str, float]) -> dict:
