@@ -51,6 +51,7 @@ from world.valuation import (
     OperatingBooks,
     compute_dcf_value_usd_b,
     compute_equity_value_from_ev_usd_b,
+    compute_wacc,
 )
 
 __all__ = [
@@ -252,14 +253,20 @@ class CapitalMarket:
     ) -> float:
         """Equity value, USD B (`world.valuation`): max(0, max(0, DCF) + cash - debt), the DCF
         of `revenue_usd_b_per_year` growing at investors' expected growth after seeing
-        `growth_per_year` this month, from the firm's trailing operating margin, at its cost of
-        equity. Notes the observed growth; the belief moves once, when the month closes
-        (`update_month_close`), so marking a firm twice in a month counts one observation.
+        `growth_per_year` this month, from the firm's trailing operating margin, at its WACC
+        (its cost of equity and of debt weighted by its last mark and its debt). Notes the
+        observed growth; the belief moves once, when the month closes (`update_month_close`),
+        so marking a firm twice in a month counts one observation.
         """
         books, name = self.books, firm.name
         margin = books.compute_operating_margin_of(name, firm.revenue_hist)
-        rate = self.compute_cost_of_equity_of(firm)
         cash, debt = firm.cash_usd_b, firm.debt_usd_b
+        rate = compute_wacc(
+            firm.valuation_usd_b,
+            debt,
+            self.compute_cost_of_equity_of(firm),
+            self.compute_debt_rate_of(firm),
+        )
 
         def value_of(growth: float) -> float:
             ev = compute_dcf_value_usd_b(revenue_usd_b_per_year, growth, margin, rate, self.p)

@@ -501,7 +501,7 @@ class CapitalParams(Strict):
         le=5.0,
     )
     expectation_weight: float = param(
-        0.2,
+        0.1,
         unit="per month",
         doc="Weight w of adaptive growth expectations: each month investors move their expected"
         " growth of a firm w of the way to the growth they observe.",

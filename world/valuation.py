@@ -21,6 +21,8 @@ The rules (docs/odd.md 'Valuation'; units USD B, years, months):
   Phenomena', QJE 72). One month's observation moves the belief by at most w x its surprise.
   Before a firm's first mark the belief is the growth its market value prices in (a reverse
   DCF: Mauboussin & Rappaport 2001, 'Expectations Investing').
+- **Discount rate.** Operating cash flows are discounted at the WACC (`compute_wacc`) and
+  the debt is subtracted (enterprise DCF).
 - **Limited liability and the option to abandon.** A business whose projected cash flows are
   negative can be shut down, so the enterprise value of operations is max(0, DCF) (Myers & Majd
   1990, 'Abandonment Value and Project Life', Advances in Futures and Options Research 4), and
@@ -51,6 +53,7 @@ __all__ = [
     "compute_opening_depreciation_usd_b_per_year",
     "compute_operating_margin",
     "compute_straight_line_depreciation_usd_b_per_year",
+    "compute_wacc",
 ]
 
 OPERATING_COST_KINDS = (FlowKind.OPEX, FlowKind.CLOUD_PAYMENT)
@@ -106,6 +109,20 @@ def compute_dcf_value_usd_b(
         value += revenue * m_k / (1.0 + r) ** k
     terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / (1.0 + r) ** h
     return value + terminal
+
+
+def compute_wacc(
+    equity_usd_b: float, debt_usd_b: float, cost_of_equity: float, cost_of_debt: float
+) -> float:
+    """Weighted average cost of capital, per year: (E r_e + D r_d) / (E + D), at market-value
+    weights (the last mark of the equity, the drawn debt; no taxes in the model); r_e when
+    both are 0. Operating cash flows belong to all capital holders, so they are discounted at
+    the WACC and the debt is then subtracted (Modigliani & Miller 1958; Koller, Goedhart &
+    Wessels, 'Valuation', McKinsey, 'enterprise DCF')."""
+    e, d = max(0.0, equity_usd_b), max(0.0, debt_usd_b)
+    if e + d <= 0:
+        return cost_of_equity
+    return (e * cost_of_equity + d * cost_of_debt) / (e + d)
 
 
 def compute_operating_margin(
