@@ -158,8 +158,8 @@ class AILab(Firm):
         growing at what investors expect, an adaptive expectation of the growth they observe:
         the larger of its trailing revenue growth and the growth of its secured capacity 12
         months ahead (investors see both the trend and the contracted pipeline), from its
-        trailing operating margin towards the target margin, at its WACC. Until `GROWTH_HISTORY_MONTHS` months of
-        revenue are seen the last mark stands (as for every firm). Compared with facts.toml
+        trailing operating margin towards the target margin, at its WACC. Until
+        `GROWTH_HISTORY_MONTHS` months of revenue are seen the last mark stands (as for every firm). Compared with facts.toml
         openai_valuation_* in docs/validation.md; no parameter is set from it."""
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
             return self.valuation_usd_b
