@@ -159,8 +159,9 @@ class AILab(Firm):
         the larger of its trailing revenue growth and the growth of its secured capacity 12
         months ahead (investors see both the trend and the contracted pipeline), from its
         trailing operating margin towards the target margin, at its WACC. Until
-        `GROWTH_HISTORY_MONTHS` months of revenue are seen the last mark stands (as for every firm). Compared with facts.toml
-        openai_valuation_* in docs/validation.md; no parameter is set from it."""
+        `GROWTH_HISTORY_MONTHS` months of revenue are seen the last mark stands (as for every
+        firm). Compared with facts.toml openai_valuation_* in docs/validation.md; no parameter
+        is set from it."""
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
             return self.valuation_usd_b
         run_rate = 12.0 * self.revenue_hist[-1]
