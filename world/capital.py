@@ -272,7 +272,17 @@ class CapitalMarket:
             ev = compute_dcf_value_usd_b(revenue_usd_b_per_year, growth, margin, rate, self.p)
             return compute_equity_value_from_ev_usd_b(ev, cash, debt)
 
-        books.update_prior(name, value_of, firm.valuation_usd_b)
+        if name not in books.expected_growth:  # first mark: the opening value's beliefs
+            opening = firm.p
+            first_revenue = 12.0 * firm.revenue_hist[0] if firm.revenue_hist else 0.0
+
+            def opening_value_of(growth: float) -> float:
+                ev = compute_dcf_value_usd_b(first_revenue, growth, margin, rate, self.p)
+                return compute_equity_value_from_ev_usd_b(
+                    ev, opening.cash_usd_b, opening.debt_usd_b
+                )
+
+            books.update_prior(name, opening_value_of, opening.valuation_usd_b)
         books.update_observe_growth(name, growth_per_year)
         return value_of(books.compute_expected_growth(name, growth_per_year))
 

@@ -19,8 +19,9 @@ The rules (docs/odd.md 'Valuation'; units USD B, years, months):
   clipped to [-0.9, `growth_cap`]: g^e_t = g^e_{t-1} + w (x_t - g^e_{t-1}) (Cagan 1956, 'The
   Monetary Dynamics of Hyperinflation'; Nerlove 1958, 'Adaptive Expectations and Cobweb
   Phenomena', QJE 72). One month's observation moves the belief by at most w x its surprise.
-  Before a firm's first mark the belief is the growth its market value prices in (a reverse
-  DCF: Mauboussin & Rappaport 2001, 'Expectations Investing').
+  Before a firm's first mark the belief is the growth its opening market value prices in on
+  its first month's revenue run-rate, opening cash and debt (a reverse DCF: Mauboussin &
+  Rappaport 2001, 'Expectations Investing').
 - **Discount rate.** Operating cash flows are discounted at the WACC (`compute_wacc`) and
   the debt is subtracted (enterprise DCF).
 - **Limited liability and the option to abandon.** A business whose projected cash flows are
@@ -288,9 +289,10 @@ class OperatingBooks:
     def update_prior(
         self, name: str, value_of_growth: Callable[[float], float], value_usd_b: float
     ) -> None:
-        """Before a firm's first mark, set investors' belief to the growth its last market
-        value prices in (`compute_implied_growth`), so the first mark continues the market's
-        value instead of restarting from one month's observation."""
+        """Before a firm's first mark, set investors' belief to the growth a market value
+        prices in (`compute_implied_growth`; `value_of_growth` values the firm as it was when
+        `value_usd_b` was observed), so the first mark continues the market's view instead of
+        restarting from one month's observation."""
         if name not in self.expected_growth:
             self.expected_growth[name] = compute_implied_growth(
                 value_usd_b, value_of_growth, self.p.growth_cap
