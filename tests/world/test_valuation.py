@@ -53,7 +53,9 @@ class Firm:
 
     def __init__(self, ledger: Ledger, installed_gw: float = 0.0) -> None:
         self.name, self.ledger = "Lab", ledger
-        self.p = SimpleNamespace(installed_gw=installed_gw)
+        self.p = SimpleNamespace(
+            installed_gw=installed_gw, valuation_usd_b=100.0, cash_usd_b=50.0, debt_usd_b=0.0
+        )
         self.installed_total_gw = installed_gw
         self.revenue_hist: deque[float] = deque(maxlen=12)
         self.debt_usd_b = 0.0
