@@ -259,7 +259,7 @@ class CapitalMarket:
         so marking a firm twice in a month counts one observation.
         """
         books, name = self.books, firm.name
-        margin = books.compute_operating_margin_of(name, firm.revenue_hist)
+        margin = books.compute_operating_margin_of(name)
         cash, debt = firm.cash_usd_b, firm.debt_usd_b
         rate = compute_wacc(
             firm.valuation_usd_b,
@@ -399,7 +399,7 @@ class CapitalMarket:
             "defaults_cum": self.compute_defaults_of(name),
             "deferred_gw_months_cum": self.deferred_gw.get(name, 0.0),
             "expected_growth": self.books.compute_believed_growth(name),
-            "operating_margin": self.books.compute_operating_margin_of(name, firm.revenue_hist),
+            "operating_margin": self.books.compute_operating_margin_of(name),
         }
 
     def compute_deal_columns(self, deal_id: str) -> dict[str, float]:

@@ -230,6 +230,8 @@ class OperatingBooks:
         self._opening_chips_usd_b: dict[str, float] = {}
         self._dc_in_service_usd_b = dict.fromkeys(firm_names, 0.0)
         self._months = 0
+        self._depreciation: dict[str, float] = {}
+        self._margin: dict[str, float] = {}
         self.expected_growth: dict[str, float] = {}
         """Investors' expected revenue growth per firm (per year), after the last closed month."""
         self._observed_growth: dict[str, float] = {}
@@ -246,7 +248,11 @@ class OperatingBooks:
         month's observed growth into the belief. `own_chips_usd_b`: production cost of the chips
         each firm delivered to itself this month (booked as opex by the chip market, but an
         investment in its own fleet)."""
-        accounts = ledger.accounts
+        outflows: dict[tuple[str, Any], float] = {}
+        for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT):
+            for (payer, _payee), amount in ledger.compute_pair_totals((kind,)).items():
+                outflows[(payer, kind)] = outflows.get((payer, kind), 0.0) + amount
+        self._months += 1
         n = len(self.firm_names)
         in_service = _capex_in_service_by_owner(fleet, n)
         powered = fleet.powered_gw(n)
@@ -256,8 +262,8 @@ class OperatingBooks:
                 book = firm.p.installed_gw * self.p.opening_chip_cost_usd_b_per_gw
                 self._opening_chips_usd_b[name] = book
             self._own_chips_usd_b[name] += own_chips_usd_b.get(name, 0.0)
-            cum = {
-                kind: sum(ledger.compute_cumulative(name, a, kind) for a in accounts if a != name)
+            cum: dict[Any, float] = {
+                kind: outflows.get((name, kind), 0.0)
                 for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT)
             }
             cum[OWN_CHIPS] = self._own_chips_usd_b[name]
@@ -269,11 +275,12 @@ class OperatingBooks:
             installed = firm.installed_total_gw
             share = min(1.0, float(powered[i]) / installed) if installed > 0 else 1.0
             self._in_service[name] = share
+            self._depreciation[name] = self._compute_depreciation(name)
+            self._margin[name] = self._compute_margin(name, firm.revenue_hist)
             if name in self._observed_growth:
                 self.expected_growth[name] = self.compute_expected_growth(
                     name, self._observed_growth.pop(name)
                 )
-        self._months += 1
 
     def update_observe_growth(self, name: str, observed: float) -> None:
         """Note the growth investors see in a firm this month (the last note of the month is
@@ -306,6 +313,16 @@ class OperatingBooks:
         return self.expected_growth.get(name, 0.0)
 
     def compute_depreciation_usd_b_per_year(self, name: str) -> float:
+        """Depreciation of the firm's installed base at the last close, USD B per year
+        (`_compute_depreciation`)."""
+        return self._depreciation.get(name, 0.0)
+
+    def compute_operating_margin_of(self, name: str) -> float:
+        """Trailing operating margin of a firm over its closed months, at the last close (0
+        before the first)."""
+        return self._margin.get(name, 0.0)
+
+    def _compute_depreciation(self, name: str) -> float:
         """Depreciation of the firm's installed base now, USD B per year: chips bought (or made
         for itself) in the run over the chip life and chips installed before it (evenly aged),
         times the share of its chips in service (powered: chips waiting for a datacenter are not
@@ -319,7 +336,7 @@ class OperatingBooks:
         facilities = self._dc_in_service_usd_b[name] / self.p.facility_life_years
         return (chips + opening) * self._in_service[name] + facilities
 
-    def compute_operating_margin_of(self, name: str, revenue_hist: Sequence[float]) -> float:
+    def _compute_margin(self, name: str, revenue_hist: Sequence[float]) -> float:
         """Trailing operating margin of a firm over its closed months (`revenue_hist`: monthly
         revenue, USD B, the same months as the books)."""
         snaps = self._cum[name]
@@ -330,7 +347,7 @@ class OperatingBooks:
         op_cost = sum(last[k] - first[k] for k in OPERATING_COST_KINDS)
         op_cost = max(0.0, op_cost - (last[OWN_CHIPS] - first[OWN_CHIPS]))
         revenue = sum(list(revenue_hist)[-months:])
-        depreciation = self.compute_depreciation_usd_b_per_year(name) * months / 12.0
+        depreciation = self._depreciation[name] * months / 12.0
         return compute_operating_margin(revenue, op_cost, depreciation)
 
 

@@ -105,8 +105,8 @@ def test_no_growth_value_is_revenue_times_margin_over_rate() -> None:
 def test_operating_margin_closed_form_and_interest_is_not_a_cost() -> None:
     """Revenue 10 and opex 6 a month, interest 0.1 a month (financing), nothing installed:
     the trailing operating margin is (120 - 72) / 120 = 0.4."""
-    books, firm = run_months(14, 10.0, 6.0)
-    assert books.compute_operating_margin_of("Lab", firm.revenue_hist) == pytest.approx(0.4)
+    books, _ = run_months(14, 10.0, 6.0)
+    assert books.compute_operating_margin_of("Lab") == pytest.approx(0.4)
 
 
 def test_straight_line_depreciation_closed_forms() -> None:
@@ -125,13 +125,13 @@ def test_depreciation_replaces_purchases() -> None:
     before the last close, in service) lowers the operating margin by its depreciation
     96 / 4 x 12/12 / 120 = 0.2, not by X / R = 0.8 as a cash margin would; and the datacenter
     in service is charged capex / facility life (200 / 20 = 10 a year, 10 / 120 of margin)."""
-    base, firm = run_months(12, 10.0, 6.0)
-    bought, firm_b = run_months(12, 10.0, 6.0, chips_at={5: 96.0})
-    m0 = base.compute_operating_margin_of("Lab", firm.revenue_hist)
-    m1 = bought.compute_operating_margin_of("Lab", firm_b.revenue_hist)
+    base, _ = run_months(12, 10.0, 6.0)
+    bought, _ = run_months(12, 10.0, 6.0, chips_at={5: 96.0})
+    m0 = base.compute_operating_margin_of("Lab")
+    m1 = bought.compute_operating_margin_of("Lab")
     assert m0 - m1 == pytest.approx(96.0 / 4.0 / 120.0)
-    dc, firm_d = run_months(12, 10.0, 6.0, capex_usd_b=200.0)
-    assert m0 - dc.compute_operating_margin_of("Lab", firm_d.revenue_hist) == pytest.approx(
+    dc, _ = run_months(12, 10.0, 6.0, capex_usd_b=200.0)
+    assert m0 - dc.compute_operating_margin_of("Lab") == pytest.approx(
         10.0 / 120.0
     )
 
@@ -140,10 +140,10 @@ def test_buying_chips_lowers_value_less_than_expensing_them() -> None:
     """Valued on the operating margin, a firm that buys chips worth X this year is worth less
     than without (depreciation is a cost) but more than if X were expensed (the cash margin
     the old rule used): the asset keeps earning over its life."""
-    base, firm = run_months(12, 10.0, 6.0)
-    bought, firm_b = run_months(12, 10.0, 6.0, chips_at={5: 96.0})
-    m0 = base.compute_operating_margin_of("Lab", firm.revenue_hist)
-    m1 = bought.compute_operating_margin_of("Lab", firm_b.revenue_hist)
+    base, _ = run_months(12, 10.0, 6.0)
+    bought, _ = run_months(12, 10.0, 6.0, chips_at={5: 96.0})
+    m0 = base.compute_operating_margin_of("Lab")
+    m1 = bought.compute_operating_margin_of("Lab")
     cash_margin = m0 - 96.0 / 120.0
     values = [compute_dcf_value_usd_b(120.0, 0.2, m, 0.12, P) for m in (m0, m1, cash_margin)]
     assert values[0] > values[1] > values[2]
