@@ -94,7 +94,9 @@ class ComputeMarketModel(mesa.Model):
         self.foundry = Foundry.from_params(params.foundry)
         self.sites = generate_sites(params.sites, site_rng)
         self.fleet = Fleet(overrun=params.sites.build_overrun, rng=build_rng)
-        self.capital = CapitalMarket(params.capital, self.firm_names, capital_rng)
+        self.capital = CapitalMarket(
+            params.capital, self.firm_names, capital_rng, params.market.chip_life_years
+        )
         self.ledger = Ledger(self.firm_names + list(EXTERNAL_ACCOUNTS))
         self.deals = DealBook()
         self.network = DealNetwork([*self.firm_names, FRINGE_CHIPS, FRINGE_CLOUDS, FRINGE_LABS])
@@ -223,6 +225,7 @@ class ComputeMarketModel(mesa.Model):
         self.recorder.update_record(produced, delivered, value)
         for firm in self.firms.values():
             firm.update_close_month()
+        self.capital.update_month_close(self.firms, self.ledger, self.fleet, self.chips)
         self.t += 1
 
     def run_steps(self, steps: int | None = None) -> None:
