@@ -6,7 +6,6 @@ attributes each rule reads.
 
 from __future__ import annotations
 
-from collections import deque
 from types import SimpleNamespace
 
 import pytest
