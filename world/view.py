@@ -379,20 +379,14 @@ class MarketView:
         return float(self._m.sites.capex_usd_b_per_gw[site])
 
     def compute_typical_capex_usd_b_per_gw(self) -> float:
-        """Median capex per GW of the 20 best free sites (what a new build would cost)."""
-        sites = self._m.sites
-        best = sites.best_free_sites(20)
-        if len(best) == 0:
-            return float(np.median(sites.capex_usd_b_per_gw))
-        return float(np.median(sites.capex_usd_b_per_gw[best]))
+        """Median capex per GW of the 20 best free sites (what a new build would cost;
+        `SitePool.compute_typical_capex_usd_b_per_gw`)."""
+        return self._m.sites.compute_typical_capex_usd_b_per_gw()
 
     def compute_typical_time_to_power_months(self) -> float | None:
-        """Median months from planning to power of the 20 best free sites (None: none free)."""
-        sites = self._m.sites
-        best = sites.best_free_sites(20)
-        if len(best) == 0:
-            return None
-        return float(np.median(sites.compute_time_to_power_months()[best]))
+        """Median months from planning to power of the 20 best free sites (None: none free;
+        `SitePool.compute_typical_time_to_power_months`)."""
+        return self._m.sites.compute_typical_time_to_power_months()
 
     # ----- users' demand for AI services ------------------------------------------------------
     def compute_ai_demand_gw(self, month_idx: int) -> float:

@@ -1,0 +1,56 @@
+"""Answers the components keep for the view between calls (the typical new build, capex
+outstanding per owner, the month's supply deals and supply partners, the month's market
+quantities): each must equal a recomputation from the state it derives from, after any
+sequence of changes."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from world.datacenters import Fleet
+from world.params import Distribution, SitesParams
+from world.sites import generate_sites
+
+
+def _typical_from_scratch(pool) -> tuple[float, float | None]:
+    """Medians over the 20 best free sites, ranked afresh by score (ties to the lower index)."""
+    remaining = pool.grid_power_gw - pool.used_gw
+    free = [i for i in np.argsort(pool.compute_score_usd_b_per_gw(), kind="stable")
+            if pool.owner[i] == -1 and remaining[i] > 0][:20]
+    if not free:
+        return float(np.median(pool.capex_usd_b_per_gw)), None
+    return (float(np.median(pool.capex_usd_b_per_gw[free])),
+            float(np.median(pool.compute_time_to_power_months()[free])))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 40),
+       ops=st.lists(st.tuples(st.sampled_from(["acquire", "plan", "legacy", "write"]),
+                              st.integers(0, 39), st.integers(0, 2), st.floats(0.05, 1.0)),
+                    max_size=25))
+def test_typical_build_follows_every_change_of_the_sites(seed, n_sites, ops) -> None:
+    """The median capex and time to power of the best free sites, kept while owners and used
+    power are unchanged, equal a fresh ranking after each acquisition, plan, legacy site and
+    even a direct write of the owner column (the key is the columns' bytes)."""
+    params = SitesParams(n_sites=n_sites,
+                         interconnect_wait_months=Distribution(mean=8, low=0, high=20))
+    pool = generate_sites(params, np.random.default_rng(seed))
+    fleet = Fleet(capacity=2)
+    for op, site, owner, frac in ops:
+        site %= len(pool)
+        if op == "acquire" and pool.owner[site] in (-1, owner):
+            pool.acquire(site, owner)
+        elif op == "plan" and pool.owner[site] == owner:
+            gw = frac * float(pool.grid_power_gw[site] - pool.used_gw[site])
+            if gw > 1e-6:
+                fleet.plan(site, owner, gw, 0, pool)
+        elif op == "legacy":
+            pool.add_existing(owner, frac)
+        elif op == "write":
+            pool.owner[site] = owner
+        for _ in range(2):  # the second call is answered from what was kept
+            capex, ttp = _typical_from_scratch(pool)
+            assert pool.compute_typical_capex_usd_b_per_gw() == capex
+            assert pool.compute_typical_time_to_power_months() == ttp
