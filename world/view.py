@@ -349,8 +349,7 @@ class MarketView:
     def compute_powered_and_pipeline_gw(self, firm: str) -> float:
         """`firm`'s powered capacity plus datacenters planned or under construction, GW."""
         m = self._m
-        owner = m.firm_index[firm]
-        return float(m.fleet.powered_gw(m.n_firms)[owner] + m.fleet.pipeline_gw(m.n_firms)[owner])
+        return m.fleet.compute_powered_and_pipeline_gw(m.n_firms, m.firm_index[firm])
 
     def compute_expected_powered_gw(self, firm: str, step: int) -> float:
         """GW `firm` expects powered by `step` (`Fleet.expected_powered_gw`)."""
@@ -359,11 +358,7 @@ class MarketView:
 
     def compute_capex_outstanding_usd_b(self, firm: str) -> float:
         """Capex still to be paid on `firm`'s planned and building datacenters, USD B."""
-        fleet = self._m.fleet
-        mask = fleet.owner == self._m.firm_index[firm]
-        return float(
-            (fleet.column("capex_usd_b")[mask] - fleet.column("capex_paid_usd_b")[mask]).sum()
-        )
+        return self._m.fleet.compute_capex_outstanding_usd_b(self._m.firm_index[firm])
 
     def compute_best_free_sites(self, n: int, min_gw: float = 0.0) -> np.ndarray:
         """Indices of up to `n` best free sites (`SitePool.best_free_sites`)."""

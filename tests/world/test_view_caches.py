@@ -54,3 +54,44 @@ def test_typical_build_follows_every_change_of_the_sites(seed, n_sites, ops) -> 
             capex, ttp = _typical_from_scratch(pool)
             assert pool.compute_typical_capex_usd_b_per_gw() == capex
             assert pool.compute_typical_time_to_power_months() == ttp
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       plans=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 29),
+                                st.floats(0.05, 1.0), st.integers(0, 6)), max_size=20))
+def test_fleet_capex_outstanding_and_capacity_follow_every_change(seed, plans) -> None:
+    """Capex outstanding per owner (kept until a datacenter is added or capex is paid) and
+    powered plus pipeline GW per owner equal a sum over that owner's datacenters after each
+    plan, deferral, stage update and capex payment."""
+    params = SitesParams(n_sites=30, interconnect_wait_months=Distribution(mean=8, low=0, high=20))
+    pool = generate_sites(params, np.random.default_rng(seed))
+    fleet = Fleet(capacity=2)
+    n = 3
+
+    def check() -> None:
+        for owner in range(n):
+            mine = fleet.owner == owner
+            capex = fleet.column("capex_usd_b")[mine] - fleet.column("capex_paid_usd_b")[mine]
+            assert fleet.compute_capex_outstanding_usd_b(owner) == float(capex.sum())
+            assert fleet.compute_capex_outstanding_usd_b(owner) >= -1e-9
+            want = float(sum(float(g) for g, o in zip(fleet.gw, fleet.owner, strict=True)
+                             if o == owner))
+            got = fleet.compute_powered_and_pipeline_gw(n, owner)
+            assert abs(got - want) <= 1e-12 * max(1.0, want)
+
+    for step in range(40):
+        for s, owner, site, frac, defer in plans:
+            if s == step and pool.owner[site] in (-1, owner):
+                pool.acquire(site, owner)
+                gw = frac * pool.compute_remaining_gw()[site]
+                if gw > 1e-6:
+                    fleet.plan(site, owner, gw, step, pool)
+                    check()
+            if s == step and defer:
+                fleet.update_defer(owner, defer, step)
+                check()
+        fleet.update(step)
+        check()
+        fleet.update_capex_paid(step, n)
+        check()
