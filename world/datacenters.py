@@ -96,9 +96,6 @@ class Fleet:
         """GW per owner by query (`powered_gw`, `pipeline_gw`, `expected_powered_gw`), kept
         until a datacenter is added or moves (every mutation of owner, gw, status or dates
         clears it: `_append`, `update`, `update_defer`)."""
-        self._capex_cache: dict[int, float] = {}
-        """Capex outstanding by owner, kept until a datacenter is added or capex is paid (the
-        only changes of owner, capex and capex paid: `_append`, `update_capex_paid`)."""
 
     def __len__(self) -> int:
         return self._n
@@ -135,7 +132,6 @@ class Fleet:
             self._cols[k][i] = v
         self._n += 1
         self._gw_cache.clear()
-        self._capex_cache.clear()
         return i
 
     def plan(self, site: int, owner: int, gw: float, now_step: int, pool: SitePool) -> int:
@@ -291,7 +287,6 @@ class Fleet:
     def update_capex_paid(self, now_step: int, n_owners: int) -> np.ndarray:
         """Record the capex due at `now_step` as paid; return what each owner paid (billion USD)."""
         due = self._due_per_dc(now_step)
-        self._capex_cache.clear()
         self._cols["capex_paid_usd_b"][: self._n] += due
         return self._sum_by_owner(due, n_owners)
 
@@ -329,13 +324,12 @@ class Fleet:
         return float(powered[owner] + pipeline[owner])
 
     def compute_capex_outstanding_usd_b(self, owner: int) -> float:
-        """Capex still to be paid on `owner`'s datacenters (total - paid), USD B."""
-        hit = self._capex_cache.get(owner)
-        if hit is None:
-            mask = self.owner == owner
-            hit = self._capex_cache[owner] = float(
-                (self.column("capex_usd_b")[mask] - self.column("capex_paid_usd_b")[mask]).sum())
-        return hit
+        """Capex still to be paid on `owner`'s datacenters (total - paid), USD B. Not kept:
+        each builder asks once a month and usually plans right after, so it is summed afresh
+        (on the columns directly, without read-only views)."""
+        c, n = self._cols, self._n
+        mask = c["owner"][:n] == owner
+        return float((c["capex_usd_b"][:n][mask] - c["capex_paid_usd_b"][:n][mask]).sum())
 
     def pipeline_gw(self, n_owners: int) -> np.ndarray:
         """GW per owner planned, permitted or under construction (not yet powered)."""

@@ -61,7 +61,7 @@ def test_typical_build_follows_every_change_of_the_sites(seed, n_sites, ops) -> 
        plans=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 29),
                                 st.floats(0.05, 1.0), st.integers(0, 6)), max_size=20))
 def test_fleet_capex_outstanding_and_capacity_follow_every_change(seed, plans) -> None:
-    """Capex outstanding per owner (kept until a datacenter is added or capex is paid) and
+    """Capex outstanding per owner and
     powered plus pipeline GW per owner equal a sum over that owner's datacenters after each
     plan, deferral, stage update and capex payment."""
     params = SitesParams(n_sites=30, interconnect_wait_months=Distribution(mean=8, low=0, high=20))
