@@ -25,7 +25,7 @@ from agents.regulator import Regulator
 from agents.vendor import ChipVendor
 from world.capital import CapitalMarket
 from world.catalog import Catalog
-from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, active_supply_deals
+from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket
 from world.closing import DealClosing
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
@@ -289,7 +289,7 @@ class ComputeMarketModel(mesa.Model):
         if not chips.designers:  # no chips in the catalog: nothing to make or trade
             chips.deliveries = []
             return {}, {}, {}
-        deals = active_supply_deals(self.deals.live())
+        deals = self.deals.live_supply()
         produced = dict(chips.capacity_gw)
         self._book(chips.update_produce(self.t, self.now_idx, deals))
         produced = dict(chips.capacity_gw)

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from world.chip_market import active_supply_deals
 from world.contracts import Deal
 from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
@@ -300,7 +299,7 @@ class MarketView:
 
     def compute_backlog_gw(self, designer: str) -> float:
         """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
-        return self._m.chips.compute_backlog_gw(designer, active_supply_deals(self._m.deals.live()))
+        return self._m.chips.compute_backlog_gw(designer, self._m.deals.live_supply())
 
     def compute_open_orders_gw(self, designer: str) -> float | None:
         """Open chip orders the designer holds from all buyers, GW (None: it takes none)."""
@@ -333,7 +332,7 @@ class MarketView:
     def compute_utilities(self, buyer: str) -> np.ndarray:
         """Utility of each designer's chips to `buyer` at this month's prices (-inf: none)."""
         m = self._m
-        deals = active_supply_deals(m.deals.live())
+        deals = m.deals.live_supply()
         values = m.chips.compute_value_usd_b_per_gw(m.cloud.price_usd_b_per_gw_year)
         prices = np.array([m.chips.price_usd_b_per_gw[d] for d in m.designers])
         vals = np.maximum([values[d] for d in m.designers], 1e-12)

@@ -9,8 +9,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from world.chip_market import active_supply_deals
+from world.contracts import TRANSITIONS, DealBook, DealStatus
 from world.datacenters import Fleet
-from world.params import Distribution, SitesParams
+from world.params import DealKind, Distribution, SitesParams
 from world.sites import generate_sites
 
 
@@ -95,3 +97,27 @@ def test_fleet_capex_outstanding_and_capacity_follow_every_change(seed, plans) -
         check()
         fleet.update_capex_paid(step, n)
         check()
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops=st.lists(st.tuples(st.sampled_from(["add", "move", "set"]), st.integers(0, 30),
+                              st.sampled_from(list(DealKind)), st.sampled_from(list(DealStatus))),
+                    max_size=40))
+def test_live_supply_follows_every_deal_and_status_change(ops) -> None:
+    """The active supply contracts kept by the book equal a fresh filter of the live deals
+    (`active_supply_deals`) after each new deal, each allowed status move and even a status
+    or kind set directly on a deal."""
+    book = DealBook()
+    for op, k, kind, status in ops:
+        deals = list(book)
+        if op == "add":
+            book.update_open(kind, "A", "B", status, 0, "endogenous", {})
+        elif deals and op == "move":
+            deal = deals[k % len(deals)]
+            if status in TRANSITIONS[deal.status]:
+                deal.update_status(status, 1)
+        elif deals:
+            deal = deals[k % len(deals)]
+            deal.status, deal.kind = status, kind
+        for _ in range(2):  # the second call is answered from what was kept
+            assert list(book.live_supply()) == active_supply_deals(book.live())
