@@ -25,7 +25,7 @@ from agents.regulator import Regulator
 from agents.vendor import ChipVendor
 from world.capital import CapitalMarket
 from world.catalog import Catalog
-from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket
+from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, compute_partners_by_buyer
 from world.closing import DealClosing
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
@@ -298,8 +298,9 @@ class ComputeMarketModel(mesa.Model):
         held = sum(chips.backlog[d] for d in chips.designers)
         want = np.maximum(need - held, 0.0)
         values = chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
+        partners = compute_partners_by_buyer(deals)
         base = chips.compute_base_utilities(
-            lambda b: self.view.compute_nonprice_utility(b, deals), values)
+            lambda b: self.view.compute_nonprice_utility(b, deals, partners), values)
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)

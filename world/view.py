@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from world.chip_market import compute_partners_by_buyer
 from world.contracts import Deal
 from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
@@ -317,14 +318,20 @@ class MarketView:
         """The fringe buyers' demand multiplier from dated shocks (1 = as expected)."""
         return self._m.chips.fringe_multiplier
 
-    def compute_nonprice_utility(self, buyer: str, deals: list[Deal]) -> np.ndarray:
-        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`)."""
+    def compute_nonprice_utility(
+        self, buyer: str, deals: Sequence[Deal],
+        partners: Mapping[str, set[str]] | None = None,
+    ) -> np.ndarray:
+        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`);
+        `partners`: `compute_partners_by_buyer(deals)` if already at hand."""
         firm = self._m.firms.get(buyer)
+        if partners is None:
+            partners = compute_partners_by_buyer(deals)
         return self._m.chips.compute_nonprice_utility(
             buyer,
             firm.installed_gw if firm else {},
             firm.p.max_supplier_share if firm else 1.0,
-            {d.source for d in deals if d.target == buyer},
+            partners.get(buyer, set()),
             self._m.policy.compute_lockin_factor(),
             deals,
         )

@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from world.chip_market import active_supply_deals
-from world.contracts import TRANSITIONS, DealBook, DealStatus
+from world.chip_market import active_supply_deals, compute_partners_by_buyer
+from world.contracts import TRANSITIONS, Deal, DealBook, DealStatus
 from world.datacenters import Fleet
 from world.params import DealKind, Distribution, SitesParams
 from world.sites import generate_sites
@@ -121,3 +121,14 @@ def test_live_supply_follows_every_deal_and_status_change(ops) -> None:
             deal.status, deal.kind = status, kind
         for _ in range(2):  # the second call is answered from what was kept
             assert list(book.live_supply()) == active_supply_deals(book.live())
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from("ABCD"), st.sampled_from("ABCDE")), max_size=20))
+def test_partners_by_buyer_equal_the_scan_per_buyer(pairs) -> None:
+    """The supply partners of every buyer, taken in one pass, equal the sources of the deals
+    whose target is that buyer (the scan the non-price utility made per buyer)."""
+    deals = [Deal(f"SUP-{k:04d}", DealKind.SUPPLY, s, t) for k, (s, t) in enumerate(pairs)]
+    partners = compute_partners_by_buyer(deals)
+    for buyer in "ABCDEF":
+        assert partners.get(buyer, set()) == {d.source for d in deals if d.target == buyer}
