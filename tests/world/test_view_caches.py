@@ -132,3 +132,48 @@ def test_partners_by_buyer_equal_the_scan_per_buyer(pairs) -> None:
     partners = compute_partners_by_buyer(deals)
     for buyer in "ABCDEF":
         assert partners.get(buyer, set()) == {d.source for d in deals if d.target == buyer}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       plans=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 2), st.integers(0, 29),
+                                st.floats(0.05, 1.0), st.booleans()), max_size=25))
+def test_fleet_gw_by_owner_kept_through_new_datacenters_is_bit_identical(seed, plans) -> None:
+    """Powered, pipeline and expected GW per owner, kept and topped up as datacenters are
+    planned or added powered (not recomputed), equal bit for bit a sum over the rows in row
+    order (what `np.bincount` does), right after every new datacenter."""
+    params = SitesParams(n_sites=30, interconnect_wait_months=Distribution(mean=8, low=0, high=20))
+    pool = generate_sites(params, np.random.default_rng(seed))
+    fleet = Fleet(capacity=2)
+    n = 3
+
+    def by_owner(mask) -> np.ndarray:
+        out = np.zeros(n)
+        for owner, gw, keep in zip(fleet.owner, fleet.gw, mask, strict=True):
+            out[owner] += gw if keep else 0.0
+        return out
+
+    for step in range(24):
+        fleet.update(step)
+        for horizon in (0, 6, 12):  # ask first, so the answers are kept
+            fleet.expected_powered_gw(n, step + horizon)
+        fleet.powered_gw(n), fleet.pipeline_gw(n)
+        for s, owner, site, frac, legacy in plans:
+            if s != step or pool.owner[site] not in (-1, owner):
+                continue
+            pool.acquire(site, owner)
+            gw = frac * pool.compute_remaining_gw()[site]
+            if gw <= 1e-6:
+                continue
+            if legacy:
+                fleet.add_powered(site, owner, gw, step, pool)
+            else:
+                fleet.plan(site, owner, gw, step, pool)
+            status = fleet.status
+            exp_step = np.where(status == 3, fleet.column("powered_step"),
+                                fleet.column("announced_powered_step"))
+            assert np.array_equal(fleet.powered_gw(n), by_owner(status == 3))
+            assert np.array_equal(fleet.pipeline_gw(n), by_owner(status < 3))
+            for horizon in (0, 6, 12):
+                assert np.array_equal(fleet.expected_powered_gw(n, step + horizon),
+                                      by_owner(exp_step <= step + horizon))
