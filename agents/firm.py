@@ -35,29 +35,35 @@ GROWTH_HISTORY_MONTHS = 6
 
 
 class MonthHistory:
-    """The last `maxlen` monthly amounts (oldest first) with their `total`, kept as they are
-    appended: the trailing revenue and burn are read thousands of times a run and change once
-    a month. `total` is Python's `sum` over the months, recomputed on every change, so it is the
-    same float as summing them again."""
+    """The last `maxlen` monthly amounts (oldest first) with their `total`, their `count` and
+    their `annual` rate (12 x total / count; 0 with no months), kept as months are appended:
+    the trailing revenue and burn are read thousands of times a run and change once a month.
+    `total` is Python's `sum` over the months, recomputed on every change, so it is the same
+    float as summing them again."""
 
-    __slots__ = ("_months", "total")
+    __slots__ = ("_months", "annual", "count", "total")
 
     def __init__(self, maxlen: int = 12) -> None:
         self._months: deque[float] = deque(maxlen=maxlen)
+        self._update()
+
+    def _update(self) -> None:
         self.total = sum(self._months)
+        self.count = len(self._months)
+        self.annual = 12.0 * self.total / self.count if self.count else 0.0
 
     def append(self, amount: float) -> None:
         """Add a month (the oldest drops out once `maxlen` are held)."""
         self._months.append(amount)
-        self.total = sum(self._months)
+        self._update()
 
     def extend(self, amounts: Iterable[float]) -> None:
         """Add several months, oldest first."""
         self._months.extend(amounts)
-        self.total = sum(self._months)
+        self._update()
 
     def __len__(self) -> int:
-        return len(self._months)
+        return self.count
 
     def __iter__(self) -> Iterator[float]:
         return iter(self._months)
@@ -160,17 +166,15 @@ class Firm(mesa.Agent):
     @property
     def revenue_usd_b_per_year(self) -> float:
         """Trailing revenue annualised (USD B/yr) from the months seen so far."""
-        if not self.revenue_hist:
-            return 0.0
-        return 12.0 * self.revenue_hist.total / len(self.revenue_hist)
+        return self.revenue_hist.annual
 
     @property
     def burn_usd_b_per_year(self) -> float:
         """Trailing net cash burn annualised (costs minus revenue, >= 0), USD B/yr."""
-        if not self.cost_hist:
+        cost = self.cost_hist
+        if not cost.count:
             return 0.0
-        net = self.cost_hist.total - self.revenue_hist.total
-        return max(0.0, 12.0 * net / len(self.cost_hist))
+        return max(0.0, 12.0 * (cost.total - self.revenue_hist.total) / cost.count)
 
     def compute_debt_capacity_usd_b(self) -> float:
         """Debt the firm may still draw, USD B: max_debt_to_revenue x trailing annual revenue x

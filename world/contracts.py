@@ -227,6 +227,7 @@ class DealBook:
         self._deals: dict[str, Deal] = {}
         self._order: list[str] | None = []
         self._live: list[Deal] | None = []
+        self._live_changes = Deal.changes
         self._supply: tuple[int, int, tuple[Deal, ...]] = (-1, -1, ())
         self._counters: dict[str, int] = {}
 
@@ -274,12 +275,16 @@ class DealBook:
         """Non-terminal deals (optionally of one kind), in id order.
 
         Terminal statuses are absorbing, so the live deals are kept between calls and only
-        pruned (adding a deal rebuilds them): the model asks ~3,000 times a run.
+        pruned, and only looked at again once a status has been set (`Deal.changes`); adding
+        a deal rebuilds them: the model asks ~3,000 times a run.
         """
         if self._live is None:
             self._live = [d for d in self if d.is_live]
-        elif any(d.status in TERMINAL for d in self._live):
-            self._live = [d for d in self._live if d.is_live]
+            self._live_changes = Deal.changes
+        elif self._live_changes != Deal.changes:  # a status was set since: prune
+            if any(d.status in TERMINAL for d in self._live):
+                self._live = [d for d in self._live if d.is_live]
+            self._live_changes = Deal.changes
         if kind is None:
             return list(self._live)
         return [d for d in self._live if d.kind is kind]

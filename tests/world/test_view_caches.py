@@ -104,9 +104,9 @@ def test_fleet_capex_outstanding_and_capacity_follow_every_change(seed, plans) -
                               st.sampled_from(list(DealKind)), st.sampled_from(list(DealStatus))),
                     max_size=40))
 def test_live_supply_follows_every_deal_and_status_change(ops) -> None:
-    """The active supply contracts kept by the book equal a fresh filter of the live deals
-    (`active_supply_deals`) after each new deal, each allowed status move and even a status
-    or kind set directly on a deal."""
+    """The live deals and the active supply contracts kept by the book equal a fresh filter
+    of all deals (`active_supply_deals` of the live ones) after each new deal, each allowed
+    status move and even a status or kind set directly on a live deal."""
     book = DealBook()
     for op, k, kind, status in ops:
         deals = list(book)
@@ -116,10 +116,11 @@ def test_live_supply_follows_every_deal_and_status_change(ops) -> None:
             deal = deals[k % len(deals)]
             if status in TRANSITIONS[deal.status]:
                 deal.update_status(status, 1)
-        elif deals:
+        elif deals and deals[k % len(deals)].is_live:  # ended deals stay ended
             deal = deals[k % len(deals)]
             deal.status, deal.kind = status, kind
         for _ in range(2):  # the second call is answered from what was kept
+            assert book.live() == [d for d in book if d.is_live]
             assert list(book.live_supply()) == active_supply_deals(book.live())
 
 
