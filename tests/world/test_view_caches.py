@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from world.chip_market import active_supply_deals, compute_partners_by_buyer
 from world.contracts import TRANSITIONS, Deal, DealBook, DealStatus
 from world.datacenters import Fleet
+from world.network import DealNetwork
 from world.params import DealKind, Distribution, SitesParams
 from world.sites import generate_sites
 
@@ -178,3 +179,24 @@ def test_fleet_gw_by_owner_kept_through_new_datacenters_is_bit_identical(seed, p
             for horizon in (0, 6, 12):
                 assert np.array_equal(fleet.expected_powered_gw(n, step + horizon),
                                       by_owner(exp_step <= step + horizon))
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=st.lists(st.tuples(st.booleans(), st.integers(0, 15), st.sampled_from("ABCD"),
+                              st.sampled_from("ABCD"), st.sampled_from(list(DealKind))),
+                    max_size=25))
+def test_partners_read_from_the_graph_equal_the_edge_rows(ops) -> None:
+    """A firm's partners (read from the graph's edge ends) equal the counterparties of its
+    edge rows (`edges_of`), for every kind and for all kinds, after deals come and go
+    (self-deals included)."""
+    net = DealNetwork(list("ABCD"))
+    for add, k, source, target, kind in ops:
+        if add and (source != target or kind is DealKind.SUPPLY):
+            net.update_add_deal(Deal(f"D-{k:04d}", kind, source, target))
+        elif not add:
+            net.update_remove_deal(f"D-{k:04d}")
+        for firm in "ABCDE":
+            for kind_ in (None, *DealKind):
+                rows = net.edges_of(firm, kind_)
+                want = sorted({e["target"] if e["source"] == firm else e["source"] for e in rows})
+                assert net.compute_partners(firm, kind_) == want
