@@ -260,8 +260,7 @@ class ComputeMarketModel(mesa.Model):
                     self.ledger.transfer(self.t, "Investors", owner, proceeds, FlowKind.DIVESTITURE)
 
     def _pay_capex(self) -> None:
-        due = self.fleet.compute_capex_due(self.t, self.n_firms)
-        self.fleet.update_capex_paid(self.t, self.n_firms)
+        due = self.fleet.update_capex_paid(self.t, self.n_firms)  # what each owner owed
         for i, amount in enumerate(due):
             if amount > 0:
                 self.firms[self.firm_names[i]].update_pay(

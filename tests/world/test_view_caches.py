@@ -66,7 +66,7 @@ def test_typical_build_follows_every_change_of_the_sites(seed, n_sites, ops) -> 
 def test_fleet_capex_outstanding_and_capacity_follow_every_change(seed, plans) -> None:
     """Capex outstanding per owner and
     powered plus pipeline GW per owner equal a sum over that owner's datacenters after each
-    plan, deferral, stage update and capex payment."""
+    plan, deferral, stage update and capex payment; a payment returns exactly what was due."""
     params = SitesParams(n_sites=30, interconnect_wait_months=Distribution(mean=8, low=0, high=20))
     pool = generate_sites(params, np.random.default_rng(seed))
     fleet = Fleet(capacity=2)
@@ -96,7 +96,8 @@ def test_fleet_capex_outstanding_and_capacity_follow_every_change(seed, plans) -
                 check()
         fleet.update(step)
         check()
-        fleet.update_capex_paid(step, n)
+        owed = fleet.compute_capex_due(step, n)
+        assert np.array_equal(fleet.update_capex_paid(step, n), owed)  # what the model books
         check()
 
 
