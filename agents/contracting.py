@@ -29,6 +29,7 @@ price is bargained by alternating offers over the pie (`agents.negotiation.negot
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -139,7 +140,7 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -
     return Market(tuple(sellers), buyers, (_link(sellers, seller, buyer.name, gw),), barred)
 
 
-def _link(sellers: list[Seller], seller: str, buyer: str, gw: float) -> Link:
+def _link(sellers: Sequence[Seller], seller: str, buyer: str, gw: float) -> Link:
     """The proposed link: `gw`, or the seller's free capacity if smaller (it cannot promise
     more)."""
     free = next((s.capacity_gw for s in sellers if s.name == seller), 0.0)
@@ -179,10 +180,17 @@ def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[s
     tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
     scored: dict[str, float] = {}
     terms_of: dict[str, LinkTerms] = {}
+    base: Market | None = None
     for name in sellers:
         if name == buyer.name or view.forbids_deal(kind, name, buyer.name):
             continue
-        market = build(view, buyer, name, gw)
+        # the market is the same for every seller but for the link (nothing changes while
+        # the candidates are weighed): built once, the link swapped
+        if base is None:
+            market = base = build(view, buyer, name, gw)
+        else:
+            market = Market(base.sellers, base.buyers,
+                            (_link(base.sellers, name, buyer.name, gw),), base.barred)
         if market.link(LINK_ID).gw < MIN_DEAL_GW:  # absent, or too little free capacity
             continue
         terms = compute_link_terms(market, LINK_ID)

@@ -14,6 +14,8 @@ markets did through its `update_*` methods.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 
 import mesa
 import numpy as np
@@ -32,6 +34,44 @@ GROWTH_HISTORY_MONTHS = 6
 (until then its opening valuation stands)."""
 
 
+class MonthHistory:
+    """The last `maxlen` monthly amounts (oldest first) with their `total`, their `count` and
+    their `annual` rate (12 x total / count; 0 with no months), kept as months are appended:
+    the trailing revenue and burn are read thousands of times a run and change once a month.
+    `total` is Python's `sum` over the months, recomputed on every change, so it is the same
+    float as summing them again."""
+
+    __slots__ = ("_months", "annual", "count", "total")
+
+    def __init__(self, maxlen: int = 12) -> None:
+        self._months: deque[float] = deque(maxlen=maxlen)
+        self._update()
+
+    def _update(self) -> None:
+        self.total = sum(self._months)
+        self.count = len(self._months)
+        self.annual = 12.0 * self.total / self.count if self.count else 0.0
+
+    def append(self, amount: float) -> None:
+        """Add a month (the oldest drops out once `maxlen` are held)."""
+        self._months.append(amount)
+        self._update()
+
+    def extend(self, amounts: Iterable[float]) -> None:
+        """Add several months, oldest first."""
+        self._months.extend(amounts)
+        self._update()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._months)
+
+    def __getitem__(self, k: int) -> float:
+        return self._months[k]
+
+
 class Firm(mesa.Agent):
     """One of the six firms (docs/odd.md).
 
@@ -40,7 +80,8 @@ class Firm(mesa.Agent):
         p: its scenario parameters.
         view: what it may see of the market (read-only).
         desk: where it submits its decisions.
-        installed_gw: accelerators installed in its datacenters, GW, by chip designer.
+        installed_gw: accelerators installed in its datacenters, GW, by chip designer
+            (read-only; `update_install` changes it and keeps `installed_total_gw`).
         debt_usd_b: drawn debt, USD B.
         valuation_usd_b: current valuation, USD B.
     """
@@ -57,13 +98,15 @@ class Firm(mesa.Agent):
         self.desk = desk
         mix = params.installed_mix or {"Nvidia": 1.0}
         total = sum(mix.values()) or 1.0
-        self.installed_gw: dict[str, float] = {
+        self._installed: dict[str, float] = {
             d: params.installed_gw * w / total for d, w in sorted(mix.items())
         }
+        self.installed_gw: Mapping[str, float] = MappingProxyType(self._installed)
+        self._installed_total_gw = sum(self._installed.values())
         self.debt_usd_b = params.debt_usd_b
         self.valuation_usd_b = params.valuation_usd_b
-        self.revenue_hist: deque[float] = deque(maxlen=12)
-        self.cost_hist: deque[float] = deque(maxlen=12)
+        self.revenue_hist = MonthHistory(12)
+        self.cost_hist = MonthHistory(12)
         self.month_revenue_usd_b = 0.0
         self.month_cost_usd_b = 0.0
 
@@ -110,7 +153,8 @@ class Firm(mesa.Agent):
 
     def update_install(self, designer: str, gw: float) -> None:
         """Chips of `designer` delivered to the firm this month are installed, GW."""
-        self.installed_gw[designer] = self.installed_gw.get(designer, 0.0) + gw
+        self._installed[designer] = self._installed.get(designer, 0.0) + gw
+        self._installed_total_gw = sum(self._installed.values())
 
     def update_close_month(self) -> None:
         """Roll this month's revenue and costs into the trailing-12-month history."""
@@ -122,17 +166,15 @@ class Firm(mesa.Agent):
     @property
     def revenue_usd_b_per_year(self) -> float:
         """Trailing revenue annualised (USD B/yr) from the months seen so far."""
-        if not self.revenue_hist:
-            return 0.0
-        return 12.0 * sum(self.revenue_hist) / len(self.revenue_hist)
+        return self.revenue_hist.annual
 
     @property
     def burn_usd_b_per_year(self) -> float:
         """Trailing net cash burn annualised (costs minus revenue, >= 0), USD B/yr."""
-        if not self.cost_hist:
+        cost = self.cost_hist
+        if not cost.count:
             return 0.0
-        net = sum(self.cost_hist) - sum(self.revenue_hist)
-        return max(0.0, 12.0 * net / len(self.cost_hist))
+        return max(0.0, 12.0 * (cost.total - self.revenue_hist.total) / cost.count)
 
     def compute_debt_capacity_usd_b(self) -> float:
         """Debt the firm may still draw, USD B: max_debt_to_revenue x trailing annual revenue x
@@ -160,8 +202,8 @@ class Firm(mesa.Agent):
     # ----- physical --------------------------------------------------------------------------
     @property
     def installed_total_gw(self) -> float:
-        """All accelerators installed, GW."""
-        return sum(self.installed_gw.values())
+        """All accelerators installed, GW (kept by `update_install`)."""
+        return self._installed_total_gw
 
     def compute_powered_gw(self) -> float:
         """Powered datacenter capacity the firm operates, GW."""

@@ -177,7 +177,7 @@ class DealPipeline:
         regulator first screens the standing stakes (`Regulator.update_review_standing`)."""
         view, closing, neg = self.view, self.closing, self.params
         self.regulator.update_review_standing()
-        for deal in sorted(view.live_deals(), key=lambda d: d.deal_id):
+        for deal in view.live_deals():  # a copy, in deal-id order (`MarketView.live_deals`)
             status = deal.status
             since = view.t - deal.history[-1][0]
             if status is DealStatus.LOI and since >= neg.diligence_months:

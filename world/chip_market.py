@@ -414,6 +414,15 @@ class ChipMarket:
         return delivered, value, completed
 
 
+def compute_partners_by_buyer(deals: Sequence[Deal]) -> dict[str, set[str]]:
+    """Buyer (a deal's target) -> the sources it holds one of `deals` with: each buyer's
+    supply partners, in one pass over the deals."""
+    out: dict[str, set[str]] = {}
+    for d in deals:
+        out.setdefault(d.target, set()).add(d.source)
+    return out
+
+
 def active_supply_deals(deals: Sequence[Deal]) -> list[Deal]:
     """Active supply contracts, sorted by id."""
     return sorted(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from world.params import DealKind
 
@@ -139,6 +139,14 @@ class Deal:
     disagreement_source_usd_b: float | None = None
     disagreement_target_usd_b: float | None = None
     history: list[tuple[int, DealStatus]] = field(default_factory=list)
+    changes: ClassVar[int] = 0
+    """How many times any deal's status or kind has been set (in this process): lists that
+    filter deals by them (`DealBook.live_supply`) are kept while it is unchanged."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "status" or name == "kind":
+            Deal.changes += 1
+        object.__setattr__(self, name, value)
 
     def __post_init__(self) -> None:
         self.kind = DealKind(self.kind)
@@ -219,6 +227,8 @@ class DealBook:
         self._deals: dict[str, Deal] = {}
         self._order: list[str] | None = []
         self._live: list[Deal] | None = []
+        self._live_changes = Deal.changes
+        self._supply: tuple[int, int, tuple[Deal, ...]] = (-1, -1, ())
         self._counters: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -265,15 +275,30 @@ class DealBook:
         """Non-terminal deals (optionally of one kind), in id order.
 
         Terminal statuses are absorbing, so the live deals are kept between calls and only
-        pruned (adding a deal rebuilds them): the model asks ~3,000 times a run.
+        pruned, and only looked at again once a status has been set (`Deal.changes`); adding
+        a deal rebuilds them: the model asks ~3,000 times a run.
         """
         if self._live is None:
             self._live = [d for d in self if d.is_live]
-        elif any(d.status in TERMINAL for d in self._live):
-            self._live = [d for d in self._live if d.is_live]
+            self._live_changes = Deal.changes
+        elif self._live_changes != Deal.changes:  # a status was set since: prune
+            if any(d.status in TERMINAL for d in self._live):
+                self._live = [d for d in self._live if d.is_live]
+            self._live_changes = Deal.changes
         if kind is None:
             return list(self._live)
         return [d for d in self._live if d.kind is kind]
+
+    def live_supply(self) -> tuple[Deal, ...]:
+        """Active supply contracts in id order (`world.chip_market.active_supply_deals`), kept
+        while no deal is added and no deal's status or kind is set (`Deal.changes`): the
+        chip market, the view and the recorder ask ~400 times a run."""
+        key = (Deal.changes, len(self._deals))
+        if self._supply[:2] != key:
+            supply = tuple(d for d in self.live() if d.kind is DealKind.SUPPLY
+                           and d.status is DealStatus.ACTIVE)
+            self._supply = (*key, supply)
+        return self._supply[2]
 
     def by_status(self, *statuses: DealStatus) -> list[Deal]:
         """Deals whose status is one of `statuses`, in id order."""

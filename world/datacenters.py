@@ -94,8 +94,8 @@ class Fleet:
         self._cols = {k: np.zeros(max(capacity, 1), dtype=t) for k, t in _COLUMNS.items()}
         self._gw_cache: dict[tuple, np.ndarray] = {}
         """GW per owner by query (`powered_gw`, `pipeline_gw`, `expected_powered_gw`), kept
-        until a datacenter is added or moves (every mutation of owner, gw, status or dates
-        clears it: `_append`, `update`, `update_defer`)."""
+        until a datacenter moves (`update` and `update_defer` clear it; `_append` adds the new
+        datacenter to each query it counts in)."""
 
     def __len__(self) -> int:
         return self._n
@@ -131,8 +131,33 @@ class Fleet:
         for k, v in row.items():
             self._cols[k][i] = v
         self._n += 1
-        self._gw_cache.clear()
+        self._update_kept_gw(i)
         return i
+
+    def _update_kept_gw(self, i: int) -> None:
+        """Add the new datacenter `i` (the last row) to the kept GW-per-owner queries.
+
+        `np.bincount` sums the rows in order, one addition each (rows a query leaves out add
+        0.0, which changes no sum that starts at 0.0), so adding the last row's GW to its
+        owner's total gives the same float as summing all rows again."""
+        c = self._cols
+        owner, gw, status = int(c["owner"][i]), c["gw"][i], c["status"][i]
+        powered = status == DCStatus.POWERED
+        step = c["powered_step"][i] if powered else c["announced_powered_step"][i]
+        for key, kept in self._gw_cache.items():
+            if owner >= kept.shape[0] or kept.dtype != np.float64:
+                # too few owners (asked again, the sum raises), or the integer zeros
+                # `np.bincount` gives for an empty fleet: recompute
+                self._gw_cache.clear()
+                return
+            if key[0] == "powered":
+                counts = powered
+            elif key[0] == "pipeline":
+                counts = status < DCStatus.POWERED
+            else:
+                counts = step <= key[2]
+            if counts:
+                kept[owner] += gw
 
     def plan(self, site: int, owner: int, gw: float, now_step: int, pool: SitePool) -> int:
         """Plan a `gw` GW datacenter for `owner` on `site` at `now_step`; returns its index.
@@ -310,6 +335,26 @@ class Fleet:
         """Powered GW per owner (after the last `update`)."""
         return self._cached_gw(("powered", n_owners), lambda: self._gw_by_owner(
             self.status == DCStatus.POWERED, n_owners))
+
+    def compute_powered_and_pipeline_gw(self, n_owners: int, owner: int) -> float:
+        """Powered plus planned and building GW of one owner (from the kept queries, no copy)."""
+        powered = self._gw_cache.get(("powered", n_owners))
+        if powered is None:
+            powered = self._gw_cache[("powered", n_owners)] = self._gw_by_owner(
+                self.status == DCStatus.POWERED, n_owners)
+        pipeline = self._gw_cache.get(("pipeline", n_owners))
+        if pipeline is None:
+            pipeline = self._gw_cache[("pipeline", n_owners)] = self._gw_by_owner(
+                self.status < DCStatus.POWERED, n_owners)
+        return float(powered[owner] + pipeline[owner])
+
+    def compute_capex_outstanding_usd_b(self, owner: int) -> float:
+        """Capex still to be paid on `owner`'s datacenters (total - paid), USD B. Not kept:
+        each builder asks once a month and usually plans right after, so it is summed afresh
+        (on the columns directly, without read-only views)."""
+        c, n = self._cols, self._n
+        mask = c["owner"][:n] == owner
+        return float((c["capex_usd_b"][:n][mask] - c["capex_paid_usd_b"][:n][mask]).sum())
 
     def pipeline_gw(self, n_owners: int) -> np.ndarray:
         """GW per owner planned, permitted or under construction (not yet powered)."""

@@ -16,7 +16,7 @@ its number of firms; `compute_hhi_with_fringe` counts each small firm as a firm.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +50,12 @@ class FringeMarket:
     n_small: int
     small_hhi_frac: float
     small_sizes: tuple[float, ...] = ()
+    small_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """`<remainder> k` for k = 1 .. len(small_sizes): the small firms' names."""
+
+    def __post_init__(self) -> None:
+        names = tuple(f"{self.remainder} {k}" for k in range(1, len(self.small_sizes) + 1))
+        object.__setattr__(self, "small_names", names)
 
     @property
     def remainder_share(self) -> float:
@@ -70,8 +76,8 @@ class FringeMarket:
             return dict(shares)
         out = {name: s for name, s in shares.items() if name != self.remainder}
         rem = shares[self.remainder]
-        for k, z in enumerate(self.small_sizes, start=1):
-            out[f"{self.remainder} {k}"] = rem * z
+        for name, z in zip(self.small_names, self.small_sizes, strict=True):
+            out[name] = rem * z
         return out
 
     def compute_firms_in_row(self, row: str) -> int:

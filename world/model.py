@@ -25,7 +25,7 @@ from agents.regulator import Regulator
 from agents.vendor import ChipVendor
 from world.capital import CapitalMarket
 from world.catalog import Catalog
-from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, active_supply_deals
+from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, compute_partners_by_buyer
 from world.closing import DealClosing
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
@@ -263,8 +263,7 @@ class ComputeMarketModel(mesa.Model):
                     self.ledger.transfer(self.t, "Investors", owner, proceeds, FlowKind.DIVESTITURE)
 
     def _pay_capex(self) -> None:
-        due = self.fleet.compute_capex_due(self.t, self.n_firms)
-        self.fleet.update_capex_paid(self.t, self.n_firms)
+        due = self.fleet.update_capex_paid(self.t, self.n_firms)  # what each owner owed
         for i, amount in enumerate(due):
             if amount > 0:
                 self.firms[self.firm_names[i]].update_pay(
@@ -292,7 +291,7 @@ class ComputeMarketModel(mesa.Model):
         if not chips.designers:  # no chips in the catalog: nothing to make or trade
             chips.deliveries = []
             return {}, {}, {}
-        deals = active_supply_deals(self.deals.live())
+        deals = self.deals.live_supply()
         produced = dict(chips.capacity_gw)
         self._book(chips.update_produce(self.t, self.now_idx, deals))
         produced = dict(chips.capacity_gw)
@@ -301,8 +300,9 @@ class ComputeMarketModel(mesa.Model):
         held = sum(chips.backlog[d] for d in chips.designers)
         want = np.maximum(need - held, 0.0)
         values = chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
+        partners = compute_partners_by_buyer(deals)
         base = chips.compute_base_utilities(
-            lambda b: self.view.compute_nonprice_utility(b, deals), values)
+            lambda b: self.view.compute_nonprice_utility(b, deals, partners), values)
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)

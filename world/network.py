@@ -80,8 +80,12 @@ class DealNetwork:
 
     def compute_partners(self, firm: str, kind: DealKind | None = None) -> list[str]:
         """Sorted counterparties of `firm` through live deals (of `kind` if given)."""
+        if firm not in self.graph:
+            return []
+        graph = self.graph  # the ends of its edges, without building `edges_of`'s rows
         return sorted(
-            {e["target"] if e["source"] == firm else e["source"] for e in self.edges_of(firm, kind)}
+            {v for _, v, k in graph.out_edges(firm, data="kind") if kind is None or k is kind}
+            | {u for u, _, k in graph.in_edges(firm, data="kind") if kind is None or k is kind}
         )
 
     def compute_bound_to(self, firm: str, kind: DealKind) -> list[str]:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from world.chip_market import active_supply_deals
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
     compute_accelerator_power,
@@ -150,7 +149,7 @@ class Recorder:
         m = self.model
         view = m.view
         step = m.t
-        supply = active_supply_deals(m.deals.live())  # what `model.compute_backlog_gw` reads
+        supply = m.deals.live_supply()  # what `model.compute_backlog_gw` reads
         self.cum_produced_gw += sum(produced.values())
         self.cum_delivered_gw += sum(delivered.values())
         deployed = sum(

@@ -59,6 +59,10 @@ def draw_lognormal(dist: Distribution, n: int, rng: np.random.Generator) -> np.n
     return np.clip(draws, dist.low, dist.high)
 
 
+TYPICAL_SITES = 20
+"""How many of the best free sites make the typical new build (median capex, time to power)."""
+
+
 @dataclass
 class SitePool:
     """Candidate sites as parallel numpy arrays (one row per site).
@@ -89,6 +93,9 @@ class SitePool:
     regions: list[str] = field(default_factory=list)
     unlimited: bool = False
     _ranking: tuple[float, int, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _typical: tuple[bytes, bytes, dict[str, float | None]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
@@ -222,6 +229,35 @@ class SitePool:
             score = self.compute_score_usd_b_per_gw(delay_cost_usd_b_per_gw_month)
             self._ranking = (*key, np.argsort(score, kind="stable"))
         return self._ranking[2]
+
+    def compute_typical_capex_usd_b_per_gw(self) -> float:
+        """Median capex per GW of the `TYPICAL_SITES` best free sites (what a new build would
+        cost), USD B per GW; of all sites when none is free."""
+        return self._typical_of("capex")
+
+    def compute_typical_time_to_power_months(self) -> float | None:
+        """Median months from planning to power of the `TYPICAL_SITES` best free sites (None:
+        none free)."""
+        return self._typical_of("time_to_power")
+
+    def _typical_of(self, what: str) -> float | None:
+        """The medians of the best free sites, kept while the owners and the used power (the
+        columns that decide which sites are free; the others never change) are the same
+        bytes: firms ask ~500 times a run, sites change a few times a month."""
+        owner, used = self.owner.tobytes(), self.used_gw.tobytes()
+        hit = self._typical
+        if hit is None or hit[0] != owner or hit[1] != used:
+            hit = self._typical = (owner, used, {})
+        memo = hit[2]
+        if what not in memo:
+            best = self.best_free_sites(TYPICAL_SITES)
+            if what == "capex":
+                capex = self.capex_usd_b_per_gw
+                memo[what] = float(np.median(capex[best] if len(best) else capex))
+            else:
+                memo[what] = (float(np.median(self.compute_time_to_power_months()[best]))
+                              if len(best) else None)
+        return memo[what]
 
     def acquire(self, idx: int | np.ndarray, owner: int) -> None:
         """Give the site(s) `idx` to `owner`.

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from world.chip_market import active_supply_deals
+from world.chip_market import compute_partners_by_buyer
 from world.contracts import Deal
 from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
@@ -300,7 +300,7 @@ class MarketView:
 
     def compute_backlog_gw(self, designer: str) -> float:
         """Open orders plus contracted deliveries due within 6 months for a designer, GW."""
-        return self._m.chips.compute_backlog_gw(designer, active_supply_deals(self._m.deals.live()))
+        return self._m.chips.compute_backlog_gw(designer, self._m.deals.live_supply())
 
     def compute_open_orders_gw(self, designer: str) -> float | None:
         """Open chip orders the designer holds from all buyers, GW (None: it takes none)."""
@@ -318,14 +318,20 @@ class MarketView:
         """The fringe buyers' demand multiplier from dated shocks (1 = as expected)."""
         return self._m.chips.fringe_multiplier
 
-    def compute_nonprice_utility(self, buyer: str, deals: list[Deal]) -> np.ndarray:
-        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`)."""
+    def compute_nonprice_utility(
+        self, buyer: str, deals: Sequence[Deal],
+        partners: Mapping[str, set[str]] | None = None,
+    ) -> np.ndarray:
+        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`);
+        `partners`: `compute_partners_by_buyer(deals)` if already at hand."""
         firm = self._m.firms.get(buyer)
+        if partners is None:
+            partners = compute_partners_by_buyer(deals)
         return self._m.chips.compute_nonprice_utility(
             buyer,
             firm.installed_gw if firm else {},
             firm.p.max_supplier_share if firm else 1.0,
-            {d.source for d in deals if d.target == buyer},
+            partners.get(buyer, set()),
             self._m.policy.compute_lockin_factor(),
             deals,
         )
@@ -333,7 +339,7 @@ class MarketView:
     def compute_utilities(self, buyer: str) -> np.ndarray:
         """Utility of each designer's chips to `buyer` at this month's prices (-inf: none)."""
         m = self._m
-        deals = active_supply_deals(m.deals.live())
+        deals = m.deals.live_supply()
         values = m.chips.compute_value_usd_b_per_gw(m.cloud.price_usd_b_per_gw_year)
         prices = np.array([m.chips.price_usd_b_per_gw[d] for d in m.designers])
         vals = np.maximum([values[d] for d in m.designers], 1e-12)
@@ -349,8 +355,7 @@ class MarketView:
     def compute_powered_and_pipeline_gw(self, firm: str) -> float:
         """`firm`'s powered capacity plus datacenters planned or under construction, GW."""
         m = self._m
-        owner = m.firm_index[firm]
-        return float(m.fleet.powered_gw(m.n_firms)[owner] + m.fleet.pipeline_gw(m.n_firms)[owner])
+        return m.fleet.compute_powered_and_pipeline_gw(m.n_firms, m.firm_index[firm])
 
     def compute_expected_powered_gw(self, firm: str, step: int) -> float:
         """GW `firm` expects powered by `step` (`Fleet.expected_powered_gw`)."""
@@ -359,11 +364,7 @@ class MarketView:
 
     def compute_capex_outstanding_usd_b(self, firm: str) -> float:
         """Capex still to be paid on `firm`'s planned and building datacenters, USD B."""
-        fleet = self._m.fleet
-        mask = fleet.owner == self._m.firm_index[firm]
-        return float(
-            (fleet.column("capex_usd_b")[mask] - fleet.column("capex_paid_usd_b")[mask]).sum()
-        )
+        return self._m.fleet.compute_capex_outstanding_usd_b(self._m.firm_index[firm])
 
     def compute_best_free_sites(self, n: int, min_gw: float = 0.0) -> np.ndarray:
         """Indices of up to `n` best free sites (`SitePool.best_free_sites`)."""
@@ -379,20 +380,14 @@ class MarketView:
         return float(self._m.sites.capex_usd_b_per_gw[site])
 
     def compute_typical_capex_usd_b_per_gw(self) -> float:
-        """Median capex per GW of the 20 best free sites (what a new build would cost)."""
-        sites = self._m.sites
-        best = sites.best_free_sites(20)
-        if len(best) == 0:
-            return float(np.median(sites.capex_usd_b_per_gw))
-        return float(np.median(sites.capex_usd_b_per_gw[best]))
+        """Median capex per GW of the 20 best free sites (what a new build would cost;
+        `SitePool.compute_typical_capex_usd_b_per_gw`)."""
+        return self._m.sites.compute_typical_capex_usd_b_per_gw()
 
     def compute_typical_time_to_power_months(self) -> float | None:
-        """Median months from planning to power of the 20 best free sites (None: none free)."""
-        sites = self._m.sites
-        best = sites.best_free_sites(20)
-        if len(best) == 0:
-            return None
-        return float(np.median(sites.compute_time_to_power_months()[best]))
+        """Median months from planning to power of the 20 best free sites (None: none free;
+        `SitePool.compute_typical_time_to_power_months`)."""
+        return self._m.sites.compute_typical_time_to_power_months()
 
     # ----- users' demand for AI services ------------------------------------------------------
     def compute_ai_demand_gw(self, month_idx: int) -> float:

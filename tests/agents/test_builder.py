@@ -44,6 +44,9 @@ class _Fleet:
     def pipeline_gw(self, n: int) -> np.ndarray:
         return np.array([0.0, self.pipeline + sum(gw for _, gw in self.planned)])
 
+    def compute_powered_and_pipeline_gw(self, n: int, owner: int) -> float:
+        return float(self.powered_gw(n)[owner] + self.pipeline_gw(n)[owner])
+
     def plan(self, site: int, owner: int, gw: float, t: int, pool: _Pool) -> None:
         pool.used_gw[site] += gw
         self.planned.append((site, gw))

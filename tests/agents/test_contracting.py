@@ -86,3 +86,30 @@ def test_firms_other_than_the_lab_negotiate(traced_run):
     clouds = {c.name for c in model.clouds}
     assert any(d.target in clouds and d.origin == "endogenous"
                and d.status is not DealStatus.PROPOSED for d in model.deals)
+
+
+def test_candidates_built_once_per_buyer_equal_markets_built_per_seller() -> None:
+    """`compute_candidates` builds the market once and swaps the link per seller; every
+    candidate's terms equal those of the market built afresh for that seller (its link priced
+    by the same three re-solves), in search months of a run, for chips and cloud capacity."""
+    params = load_scenario("baseline", ["simulation.history_cutoff=2025-01",
+                                        "simulation.steps=13"], seed=3)
+    model = ComputeMarketModel(params)
+    view, checked = model.view, 0
+    for _ in range(13):
+        model.step()
+        for buyer in [*view.clouds, *view.labs]:
+            for kind, build, sellers in (
+                    (DealKind.SUPPLY, contracting.compute_chip_market,
+                     [v.name for v in view.vendors]),
+                    (DealKind.CLOUD_CAPACITY, contracting.compute_cloud_market,
+                     [c.name for c in view.clouds])):
+                if kind is DealKind.CLOUD_CAPACITY and buyer.role != "lab":
+                    continue
+                got = {name: terms for name, _rank, terms in
+                       contracting.compute_candidates(view, buyer, 1.0, sellers, kind)}
+                for name, terms in got.items():
+                    market = build(view, buyer, name, 1.0)
+                    assert terms == bargaining.compute_link_terms(market, contracting.LINK_ID)
+                    checked += 1
+    assert checked > 10  # candidates were weighed

@@ -6,17 +6,21 @@ attributes each rule reads.
 
 from __future__ import annotations
 
-from collections import deque
 from types import SimpleNamespace
 
 import pytest
 
-from agents.firm import GROWTH_HISTORY_MONTHS, Firm
+from agents.firm import GROWTH_HISTORY_MONTHS, Firm, MonthHistory
+
+
+def _history(months: list[float]) -> MonthHistory:
+    hist = MonthHistory(12)
+    hist.extend(months)
+    return hist
 
 
 def _firm(revenue: list[float], cost: list[float] | None = None) -> SimpleNamespace:
-    return SimpleNamespace(revenue_hist=deque(revenue, maxlen=12),
-                           cost_hist=deque(cost or [], maxlen=12))
+    return SimpleNamespace(revenue_hist=_history(revenue), cost_hist=_history(cost or []))
 
 
 def test_trailing_revenue_is_annualised_mean() -> None:
