@@ -130,9 +130,14 @@ class FrontierDemand:
         grown like the reference demand path, GW."""
         if month_idx is None or month_idx == self.now_idx:
             return self.fringe_lab_gw
+        return self.fringe_lab_gw * self.compute_reference_growth(month_idx)
+
+    def compute_reference_growth(self, month_idx: int) -> float:
+        """Abar(month_idx) / Abar(now): growth of the reference demand path by `month_idx`
+        (1 if the path is 0 now)."""
         now = compute_path_value(self.p.frontier_demand_gw, self.now_idx)
         then = compute_path_value(self.p.frontier_demand_gw, month_idx)
-        return self.fringe_lab_gw * (then / now if now > 0 else 1.0)
+        return then / now if now > 0 else 1.0
 
     def compute_fringe_target_gw(
         self, named_compute_gw: float, cost: float, month_idx: int | None = None
@@ -145,11 +150,7 @@ class FrontierDemand:
         of the reference demand by then (both expected to grow with it; module docstring)."""
         p_ref = self.p.frontier_price_usd_b_per_gw_year
         wanted = self.compute_demand_gw() * (max(cost, 1e-9) / p_ref) ** -self.p.frontier_elasticity
-        growth = 1.0
-        if month_idx is not None and month_idx != self.now_idx:
-            now = compute_path_value(self.p.frontier_demand_gw, self.now_idx)
-            then = compute_path_value(self.p.frontier_demand_gw, month_idx)
-            growth = then / now if now > 0 else 1.0
+        growth = 1.0 if month_idx is None else self.compute_reference_growth(month_idx)
         return max(0.0, growth * (wanted - named_compute_gw))
 
     def update_remove_fringe_labs(self) -> None:
