@@ -29,7 +29,6 @@ price is bargained by alternating offers over the pie (`agents.negotiation.negot
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -268,23 +267,6 @@ def compute_monthly_discount(firm: Firm) -> float:
     """A firm's monthly discount factor in bargaining (a lab's falls with urgency)."""
     urgency = getattr(firm, "compute_urgency_discount", None)
     return urgency() if urgency else firm.p.discount_factor
-
-
-def new_deal(
-    model: Any,
-    kind: DealKind,
-    source: str,
-    target: str,
-    status: DealStatus,
-    origin: str = "endogenous",
-    **terms: Any,
-) -> Deal:
-    """Create a deal in the book and on the network, dated now: the deal pipeline's entry
-    point, which still holds the model; it submits an `OpenDeal` to the model's desk on
-    behalf of the market (firms open deals by submitting `OpenDeal` themselves)."""
-    deal_id = terms.pop("deal_id", "")
-    return model.desk.submit(
-        OpenDeal(kind, source, target, status, terms, deal_id=deal_id, origin=origin), None)
 
 
 def strike(view: MarketView, desk: Desk, seller: Firm, buyer: Firm, kind: DealKind,

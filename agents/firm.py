@@ -191,8 +191,9 @@ class Firm(mesa.Agent):
 
     def update_valuation(self) -> None:
         """Mark the firm at the value of its simulated cash flows
-        (`world.capital.CapitalMarket.compute_equity_value_usd_b`): trailing revenue, trailing
-        growth and margin, discounted at its cost of equity. The opening valuation stands
+        (`world.capital.CapitalMarket.compute_equity_value_usd_b`): trailing revenue, investors'
+        expectation of its trailing growth, its operating margin, at its WACC. The opening
+        valuation stands
         until `GROWTH_HISTORY_MONTHS` months of revenue are seen. Labs override the growth.
         """
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:

@@ -157,12 +157,13 @@ class AILab(Firm):
     def compute_fair_value_usd_b(self) -> float:
         """What the lab's equity is worth now, USD B: the value of its simulated cash flows
         (`world.capital.CapitalMarket.compute_equity_value_usd_b`) from its revenue run-rate,
-        growing at what investors expect: the larger of its trailing revenue growth and the
-        growth of its secured capacity 12 months ahead (investors see both the trend and the
-        contracted pipeline), capped by `capital.growth_cap`, from its trailing margin towards
-        the target margin, at its cost of equity. Until `GROWTH_HISTORY_MONTHS` months of
-        revenue are seen the last mark stands (as for every firm). Compared with facts.toml
-        openai_valuation_* in docs/validation.md; no parameter is set from it."""
+        growing at what investors expect, an adaptive expectation of the growth they observe:
+        the larger of its trailing revenue growth and the growth of its secured capacity 12
+        months ahead (investors see both the trend and the contracted pipeline), from its
+        trailing operating margin towards the target margin, at its WACC. Until
+        `GROWTH_HISTORY_MONTHS` months of revenue are seen the last mark stands (as for every
+        firm). Compared with facts.toml openai_valuation_* in docs/validation.md; no parameter
+        is set from it."""
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
             return self.valuation_usd_b
         run_rate = 12.0 * self.revenue_hist[-1]

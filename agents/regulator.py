@@ -28,23 +28,27 @@ imply:
   `financing_share`); exclusive contracts that raise a concern are blocked outright.
 
 A deal that raises a concern gets an in-depth second phase (`phase2_months`). Interventions
-(`world.policy`) forbid deals before any review.
+(`world.policy`) forbid deals before any review. Stakes held before the start are screened as
+standing stakes (`Regulator.update_review_standing`): reported, not unwound.
+
+The regulator decides; `world.closing.DealClosing` carries its decisions out. The module is
+over the house's ~400 lines: the review of filed deals and of standing stakes share the
+reviewer's view of the markets, the screens, the decision rules and the review record.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-import mesa
-
-from agents.remedies import update_apply_conditions, update_refill_round
+from agents.remedies import CONDITION_TERMS, compute_condition_upstream
+from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
 from world.metrics import (
     compute_merger_screen_2010,
     compute_merger_screen_2023,
     compute_shares,
 )
-from world.params import MARKETS, DealKind, Regime
+from world.params import MARKETS, DealKind, Regime, RegulatorParams
 from world.screens import (
     ROLE_MARKET,
     compute_base_row,
@@ -52,12 +56,21 @@ from world.screens import (
     compute_financing_row,
     compute_market_mhhi,
     compute_stake_rows,
+    compute_standing_stake_rows,
 )
+from world.view import MarketView
 
 CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
-CONDITION_TERMS = "no_exclusivity;supply_to_rivals"
-"""Behavioural remedy of a vertical concern: the deal loses any exclusivity and the input
-supplier serves its contracts and rivals' open orders pro rata (equal access)."""
+STANDING = "standing"
+"""Decision of a standing stake's review: screened and reported, not unwound."""
+STANDING_PHASE = 0
+"""`phase` of a standing stake's rows: screened at the start, never filed (filed deals have
+phase 1, or 2 after an in-depth second phase)."""
+
+
+VENDOR_SHARE = "vendor share >= "
+"""Start of the threshold text of the `strict` regime's vendor-financing rule: a row it
+decides is reported under the screen that decided it, `vendor_financing`."""
 
 
 def _drop_private(row: dict) -> None:
@@ -66,14 +79,28 @@ def _drop_private(row: dict) -> None:
     row.pop("screen_reason", None)
 
 
-class Regulator(mesa.Agent):
-    """Reviews deals against the scenario's policy regime (docs/odd.md)."""
+class Regulator:
+    """Reviews deals against the scenario's policy regime (docs/odd.md).
 
-    def __init__(self, model: Any) -> None:
-        super().__init__(model)
-        self.params = model.p.regulator
+    Reads the market through `view`; its decisions are carried out by `closing` (status,
+    remedies, blocks). Owns its review rows (`reviews`, read by the recorder).
+
+    Args:
+        view: read-only market view.
+        closing: carries out the decisions.
+        params: the scenario's regulator parameters (regime, thresholds, review months).
+    """
+
+    def __init__(self, view: MarketView, closing: DealClosing, params: RegulatorParams) -> None:
+        self.view, self.closing, self.params = view, closing, params
+        self.reviews: list[dict] = []
+        """One row per screen and market of every review, in decision order (docs/outputs.md
+        'reviews')."""
         self.review_end: dict[str, int] = {}
         self.pending: dict[str, dict] = {}
+        self.standing: dict[str, tuple[Deal, set[str] | None]] = {}
+        """Initial positions leaving a stake -> (deal, markets where both parties sold at its
+        last screen; None before the first)."""
         self.enabled = True
         """False when the scenario switches the regulator off (`[components] regulator`): no
         deal is reviewed."""
@@ -102,10 +129,10 @@ class Regulator(mesa.Agent):
             return regime is Regime.STRICT and self._is_financed_supply(deal)
         if deal.voting or regime in (Regime.NONE, Regime.STRICT):
             return True
-        return self.model.policy.makes_nonvoting_reportable()
+        return self.view.makes_nonvoting_reportable()
 
     def _is_financed_supply(self, deal: Deal) -> bool:
-        parent = self.model.deals.get(deal.parent_id) if deal.parent_id else None
+        parent = self.view.get_deal(deal.parent_id) if deal.parent_id else None
         return (
             deal.kind is DealKind.SUPPLY
             and parent is not None
@@ -113,7 +140,9 @@ class Regulator(mesa.Agent):
             and parent.source == deal.source
         )
 
-    def compute_market_shares(self) -> dict[str, dict[str, float]]:
+    def compute_market_shares(
+        self, markets: Iterable[str] | None = None
+    ) -> dict[str, dict[str, float]]:
         """The reviewer's view of the markets: market -> participant -> share (fractions),
         this month's, read through the market view; participants are whatever firms the
         market holds (the named fringe firms and the small-firm remainder included).
@@ -122,30 +151,38 @@ class Regulator(mesa.Agent):
         GW, and a lab building its own data centres as a participant too (its captive capacity
         is outside the cloud market's shares of the output tables, but for the screens it is a
         rapid entrant: 2023 Merger Guidelines s.4.4.A, capacity-based shares); participants
-        outside the firms (the fringe) count their deployed GW.
+        outside the firms (the fringe) count their deployed GW. `markets`: only these (default
+        all).
         """
-        view = self.model.view
-        out = {m: dict(view.compute_shares(m)) for m in MARKETS}
+        view = self.view
+        chosen = set(MARKETS if markets is None else markets)
+        wanted = [m for m in MARKETS if m in chosen]
+        out = {m: dict(view.compute_shares(m)) for m in wanted}
         cloud = out.get("cloud")
-        fleet = getattr(self.model, "fleet", None)
-        if not cloud or fleet is None:
-            return out
-        firms = {n: f for n, f in self.model.firms.items() if n in cloud}
-        outside = sum(v for n, v in cloud.items() if n not in firms)
-        deployed = {n: f.compute_deployed_gw() for n, f in firms.items()}
+        if cloud:
+            out["cloud"] = self._compute_committed_cloud_shares(cloud)
+        return {m: view.compute_firm_shares(m, s) for m, s in out.items()}
+
+    def _compute_committed_cloud_shares(self, cloud: dict[str, float]) -> dict[str, float]:
+        """Cloud shares by committed capacity (`compute_market_shares`); `cloud`: this
+        month's shares of deployed capacity, returned unchanged when there is none."""
+        view = self.view
+        roles = view.compute_roles()
+        firms = [n for n in roles if n in cloud]
+        outside = sum(v for n, v in cloud.items() if n not in roles)
+        deployed = {n: view.compute_deployed_gw(n) for n in firms}
         if outside >= 1.0 or sum(deployed.values()) <= 0.0:
-            return out
+            return cloud
         total = sum(deployed.values()) / (1.0 - outside)
-        pipeline = fleet.pipeline_gw(self.model.n_firms)
+        pipeline = view.compute_pipeline_gw_by_firm()
         committed = {
-            n: f.compute_deployed_gw() + float(pipeline[self.model.firm_index[n]])
-            for n, f in self.model.firms.items()
-            if n in firms or f.role == "lab"
+            n: (deployed[n] if n in deployed else view.compute_deployed_gw(n)) + pipeline[n]
+            for n, role in roles.items()
+            if n in cloud or role == "lab"
         }
-        gw = {n: v for n, v in committed.items() if n in firms or v > 0.0}
-        gw.update({n: v * total for n, v in cloud.items() if n not in firms})
-        out["cloud"] = compute_shares(gw)
-        return out
+        gw = {n: v for n, v in committed.items() if n in cloud or v > 0.0}
+        gw.update({n: v * total for n, v in cloud.items() if n not in roles})
+        return compute_shares(gw)
 
     def compute_review(self, deal: Deal) -> list[dict]:
         """The screens for `deal`, one row per screen and market (`world.screens`): stakes get
@@ -153,20 +190,20 @@ class Regulator(mesa.Agent):
         the vertical-stake screen across levels; exclusive contracts the foreclosure screen;
         supply tied to the vendor's investment the vendor-financing screen."""
         shares = self.compute_market_shares()
-        roles = {name: firm.role for name, firm in self.model.firms.items()}
+        roles = self.view.compute_roles()
         p = self.params
         rows: list[dict] = []
         if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
             owner, firm = self.compute_owner_firm(deal)
             rows += compute_stake_rows(
-                deal, owner, firm, self.compute_stake_fraction(deal), shares, self.model.stakes,
+                deal, owner, firm, self.compute_stake_fraction(deal), shares, self.view.stakes,
                 roles, (p.margin_over_input_price, p.upstream_margin_over_price),
             )
-        elif self._is_financed_supply(deal) or self.model.policy.is_vendor_financing(
+        elif self._is_financed_supply(deal) or self.view.is_vendor_financing(
             deal.kind, deal.source, deal.target
         ):
             rows.append(compute_financing_row(
-                deal, shares, self.model.stakes, roles, p.margin_over_input_price))
+                deal, shares, self.view.stakes, roles, p.margin_over_input_price))
         if deal.exclusive and deal.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY):
             rows.append(compute_exclusive_row(
                 deal, shares, roles, self._tied_buyers(deal),
@@ -183,7 +220,7 @@ class Regulator(mesa.Agent):
         """Buyers already tied by other live exclusive contracts of the same kind."""
         live = (DealStatus.ACTIVE, DealStatus.UNDER_REVIEW)
         return {
-            d.target for d in self.model.deals.live()
+            d.target for d in self.view.live_deals()
             if d.exclusive and d.kind is deal.kind and d.status in live
             and d.deal_id != deal.deal_id
         }
@@ -200,23 +237,109 @@ class Regulator(mesa.Agent):
             return min(1.0, deal.value_usd_b / max(deal.valuation_usd_b, deal.value_usd_b))
         return 0.0
 
-    def compute_market_mhhi(self, shares: dict[str, float]) -> float:
-        """MHHI of a market from the stake registry (`world.screens.compute_market_mhhi`)."""
-        return compute_market_mhhi(shares, self.model.stakes)
+    def compute_market_mhhi(self, market: str, shares: dict[str, float]) -> float:
+        """MHHI of `market` from the stake registry (`world.screens.compute_market_mhhi`),
+        the fringe's remainder row counted as the small firms it stands for (as HHI counts
+        them: with no stakes among the sellers MHHI equals HHI)."""
+        return compute_market_mhhi(self.view.compute_firm_shares(market, shares),
+                                   self.view.stakes)
 
     # ----- the process -------------------------------------------------------------------------
+    def update_add_standing(self, deal: Deal) -> None:
+        """Note an initial position (a deal entered before the start): if it leaves a stake,
+        the stake is screened as a standing stake (`update_review_standing`)."""
+        if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
+            self.standing[deal.deal_id] = (deal, None)
+
+    def update_review_standing(self) -> None:
+        """Screen the standing stakes (held before the start), each month in the deal phase.
+
+        In the first month each stake still held (an equity stake of its source, a warrant's
+        of its target) gets the screens of a new stake (`world.screens.
+        compute_standing_stake_rows`: the partial-ownership or horizontal screen in every
+        market where either party sells, the vertical screen across levels), on this month's
+        shares, with delta-MHHI the holding's contribution given every other holding. Later,
+        in the first month the two parties come to sell in a market where they did not both
+        sell at the last screen (a lab building its own cloud capacity), that market's row
+        is screened again (shares are read only while some market where both can sell, by
+        `_compute_possible_markets`, is not yet screened with both selling). Rows carry the
+        regime's thresholds and whether they would raise a concern, with decision `standing`
+        and phase 0: a standing stake is reported, not unwound (an intervention such as
+        `divestiture` unwinds it). A stake no longer held is no longer screened; nothing is
+        screened when the regulator is switched off.
+        """
+        if not self.enabled or not self.standing:
+            return
+        pending: dict[str, set[str]] = {}  # deal id -> markets to look at this month
+        for deal_id in sorted(self.standing):
+            deal, seen = self.standing[deal_id]
+            owner, firm = self.compute_owner_firm(deal)
+            if self.view.compute_stake(owner, firm) <= 0.0:
+                del self.standing[deal_id]
+            elif seen is None:
+                pending[deal_id] = set(MARKETS)
+            elif left := (self._compute_possible_markets(owner)
+                          & self._compute_possible_markets(firm)) - seen:
+                pending[deal_id] = left
+        if not pending:
+            return
+        shares = self.compute_market_shares(set().union(*pending.values()))
+        for deal_id, markets in pending.items():
+            deal, seen = self.standing[deal_id]
+            owner, firm = self.compute_owner_firm(deal)
+            overlap = {m for m in markets
+                       if shares[m].get(owner, 0.0) > 0.0 and shares[m].get(firm, 0.0) > 0.0}
+            if seen is None:
+                rows = self._compute_standing_rows(deal, owner, firm, shares)
+            elif overlap:  # a new overlap: that market's row only
+                rows = [r for r in self._compute_standing_rows(
+                            deal, owner, firm, {m: shares[m] for m in overlap})
+                        if r["screen"] in ("partial_ownership", "horizontal")]
+            else:
+                continue
+            self.standing[deal_id] = (deal, overlap | (seen or set()))
+            self.reviews.extend(rows)
+
+    def _compute_possible_markets(self, firm: str) -> set[str]:
+        """Markets where `firm` can have a share in the reviewer's view: its role's market,
+        accelerators if it designs chips, cloud for a lab (its own committed capacity)."""
+        role = self.view.compute_role(firm)
+        markets = {ROLE_MARKET[role]} if role in ROLE_MARKET else set()
+        if self.view.designs_chips(firm):
+            markets.add("accelerators")
+        if role == "lab":
+            markets.add("cloud")
+        return markets
+
+    def _compute_standing_rows(self, deal: Deal, owner: str, firm: str,
+                               shares: dict[str, dict[str, float]]) -> list[dict]:
+        """The rows of a standing stake's screen (`update_review_standing`)."""
+        p = self.params
+        rows = compute_standing_stake_rows(
+            deal, owner, firm, shares, self.view.stakes, self.view.compute_roles(),
+            (p.margin_over_input_price, p.upstream_margin_over_price))
+        for row in rows:
+            row.update(regime=p.regime.value, phase=STANDING_PHASE, conditions="")
+        _, why = self.compute_decision(deal, rows)
+        for row in rows:
+            row.update(step=self.view.t, decision=STANDING,
+                       reason=f"standing stake held before the start, reported and not "
+                              f"unwound ({why})")
+            _drop_private(row)
+        return rows
+
     def update_submit(self, deal: Deal) -> None:
         """A definitive deal is filed. A deal an intervention forbids is blocked at once;
         reportable deals go under review for `review_months` (plus `phase2_months` when the
         screens raise a concern), the others become active at once."""
-        policy = self.model.policy
-        if policy.forbids_equity_deal(
+        view = self.view
+        if view.forbids_equity_deal(
             deal.kind, deal.source, deal.target, deal.deal_id
-        ) or (deal.parent_id and policy.forbids_deal(None, "", "", deal.parent_id)):
+        ) or (deal.parent_id and view.forbids_deal(None, "", "", deal.parent_id)):
             self.update_block(deal, "forbidden by an intervention")
             return
         if not self.enabled or not self.is_reportable(deal):
-            deal.update_status(DealStatus.ACTIVE, self.model.t)
+            self.closing.update_deal_status(deal, DealStatus.ACTIVE)
             return
         rows = self.compute_review(deal)
         months = self.params.review_months
@@ -225,35 +348,35 @@ class Regulator(mesa.Agent):
             months += self.params.phase2_months
             phase = 2
         self.pending[deal.deal_id] = {"phase": phase}
-        self.review_end[deal.deal_id] = self.model.t + months
-        deal.update_status(DealStatus.UNDER_REVIEW, self.model.t)
+        self.review_end[deal.deal_id] = view.t + months
+        self.closing.update_deal_status(deal, DealStatus.UNDER_REVIEW)
         if months == 0:
             self.update_decide(deal)
 
     def update_decide(self, deal: Deal) -> None:
         """At the end of its review a deal is cleared, cleared with conditions (applied at
-        once, `agents.remedies.update_apply_conditions`) or blocked. The screens are taken
+        once, `world.closing.DealClosing.update_apply_conditions`) or blocked. The screens are taken
         again at decision time (shares may have moved during the review)."""
-        if self.model.t < self.review_end.get(deal.deal_id, 0):
+        if self.view.t < self.review_end.get(deal.deal_id, 0):
             return
         filed = self.pending.pop(deal.deal_id, None)
         rows = self.compute_review(deal)
         decision, reason = self.compute_decision(deal, rows)
         for row in rows:
-            row.update(step=self.model.t, decision=decision, reason=reason,
+            row.update(step=self.view.t, decision=decision, reason=reason,
                        phase=filed["phase"] if filed else 1)
             _drop_private(row)
         if decision == BLOCKED:
-            self.model.reviews.extend(rows)
+            self.reviews.extend(rows)
             self.update_block(deal, reason, record=False)
             return
         if decision == CONDITIONS:
-            upstream = next((r["upstream"] for r in rows if r["concern"] and r["upstream"]), "")
+            upstream = compute_condition_upstream(rows)
             for row in rows:
                 row["conditions"] = CONDITION_TERMS
-            update_apply_conditions(self.model, deal, upstream)
-        self.model.reviews.extend(rows)
-        deal.update_status(DealStatus.ACTIVE, self.model.t)
+            self.closing.update_apply_conditions(deal, upstream)
+        self.reviews.extend(rows)
+        self.closing.update_deal_status(deal, DealStatus.ACTIVE)
 
     def compute_decision(self, deal: Deal, rows: list[dict]) -> tuple[str, str]:
         """Decision (`cleared`, `cleared_with_conditions`, `blocked`) and reason under the
@@ -267,6 +390,8 @@ class Regulator(mesa.Agent):
         verdicts = [self.compute_screen(deal, row) for row in rows]
         for row, (concern, threshold, _outcome, _why) in zip(rows, verdicts, strict=True):
             row.update(threshold=threshold, concern=concern)
+            if threshold.startswith(VENDOR_SHARE):  # the financing rule decided this row
+                row["screen"] = "vendor_financing"
         for outcome in (BLOCKED, CONDITIONS):
             hits = [v[3] for v in verdicts if v[0] and v[2] == outcome]
             if hits:
@@ -284,9 +409,9 @@ class Regulator(mesa.Agent):
         if screen == "none" or regime is Regime.HSR_2010:
             return False, "not screened under this regime", CLEARED, ""
         up, share = row["upstream"], row["upstream_share"]
-        financing = self.model.policy.is_vendor_financing(deal.kind, deal.source, deal.target)
+        financing = self.view.is_vendor_financing(deal.kind, deal.source, deal.target)
         if regime is Regime.STRICT and financing and share >= p.financing_share:
-            return True, f"vendor share >= {p.financing_share:.0%}", BLOCKED, (
+            return True, f"{VENDOR_SHARE}{p.financing_share:.0%}", BLOCKED, (
                 f"vendor financing by a supplier with {share:.0%} of its market "
                 f"(>= {p.financing_share:.0%}): circular money ties the buyer")
         if screen == "exclusive_dealing":
@@ -329,17 +454,14 @@ class Regulator(mesa.Agent):
     def update_block(self, deal: Deal, reason: str, record: bool = True) -> None:
         """Block a deal (an intervention or a review decision); it leaves the network.
 
-        The parties learn it (`Policy.update_add_block`: they stop proposing the same kind of
-        deal to each other) and a blocked investment in a lab's round is left to its outside
-        investors (`agents.remedies.update_refill_round`)."""
+        The parties learn it (they stop proposing the same kind of deal to each other) and a
+        blocked investment in a lab's round is left to its outside investors
+        (`world.closing.DealClosing.update_block`)."""
         if record:
             rows = self.compute_review(deal)
             for row in rows:
-                row.update(step=self.model.t, decision=BLOCKED, reason=reason,
+                row.update(step=self.view.t, decision=BLOCKED, reason=reason,
                            threshold="forbidden by an intervention", concern=True)
                 _drop_private(row)
-            self.model.reviews.extend(rows)
-        deal.update_status(DealStatus.BLOCKED, self.model.t)
-        self.model.network.update_remove_deal(deal.deal_id)
-        self.model.policy.update_add_block(deal.kind, deal.source, deal.target)
-        update_refill_round(self.model, deal)
+            self.reviews.extend(rows)
+        self.closing.update_block(deal)

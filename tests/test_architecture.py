@@ -142,17 +142,8 @@ def test_the_graph_sees_function_level_imports() -> None:
 
 
 # ----- firms see the view and act through the desk ----------------------------------------------
-DEAL_PIPELINE_MODULES = {"agents.pipeline", "agents.regulator", "agents.remedies"}
-"""Agent modules that still hold the model: the deal pipeline and the regulator execute deals
-and reviews on the components directly (to be moved behind the view and a deal-execution
-component). `test_pipeline_exceptions_are_still_needed` drops an entry once it is clean."""
-
-MODEL_ENTRY_POINTS = {("agents.contracting", "new_deal")}
-"""Functions that take the model on purpose: the deal pipeline's entry point for opening a deal,
-which submits it to the model's desk on behalf of the market."""
-
 WRITES = (".ledger.transfer", ".sites.acquire", ".fleet.plan", ".stakes.update_",
-          ".capital.update_", ".deals.add", ".deals.next_id", ".network.update_",
+          ".capital.update_", ".policy.update_", ".deals.add", ".deals.next_id", ".network.update_",
           ".update_status(", ".negotiation_rounds[", ".update_quantity(", ".update_wholesale(",
           ".update_retail(", ".update_contract(")
 """Writes to a component's state: only the desk (`world.desk`) makes them for a firm."""
@@ -193,8 +184,7 @@ def test_agent_rules_take_the_view_not_the_model() -> None:
     """No agent function takes a duck-typed `model: Any` (they take `view: MarketView` and,
     if they act, `desk: Desk`), except the deal pipeline's known entry points."""
     wrong = sorted(
-        found for m in _agent_modules() if m not in DEAL_PIPELINE_MODULES
-        for found in _model_parameters(m) if found not in MODEL_ENTRY_POINTS
+        found for m in _agent_modules() for found in _model_parameters(m)
     )
     assert not wrong, f"agent functions taking the model: {wrong}"
 
@@ -202,27 +192,29 @@ def test_agent_rules_take_the_view_not_the_model() -> None:
 def test_agents_do_not_reach_through_the_model() -> None:
     """Firms get `view` and `desk` at construction; `self.model` exists only because Mesa
     registers agents with their model, and no agent module reads it."""
-    wrong = {m: _model_reads(m) for m in _agent_modules()
-             if m not in DEAL_PIPELINE_MODULES and _model_reads(m)}
+    wrong = {m: _model_reads(m) for m in _agent_modules() if _model_reads(m)}
     assert not wrong, f".model read in agents (module: lines): {wrong}"
 
 
 def test_agents_never_write_to_a_component() -> None:
     """Ledger transfers, site and datacenter plans, stakes, capital-market takes, deals in the
     book, network edges and deal statuses change only through the desk."""
-    wrong = {m: _writes(m) for m in _agent_modules()
-             if m not in DEAL_PIPELINE_MODULES and _writes(m)}
+    wrong = {m: _writes(m) for m in _agent_modules() if _writes(m)}
     assert not wrong, f"agents writing to components: {wrong}"
 
 
-def test_pipeline_exceptions_are_still_needed() -> None:
-    """Guard for the three tests above: every exempt module still holds the model (so the
-    scanners do see violations, and an exemption whose module is clean must be removed)."""
-    clean = sorted(m for m in DEAL_PIPELINE_MODULES
-                   if not (_model_parameters(m) or _model_reads(m) or _writes(m)))
-    assert not clean, f"remove from DEAL_PIPELINE_MODULES: {clean}"
-    stale = sorted(e for e in MODEL_ENTRY_POINTS if e not in _model_parameters(e[0]))
-    assert not stale, f"remove from MODEL_ENTRY_POINTS: {stale}"
+def test_the_scanners_see_a_planted_breach(tmp_path, monkeypatch) -> None:
+    """Guard for the three tests above: a module that takes the model, reads it and writes to
+    components is caught by each scanner (so their passing means the agents are clean)."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from typing import Any\n\n"
+                   "def rule(model: Any) -> None:\n"
+                   "    model.ledger.transfer(0, 'a', 'b', 1.0, 'x')\n"
+                   "    return self.model\n", encoding="utf-8")
+    monkeypatch.setitem(MODULES, "agents.bad", bad)
+    assert _model_parameters("agents.bad") == {("agents.bad", "rule")}
+    assert _model_reads("agents.bad") == [5]  # `self.model`; `model.ledger` is a parameter
+    assert _writes("agents.bad") == [".ledger.transfer"]
 
 
 def test_the_desk_is_the_only_world_module_firms_act_through() -> None:

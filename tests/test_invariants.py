@@ -135,11 +135,10 @@ def _check_tranches(model: ComputeMarketModel, watch: Watch, step: int) -> None:
             assert n is None or n <= step
         watch.tranche_paid[deal.deal_id] = now
         paid_now = [t for t in deal.tranches if t.paid_step == step]
-        if deal.deal_id in model.deploy_baseline:
+        baseline = model.closing.deploy_baseline
+        if deal.deal_id in baseline:
             holder = model.firms[deal.target]
-            progress = (
-                holder.compute_deployed_gw_of(deal.source) - model.deploy_baseline[deal.deal_id]
-            )
+            progress = holder.compute_deployed_gw_of(deal.source) - baseline[deal.deal_id]
             best = max(watch.max_progress.get(deal.deal_id, -math.inf), progress)
             watch.max_progress[deal.deal_id] = best
             for t in deal.tranches:

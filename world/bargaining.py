@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 EPS_GW = 1e-12
 """Quantities below this are treated as zero (rounding of the greedy clearing)."""
@@ -107,11 +107,9 @@ class Market:
     def compute_without(self, link_id: str) -> Market:
         """The market if the link fails: the link is dropped and its pair does not trade."""
         link = self.link(link_id)
-        return replace(
-            self,
-            links=tuple(k for k in self.links if k.link_id != link_id),
-            barred=self.barred | {(link.seller, link.buyer)},
-        )
+        return Market(self.sellers, self.buyers,
+                      tuple(k for k in self.links if k.link_id != link_id),
+                      self.barred | {(link.seller, link.buyer)})
 
     def compute_without_quantity(self, link_id: str) -> Market:
         """The market if the link's GW are not traded at all: the link fails and its buyer
@@ -119,25 +117,24 @@ class Market:
         link = self.link(link_id)
         base = self.compute_without(link_id)
         sellers = tuple(
-            replace(s, capacity_gw=max(0.0, s.capacity_gw - link.gw)) if s.name == link.seller
-            else s
+            Seller(s.name, max(0.0, s.capacity_gw - link.gw), s.cost_usd_b_per_gw,
+                   s.price_usd_b_per_gw) if s.name == link.seller else s
             for s in base.sellers
         )
         buyers = tuple(
-            replace(b, demand_gw=max(0.0, b.demand_gw - link.gw)) if b.name == link.buyer else b
+            Buyer(b.name, max(0.0, b.demand_gw - link.gw), b.value_usd_b_per_gw, b.values)
+            if b.name == link.buyer else b
             for b in base.buyers
         )
-        return replace(base, sellers=sellers, buyers=buyers)
+        return Market(sellers, buyers, base.links, base.barred)
 
     def compute_with_price(self, link_id: str, price_usd_b_per_gw: float) -> Market:
         """The same market with one link's price changed."""
-        return replace(
-            self,
-            links=tuple(
-                replace(k, price_usd_b_per_gw=price_usd_b_per_gw) if k.link_id == link_id else k
-                for k in self.links
-            ),
-        )
+        return Market(self.sellers, self.buyers, tuple(
+            Link(k.link_id, k.seller, k.buyer, k.gw, price_usd_b_per_gw) if k.link_id == link_id
+            else k
+            for k in self.links
+        ), self.barred)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,18 +161,19 @@ def clear_market(market: Market) -> tuple[Trade, ...]:
             trades.append(Trade(link.seller, link.buyer, link.link_id, gw,
                                 link.price_usd_b_per_gw))
     prices = {s.name: s.price_usd_b_per_gw for s in market.sellers}
+    barred = market.barred
+    net_of = {  # buyer -> seller -> value minus posted price, for the pairs that may trade
+        b.name: {s: b.value_of(s) - p for s, p in prices.items() if (s, b.name) not in barred}
+        for b in market.buyers
+    }
 
     def best(buyer: Buyer) -> float:
-        nets = [buyer.value_of(s) - p for s, p in prices.items()
-                if (s, buyer.name) not in market.barred]
-        return max(nets, default=-math.inf)
+        return max(net_of[buyer.name].values(), default=-math.inf)
 
     for buyer in sorted(market.buyers, key=lambda b: (-best(b), b.name)):
         nets: dict[float, list[str]] = {}
-        for s in market.sellers:
-            if (s.name, buyer.name) not in market.barred:
-                net = buyer.value_of(s.name) - s.price_usd_b_per_gw
-                nets.setdefault(round(net, TIE_DIGITS), []).append(s.name)
+        for name, net in net_of[buyer.name].items():
+            nets.setdefault(round(net, TIE_DIGITS), []).append(name)
         for net in sorted(nets, reverse=True):
             if net < 0.0 or want[buyer.name] <= EPS_GW:
                 break

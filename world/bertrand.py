@@ -8,10 +8,14 @@ power, USD B per GW; docs/odd.md 'Markets'.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
+
+BRENT_RTOL = 4 * float(np.finfo(float).eps)
+"""Relative tolerance of `find_root_brent` (scipy.optimize.brentq's default and minimum)."""
+BRENT_MAX_ITER = 100
 
 
 # ------------------------------------------------------------------------------ logit demand
@@ -96,23 +100,96 @@ def _best_response(
         scale = p**-alpha
         dem = slope = 0.0
         for w, x, r in terms:
-            s = x * scale / (x * scale + r)
-            dem += w * s
-            slope += w * s * (1.0 - s)
+            xs = x * scale
+            s = xs / (xs + r)
+            ws = w * s
+            dem += ws
+            slope += ws * (1.0 - s)
         if dem > capacity:
             return 1.0 + (dem - capacity) / max(capacity, 1e-12)
         return (p * dem - (p - cost) * alpha * slope) / max(p * dem + (p - cost) * alpha * slope,
                                                          1e-300)
 
-    if marginal(hi) > 0.0:
+    f_hi = marginal(hi)
+    if f_hi > 0.0:
         return bounds[1], True
-    if marginal(lo) <= 0.0:
+    f_lo = marginal(lo)
+    if f_lo <= 0.0:
         return bounds[0], False
-    log_p = brentq(marginal, lo, hi, xtol=1e-9)
+    log_p = find_root_brent(marginal, lo, hi, xtol=1e-9, f_ends=(f_lo, f_hi))
     p = math.exp(log_p)
     scale = p**-alpha
     dem = sum(w * x * scale / (x * scale + r) for w, x, r in terms)
     return p, dem >= capacity * (1.0 - 1e-6)
+
+
+def find_root_brent(
+    f: Callable[[float], float],
+    xa: float,
+    xb: float,
+    xtol: float,
+    rtol: float = BRENT_RTOL,
+    f_ends: tuple[float, float] | None = None,
+) -> float:
+    """A root of `f` in [xa, xb] by Brent's method (Brent 1973, ch. 4), where f(xa) and f(xb)
+    differ in sign.
+
+    Rule: inverse quadratic or linear interpolation while it shrinks the bracket fast enough,
+    bisection otherwise, until half the bracket is below (xtol + rtol |x|) / 2. The steps and
+    the floating-point operations are those of `scipy.optimize.brentq` (its C routine
+    `brentq.c`, written by Charles Harris), in the same order, so the root is bit for bit the
+    same; written in Python to save the calls into and out of C (a best response needs ~13
+    evaluations of a cheap function). `f_ends`: (f(xa), f(xb)) when the caller has them
+    already (they are not evaluated again). Raises ValueError if f(xa) and f(xb) have one
+    sign or f returns NaN, RuntimeError after `BRENT_MAX_ITER` iterations.
+    """
+    xpre, xcur = xa, xb
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = (f(xpre), f(xcur)) if f_ends is None else f_ends
+    if fpre != fpre or fcur != fcur:
+        raise ValueError(f"f is NaN at an end of [{xa}, {xb}]")
+    if fpre * fcur > 0:
+        raise ValueError(f"f must have different signs at {xa} and {xb}")
+    if fpre == 0:
+        return xpre
+    if fcur == 0:
+        return xcur
+    for _ in range(BRENT_MAX_ITER):
+        if fpre * fcur < 0:
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2
+        sbis = (xblk - xcur) / 2
+        abs_sbis = abs(sbis)
+        if fcur == 0 or abs_sbis < delta:
+            return xcur
+        abs_spre = abs(spre)
+        if abs_spre > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:  # extrapolate
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            bound = 3 * abs_sbis - delta
+            if 2 * abs(stry) < (abs_spre if abs_spre < bound else bound):  # good short step
+                spre, scur = scur, stry
+            else:  # bisect
+                spre = scur = sbis
+        else:  # bisect
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        if scur > delta or scur < -delta:  # |scur| > delta
+            xcur += scur
+        else:
+            xcur += delta if sbis > 0 else -delta
+        fcur = f(xcur)
+        if fcur != fcur:
+            raise ValueError(f"f is NaN at {xcur}")
+    raise RuntimeError(f"Brent's method did not converge in {BRENT_MAX_ITER} iterations")
 
 
 def solve_logit_bertrand(
@@ -200,21 +277,23 @@ def _iterate_best_responses(
     """Gauss-Seidel best-response rounds (`solve_logit_bertrand`), updating `price` and
     `bound` in place; returns (rounds used, converged)."""
     weight = x * price[None, :] ** -alpha
-    active = {k: np.flatnonzero((x[:, k] > 0) & (w > 0)) for k in players}
+    fixed = {}  # what a player's best response reads that the others' prices do not change
+    for k in players:
+        rows = np.flatnonzero((x[:, k] > 0) & (w > 0))
+        fixed[k] = (rows, outside[rows], w[rows].tolist(), x[rows, k].tolist(), x[:, k],
+                    float(cost[k]), float(capacity_gw[k]),
+                    (float(price_bounds[k, 0]), float(price_bounds[k, 1])))
     rounds, converged = 0, False
     settled = 0  # consecutive best responses that moved the price by less than tol
     for rounds in range(1, max_rounds + 1):
         for k in players:
-            rows = active[k]
-            rest = outside[rows] + weight[rows].sum(axis=1) - weight[rows, k]
-            terms = list(zip(w[rows].tolist(), x[rows, k].tolist(), rest.tolist(), strict=True))
-            p, bound[k] = _best_response(
-                terms, alpha, float(cost[k]), float(capacity_gw[k]),
-                (float(price_bounds[k, 0]), float(price_bounds[k, 1])),
-            )
+            rows, outside_k, w_k, x_k, x_col, cost_k, cap_k, bounds_k = fixed[k]
+            rest = outside_k + weight[rows].sum(axis=1) - weight[rows, k]
+            terms = list(zip(w_k, x_k, rest.tolist(), strict=True))
+            p, bound[k] = _best_response(terms, alpha, cost_k, cap_k, bounds_k)
             settled = settled + 1 if abs(math.log(p / price[k])) < tol else 0
             price[k] = p
-            weight[:, k] = x[:, k] * p**-alpha
+            weight[:, k] = x_col * p**-alpha
             if settled >= max(len(players) - 1, 1) and (rounds > 1 or k == players[-1]):
                 converged = True  # every player has best-responded to the others' prices
                 break

@@ -17,10 +17,12 @@ Capital is finite and priced (docs/odd.md 'Capital'):
 - **Cost of debt** r_d = r_f + s_0 + s_L x min(10, debt / revenue) + s_b x min(2, burn / revenue);
   debt is limited to `max_debt_to_revenue` x revenue x min(1, A). Interest is charged once a
   month: debt x r_d / 12.
-- **Valuation** from simulated cash flows (`compute_dcf_value_usd_b`): revenue grows at g_0
-  (capped) fading geometrically to the terminal rate (half-life `growth_half_life_years`), the
-  free-cash-flow margin moves linearly from today's to `target_margin` (kept if already
-  higher), discounted at r_e, plus a Gordon terminal value; equity = max(0, EV + cash - debt).
+- **Valuation** (`world.valuation`): the value of projected operating cash flows
+  (`compute_dcf_value_usd_b`: revenue grows at investors' expected growth, fading to the
+  terminal rate; the trailing operating margin, with depreciation of the installed base in place
+  of chip purchases and capex, moves to `target_margin`; discounted at r_e), floored at 0 (the
+  option to abandon); equity = max(0, EV + cash - debt). Investors' expected growth per firm is
+  an adaptive expectation of the growth they observe (`expectation_weight`).
 - **Distress** (a firm whose cash stays negative after drawing all the debt it may): each month
   it defers its unfinished datacenters; after `renegotiate_after_months` it cuts its newest
   supply contract by as much as it is short (the restructuring is sized by what it cannot fund);
@@ -40,10 +42,17 @@ from typing import Any
 
 import numpy as np
 
+from world.catalog import cost_usd_b_per_gw
 from world.contracts import DealStatus
 from world.ledger import FlowKind
 from world.market import compute_path_value
 from world.params import CapitalParams, DealKind
+from world.valuation import (
+    OperatingBooks,
+    compute_dcf_value_usd_b,
+    compute_equity_value_from_ev_usd_b,
+    compute_wacc,
+)
 
 __all__ = [
     "BURN_RATIO_CAP",
@@ -115,40 +124,6 @@ def compute_debt_capacity_usd_b(
     return max(0.0, limit - debt_usd_b)
 
 
-def compute_dcf_value_usd_b(
-    revenue_usd_b_per_year: float,
-    growth_per_year: float,
-    margin: float,
-    rate_per_year: float,
-    p: CapitalParams,
-) -> float:
-    """Enterprise value from simulated cash flows, USD B (may be negative).
-
-    Rule: over years k = 1..H, growth g_k = g_inf + (g_0 - g_inf) 0.5^((k - 1) / h) with g_0 =
-    min(growth, growth_cap) and h the half-life `growth_half_life_years` (high growth fades
-    fast: Mauboussin, Callahan & Majd 2016, 'The Base Rate Book', Credit Suisse), revenue
-    R_k = R_{k-1}(1 + g_k), margin m_k = m_0 + (m_T - m_0) k/H
-    with m_T = max(m_0, target_margin); EV = sum_k R_k m_k / (1 + r)^k + R_H m_H (1 + g_inf) /
-    (r - g_inf) / (1 + r)^H. The rate is floored at g_inf + 1% so the terminal value is finite.
-    """
-    h = p.horizon_years
-    g_inf = p.terminal_growth
-    g0 = min(p.growth_cap, max(-0.9, growth_per_year))
-    m0 = max(-5.0, min(1.0, margin))
-    m_target = max(m0, p.target_margin)
-    r = max(rate_per_year, g_inf + 0.01)
-    revenue = max(0.0, revenue_usd_b_per_year)
-    value = 0.0
-    m_k = m0
-    for k in range(1, h + 1):
-        g_k = g_inf + (g0 - g_inf) * 0.5 ** ((k - 1) / p.growth_half_life_years)
-        revenue *= 1.0 + g_k
-        m_k = m0 + (m_target - m0) * k / h
-        value += revenue * m_k / (1.0 + r) ** k
-    terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / (1.0 + r) ** h
-    return value + terminal
-
-
 def compute_next_log_appetite(
     log_appetite: float, sector_growth: float, p: CapitalParams, shock: float
 ) -> float:
@@ -191,12 +166,19 @@ class CapitalMarket:
         params: the scenario's `capital` block.
         firm_names: the named firms, in model order.
         rng: a generator spawned for this component (one normal draw per month).
+        chip_life_years: years over which investors write chips off (`market.chip_life_years`).
     """
 
     def __init__(
-        self, params: CapitalParams, firm_names: list[str], rng: np.random.Generator
+        self,
+        params: CapitalParams,
+        firm_names: list[str],
+        rng: np.random.Generator,
+        chip_life_years: float = 4.0,
     ) -> None:
         self.p = params
+        self.books = OperatingBooks(firm_names, chip_life_years, params)
+        """Firms' trailing operating accounts and investors' expected growth (`world.valuation`)."""
         self.rng = rng
         self.log_appetite = 0.0
         self.equity_pool_usd_b = 0.0
@@ -269,21 +251,55 @@ class CapitalMarket:
     def compute_equity_value_usd_b(
         self, firm: Any, revenue_usd_b_per_year: float, growth_per_year: float
     ) -> float:
-        """Equity value, USD B: max(0, DCF(revenue, growth, trailing margin, r_e) + cash - debt).
-
-        The margin is the firm's trailing (revenue - costs) / revenue (costs include chip and
-        cloud purchases: a lab building out burns cash, and the projection starts there).
+        """Equity value, USD B (`world.valuation`): max(0, max(0, DCF) + cash - debt), the DCF
+        of `revenue_usd_b_per_year` growing at investors' expected growth after seeing
+        `growth_per_year` this month, from the firm's trailing operating margin, at its WACC
+        (its cost of equity and of debt weighted by its last mark and its debt). Notes the
+        observed growth; the belief moves once, when the month closes (`update_month_close`),
+        so marking a firm twice in a month counts one observation.
         """
-        revs, costs = sum(firm.revenue_hist), sum(firm.cost_hist)
-        margin = (revs - costs) / revs if revs > 0 else -BURN_RATIO_CAP
-        ev = compute_dcf_value_usd_b(
-            revenue_usd_b_per_year,
-            growth_per_year,
-            margin,
+        books, name = self.books, firm.name
+        margin = books.compute_operating_margin_of(name)
+        cash, debt = firm.cash_usd_b, firm.debt_usd_b
+        rate = compute_wacc(
+            firm.valuation_usd_b,
+            debt,
             self.compute_cost_of_equity_of(firm),
-            self.p,
+            self.compute_debt_rate_of(firm),
         )
-        return max(0.0, ev + firm.cash_usd_b - firm.debt_usd_b)
+
+        def value_of(growth: float) -> float:
+            ev = compute_dcf_value_usd_b(revenue_usd_b_per_year, growth, margin, rate, self.p)
+            return compute_equity_value_from_ev_usd_b(ev, cash, debt)
+
+        if name not in books.expected_growth:  # first mark: the opening value's beliefs
+            opening = firm.p
+            first_revenue = 12.0 * firm.revenue_hist[0] if firm.revenue_hist else 0.0
+
+            def opening_value_of(growth: float) -> float:
+                ev = compute_dcf_value_usd_b(first_revenue, growth, margin, rate, self.p)
+                return compute_equity_value_from_ev_usd_b(
+                    ev, opening.cash_usd_b, opening.debt_usd_b
+                )
+
+            books.update_prior(name, opening_value_of, opening.valuation_usd_b)
+        books.update_observe_growth(name, growth_per_year)
+        return value_of(books.compute_expected_growth(name, growth_per_year))
+
+    def update_month_close(
+        self, firms: Mapping[str, Any], ledger: Any, fleet: Any, chips: Any
+    ) -> None:
+        """Close the month's books: trailing operating accounts and investors' beliefs
+        (`world.valuation.OperatingBooks.update_month_close`); `chips` is the accelerator
+        market, whose deliveries of a designer's chips to itself are valued at unit cost."""
+        own: dict[str, float] = {}
+        for item in chips.deliveries:
+            if item.buyer == item.designer and item.buyer in firms:
+                product = chips.compute_product(item.designer)
+                if product is not None:
+                    cost = float(item.gw * cost_usd_b_per_gw(product))
+                    own[item.buyer] = own.get(item.buyer, 0.0) + cost
+        self.books.update_month_close(firms, ledger, fleet, own)
 
     # ----- the month's debt service and distress --------------------------------------------------
     def update_charge_interest(self, firms: Mapping[str, Any], step: int, ledger: Any) -> None:
@@ -382,6 +398,8 @@ class CapitalMarket:
             "distress_months": self.distress_months.get(name, 0),
             "defaults_cum": self.compute_defaults_of(name),
             "deferred_gw_months_cum": self.deferred_gw.get(name, 0.0),
+            "expected_growth": self.books.compute_believed_growth(name),
+            "operating_margin": self.books.compute_operating_margin_of(name),
         }
 
     def compute_deal_columns(self, deal_id: str) -> dict[str, float]:

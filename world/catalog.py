@@ -108,6 +108,8 @@ class Catalog:
         )
         self._by_name = {p.name: p for p in self._products}
         self._release_idx = [month_index(p.release) for p in self._products]
+        self._latest: dict[tuple[str, int], Product | None] = {}
+        """`latest` answers by (vendor, month): the catalog never changes after it is built."""
 
     def __len__(self) -> int:
         return len(self._products)
@@ -140,10 +142,14 @@ class Catalog:
 
         Ties in release month go to the name that sorts last (e.g. 'B300' over 'B200').
         """
+        key = (vendor, month_idx)
+        if key in self._latest:
+            return self._latest[key]
         best: Product | None = None
         for p, r in zip(self._products, self._release_idx, strict=True):
             if r <= month_idx and p.vendor == vendor:
                 best = p  # products are sorted by (release, name): the last match wins
+        self._latest[key] = best
         return best
 
     def vendors(self) -> list[str]:

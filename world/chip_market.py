@@ -21,8 +21,10 @@ diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -50,13 +52,15 @@ BACKLOG_DUE_MONTHS = 6
 ORDER_BOOK_MONTHS = 12
 """Vendors accept new orders up to their output over this many months, less their backlog:
 Blackwell was sold out about 12 months ahead (stylised fact 2 of the calibration facts)."""
+_ID_AND_GW = attrgetter("deal_id", "gw")
 OWN_CHIP_BONUS = 0.5
 """Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """Chips delivered this month: designer -> buyer, GW, price paid per GW, deal ('' if open)."""
+class Delivery(NamedTuple):
+    """Chips delivered this month: designer -> buyer, GW, price paid per GW, deal ('' if open).
+
+    A named tuple (immutable, thousands are made in a run: cheaper than a dataclass)."""
 
     designer: str
     buyer: str
@@ -98,6 +102,12 @@ class ChipMarket:
         for designer, gw in sorted(opening_backlog_gw.items()):
             if designer in self.backlog:  # orders placed before the start, by the fringe
                 self.backlog[designer][-1] += gw
+        for d in self.designers:
+            self._set_backlog(d, self.backlog[d])
+        self._backlog_sums: dict[str, tuple[np.ndarray, float]] = {}
+        """Designer -> (its backlog array, that array's sum): backlog arrays are replaced, never
+        written in place (`_set_backlog` makes them read-only), so the sum holds while the
+        array is the same object."""
         self.inventory = dict.fromkeys(self.designers, 0.0)
         self.capacity_gw = dict.fromkeys(self.designers, 0.0)
         self.price_usd_b_per_gw = dict.fromkeys(self.designers, float("inf"))
@@ -145,13 +155,26 @@ class ChipMarket:
 
     def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
         """Open orders plus contracted deliveries due within `BACKLOG_DUE_MONTHS`, GW."""
-        return float(self.backlog[designer].sum()) + self._due_by_designer(supply_deals).get(
+        return self._open_orders_gw(designer) + self._due_by_designer(supply_deals).get(
             designer, 0.0)
+
+    def _open_orders_gw(self, designer: str) -> float:
+        """Sum of a designer's open orders over buyers, GW (kept per backlog array)."""
+        arr = self.backlog[designer]
+        hit = self._backlog_sums.get(designer)
+        if hit is None or hit[0] is not arr:
+            hit = self._backlog_sums[designer] = (arr, float(arr.sum()))
+        return hit[1]
+
+    def _set_backlog(self, designer: str, orders_gw: np.ndarray) -> None:
+        """Replace a designer's open orders per buyer (read-only from then on)."""
+        orders_gw.flags.writeable = False
+        self.backlog[designer] = orders_gw
 
     def _due_by_designer(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
         """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer, in one pass over the
         deals (kept until the month, the deals or the deliveries change)."""
-        key = (self.t, self._delivery_count, tuple((d.deal_id, d.gw) for d in supply_deals))
+        key = (self.t, self._delivery_count, tuple(map(_ID_AND_GW, supply_deals)))
         if key != self._due_key:
             due: dict[str, float] = {}
             for d in supply_deals:
@@ -199,7 +222,7 @@ class ChipMarket:
     def compute_lead_times(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
         """Lead time of each designer, months: backlog / this month's output, at most 24
         (computed once a month and kept until the backlog or the deals change)."""
-        key = (self.t, len(supply_deals), sum(float(b.sum()) for b in self.backlog.values()))
+        key = (self.t, len(supply_deals), sum(self._open_orders_gw(d) for d in self.backlog))
         if self._lead_key != key:
             self._lead = {
                 d: min(24.0, self.compute_backlog_gw(d, supply_deals)
@@ -227,7 +250,7 @@ class ChipMarket:
         In-house designs are available only to their owner, fringe chips only to the fringe.
         """
         m = self.p
-        out = np.full(len(self.designers), -np.inf)
+        out = [-math.inf] * len(self.designers)
         installed = sum(installed_gw.values())
         leads = self.compute_lead_times(supply_deals)
         for k, d in enumerate(self.designers):
@@ -245,7 +268,7 @@ class ChipMarket:
                 - m.lead_time_weight * lead
                 - m.diversification * 10.0 * max(0.0, share - max_supplier_share)
             )
-        return out
+        return np.array(out, dtype=float)
 
     def compute_base_utilities(
         self,
@@ -322,9 +345,11 @@ class ChipMarket:
         held = open_gw.sum(axis=0)
         keep = np.divide(need_gw, held, out=np.ones_like(held), where=held > need_gw)
         keep = np.clip(keep, 0.0, 1.0)
+        drop = 1.0 - keep
         for d in self.designers:
-            self.cancelled_gw += float((self.backlog[d] * (1.0 - keep)).sum())
-            self.backlog[d] = self.backlog[d] * keep
+            orders = self.backlog[d]
+            self.cancelled_gw += float((orders * drop).sum())
+            self._set_backlog(d, orders * keep)
 
     def update_orders(self, want_gw: np.ndarray) -> None:
         """Place this month's orders at this month's shares; the rest is deferred."""
@@ -334,7 +359,7 @@ class ChipMarket:
         orders = want_gw[:, None] * shares
         self.deferred_gw = float(want_gw.sum() - orders.sum())
         for k, d in enumerate(self.designers):
-            self.backlog[d] = self.backlog[d] + orders[:, k]
+            self._set_backlog(d, self.backlog[d] + orders[:, k])
 
     # ----- 4. deliveries ------------------------------------------------------------------------
     def update_deliver(
@@ -363,9 +388,13 @@ class ChipMarket:
             got_pri, got_open = compute_rationing(
                 pri, self.backlog[d], self.inventory[d], equal_access=d in equal_access
             )
+            # the same doubles as Python floats (no numpy scalars in the loops below)
+            pri_l, got_pri_l, got_open_l = pri.tolist(), got_pri.tolist(), got_open.tolist()
             for deal, g in zip(deals, due, strict=True):
                 i = row[deal.target]
-                part = got_pri[i] * (g / pri[i]) if pri[i] > 0 else 0.0
+                # a numpy scalar, as the rationing returns it: sums of deliveries downstream
+                # (Python's `sum`, which compensates only exact floats) depend on the type
+                part = np.float64(got_pri_l[i] * (g / pri_l[i])) if pri_l[i] > 0 else 0.0
                 if part > 0:
                     self.delivered_by_deal[deal.deal_id] = (
                         self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
@@ -375,11 +404,11 @@ class ChipMarket:
                 if self.compute_undelivered_gw(deal) <= 1e-9:
                     completed.append(deal)
             price = self.price_usd_b_per_gw[d]
-            for i, buyer in enumerate(self.buyers):
-                if got_open[i] > 0:
-                    self.deliveries.append(Delivery(d, buyer, float(got_open[i]), price, ""))
-                    value[d] += got_open[i] * price
-            self.backlog[d] = np.maximum(self.backlog[d] - got_open, 0.0)
+            for buyer, gw in zip(self.buyers, got_open_l, strict=True):
+                if gw > 0:
+                    self.deliveries.append(Delivery(d, buyer, gw, price, ""))
+                    value[d] += gw * price
+            self._set_backlog(d, np.maximum(self.backlog[d] - got_open, 0.0))
             delivered[d] = float(got_pri.sum() + got_open.sum())
             self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
         return delivered, value, completed

@@ -119,7 +119,7 @@ def compute_rationing(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split one seller's output among its buyers (GW): contracted orders first, then the open
     backlog pro rata; with `equal_access` both are rationed pro rata together (the supply
-    remedy of `agents.remedies`).
+    remedy of `world.closing`).
 
     Returns:
         (delivered against contracts, delivered against open orders) per buyer: each never

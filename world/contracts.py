@@ -14,9 +14,10 @@ Lifecycle (facts.toml D1-D1c: letter of intent, stall, restructuring; docs/odd.m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from world.params import DealKind
 
@@ -241,6 +242,17 @@ class DealBook:
         self._deals[deal.deal_id] = deal
         self._order = None
         self._live = None
+
+    def update_open(self, kind: DealKind, source: str, target: str, status: DealStatus,
+                    step: int, origin: str, terms: Mapping[str, Any], deal_id: str = "",
+                    id_prefix: str = "") -> Deal:
+        """Enter a new deal proposed at `step`: id `deal_id`, else a fresh one from `next_id`
+        with `id_prefix` (default: the kind's first three letters, e.g. `SUP`)."""
+        deal = Deal(deal_id=deal_id or self.next_id(id_prefix or kind.value[:3].upper()),
+                    kind=kind, source=source, target=target, status=status,
+                    step_proposed=step, origin=origin, **terms)
+        self.add(deal)
+        return deal
 
     def get(self, deal_id: str) -> Deal:
         """The deal with this id. Raises KeyError naming the id if absent."""

@@ -27,6 +27,7 @@ over the construction months. Arrays grow by doubling, so planning is amortised 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
@@ -91,6 +92,10 @@ class Fleet:
         self.rng = rng
         self._n = 0
         self._cols = {k: np.zeros(max(capacity, 1), dtype=t) for k, t in _COLUMNS.items()}
+        self._gw_cache: dict[tuple, np.ndarray] = {}
+        """GW per owner by query (`powered_gw`, `pipeline_gw`, `expected_powered_gw`), kept
+        until a datacenter is added or moves (every mutation of owner, gw, status or dates
+        clears it: `_append`, `update`, `update_defer`)."""
 
     def __len__(self) -> int:
         return self._n
@@ -126,6 +131,7 @@ class Fleet:
         for k, v in row.items():
             self._cols[k][i] = v
         self._n += 1
+        self._gw_cache.clear()
         return i
 
     def plan(self, site: int, owner: int, gw: float, now_step: int, pool: SitePool) -> int:
@@ -236,6 +242,7 @@ class Fleet:
         mask &= c["build_done_step"][:n] > now_step
         if not mask.any():
             return 0.0
+        self._gw_cache.clear()
         not_started = mask & (c["build_start_step"][:n] > now_step)
         c["build_start_step"][:n][not_started] += months
         c["build_done_step"][:n][mask] += months
@@ -259,6 +266,7 @@ class Fleet:
             + (now_step >= c["powered_step"][:n])
         )
         np.maximum(c["status"][:n], stage, out=c["status"][:n])
+        self._gw_cache.clear()
 
     def _due_per_dc(self, now_step: int) -> np.ndarray:
         c, n = self._cols, self._n
@@ -291,17 +299,30 @@ class Fleet:
     def _gw_by_owner(self, mask: np.ndarray, n_owners: int) -> np.ndarray:
         return self._sum_by_owner(np.where(mask, self._cols["gw"][: self._n], 0.0), n_owners)
 
+    def _cached_gw(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A copy of the GW-per-owner query `key`, computed once until the fleet changes."""
+        hit = self._gw_cache.get(key)
+        if hit is None:
+            hit = self._gw_cache[key] = compute()
+        return hit.copy()
+
     def powered_gw(self, n_owners: int) -> np.ndarray:
         """Powered GW per owner (after the last `update`)."""
-        return self._gw_by_owner(self.status == DCStatus.POWERED, n_owners)
+        return self._cached_gw(("powered", n_owners), lambda: self._gw_by_owner(
+            self.status == DCStatus.POWERED, n_owners))
 
     def pipeline_gw(self, n_owners: int) -> np.ndarray:
         """GW per owner planned, permitted or under construction (not yet powered)."""
-        return self._gw_by_owner(self.status < DCStatus.POWERED, n_owners)
+        return self._cached_gw(("pipeline", n_owners), lambda: self._gw_by_owner(
+            self.status < DCStatus.POWERED, n_owners))
 
     def expected_powered_gw(self, n_owners: int, by_step: int) -> np.ndarray:
         """GW per owner that owners expect powered at or before `by_step`: already powered,
         or announced for then (owners plan on announced dates, not on realised overruns)."""
+        return self._cached_gw(("expected", n_owners, by_step),
+                               lambda: self._expected_powered_gw(n_owners, by_step))
+
+    def _expected_powered_gw(self, n_owners: int, by_step: int) -> np.ndarray:
         step = np.where(
             self.status == DCStatus.POWERED,
             self.column("powered_step"),

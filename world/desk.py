@@ -170,13 +170,8 @@ class Desk:
     def _open_deal(self, d: OpenDeal, by: str | None) -> Deal:
         if by is not None and by not in (d.source, d.target):
             raise DecisionRefused(f"{by} may not open a deal between {d.source} and {d.target}")
-        prefix = d.id_prefix or d.kind.value[:3].upper()
-        deal = Deal(
-            deal_id=d.deal_id or self.deals.next_id(prefix), kind=d.kind, source=d.source,
-            target=d.target, status=d.status, step_proposed=self.clock.t, origin=d.origin,
-            **d.terms,
-        )
-        self.deals.add(deal)
+        deal = self.deals.update_open(d.kind, d.source, d.target, d.status, self.clock.t,
+                                      d.origin, d.terms, d.deal_id, d.id_prefix)
         if d.on_network:
             self.network.update_add_deal(deal)
         if d.rounds is not None:

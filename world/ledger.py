@@ -3,8 +3,8 @@
 All accounts start at zero and money only moves between accounts, so the sum of all balances is
 zero at every moment (conservation). External parties ('Customers', 'Investors', 'Lenders',
 'Suppliers', the fringe) are ordinary accounts whose balances go negative as they pay in; a
-firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored column by column
-(plain lists) so tens of thousands of them per run stay cheap, and cumulative totals per
+firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored as plain tuples
+(one list) so tens of thousands of them per run stay cheap, and cumulative totals per
 (source, target, kind) are kept in a running dict so `compute_cumulative` is O(1).
 """
 
@@ -43,28 +43,31 @@ class Ledger:
         if len(set(accounts)) != len(accounts):
             raise ValueError("Ledger accounts must be unique; remove the duplicate names")
         self._balances: dict[str, float] = {a: 0.0 for a in accounts}
-        self._step: list[int] = []
-        self._source: list[str] = []
-        self._target: list[str] = []
-        self._kind: list[str] = []
-        self._amount: list[float] = []
-        self._deal_id: list[str] = []
+        self._flows: list[tuple[int, str, str, str, float, str]] = []
+        """Every flow as (step, source, target, kind, amount_usd_b, deal_id), in booking
+        order (`flows_columns` turns them into columns)."""
         self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
+        self._payers: dict[str, list[str]] = {}
+        """Account -> the accounts that ever paid it, in sorted order (grows in `transfer`)."""
+        self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
+        """The account names, sorted: kept, since accounts are opened only by
+        `update_add_account` (which re-sorts them)."""
 
     @property
-    def accounts(self) -> list[str]:
+    def accounts(self) -> tuple[str, ...]:
         """Account names, sorted."""
-        return sorted(self._balances)
+        return self._accounts
 
     def __len__(self) -> int:
         """Number of flows booked."""
-        return len(self._amount)
+        return len(self._flows)
 
     def update_add_account(self, name: str) -> None:
         """Open a new account at zero. Raises ValueError if it exists."""
         if name in self._balances:
             raise ValueError(f"ledger account {name!r} already exists")
         self._balances[name] = 0.0
+        self._accounts = tuple(sorted(self._balances))
 
     def transfer(
         self,
@@ -87,23 +90,25 @@ class Ledger:
             )
         if source == target:
             raise ValueError(f"transfer from {source!r} to itself ({kind}); nothing to book")
+        balances = self._balances
         for name in (source, target):
-            if name not in self._balances:
+            if name not in balances:
                 raise ValueError(
                     f"unknown ledger account {name!r}; open it with update_add_account"
                 )
-        kind = FlowKind(kind)
+        if kind.__class__ is not FlowKind:  # a plain string: check it names a kind
+            kind = FlowKind(kind)
         amount = float(amount_usd_b)
-        self._balances[source] -= amount
-        self._balances[target] += amount
-        self._step.append(int(step))
-        self._source.append(source)
-        self._target.append(target)
-        self._kind.append(kind.value)
-        self._amount.append(amount)
-        self._deal_id.append(deal_id)
-        for key in ((source, target, kind), (source, target, None)):
-            self._cum[key] = self._cum.get(key, 0.0) + amount
+        balances[source] -= amount
+        balances[target] += amount
+        self._flows.append((int(step), source, target, kind.value, amount, deal_id))
+        cum = self._cum
+        key = (source, target, kind)
+        cum[key] = cum.get(key, 0.0) + amount
+        key = (source, target, None)
+        if key not in cum:  # a new payer of `target`
+            self._payers[target] = sorted([*self._payers.get(target, []), source])
+        cum[key] = cum.get(key, 0.0) + amount
 
     def balance(self, account: str) -> float:
         """Balance of `account`, USD B (KeyError naming it if unknown)."""
@@ -119,8 +124,22 @@ class Ledger:
 
     def compute_cumulative(self, source: str, target: str, kind: FlowKind | None = None) -> float:
         """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B."""
-        key = (source, target, None if kind is None else FlowKind(kind))
-        return self._cum.get(key, 0.0)
+        if kind is not None and kind.__class__ is not FlowKind:
+            kind = FlowKind(kind)
+        return self._cum.get((source, target, kind), 0.0)
+
+    def compute_received_usd_b(self, target: str, kinds: Iterable[FlowKind]) -> float:
+        """Total paid so far to `target` by every account over `kinds`, USD B.
+
+        Rule: the sum, in the order of the sorted accounts and then of `kinds`, of
+        `compute_cumulative(account, target, kind)` (Python's `sum`, so the float is the
+        same as summing those calls; accounts that never paid `target` add exact zeros and
+        are skipped).
+        """
+        kinds = [k if k.__class__ is FlowKind else FlowKind(k) for k in kinds]
+        cum = self._cum
+        payers = self._payers.get(target, ())
+        return float(sum(cum.get((a, target, k), 0.0) for a in payers for k in kinds))
 
     def compute_pair_totals(
         self, kinds: Iterable[FlowKind] | None = None
@@ -143,11 +162,8 @@ class Ledger:
 
     def flows_columns(self) -> dict[str, list]:
         """Every flow as columns (copies): step, source, target, kind, amount_usd_b, deal_id."""
-        return {
-            "step": list(self._step),
-            "source": list(self._source),
-            "target": list(self._target),
-            "kind": list(self._kind),
-            "amount_usd_b": list(self._amount),
-            "deal_id": list(self._deal_id),
-        }
+        names = ("step", "source", "target", "kind", "amount_usd_b", "deal_id")
+        if not self._flows:
+            return {name: [] for name in names}
+        columns = zip(*self._flows, strict=True)
+        return {name: list(col) for name, col in zip(names, columns, strict=True)}

@@ -23,6 +23,15 @@ def compute_path_value(path: Sequence[tuple[str, float]], month_idx: int) -> flo
     """
     if not path:
         return 0.0
+    try:
+        return _path_value(tuple(path), month_idx)
+    except TypeError:  # points given as lists: hashable copies
+        return _path_value(tuple((m, float(v)) for m, v in path), month_idx)
+
+
+@lru_cache(maxsize=4096)
+def _path_value(path: tuple[tuple[str, float], ...], month_idx: int) -> float:
+    """`compute_path_value`, kept per (path, month): a run reads a few paths each month."""
     xs, ys = _parse_path(tuple((m, float(v)) for m, v in path))
     return float(np.interp(float(month_idx), xs, ys))
 

@@ -138,9 +138,7 @@ def compute_circularity(
     tenants outside the model), added to the chip and cloud payments received.
     """
     ledger = model.ledger
-    sales = other_sales_usd_b + sum(
-        ledger.compute_cumulative(a, seller, k) for a in ledger.accounts for k in SALES
-    )
+    sales = other_sales_usd_b + ledger.compute_received_usd_b(seller, SALES)
     circular = 0.0
     for buyer in model.firm_names:
         if buyer == seller:
@@ -155,17 +153,30 @@ def compute_circularity(
     return circular, (circular / sales if sales > 0 else 0.0)
 
 
+SIGNED_LIVE = (DealStatus.ACTIVE, DealStatus.UNDER_REVIEW, DealStatus.DEFINITIVE)
+COMPUTE_KINDS = (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
+
+
 def compute_supplier_count(model: Any, buyer: str) -> int:
     """Distinct firms supplying `buyer` compute under live signed contracts (supply or cloud,
     itself excluded)."""
-    live = (DealStatus.ACTIVE, DealStatus.UNDER_REVIEW, DealStatus.DEFINITIVE)
     return len(
         {
             d.source
             for d in model.deals.live()
             if d.target == buyer
             and d.source != buyer
-            and d.status in live
-            and d.kind in (DealKind.SUPPLY, DealKind.CLOUD_CAPACITY)
+            and d.status in SIGNED_LIVE
+            and d.kind in COMPUTE_KINDS
         }
     )
+
+
+def compute_supplier_counts(model: Any) -> dict[str, int]:
+    """`compute_supplier_count` of every buyer with a supplier, in one pass over the deals
+    (buyers without one are absent: their count is 0)."""
+    suppliers: dict[str, set[str]] = {}
+    for d in model.deals.live():
+        if d.source != d.target and d.status in SIGNED_LIVE and d.kind in COMPUTE_KINDS:
+            suppliers.setdefault(d.target, set()).add(d.source)
+    return {buyer: len(sources) for buyer, sources in suppliers.items()}

@@ -81,6 +81,15 @@ def compute_mhhi(shares: np.ndarray, ownership: np.ndarray, control: np.ndarray)
         raise ValueError(
             f"ownership {b.shape} and control {c.shape} must both be (owners, {s.size} firms)"
         )
+    return compute_mhhi_from_weights(s, compute_mhhi_weights(b, c))
+
+
+def compute_mhhi_weights(ownership: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """The (firms, firms) weights of the MHHI quadratic form: w[j, k] = (sum_i c_ij b_ik) /
+    (sum_i c_ij b_ij), row j = (0, .., 1, .., 0) where the denominator is not positive
+    (`compute_mhhi`). They depend on ownership and control only, not on the shares."""
+    b = np.asarray(ownership, dtype=float)
+    c = np.asarray(control, dtype=float)
     num = c.T @ b  # num[j, k] = sum_i c_ij b_ik
     own = np.diag(num).copy()
     undefined = own <= 0.0
@@ -88,7 +97,12 @@ def compute_mhhi(shares: np.ndarray, ownership: np.ndarray, control: np.ndarray)
     weights = num / safe[:, None]
     weights[undefined, :] = 0.0
     weights[undefined, undefined] = 1.0
-    return float(HHI_SCALE * s @ weights @ s)
+    return weights
+
+
+def compute_mhhi_from_weights(shares: np.ndarray, weights: np.ndarray) -> float:
+    """MHHI (0-10,000) = 10,000 x s' W s with the weights of `compute_mhhi_weights`."""
+    return float(HHI_SCALE * shares @ weights @ shares)
 
 
 def compute_delta_mhhi(shares: np.ndarray, ownership: np.ndarray, control: np.ndarray) -> float:

@@ -20,12 +20,13 @@ import numpy as np
 from agents.cloud import CloudProvider
 from agents.firm import Firm
 from agents.lab import AILab
-from agents.pipeline import advance_deals, create_event_deal
+from agents.pipeline import DealPipeline
 from agents.regulator import Regulator
 from agents.vendor import ChipVendor
 from world.capital import CapitalMarket
 from world.catalog import Catalog
 from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, active_supply_deals
+from world.closing import DealClosing
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
 from world.contracts import DealBook, DealStatus
@@ -93,7 +94,9 @@ class ComputeMarketModel(mesa.Model):
         self.foundry = Foundry.from_params(params.foundry)
         self.sites = generate_sites(params.sites, site_rng)
         self.fleet = Fleet(overrun=params.sites.build_overrun, rng=build_rng)
-        self.capital = CapitalMarket(params.capital, self.firm_names, capital_rng)
+        self.capital = CapitalMarket(
+            params.capital, self.firm_names, capital_rng, params.market.chip_life_years
+        )
         self.ledger = Ledger(self.firm_names + list(EXTERNAL_ACCOUNTS))
         self.deals = DealBook()
         self.network = DealNetwork([*self.firm_names, FRINGE_CHIPS, FRINGE_CLOUDS, FRINGE_LABS])
@@ -118,8 +121,6 @@ class ComputeMarketModel(mesa.Model):
         self.vendors = [f for f in self.firms.values() if f.role == "vendor"]
         self.clouds = [f for f in self.firms.values() if f.role == "cloud"]
         self.labs = [f for f in self.firms.values() if f.role == "lab"]
-        self.regulator = Regulator(self)
-        self.regulator.enabled = params.components.regulator
         demand_rng = self.rng.spawn(1)[0]
         self.frontier = FrontierDemand(params.demand, demand_rng)
         self.cloud = CloudMarket(params.demand)
@@ -134,11 +135,13 @@ class ComputeMarketModel(mesa.Model):
         self.fringe = build_fringe(params.fringe)
         self.designers = self.chips.designers
         self.buyers = self.chips.buyers
-        self.reviews: list[dict] = []
-        self.equal_access: set[str] = set()
-        """Chip designers under a supply-to-rivals condition (`agents.remedies`)."""
-        self.diligence_log: list = []
-        self.deploy_baseline: dict[str, float] = {}
+        # ----- deals: the pipeline and the regulator decide, the closing carries out ---------
+        self.closing = DealClosing(self.deals, self.network, self.stakes, self.ledger,
+                                   self.capital, self.policy, self.view, self.firms)
+        self.regulator = Regulator(self.view, self.closing, params.regulator)
+        self.regulator.enabled = params.components.regulator
+        self.pipeline = DealPipeline(self.view, self.closing, self.regulator, params.negotiation,
+                                     {name: firm.generator for name, firm in self.firms.items()})
         self.recorder = Recorder(self)
         dated = [month_index(e.date) for e in self.events if e.kind is EventKind.DEAL]
         cutoff = params.simulation.history_cutoff
@@ -164,7 +167,7 @@ class ComputeMarketModel(mesa.Model):
         self.powered_by_firm = self.fleet.powered_gw(self.n_firms)
         for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
             if month_index(ev.date) < self.start_idx and ev.kind is EventKind.DEAL:
-                create_event_deal(self, ev, initial=True)
+                self.pipeline.create_event_deal(ev, initial=True)
 
     def _setup_pipeline(self, owner: int, gw: float) -> None:
         """Datacenters under way at the start: planned `PRESTART_PLAN_MONTHS` before it on the
@@ -209,7 +212,7 @@ class ComputeMarketModel(mesa.Model):
         # 7. AI services: the end-user price and the labs' revenue
         self._sell_ai_services()
         # 8. deals: announcements, diligence, review, execution
-        advance_deals(self)
+        self.pipeline.update_month()
         # 9. capital: interest once a month, distress and defaults, valuations
         self.capital.update_charge_interest(self.firms, self.t, self.ledger)
         self.capital.update_settle(
@@ -222,6 +225,7 @@ class ComputeMarketModel(mesa.Model):
         self.recorder.update_record(produced, delivered, value)
         for firm in self.firms.values():
             firm.update_close_month()
+        self.capital.update_month_close(self.firms, self.ledger, self.fleet, self.chips)
         self.t += 1
 
     def run_steps(self, steps: int | None = None) -> None:
@@ -238,7 +242,7 @@ class ComputeMarketModel(mesa.Model):
             if month_index(ev.date) != self.now_idx:
                 continue
             if ev.kind is EventKind.DEAL:
-                create_event_deal(self, ev, initial=False)
+                self.pipeline.create_event_deal(ev, initial=False)
             elif ev.target.value == "foundry_capacity":
                 self.foundry.capacity_multiplier *= ev.multiplier
             elif ev.target.value == "lab_revenue":
@@ -301,7 +305,7 @@ class ComputeMarketModel(mesa.Model):
             lambda b: self.view.compute_nonprice_utility(b, deals), values)
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
-        delivered, value, completed = chips.update_deliver(deals, self.equal_access)
+        delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
         for item in chips.deliveries:
             firm = self.firms.get(item.buyer)
             if firm is not None:

@@ -481,7 +481,8 @@ class CapitalParams(Strict):
     target_margin: float = param(
         0.35,
         unit="fraction",
-        doc="Free-cash-flow margin a firm converges to by the horizon (kept if already higher).",
+        doc="Operating margin (after depreciation) a firm converges to by the horizon (kept if"
+        " already higher).",
         ge=0.0,
         le=0.9,
     )
@@ -498,6 +499,29 @@ class CapitalParams(Strict):
         doc="Most first-year revenue growth investors pay for.",
         ge=0.0,
         le=5.0,
+    )
+    expectation_weight: float = param(
+        0.1,
+        unit="per month",
+        doc="Weight w of adaptive growth expectations: each month investors move their expected"
+        " growth of a firm w of the way to the growth they observe.",
+        ge=0.01,
+        le=1.0,
+    )
+    facility_life_years: float = param(
+        20.0,
+        unit="years",
+        doc="Years over which a datacenter's capex is depreciated in valuations.",
+        ge=5.0,
+        le=50.0,
+    )
+    opening_chip_cost_usd_b_per_gw: float = param(
+        32.0,
+        unit="USD B per GW",
+        doc="Gross cost of a GW of accelerators installed before the run (written off over"
+        " `market.chip_life_years` as if bought evenly over that life).",
+        ge=0.0,
+        le=200.0,
     )
     defer_months: int = param(
         1,

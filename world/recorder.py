@@ -7,17 +7,19 @@ layer turns them into polars tables. Nothing here writes files.
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
+from world.chip_market import active_supply_deals
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
     compute_accelerator_power,
     compute_circularity,
     compute_cloud_power,
     compute_pre_start_invested,
-    compute_supplier_count,
+    compute_supplier_counts,
 )
 from world.params import MARKETS
 
@@ -28,7 +30,8 @@ class Recorder:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.cols: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        """Table -> its rows so far (turned into columns by `compute_tables`)."""
         self.cum_produced_gw = 0.0
         self.cum_delivered_gw = 0.0
         self.cum_fringe_gw = 0.0
@@ -36,9 +39,19 @@ class Recorder:
         self.pre_start_invested: dict[tuple[str, str], float] | None = None
 
     def _row(self, table: str, **values: Any) -> None:
-        cols = self.cols[table]
-        for key, value in values.items():
-            cols[key].append(value)
+        self.rows[table].append(values)
+
+    def _columns(self) -> dict[str, dict[str, list]]:
+        """The monthly tables as columns, in the order their columns were first recorded."""
+        tables: dict[str, dict[str, list]] = {}
+        for table, rows in self.rows.items():
+            keys = list(rows[0])
+            if any(len(r) != len(keys) for r in rows):  # not every row has every column
+                keys = list(dict.fromkeys(k for r in rows for k in r))
+                tables[table] = {k: [r.get(k) for r in rows] for k in keys}
+            else:
+                tables[table] = {k: list(map(itemgetter(k), rows)) for k in keys}
+        return tables
 
     def update_record(
         self, produced: dict[str, float], delivered: dict[str, float], value: dict[str, float]
@@ -62,21 +75,22 @@ class Recorder:
             "cloud": view.lease_price_usd_b_per_gw_year,
             "frontier_ai": view.ai_price_usd_b_per_gw_year,
         }
+        rows = self.rows["shares"]
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
             shares = view.compute_shares(market, q)
+            in_row = {name: view.compute_firms_in_row(market, name) for name in q}
             for name in sorted(q):
-                self._row(
-                    "shares",
-                    step=step,
-                    market=market,
-                    firm=name,
-                    quantity=q[name][0],
-                    share=shares.get(name, 0.0),
-                    value_usd_b=q[name][1],
-                    firms_in_row=view.compute_firms_in_row(market, name),
-                )
+                rows.append({
+                    "step": step,
+                    "market": market,
+                    "firm": name,
+                    "quantity": q[name][0],
+                    "share": shares.get(name, 0.0),
+                    "value_usd_b": q[name][1],
+                    "firms_in_row": in_row[name],
+                })
             price = prices[market]
             if m.textbook is not None and market in m.textbook.markets:
                 price = None  # a docking case's market: its price is value / quantity
@@ -87,12 +101,12 @@ class Recorder:
                 step=step,
                 market=market,
                 hhi=view.compute_hhi(market, shares),
-                mhhi=m.regulator.compute_market_mhhi(shares),
+                mhhi=m.regulator.compute_market_mhhi(market, shares),
                 price=price,
                 total_quantity=total,
                 n_sellers=int(sum(1 for s in shares.values() if s > 0)),
-                n_firms=sum(view.compute_firms_in_row(market, k) for k, s in shares.items()
-                            if s > 0),
+                n_firms=sum(in_row[k] if k in in_row else view.compute_firms_in_row(market, k)
+                            for k, s in shares.items() if s > 0),
                 captive_gw=view.compute_captive_gw(market),
                 **power[market],
             )
@@ -101,6 +115,7 @@ class Recorder:
         """The month's `firms` rows, one per named firm."""
         m = self.model
         step = m.t
+        suppliers = compute_supplier_counts(m)
         for name in m.firm_names:
             f = m.firms[name]
             i = m.firm_index[name]
@@ -121,7 +136,7 @@ class Recorder:
                 pipeline_gw=float(pipeline[i]),
                 compute_gw=f.compute_compute_gw() if f.role == "lab" else 0.0,
                 **m.capital.compute_firm_columns(f),
-                **self._firm_power(name),
+                **self._firm_power(name, suppliers),
             )
 
     def _record_physical(
@@ -135,6 +150,7 @@ class Recorder:
         m = self.model
         view = m.view
         step = m.t
+        supply = active_supply_deals(m.deals.live())  # what `model.compute_backlog_gw` reads
         self.cum_produced_gw += sum(produced.values())
         self.cum_delivered_gw += sum(delivered.values())
         deployed = sum(
@@ -151,7 +167,7 @@ class Recorder:
             cum_produced_gw=self.cum_produced_gw,
             cum_delivered_gw=self.cum_delivered_gw,
             inventory_gw=sum(m.chips.inventory.values()),
-            backlog_gw=sum(m.compute_backlog_gw(d) for d in m.designers),
+            backlog_gw=sum(m.chips.compute_backlog_gw(d, supply) for d in m.designers),
             cancelled_gw=m.chips.cancelled_gw,
             deferred_gw=m.chips.deferred_gw,
             wafer_requests=float(m.chips.wafer_requests),
@@ -189,8 +205,9 @@ class Recorder:
         frontier["foreclosure_share"] = 0.0
         return {"accelerators": accel, "cloud": cloud, "frontier_ai": frontier}
 
-    def _firm_power(self, name: str) -> dict[str, float]:
-        """Circularity and supplier count columns of the firms table."""
+    def _firm_power(self, name: str, suppliers: dict[str, int]) -> dict[str, float]:
+        """Circularity and supplier count columns of the firms table (`suppliers`: this
+        month's `compute_supplier_counts`)."""
         if self.pre_start_invested is None:
             self.pre_start_invested = compute_pre_start_invested(self.model)
         m = self.model
@@ -203,7 +220,7 @@ class Recorder:
         return {
             "circular_usd_b": circular,
             "circularity": share,
-            "n_suppliers": compute_supplier_count(self.model, name),
+            "n_suppliers": suppliers.get(name, 0),
         }
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
@@ -212,7 +229,7 @@ class Recorder:
         Rows carry `step` only: `experiments.run.results` derives the `date` column from it.
         """
         m = self.model
-        tables = {k: dict(v) for k, v in self.cols.items()}
+        tables = self._columns()
         deals: dict[str, list] = defaultdict(list)
         for d in sorted(m.deals, key=lambda d: d.deal_id):
             row = dict(
@@ -251,8 +268,9 @@ class Recorder:
         tables["deals"] = dict(deals)
         tables["flows"] = m.ledger.flows_columns()
         reviews: dict[str, list] = defaultdict(list)
-        keys = list(dict.fromkeys(k for r in m.reviews for k in r))  # one column per screen key
-        for r in m.reviews:
+        rows = m.regulator.reviews  # the regulator's record
+        keys = list(dict.fromkeys(k for r in rows for k in r))  # one column per screen key
+        for r in rows:
             for k in keys:
                 reviews[k].append(r.get(k))
         tables["reviews"] = dict(reviews)

@@ -1,9 +1,10 @@
 """The numbers of a merger review: which screens a deal gets in which markets.
 
 Pure functions of the markets' shares, the stake registry and the deal's terms (nothing here
-reads the model or mutates its arguments), so they work on whatever set of firms the markets
-hold: a market's participants are the keys of its share mapping, and participants outside the
-registry (fringe firms) are independent owners of themselves.
+reads the model or mutates its arguments; one memo of matrices keeps the monthly MHHI cheap),
+so they work on whatever set of firms the markets hold: a market's participants are the keys
+of its share mapping, and participants outside the registry (fringe firms) are independent
+owners of themselves.
 
 Screens (one row per screen and market; docs/antitrust.md):
 
@@ -13,6 +14,8 @@ Screens (one row per screen and market; docs/antitrust.md):
 - `partial_ownership`: a stake without control, in every market where the acquirer or the
   acquired firm sells: MHHI before and after the stake (O'Brien and Salop 2000), financial
   interest and control kept apart (`world.stakes.StakeRegistry.compute_ownership_control`).
+  A standing stake (held before the start) gets the same screens, before = without the
+  holding, after = as held (`compute_standing_stake_rows`).
 - `vertical_stake`: a stake between firms at different levels of the chain (vendor -> cloud
   -> lab): upstream vGUPPI when the supplier gains an interest in its customer, downstream
   vGUPPI when the customer gains one in its supplier (Moresi and Salop 2013), in the
@@ -35,7 +38,8 @@ from world.metrics import (
     compute_diversion_to,
     compute_exclusive_screen,
     compute_hhi,
-    compute_mhhi,
+    compute_mhhi_from_weights,
+    compute_mhhi_weights,
     compute_vguppi_downstream,
     compute_vguppi_upstream,
 )
@@ -62,8 +66,18 @@ def compute_market_mhhi(
         return 0.0
     if extra is not None and extra[2] > 0:
         stakes = stakes.compute_with_stake(*extra)
-    owned, ctrl = stakes.compute_ownership_control()
-    names = sorted(shares)
+    names = tuple(sorted(shares))
+    weights = stakes.compute_derived(
+        ("mhhi_weights", names), lambda owned, ctrl: _market_weights(names, stakes, owned, ctrl)
+    )
+    return compute_mhhi_from_weights(np.array([shares[n] for n in names], dtype=float), weights)
+
+
+def _market_weights(
+    names: tuple[str, ...], stakes: StakeRegistry, owned: np.ndarray, ctrl: np.ndarray
+) -> np.ndarray:
+    """MHHI weights over a market's participants `names`: the registry's owner groups, plus
+    one self-owning, self-controlling group per participant outside the registry."""
     n_reg, k = owned.shape[0], len(names)
     cols = np.array([stakes.index.get(name, -1) for name in names])
     inside = cols >= 0
@@ -73,7 +87,9 @@ def compute_market_mhhi(
     ctl_m[:n_reg, inside] = ctrl[:, cols[inside]]
     outside = np.flatnonzero(~inside)
     own_m[n_reg + outside, outside] = ctl_m[n_reg + outside, outside] = 1.0
-    return compute_mhhi(np.array([shares[n] for n in names]), own_m, ctl_m)
+    weights = compute_mhhi_weights(own_m, ctl_m)
+    weights.flags.writeable = False  # shared by every month until the holdings change
+    return weights
 
 
 def compute_base_row(deal: Any, market: str, screen: str, shares: Mapping[str, float]) -> dict:
@@ -115,14 +131,19 @@ def compute_stake_rows(
     stakes: StakeRegistry,
     roles: Mapping[str, str],
     margins: tuple[float, float],
+    post: StakeRegistry | None = None,
 ) -> list[dict]:
     """Screens of a stake of `frac` in `firm` bought by `owner` (module docstring).
 
     `margins`: (downstream margin over the input price, upstream margin over the downstream
-    price), the M_D / W_R and (W_R - MC_U) / P_D of the vGUPPIs.
+    price), the M_D / W_R and (W_R - MC_U) / P_D of the vGUPPIs. `post`: the registry after
+    the stake when it is already known (a standing stake: `compute_standing_stake_rows`);
+    default `stakes` with the stake issued.
     """
     rows: list[dict] = []
-    post = stakes.compute_with_stake(owner, firm, frac, deal.voting) if frac > 0 else stakes
+    standing = post is not None
+    if post is None:
+        post = stakes.compute_with_stake(owner, firm, frac, deal.voting) if frac > 0 else stakes
     control = frac > 0 and post.compute_controller(firm) == owner
     extra = (owner, firm, frac, bool(deal.voting))
     for market in sorted(shares):
@@ -133,7 +154,8 @@ def compute_stake_rows(
         screen = "horizontal" if control and both else "partial_ownership"
         row = compute_base_row(deal, market, screen, s)
         row["mhhi_pre"] = compute_market_mhhi(s, stakes)
-        row["mhhi_post"] = compute_market_mhhi(s, stakes, extra)
+        row["mhhi_post"] = (compute_market_mhhi(s, post) if standing
+                            else compute_market_mhhi(s, stakes, extra))
         row["delta_mhhi"] = row["mhhi_post"] - row["mhhi_pre"]
         if screen == "horizontal":
             row["delta_hhi"] = compute_delta_hhi(s[owner], s[firm])
@@ -145,6 +167,37 @@ def compute_stake_rows(
         vertical.update(control=control, stake_pct=100.0 * frac)
         rows.append(vertical)
     return rows
+
+
+def compute_without_stake(stakes: StakeRegistry, owner: str, firm: str) -> StakeRegistry:
+    """A copy of the registry without `owner`'s holding in `firm`, every other holding as it
+    is: the market as it would be had outside investors held that stake."""
+    other = StakeRegistry(stakes.firms)
+    other.owned = stakes.owned.copy()
+    other.voting = stakes.voting.copy()
+    i, j = stakes.index[owner], stakes.index[firm]
+    other.owned[i, j] = 0.0
+    other.voting[i, j] = False
+    return other
+
+
+def compute_standing_stake_rows(
+    deal: Any,
+    owner: str,
+    firm: str,
+    shares: Shares,
+    stakes: StakeRegistry,
+    roles: Mapping[str, str],
+    margins: tuple[float, float],
+) -> list[dict]:
+    """Screens of a stake `owner` already holds in `firm` (a standing stake, held before the
+    start): the rows of `compute_stake_rows` for the holding as it stands (`stake_pct`), with
+    MHHI before = the registry without it (`compute_without_stake`) and MHHI after = the
+    registry as it is, so delta-MHHI is what the holding adds to each market's MHHI given
+    every other holding."""
+    frac = stakes.compute_stake(owner, firm)
+    pre = compute_without_stake(stakes, owner, firm)
+    return compute_stake_rows(deal, owner, firm, frac, shares, pre, roles, margins, post=stakes)
 
 
 def compute_vertical_stake_row(

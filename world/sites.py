@@ -238,11 +238,14 @@ class SitePool:
         self.owner[idx] = owner
 
     def acquired_power_gw(self, n_owners: int) -> np.ndarray:
-        """Grid power of the sites each owner holds (GW), an array of length `n_owners`."""
+        """Grid power of the sites each owner holds (GW), an array of length `n_owners`; a site
+        without a power limit (`sites.unlimited`) counts the GW its owner uses on it."""
         held = self.owner >= 0
         if held.any() and self.owner[held].max() >= n_owners:
             raise ValueError(f"owner code {self.owner.max()} >= n_owners={n_owners}")
-        return np.bincount(self.owner[held], weights=self.grid_power_gw[held], minlength=n_owners)
+        grid = self.grid_power_gw[held]
+        power = np.where(np.isfinite(grid), grid, self.used_gw[held])
+        return np.bincount(self.owner[held], weights=power, minlength=n_owners)
 
     def free_count(self) -> int:
         """Number of sites nobody owns."""

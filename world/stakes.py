@@ -7,6 +7,9 @@ holders own the rest (1 - column sum). New money dilutes every existing holder p
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Any
+
 import numpy as np
 
 CONTROL_STAKE = 0.5
@@ -24,11 +27,21 @@ class StakeRegistry:
         n = len(self.firms)
         self.owned = np.zeros((n, n))
         self.voting = np.zeros((n, n), dtype=bool)
+        self.owned.flags.writeable = self.voting.flags.writeable = False
+        self._rows: tuple[np.ndarray, list[list[float]]] = (self.owned, self.owned.tolist())
+        """(the holdings array, it as nested lists): `compute_stake` reads single holdings
+        often; rebuilt whenever `owned` is another array (`_commit` replaces it on a change)."""
         self._matrices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._derived: dict = {}
+        """Values derived from the ownership and control matrices (`compute_derived`), kept
+        while the matrices stay the same and dropped when they are recomputed."""
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
-        return float(self.owned[self.index[owner], self.index[firm]])
+        source, rows = self._rows
+        if source is not self.owned:
+            self._rows = (self.owned, rows := self.owned.tolist())
+        return rows[self.index[owner]][self.index[firm]]
 
     def update_issue(
         self, owner: str, firm: str, amount_usd_b: float, post_money_usd_b: float, voting: bool
@@ -48,9 +61,11 @@ class StakeRegistry:
         if not 0.0 <= frac <= 1.0:
             raise ValueError(f"fraction {frac} outside [0, 1]")
         i, j = self.index[owner], self.index[firm]
-        self.owned[:, j] *= 1.0 - frac
-        self.owned[i, j] += frac
-        self.voting[i, j] = self.voting[i, j] or voting
+        owned, votes = self._editable()
+        owned[:, j] *= 1.0 - frac
+        owned[i, j] += frac
+        votes[i, j] = votes[i, j] or voting
+        self._commit(owned, votes)
         return frac
 
     def update_dilute(self, firm: str, frac: float) -> None:
@@ -58,7 +73,9 @@ class StakeRegistry:
         in the registry is diluted by (1 - frac)."""
         if not 0.0 <= frac <= 1.0:
             raise ValueError(f"fraction {frac} outside [0, 1]")
-        self.owned[:, self.index[firm]] *= 1.0 - frac
+        owned, votes = self._editable()
+        owned[:, self.index[firm]] *= 1.0 - frac
+        self._commit(owned, votes)
 
     def update_set(self, owner: str, firm: str, frac: float, voting: bool) -> None:
         """Set a holding directly (initial positions before the start of the run)."""
@@ -66,24 +83,40 @@ class StakeRegistry:
         others = self.owned[:, j].sum() - self.owned[i, j]
         if frac < 0 or others + frac > 1.0 + 1e-12:
             raise ValueError(f"stake of {owner} in {firm} would push holdings above 100%")
-        self.owned[i, j] = frac
-        self.voting[i, j] = voting
+        owned, votes = self._editable()
+        owned[i, j] = frac
+        votes[i, j] = voting
+        self._commit(owned, votes)
 
     def update_divest(self, owner: str, firm: str, keep_frac: float = 0.0) -> float:
         """Sell all but `keep_frac` of the holding to outside investors; return the part sold."""
         i, j = self.index[owner], self.index[firm]
         sold = max(0.0, self.owned[i, j] - keep_frac)
-        self.owned[i, j] -= sold
-        if self.owned[i, j] <= 0:
-            self.voting[i, j] = False
+        owned, votes = self._editable()
+        owned[i, j] -= sold
+        if owned[i, j] <= 0:
+            votes[i, j] = False
+        self._commit(owned, votes)
         return sold
+
+    def _editable(self) -> tuple[np.ndarray, np.ndarray]:
+        """Writable copies of the holdings, to change and pass to `_commit`."""
+        return self.owned.copy(), self.voting.copy()
+
+    def _commit(self, owned: np.ndarray, voting: np.ndarray) -> None:
+        """Install new holdings, read-only: a change is always a new pair of arrays, so the
+        matrices derived from them (`compute_ownership_control`) are kept while the arrays
+        are the same objects."""
+        owned.flags.writeable = voting.flags.writeable = False
+        self.owned, self.voting = owned, voting
 
     def compute_with_stake(self, owner: str, firm: str, frac: float, voting: bool) -> StakeRegistry:
         """A copy of the registry with one more stake issued (for a reviewer's what-if)."""
         other = StakeRegistry(self.firms)
-        other.owned = self.owned.copy()
-        other.voting = self.voting.copy()
+        other.owned, other.voting = self.owned, self.voting  # read-only: shared until changed
+        other._rows = self._rows
         other._matrices = None
+        other._derived = {}
         other.update_grant(owner, firm, frac, voting)
         return other
 
@@ -102,10 +135,8 @@ class StakeRegistry:
         without votes, carry financial interest and no control.
         """
         cached = self._matrices
-        if cached is not None and np.array_equal(cached[0], self.owned) and np.array_equal(
-            cached[1], self.voting
-        ):  # the registry is read every month and changes rarely
-            return cached[2], cached[3]
+        if cached is not None and cached[0] is self.owned and cached[1] is self.voting:
+            return cached[2], cached[3]  # read every month, changed rarely (`_commit`)
         resid = np.maximum(0.0, 1.0 - self.owned.sum(axis=0))
         ownership = resid[:, None] * self.owned
         np.fill_diagonal(ownership, resid)
@@ -117,8 +148,19 @@ class StakeRegistry:
                 control[:, j] = 0.0
                 control[holder, j] = 1.0
         ownership.flags.writeable = control.flags.writeable = False
-        self._matrices = (self.owned.copy(), self.voting.copy(), ownership, control)
+        self._matrices = (self.owned, self.voting, ownership, control)
+        self._derived = {}
         return ownership, control
+
+    def compute_derived(self, key: Hashable, build: Callable[[np.ndarray, np.ndarray], Any]) -> Any:
+        """`build(ownership, control)` (`compute_ownership_control`), kept under `key` until
+        the holdings change: a market's MHHI weights are read every month and change rarely.
+        `build` must depend on the matrices and on what `key` names only; its result is shared,
+        so callers must not mutate it."""
+        ownership, control = self.compute_ownership_control()  # drops stale values
+        if key not in self._derived:
+            self._derived[key] = build(ownership, control)
+        return self._derived[key]
 
     def compute_controller(self, firm: str) -> str:
         """The firm that controls `firm` (a voting stake >= `CONTROL_STAKE`), else `firm`."""

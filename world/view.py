@@ -35,6 +35,7 @@ from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
 from world.metrics import compute_shares
 from world.params import DealKind, Product, ScenarioParams
+from world.stakes import StakeRegistry
 
 
 class MarketView:
@@ -123,6 +124,12 @@ class MarketView:
         this month's `compute_shares(market)` if already at hand)."""
         shares = self.compute_shares(market) if shares is None else shares
         return compute_hhi_with_fringe(shares, self._m.fringe[market])
+
+    def compute_firm_shares(self, market: str, shares: Mapping[str, float]) -> dict[str, float]:
+        """`shares` of `market` with the fringe's remainder row split into its small firms
+        (`world.fringe.FringeMarket.compute_firm_shares`): one entry per firm, for screens."""
+        fringe = self._m.fringe.get(market)
+        return fringe.compute_firm_shares(shares) if fringe is not None else dict(shares)
 
     def compute_firms_in_row(self, market: str, row: str) -> int:
         """Firms a row of `market` stands for (the remainder row: its small firms)."""
@@ -239,14 +246,6 @@ class MarketView:
     def forbids_financing(self, investor: str, investee: str) -> bool:
         """Whether `investor` may not finance `investee` (`Policy.forbids_financing`)."""
         return self._m.policy.forbids_financing(investor, investee)
-
-    def forbids_deal(self, kind: DealKind, source: str, target: str) -> bool:
-        """Whether a deal of `kind` from `source` to `target` is barred (`Policy.forbids_deal`)."""
-        return self._m.policy.forbids_deal(kind, source, target)
-
-    def allows_exclusivity(self) -> bool:
-        """Whether exclusive terms are allowed (`Policy.allows_exclusivity`)."""
-        return self._m.policy.allows_exclusivity()
 
     def compute_lockin_factor(self) -> float:
         """Multiplier of the CUDA lock-in under the policy in force (`Policy`)."""
@@ -403,3 +402,94 @@ class MarketView:
     def compute_fringe_lab_gw(self, month_idx: int) -> float:
         """The fringe labs' expected compute at `month_idx`, GW (`FrontierDemand`)."""
         return self._m.frontier.compute_fringe_lab_gw(month_idx)
+
+    # ===== deals, stakes and policy: what the deal pipeline and the regulator read =========
+    # Deals and the stake registry are handed out as they are (no copy: they are read every
+    # month); the pipeline and the regulator change them only through
+    # `world.closing.DealClosing`.
+    def get_deal(self, deal_id: str) -> Deal:
+        """The deal with this id (KeyError naming it if absent; read only)."""
+        return self._m.deals.get(deal_id)
+
+    @property
+    def stakes(self) -> StakeRegistry:
+        """The stake registry (read only: its `compute_*` methods)."""
+        return self._m.stakes
+
+    def forbids_equity_deal(self, kind: DealKind | None, source: str, target: str,
+                            deal_id: str = "") -> bool:
+        """Whether an intervention forbids the deal (`Policy.forbids_equity_deal`)."""
+        return self._m.policy.forbids_equity_deal(kind, source, target, deal_id)
+
+    def forbids_deal(self, kind: DealKind | None, source: str, target: str,
+                     deal_id: str = "") -> bool:
+        """Whether an intervention forbids the deal (`Policy.forbids_deal`)."""
+        return self._m.policy.forbids_deal(kind, source, target, deal_id)
+
+    def is_vendor_financing(self, kind: DealKind | None, source: str, target: str) -> bool:
+        """Equity or a warrant from a chip vendor to another firm (`Policy`)."""
+        return self._m.policy.is_vendor_financing(kind, source, target)
+
+    def makes_nonvoting_reportable(self) -> bool:
+        """Whether a `nonvoting_reportable` intervention is in force."""
+        return self._m.policy.makes_nonvoting_reportable()
+
+    def allows_exclusivity(self) -> bool:
+        """Whether exclusive terms are allowed (market switch and interventions)."""
+        return self._m.policy.allows_exclusivity()
+
+    def compute_roles(self) -> dict[str, str]:
+        """Firm -> role ('vendor', 'cloud', 'lab')."""
+        return {name: firm.role for name, firm in self._m.firms.items()}
+
+    def compute_role(self, firm: str) -> str:
+        """The firm's role ('' for a name that is not one of the firms)."""
+        named = self._m.firms.get(firm)
+        return named.role if named is not None else ""
+
+    def designs_chips(self, firm: str) -> bool:
+        """Whether the firm designs accelerators (a designer in the chip market)."""
+        return firm in self._m.designers
+
+    def compute_spendable_usd_b(self, firm: str) -> float:
+        """Cash plus undrawn debt capacity, USD B."""
+        return self._m.firms[firm].compute_spendable_usd_b()
+
+    def compute_expected_funding_usd_b(self, firm: str) -> float:
+        """Funding a lab can expect (its round under way), USD B; 0 for other firms."""
+        named = self._m.firms[firm]
+        return getattr(named, "compute_expected_funding_usd_b", lambda: 0.0)()
+
+    def compute_frontier_share_of(self, firm: str) -> float:
+        """A lab's share of frontier AI; 1 for firms that are not labs (no such test)."""
+        named = self._m.firms[firm]
+        return named.compute_frontier_share() if hasattr(named, "compute_frontier_share") else 1.0
+
+    def compute_burn_usd_b_per_year(self, firm: str) -> float:
+        """The firm's trailing cash burn, USD B per year."""
+        return self._m.firms[firm].burn_usd_b_per_year
+
+    def compute_revenue_usd_b_per_year(self, firm: str) -> float:
+        """The firm's trailing revenue, USD B per year."""
+        return self._m.firms[firm].revenue_usd_b_per_year
+
+    def compute_valuation_usd_b(self, firm: str) -> float:
+        """The firm's current equity valuation, USD B."""
+        return self._m.firms[firm].valuation_usd_b
+
+    def compute_list_price_usd_b_per_gw(self, firm: str) -> float:
+        """A chip vendor's list price, USD B per GW (0 for a firm that sells no chips)."""
+        return getattr(self._m.firms[firm], "price_usd_b_per_gw", 0.0)
+
+    def compute_deployed_gw(self, firm: str) -> float:
+        """GW of accelerators the firm has deployed in powered datacenters."""
+        return self._m.firms[firm].compute_deployed_gw()
+
+    def compute_deployed_gw_of(self, firm: str, designer: str) -> float:
+        """GW of `designer`'s accelerators the firm has deployed."""
+        return self._m.firms[firm].compute_deployed_gw_of(designer)
+
+    def compute_pipeline_gw_by_firm(self) -> dict[str, float]:
+        """Firm -> GW of datacenters planned or under construction."""
+        pipeline = self._m.fleet.pipeline_gw(self._m.n_firms)
+        return {name: float(pipeline[i]) for name, i in self._m.firm_index.items()}

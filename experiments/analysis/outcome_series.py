@@ -59,7 +59,7 @@ OUTCOME_SCHEMA = {"metric": pl.String, "market": pl.String, "firm": pl.String,
 
 
 def _long(frame: pl.DataFrame, metrics: Mapping[str, tuple], market: str | None,
-          firm: str | None) -> list[pl.DataFrame]:
+          firm: str | None) -> list[pl.LazyFrame]:
     """The `metrics` columns of `frame` stacked long (one unpivot), scaled, with their units;
     missing columns, null values and markets without a unit are dropped."""
     present = [col for col in metrics if col in frame.columns]
@@ -72,7 +72,7 @@ def _long(frame: pl.DataFrame, metrics: Mapping[str, tuple], market: str | None,
         schema={"metric": pl.String, "unit_market": pl.String, "unit": pl.String},
         orient="row",
     )
-    long = frame.select(
+    long = frame.lazy().select(
         pl.col("step").cast(pl.Int32),
         (pl.col(market) if market else pl.lit("")).alias("market"),
         (pl.col(firm) if firm else pl.lit("")).alias("firm"),
@@ -82,13 +82,13 @@ def _long(frame: pl.DataFrame, metrics: Mapping[str, tuple], market: str | None,
         unit_market=pl.when(pl.col("metric").is_in(
             [c for c in present if isinstance(metrics[c][0], Mapping)]))
         .then(pl.col("market")).otherwise(pl.lit("*")))
-    return [long.join(units, on=["metric", "unit_market"], how="inner").select(
+    return [long.join(units.lazy(), on=["metric", "unit_market"], how="inner").select(
         "metric", "market", "firm", "unit", "step", "value")]
 
 
 def compute_outcome_series(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     """Every month's outcomes of one run (module docstring), columns `OUTCOME_SCHEMA`."""
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.LazyFrame] = []
     shares = tables["shares"]
     parts += _long(shares, {"share": (PP, 100.0)}, "market", "firm")
     markets = tables["markets"]
@@ -104,12 +104,15 @@ def compute_outcome_series(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     parts += _long(firms, FIRM_METRICS, None, "firm")
     parts += _long(tables["physical"], PHYSICAL_METRICS, None, None)
     parts.append(_deal_counts(tables["deals"], tables["physical"]["step"]))
-    return pl.concat([p.cast(OUTCOME_SCHEMA) for p in parts], how="vertical")  # type: ignore[arg-type]
+    # one lazy plan, collected once: fewer passes than frame by frame (same rows, same order)
+    return pl.concat([p.cast(OUTCOME_SCHEMA) for p in parts],  # type: ignore[arg-type]
+                     how="vertical").collect()
 
 
-def _deal_counts(deals: pl.DataFrame, steps: pl.Series) -> pl.DataFrame:
+def _deal_counts(deals: pl.DataFrame, steps: pl.Series) -> pl.LazyFrame:
     """Deals blocked and defaulted by each month (cumulative counts)."""
-    grid = pl.DataFrame({"step": steps.cast(pl.Int32)})
+    grid = pl.LazyFrame({"step": steps.cast(pl.Int32)})
+    deals = deals.lazy()
     out = []
     for status in DEAL_STATUSES:
         closed = deals.filter(pl.col("status") == status).select(

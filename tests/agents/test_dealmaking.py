@@ -101,6 +101,8 @@ def _round_lab(investors: list[_Investor], deals=(), cap: float = 1.0) -> Simple
         firms=firms,
         policy=SimpleNamespace(compute_allowed_fraction=lambda current: cap),
         stakes=SimpleNamespace(compute_stake=lambda owner, firm: 0.0),
+        view=SimpleNamespace(compute_capped_amount_usd_b=lambda owner, firm, amount, post: (
+            min(amount, cap * post) if amount > 0 and post > 0 else 0.0)),
     )
     return SimpleNamespace(name="OpenAI", view=MarketView(model), desk=_Desk())
 

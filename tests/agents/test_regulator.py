@@ -8,29 +8,63 @@ B (20%) adds 120 to MHHI (3,000 -> 3,120) through the stake registry.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import mesa
 import pytest
 
-from agents.regulator import BLOCKED, CLEARED, CONDITIONS, Regulator
+from agents.regulator import BLOCKED, CLEARED, CONDITIONS, STANDING, Regulator
 from world.contracts import Deal, DealBook, DealStatus
 from world.params import DealKind, InterventionKind, InterventionParams, Regime, RegulatorParams
 from world.policy import Policy
 from world.stakes import StakeRegistry
 
 
-class _Model(mesa.Model):
+class _View:
+    """The regulator's read-only view of a textbook market: given shares, roles, a real stake
+    registry, policy and deal book; no firm has deployed capacity (cloud shares as given)."""
+
     def __init__(self, shares: dict[str, dict[str, float]], roles: dict[str, str],
-                 regime: Regime, interventions: list[InterventionParams] | None = None) -> None:
-        super().__init__(rng=0)
-        self.p = SimpleNamespace(regulator=RegulatorParams(regime=regime))
-        self.view = SimpleNamespace(compute_shares=lambda market: shares.get(market, {}))
-        self.firms = {n: SimpleNamespace(name=n, role=r) for n, r in roles.items()}
+                 interventions: list[InterventionParams] | None = None) -> None:
+        self.shares, self.roles = shares, roles
         self.stakes = StakeRegistry(sorted(roles))
         self.policy = Policy(interventions or [], 0, roles)
         self.deals = DealBook()
         self.t = 0
+
+    def compute_shares(self, market: str) -> dict[str, float]:
+        return self.shares.get(market, {})
+
+    def compute_firm_shares(self, market: str, shares: dict[str, float]) -> dict[str, float]:
+        return dict(shares)  # a textbook market: every row is one firm
+
+    def compute_roles(self) -> dict[str, str]:
+        return dict(self.roles)
+
+    def compute_deployed_gw(self, firm: str) -> float:
+        return 0.0
+
+    def compute_stake(self, owner: str, firm: str) -> float:
+        return self.stakes.compute_stake(owner, firm)
+
+    def compute_role(self, firm: str) -> str:
+        return self.roles.get(firm, "")
+
+    def designs_chips(self, firm: str) -> bool:
+        return self.roles.get(firm) == "vendor"
+
+    def live_deals(self) -> list[Deal]:
+        return self.deals.live()
+
+    def get_deal(self, deal_id: str) -> Deal:
+        return self.deals.get(deal_id)
+
+    def makes_nonvoting_reportable(self) -> bool:
+        return self.policy.makes_nonvoting_reportable()
+
+    def is_vendor_financing(self, kind: DealKind | None, source: str, target: str) -> bool:
+        return self.policy.is_vendor_financing(kind, source, target)
+
+
+def _regulator(shares, roles, regime, interventions=None) -> Regulator:
+    return Regulator(_View(shares, roles, interventions), None, RegulatorParams(regime=regime))
 
 
 def _stake(source: str, target: str, pct: float, voting: bool) -> Deal:
@@ -41,8 +75,7 @@ def _stake(source: str, target: str, pct: float, voting: bool) -> Deal:
 def _decide(shares, roles, deal, regime, interventions=None, screen=None):
     """(reportable, (decision, reason), the first review row of `screen`, default the
     horizontal or partial-ownership row)."""
-    model = _Model(shares, roles, regime, interventions)
-    reg = Regulator(model)
+    reg = _regulator(shares, roles, regime, interventions)
     rows = reg.compute_review(deal)
     decision = reg.compute_decision(deal, rows)
     wanted = (screen,) if screen else ("horizontal", "partial_ownership")
@@ -130,8 +163,8 @@ def test_stake_screened_in_every_market_where_a_party_sells() -> None:
     roles = {"C": "cloud", "L": "lab"}
     shares = {"cloud": {"C": 0.3, "L": 0.2, "x": 0.3, "y": 0.2},
               "frontier_ai": {"L": 0.6, "z": 0.4}}
-    model = _Model(shares, roles, Regime.GUIDELINES_2023)
-    rows = Regulator(model).compute_review(_stake("C", "L", 20.0, voting=False))
+    reg = _regulator(shares, roles, Regime.GUIDELINES_2023)
+    rows = reg.compute_review(_stake("C", "L", 20.0, voting=False))
     by = {(r["screen"], r["market"]): r for r in rows}
     assert by[("partial_ownership", "cloud")]["delta_mhhi"] == pytest.approx(120.0)
     assert by[("partial_ownership", "frontier_ai")]["delta_mhhi"] == pytest.approx(0.0)
@@ -170,3 +203,110 @@ def test_real_reviews_screen_stakes_where_they_overlap(baseline_results) -> None
     assert d7["delta_mhhi"][0] > 0 and d7["share_target"][0] > 0
     assert (reviews["delta_hhi"] == 0).all()
     assert (reviews.group_by("deal_id").agg(pl.col("decision").n_unique())["decision"] == 1).all()
+
+
+def _obrien_salop_delta(s_a: float, s_b: float, a: float, voting: bool) -> float:
+    """Delta-MHHI of firm A holding a fraction `a` (< 1/2) of B, no other cross-holding, by
+    O'Brien and Salop (2000): MHHI = sum_j sum_k s_j s_k (sum_i g_ij b_ik) / (sum_i g_ij b_ij)
+    over owner groups i (each firm's outside shareholders). A's holders own all of A and a of
+    B through A (b = 1, a); B's holders own 1 - a of B. A's control is its holders' (g = 1);
+    B's is shared: a with A's holders if the stake votes, the rest 1 - a with B's. Cross term
+    A -> B: 1 x a / (1 x 1) = a. Cross term B -> A (voting only): a x 1 / (a x a +
+    (1 - a)(1 - a)). The own terms stay s^2, so the delta is s_a s_b times the cross terms."""
+    cross = a + (a / (a * a + (1 - a) * (1 - a)) if voting else 0.0)
+    return 10_000.0 * s_a * s_b * cross
+
+
+@pytest.mark.parametrize("voting", [True, False])
+def test_standing_stake_delta_mhhi_matches_obrien_salop_by_hand(voting: bool) -> None:
+    """A (50%) has held 25% of B (30%) since before the start; C has 20%. The standing review
+    reports MHHI before = HHI = 2,500 + 900 + 400 = 3,800 (the registry without the stake)
+    and the delta of the hand formula: voting 0.15 x (0.25 + 0.25/0.625) x 10,000 = 975,
+    silent 0.15 x 0.25 x 10,000 = 375. Decision `standing`, phase 0: reported, not unwound,
+    even where the delta is above the 2023 thresholds (a concern, no block)."""
+    shares = {"cloud": {"A": 0.5, "B": 0.3, "C": 0.2}}
+    reg = _regulator(shares, {"A": "cloud", "B": "cloud", "C": "cloud"}, Regime.GUIDELINES_2023)
+    reg.view.stakes.update_set("A", "B", 0.25, voting)
+    deal = _stake("A", "B", 25.0, voting)
+    reg.update_add_standing(deal)
+    reg.update_review_standing()
+    (row,) = reg.reviews
+    assert row["screen"] == "partial_ownership" and row["market"] == "cloud"
+    assert row["mhhi_pre"] == pytest.approx(3_800.0)
+    expected = _obrien_salop_delta(0.5, 0.3, 0.25, voting)
+    assert expected == pytest.approx(975.0 if voting else 375.0)
+    assert row["delta_mhhi"] == pytest.approx(expected)
+    assert row["mhhi_post"] == pytest.approx(3_800.0 + expected)
+    assert row["decision"] == STANDING and row["phase"] == 0 and row["concern"]
+    assert row["stake_pct"] == pytest.approx(25.0) and deal.status is DealStatus.DEFINITIVE
+
+
+def test_standing_stake_is_screened_again_when_the_parties_come_to_overlap() -> None:
+    """A cloud C holds 30% of a lab L with no cloud capacity at the start: its cloud row has
+    delta 0. When L comes to sell 20% of cloud, that row alone is screened again (delta
+    10,000 x 0.4 x 0.2 x (0.3 + 0.3/(0.09 + 0.49)) > 0), once; a stake no longer held is
+    no longer screened; a regulator switched off screens nothing."""
+    shares = {"cloud": {"C": 0.4, "x": 0.6}, "frontier_ai": {"L": 0.7, "z": 0.3}}
+    reg = _regulator(shares, {"C": "cloud", "L": "lab"}, Regime.NONE)
+    reg.view.stakes.update_set("C", "L", 0.3, True)
+    reg.update_add_standing(_stake("C", "L", 30.0, True))
+    reg.update_review_standing()
+    first = {(r["market"], r["screen"]): r for r in reg.reviews}
+    assert first[("cloud", "partial_ownership")]["delta_mhhi"] == 0.0
+    assert ("frontier_ai", "vertical_stake") in first
+    reg.view.t = 1
+    reg.update_review_standing()
+    assert len(reg.reviews) == len(first)  # nothing new: no new overlap
+    shares["cloud"] = {"C": 0.4, "L": 0.2, "x": 0.4}
+    reg.view.t = 2
+    reg.update_review_standing()
+    (again,) = reg.reviews[len(first):]
+    assert (again["market"], again["step"]) == ("cloud", 2)
+    assert again["delta_mhhi"] == pytest.approx(_obrien_salop_delta(0.4, 0.2, 0.3, True))
+    reg.update_review_standing()
+    assert len(reg.reviews) == len(first) + 1
+    reg.view.stakes.update_divest("C", "L")
+    shares["frontier_ai"] = {"L": 0.7, "C": 0.1, "z": 0.2}
+    reg.update_review_standing()
+    assert len(reg.reviews) == len(first) + 1 and not reg.standing
+    off = _regulator(shares, {"C": "cloud", "L": "lab"}, Regime.NONE)
+    off.enabled = False
+    off.view.stakes.update_set("C", "L", 0.3, True)
+    off.update_add_standing(_stake("C", "L", 30.0, True))
+    off.update_review_standing()
+    assert off.reviews == []
+
+
+def test_baseline_reports_microsofts_standing_stake_in_cloud(baseline_results) -> None:
+    """Microsoft has held 32.5% of OpenAI with votes since before the start. MHHI rises with
+    cross-ownership and shared control among firms selling in the same market: Microsoft's
+    shareholders gain a financial interest in OpenAI's sales and Microsoft a share of
+    OpenAI's control, so the O'Brien-Salop cross terms s_Microsoft x s_OpenAI x (...) are
+    positive once both sell cloud capacity. OpenAI has none at the start (its cloud row is
+    reported with delta 0); once it builds its own (committed capacity counts in the
+    reviewer's cloud shares) the row is screened again with a positive delta-MHHI. Nothing
+    is blocked: the decision is `standing`."""
+    import polars as pl
+
+    reviews = baseline_results.tables["reviews"]
+    rows = reviews.filter((pl.col("deal_id") == "D0-equity") & (pl.col("market") == "cloud"))
+    assert set(rows["decision"]) == {STANDING} and set(rows["phase"]) == {0}
+    assert rows["delta_mhhi"][0] == 0.0 and rows["share_target"][0] == 0.0
+    assert rows["step"][0] == 0
+    assert rows.height == 2 and rows["delta_mhhi"][1] > 0.0 and rows["share_target"][1] > 0.0
+
+
+def test_a_row_decided_by_the_financing_rule_names_that_screen() -> None:
+    """Under `strict`, a vendor's stake in a customer is blocked by the vendor-financing rule
+    (its share of its market above `financing_share`), not by the vertical vGUPPI screen; the
+    row that carries the block must say so, or a reader sees a 'vertical_stake' row with a
+    vGUPPI under its own threshold and a block it cannot explain."""
+    deal = _stake("V", "L", 5.0, voting=False)
+    roles = {"V": "vendor", "L": "lab"}
+    shares = {"accelerators": {"V": 0.8, "W": 0.2}, "frontier_ai": {"L": 0.5, "M": 0.5}}
+    reg = _regulator(shares, roles, Regime.STRICT)
+    rows = reg.compute_review(deal)
+    decision, reason = reg.compute_decision(deal, rows)
+    assert decision == BLOCKED and "vendor financing" in reason
+    deciding = [r for r in rows if r["concern"] and r["threshold"].startswith("vendor share")]
+    assert deciding and all(r["screen"] == "vendor_financing" for r in deciding)

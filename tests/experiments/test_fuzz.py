@@ -90,6 +90,22 @@ def test_random_scenario_values_are_refused_in_one_line_or_run_clean(
         assert check_run_invariants(read_results(root / "o")) == []
 
 
+def test_found_case_a_pipeline_on_unlimited_sites_runs_clean(capsys: Any) -> None:
+    """A case this suite once found: a docking case (sites without a power limit) with a
+    datacenter pipeline at the start held sites of infinite grid power, so the physical
+    table's acquired GW was inf. A site without a limit counts the GW used on it."""
+    from experiments.run.results import read_results
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "o"
+        assert main(["run", "docking/cournot", "--steps", "1", "--out", str(out),
+                     "--set", "firms.Nvidia.pipeline_gw=200.0"]) == 0
+        capsys.readouterr()
+        results = read_results(out)
+        assert check_run_invariants(results) == []
+        assert results.tables["physical"]["acquired_site_gw"][0] == 200.0
+
+
 def _toml(value: Any) -> str:
     from experiments.batch.spec import toml_value
 

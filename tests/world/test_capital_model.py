@@ -148,3 +148,23 @@ def test_capital_draws_are_seeded() -> None:
     assert a.capital.log_appetite == b.capital.log_appetite != c.capital.log_appetite
     assert a.catalog.names() == b.catalog.names()
     assert [p.release for p in a.catalog] == [p.release for p in b.catalog]
+
+
+def test_marks_never_fall_below_net_cash_and_beliefs_move_by_at_most_the_weight() -> None:
+    """Limited liability and abandonment: a firm's mark (outside a lab's round) is at least its
+    cash minus its debt, even when money is scarce and its operating margin is negative. Adaptive
+    expectations: from one month to the next investors' expected growth moves by at most
+    w x (growth_cap + 0.9), the widest surprise the clipped observation allows."""
+    model = run("baseline", 1, SCARCE)
+    firms = model.compute_tables()["firms"]
+    p = model.p.capital
+    rows = list(zip(firms["step"], firms["firm"], firms["valuation_usd_b"], firms["cash_usd_b"],
+                    firms["debt_usd_b"], firms["expected_growth"], firms["outside_equity_usd_b"],
+                    strict=True))
+    last: dict[str, float] = {}
+    for step, name, value, cash, debt, growth, raised in rows:
+        if step >= 6 and raised == 0.0:
+            assert value >= cash - debt - 1e-6, (step, name, value, cash, debt)
+        if name in last and last[name] != 0.0:
+            assert abs(growth - last[name]) <= p.expectation_weight * (p.growth_cap + 0.9) + 1e-9
+        last[name] = growth

@@ -98,8 +98,8 @@ def test_buyers_cancel_orders_their_plans_no_longer_need() -> None:
     clear when plans shrink; orders within the need stay."""
     model = ComputeMarketModel(load_scenario("baseline", steps=2))
     chips = model.chips
-    for d in chips.designers:
-        chips.backlog[d][:] = 1.0
+    for d in chips.designers:  # backlog arrays are replaced, never written in place
+        chips.backlog[d] = np.ones_like(chips.backlog[d])
     need = np.zeros(len(chips.buyers))
     need[0] = len(chips.designers) / 2  # the first buyer keeps half of its orders
     chips.update_cancel(need)

@@ -17,5 +17,5 @@ def test_wide_estimate_noise_does_not_crash_due_diligence() -> None:
     for seed in range(3):
         model = ComputeMarketModel(params, rng=seed)
         model.run_steps()
-        assert model.diligence_log, "no diligence happened: the test proves nothing"
-        assert min(r.financing_ratio for _, _, r in model.diligence_log) >= 0.0
+        assert model.pipeline.diligence_log, "no diligence happened: the test proves nothing"
+        assert min(r.financing_ratio for _, _, r in model.pipeline.diligence_log) >= 0.0

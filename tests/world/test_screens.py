@@ -123,3 +123,40 @@ def test_exclusive_screen_share_and_duration() -> None:
     assert not compute_exclusive_screen(2.9, 10.0, 24, 0.3, 12).concern
     screen = compute_exclusive_screen(3.0, 10.0, 6, 0.3, 12)
     assert screen.foreclosed_share == pytest.approx(0.3) and not screen.concern
+
+
+def test_market_mhhi_follows_every_stake_change() -> None:
+    """The MHHI is read monthly from the same registry (its matrices are memoised while the
+    stakes are unchanged): after each change it must still equal the closed form. Shares
+    A 0.5, B 0.3, C 0.2, HHI 3,800; a silent 20% of A in B adds 10,000 x 0.2 x 0.5 x 0.3 =
+    300; raising it to 40% adds 600; divesting it restores 3,800; a fringe participant
+    outside the registry (C) changes nothing."""
+    stakes = StakeRegistry(["A", "B"])
+    shares = {"A": 0.5, "B": 0.3, "C": 0.2}
+    assert compute_market_mhhi(shares, stakes) == pytest.approx(3_800.0)
+    stakes.update_set("A", "B", 0.2, False)
+    assert compute_market_mhhi(shares, stakes) == pytest.approx(4_100.0)
+    assert compute_market_mhhi(shares, stakes) == pytest.approx(4_100.0)  # memo hit
+    stakes.update_set("A", "B", 0.4, False)
+    assert compute_market_mhhi(shares, stakes) == pytest.approx(4_400.0)
+    other = StakeRegistry(["A", "B"])  # another registry with the same participants
+    assert compute_market_mhhi(shares, other) == pytest.approx(3_800.0)
+    assert compute_market_mhhi(shares, stakes) == pytest.approx(4_400.0)
+    stakes.update_divest("A", "B")
+    assert compute_market_mhhi(shares, stakes) == pytest.approx(3_800.0)
+
+
+def test_market_mhhi_equals_hhi_where_no_stake_links_two_sellers(baseline_results) -> None:
+    """MHHI adds to HHI only the cross terms of firms linked by stakes (O'Brien and Salop
+    2000). Frontier AI has one named lab (OpenAI) and the fringe labs, none holding a stake in
+    another, so its MHHI must equal its HHI every month, with the fringe's remainder row
+    counted as its small firms in both (counting it as one firm in MHHI alone once put MHHI
+    75 points above HHI there); elsewhere MHHI is never below HHI (stakes only add
+    internalised rivalry)."""
+    import polars as pl
+
+    markets = baseline_results.tables["markets"]
+    frontier = markets.filter(pl.col("market") == "frontier_ai")
+    gap = (frontier["mhhi"] - frontier["hhi"]).abs().max()
+    assert gap < 1e-6, f"frontier MHHI - HHI up to {gap}"
+    assert ((markets["mhhi"] - markets["hhi"]) >= -1e-6).all()
