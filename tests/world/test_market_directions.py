@@ -126,10 +126,11 @@ def test_stronger_ai_demand_grows_the_fringe_labs() -> None:
 
 def test_more_openai_compute_crowds_out_the_fringe_labs() -> None:
     """A larger stated ambition lets OpenAI hold more compute where the ambition binds (where
-    it does not, e.g. money binds, nothing changes). The labs sell at one price, so more named
+    money binds instead, its compute barely moves; the ambition still sets its urgency in
+    negotiations, so such runs differ a little). The labs sell at one price, so more named
     compute lowers the price and with it the fringe labs' quantity, K_f* = g (A (r / P_ref)^-e
-    - K_named): in every seed where OpenAI's compute rises the fringe's falls (crowding out
-    through the common price), and where it does not move the fringe's does not either."""
+    - K_named): in every seed where OpenAI's compute rises by more than 0.01 GW on average the
+    fringe's falls (crowding out through the common price)."""
     seeds = (1, 2, 3, 4)
     lever = (AMBITION_X1_5,)
     openai = _paired(lever, "openai_compute_gw", seeds)
@@ -138,5 +139,3 @@ def test_more_openai_compute_crowds_out_the_fringe_labs() -> None:
     for o, f in zip(openai, fringe, strict=True):
         if o > 0.01:
             assert f < 0.0, (openai, fringe)
-        elif abs(o) < 1e-12:
-            assert abs(f) < 1e-12, (openai, fringe)
