@@ -13,11 +13,20 @@ clears at P_t = P_ref (A_t / K_t)^(1/e) (`world.clearing.clear_frontier_market`)
 lab's revenue is P_t x its served GW. Sources: P_ref = $10.5B per GW-year from 'OpenAI compute
 and revenue' (OpenAI CFO, 2026-01: > $20B annualised at ~1.9 GW).
 
-The fringe labs are many small price takers: each month they move their compute a
-`FRINGE_ADJUST_MONTHS`-th of the way to the quantity at which the price of AI services equals
-their marginal cost of a GW-year of compute (the lease price: they rent), i.e. to
-A_t (r_t / P_ref)^-e less the named labs' compute. They start at their reference plan
-(`fringe_lab_revenue_usd_b_per_year` / P_ref).
+The fringe labs are many small price takers that rent their compute. Compute they decide on
+now arrives over the next year (each month they move a `FRINGE_ADJUST_MONTHS`-th of the way to
+their target), so, like the lab planning its compute for the month it arrives, they plan for
+the month `FRINGE_LEAD_MONTHS` ahead: the quantity at which the price of AI services expected
+then equals their marginal cost of a GW-year, the lease price r_t,
+
+    K_f*(t) = max(0, A_{t+L} (r_t / P_ref)^-e - K_named(t+L)),   L = FRINGE_LEAD_MONTHS,
+
+with A_{t+L} = Abar(t+L) X_t m_t (today's demand index carried forward) and the named labs'
+compute expected then, K_named(t+L) = K_named(t) Abar(t+L) / Abar(t) (grown like the reference
+demand: the view the lab takes of the fringe, turned round). Hence
+K_f*(t) = g_t max(0, A_t (r_t / P_ref)^-e - K_named(t)) with g_t = Abar(t+L) / Abar(t): with a
+flat reference path the fringe converges to the static competitive quantity P(K) = r.
+They start at their reference plan (`fringe_lab_revenue_usd_b_per_year` / P_ref).
 """
 
 from __future__ import annotations
@@ -34,6 +43,14 @@ from world.params import DemandParams
 FRINGE_ADJUST_MONTHS = 12.0
 """The fringe labs close their gap to the profit-maximising compute over about a year (cloud
 contracts ramp over 12 months, datacenters take 12-36: facts.toml build_times)."""
+
+FRINGE_LEAD_MONTHS = int(FRINGE_ADJUST_MONTHS) - 1
+"""How far ahead the fringe labs plan their compute, months: the mean delay with which a
+decision reaches their compute when they close a `FRINGE_ADJUST_MONTHS`-th of the gap a month
+(a geometric lag: weight (1/n)(1 - 1/n)^j on the target of j months ago, mean lag n - 1 = 11).
+Without a lead they chase today's target and hold only ~62% of it while demand doubles yearly;
+with it ~117% (~106% at 1.5x a year): tests/world/test_frontier_fringe.py (Kydland and
+Prescott 1982: capacity is planned for the date it comes into service)."""
 
 
 def compute_cournot_compute_gw(
@@ -113,17 +130,28 @@ class FrontierDemand:
         grown like the reference demand path, GW."""
         if month_idx is None or month_idx == self.now_idx:
             return self.fringe_lab_gw
+        return self.fringe_lab_gw * self.compute_reference_growth(month_idx)
+
+    def compute_reference_growth(self, month_idx: int) -> float:
+        """Abar(month_idx) / Abar(now): growth of the reference demand path by `month_idx`
+        (1 if the path is 0 now)."""
         now = compute_path_value(self.p.frontier_demand_gw, self.now_idx)
         then = compute_path_value(self.p.frontier_demand_gw, month_idx)
-        return self.fringe_lab_gw * (then / now if now > 0 else 1.0)
+        return then / now if now > 0 else 1.0
 
-    def compute_fringe_target_gw(self, named_compute_gw: float, cost: float) -> float:
-        """Compute the price-taking fringe labs want, GW: they add compute while the price of
-        AI services exceeds their marginal cost of a GW-year, so at the target
-        P(named + fringe) = cost, i.e. fringe = A (cost / P_ref)^-e - named (never < 0)."""
+    def compute_fringe_target_gw(
+        self, named_compute_gw: float, cost: float, month_idx: int | None = None
+    ) -> float:
+        """Compute the price-taking fringe labs want at `month_idx` (default now), GW: they add
+        compute while the price of AI services expected then exceeds their marginal cost of a
+        GW-year `cost` (USD B), so at the target P(named + fringe) = cost, i.e.
+        fringe = g (A (cost / P_ref)^-e - named), never < 0, with A and `named_compute_gw`
+        today's demand and named labs' compute and g = Abar(month_idx) / Abar(now) the growth
+        of the reference demand by then (both expected to grow with it; module docstring)."""
         p_ref = self.p.frontier_price_usd_b_per_gw_year
         wanted = self.compute_demand_gw() * (max(cost, 1e-9) / p_ref) ** -self.p.frontier_elasticity
-        return max(0.0, wanted - named_compute_gw)
+        growth = 1.0 if month_idx is None else self.compute_reference_growth(month_idx)
+        return max(0.0, growth * (wanted - named_compute_gw))
 
     def update_remove_fringe_labs(self) -> None:
         """No fringe labs (`[components] fringe = false`): their compute is 0 GW."""
@@ -131,8 +159,11 @@ class FrontierDemand:
 
     def update_fringe_labs(self, named_compute_gw: float, cost: float) -> None:
         """The fringe labs move their compute a `FRINGE_ADJUST_MONTHS`-th of the way to their
-        target each month (leases and builds take time)."""
-        target = self.compute_fringe_target_gw(named_compute_gw, cost)
+        target for `FRINGE_LEAD_MONTHS` ahead each month (leases and builds take time), given
+        the named labs' compute now (GW) and the lease price `cost` (USD B per GW-year)."""
+        target = self.compute_fringe_target_gw(
+            named_compute_gw, cost, self.now_idx + FRINGE_LEAD_MONTHS
+        )
         self.fringe_lab_gw += (target - self.fringe_lab_gw) / FRINGE_ADJUST_MONTHS
 
     def compute_shares(self) -> dict[str, float]:
