@@ -19,6 +19,11 @@ Firms see the market only through this view: besides the market outcomes it answ
 firm may know of the rest of the world (the calendar, the scenario's parameters, the live
 deals, the sites on offer, its fleet, stakes, the capital market's terms, the policy in
 force) and never hands out a component to write to. Firms act through `world.desk.Desk`.
+
+The module is over the house's ~400 lines on purpose: it is the one window through which
+agents read the world, so every read-only accessor they may use is listed here, in sections
+(markets, calendar, other firms, money, policy, deals, chips, sites, demand, and what the deal
+pipeline and the regulator read); an accessor found elsewhere would be a door round the view.
 """
 
 from __future__ import annotations
