@@ -90,10 +90,13 @@ def _value_hhi(t: Tables) -> pl.LazyFrame:
 
 
 def _vendor_circularity(t: Tables) -> pl.LazyFrame:
-    """Chip payments from investees back to the investing vendor per dollar of vendor equity.
+    """Chip payments from investees straight back to the investing vendor per dollar of vendor
+    equity, whole run, uncapped; NaN when no vendor invested.
 
-    Same rule as ``experiments.validation.facts.compute_vendor_circularity`` over the whole run;
-    NaN when no vendor invested.
+    The direct route of ``experiments.validation.facts.compute_vendor_circularity`` (which the
+    validation target extends with purchases through the clouds the investee rents from): the
+    direct route is the one the vendors' and the diligence rules move, so it is the one the
+    sensitivity analyses study.
     """
     flows = t["flows"]
     eq = flows.filter((pl.col("kind") == "equity_investment") & pl.col("source").is_in(VENDORS))
@@ -136,8 +139,8 @@ def _build() -> dict[str, Outcome]:
                 "last 12 months", "0-1", ("shares",), _value_share("AMD")),
         Outcome("accelerator_value_hhi_last12", "HHI of accelerator sales value over the last "
                 "12 months", "0-10,000", ("shares",), _value_hhi),
-        Outcome("vendor_circularity", "chip payments back to investing vendors per dollar "
-                "they invested, whole run", "ratio", ("flows",), _vendor_circularity),
+        Outcome("vendor_circularity", "chip payments straight back to investing vendors per "
+                "dollar they invested, whole run", "ratio", ("flows",), _vendor_circularity),
     ]
     for firm in FIRMS:
         low = firm.lower()

@@ -89,7 +89,8 @@ FACTS: tuple[Check, ...] = (
           "first tranche proceeds", "share of runs: D1 stalled or restructured and D2 delivers",
           "share of runs"),
     Check("vendor_circularity_2028", "sf6", "Vendor financing is circular",
-          "chip payments back to investing vendors / their equity invested (to 2028)"),
+          "chip purchases returning to investing vendors, directly or through the clouds the "
+          "investee rents from / their equity invested (to 2028)"),
     Check("cloud_share_drift", "cloud_share_drift", "Cloud shares drift slowly",
           "largest yearly change of a hyperscaler's AI-cloud share, 2025-06 -> 2026-06"),
     Check("oracle_fastest_cloud_growth", "oracle_fastest_growth", "Oracle grows fastest",
@@ -166,26 +167,44 @@ def _at(frame: pl.DataFrame, month: str) -> pl.DataFrame:
     return frame.filter(pl.col("date").dt.strftime("%Y-%m") == month)
 
 
-def compute_vendor_circularity(results: Results, until: str = "2028-12") -> float:
-    """Money that returns to investing chip vendors as chip purchases, per dollar invested.
+def compute_vendor_circularity(results: Results, until: str = "2028-12",
+                               via_clouds: bool = True) -> float:
+    """Money that returns to investing chip vendors as purchases of their chips, per dollar
+    invested, up to `until` (nan when no vendor invested).
 
-    Rule: for each vendor (Nvidia, AMD) and each firm it paid equity into up to `until`, the chip
-    payments from that firm to the vendor over the same period, summed, divided by the equity
-    invested (nan when no vendor invested). 1 means every dollar invested came back as purchases.
+    Rule: for each vendor (Nvidia, AMD) and each firm it paid equity into, what comes back is
+    the firm's own chip payments to the vendor plus, with `via_clouds`, its part of what the
+    clouds it rents from (Amazon, Microsoft, Oracle) paid the vendor for chips: each cloud's
+    chip payments to the vendor x the firm's cloud payments to that cloud / everything the
+    cloud received (cloud payments and revenue). What comes back from a firm counts up to what
+    was invested in it (money returns; it does not multiply). Summed over the pairs and
+    divided by the equity invested: 1 means every dollar came back as purchases.
+
+    The lease route is the one the fact describes: "OpenAI will use this money to rent
+    Nvidia's GPUs and build its infrastructure with the chipmaker's technology" (French press
+    2025-09-23, on the Nvidia-OpenAI letter of intent). `via_clouds=False` counts direct
+    purchases only (reported beside it in docs/validation.md).
     """
     flows = results.tables["flows"].filter(pl.col("date").dt.strftime("%Y-%m") <= until)
     eq = flows.filter((pl.col("kind") == "equity_investment") & pl.col("source").is_in(VENDORS))
     invested = eq["amount_usd_b"].sum()
     if invested <= 0:
         return math.nan
-    pairs = set(zip(eq["source"], eq["target"], strict=True))
-    chips = flows.filter(pl.col("kind") == "chip_payment")
-    back = sum(
-        chips.filter((pl.col("source") == investee) & (pl.col("target") == vendor))[
-            "amount_usd_b"
-        ].sum()
-        for vendor, investee in sorted(pairs)
-    )
+    paid = {(src, dst, kind): amount for src, dst, kind, amount in flows.group_by(
+        "source", "target", "kind").agg(pl.col("amount_usd_b").sum()).iter_rows()}
+    received = {c: sum(v for (_, dst, kind), v in paid.items()
+                       if dst == c and kind in ("cloud_payment", "revenue")) for c in CLOUDS}
+    back = 0.0
+    for vendor, investee in sorted(set(zip(eq["source"], eq["target"], strict=True))):
+        came = paid.get((investee, vendor, "chip_payment"), 0.0)
+        if via_clouds:
+            for cloud in CLOUDS:
+                if cloud != investee and received[cloud] > 0:
+                    part = paid.get((investee, cloud, "cloud_payment"), 0.0) / received[cloud]
+                    came += paid.get((cloud, vendor, "chip_payment"), 0.0) * part
+        put = eq.filter((pl.col("source") == vendor) & (pl.col("target") == investee))[
+            "amount_usd_b"].sum()
+        back += min(put, came)
     return back / invested
 
 

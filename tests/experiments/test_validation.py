@@ -108,3 +108,47 @@ def test_validate_writes_a_document_only_when_asked(tmp_path, monkeypatch, capsy
     assert [p.name for p in tmp_path.iterdir()] == ["checks.md"]
     assert main(["validate", "--seeds", "1", "--write-docs", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def _flows(rows: list[tuple[str, str, str, float]]) -> object:
+    """A run whose flows table holds `rows` (source, target, kind, USD B), all in 2026-03."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    frame = pl.DataFrame(
+        [(dt.date(2026, 3, 1), src, dst, kind, amount) for src, dst, kind, amount in rows],
+        schema=["date", "source", "target", "kind", "amount_usd_b"], orient="row")
+    return SimpleNamespace(tables={"flows": frame})
+
+
+def test_vendor_circularity_counts_the_lease_route_by_hand() -> None:
+    """Nvidia puts 10 into OpenAI. OpenAI pays Nvidia 1 for chips and Oracle 20 for capacity;
+    Oracle receives 40 in all and pays Nvidia 8 for chips. Directly 1 of the 10 comes back:
+    0.1. Through Oracle, OpenAI's half of Oracle's receipts carries half of Oracle's chip
+    purchases back: 8 x 20 / 40 = 4, so 5 of 10: 0.5."""
+    import math
+
+    from experiments.validation.facts import compute_vendor_circularity
+
+    run = _flows([("Nvidia", "OpenAI", "equity_investment", 10.0),
+                  ("OpenAI", "Nvidia", "chip_payment", 1.0),
+                  ("OpenAI", "Oracle", "cloud_payment", 20.0),
+                  ("Customers", "Oracle", "revenue", 20.0),
+                  ("Oracle", "Nvidia", "chip_payment", 8.0)])
+    assert compute_vendor_circularity(run, via_clouds=False) == 0.1
+    assert math.isclose(compute_vendor_circularity(run), 0.5)
+
+
+def test_vendor_circularity_never_returns_more_than_was_invested() -> None:
+    """Money comes back, it does not multiply: a lab that spends 100 with the vendor after 10
+    invested counts 10, so the ratio is 1; with no vendor equity there is nothing to measure."""
+
+    from experiments.validation.facts import compute_vendor_circularity
+
+    run = _flows([("Nvidia", "OpenAI", "equity_investment", 10.0),
+                  ("OpenAI", "Nvidia", "chip_payment", 100.0)])
+    assert compute_vendor_circularity(run) == 1.0
+    assert math.isnan(compute_vendor_circularity(_flows([("OpenAI", "Nvidia", "chip_payment",
+                                                           5.0)])))
