@@ -44,6 +44,7 @@ from agents.remedies import CONDITION_TERMS, compute_condition_upstream
 from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
 from world.metrics import (
+    HHI_SCALE,
     compute_merger_screen_2010,
     compute_merger_screen_2023,
     compute_shares,
@@ -239,10 +240,16 @@ class Regulator:
 
     def compute_market_mhhi(self, market: str, shares: dict[str, float]) -> float:
         """MHHI of `market` from the stake registry (`world.screens.compute_market_mhhi`),
-        the fringe's remainder row counted as the small firms it stands for (as HHI counts
-        them: with no stakes among the sellers MHHI equals HHI)."""
-        return compute_market_mhhi(self.view.compute_firm_shares(market, shares),
-                                   self.view.stakes)
+        the fringe's remainder row counted as the small firms it stands for, as HHI counts
+        them (with no stakes among the sellers MHHI equals HHI).
+
+        The small firms hold no stakes and nobody holds stakes in them, so their cross terms
+        are 0 and each adds only its own squared share: MHHI of the firms = MHHI with the row
+        as one firm - (HHI with the row as one firm - HHI of the firms), without building the
+        small firms' rows every month (`view.compute_firm_shares` gives the same number)."""
+        lumped = compute_market_mhhi(shares, self.view.stakes)
+        rows_hhi = HHI_SCALE * sum(s * s for s in shares.values())
+        return lumped - (rows_hhi - self.view.compute_hhi(market, shares))
 
     # ----- the process -------------------------------------------------------------------------
     def update_add_standing(self, deal: Deal) -> None:

@@ -160,3 +160,30 @@ def test_market_mhhi_equals_hhi_where_no_stake_links_two_sellers(baseline_result
     gap = (frontier["mhhi"] - frontier["hhi"]).abs().max()
     assert gap < 1e-6, f"frontier MHHI - HHI up to {gap}"
     assert ((markets["mhhi"] - markets["hhi"]) >= -1e-6).all()
+
+
+def test_market_mhhi_of_the_firms_equals_mhhi_with_the_small_firms_built_out() -> None:
+    """The regulator's monthly MHHI corrects the one-firm remainder row by the HHI difference
+    instead of building the small firms' rows; both must give the same number, with and
+    without a stake between two named sellers (the small firms hold none, so their cross
+    terms are 0)."""
+    from types import SimpleNamespace
+
+    from agents.regulator import Regulator
+    from world.fringe import build_fringe, compute_hhi_with_fringe
+    from world.params import FringeParams
+
+    fringe = build_fringe(FringeParams(clouds={"CoreWeave": 0.3}, small_firms=20))["cloud"]
+    shares = {"Amazon": 0.4, "Microsoft": 0.3, "CoreWeave": 0.09, "Other clouds": 0.21}
+    for stake in (0.0, 0.25):
+        reg_stakes = StakeRegistry(["Amazon", "Microsoft"])
+        if stake:
+            reg_stakes.update_set("Amazon", "Microsoft", stake, False)
+        view = SimpleNamespace(
+            stakes=reg_stakes,
+            compute_hhi=lambda _m, s: compute_hhi_with_fringe(s, fringe),
+            compute_firm_shares=lambda _m, s: fringe.compute_firm_shares(s))
+        reg = Regulator.__new__(Regulator)
+        reg.view = view
+        built_out = compute_market_mhhi(fringe.compute_firm_shares(shares), reg_stakes)
+        assert reg.compute_market_mhhi("cloud", shares) == pytest.approx(built_out, abs=1e-9)
