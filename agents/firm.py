@@ -20,7 +20,7 @@ from types import MappingProxyType
 import mesa
 import numpy as np
 
-from world.decisions import DrawDebt, Pay
+from world.decisions import Appraise, DrawDebt, Pay
 from world.desk import Desk
 from world.ledger import FlowKind
 from world.params import FirmParams
@@ -232,17 +232,17 @@ class Firm(mesa.Agent):
         return (last / first) ** (12.0 / (len(hist) - 3)) - 1.0
 
     def update_valuation(self) -> None:
-        """Mark the firm at the value of its simulated cash flows
-        (`world.capital.CapitalMarket.compute_equity_value_usd_b`): trailing revenue, investors'
-        expectation of its trailing growth, its operating margin, at its WACC. The opening
-        valuation stands
-        until `GROWTH_HISTORY_MONTHS` months of revenue are seen. Labs override the growth.
+        """Mark the firm at the value of its simulated cash flows, as investors appraise it
+        through the desk (`world.capital.CapitalMarket.update_appraise`): trailing revenue,
+        investors' expectation of its trailing growth, its operating margin, at its WACC. The
+        opening valuation stands until `GROWTH_HISTORY_MONTHS` months of revenue are seen.
+        Labs override the growth.
         """
         if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
             return
-        self.valuation_usd_b = self.view.compute_equity_value_usd_b(
-            self, self.revenue_usd_b_per_year, self.compute_revenue_growth()
-        )
+        self.valuation_usd_b = self.desk.submit(
+            Appraise(self.name, self.revenue_usd_b_per_year, self.compute_revenue_growth()),
+            self.name)
 
     def update_other_business(self) -> None:
         """Book the firm's non-AI business (e.g. retail, Office, gaming): its revenue from

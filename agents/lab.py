@@ -10,7 +10,7 @@ from agents.cloud import compute_chip_need_gw
 from agents.firm import GROWTH_HISTORY_MONTHS, Firm
 from world.capital import compute_round_pre_money_usd_b
 from world.contracts import DealStatus
-from world.decisions import Dilute, RaiseEquity
+from world.decisions import Appraise, Dilute, RaiseEquity
 from world.frontier import compute_cournot_compute_gw
 from world.ledger import FlowKind
 from world.market import compute_path_value
@@ -115,7 +115,7 @@ class AILab(Firm):
         Rule: monthly outflow = trailing burn / 12 + committed payments of the next 12 months
         / 12; the ask = `round_size_months_of_burn` x that, at most `FUNDING_APPETITE_PER_YEAR`
         x the lab's value (the dilution it accepts); pre-money = the value of its simulated
-        cash flows (`compute_fair_value_usd_b`) discounted for the ask's size against the
+        cash flows (`update_fair_value_usd_b`) discounted for the ask's size against the
         outside equity pool (`world.capital.compute_round_pre_money_usd_b`). Strategic
         investors offer first (`compute_financing_offer`; a stalled letter of intent may be
         converted into a one-off stake); outside `Investors` fill the rest only as far as the
@@ -131,7 +131,7 @@ class AILab(Firm):
         if not short and not self.compute_hesitant_investors():
             return
         monthly_out = max(monthly_out, 1e-9)
-        value = self.compute_fair_value_usd_b()
+        value = self.update_fair_value_usd_b()
         ask = min(self.p.round_size_months_of_burn * monthly_out, FUNDING_APPETITE_PER_YEAR * value)
         pre = compute_round_pre_money_usd_b(
             value, ask, view.equity_pool_usd_b, view.equity_price_impact
@@ -154,9 +154,10 @@ class AILab(Firm):
                        and d.status is DealStatus.STALLED
                        and t - d.history[-1][0] >= ROUND_LEAD_MONTHS})
 
-    def compute_fair_value_usd_b(self) -> float:
+    def update_fair_value_usd_b(self) -> float:
         """What the lab's equity is worth now, USD B: the value of its simulated cash flows
-        (`world.capital.CapitalMarket.compute_equity_value_usd_b`) from its revenue run-rate,
+        (an appraisal by investors through the desk, `world.capital.CapitalMarket.update_appraise`)
+        from its revenue run-rate,
         growing at what investors expect, an adaptive expectation of the growth they observe:
         the larger of its trailing revenue growth and the growth of its secured capacity 12
         months ahead (investors see both the trend and the contracted pipeline), from its
@@ -168,13 +169,13 @@ class AILab(Firm):
             return self.valuation_usd_b
         run_rate = 12.0 * self.revenue_hist[-1]
         growth = max(0.0, self.compute_revenue_growth(), self.compute_expected_growth())
-        return self.view.compute_equity_value_usd_b(self, run_rate, growth)
+        return self.desk.submit(Appraise(self.name, run_rate, growth), self.name)
 
     def update_valuation(self) -> None:
         """Between rounds the lab is marked at its fair value (secondary sales mark private
         labs between rounds: facts.toml openai_valuation_*, $500B in 2025-10 was an employee share
         sale, not a primary round)."""
-        self.valuation_usd_b = self.compute_fair_value_usd_b()
+        self.valuation_usd_b = self.update_fair_value_usd_b()
 
     def compute_compute_cost_usd_b_per_gw_year(self) -> float:
         """Marginal cost of a GW-year of compute, USD B: the cheaper of leasing (this month's

@@ -7,7 +7,8 @@ both parties sell) or the partial-ownership screen (MHHI before and after, O'Bri
 screen (vGUPPI, Moresi and Salop 2013, with the supplier's share: ability and incentive);
 exclusive contracts the foreclosure screen (a vertical restraint: the share of demand tied and
 the term); supply tied to the vendor's investment the vendor-financing screen. The reviewer
-sees the last month's shares (cloud: committed capacity, `compute_market_shares`). The regime
+sees this month's shares, after the markets clear (cloud: committed capacity,
+`compute_market_shares`). The regime
 (`RegulatorParams.regime`, docs/antitrust.md) decides what is reportable and what the screens
 imply:
 

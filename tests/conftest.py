@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+settings.register_profile("repeatable", derandomize=True, deadline=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+"""Property tests draw the same examples on every run (`repeatable`: a test run gives the same
+verdict on any machine, and no test depends on how fast it runs); `HYPOTHESIS_PROFILE=explore`
+draws new examples each run, to hunt for cases the fixed draw misses."""
 
 ROOT = Path(__file__).parent.parent
 SHIPPED_DIR = ROOT / "experiments" / "scenarios"

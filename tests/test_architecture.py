@@ -7,8 +7,8 @@ happens to be loaded, so a lazy import cannot hide a dependency:
   (`world.model` builds the agents);
 - `agents` never imports `experiments` nor `world.model`;
 - firms read the world through `world.view.MarketView` and act only by submitting decisions to
-  `world.desk.Desk`: no agent rule takes the model, reads `.model`, or writes to a component
-  (the deal pipeline's modules excepted, listed below);
+  `world.desk.Desk` (the deal pipeline and the regulator: to `world.closing.DealClosing`): no
+  agent rule takes the model, reads `.model`, or writes to a component;
 - there is no import cycle among the modules of the three packages.
 """
 
@@ -182,7 +182,7 @@ def _writes(module: str) -> list[str]:
 
 def test_agent_rules_take_the_view_not_the_model() -> None:
     """No agent function takes a duck-typed `model: Any` (they take `view: MarketView` and,
-    if they act, `desk: Desk`), except the deal pipeline's known entry points."""
+    if they act, `desk: Desk`, or the deal closing)."""
     wrong = sorted(
         found for m in _agent_modules() for found in _model_parameters(m)
     )

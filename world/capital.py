@@ -20,7 +20,7 @@ Capital is finite and priced (docs/odd.md 'Capital'):
 - **Valuation** (`world.valuation`): the value of projected operating cash flows
   (`compute_dcf_value_usd_b`: revenue grows at investors' expected growth, fading to the
   terminal rate; the trailing operating margin, with depreciation of the installed base in place
-  of chip purchases and capex, moves to `target_margin`; discounted at r_e), floored at 0 (the
+  of chip purchases and capex, moves to `target_margin`; discounted at the WACC), floored at 0 (the
   option to abandon); equity = max(0, EV + cash - debt). Investors' expected growth per firm is
   an adaptive expectation of the growth they observe (`expectation_weight`).
 - **Distress** (a firm whose cash stays negative after drawing all the debt it may): each month
@@ -248,7 +248,7 @@ class CapitalMarket:
             firm.p.max_debt_to_revenue, firm.revenue_usd_b_per_year, firm.debt_usd_b, self.appetite
         )
 
-    def compute_equity_value_usd_b(
+    def update_appraise(
         self, firm: Any, revenue_usd_b_per_year: float, growth_per_year: float
     ) -> float:
         """Equity value, USD B (`world.valuation`): max(0, max(0, DCF) + cash - debt), the DCF

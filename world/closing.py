@@ -2,8 +2,11 @@
 
 The firms decide whether to sign, the investor or seller decides after due diligence and the
 regulator decides on a review (`agents.pipeline`, `agents.regulator`); this component carries
-the decisions out and is the only writer of a deal's status, its edge in the deal network, the
-stakes its terms create and the money they move (docs/odd.md 'Deal pipeline'):
+the decisions out: a deal's status, its edge in the deal network, the stakes its terms create
+and the money they move (docs/odd.md 'Deal pipeline'). The other writers of a deal's status
+are the firms' desk (`EndDeal`: a party ends a deal it renegotiates), the chip market's phase
+(supply deals delivered in full complete) and the capital market (a buyer in distress
+renegotiates or defaults):
 
 - one-off equity: paid once at post-money max(valuation, value), shares issued to the investor
   (`StakeRegistry.update_issue`), within the equity cap;

@@ -45,6 +45,17 @@ class DrawDebt(NamedTuple):
     amount_usd_b: float
 
 
+class Appraise(NamedTuple):
+    """Ask investors what `firm`'s equity is worth (USD B) on `revenue_usd_b_per_year` growing
+    as they expect after seeing `growth_per_year` (`world.capital.CapitalMarket.update_appraise`).
+    Not a pure read: the growth the firm shows is noted by investors and moves their belief
+    when the month closes, so it goes through the desk. Returns the value."""
+
+    firm: str
+    revenue_usd_b_per_year: float
+    growth_per_year: float
+
+
 class RaiseEquity(NamedTuple):
     """Ask outside investors for `ask_usd_b` of new equity in `firm` (USD B). The capital
     market fills it as far as its outside-equity pool allows
@@ -146,7 +157,7 @@ class SettleBargain(NamedTuple):
 
 
 Decision = (
-    Pay | DrawDebt | RaiseEquity | Dilute | PlanDatacenter | OpenDeal | EndDeal | SetQuantity
-    | SetWholesalePrice | SetRetailPrice | SettleBargain
+    Pay | DrawDebt | Appraise | RaiseEquity | Dilute | PlanDatacenter | OpenDeal | EndDeal
+    | SetQuantity | SetWholesalePrice | SetRetailPrice | SettleBargain
 )
 """Every decision a firm can submit."""

@@ -17,9 +17,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from world.capital import CapitalMarket
-from world.contracts import Deal, DealBook
+from world.contracts import TERMINAL, Deal, DealBook, DealStatus
 from world.datacenters import Fleet
 from world.decisions import (
+    Appraise,
     Decision,
     Dilute,
     DrawDebt,
@@ -38,9 +39,14 @@ from world.network import DealNetwork
 from world.sites import FREE, SitePool
 from world.stakes import StakeRegistry
 
-OUTSIDE_PAYERS = frozenset({"Customers", "Investors", "Lenders", "Suppliers"})
-"""Outside accounts whose payments to a firm the firm itself books (sales, funding, loans,
-refunds)."""
+OUTSIDE_PAYERS = frozenset({"Customers", "Suppliers"})
+"""Outside accounts whose payments to a firm the firm itself books (its sales, refunds). Money
+from lenders and outside investors comes only through `DrawDebt` and `RaiseEquity`, so it
+stays within the debt capacity and the outside-equity pool."""
+
+FIRM_OPENS = frozenset({DealStatus.LOI, DealStatus.DEFINITIVE})
+"""Statuses a firm may open a deal in; a failed negotiation's record may also be opened
+`abandoned` off the network."""
 
 DEBT_TOLERANCE_USD_B = 1e-9
 """Rounding allowed above a firm's debt capacity when it draws debt, USD B."""
@@ -90,7 +96,8 @@ class Desk:
         self.negotiation_rounds = negotiation_rounds
         self.textbook = textbook
         self._apply: dict[type, Callable[[Any, str | None], Any]] = {
-            Pay: self._pay, DrawDebt: self._draw_debt, RaiseEquity: self._raise_equity,
+            Pay: self._pay, DrawDebt: self._draw_debt, Appraise: self._appraise,
+            RaiseEquity: self._raise_equity,
             Dilute: self._dilute, PlanDatacenter: self._plan, OpenDeal: self._open_deal,
             EndDeal: self._end_deal, SetQuantity: self._set_quantity,
             SetWholesalePrice: self._set_wholesale, SetRetailPrice: self._set_retail,
@@ -127,6 +134,11 @@ class Desk:
                 f"{by} may not pay {d.amount_usd_b} from {d.payer}'s account to {d.payee}"
             )
         self.ledger.transfer(self.clock.t, d.payer, d.payee, d.amount_usd_b, d.kind, d.deal_id)
+
+    def _appraise(self, d: Appraise, by: str | None) -> float:
+        self._check_self(d.firm, by, "ask for an appraisal of")
+        return self.capital.update_appraise(self.firms[d.firm], d.revenue_usd_b_per_year,
+                                            d.growth_per_year)
 
     def _draw_debt(self, d: DrawDebt, by: str | None) -> float:
         self._check_self(d.firm, by, "draw debt")
@@ -170,6 +182,11 @@ class Desk:
     def _open_deal(self, d: OpenDeal, by: str | None) -> Deal:
         if by is not None and by not in (d.source, d.target):
             raise DecisionRefused(f"{by} may not open a deal between {d.source} and {d.target}")
+        if by is not None and d.status not in FIRM_OPENS and not (
+                d.status is DealStatus.ABANDONED and not d.on_network):
+            raise DecisionRefused(
+                f"{by} may not open a deal as {d.status}: a firm proposes (letter of intent or "
+                "definitive agreement); diligence, review and execution move it on")
         deal = self.deals.update_open(d.kind, d.source, d.target, d.status, self.clock.t,
                                       d.origin, d.terms, d.deal_id, d.id_prefix)
         if d.on_network:
@@ -184,6 +201,8 @@ class Desk:
             raise DecisionRefused(f"{by} is not a party to deal {d.deal_id}")
         if not deal.is_live:
             raise DecisionRefused(f"deal {d.deal_id} has already ended ({deal.status})")
+        if d.status not in TERMINAL:
+            raise DecisionRefused(f"ending deal {d.deal_id} needs an end status, not {d.status}")
         deal.update_status(d.status, self.clock.t)
         self.network.update_remove_deal(deal.deal_id)
         return deal

@@ -191,17 +191,17 @@ class MarketView:
     @property
     def vendors(self) -> Sequence[Any]:
         """The chip vendors, in the scenario's firm order."""
-        return self._m.vendors
+        return tuple(self._m.vendors)
 
     @property
     def clouds(self) -> Sequence[Any]:
         """The cloud providers, in the scenario's firm order."""
-        return self._m.clouds
+        return tuple(self._m.clouds)
 
     @property
     def labs(self) -> Sequence[Any]:
         """The AI labs, in the scenario's firm order."""
-        return self._m.labs
+        return tuple(self._m.labs)
 
     @property
     def textbook(self) -> Any:
@@ -216,13 +216,6 @@ class MarketView:
     def compute_debt_capacity_usd_b(self, firm: Any) -> float:
         """Debt `firm` may still draw, USD B (`CapitalMarket.compute_debt_capacity_of`)."""
         return self._m.capital.compute_debt_capacity_of(firm)
-
-    def compute_equity_value_usd_b(self, firm: Any, revenue_usd_b_per_year: float,
-                                   growth_per_year: float) -> float:
-        """What investors pay for `firm`'s equity, USD B
-        (`CapitalMarket.compute_equity_value_usd_b`)."""
-        return self._m.capital.compute_equity_value_usd_b(
-            firm, revenue_usd_b_per_year, growth_per_year)
 
     @property
     def equity_pool_usd_b(self) -> float:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from experiments.scenario.loader import load_scenario
 from world.contracts import DealStatus
 from world.decisions import (
+    Appraise,
     Dilute,
     DrawDebt,
     EndDeal,
@@ -261,3 +262,41 @@ def test_an_unknown_decision_is_refused(model) -> None:
     with pytest.raises(DecisionRefused, match="not a decision"):
         model.desk.submit(("pay", "Nvidia", 1.0), "Nvidia")
     assert np.isfinite(model.ledger.total())
+
+
+def test_money_from_lenders_or_investors_comes_only_through_their_own_decisions(model) -> None:
+    """A firm books its own sales, but a loan or an outside investment booked as a plain
+    payment would skip the debt capacity and the outside-equity pool: refused."""
+    before = _balances(model)
+    for payer in ("Lenders", "Investors"):
+        with pytest.raises(DecisionRefused):
+            model.desk.submit(Pay(payer, "Oracle", 1.0, FlowKind.DEBT_DRAW), "Oracle")
+    assert _balances(model) == before
+
+
+def test_a_firm_only_proposes_deals_and_only_ends_them(model) -> None:
+    """A firm opens a deal as a letter of intent or a definitive agreement (diligence, the
+    regulator and execution move it on), or records a failed negotiation off the network;
+    opening it active would skip diligence and review, and 'ending' a deal into a live status
+    would revive it."""
+    with pytest.raises(DecisionRefused, match="propos"):
+        model.desk.submit(OpenDeal(DealKind.EQUITY, "Nvidia", "OpenAI", DealStatus.ACTIVE,
+                                   {"value_usd_b": 5.0}), "Nvidia")
+    with pytest.raises(DecisionRefused, match="propos"):
+        model.desk.submit(OpenDeal(DealKind.SUPPLY, "AMD", "Oracle", DealStatus.ABANDONED,
+                                   {"gw": 1.0}), "Oracle")
+    deal = model.desk.submit(OpenDeal(DealKind.SUPPLY, "AMD", "Oracle", DealStatus.LOI,
+                                      {"gw": 1.0}), "Oracle")
+    with pytest.raises(DecisionRefused, match="end status"):
+        model.desk.submit(EndDeal(deal.deal_id, DealStatus.ACTIVE), "Oracle")
+
+
+def test_an_appraisal_is_asked_by_the_firm_itself_and_notes_what_investors_saw(model) -> None:
+    """Asking investors for a value is not a pure read: the growth shown is noted and moves
+    their belief when the month closes. Only the firm can ask for itself; the value is what
+    the capital market's rule gives."""
+    with pytest.raises(DecisionRefused):
+        model.desk.submit(Appraise("Oracle", 50.0, 0.3), "Amazon")
+    value = model.desk.submit(Appraise("Oracle", 50.0, 0.3), "Oracle")
+    assert value >= max(0.0, model.firms["Oracle"].cash_usd_b - model.firms["Oracle"].debt_usd_b)
+    assert "Oracle" in model.capital.books.expected_growth

@@ -175,7 +175,7 @@ def test_capital_market_never_values_equity_below_net_cash() -> None:
         market.books.update_month_close({"Lab": firm}, ledger, fleet, {})
     firm.revenue_usd_b_per_year, firm.burn_usd_b_per_year = 12.0, 48.0
     assert firm.cash_usd_b > 0
-    value = market.compute_equity_value_usd_b(firm, 12.0, 0.0)
+    value = market.update_appraise(firm, 12.0, 0.0)
     assert value >= firm.cash_usd_b - firm.debt_usd_b - 1e-9
 
 
