@@ -248,10 +248,6 @@ class OperatingBooks:
         month's observed growth into the belief. `own_chips_usd_b`: production cost of the chips
         each firm delivered to itself this month (booked as opex by the chip market, but an
         investment in its own fleet)."""
-        outflows: dict[tuple[str, Any], float] = {}
-        for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT):
-            for (payer, _payee), amount in ledger.compute_pair_totals((kind,)).items():
-                outflows[(payer, kind)] = outflows.get((payer, kind), 0.0) + amount
         self._months += 1
         n = len(self.firm_names)
         in_service = _capex_in_service_by_owner(fleet, n)
@@ -263,7 +259,7 @@ class OperatingBooks:
                 self._opening_chips_usd_b[name] = book
             self._own_chips_usd_b[name] += own_chips_usd_b.get(name, 0.0)
             cum: dict[Any, float] = {
-                kind: outflows.get((name, kind), 0.0)
+                kind: ledger.compute_paid_usd_b(name, kind)
                 for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT)
             }
             cum[OWN_CHIPS] = self._own_chips_usd_b[name]
