@@ -34,6 +34,7 @@ beliefs, and is owned by the capital market (investors' beliefs are the market's
 """
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -103,13 +104,20 @@ def compute_dcf_value_usd_b(
     revenue = max(0.0, revenue_usd_b_per_year)
     value = 0.0
     m_k = m0
-    for k in range(1, h + 1):
-        g_k = g_inf + (g0 - g_inf) * 0.5 ** ((k - 1) / p.growth_half_life_years)
-        revenue *= 1.0 + g_k
-        m_k = m0 + (m_target - m0) * k / h
-        value += revenue * m_k / (1.0 + r) ** k
-    terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / (1.0 + r) ** h
+    excess, span, one_r = g0 - g_inf, m_target - m0, 1.0 + r
+    for k, fade in enumerate(_growth_fades(h, p.growth_half_life_years), start=1):
+        revenue *= 1.0 + (g_inf + excess * fade)
+        m_k = m0 + span * k / h
+        value += revenue * m_k / one_r**k
+    terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / one_r**h
     return value + terminal
+
+
+@functools.cache
+def _growth_fades(horizon_years: int, half_life_years: float) -> tuple[float, ...]:
+    """0.5^((k - 1) / h) for k = 1..H: the share of the excess growth left in year k (the
+    projection's fade; kept per horizon and half-life, the same floats as computing them)."""
+    return tuple(0.5 ** ((k - 1) / half_life_years) for k in range(1, horizon_years + 1))
 
 
 def compute_wacc(
