@@ -94,11 +94,9 @@ class Ledger:
         if source == target:
             raise ValueError(f"transfer from {source!r} to itself ({kind}); nothing to book")
         balances = self._balances
-        for name in (source, target):
-            if name not in balances:
-                raise ValueError(
-                    f"unknown ledger account {name!r}; open it with update_add_account"
-                )
+        if source not in balances or target not in balances:
+            name = source if source not in balances else target
+            raise ValueError(f"unknown ledger account {name!r}; open it with update_add_account")
         if kind.__class__ is not FlowKind:  # a plain string: check it names a kind
             kind = FlowKind(kind)
         amount = float(amount_usd_b)
