@@ -14,6 +14,8 @@ one place.
 
 from __future__ import annotations
 
+import functools
+
 import mesa
 import numpy as np
 
@@ -58,6 +60,8 @@ from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
 ROLE_CLASS = {Role.VENDOR: ChipVendor, Role.CLOUD: CloudProvider, Role.LAB: AILab}
+_month_index_of = functools.cache(month_index)
+"""`month_index` kept per month string (a pure function asked for every dated input each month)."""
 PRESTART_PLAN_MONTHS = 12
 """Datacenters under construction at the start were planned this many months before it."""
 FRINGE_LABS = "Other labs"
@@ -239,7 +243,7 @@ class ComputeMarketModel(mesa.Model):
 
     def _apply_dated_inputs(self) -> None:
         for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
-            if month_index(ev.date) != self.now_idx:
+            if _month_index_of(ev.date) != self.now_idx:
                 continue
             if ev.kind is EventKind.DEAL:
                 self.pipeline.create_event_deal(ev, initial=False)
@@ -250,7 +254,7 @@ class ComputeMarketModel(mesa.Model):
             else:
                 self.chips.fringe_multiplier *= ev.multiplier
         for iv in self.p.interventions:
-            at = self.start_idx if iv.date is None else month_index(iv.date)
+            at = self.start_idx if iv.date is None else _month_index_of(iv.date)
             if at != self.now_idx:
                 continue
             if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is not None:
