@@ -15,6 +15,7 @@ one place.
 from __future__ import annotations
 
 import functools
+import math
 
 import mesa
 import numpy as np
@@ -310,16 +311,18 @@ class ComputeMarketModel(mesa.Model):
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
+        payments = []  # booked in delivery order after the installs (separate state)
         for item in chips.deliveries:
             firm = self.firms.get(item.buyer)
             if firm is not None:
                 firm.update_install(item.designer, item.gw)
-            if item.buyer == item.designer or not np.isfinite(item.price_usd_b_per_gw):
+            if item.buyer == item.designer or not math.isfinite(item.price_usd_b_per_gw):
                 continue
             payer = item.buyer if firm is not None else FRINGE_BUYERS
             payee = item.designer if item.designer in self.firms else FRINGE_CHIPS
-            self._book([Payment(payer, payee, item.gw * item.price_usd_b_per_gw,
-                                FlowKind.CHIP_PAYMENT, item.deal_id)])
+            payments.append(Payment(payer, payee, item.gw * item.price_usd_b_per_gw,
+                                    FlowKind.CHIP_PAYMENT, item.deal_id))
+        self._book(payments)
         for deal in completed:
             deal.update_status(DealStatus.COMPLETED, self.t)
             self.network.update_remove_deal(deal.deal_id)
