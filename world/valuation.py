@@ -63,6 +63,8 @@ OPERATING_COST_KINDS = (FlowKind.OPEX, FlowKind.CLOUD_PAYMENT)
 cloud leases. Chip purchases and capex are investment (depreciated); interest, equity stakes and
 warrants are financing or investments in other firms."""
 
+_CHIP = FlowKind.CHIP_PAYMENT
+
 OWN_CHIPS = "own_chips"
 """Books key: production cost of chips a designer delivered to itself (cumulative, USD B)."""
 
@@ -150,7 +152,9 @@ def compute_straight_line_depreciation_usd_b_per_year(
     """Straight-line depreciation, USD B per year, of monthly purchases: each month's purchase
     is written off in equal parts over `life_months`, so the charge is the sum of the purchases
     of the last `life_months` months / (life_months / 12). Buying X adds X / life per year."""
-    recent = list(purchases_usd_b_by_month)[-life_months:]
+    recent = purchases_usd_b_by_month
+    if len(recent) > life_months:  # (a deque of `life_months` months needs no copy)
+        recent = list(recent)[-life_months:]
     return 12.0 * sum(recent) / life_months
 
 
@@ -272,7 +276,7 @@ class OperatingBooks:
             }
             cum[OWN_CHIPS] = self._own_chips_usd_b[name]
             prev = self._cum[name][-1]
-            bought = sum(cum[k] - prev[k] for k in (FlowKind.CHIP_PAYMENT, OWN_CHIPS))
+            bought = sum((cum[_CHIP] - prev[_CHIP], cum[OWN_CHIPS] - prev[OWN_CHIPS]))
             self._chip_buys[name].append(max(0.0, bought))
             self._cum[name].append(cum)
             self._dc_in_service_usd_b[name] = float(in_service[i])
@@ -350,7 +354,8 @@ class OperatingBooks:
         first, last = snaps[-1 - months], snaps[-1]
         op_cost = sum(last[k] - first[k] for k in OPERATING_COST_KINDS)
         op_cost = max(0.0, op_cost - (last[OWN_CHIPS] - first[OWN_CHIPS]))
-        revenue = sum(list(revenue_hist)[-months:])
+        recent = revenue_hist if months == len(revenue_hist) else list(revenue_hist)[-months:]
+        revenue = sum(recent)
         depreciation = self._depreciation[name] * months / 12.0
         return compute_operating_margin(revenue, op_cost, depreciation)
 

@@ -306,3 +306,15 @@ def test_dcf_bit_for_bit_as_written(revenue, growth, margin, rate, horizon, half
     for q in (p, P):
         want = _dcf_as_written(revenue, growth, margin, rate, q)
         assert compute_dcf_value_usd_b(revenue, growth, margin, rate, q) == want
+
+
+@given(st.lists(st.floats(0.0, 1e3), max_size=60), st.integers(1, 48))
+@settings(max_examples=80, deadline=None)
+def test_straight_line_depreciation_reads_short_windows_without_a_copy(buys, life) -> None:
+    """Depreciation sums the window in place when it holds at most `life` months (the books'
+    deque) and copies the tail otherwise; either way the float is 12 x the sum of the last
+    `life` purchases, in order, / life, for a list and for the books' bounded deque."""
+    want = 12.0 * sum(list(buys)[-life:]) / life
+    assert compute_straight_line_depreciation_usd_b_per_year(buys, life) == want
+    kept = deque(buys, maxlen=life)
+    assert compute_straight_line_depreciation_usd_b_per_year(kept, life) == want
