@@ -31,6 +31,8 @@ def update_build_to_target(firm: Firm, target_gw: float, max_sites: int = 8) -> 
     view = firm.view
     shortfall = target_gw - view.compute_powered_and_pipeline_gw(firm.name)
     planned = 0.0
+    if shortfall <= MIN_PLAN_GW:  # nothing to build: no need to price the budget or rank sites
+        return planned
     budget = firm.compute_spendable_usd_b() - view.compute_capex_outstanding_usd_b(firm.name)
     for site in view.compute_best_free_sites(max_sites, min_gw=MIN_PLAN_GW):
         if shortfall <= MIN_PLAN_GW:

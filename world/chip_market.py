@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -52,7 +51,6 @@ BACKLOG_DUE_MONTHS = 6
 ORDER_BOOK_MONTHS = 12
 """Vendors accept new orders up to their output over this many months, less their backlog:
 Blackwell was sold out about 12 months ahead (stylised fact 2 of the calibration facts)."""
-_ID_AND_GW = attrgetter("deal_id", "gw")
 OWN_CHIP_BONUS = 0.5
 """Utility bonus of a designer's own chips to itself (captive ASIC use: Trainium at AWS)."""
 
@@ -126,6 +124,9 @@ class ChipMarket:
         self._lead_key: tuple = ()
         self._due: dict[str, float] = {}
         self._due_key: tuple = ()
+        self._due_deals: Sequence[Deal] = ()
+        """The deals `_due` was computed from (held, so the identity test cannot be fooled by
+        a new tuple at a recycled address)."""
         self._delivery_count = 0
         self._products: dict = {}
         self._products_idx = -1
@@ -174,13 +175,17 @@ class ChipMarket:
     def _due_by_designer(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
         """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer, in one pass over the
         deals (kept until the month, the deals or the deliveries change)."""
-        key = (self.t, self._delivery_count, tuple(map(_ID_AND_GW, supply_deals)))
-        if key != self._due_key:
+        key = (self.t, self._delivery_count, Deal.term_changes)
+        if (
+            key != self._due_key
+            or supply_deals is not self._due_deals
+            or supply_deals.__class__ is not tuple  # a list could have changed in place
+        ):
             due: dict[str, float] = {}
             for d in supply_deals:
                 due[d.source] = due.get(d.source, 0.0) + self.compute_due_gw(
                     d, self.t + BACKLOG_DUE_MONTHS)
-            self._due, self._due_key = due, key
+            self._due, self._due_key, self._due_deals = due, key, supply_deals
         return self._due
 
     # ----- 1. production ------------------------------------------------------------------------

@@ -80,6 +80,10 @@ class Tranche:
     paid_step: int | None = None
 
 
+_DUE_TERMS = frozenset(("deal_id", "source", "gw", "duration_months", "start_step"))
+"""The terms that fix how much of a supply contract falls due when (`Deal.term_changes`)."""
+
+
 @dataclass(slots=True)
 class Deal:
     """An agreement between two parties with its terms and lifecycle.
@@ -143,9 +147,15 @@ class Deal:
     """How many times any deal's status or kind has been set (in this process): lists that
     filter deals by them (`DealBook.live_supply`) are kept while it is unchanged."""
 
+    term_changes: ClassVar[int] = 0
+    """How many times any deal's id, seller, GW or delivery schedule has been set (in this
+    process): the chip market's contracted GW due per designer is kept while it is unchanged."""
+
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "status" or name == "kind":
             Deal.changes += 1
+        elif name in _DUE_TERMS:
+            Deal.term_changes += 1
         object.__setattr__(self, name, value)
 
     def __post_init__(self) -> None:

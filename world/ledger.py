@@ -49,6 +49,9 @@ class Ledger:
         self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
         self._payers: dict[str, list[str]] = {}
         """Account -> the accounts that ever paid it, in sorted order (grows in `transfer`)."""
+        self._payees: dict[tuple[str, FlowKind], list[str]] = {}
+        """(account, kind) -> the accounts it ever paid for that kind, in sorted order (grows
+        in `transfer`)."""
         self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
         """The account names, sorted: kept, since accounts are opened only by
         `update_add_account` (which re-sorts them)."""
@@ -91,11 +94,9 @@ class Ledger:
         if source == target:
             raise ValueError(f"transfer from {source!r} to itself ({kind}); nothing to book")
         balances = self._balances
-        for name in (source, target):
-            if name not in balances:
-                raise ValueError(
-                    f"unknown ledger account {name!r}; open it with update_add_account"
-                )
+        if source not in balances or target not in balances:
+            name = source if source not in balances else target
+            raise ValueError(f"unknown ledger account {name!r}; open it with update_add_account")
         if kind.__class__ is not FlowKind:  # a plain string: check it names a kind
             kind = FlowKind(kind)
         amount = float(amount_usd_b)
@@ -104,7 +105,13 @@ class Ledger:
         self._flows.append((int(step), source, target, kind.value, amount, deal_id))
         cum = self._cum
         key = (source, target, kind)
-        cum[key] = cum.get(key, 0.0) + amount
+        prev = cum.get(key)
+        if prev is None:  # a new payee of `source` for this kind (0.0 + amount is amount)
+            payees = self._payees.get((source, kind), [])
+            self._payees[(source, kind)] = sorted([*payees, target])
+            cum[key] = amount
+        else:
+            cum[key] = prev + amount
         key = (source, target, None)
         if key not in cum:  # a new payer of `target`
             self._payers[target] = sorted([*self._payers.get(target, []), source])
@@ -140,6 +147,21 @@ class Ledger:
         cum = self._cum
         payers = self._payers.get(target, ())
         return float(sum(cum.get((a, target, k), 0.0) for a in payers for k in kinds))
+
+    def compute_paid_usd_b(self, source: str, kind: FlowKind) -> float:
+        """Total paid so far by `source` to every account for `kind`, USD B.
+
+        Rule: the running sum, from 0.0 in the order of the sorted payees, of
+        `compute_cumulative(source, payee, kind)`: the same float as adding up
+        `compute_pair_totals((kind,))` over the pairs whose payer is `source`, in key order.
+        """
+        if kind.__class__ is not FlowKind:
+            kind = FlowKind(kind)
+        cum = self._cum
+        total = 0.0
+        for payee in self._payees.get((source, kind), ()):
+            total += cum[(source, payee, kind)]
+        return total
 
     def compute_pair_totals(
         self, kinds: Iterable[FlowKind] | None = None

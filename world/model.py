@@ -14,6 +14,9 @@ one place.
 
 from __future__ import annotations
 
+import functools
+import math
+
 import mesa
 import numpy as np
 
@@ -58,6 +61,8 @@ from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
 ROLE_CLASS = {Role.VENDOR: ChipVendor, Role.CLOUD: CloudProvider, Role.LAB: AILab}
+_month_index_of = functools.cache(month_index)
+"""`month_index` kept per month string (a pure function asked for every dated input each month)."""
 PRESTART_PLAN_MONTHS = 12
 """Datacenters under construction at the start were planned this many months before it."""
 FRINGE_LABS = "Other labs"
@@ -239,7 +244,7 @@ class ComputeMarketModel(mesa.Model):
 
     def _apply_dated_inputs(self) -> None:
         for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
-            if month_index(ev.date) != self.now_idx:
+            if _month_index_of(ev.date) != self.now_idx:
                 continue
             if ev.kind is EventKind.DEAL:
                 self.pipeline.create_event_deal(ev, initial=False)
@@ -250,7 +255,7 @@ class ComputeMarketModel(mesa.Model):
             else:
                 self.chips.fringe_multiplier *= ev.multiplier
         for iv in self.p.interventions:
-            at = self.start_idx if iv.date is None else month_index(iv.date)
+            at = self.start_idx if iv.date is None else _month_index_of(iv.date)
             if at != self.now_idx:
                 continue
             if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is not None:
@@ -306,16 +311,18 @@ class ComputeMarketModel(mesa.Model):
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
+        payments = []  # booked in delivery order after the installs (separate state)
         for item in chips.deliveries:
             firm = self.firms.get(item.buyer)
             if firm is not None:
                 firm.update_install(item.designer, item.gw)
-            if item.buyer == item.designer or not np.isfinite(item.price_usd_b_per_gw):
+            if item.buyer == item.designer or not math.isfinite(item.price_usd_b_per_gw):
                 continue
             payer = item.buyer if firm is not None else FRINGE_BUYERS
             payee = item.designer if item.designer in self.firms else FRINGE_CHIPS
-            self._book([Payment(payer, payee, item.gw * item.price_usd_b_per_gw,
-                                FlowKind.CHIP_PAYMENT, item.deal_id)])
+            payments.append(Payment(payer, payee, item.gw * item.price_usd_b_per_gw,
+                                    FlowKind.CHIP_PAYMENT, item.deal_id))
+        self._book(payments)
         for deal in completed:
             deal.update_status(DealStatus.COMPLETED, self.t)
             self.network.update_remove_deal(deal.deal_id)

@@ -34,6 +34,7 @@ beliefs, and is owned by the capital market (investors' beliefs are the market's
 """
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -61,6 +62,8 @@ OPERATING_COST_KINDS = (FlowKind.OPEX, FlowKind.CLOUD_PAYMENT)
 """Outflows that are operating costs: opex (staff, data, other business, chip production) and
 cloud leases. Chip purchases and capex are investment (depreciated); interest, equity stakes and
 warrants are financing or investments in other firms."""
+
+_CHIP = FlowKind.CHIP_PAYMENT
 
 OWN_CHIPS = "own_chips"
 """Books key: production cost of chips a designer delivered to itself (cumulative, USD B)."""
@@ -103,13 +106,20 @@ def compute_dcf_value_usd_b(
     revenue = max(0.0, revenue_usd_b_per_year)
     value = 0.0
     m_k = m0
-    for k in range(1, h + 1):
-        g_k = g_inf + (g0 - g_inf) * 0.5 ** ((k - 1) / p.growth_half_life_years)
-        revenue *= 1.0 + g_k
-        m_k = m0 + (m_target - m0) * k / h
-        value += revenue * m_k / (1.0 + r) ** k
-    terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / (1.0 + r) ** h
+    excess, span, one_r = g0 - g_inf, m_target - m0, 1.0 + r
+    for k, fade in enumerate(_growth_fades(h, p.growth_half_life_years), start=1):
+        revenue *= 1.0 + (g_inf + excess * fade)
+        m_k = m0 + span * k / h
+        value += revenue * m_k / one_r**k
+    terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / one_r**h
     return value + terminal
+
+
+@functools.cache
+def _growth_fades(horizon_years: int, half_life_years: float) -> tuple[float, ...]:
+    """0.5^((k - 1) / h) for k = 1..H: the share of the excess growth left in year k (the
+    projection's fade; kept per horizon and half-life, the same floats as computing them)."""
+    return tuple(0.5 ** ((k - 1) / half_life_years) for k in range(1, horizon_years + 1))
 
 
 def compute_wacc(
@@ -142,7 +152,9 @@ def compute_straight_line_depreciation_usd_b_per_year(
     """Straight-line depreciation, USD B per year, of monthly purchases: each month's purchase
     is written off in equal parts over `life_months`, so the charge is the sum of the purchases
     of the last `life_months` months / (life_months / 12). Buying X adds X / life per year."""
-    recent = list(purchases_usd_b_by_month)[-life_months:]
+    recent = purchases_usd_b_by_month
+    if len(recent) > life_months:  # (a deque of `life_months` months needs no copy)
+        recent = list(recent)[-life_months:]
     return 12.0 * sum(recent) / life_months
 
 
@@ -248,10 +260,6 @@ class OperatingBooks:
         month's observed growth into the belief. `own_chips_usd_b`: production cost of the chips
         each firm delivered to itself this month (booked as opex by the chip market, but an
         investment in its own fleet)."""
-        outflows: dict[tuple[str, Any], float] = {}
-        for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT):
-            for (payer, _payee), amount in ledger.compute_pair_totals((kind,)).items():
-                outflows[(payer, kind)] = outflows.get((payer, kind), 0.0) + amount
         self._months += 1
         n = len(self.firm_names)
         in_service = _capex_in_service_by_owner(fleet, n)
@@ -263,12 +271,12 @@ class OperatingBooks:
                 self._opening_chips_usd_b[name] = book
             self._own_chips_usd_b[name] += own_chips_usd_b.get(name, 0.0)
             cum: dict[Any, float] = {
-                kind: outflows.get((name, kind), 0.0)
+                kind: ledger.compute_paid_usd_b(name, kind)
                 for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT)
             }
             cum[OWN_CHIPS] = self._own_chips_usd_b[name]
             prev = self._cum[name][-1]
-            bought = sum(cum[k] - prev[k] for k in (FlowKind.CHIP_PAYMENT, OWN_CHIPS))
+            bought = sum((cum[_CHIP] - prev[_CHIP], cum[OWN_CHIPS] - prev[OWN_CHIPS]))
             self._chip_buys[name].append(max(0.0, bought))
             self._cum[name].append(cum)
             self._dc_in_service_usd_b[name] = float(in_service[i])
@@ -346,7 +354,8 @@ class OperatingBooks:
         first, last = snaps[-1 - months], snaps[-1]
         op_cost = sum(last[k] - first[k] for k in OPERATING_COST_KINDS)
         op_cost = max(0.0, op_cost - (last[OWN_CHIPS] - first[OWN_CHIPS]))
-        revenue = sum(list(revenue_hist)[-months:])
+        recent = revenue_hist if months == len(revenue_hist) else list(revenue_hist)[-months:]
+        revenue = sum(recent)
         depreciation = self._depreciation[name] * months / 12.0
         return compute_operating_margin(revenue, op_cost, depreciation)
 

@@ -213,3 +213,35 @@ def test_supplier_counts_in_one_pass_equal_the_count_per_buyer() -> None:
             assert counts.get(buyer, 0) == compute_supplier_count(model, buyer)
         seen += sum(counts.values())
     assert seen > 0  # the run has supplied buyers to count
+
+
+@given(st.integers(0, 2**32 - 1), st.lists(st.floats(0.0, 1.0), min_size=18, max_size=18))
+@settings(max_examples=8, deadline=None)
+def test_contracted_due_kept_per_month_follows_cuts_and_deliveries(seed, cuts) -> None:
+    """The GW due per designer within the backlog window (kept while the month, the deliveries,
+    the supply tuple and every deal's due terms are unchanged) equals a fresh pass over the
+    deals after every month and after any contract is cut in place (as a renegotiation does)."""
+    from experiments.scenario.loader import load_scenario
+    from world.chip_market import BACKLOG_DUE_MONTHS
+    from world.model import ComputeMarketModel
+
+    def fresh(chips, deals) -> dict[str, float]:
+        due: dict[str, float] = {}
+        for d in deals:
+            due[d.source] = due.get(d.source, 0.0) + chips.compute_due_gw(
+                d, chips.t + BACKLOG_DUE_MONTHS)
+        return due
+
+    model = ComputeMarketModel(load_scenario("baseline", steps=18), rng=seed)
+    chips, cut_any = model.chips, False
+    for frac in cuts:
+        model.step()
+        deals = model.deals.live_supply()
+        assert chips._due_by_designer(deals) == fresh(chips, deals)
+        if deals and frac > 0.3:
+            deal = deals[int(frac * 1e6) % len(deals)]
+            deal.gw -= frac * deal.gw / 2.0
+            cut_any = True
+            assert chips._due_by_designer(deals) == fresh(chips, deals)
+        assert chips._due_by_designer(list(deals)) == fresh(chips, deals)
+    assert cut_any or all(f <= 0.3 for f in cuts)

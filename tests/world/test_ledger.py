@@ -88,3 +88,34 @@ def test_any_transfers_conserve_money(moves) -> None:
                 x for x, s, t in zip(cols["amount_usd_b"], cols["source"], cols["target"],
                                      strict=True) if s == a and t == b)
             assert led.compute_cumulative(a, b) == pytest.approx(direct, abs=1e-9)
+
+
+_KINDS = [FlowKind.OPEX, FlowKind.CLOUD_PAYMENT, FlowKind.CHIP_PAYMENT]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(ACCOUNTS),
+            st.sampled_from(ACCOUNTS),
+            st.floats(1e-6, 1e3, allow_nan=False),
+            st.sampled_from(_KINDS),
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_paid_by_kind_is_the_pair_totals_added_in_key_order(moves) -> None:
+    """`compute_paid_usd_b` (kept payee lists) must give the very float of adding up a fresh
+    `compute_pair_totals((kind,))` over the payer's pairs in key order, after any transfers:
+    the valuation's trailing costs read it and must not move a last bit."""
+    led = Ledger(ACCOUNTS)
+    for step, (src, tgt, amount, kind) in enumerate(moves):
+        if src != tgt:
+            led.transfer(step, src, tgt, amount, kind)
+        for k in _KINDS:
+            want: dict[str, float] = {}
+            for (payer, _payee), paid in led.compute_pair_totals((k,)).items():
+                want[payer] = want.get(payer, 0.0) + paid
+            for account in ACCOUNTS:
+                assert led.compute_paid_usd_b(account, k) == want.get(account, 0.0)

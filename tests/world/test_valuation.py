@@ -270,3 +270,51 @@ def test_operating_margin_without_revenue() -> None:
     """No revenue but costs: priced as a start-up at the fixed margin -2; neither: 0."""
     assert compute_operating_margin(0.0, 5.0, 0.0) == -2.0
     assert compute_operating_margin(0.0, 0.0, 0.0) == 0.0
+
+
+def _dcf_as_written(revenue, growth, margin, rate, p) -> float:
+    """The projection of `compute_dcf_value_usd_b`'s docstring, year by year, with every power
+    computed where it is used (the reference the kept fade factors must reproduce)."""
+    h, g_inf = p.horizon_years, p.terminal_growth
+    g0 = min(p.growth_cap, max(-0.9, growth))
+    m0 = max(-5.0, min(1.0, margin))
+    m_target = max(m0, p.target_margin)
+    r = max(rate, g_inf + 0.01)
+    rev, value, m_k = max(0.0, revenue), 0.0, m0
+    for k in range(1, h + 1):
+        g_k = g_inf + (g0 - g_inf) * 0.5 ** ((k - 1) / p.growth_half_life_years)
+        rev *= 1.0 + g_k
+        m_k = m0 + (m_target - m0) * k / h
+        value += rev * m_k / (1.0 + r) ** k
+    return value + rev * m_k * (1.0 + g_inf) / (r - g_inf) / (1.0 + r) ** h
+
+
+@given(
+    st.floats(0.0, 500.0),
+    st.floats(-2.0, 3.0),
+    st.floats(-8.0, 1.5),
+    st.floats(0.0, 0.4),
+    st.integers(2, 30),
+    st.floats(0.25, 20.0),
+)
+@settings(max_examples=80, deadline=None)
+def test_dcf_bit_for_bit_as_written(revenue, growth, margin, rate, horizon, half_life) -> None:
+    """The DCF keeps the growth fade factors per horizon and half-life; the value must be the
+    very float of the year-by-year rule with every power computed in place, for any inputs and
+    after other horizons were used (so a stale fade would show)."""
+    p = CapitalParams(horizon_years=horizon, growth_half_life_years=half_life)
+    for q in (p, P):
+        want = _dcf_as_written(revenue, growth, margin, rate, q)
+        assert compute_dcf_value_usd_b(revenue, growth, margin, rate, q) == want
+
+
+@given(st.lists(st.floats(0.0, 1e3), max_size=60), st.integers(1, 48))
+@settings(max_examples=80, deadline=None)
+def test_straight_line_depreciation_reads_short_windows_without_a_copy(buys, life) -> None:
+    """Depreciation sums the window in place when it holds at most `life` months (the books'
+    deque) and copies the tail otherwise; either way the float is 12 x the sum of the last
+    `life` purchases, in order, / life, for a list and for the books' bounded deque."""
+    want = 12.0 * sum(list(buys)[-life:]) / life
+    assert compute_straight_line_depreciation_usd_b_per_year(buys, life) == want
+    kept = deque(buys, maxlen=life)
+    assert compute_straight_line_depreciation_usd_b_per_year(kept, life) == want
