@@ -34,7 +34,7 @@ from world.contracts import Deal, DealBook, DealStatus, Tranche
 from world.ledger import FlowKind, Ledger
 from world.network import DealNetwork
 from world.params import DealKind
-from world.policy import Policy
+from world.policy import Policy, compute_capped_amount
 from world.stakes import StakeRegistry
 from world.view import MarketView
 
@@ -47,15 +47,6 @@ WARRANT_STRIKE_USD_B = 160e6 * 0.01 / 1e9
 
 OUTSIDE_INVESTORS = "Investors"
 """The ledger account of outside equity investors."""
-
-
-def compute_capped_amount(allowed_frac: float, amount_usd_b: float, post_usd_b: float) -> float:
-    """Largest part of an `amount_usd_b` investment at `post_usd_b` post-money whose new shares
-    stay within `allowed_frac` of the post-issue shares (`Policy.compute_allowed_fraction`):
-    min(amount, allowed x post); 0 for a non-positive amount or post-money. USD B."""
-    if amount_usd_b <= 0 or post_usd_b <= 0:
-        return 0.0
-    return min(amount_usd_b, allowed_frac * post_usd_b)
 
 
 class DealClosing:
@@ -259,9 +250,7 @@ class DealClosing:
     def compute_capped_amount(self, owner: str, firm: str, amount_usd_b: float,
                               post_usd_b: float) -> float:
         """Part of an investment that keeps `owner`'s stake in `firm` within the equity cap
-        (module function `compute_capped_amount`), USD B."""
-        if amount_usd_b <= 0 or post_usd_b <= 0:
-            return 0.0
+        (`world.policy.compute_capped_amount`), USD B."""
         allowed = self.policy.compute_allowed_fraction(self.stakes.compute_stake(owner, firm))
         return compute_capped_amount(allowed, amount_usd_b, post_usd_b)
 

@@ -297,7 +297,6 @@ class ComputeMarketModel(mesa.Model):
             chips.deliveries = []
             return {}, {}, {}
         deals = self.deals.live_supply()
-        produced = dict(chips.capacity_gw)
         self._book(chips.update_produce(self.t, self.now_idx, deals))
         produced = dict(chips.capacity_gw)
         need = np.array([self._chip_need_gw(b, deals) for b in chips.buyers])

@@ -135,3 +135,12 @@ class Policy:
             iv.lockin_factor for iv in self.compute_active(InterventionKind.INTEROPERABILITY)
         ]
         return min(factors) if factors else 1.0
+
+
+def compute_capped_amount(allowed_frac: float, amount_usd_b: float, post_usd_b: float) -> float:
+    """Largest part of an `amount_usd_b` investment at `post_usd_b` post-money whose new shares
+    stay within `allowed_frac` of the post-issue shares (`Policy.compute_allowed_fraction`):
+    min(amount, allowed x post); 0 for a non-positive amount or post-money. USD B."""
+    if amount_usd_b <= 0 or post_usd_b <= 0:
+        return 0.0
+    return min(amount_usd_b, allowed_frac * post_usd_b)

@@ -40,6 +40,7 @@ from world.exposure import compute_commitments_usd_b, compute_dependence
 from world.fringe import compute_hhi_with_fringe
 from world.metrics import compute_shares
 from world.params import DealKind, Product, ScenarioParams
+from world.policy import compute_capped_amount
 from world.stakes import StakeRegistry
 
 
@@ -235,10 +236,8 @@ class MarketView:
                                     post_usd_b: float) -> float:
         """Largest part of an `amount_usd_b` investment at `post_usd_b` post-money that keeps
         `owner`'s stake in `firm` within the equity cap (`Policy.compute_allowed_fraction`)."""
-        if amount_usd_b <= 0 or post_usd_b <= 0:
-            return 0.0
         allowed = self._m.policy.compute_allowed_fraction(self.compute_stake(owner, firm))
-        return min(amount_usd_b, allowed * post_usd_b)
+        return compute_capped_amount(allowed, amount_usd_b, post_usd_b)
 
     # ----- the policy in force ----------------------------------------------------------------
     def forbids_financing(self, investor: str, investee: str) -> bool:

@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from world.capital import CapitalMarket
-from world.closing import WARRANT_STRIKE_USD_B, DealClosing, compute_capped_amount
+from world.closing import WARRANT_STRIKE_USD_B, DealClosing
 from world.contracts import Deal, DealBook, DealStatus, Tranche
 from world.ledger import FlowKind, Ledger
 from world.network import DealNetwork
 from world.params import CapitalParams, DealKind, InterventionKind, InterventionParams
-from world.policy import Policy
+from world.policy import Policy, compute_capped_amount
 from world.stakes import StakeRegistry
 
 FIRMS = ["Nvidia", "AMD", "OpenAI", "Oracle"]
