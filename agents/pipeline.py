@@ -37,9 +37,7 @@ def respond(view: MarketView, deal: Deal) -> bool:
     payer = deal.source if deal.kind in (DealKind.EQUITY, DealKind.WARRANT) else deal.target
     window = (view.t, view.t + 12)
     if deal.kind is DealKind.CLOUD_CAPACITY:
-        end = deal.start_step + deal.duration_months
-        months = max(0, min(end, window[1]) - max(deal.start_step, window[0]))
-        due = deal.price_usd_b_per_gw * deal.gw * months / 12.0
+        due = deal.compute_lease_usd_b(*window)
     elif deal.kind is DealKind.SUPPLY:
         frac = max(0.0, min(1.0, (window[1] - deal.start_step) / max(deal.duration_months, 1)))
         due = deal.gw * deal.price_usd_b_per_gw * frac

@@ -239,7 +239,8 @@ class Regulator:
             return min(1.0, deal.value_usd_b / max(deal.valuation_usd_b, deal.value_usd_b))
         return 0.0
 
-    def compute_market_mhhi(self, market: str, shares: dict[str, float]) -> float:
+    def compute_market_mhhi(self, market: str, shares: dict[str, float],
+                            hhi: float | None = None) -> float:
         """MHHI of `market` from the stake registry (`world.screens.compute_market_mhhi`),
         the fringe's remainder row counted as the small firms it stands for, as HHI counts
         them (with no stakes among the sellers MHHI equals HHI).
@@ -247,10 +248,12 @@ class Regulator:
         The small firms hold no stakes and nobody holds stakes in them, so their cross terms
         are 0 and each adds only its own squared share: MHHI of the firms = MHHI with the row
         as one firm - (HHI with the row as one firm - HHI of the firms), without building the
-        small firms' rows every month (`view.compute_firm_shares` gives the same number)."""
+        small firms' rows every month (`view.compute_firm_shares` gives the same number).
+        `hhi`: the market's HHI of the firms (`view.compute_hhi`) when the caller has it."""
         lumped = compute_market_mhhi(shares, self.view.stakes)
         rows_hhi = HHI_SCALE * sum(s * s for s in shares.values())
-        return lumped - (rows_hhi - self.view.compute_hhi(market, shares))
+        firms_hhi = self.view.compute_hhi(market, shares) if hhi is None else hhi
+        return lumped - (rows_hhi - firms_hhi)
 
     # ----- the process -------------------------------------------------------------------------
     def update_add_standing(self, deal: Deal) -> None:

@@ -82,9 +82,9 @@ class DealClosing:
             return
         self.ledger.transfer(self.view.t, payer, payee, amount_usd_b, kind, deal_id)
         if revenue and payee in self.firms:
-            self.firms[payee].month_revenue_usd_b += amount_usd_b
+            self.firms[payee].update_count_revenue(amount_usd_b)
         if cost and payer in self.firms:
-            self.firms[payer].month_cost_usd_b += amount_usd_b
+            self.firms[payer].update_count_cost(amount_usd_b)
 
     # ----- the deal record -----------------------------------------------------------------
     def update_open(self, kind: DealKind, source: str, target: str, status: DealStatus,

@@ -178,6 +178,13 @@ class Deal:
         """True once the deal can never change status again."""
         return self.status in TERMINAL
 
+    def compute_lease_usd_b(self, start_step: int, end_step: int) -> float:
+        """What a cloud-capacity contract charges over months [`start_step`, `end_step`), USD B:
+        price per GW-year x GW x the months of its term inside the window / 12."""
+        end = self.start_step + self.duration_months
+        months = max(0, min(end, end_step) - max(self.start_step, start_step))
+        return self.price_usd_b_per_gw * self.gw * months / 12.0
+
     @property
     def is_live(self) -> bool:
         """True while the deal is not terminal (proposed through active, stalled included)."""

@@ -33,9 +33,7 @@ def compute_commitments_usd_b(
         if d.target != firm or d.status in UNSIGNED:
             continue
         if d.kind is DealKind.CLOUD_CAPACITY:
-            end = d.start_step + d.duration_months
-            overlap = max(0, min(end, step + months) - max(d.start_step, step))
-            total += d.price_usd_b_per_gw * d.gw * overlap / 12.0
+            total += d.compute_lease_usd_b(step, step + months)
         elif d.kind is DealKind.SUPPLY:
             total += due_gw(d, step + months) * d.price_usd_b_per_gw
     return total

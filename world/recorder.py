@@ -95,12 +95,13 @@ class Recorder:
                 price = None  # a docking case's market: its price is value / quantity
             if price is None:
                 price = (sum(v[1] for v in q.values()) / total) if total > 0 else 0.0
+            hhi = view.compute_hhi(market, shares)
             self._row(
                 "markets",
                 step=step,
                 market=market,
-                hhi=view.compute_hhi(market, shares),
-                mhhi=m.regulator.compute_market_mhhi(market, shares),
+                hhi=hhi,
+                mhhi=m.regulator.compute_market_mhhi(market, shares, hhi),
                 price=price,
                 total_quantity=total,
                 n_sellers=int(sum(1 for s in shares.values() if s > 0)),

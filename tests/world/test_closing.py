@@ -52,8 +52,16 @@ class _View:
 
 @dataclass
 class _Firm:
+    """The part of a firm the closing talks to: its month tallies (`agents.firm.Firm`)."""
+
     month_revenue_usd_b: float = 0.0
     month_cost_usd_b: float = 0.0
+
+    def update_count_revenue(self, amount_usd_b: float) -> None:
+        self.month_revenue_usd_b += amount_usd_b
+
+    def update_count_cost(self, amount_usd_b: float) -> None:
+        self.month_cost_usd_b += amount_usd_b
 
 
 def _closing(cash: float = 1_000.0, cap_pct: float | None = None,

@@ -169,3 +169,15 @@ def test_model_deals_follow_the_lifecycle() -> None:
         deal = book.get(deal_id)
         assert parse_history(row["history"]) == [(t, st.value) for t, st in deal.history]
         assert row["status"] == deal.status.value
+
+
+def test_a_lease_charges_only_the_months_of_its_term_inside_the_window() -> None:
+    """$12B per GW-year on 2 GW is $2B a month. A term of months 6-29 meets the window
+    0-12 in months 6-11 (6 months, $12B), the window 20-40 in months 20-29 (10, $20B), and a
+    window after the term not at all."""
+    deal = Deal(deal_id="C1", kind=DealKind.CLOUD_CAPACITY, source="Oracle", target="OpenAI",
+                status=DealStatus.ACTIVE, gw=2.0, price_usd_b_per_gw=12.0, start_step=6,
+                duration_months=24)
+    assert deal.compute_lease_usd_b(0, 12) == pytest.approx(12.0)
+    assert deal.compute_lease_usd_b(20, 40) == pytest.approx(20.0)
+    assert deal.compute_lease_usd_b(30, 42) == 0.0
