@@ -221,6 +221,7 @@ def _adjust(table: pl.DataFrame, adjust: str) -> pl.DataFrame:
     family = table.select(pl.struct("variant", "step").rank("dense")).to_series().to_numpy()
     order = np.argsort(family, kind="stable")
     bounds = np.flatnonzero(np.diff(family[order])) + 1
+    ours = gc.get_freeze_count() == 0  # a caller's own freeze is left as it was
     gc.freeze()  # statsmodels' Holm calls gc.collect() per family: make it scan nothing
     try:
         for idx in np.split(order, bounds):
@@ -228,7 +229,8 @@ def _adjust(table: pl.DataFrame, adjust: str) -> pl.DataFrame:
             if ok.size:
                 out[ok] = multipletests(pvals[ok], method=ADJUST[adjust])[1]
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
     return table.with_columns(p_adjusted=pl.Series(out, nan_to_null=True))
 
 
