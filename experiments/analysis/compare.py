@@ -23,6 +23,7 @@ folder).
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import math
@@ -48,27 +49,40 @@ EXACT_TOL = 1e-9
 (at least 1) is exact: rounding, not an effect (the same number summed in another order)."""
 TEXT = ["reference", "variant", "metric", "market", "firm", "unit"]
 """Text columns of the paired outcomes, kept categorical (small to send, quick to group)."""
-PAIRED = ["reference", "variant", "seed", *KEYS, "reference_value", "variant_value"]
 
 
-def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> pl.DataFrame:
+SeedPairs = tuple[tuple[tuple[str, str, str, str], ...], list[tuple[np.ndarray, ...]]]
+"""One seed's paired outcomes as `_run_seed` sends them back: the reference's outcome labels
+(metric, market, firm, unit) and, per variant, the arrays label (into the labels), step,
+reference_value, variant_value of the paired rows (numpy arrays pickle small and quick)."""
+
+
+def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> SeedPairs:
     """One seed: the reference and every variant run, each variant's outcomes paired with the
     reference's on the same metric, market, firm and month (top-level so it pickles to the
     batch executors; the pairing happens here, in parallel, not in the parent)."""
-    from experiments.analysis.outcome_series import compute_outcome_series
-    from experiments.run.runner import run
+    from experiments.analysis.outcome_series import compute_outcome_arrays
+    from experiments.run.runner import run_tables
 
-    ref = compute_outcome_series(run(reference, rng=int(seed)).tables).rename(
-        {"value": "reference_value"})
-    parts = []
-    for params in variants:
-        var = compute_outcome_series(run(params, rng=int(seed)).tables).select(
-            *KEYS, variant_value=pl.col("value"))
-        parts.append(ref.join(var, on=KEYS, how="inner").with_columns(
-            variant=pl.lit(params.name)))
-    out = pl.concat(parts).with_columns(reference=pl.lit(reference.name),
-                                        seed=pl.lit(int(seed), dtype=pl.Int64))
-    return out.select(PAIRED).with_columns(pl.col(TEXT).cast(pl.Categorical))  # 2.5x smaller
+    ref = compute_outcome_arrays(run_tables(reference, rng=int(seed)))
+    pairs = [_pair(ref, compute_outcome_arrays(run_tables(params, rng=int(seed))))
+             for params in variants]
+    return ref.labels, pairs
+
+
+def _pair(ref: Any, var: Any) -> tuple[np.ndarray, ...]:
+    """The rows of `ref` whose outcome and month `var` has too, in `ref`'s order, with both
+    values: (label, step, reference_value, variant_value). When both runs have the same
+    outcomes in the same order (the rule: same scenario layout, same months), row i is paired
+    with row i; otherwise by an inner join on metric, market, firm, unit and step (a row whose
+    market or firm is missing pairs with nothing)."""
+    if ref.has_keys_of(var) and not any(None in label for label in ref.labels):
+        return ref.label, ref.step, ref.value, var.value
+    left = ref.to_frame().with_row_index("row")
+    right = var.to_frame().rename({"value": "variant_value"})
+    hit = left.join(right, on=KEYS, how="inner", maintain_order="left_right")
+    rows = hit["row"].to_numpy()
+    return ref.label[rows], ref.step[rows], ref.value[rows], hit["variant_value"].to_numpy()
 
 
 def run_pairs(
@@ -82,25 +96,67 @@ def run_pairs(
     """Run the reference and every variant on each seed (one task per seed on the batch
     executors, `experiments.batch.ensemble.map_runs`) and return the paired per-seed
     outcomes: reference, variant, seed, metric, market, firm, unit, step, date,
-    reference_value, variant_value (a row where both runs have the outcome). Text columns
-    are categorical. Same seeds, same numbers, whatever `workers`. With an `ensemble`
+    reference_value, variant_value (a row where both runs have the outcome). Rows: seed by
+    seed in the order of `seeds`, each variant in turn, each in the order of the reference's
+    outcome series (`experiments.analysis.outcome_series.compute_outcome_arrays`). Text
+    columns are categorical. Same seeds, same bytes, whatever `workers`. With an `ensemble`
     (`experiments.calibration.ensemble.Ensemble`) the reference and the variants of a seed
     all run with the parameter set that seed draws from it."""
     from experiments.batch.ensemble import map_runs
+
+    seeds = [int(s) for s in seeds]
+    if ensemble is None:
+        tasks = [(reference, list(variants), s) for s in seeds]
+    else:  # each seed's parameter set, drawn here so the workers need no ensemble
+        tasks = [(ensemble.apply(reference, s), [ensemble.apply(v, s) for v in variants], s)
+                 for s in seeds]
+    done = map_runs(_run_seed, tasks, workers=workers, progress=progress, label="seeds")
+    return _paired_frame(reference, [v.name for v in variants], seeds, done)
+
+
+def _paired_frame(reference: Any, variants: list[str], seeds: list[int],
+                  done: list[SeedPairs]) -> pl.DataFrame:
+    """The paired outcomes of every seed as one frame (`run_pairs`): each seed's labels are
+    numbered into one list, and the text columns gathered from it as categoricals."""
+    index: dict[tuple[str, str, str, str], int] = {}
+    parts: list[tuple[np.ndarray, ...]] = []
+    for seed, (labels, pairs) in zip(seeds, done, strict=True):
+        number = np.array([index.setdefault(lab, len(index)) for lab in labels], dtype=np.int64)
+        for v, (label, step, ref, var) in enumerate(pairs):
+            n = label.shape[0]
+            parts.append((np.full(n, v, dtype=np.int64), np.full(n, seed, dtype=np.int64),
+                          number[label], step, ref, var))
+    cols = ([np.concatenate(c) for c in zip(*parts, strict=True)] if parts else
+            [np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.int64, np.int32,
+                                              np.float64, np.float64)])
+    variant, seed, label, step, ref, var = cols
+    text = [pl.Series(name, [lab[k] for lab in index], dtype=pl.Categorical).gather(label)
+            for k, name in enumerate(("metric", "market", "firm", "unit"))]
+    return pl.DataFrame([
+        pl.Series("reference", [reference.name], dtype=pl.Categorical).gather(
+            np.zeros(step.shape[0], dtype=np.int64)),
+        pl.Series("variant", variants, dtype=pl.Categorical).gather(variant),
+        pl.Series("seed", seed, dtype=pl.Int64),
+        *text,
+        pl.Series("step", step, dtype=pl.Int32),
+        _dates(reference.simulation.start, step),
+        pl.Series("reference_value", ref, dtype=pl.Float64),
+        pl.Series("variant_value", var, dtype=pl.Float64),
+    ])
+
+
+def _dates(start: str, steps: np.ndarray) -> pl.Series:
+    """The first day of each step's month (`world.calendar.step_date`), as a Date column;
+    each month is converted once."""
     from world.calendar import step_date
 
-    if ensemble is None:
-        tasks = [(reference, list(variants), int(s)) for s in seeds]
-    else:  # each seed's parameter set, drawn here so the workers need no ensemble
-        tasks = [(ensemble.apply(reference, int(s)), [ensemble.apply(v, int(s)) for v in variants],
-                  int(s)) for s in seeds]
-    frames = map_runs(_run_seed, tasks, workers=workers, progress=progress, label="seeds")
-    runs = pl.concat(frames)
-    start = reference.simulation.start
-    steps = runs["step"].unique().sort()
-    dates = pl.DataFrame({"step": steps, "date": [step_date(start, int(s)) for s in steps]})
-    return runs.join(dates, on="step", how="left").select(
-        *PAIRED[:-2], "date", *PAIRED[-2:])
+    if steps.shape[0] == 0:
+        return pl.Series("date", [], dtype=pl.Date)
+    lo, hi = int(steps.min()), int(steps.max())
+    epoch = dt.date(1970, 1, 1)
+    days = np.array([(step_date(start, s) - epoch).days for s in range(lo, hi + 1)],
+                    dtype=np.int32)
+    return pl.Series("date", days[steps - lo]).cast(pl.Date)
 
 
 def run_pair(reference: Any, variant: Any, seeds: Iterable[int],

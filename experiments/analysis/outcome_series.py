@@ -16,11 +16,15 @@ the end, value shares over the last 12 months, circularity of the whole run...) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import polars as pl
 
-__all__ = ["MARKET_METRICS", "OUTCOME_SCHEMA", "compute_outcome_series"]
+__all__ = ["MARKET_METRICS", "OUTCOME_SCHEMA", "OutcomeArrays", "compute_outcome_arrays",
+           "compute_outcome_series"]
 
 PP = "pp"
 """Unit of fractions shown x 100: percentage points."""
@@ -58,70 +62,168 @@ OUTCOME_SCHEMA = {"metric": pl.String, "market": pl.String, "firm": pl.String,
                   "unit": pl.String, "step": pl.Int32, "value": pl.Float64}
 
 
-def _long(frame: pl.DataFrame, metrics: Mapping[str, tuple], market: str | None,
-          firm: str | None) -> list[pl.LazyFrame]:
-    """The `metrics` columns of `frame` stacked long (one unpivot), scaled, with their units;
-    missing columns, null values and markets without a unit are dropped."""
-    present = [col for col in metrics if col in frame.columns]
-    if not present:
-        return []
-    units = pl.DataFrame(
-        [(col, m, u) for col in present for m, u in (
-            metrics[col][0].items() if isinstance(metrics[col][0], Mapping)
-            else [("*", metrics[col][0])])],
-        schema={"metric": pl.String, "unit_market": pl.String, "unit": pl.String},
-        orient="row",
-    )
-    long = frame.lazy().select(
-        pl.col("step").cast(pl.Int32),
-        (pl.col(market) if market else pl.lit("")).alias("market"),
-        (pl.col(firm) if firm else pl.lit("")).alias("firm"),
-        *(pl.col(c).cast(pl.Float64) * metrics[c][1] for c in present),
-    ).unpivot(index=["step", "market", "firm"], variable_name="metric")
-    long = long.filter(pl.col("value").is_not_null()).with_columns(
-        unit_market=pl.when(pl.col("metric").is_in(
-            [c for c in present if isinstance(metrics[c][0], Mapping)]))
-        .then(pl.col("market")).otherwise(pl.lit("*")))
-    return [long.join(units.lazy(), on=["metric", "unit_market"], how="inner").select(
-        "metric", "market", "firm", "unit", "step", "value")]
+Label = tuple[str, str, str, str]
+"""An outcome's (metric, market, firm, unit); market and firm are "" where they do not apply."""
+Column = tuple[np.ndarray, np.ndarray]
+"""A numeric column as float64 values and a mask of the rows that hold one (not null)."""
 
 
-def compute_outcome_series(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Every month's outcomes of one run (module docstring), columns `OUTCOME_SCHEMA`."""
-    parts: list[pl.LazyFrame] = []
+@dataclass(frozen=True)
+class OutcomeArrays:
+    """One run's outcome series as arrays: row i is outcome ``labels[label[i]]`` at month
+    ``step[i]`` with value ``value[i]``. Labels are numbered in order of first appearance, so
+    two runs with the same outcomes in the same order have equal `labels`, `label` and
+    `step` (`has_keys_of`)."""
+
+    labels: tuple[Label, ...]
+    label: np.ndarray
+    step: np.ndarray
+    value: np.ndarray
+
+    def has_keys_of(self, other: OutcomeArrays) -> bool:
+        """True when row i is the same outcome and month in both, for every row."""
+        return (self.labels == other.labels and np.array_equal(self.label, other.label)
+                and np.array_equal(self.step, other.step))
+
+    def to_frame(self) -> pl.DataFrame:
+        """The long table: columns `OUTCOME_SCHEMA`, one row per row of the arrays."""
+        idx = pl.Series(self.label, dtype=pl.UInt32)
+        text = {name: pl.Series(name, [lab[k] for lab in self.labels], dtype=pl.String)
+                for k, name in enumerate(("metric", "market", "firm", "unit"))}
+        return pl.DataFrame([
+            *(col.gather(idx) for col in text.values()),
+            pl.Series("step", self.step, dtype=pl.Int32),
+            pl.Series("value", self.value, dtype=pl.Float64),
+        ])
+
+
+def _floats(values: Sequence[Any] | pl.Series) -> Column:
+    """A numeric column (a list as the model records it, None for a missing value, or a
+    polars Series) as float64 values and a not-null mask; NaN stays a value, as in polars."""
+    if isinstance(values, pl.Series):
+        return (values.cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                values.is_not_null().to_numpy())
+    arr = np.array(values, dtype=np.float64)  # None becomes NaN: tell them apart below
+    valid = np.ones(arr.shape[0], dtype=bool)
+    for i in np.flatnonzero(np.isnan(arr)):
+        valid[i] = values[i] is not None
+    return arr, valid
+
+
+def _texts(values: Sequence[Any] | pl.Series) -> list[Any]:
+    return values.to_list() if isinstance(values, pl.Series) else list(values)
+
+
+def _steps(values: Sequence[Any] | pl.Series) -> np.ndarray:
+    if isinstance(values, pl.Series):
+        return values.cast(pl.Int32).to_numpy()
+    return np.array(values, dtype=np.int32)
+
+
+class _Builder:
+    """Collects the outcome rows part by part, numbering labels as they first appear."""
+
+    def __init__(self) -> None:
+        self.index: dict[Label, int] = {}
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add_table(self, table: Mapping[str, Any], columns: Mapping[str, Column],
+                  metrics: Mapping[str, tuple], market: str | None, firm: str | None) -> None:
+        """Stack `columns` (the `metrics` the table has, in `metrics` order) long: per metric
+        every row with a value and a unit, in the table's row order, scaled."""
+        present = [c for c in metrics if c in columns]
+        if not present:
+            return
+        steps = _steps(table["step"])
+        n = steps.shape[0]
+        markets = _texts(table[market]) if market else [""] * n
+        firms = _texts(table[firm]) if firm else [""] * n
+        keys: dict[tuple[Any, Any], int] = {}
+        code = np.array([keys.setdefault(k, len(keys)) for k in zip(markets, firms,
+                                                                    strict=True)],
+                        dtype=np.intp)
+        for col in present:
+            unit, scale = metrics[col]
+            lut = np.array([self._label(col, mk, fm, unit) for mk, fm in keys], dtype=np.int32)
+            labels = lut[code] if n else np.zeros(0, dtype=np.int32)
+            values, valid = columns[col]
+            keep = valid & (labels >= 0)
+            self.parts.append((labels[keep], steps[keep], values[keep] * scale))
+
+    def _label(self, metric: str, market: Any, firm: Any, unit: str | Mapping[str, str]) -> int:
+        """The label's number (new labels are numbered on); -1 for a market without a unit."""
+        if isinstance(unit, Mapping):
+            unit = unit.get(market)
+            if unit is None:
+                return -1
+        return self.index.setdefault((metric, market, firm, unit), len(self.index))
+
+    def add_deal_counts(self, deals: Mapping[str, Any], steps: np.ndarray) -> None:
+        """Deals blocked and defaulted by each month (cumulative counts) over the months
+        `steps`, in month order."""
+        grid = np.sort(steps, kind="stable")
+        status = _texts(deals["status"]) if "status" in deals else []
+        closed = _texts(deals["step_closed"]) if "step_closed" in deals else []
+        for name in DEAL_STATUSES:
+            at = np.sort(np.array([c for s, c in zip(status, closed, strict=True)
+                                   if s == name and c is not None], dtype=np.int64))
+            count = np.searchsorted(at, grid, "right") - np.searchsorted(at, grid, "left")
+            label = self.index.setdefault((f"deals_{name}", "", "", "deals"), len(self.index))
+            self.parts.append((np.full(grid.shape[0], label, dtype=np.int32), grid,
+                               np.cumsum(count).astype(np.float64)))
+
+    def build(self) -> OutcomeArrays:
+        labels = tuple(self.index)
+        if not self.parts:
+            empty = np.zeros(0, dtype=np.int32)
+            return OutcomeArrays(labels, empty, empty, np.zeros(0, dtype=np.float64))
+        label, step, value = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        return OutcomeArrays(labels, label.astype(np.int32, copy=False),
+                             step.astype(np.int32, copy=False), value)
+
+
+def _present(table: Mapping[str, Any], metrics: Mapping[str, tuple]) -> dict[str, Column]:
+    return {c: _floats(table[c]) for c in metrics if c in table}
+
+
+def compute_outcome_arrays(tables: Mapping[str, Mapping[str, Any]]) -> OutcomeArrays:
+    """Every month's outcomes of one run (module docstring) as `OutcomeArrays`.
+
+    `tables` maps the table names to columns: the model's columnar tables
+    (`ComputeMarketModel.compute_tables`: lists, None where a value is missing) or a run's
+    polars frames (`Results.tables`); both give the same rows. Rows, in order: shares, then
+    each metric of `MARKET_METRICS`, `FIRM_METRICS`, `PHYSICAL_METRICS` in turn (each in its
+    table's row order; rows without a value, and markets without a unit, left out), then
+    deals blocked and defaulted by month.
+    """
+    out = _Builder()
     shares = tables["shares"]
-    parts += _long(shares, {"share": (PP, 100.0)}, "market", "firm")
+    out.add_table(shares, _present(shares, {"share": (PP, 100.0)}), {"share": (PP, 100.0)},
+                  "market", "firm")
     markets = tables["markets"]
-    if "mhhi" in markets.columns:
-        markets = markets.with_columns(mhhi_minus_hhi=pl.col("mhhi") - pl.col("hhi"))
-    parts += _long(markets, MARKET_METRICS, "market", None)
+    columns = _present(markets, MARKET_METRICS)
+    if "mhhi" in columns:
+        (mhhi, ok_m), (hhi, ok_h) = columns["mhhi"], _floats(markets["hhi"])
+        columns["mhhi_minus_hhi"] = (mhhi - hhi, ok_m & ok_h)
+    out.add_table(markets, columns, MARKET_METRICS, "market", None)
     firms = tables["firms"]
-    if "role" in firms.columns:  # compute is a lab's, deployed capacity a cloud's or lab's
-        firms = firms.with_columns(
-            compute_gw=pl.when(pl.col("role") == "lab").then(pl.col("compute_gw")),
-            deployed_gw=pl.when(pl.col("role") != "vendor").then(pl.col("deployed_gw")),
-        ) if "compute_gw" in firms.columns else firms
-    parts += _long(firms, FIRM_METRICS, None, "firm")
-    parts += _long(tables["physical"], PHYSICAL_METRICS, None, None)
-    parts.append(_deal_counts(tables["deals"], tables["physical"]["step"]))
-    # one lazy plan, collected once: fewer passes than frame by frame (same rows, same order)
-    return pl.concat([p.cast(OUTCOME_SCHEMA) for p in parts],  # type: ignore[arg-type]
-                     how="vertical").collect()
+    columns = _present(firms, FIRM_METRICS)
+    if "role" in firms and "compute_gw" in columns:  # compute is a lab's, deployed a cloud's
+        role = _texts(firms["role"])                  # or lab's
+        lab = np.array([r == "lab" for r in role], dtype=bool)
+        builder = np.array([r is not None and r != "vendor" for r in role], dtype=bool)
+        for col, mask in (("compute_gw", lab), ("deployed_gw", builder)):
+            if col in columns:
+                columns[col] = (columns[col][0], columns[col][1] & mask)
+    out.add_table(firms, columns, FIRM_METRICS, None, "firm")
+    physical = tables["physical"]
+    out.add_table(physical, _present(physical, PHYSICAL_METRICS), PHYSICAL_METRICS, None, None)
+    steps = _steps(physical["step"]) if "step" in physical else np.zeros(0, dtype=np.int32)
+    out.add_deal_counts(tables["deals"], steps)
+    return out.build()
 
 
-def _deal_counts(deals: pl.DataFrame, steps: pl.Series) -> pl.LazyFrame:
-    """Deals blocked and defaulted by each month (cumulative counts)."""
-    grid = pl.LazyFrame({"step": steps.cast(pl.Int32)})
-    deals = deals.lazy()
-    out = []
-    for status in DEAL_STATUSES:
-        closed = deals.filter(pl.col("status") == status).select(
-            pl.col("step_closed").cast(pl.Int32).alias("step"))
-        counts = closed.group_by("step").len()
-        frame = grid.join(counts, on="step", how="left").sort("step").select(
-            pl.lit(f"deals_{status}").alias("metric"), pl.lit("").alias("market"),
-            pl.lit("").alias("firm"), pl.lit("deals").alias("unit"), "step",
-            pl.col("len").fill_null(0).cum_sum().cast(pl.Float64).alias("value"),
-        )
-        out.append(frame)
-    return pl.concat(out)
+def compute_outcome_series(tables: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
+    """Every month's outcomes of one run (module docstring), columns `OUTCOME_SCHEMA`
+    (`compute_outcome_arrays` as one long table)."""
+    return compute_outcome_arrays(tables).to_frame()

@@ -14,7 +14,7 @@ from experiments.run.results import Results
 from experiments.scenario.loader import scenario_hash
 from world.params import Mode, ScenarioParams
 
-__all__ = ["make_run_id", "run"]
+__all__ = ["make_run_id", "run", "run_tables"]
 
 
 def make_run_id(params: ScenarioParams, seed: int, digest: str | None = None) -> str:
@@ -41,6 +41,23 @@ def _docking_builder() -> Any:
     return build_docking_model
 
 
+def run_tables(scenario: ScenarioParams, rng: int | None = None) -> dict[str, dict[str, list]]:
+    """Run one scenario with one seed and return the model's columnar tables (table name ->
+    column name -> values, as `ComputeMarketModel.compute_tables` returns them): the same run
+    as `run`, for callers that reduce the tables at once and need no frames, run id or
+    manifest (the paired comparison). `rng` defaults to ``scenario.seed``."""
+    seed = int(scenario.seed if rng is None else rng)
+    return _run_model(scenario, seed).compute_tables()
+
+
+def _run_model(scenario: ScenarioParams, seed: int) -> Any:
+    """Build the scenario's model (the market model, or a docking case's) and run it."""
+    market = scenario.simulation.mode is Mode.MARKET
+    model = (_model_class() if market else _docking_builder())(scenario, rng=seed)
+    model.run_steps()
+    return model
+
+
 def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = None) -> Results:
     """Run one scenario with one seed and return its results.
 
@@ -58,10 +75,7 @@ def run(scenario: ScenarioParams, rng: int | None = None, digest: str | None = N
     seed = int(scenario.seed if rng is None else rng)
     digest = digest or scenario_hash(scenario)
     started = dt.datetime.now(dt.UTC)
-    market = scenario.simulation.mode is Mode.MARKET
-    model = (_model_class() if market else _docking_builder())(scenario, rng=seed)
-    model.run_steps()
-    columns = model.compute_tables()
+    columns = _run_model(scenario, seed).compute_tables()
     finished = dt.datetime.now(dt.UTC)
     return Results.from_tables(
         columns,
