@@ -180,6 +180,49 @@ def compute_t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
+def _group_key(runs: pl.DataFrame, groups: list[str]) -> np.ndarray | None:
+    """One integer per row, equal for rows of one group (each column's codes combined in
+    mixed radix); None when a key or seed is missing (null) or the codes do not fit in 62
+    bits."""
+    key = np.zeros(runs.height, dtype=np.int64)
+    size = 1
+    for col in [*groups, "seed"]:
+        series = runs[col]
+        if series.null_count():
+            return None
+        if col == "seed":
+            break
+        if series.dtype == pl.String:
+            series = series.cast(pl.Categorical)
+        series = series.to_physical()
+        if not series.dtype.is_integer():
+            return None
+        codes = series.to_numpy().astype(np.int64, copy=False)
+        lo, hi = int(codes.min()), int(codes.max())
+        size *= hi - lo + 1
+        if size >= 2**62:
+            return None
+        key = key * (hi - lo + 1) + (codes - lo)
+    return key
+
+
+def _group_rows(runs: pl.DataFrame, groups: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The order of the rows that puts each group's rows together, in seed order within the
+    group, and where each group starts in that order. A row with a missing key is a group of
+    its own."""
+    key = _group_key(runs, groups)
+    if key is not None:  # one stable numpy sort of one integer column
+        order = np.lexsort((runs["seed"].to_numpy(), key))
+        k = key[order]
+        return order, np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    codes = [pl.col(c).to_physical() if runs.schema[c] == pl.Categorical else pl.col(c)
+             for c in groups]
+    srt = runs.with_row_index("_row").sort([*codes, "seed"])  # by codes: quicker than text
+    first = srt.select(pl.any_horizontal(
+        (pl.col(c) != pl.col(c).shift(1)).fill_null(True) for c in groups)).to_series()
+    return srt["_row"].to_numpy(), np.flatnonzero(first.to_numpy())
+
+
 def _group_moments(runs: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
     """Per group: date, n, reference_mean, variant_mean, mean_diff, sd (of the paired
     differences, n - 1 degrees of freedom) and spread (max - min difference).
@@ -187,26 +230,22 @@ def _group_moments(runs: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
     Each group's rows are summed in seed order, so the bytes do not depend on the order the
     seeds arrived in or on how a parallel group-by splits the rows (workers, executors); the
     groups themselves are sorted by their text at the end."""
-    codes = [pl.col(c).to_physical() if runs.schema[c] == pl.Categorical else pl.col(c)
-             for c in groups]
-    srt = runs.sort([*codes, "seed"])  # by category codes: 3x quicker than by text
-    first = srt.select(pl.any_horizontal(
-        (pl.col(c) != pl.col(c).shift(1)).fill_null(True) for c in groups)).to_series()
-    idx = np.flatnonzero(first.to_numpy())
-    if srt.is_empty():  # no run finished: an empty table (the caller says so)
-        return srt.select(*groups, "date").with_columns(
+    if runs.is_empty():  # no run finished: an empty table (the caller says so)
+        return runs.select(*groups, "date").with_columns(
             *(pl.col(c).cast(pl.String) for c in groups if c != "step"),
             pl.lit(0, dtype=pl.UInt32).alias("n"),
             *(pl.lit(0.0).alias(c) for c in ("reference_mean", "variant_mean", "mean_diff",
                                               "sd", "spread")))
-    n = np.diff(np.append(idx, srt.height))
-    ref, var = srt["reference_value"].to_numpy(), srt["variant_value"].to_numpy()
+    order, idx = _group_rows(runs, groups)
+    n = np.diff(np.append(idx, runs.height))
+    ref = runs["reference_value"].to_numpy()[order]
+    var = runs["variant_value"].to_numpy()[order]
     diff = var - ref
     mean = np.add.reduceat(diff, idx) / n
     dev = diff - np.repeat(mean, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(np.add.reduceat(dev * dev, idx) / (n - 1))
-    return srt[idx].select(*groups, "date").with_columns(
+    return runs[order[idx]].select(*groups, "date").with_columns(
         pl.col(c).cast(pl.String) for c in groups if c != "step").with_columns(
         n=pl.Series(n, dtype=pl.UInt32),
         reference_mean=pl.Series(np.add.reduceat(ref, idx) / n),
