@@ -30,6 +30,7 @@ __all__ = [
     "check_dask_address",
     "is_local_host",
     "make_executor",
+    "start_worker",
     "warm_up",
     "warn_if_remote",
     "watch_parent",
@@ -122,6 +123,21 @@ def watch_parent(lifeline: Any) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
+def start_worker(lifeline: Any) -> None:
+    """Initializer of every pool worker: `watch_parent`, then `gc.freeze()`.
+
+    The freeze moves the objects the worker starts with (the fork server's imports: Mesa,
+    SciPy, polars...; they live as long as the worker) out of the garbage collector's
+    generations, so the full collections the runs trigger scan only the runs' own objects
+    (~125 ms each for ~140,000 objects otherwise; ~10 ms of CPU per paired seed saved). What
+    the runs compute is unchanged: only when unreachable objects are freed differs.
+    """
+    import gc
+
+    watch_parent(lifeline)
+    gc.freeze()
+
+
 EXIT_PARENT_GONE = 75
 """Exit code of a pool worker whose command went away."""
 
@@ -129,7 +145,8 @@ EXIT_PARENT_GONE = 75
 class PoolExecutor:
     """A local process pool of `workers` processes (default: all cores).
 
-    The workers die with the command (`watch_parent`); `abort` stops them at once.
+    The workers die with the command (`watch_parent`); `abort` stops them at once; each
+    freezes the objects it starts with out of the garbage collector's way (`start_worker`).
     """
 
     name = "processes"
@@ -144,7 +161,7 @@ class PoolExecutor:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(max_workers=self.slots, mp_context=self._ctx,
-                                      initializer=watch_parent, initargs=(self._lifeline,))
+                                      initializer=start_worker, initargs=(self._lifeline,))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._pool.submit(fn, *args)

@@ -302,3 +302,22 @@ def test_a_scenario_file_changed_after_planning_fails_its_runs(tmp_path: Path) -
     report = run_batch(plan, out, make_executor(1, None), progress=False)
     assert not report.ok and len(report.failures) == 2
     assert all("changed while the batch ran" in error for _, error in report.failures)
+
+
+def _frozen_objects() -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_pool_workers_freeze_what_they_start_with() -> None:
+    """Each pool worker moves its start-up objects out of the collector's generations
+    (`start_worker`), so a full collection in a run does not scan the imported modules."""
+    from experiments.batch.executors import PoolExecutor
+
+    pool = PoolExecutor(2)
+    try:
+        counts = [pool.submit(_frozen_objects).result() for _ in range(2)]
+    finally:
+        pool.close()
+    assert min(counts) > 1000
