@@ -23,7 +23,6 @@ folder).
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import json
 import math
@@ -118,6 +117,8 @@ def _paired_frame(reference: Any, variants: list[str], seeds: list[int],
                   done: list[SeedPairs]) -> pl.DataFrame:
     """The paired outcomes of every seed as one frame (`run_pairs`): each seed's labels are
     numbered into one list, and the text columns gathered from it as categoricals."""
+    from experiments.run.results import _step_dates
+
     index: dict[tuple[str, str, str, str], int] = {}
     parts: list[tuple[np.ndarray, ...]] = []
     for seed, (labels, pairs) in zip(seeds, done, strict=True):
@@ -139,24 +140,10 @@ def _paired_frame(reference: Any, variants: list[str], seeds: list[int],
         pl.Series("seed", seed, dtype=pl.Int64),
         *text,
         pl.Series("step", step, dtype=pl.Int32),
-        _dates(reference.simulation.start, step),
+        _step_dates(reference.simulation.start, step),
         pl.Series("reference_value", ref, dtype=pl.Float64),
         pl.Series("variant_value", var, dtype=pl.Float64),
     ])
-
-
-def _dates(start: str, steps: np.ndarray) -> pl.Series:
-    """The first day of each step's month (`world.calendar.step_date`), as a Date column;
-    each month is converted once."""
-    from world.calendar import step_date
-
-    if steps.shape[0] == 0:
-        return pl.Series("date", [], dtype=pl.Date)
-    lo, hi = int(steps.min()), int(steps.max())
-    epoch = dt.date(1970, 1, 1)
-    days = np.array([(step_date(start, s) - epoch).days for s in range(lo, hi + 1)],
-                    dtype=np.int32)
-    return pl.Series("date", days[steps - lo]).cast(pl.Date)
 
 
 def run_pair(reference: Any, variant: Any, seeds: Iterable[int],

@@ -96,7 +96,7 @@ def _to_date(value: Any) -> dt.date | None:
 _EPOCH = dt.date(1970, 1, 1)
 
 
-def _step_dates(start: str, steps: list[int]) -> pl.Series:
+def _step_dates(start: str, steps: list[int] | np.ndarray) -> pl.Series:
     """The first day of the month of each step (`world.calendar.step_date`), as a Date column.
 
     The months spanned are few, so each is converted once and looked up (numpy), not per row.
@@ -105,9 +105,20 @@ def _step_dates(start: str, steps: list[int]) -> pl.Series:
     if arr.size == 0:
         return pl.Series("date", [], dtype=pl.Date)
     lo, hi = int(arr.min()), int(arr.max())
+    return pl.Series("date", _month_days(start, lo, hi)[arr - lo]).cast(pl.Date)
+
+
+@functools.lru_cache(maxsize=64)
+def _month_days(start: str, lo: int, hi: int) -> np.ndarray:
+    """Days from 1970-01-01 to the first day of the month of each step lo..hi (read-only).
+
+    Cached: a pure function of its arguments (the start month and the steps), so an entry
+    never goes stale; every table of every run of a scenario asks for the same months.
+    """
     days = np.array([(step_date(start, s) - _EPOCH).days for s in range(lo, hi + 1)],
                     dtype=np.int32)
-    return pl.Series("date", days[arr - lo]).cast(pl.Date)
+    days.flags.writeable = False
+    return days
 
 
 def _frame(
