@@ -6,6 +6,8 @@ many small firms gives many rows), the market-power columns of the markets table
 circularity, suppliers, compute and valuation, deployed capacity, and deals blocked or
 defaulted by each month. Fractions (shares, foreclosure, circularity) are reported x 100 in
 percentage points (unit ``pp``), so a difference of 1.0 is one percentage point.
+`compute_outcome_arrays` gives the same rows as numpy arrays, read straight from the model's
+columnar lists (no frames are built: the paired comparison reduces every run this way).
 
 These are series (every month, per market or firm, of one run's tables) for the paired
 comparison (`experiments.analysis.compare`). The named one-number-per-run outcomes that
