@@ -28,12 +28,15 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from experiments.errors import UserError
+
+if TYPE_CHECKING:
+    from experiments.analysis.outcome_series import OutcomeArrays
 
 __all__ = [
     "ADJUST", "compute_comparison", "compute_t_interval", "label_expr", "run_pair",
@@ -69,12 +72,12 @@ def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> SeedPairs:
     return ref.labels, pairs
 
 
-def _pair(ref: Any, var: Any) -> tuple[np.ndarray, ...]:
+def _pair(ref: OutcomeArrays, var: OutcomeArrays) -> tuple[np.ndarray, ...]:
     """The rows of `ref` whose outcome and month `var` has too, in `ref`'s order, with both
     values: (label, step, reference_value, variant_value). When both runs have the same
-    outcomes in the same order (the rule: same scenario layout, same months), row i is paired
-    with row i; otherwise by an inner join on metric, market, firm, unit and step (a row whose
-    market or firm is missing pairs with nothing)."""
+    outcomes in the same order (the usual case: the same firms and months in both), row i is
+    paired with row i (checked); otherwise by an inner join on metric, market, firm, unit and
+    step (a row whose market or firm is missing pairs with nothing)."""
     if ref.has_keys_of(var) and not any(None in label for label in ref.labels):
         return ref.label, ref.step, ref.value, var.value
     left = ref.to_frame().with_row_index("row")
@@ -171,14 +174,14 @@ def _group_key(runs: pl.DataFrame, groups: list[str]) -> np.ndarray | None:
     """One integer per row, equal for rows of one group (each column's codes combined in
     mixed radix); None when a key or seed is missing (null) or the codes do not fit in 62
     bits."""
+    if runs["seed"].null_count():
+        return None
     key = np.zeros(runs.height, dtype=np.int64)
     size = 1
-    for col in [*groups, "seed"]:
+    for col in groups:
         series = runs[col]
         if series.null_count():
             return None
-        if col == "seed":
-            break
         if series.dtype == pl.String:
             series = series.cast(pl.Categorical)
         series = series.to_physical()

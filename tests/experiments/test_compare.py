@@ -159,6 +159,30 @@ def test_same_bytes_whatever_order_the_seeds_arrive_in() -> None:
         assert shuffled.equals(one)
 
 
+def test_integer_key_grouping_equals_the_sort_of_every_column(monkeypatch) -> None:
+    """The groups found by one numpy sort of an integer key (categorical or text columns)
+    give the same table, to the bit, as a polars sort of every key column (the way taken
+    when a key is missing): same groups, each summed in seed order."""
+    import numpy as np
+
+    from experiments.analysis import compare
+
+    rng = np.random.default_rng(7)
+    runs = pl.concat([_runs(steps=(0, 1, 2)).with_columns(
+        seed=pl.col("seed") + 10 * k, variant=pl.lit(f"v{k % 2}"),
+        reference_value=pl.Series(rng.normal(size=60)),
+        variant_value=pl.Series(rng.normal(size=60))) for k in range(4)])
+    runs = runs.sample(fraction=1.0, shuffle=True, seed=3)
+    text = compute_comparison(runs)
+    categorical = compute_comparison(runs.with_columns(
+        pl.col("reference", "variant", "metric", "unit").cast(pl.Categorical)))
+    monkeypatch.setattr(compare, "_group_key", lambda runs, groups: None)
+    sorted_all = compute_comparison(runs)
+    assert text.equals(sorted_all) and categorical.equals(sorted_all)
+    assert set(text["n"]) == {10}  # 2 variants x 3 steps x 4 metrics, 2 x 5 seeds each
+    assert text.height == 24
+
+
 def test_rounding_noise_is_exact_not_tested() -> None:
     """Two runs that agree up to the last bits of a large number (an HHI near 5,000 summed in
     another order) have no effect to test: the difference is reported as exact."""
