@@ -105,7 +105,10 @@ def run_pairs(
     (`experiments.calibration.ensemble.Ensemble`) the reference and the variants of a seed
     all run with the parameter set that seed draws from it."""
     from experiments.batch.ensemble import map_runs
+    from experiments.batch.executors import warm_up
 
+    warm_up(workers, None)  # the fork server imports the model (~1 s) on another core while
+    _import_statistics()    # this process imports what `compute_comparison` needs (~2 s)
     seeds = [int(s) for s in seeds]
     if ensemble is None:
         tasks = [(reference, list(variants), s) for s in seeds]
@@ -114,6 +117,13 @@ def run_pairs(
                  for s in seeds]
     done = map_runs(_run_seed, tasks, workers=workers, progress=progress, label="seeds")
     return _paired_frame(reference, [v.name for v in variants], seeds, done)
+
+
+def _import_statistics() -> None:
+    """Import SciPy's distributions and statsmodels' multiple-testing now (what
+    `compute_comparison` calls), so the import does not wait until the runs are done."""
+    import scipy.stats  # noqa: F401
+    import statsmodels.stats.multitest  # noqa: F401
 
 
 def _paired_frame(reference: Any, variants: list[str], seeds: list[int],
