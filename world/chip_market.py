@@ -22,7 +22,7 @@ diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -246,44 +246,64 @@ class ChipMarket:
         lockin_factor: float,
         supply_deals: Sequence[Deal],
     ) -> np.ndarray:
-        """Utility of each designer's chips to `buyer` apart from price (-inf: unavailable).
+        """Utility of each designer's chips to `buyer` apart from price (-inf: unavailable):
+        one row of `compute_nonprice_utilities`."""
+        return self.compute_nonprice_utilities(
+            [(buyer, installed_gw, max_supplier_share, partners)], lockin_factor, supply_deals)[0]
+
+    def compute_nonprice_utilities(
+        self,
+        buyers: Sequence[tuple[str, Mapping[str, float], float, set[str]]],
+        lockin_factor: float,
+        supply_deals: Sequence[Deal],
+    ) -> np.ndarray:
+        """(buyers, designers) utility of each designer's chips apart from price (-inf:
+        unavailable); `buyers`: (name, installed GW by designer, max supplier share, supply
+        partners) per row.
 
         Rule: lock-in (Nvidia: `cuda_lockin` x the policy's lock-in factor) + `OWN_CHIP_BONUS`
         for its own design + `relationship_bonus` for a designer it has a live supply deal
         with - `lead_time_weight` x lead time (backlog / monthly output, at most 24 months) -
         `diversification` x 10 x max(0, share of its installed base - `max_supplier_share`).
         In-house designs are available only to their owner, fringe chips only to the fringe.
+        The terms that depend on the designer only are taken once for all rows.
         """
         m = self.p
-        out = [-math.inf] * len(self.designers)
-        installed = sum(installed_gw.values())
         leads = self.compute_lead_times(supply_deals)
-        for k, d in enumerate(self.designers):
-            if self.compute_product(d) is None:
-                continue
-            fringe_own = d == FRINGE_CHIPS and buyer == FRINGE_BUYERS
-            if d not in MERCHANT and d != buyer and not fringe_own:
-                continue
-            lead = leads[d]
-            share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
-            out[k] = (
-                (m.cuda_lockin * lockin_factor if d == "Nvidia" else 0.0)
-                + (OWN_CHIP_BONUS if d == buyer else 0.0)
-                + (m.relationship_bonus if d in partners else 0.0)
-                - m.lead_time_weight * lead
-                - m.diversification * 10.0 * max(0.0, share - max_supplier_share)
-            )
-        return np.array(out, dtype=float)
+        lockin = m.cuda_lockin * lockin_factor
+        diversification = m.diversification * 10.0
+        columns = [
+            (k, d, lockin if d == "Nvidia" else 0.0, m.lead_time_weight * leads[d], d in MERCHANT)
+            for k, d in enumerate(self.designers) if self.compute_product(d) is not None
+        ]
+        rows = []
+        for buyer, installed_gw, max_share, partners in buyers:
+            out = [-math.inf] * len(self.designers)
+            installed = sum(installed_gw.values())
+            fringe = buyer == FRINGE_BUYERS
+            for k, d, lock, lead, merchant in columns:
+                own = d == buyer
+                if not (merchant or own or (fringe and d == FRINGE_CHIPS)):
+                    continue
+                share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
+                out[k] = (
+                    lock
+                    + (OWN_CHIP_BONUS if own else 0.0)
+                    + (m.relationship_bonus if d in partners else 0.0)
+                    - lead
+                    - diversification * max(0.0, share - max_share)
+                )
+            rows.append(out)
+        return np.array(rows, dtype=float).reshape(len(rows), len(self.designers))
 
     def compute_base_utilities(
-        self,
-        utilities: Callable[[str], np.ndarray],
-        values: Mapping[str, float],
+        self, nonprice: np.ndarray, values: Mapping[str, float]
     ) -> np.ndarray:
-        """(buyers, designers) non-price utility plus alpha ln(value): the solver's `base`."""
+        """(buyers, designers) non-price utility (`compute_nonprice_utilities`) plus
+        alpha ln(value): the solver's `base`."""
         alpha = self.p.price_sensitivity
         logv = np.log(np.maximum([values[d] for d in self.designers], 1e-12))
-        return np.vstack([utilities(b) for b in self.buyers]) + alpha * logv[None, :]
+        return nonprice + alpha * logv[None, :]
 
     def update_prices(
         self, want_gw: np.ndarray, base: np.ndarray, supply_deals: Sequence[Deal]

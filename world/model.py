@@ -306,7 +306,7 @@ class ComputeMarketModel(mesa.Model):
         values = chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
         partners = compute_partners_by_buyer(deals)
         base = chips.compute_base_utilities(
-            lambda b: self.view.compute_nonprice_utility(b, deals, partners), values)
+            self.view.compute_nonprice_utilities(deals, partners), values)
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
