@@ -12,7 +12,7 @@ A month, in order (the model calls the phases):
 3. `update_orders`: each buyer cancels open orders its plans no longer need, then orders its
    new need split by logit over designers and the outside option (defer).
 4. `update_deliver`: each designer's inventory goes to its contracts' due deliveries first,
-   then to open orders pro rata (`world.clearing.compute_rationing`).
+   then to open orders pro rata (`world.clearing.compute_rationing_gw`).
 
 A buyer's utility of designer k: u_bk = lock-in_k + own-chip bonus + relationship + lead time +
 diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k's chips:
@@ -27,12 +27,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from world.bertrand import compute_sum_like_numpy
 from world.catalog import Catalog, cost_usd_b_per_gw, pflops_per_gw
 from world.clearing import (
     BertrandSolution,
     ChipClearing,
     clear_chip_market,
-    compute_rationing,
+    compute_rationing_gw,
     solve_logit_bertrand,
 )
 from world.cloud_market import Payment
@@ -128,6 +129,7 @@ class ChipMarket:
         """The deals `_due` was computed from (held, so the identity test cannot be fooled by
         a new tuple at a recycled address)."""
         self._delivery_count = 0
+        self._buyer_row = {b: i for i, b in enumerate(self.buyers)}
         self._products: dict = {}
         self._products_idx = -1
         self.now_idx = 0
@@ -403,40 +405,46 @@ class ChipMarket:
         by_designer: dict[str, list[Deal]] = {}
         for x in supply_deals:
             by_designer.setdefault(x.source, []).append(x)
-        row = {b: i for i, b in enumerate(self.buyers)}
         for d in self.designers:
-            deals = by_designer.get(d, [])
-            pri = np.zeros(len(self.buyers))
-            due = [self.compute_due_gw(deal, self.t) for deal in deals]
-            for deal, g in zip(deals, due, strict=True):
-                pri[row[deal.target]] += g
-            got_pri, got_open = compute_rationing(
-                pri, self.backlog[d], self.inventory[d], equal_access=d in equal_access
-            )
-            # the same doubles as Python floats (no numpy scalars in the loops below)
-            pri_l, got_pri_l, got_open_l = pri.tolist(), got_pri.tolist(), got_open.tolist()
-            for deal, g in zip(deals, due, strict=True):
-                i = row[deal.target]
-                # a numpy scalar, as the rationing returns it: sums of deliveries downstream
-                # (Python's `sum`, which compensates only exact floats) depend on the type
-                part = np.float64(got_pri_l[i] * (g / pri_l[i])) if pri_l[i] > 0 else 0.0
-                if part > 0:
-                    self.delivered_by_deal[deal.deal_id] = (
-                        self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
-                    self.deliveries.append(
-                        Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id))
-                    value[d] += part * deal.price_usd_b_per_gw
-                if self.compute_undelivered_gw(deal) <= 1e-9:
-                    completed.append(deal)
-            price = self.price_usd_b_per_gw[d]
-            for buyer, gw in zip(self.buyers, got_open_l, strict=True):
-                if gw > 0:
-                    self.deliveries.append(Delivery(d, buyer, gw, price, ""))
-                    value[d] += gw * price
-            self._set_backlog(d, np.maximum(self.backlog[d] - got_open, 0.0))
-            delivered[d] = float(got_pri.sum() + got_open.sum())
+            delivered[d], value[d] = self._deliver_designer(
+                d, by_designer.get(d, ()), d in equal_access, completed)
             self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
         return delivered, value, completed
+
+    def _deliver_designer(
+        self, d: str, deals: Sequence[Deal], equal_access: bool, completed: list[Deal]
+    ) -> tuple[float, float]:
+        """Deliver designer `d`'s inventory (`update_deliver`), in plain floats (a month of
+        one designer is a few numbers); returns (GW delivered, USD B value)."""
+        row = self._buyer_row
+        due = [self.compute_due_gw(deal, self.t) for deal in deals]
+        pri = [0.0] * len(self.buyers)
+        for deal, g in zip(deals, due, strict=True):
+            pri[row[deal.target]] += g
+        backlog = self.backlog[d].tolist()
+        got_pri, got_open = compute_rationing_gw(pri, backlog, self.inventory[d], equal_access)
+        value = 0.0
+        for deal, g in zip(deals, due, strict=True):
+            i = row[deal.target]
+            # a numpy scalar, as the array form returned it: sums of deliveries downstream
+            # (Python's `sum`, which compensates only exact floats) depend on the type
+            part = np.float64(got_pri[i] * (g / pri[i])) if pri[i] > 0 else 0.0
+            if part > 0:
+                self.delivered_by_deal[deal.deal_id] = (
+                    self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
+                self.deliveries.append(
+                    Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id))
+                value += part * deal.price_usd_b_per_gw
+            if self.compute_undelivered_gw(deal) <= 1e-9:
+                completed.append(deal)
+        price = self.price_usd_b_per_gw[d]
+        for buyer, gw in zip(self.buyers, got_open, strict=True):
+            if gw > 0:
+                self.deliveries.append(Delivery(d, buyer, gw, price, ""))
+                value += gw * price
+        self._set_backlog(d, np.array(
+            [0.0 if (v := b - g) <= 0.0 else v for b, g in zip(backlog, got_open, strict=True)]))
+        return compute_sum_like_numpy(got_pri) + compute_sum_like_numpy(got_open), value
 
 
 def compute_partners_by_buyer(deals: Sequence[Deal]) -> dict[str, set[str]]:
