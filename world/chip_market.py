@@ -196,11 +196,12 @@ class ChipMarket:
         self.t, self.now_idx = t, now_idx
         capacity = self.foundry.update_capacity(now_idx)
         requests: dict[str, float] = {}
+        due = self._due_by_designer(supply_deals)
         for d in self.designers:
             product = self.compute_product(d)
             if product is None:
                 continue
-            need_gw = self.compute_backlog_gw(d, supply_deals) / CLEAR_BACKLOG_MONTHS
+            need_gw = (self._open_orders_gw(d) + due.get(d, 0.0)) / CLEAR_BACKLOG_MONTHS
             requests[d] = need_gw / max(wafers_to_gw(1.0, product, self.foundry.yield_frac), 1e-12)
         alloc = self.foundry.compute_allocation(requests) if requests else {}
         self.wafer_requests = sum(requests.values())
@@ -311,38 +312,41 @@ class ChipMarket:
         self, want_gw: np.ndarray, base: np.ndarray, supply_deals: Sequence[Deal]
     ) -> None:
         """Set this month's prices: Bertrand-Nash for the merchant vendors (module docstring)."""
-        n = len(self.designers)
-        cost = np.ones(n)
-        start = np.ones(n)
-        bounds = np.ones((n, 2))
-        cap = np.zeros(n)
-        strategic = np.zeros(n, dtype=bool)
-        for k, d in enumerate(self.designers):
+        markup_cap = self.p.markup_cap
+        due = self._due_by_designer(supply_deals)
+        cost, start, bounds, cap, strategic = [], [], [], [], []
+        for d in self.designers:
             product = self.compute_product(d)
             if product is None:
                 self.price_usd_b_per_gw[d] = float("inf")
-                cost[k], start[k], bounds[k] = 1.0, 1e6, (1e6, 1e6)
+                cost.append(1.0)
+                start.append(1e6)
+                bounds.append((1e6, 1e6))
+                cap.append(0.0)
+                strategic.append(False)
                 continue
             c = cost_usd_b_per_gw(product)
-            cost[k] = c
+            cost.append(c)
+            merchant = d in MERCHANT
             fixed = self.fringe_price if d == FRINGE_CHIPS else c
-            start[k] = self.price_usd_b_per_gw[d] if d in MERCHANT else fixed
-            if not np.isfinite(start[k]):
-                start[k] = c * (1.0 + 0.5 * self.p.markup_cap)
-            bounds[k] = (c, c * (1.0 + self.p.markup_cap)) if d in MERCHANT else (fixed, fixed)
-            strategic[k] = d in MERCHANT
-            room = self.capacity_gw[d] * ORDER_BOOK_MONTHS - self.compute_backlog_gw(
-                d, supply_deals)
-            cap[k] = max(room, 0.02 * self.capacity_gw[d] + 1e-6)
+            first = self.price_usd_b_per_gw[d] if merchant else fixed
+            start.append(first if math.isfinite(first) else c * (1.0 + 0.5 * markup_cap))
+            bounds.append((c, c * (1.0 + markup_cap)) if merchant else (fixed, fixed))
+            strategic.append(merchant)
+            output = self.capacity_gw[d]
+            room = output * ORDER_BOOK_MONTHS - (self._open_orders_gw(d) + due.get(d, 0.0))
+            cap.append(max(room, 0.02 * output + 1e-6))
+        cost_a, cap_a = np.array(cost, dtype=float), np.array(cap, dtype=float)
         sol = solve_logit_bertrand(
-            want_gw, base, self.p.price_sensitivity, cost, cap, bounds, strategic, start,
-            outside_utility=self.p.defer_utility,
+            want_gw, base, self.p.price_sensitivity, cost_a, cap_a,
+            np.array(bounds, dtype=float).reshape(len(bounds), 2), np.array(strategic, dtype=bool),
+            np.array(start, dtype=float), outside_utility=self.p.defer_utility,
         )
         self.solution = sol
-        self.inputs = (np.array(want_gw, dtype=float), base, cap, cost)
-        for k, d in enumerate(self.designers):
+        self.inputs = (np.array(want_gw, dtype=float), base, cap_a, cost_a)
+        for d, p in zip(self.designers, sol.price.tolist(), strict=True):
             if self.compute_product(d) is not None:
-                self.price_usd_b_per_gw[d] = float(sol.price[k])
+                self.price_usd_b_per_gw[d] = p
 
     def compute_clearing(
         self, excluded_links: Sequence[tuple[int, int]] = (), value_usd_b_per_gw: float = 0.0
@@ -366,17 +370,29 @@ class ChipMarket:
     # ----- 3. orders ----------------------------------------------------------------------------
     def update_cancel(self, need_gw: np.ndarray) -> None:
         """Each buyer cancels open orders beyond what its plans still need (pro rata over
-        designers): open orders are not contracts, so cancelling is free."""
+        designers): open orders are not contracts, so cancelling is free.
+
+        Rule: buyer b keeps min(1, need_b / held_b) of each open order, held_b its open
+        orders summed over designers (in designer order). Plain floats (a few dozen
+        numbers); each designer's cancelled GW summed in numpy's order."""
+        rows = [self.backlog[d].tolist() for d in self.designers]
+        held = [0.0] * len(self.buyers)
+        for orders in rows:
+            held = [h + v for h, v in zip(held, orders, strict=True)]
+        keep = []
+        for n, h in zip(np.asarray(need_gw, dtype=float).tolist(), held, strict=True):
+            k = n / h if h > n else 1.0
+            if k > 1.0:
+                k = 1.0
+            elif not k > 0.0 and k == k:  # clipped at 0 (and -0.0 made 0.0), NaN kept
+                k = 0.0
+            keep.append(k)
+        drop = [1.0 - k for k in keep]
         self.cancelled_gw = 0.0
-        open_gw = np.vstack([self.backlog[d] for d in self.designers])
-        held = open_gw.sum(axis=0)
-        keep = np.divide(need_gw, held, out=np.ones_like(held), where=held > need_gw)
-        keep = np.clip(keep, 0.0, 1.0)
-        drop = 1.0 - keep
-        for d in self.designers:
-            orders = self.backlog[d]
-            self.cancelled_gw += float((orders * drop).sum())
-            self._set_backlog(d, orders * keep)
+        for d, orders in zip(self.designers, rows, strict=True):
+            self.cancelled_gw += compute_sum_like_numpy(
+                [v * x for v, x in zip(orders, drop, strict=True)])
+            self._set_backlog(d, np.array([v * k for v, k in zip(orders, keep, strict=True)]))
 
     def update_orders(self, want_gw: np.ndarray) -> None:
         """Place this month's orders at this month's shares; the rest is deferred."""
