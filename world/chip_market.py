@@ -232,8 +232,9 @@ class ChipMarket:
         (computed once a month and kept until the backlog or the deals change)."""
         key = (self.t, len(supply_deals), sum(self._open_orders_gw(d) for d in self.backlog))
         if self._lead_key != key:
+            due = self._due_by_designer(supply_deals)
             self._lead = {
-                d: min(24.0, self.compute_backlog_gw(d, supply_deals)
+                d: min(24.0, (self._open_orders_gw(d) + due.get(d, 0.0))
                        / max(self.capacity_gw.get(d, 0.0), 1e-3))
                 for d in self.designers
             }
