@@ -244,20 +244,6 @@ class ChipMarket:
             self._lead_key = key
         return self._lead
 
-    def compute_nonprice_utility(
-        self,
-        buyer: str,
-        installed_gw: Mapping[str, float],
-        max_supplier_share: float,
-        partners: set[str],
-        lockin_factor: float,
-        supply_deals: Sequence[Deal],
-    ) -> np.ndarray:
-        """Utility of each designer's chips to `buyer` apart from price (-inf: unavailable):
-        one row of `compute_nonprice_utilities`."""
-        return self.compute_nonprice_utilities(
-            [(buyer, installed_gw, max_supplier_share, partners)], lockin_factor, supply_deals)[0]
-
     def compute_nonprice_utilities(
         self,
         buyers: Sequence[tuple[str, Mapping[str, float], float, set[str]]],

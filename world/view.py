@@ -319,8 +319,9 @@ class MarketView:
         self, buyer: str, deals: Sequence[Deal],
         partners: Mapping[str, set[str]] | None = None,
     ) -> np.ndarray:
-        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`);
-        `partners`: `compute_partners_by_buyer(deals)` if already at hand."""
+        """Each designer's non-price utility to `buyer` (a row of
+        `ChipMarket.compute_nonprice_utilities`); `partners`: `compute_partners_by_buyer(deals)`
+        if already at hand."""
         return self.compute_nonprice_utilities(deals, partners, (buyer,))[0]
 
     def compute_nonprice_utilities(
