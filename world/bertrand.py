@@ -269,6 +269,11 @@ def compute_sum_like_numpy(values: list[float]) -> float:
     contiguous row: 0.0 plus numpy's pairwise sum (`_pairwise_sum`). Plain floats, so a loop
     of sums over short rows costs no numpy call, with the same double as numpy's row sum
     (pinned by a test against numpy)."""
+    if len(values) < 8:  # the common case, without a second call
+        res = -0.0
+        for v in values:
+            res += v
+        return 0.0 + res
     return 0.0 + _pairwise_sum(values)
 
 

@@ -208,7 +208,7 @@ class ChipMarket:
             requests[d] = need_gw / max(wafers_to_gw(1.0, product, self.foundry.yield_frac), 1e-12)
         alloc = self.foundry.compute_allocation(requests) if requests else {}
         self.wafer_requests = sum(requests.values())
-        self.foundry_capacity = capacity if np.isfinite(capacity) else sum(alloc.values())
+        self.foundry_capacity = capacity if math.isfinite(capacity) else sum(alloc.values())
         costs = []
         for d in self.designers:
             product = self.compute_product(d)
