@@ -155,8 +155,9 @@ class ChipMarket:
 
     def compute_undelivered_gw(self, deal: Deal, within_months: int | None = None) -> float:
         """GW of a supply deal not yet delivered (optionally only what falls due in a window)."""
-        if within_months is None:
-            return max(0.0, deal.gw - self.delivered_by_deal.get(deal.deal_id, 0.0))
+        if within_months is None:  # max(0, left), written out: asked ~3,000 times a run
+            left = deal.gw - self.delivered_by_deal.get(deal.deal_id, 0.0)
+            return left if left > 0.0 else 0.0
         return self.compute_due_gw(deal, self.t + within_months)
 
     def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
