@@ -95,6 +95,8 @@ def _best_response(
         return bounds[1], False
     lo, hi = math.log(bounds[0]), math.log(bounds[1])
 
+    cap_floor = max(capacity, 1e-12)
+
     def marginal(log_p: float) -> float:
         p = math.exp(log_p)
         scale = p**-alpha
@@ -106,9 +108,11 @@ def _best_response(
             dem += ws
             slope += ws * (1.0 - s)
         if dem > capacity:
-            return 1.0 + (dem - capacity) / max(capacity, 1e-12)
-        return (p * dem - (p - cost) * alpha * slope) / max(p * dem + (p - cost) * alpha * slope,
-                                                         1e-300)
+            return 1.0 + (dem - capacity) / cap_floor
+        revenue = p * dem
+        loss = (p - cost) * alpha * slope
+        total = revenue + loss
+        return (revenue - loss) / (total if total > 1e-300 else 1e-300)
 
     f_hi = marginal(hi)
     if f_hi > 0.0:
@@ -260,6 +264,47 @@ def _scaled_exp_utilities(
     return x, np.exp(outside_utility - shift)
 
 
+def compute_sum_like_numpy(values: list[float]) -> float:
+    """Sum of `values` with the additions in the order numpy's `ndarray.sum` uses on a
+    contiguous row: 0.0 plus numpy's pairwise sum (`_pairwise_sum`). Plain floats, so a loop
+    of sums over short rows costs no numpy call, with the same double as numpy's row sum
+    (pinned by a test against numpy)."""
+    if len(values) < 8:  # the common case, without a second call
+        res = -0.0
+        for v in values:
+            res += v
+        return 0.0 + res
+    return 0.0 + _pairwise_sum(values)
+
+
+def _pairwise_sum(values: list[float]) -> float:
+    """numpy's `pairwise_sum`: below 8 terms one running sum from -0.0; up to 128 terms
+    eight running sums over strides of 8, combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5)
+    + (r6 + r7)), then the remainder added in turn; longer rows split in two halves (the
+    first a multiple of 8 terms long), each summed that way."""
+    n = len(values)
+    if n < 8:
+        res = -0.0
+        for v in values:
+            res += v
+        return res
+    if n <= 128:
+        r = values[:8]
+        i = 8
+        end = n - n % 8
+        while i < end:
+            for j in range(8):
+                r[j] += values[i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for v in values[i:]:
+            res += v
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(values[:half]) + _pairwise_sum(values[half:])
+
+
 def _iterate_best_responses(
     price: np.ndarray,
     bound: np.ndarray,
@@ -275,28 +320,40 @@ def _iterate_best_responses(
     tol: float,
 ) -> tuple[int, bool]:
     """Gauss-Seidel best-response rounds (`solve_logit_bertrand`), updating `price` and
-    `bound` in place; returns (rounds used, converged)."""
-    weight = x * price[None, :] ** -alpha
+    `bound` in place; returns (rounds used, converged).
+
+    The (buyers, sellers) weights x_bk p_k^-a are held as lists of plain floats (a few
+    dozen numbers: numpy calls would cost more than the arithmetic), each row's sum taken
+    in numpy's order (`compute_sum_like_numpy`), so every double is the one the array
+    form gives."""
+    weight = (x * price[None, :] ** -alpha).tolist()  # rows of plain floats
+    out_l, w_l, prices = outside.tolist(), w.tolist(), price.tolist()
     fixed = {}  # what a player's best response reads that the others' prices do not change
     for k in players:
-        rows = np.flatnonzero((x[:, k] > 0) & (w > 0))
-        fixed[k] = (rows, outside[rows], w[rows].tolist(), x[rows, k].tolist(), x[:, k],
+        x_col = x[:, k].tolist()
+        rows = [b for b, (xb, wb) in enumerate(zip(x_col, w_l, strict=True))
+                if xb > 0 and wb > 0]
+        fixed[k] = (rows, [w_l[b] for b in rows], [x_col[b] for b in rows], x_col,
                     float(cost[k]), float(capacity_gw[k]),
                     (float(price_bounds[k, 0]), float(price_bounds[k, 1])))
     rounds, converged = 0, False
     settled = 0  # consecutive best responses that moved the price by less than tol
+    need = max(len(players) - 1, 1)
     for rounds in range(1, max_rounds + 1):
         for k in players:
-            rows, outside_k, w_k, x_k, x_col, cost_k, cap_k, bounds_k = fixed[k]
-            rest = outside_k + weight[rows].sum(axis=1) - weight[rows, k]
-            terms = list(zip(w_k, x_k, rest.tolist(), strict=True))
+            rows, w_k, x_k, x_col, cost_k, cap_k, bounds_k = fixed[k]
+            rest = [out_l[b] + compute_sum_like_numpy(weight[b]) - weight[b][k] for b in rows]
+            terms = list(zip(w_k, x_k, rest, strict=True))
             p, bound[k] = _best_response(terms, alpha, cost_k, cap_k, bounds_k)
-            settled = settled + 1 if abs(math.log(p / price[k])) < tol else 0
-            price[k] = p
-            weight[:, k] = x_col * p**-alpha
-            if settled >= max(len(players) - 1, 1) and (rounds > 1 or k == players[-1]):
+            settled = settled + 1 if abs(math.log(p / prices[k])) < tol else 0
+            prices[k] = p
+            scale = p**-alpha
+            for row, xb in zip(weight, x_col, strict=True):
+                row[k] = xb * scale
+            if settled >= need and (rounds > 1 or k == players[-1]):
                 converged = True  # every player has best-responded to the others' prices
                 break
         if converged:
             break
+    price[:] = prices
     return rounds, converged

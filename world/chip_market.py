@@ -12,7 +12,7 @@ A month, in order (the model calls the phases):
 3. `update_orders`: each buyer cancels open orders its plans no longer need, then orders its
    new need split by logit over designers and the outside option (defer).
 4. `update_deliver`: each designer's inventory goes to its contracts' due deliveries first,
-   then to open orders pro rata (`world.clearing.compute_rationing`).
+   then to open orders pro rata (`world.clearing.compute_rationing_gw`).
 
 A buyer's utility of designer k: u_bk = lock-in_k + own-chip bonus + relationship + lead time +
 diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k's chips:
@@ -22,17 +22,18 @@ diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
+from world.bertrand import compute_sum_like_numpy
 from world.catalog import Catalog, cost_usd_b_per_gw, pflops_per_gw
 from world.clearing import (
     BertrandSolution,
     ChipClearing,
     clear_chip_market,
-    compute_rationing,
+    compute_rationing_gw,
     solve_logit_bertrand,
 )
 from world.cloud_market import Payment
@@ -128,6 +129,7 @@ class ChipMarket:
         """The deals `_due` was computed from (held, so the identity test cannot be fooled by
         a new tuple at a recycled address)."""
         self._delivery_count = 0
+        self._buyer_row = {b: i for i, b in enumerate(self.buyers)}
         self._products: dict = {}
         self._products_idx = -1
         self.now_idx = 0
@@ -144,14 +146,18 @@ class ChipMarket:
 
     def compute_due_gw(self, deal: Deal, by_step: int) -> float:
         """Contracted GW due but not yet delivered by `by_step` (linear delivery schedule)."""
-        months = max(deal.duration_months, 1)
-        frac = min(1.0, max(0.0, (by_step - deal.start_step + 1) / months))
-        return max(0.0, deal.gw * frac - self.delivered_by_deal.get(deal.deal_id, 0.0))
+        months = deal.duration_months
+        frac = (by_step - deal.start_step + 1) / (months if months > 1 else 1)
+        frac = frac if frac > 0.0 else 0.0  # max(0, frac) and then min(1, frac), written out
+        frac = frac if frac < 1.0 else 1.0  # (no builtin calls: asked ~2,000 times a run)
+        due = deal.gw * frac - self.delivered_by_deal.get(deal.deal_id, 0.0)
+        return due if due > 0.0 else 0.0
 
     def compute_undelivered_gw(self, deal: Deal, within_months: int | None = None) -> float:
         """GW of a supply deal not yet delivered (optionally only what falls due in a window)."""
-        if within_months is None:
-            return max(0.0, deal.gw - self.delivered_by_deal.get(deal.deal_id, 0.0))
+        if within_months is None:  # max(0, left), written out: asked ~3,000 times a run
+            left = deal.gw - self.delivered_by_deal.get(deal.deal_id, 0.0)
+            return left if left > 0.0 else 0.0
         return self.compute_due_gw(deal, self.t + within_months)
 
     def compute_backlog_gw(self, designer: str, supply_deals: Sequence[Deal]) -> float:
@@ -194,15 +200,16 @@ class ChipMarket:
         self.t, self.now_idx = t, now_idx
         capacity = self.foundry.update_capacity(now_idx)
         requests: dict[str, float] = {}
+        due = self._due_by_designer(supply_deals)
         for d in self.designers:
             product = self.compute_product(d)
             if product is None:
                 continue
-            need_gw = self.compute_backlog_gw(d, supply_deals) / CLEAR_BACKLOG_MONTHS
+            need_gw = (self._open_orders_gw(d) + due.get(d, 0.0)) / CLEAR_BACKLOG_MONTHS
             requests[d] = need_gw / max(wafers_to_gw(1.0, product, self.foundry.yield_frac), 1e-12)
         alloc = self.foundry.compute_allocation(requests) if requests else {}
         self.wafer_requests = sum(requests.values())
-        self.foundry_capacity = capacity if np.isfinite(capacity) else sum(alloc.values())
+        self.foundry_capacity = capacity if math.isfinite(capacity) else sum(alloc.values())
         costs = []
         for d in self.designers:
             product = self.compute_product(d)
@@ -229,98 +236,108 @@ class ChipMarket:
         (computed once a month and kept until the backlog or the deals change)."""
         key = (self.t, len(supply_deals), sum(self._open_orders_gw(d) for d in self.backlog))
         if self._lead_key != key:
+            due = self._due_by_designer(supply_deals)
             self._lead = {
-                d: min(24.0, self.compute_backlog_gw(d, supply_deals)
+                d: min(24.0, (self._open_orders_gw(d) + due.get(d, 0.0))
                        / max(self.capacity_gw.get(d, 0.0), 1e-3))
                 for d in self.designers
             }
             self._lead_key = key
         return self._lead
 
-    def compute_nonprice_utility(
+    def compute_nonprice_utilities(
         self,
-        buyer: str,
-        installed_gw: Mapping[str, float],
-        max_supplier_share: float,
-        partners: set[str],
+        buyers: Sequence[tuple[str, Mapping[str, float], float, set[str]]],
         lockin_factor: float,
         supply_deals: Sequence[Deal],
     ) -> np.ndarray:
-        """Utility of each designer's chips to `buyer` apart from price (-inf: unavailable).
+        """(buyers, designers) utility of each designer's chips apart from price (-inf:
+        unavailable); `buyers`: (name, installed GW by designer, max supplier share, supply
+        partners) per row.
 
         Rule: lock-in (Nvidia: `cuda_lockin` x the policy's lock-in factor) + `OWN_CHIP_BONUS`
         for its own design + `relationship_bonus` for a designer it has a live supply deal
         with - `lead_time_weight` x lead time (backlog / monthly output, at most 24 months) -
         `diversification` x 10 x max(0, share of its installed base - `max_supplier_share`).
         In-house designs are available only to their owner, fringe chips only to the fringe.
+        The terms that depend on the designer only are taken once for all rows.
         """
         m = self.p
-        out = [-math.inf] * len(self.designers)
-        installed = sum(installed_gw.values())
         leads = self.compute_lead_times(supply_deals)
-        for k, d in enumerate(self.designers):
-            if self.compute_product(d) is None:
-                continue
-            fringe_own = d == FRINGE_CHIPS and buyer == FRINGE_BUYERS
-            if d not in MERCHANT and d != buyer and not fringe_own:
-                continue
-            lead = leads[d]
-            share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
-            out[k] = (
-                (m.cuda_lockin * lockin_factor if d == "Nvidia" else 0.0)
-                + (OWN_CHIP_BONUS if d == buyer else 0.0)
-                + (m.relationship_bonus if d in partners else 0.0)
-                - m.lead_time_weight * lead
-                - m.diversification * 10.0 * max(0.0, share - max_supplier_share)
-            )
-        return np.array(out, dtype=float)
+        lockin = m.cuda_lockin * lockin_factor
+        diversification = m.diversification * 10.0
+        columns = [
+            (k, d, lockin if d == "Nvidia" else 0.0, m.lead_time_weight * leads[d], d in MERCHANT)
+            for k, d in enumerate(self.designers) if self.compute_product(d) is not None
+        ]
+        rows = []
+        for buyer, installed_gw, max_share, partners in buyers:
+            out = [-math.inf] * len(self.designers)
+            installed = sum(installed_gw.values())
+            fringe = buyer == FRINGE_BUYERS
+            for k, d, lock, lead, merchant in columns:
+                own = d == buyer
+                if not (merchant or own or (fringe and d == FRINGE_CHIPS)):
+                    continue
+                share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
+                out[k] = (
+                    lock
+                    + (OWN_CHIP_BONUS if own else 0.0)
+                    + (m.relationship_bonus if d in partners else 0.0)
+                    - lead
+                    - diversification * max(0.0, share - max_share)
+                )
+            rows.append(out)
+        return np.array(rows, dtype=float).reshape(len(rows), len(self.designers))
 
     def compute_base_utilities(
-        self,
-        utilities: Callable[[str], np.ndarray],
-        values: Mapping[str, float],
+        self, nonprice: np.ndarray, values: Mapping[str, float]
     ) -> np.ndarray:
-        """(buyers, designers) non-price utility plus alpha ln(value): the solver's `base`."""
+        """(buyers, designers) non-price utility (`compute_nonprice_utilities`) plus
+        alpha ln(value): the solver's `base`."""
         alpha = self.p.price_sensitivity
         logv = np.log(np.maximum([values[d] for d in self.designers], 1e-12))
-        return np.vstack([utilities(b) for b in self.buyers]) + alpha * logv[None, :]
+        return nonprice + alpha * logv[None, :]
 
     def update_prices(
         self, want_gw: np.ndarray, base: np.ndarray, supply_deals: Sequence[Deal]
     ) -> None:
         """Set this month's prices: Bertrand-Nash for the merchant vendors (module docstring)."""
-        n = len(self.designers)
-        cost = np.ones(n)
-        start = np.ones(n)
-        bounds = np.ones((n, 2))
-        cap = np.zeros(n)
-        strategic = np.zeros(n, dtype=bool)
-        for k, d in enumerate(self.designers):
+        markup_cap = self.p.markup_cap
+        due = self._due_by_designer(supply_deals)
+        cost, start, bounds, cap, strategic = [], [], [], [], []
+        for d in self.designers:
             product = self.compute_product(d)
             if product is None:
                 self.price_usd_b_per_gw[d] = float("inf")
-                cost[k], start[k], bounds[k] = 1.0, 1e6, (1e6, 1e6)
+                cost.append(1.0)
+                start.append(1e6)
+                bounds.append((1e6, 1e6))
+                cap.append(0.0)
+                strategic.append(False)
                 continue
             c = cost_usd_b_per_gw(product)
-            cost[k] = c
+            cost.append(c)
+            merchant = d in MERCHANT
             fixed = self.fringe_price if d == FRINGE_CHIPS else c
-            start[k] = self.price_usd_b_per_gw[d] if d in MERCHANT else fixed
-            if not np.isfinite(start[k]):
-                start[k] = c * (1.0 + 0.5 * self.p.markup_cap)
-            bounds[k] = (c, c * (1.0 + self.p.markup_cap)) if d in MERCHANT else (fixed, fixed)
-            strategic[k] = d in MERCHANT
-            room = self.capacity_gw[d] * ORDER_BOOK_MONTHS - self.compute_backlog_gw(
-                d, supply_deals)
-            cap[k] = max(room, 0.02 * self.capacity_gw[d] + 1e-6)
+            first = self.price_usd_b_per_gw[d] if merchant else fixed
+            start.append(first if math.isfinite(first) else c * (1.0 + 0.5 * markup_cap))
+            bounds.append((c, c * (1.0 + markup_cap)) if merchant else (fixed, fixed))
+            strategic.append(merchant)
+            output = self.capacity_gw[d]
+            room = output * ORDER_BOOK_MONTHS - (self._open_orders_gw(d) + due.get(d, 0.0))
+            cap.append(max(room, 0.02 * output + 1e-6))
+        cost_a, cap_a = np.array(cost, dtype=float), np.array(cap, dtype=float)
         sol = solve_logit_bertrand(
-            want_gw, base, self.p.price_sensitivity, cost, cap, bounds, strategic, start,
-            outside_utility=self.p.defer_utility,
+            want_gw, base, self.p.price_sensitivity, cost_a, cap_a,
+            np.array(bounds, dtype=float).reshape(len(bounds), 2), np.array(strategic, dtype=bool),
+            np.array(start, dtype=float), outside_utility=self.p.defer_utility,
         )
         self.solution = sol
-        self.inputs = (np.array(want_gw, dtype=float), base, cap, cost)
-        for k, d in enumerate(self.designers):
+        self.inputs = (np.array(want_gw, dtype=float), base, cap_a, cost_a)
+        for d, p in zip(self.designers, sol.price.tolist(), strict=True):
             if self.compute_product(d) is not None:
-                self.price_usd_b_per_gw[d] = float(sol.price[k])
+                self.price_usd_b_per_gw[d] = p
 
     def compute_clearing(
         self, excluded_links: Sequence[tuple[int, int]] = (), value_usd_b_per_gw: float = 0.0
@@ -344,17 +361,29 @@ class ChipMarket:
     # ----- 3. orders ----------------------------------------------------------------------------
     def update_cancel(self, need_gw: np.ndarray) -> None:
         """Each buyer cancels open orders beyond what its plans still need (pro rata over
-        designers): open orders are not contracts, so cancelling is free."""
+        designers): open orders are not contracts, so cancelling is free.
+
+        Rule: buyer b keeps min(1, need_b / held_b) of each open order, held_b its open
+        orders summed over designers (in designer order). Plain floats (a few dozen
+        numbers); each designer's cancelled GW summed in numpy's order."""
+        rows = [self.backlog[d].tolist() for d in self.designers]
+        held = [0.0] * len(self.buyers)
+        for orders in rows:
+            held = [h + v for h, v in zip(held, orders, strict=True)]
+        keep = []
+        for n, h in zip(np.asarray(need_gw, dtype=float).tolist(), held, strict=True):
+            k = n / h if h > n else 1.0
+            if k > 1.0:
+                k = 1.0
+            elif not k > 0.0 and k == k:  # clipped at 0 (and -0.0 made 0.0), NaN kept
+                k = 0.0
+            keep.append(k)
+        drop = [1.0 - k for k in keep]
         self.cancelled_gw = 0.0
-        open_gw = np.vstack([self.backlog[d] for d in self.designers])
-        held = open_gw.sum(axis=0)
-        keep = np.divide(need_gw, held, out=np.ones_like(held), where=held > need_gw)
-        keep = np.clip(keep, 0.0, 1.0)
-        drop = 1.0 - keep
-        for d in self.designers:
-            orders = self.backlog[d]
-            self.cancelled_gw += float((orders * drop).sum())
-            self._set_backlog(d, orders * keep)
+        for d, orders in zip(self.designers, rows, strict=True):
+            self.cancelled_gw += compute_sum_like_numpy(
+                [v * x for v, x in zip(orders, drop, strict=True)])
+            self._set_backlog(d, np.array([v * k for v, k in zip(orders, keep, strict=True)]))
 
     def update_orders(self, want_gw: np.ndarray) -> None:
         """Place this month's orders at this month's shares; the rest is deferred."""
@@ -383,40 +412,46 @@ class ChipMarket:
         by_designer: dict[str, list[Deal]] = {}
         for x in supply_deals:
             by_designer.setdefault(x.source, []).append(x)
-        row = {b: i for i, b in enumerate(self.buyers)}
         for d in self.designers:
-            deals = by_designer.get(d, [])
-            pri = np.zeros(len(self.buyers))
-            due = [self.compute_due_gw(deal, self.t) for deal in deals]
-            for deal, g in zip(deals, due, strict=True):
-                pri[row[deal.target]] += g
-            got_pri, got_open = compute_rationing(
-                pri, self.backlog[d], self.inventory[d], equal_access=d in equal_access
-            )
-            # the same doubles as Python floats (no numpy scalars in the loops below)
-            pri_l, got_pri_l, got_open_l = pri.tolist(), got_pri.tolist(), got_open.tolist()
-            for deal, g in zip(deals, due, strict=True):
-                i = row[deal.target]
-                # a numpy scalar, as the rationing returns it: sums of deliveries downstream
-                # (Python's `sum`, which compensates only exact floats) depend on the type
-                part = np.float64(got_pri_l[i] * (g / pri_l[i])) if pri_l[i] > 0 else 0.0
-                if part > 0:
-                    self.delivered_by_deal[deal.deal_id] = (
-                        self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
-                    self.deliveries.append(
-                        Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id))
-                    value[d] += part * deal.price_usd_b_per_gw
-                if self.compute_undelivered_gw(deal) <= 1e-9:
-                    completed.append(deal)
-            price = self.price_usd_b_per_gw[d]
-            for buyer, gw in zip(self.buyers, got_open_l, strict=True):
-                if gw > 0:
-                    self.deliveries.append(Delivery(d, buyer, gw, price, ""))
-                    value[d] += gw * price
-            self._set_backlog(d, np.maximum(self.backlog[d] - got_open, 0.0))
-            delivered[d] = float(got_pri.sum() + got_open.sum())
+            delivered[d], value[d] = self._deliver_designer(
+                d, by_designer.get(d, ()), d in equal_access, completed)
             self.inventory[d] = max(0.0, self.inventory[d] - delivered[d])
         return delivered, value, completed
+
+    def _deliver_designer(
+        self, d: str, deals: Sequence[Deal], equal_access: bool, completed: list[Deal]
+    ) -> tuple[float, float]:
+        """Deliver designer `d`'s inventory (`update_deliver`), in plain floats (a month of
+        one designer is a few numbers); returns (GW delivered, USD B value)."""
+        row = self._buyer_row
+        due = [self.compute_due_gw(deal, self.t) for deal in deals]
+        pri = [0.0] * len(self.buyers)
+        for deal, g in zip(deals, due, strict=True):
+            pri[row[deal.target]] += g
+        backlog = self.backlog[d].tolist()
+        got_pri, got_open = compute_rationing_gw(pri, backlog, self.inventory[d], equal_access)
+        value = 0.0
+        for deal, g in zip(deals, due, strict=True):
+            i = row[deal.target]
+            # a numpy scalar, as the array form returned it: sums of deliveries downstream
+            # (Python's `sum`, which compensates only exact floats) depend on the type
+            part = np.float64(got_pri[i] * (g / pri[i])) if pri[i] > 0 else 0.0
+            if part > 0:
+                self.delivered_by_deal[deal.deal_id] = (
+                    self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
+                self.deliveries.append(
+                    Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id))
+                value += part * deal.price_usd_b_per_gw
+            if self.compute_undelivered_gw(deal) <= 1e-9:
+                completed.append(deal)
+        price = self.price_usd_b_per_gw[d]
+        for buyer, gw in zip(self.buyers, got_open, strict=True):
+            if gw > 0:
+                self.deliveries.append(Delivery(d, buyer, gw, price, ""))
+                value += gw * price
+        self._set_backlog(d, np.array(
+            [0.0 if (v := b - g) <= 0.0 else v for b, g in zip(backlog, got_open, strict=True)]))
+        return compute_sum_like_numpy(got_pri) + compute_sum_like_numpy(got_open), value
 
 
 def compute_partners_by_buyer(deals: Sequence[Deal]) -> dict[str, set[str]]:

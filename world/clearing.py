@@ -21,12 +21,17 @@ Rules (units: GW of facility power, USD B, months; docs/odd.md 'Markets'):
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from world.bertrand import BertrandSolution, compute_logit_shares, solve_logit_bertrand
+from world.bertrand import (
+    BertrandSolution,
+    compute_logit_shares,
+    compute_sum_like_numpy,
+    solve_logit_bertrand,
+)
 
 __all__ = [
     "BertrandSolution",
@@ -40,6 +45,7 @@ __all__ = [
     "compute_lease_price",
     "compute_logit_shares",
     "compute_rationing",
+    "compute_rationing_gw",
     "solve_logit_bertrand",
 ]
 
@@ -119,26 +125,43 @@ def compute_rationing(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split one seller's output among its buyers (GW): contracted orders first, then the open
     backlog pro rata; with `equal_access` both are rationed pro rata together (the supply
-    remedy of `world.closing`).
+    remedy of `world.closing`). Arrays in and out; the rule is `compute_rationing_gw`.
 
     Returns:
         (delivered against contracts, delivered against open orders) per buyer: each never
         exceeds what was ordered, their total never exceeds supply.
     """
-    pri = np.maximum(np.asarray(priority_gw, dtype=float), 0.0)
-    opn = np.maximum(np.asarray(open_gw, dtype=float), 0.0)
+    pri, opn = compute_rationing_gw(
+        np.asarray(priority_gw, dtype=float).tolist(), np.asarray(open_gw, dtype=float).tolist(),
+        supply_gw, equal_access)
+    return np.array(pri, dtype=float), np.array(opn, dtype=float)
+
+
+def compute_rationing_gw(
+    priority_gw: Sequence[float], open_gw: Sequence[float], supply_gw: float,
+    equal_access: bool = False,
+) -> tuple[list[float], list[float]]:
+    """`compute_rationing` on plain floats (a seller's month is a few numbers: cheaper than
+    arrays). Rule: negative orders count as 0; if contracted orders P = sum_b p_b reach the
+    supply S, each gets S / P of its order and open orders get nothing; otherwise contracts
+    are met in full and each open order gets min(1, (S - P) / O) of itself, O the open
+    total; with `equal_access` every order gets min(1, S / (P + O)). Sums are taken in
+    numpy's order (`compute_sum_like_numpy`), so the doubles are those of the array form;
+    the results are Python floats."""
+    pri = [0.0 if v <= 0.0 else float(v) for v in priority_gw]  # np.maximum(v, 0.0)
+    opn = [0.0 if v <= 0.0 else float(v) for v in open_gw]
     supply = max(0.0, supply_gw)
     if equal_access:
-        total = pri.sum() + opn.sum()
+        total = compute_sum_like_numpy(pri) + compute_sum_like_numpy(opn)
         scale = min(1.0, supply / total) if total > 0 else 0.0
-        return pri * scale, opn * scale
-    total_pri = pri.sum()
+        return [v * scale for v in pri], [v * scale for v in opn]
+    total_pri = compute_sum_like_numpy(pri)
     if total_pri >= supply:
         scale = supply / total_pri if total_pri > 0 else 0.0
-        return pri * scale, np.zeros_like(opn)
-    total_open = opn.sum()
+        return [v * scale for v in pri], [0.0] * len(opn)
+    total_open = compute_sum_like_numpy(opn)
     scale = min(1.0, (supply - total_pri) / total_open) if total_open > 0 else 0.0
-    return pri.copy(), opn * scale
+    return pri, [v * scale for v in opn]
 
 
 # ------------------------------------------------------------------------------ cloud capacity

@@ -278,17 +278,18 @@ class ComputeMarketModel(mesa.Model):
     # ----- the markets' phases -----------------------------------------------------------------
     def _book(self, payments: list[Payment]) -> None:
         """Book a market's payments in the ledger and in the firms' month revenue and costs."""
-        for pay in payments:
-            if pay.amount_usd_b <= 0:
+        ledger, firms, t = self.ledger, self.firms, self.t
+        accounts = ledger.accounts  # booking opens no account
+        for payer, payee, amount, kind, deal_id in payments:
+            if amount <= 0:
                 continue
-            payer, payee = pay.payer, pay.payee
-            if payer not in self.ledger.accounts:
+            if payer not in accounts:
                 payer = FRINGE_CHIPS if payer in self.designers else payer
-            self.ledger.transfer(self.t, payer, payee, pay.amount_usd_b, pay.kind, pay.deal_id)
-            if payee in self.firms and pay.kind is not FlowKind.OPEX:
-                self.firms[payee].update_count_revenue(pay.amount_usd_b)
-            if payer in self.firms:
-                self.firms[payer].update_count_cost(pay.amount_usd_b)
+            ledger.transfer(t, payer, payee, amount, kind, deal_id)
+            if payee in firms and kind is not FlowKind.OPEX:
+                firms[payee].update_count_revenue(amount)
+            if payer in firms:
+                firms[payer].update_count_cost(amount)
 
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
@@ -306,21 +307,21 @@ class ComputeMarketModel(mesa.Model):
         values = chips.compute_value_usd_b_per_gw(self.cloud.price_usd_b_per_gw_year)
         partners = compute_partners_by_buyer(deals)
         base = chips.compute_base_utilities(
-            lambda b: self.view.compute_nonprice_utility(b, deals, partners), values)
+            self.view.compute_nonprice_utilities(deals, partners), values)
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
         payments = []  # booked in delivery order after the installs (separate state)
-        for item in chips.deliveries:
-            firm = self.firms.get(item.buyer)
+        firms = self.firms
+        for designer, buyer, gw, price, deal_id in chips.deliveries:
+            firm = firms.get(buyer)
             if firm is not None:
-                firm.update_install(item.designer, item.gw)
-            if item.buyer == item.designer or not math.isfinite(item.price_usd_b_per_gw):
+                firm.update_install(designer, gw)
+            if buyer == designer or not math.isfinite(price):
                 continue
-            payer = item.buyer if firm is not None else FRINGE_BUYERS
-            payee = item.designer if item.designer in self.firms else FRINGE_CHIPS
-            payments.append(Payment(payer, payee, item.gw * item.price_usd_b_per_gw,
-                                    FlowKind.CHIP_PAYMENT, item.deal_id))
+            payer = buyer if firm is not None else FRINGE_BUYERS
+            payee = designer if designer in firms else FRINGE_CHIPS
+            payments.append(Payment(payer, payee, gw * price, FlowKind.CHIP_PAYMENT, deal_id))
         self._book(payments)
         for deal in completed:
             deal.update_status(DealStatus.COMPLETED, self.t)

@@ -319,19 +319,27 @@ class MarketView:
         self, buyer: str, deals: Sequence[Deal],
         partners: Mapping[str, set[str]] | None = None,
     ) -> np.ndarray:
-        """Each designer's non-price utility to `buyer` (`ChipMarket.compute_nonprice_utility`);
-        `partners`: `compute_partners_by_buyer(deals)` if already at hand."""
-        firm = self._m.firms.get(buyer)
+        """Each designer's non-price utility to `buyer` (a row of
+        `ChipMarket.compute_nonprice_utilities`); `partners`: `compute_partners_by_buyer(deals)`
+        if already at hand."""
+        return self.compute_nonprice_utilities(deals, partners, (buyer,))[0]
+
+    def compute_nonprice_utilities(
+        self, deals: Sequence[Deal], partners: Mapping[str, set[str]] | None = None,
+        buyers: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """(buyers, designers) non-price utilities (`ChipMarket.compute_nonprice_utilities`)
+        of `buyers` (default: every buyer of the chip market, in its order)."""
+        m = self._m
         if partners is None:
             partners = compute_partners_by_buyer(deals)
-        return self._m.chips.compute_nonprice_utility(
-            buyer,
-            firm.installed_gw if firm else {},
-            firm.p.max_supplier_share if firm else 1.0,
-            partners.get(buyer, set()),
-            self._m.policy.compute_lockin_factor(),
-            deals,
-        )
+        rows = []
+        for buyer in m.chips.buyers if buyers is None else buyers:
+            firm = m.firms.get(buyer)
+            rows.append((buyer, firm.installed_gw if firm else {},
+                         firm.p.max_supplier_share if firm else 1.0,
+                         partners.get(buyer, set())))
+        return m.chips.compute_nonprice_utilities(rows, m.policy.compute_lockin_factor(), deals)
 
     def compute_utilities(self, buyer: str) -> np.ndarray:
         """Utility of each designer's chips to `buyer` at this month's prices (-inf: none)."""
