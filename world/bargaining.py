@@ -150,16 +150,25 @@ class Trade:
 
 def clear_market(market: Market) -> tuple[Trade, ...]:
     """Trades of the market (module docstring): links first, then efficient spot rationing."""
+    return tuple(Trade(seller, buyer, link_id, gw, price)
+                 for seller, buyer, link_id, gw, price, _net in _clear(market))
+
+
+def _clear(market: Market) -> list[tuple[str, str, str, float, float, float | None]]:
+    """The clearing of `clear_market` as plain rows (seller, buyer, link id, GW, price, the
+    buyer's value minus the price per GW for a spot trade, None for a link): `compute_payoffs`
+    reads the buyer's net value from here instead of looking it up again."""
     left = {s.name: max(0.0, s.capacity_gw) for s in market.sellers}
     want = {b.name: max(0.0, b.demand_gw) for b in market.buyers}
-    trades: list[Trade] = []
-    for link in sorted(market.links, key=lambda k: k.link_id):
+    rows: list[tuple[str, str, str, float, float, float | None]] = []
+    links = market.links
+    for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
         gw = min(link.gw, left.get(link.seller, 0.0), want.get(link.buyer, link.gw))
         if gw > EPS_GW:
             left[link.seller] -= gw
             want[link.buyer] = want.get(link.buyer, 0.0) - gw
-            trades.append(Trade(link.seller, link.buyer, link.link_id, gw,
-                                link.price_usd_b_per_gw))
+            rows.append((link.seller, link.buyer, link.link_id, gw, link.price_usd_b_per_gw,
+                         None))
     prices = {s.name: s.price_usd_b_per_gw for s in market.sellers}
     barred = market.barred
     net_of = {  # buyer -> seller -> value minus posted price, for the pairs that may trade
@@ -171,24 +180,32 @@ def clear_market(market: Market) -> tuple[Trade, ...]:
         return max(net_of[buyer.name].values(), default=-math.inf)
 
     for buyer in sorted(market.buyers, key=lambda b: (-best(b), b.name)):
+        name_b = buyer.name
+        net_b = net_of[name_b]
         nets: dict[float, list[str]] = {}
-        for name, net in net_of[buyer.name].items():
+        for name, net in net_b.items():
             nets.setdefault(round(net, TIE_DIGITS), []).append(name)
         for net in sorted(nets, reverse=True):
-            if net < 0.0 or want[buyer.name] <= EPS_GW:
+            if net < 0.0 or want[name_b] <= EPS_GW:
                 break
-            tied = sorted(nets[net])
+            tied = nets[net]
+            if len(tied) > 1:
+                tied = sorted(tied)
             room = sum(left[name] for name in tied)
-            take = min(want[buyer.name], room)
+            take = min(want[name_b], room)
             if take <= EPS_GW:
                 continue
             for name in tied:  # equally good sellers share the order pro rata to capacity
                 gw = take * left[name] / room
                 if gw > EPS_GW:
                     left[name] -= gw
-                    trades.append(Trade(name, buyer.name, "", gw, prices[name]))
-            want[buyer.name] -= take
-    return tuple(trades)
+                    rows.append((name, name_b, "", gw, prices[name], net_b[name]))
+            want[name_b] -= take
+    return rows
+
+
+def _link_id(link: Link) -> str:
+    return link.link_id
 
 
 def compute_payoffs(market: Market) -> dict[str, float]:
@@ -200,9 +217,11 @@ def compute_payoffs(market: Market) -> dict[str, float]:
     cost = {s.name: s.cost_usd_b_per_gw for s in market.sellers}
     buyers = {b.name: b for b in market.buyers}
     out = dict.fromkeys(sorted({*cost, *buyers}), 0.0)
-    for tr in clear_market(market):
-        out[tr.seller] += (tr.price_usd_b_per_gw - cost[tr.seller]) * tr.gw
-        out[tr.buyer] += (buyers[tr.buyer].value_of(tr.seller) - tr.price_usd_b_per_gw) * tr.gw
+    for seller, buyer, _link, gw, price, net in _clear(market):
+        out[seller] += (price - cost[seller]) * gw
+        if net is None:  # a link trades at its own price
+            net = buyers[buyer].value_of(seller) - price
+        out[buyer] += net * gw
     return out
 
 
