@@ -150,18 +150,36 @@ class Trade:
 
 def clear_market(market: Market) -> tuple[Trade, ...]:
     """Trades of the market (module docstring): links first, then efficient spot rationing."""
+    rows = _clear(market.sellers, market.buyers, market.links,
+                  _compute_net_values(market.sellers, market.buyers, market.barred))
     return tuple(Trade(seller, buyer, link_id, gw, price)
-                 for seller, buyer, link_id, gw, price, _net in _clear(market))
+                 for seller, buyer, link_id, gw, price, _net in rows)
 
 
-def _clear(market: Market) -> list[tuple[str, str, str, float, float, float | None]]:
+NetValues = tuple[dict[str, float], dict[str, dict[str, float]]]
+"""Sellers' posted prices by name, and buyer -> seller -> value minus price (USD B per GW) for
+the pairs that may trade."""
+
+
+def _compute_net_values(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...],
+                        barred: frozenset[tuple[str, str]]) -> NetValues:
+    prices = {s.name: s.price_usd_b_per_gw for s in sellers}
+    net_of = {
+        b.name: {s: b.value_of(s) - p for s, p in prices.items() if (s, b.name) not in barred}
+        for b in buyers
+    }
+    return prices, net_of
+
+
+def _clear(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[Link, ...],
+           net_values: NetValues) -> list[tuple[str, str, str, float, float, float | None]]:
     """The clearing of `clear_market` as plain rows (seller, buyer, link id, GW, price, the
-    buyer's value minus the price per GW for a spot trade, None for a link): `compute_payoffs`
-    reads the buyer's net value from here instead of looking it up again."""
-    left = {s.name: max(0.0, s.capacity_gw) for s in market.sellers}
-    want = {b.name: max(0.0, b.demand_gw) for b in market.buyers}
+    buyer's value minus the price per GW for a spot trade, None for a link), given the net
+    values of `_compute_net_values` (so the re-solves of `compute_link_terms` share them):
+    `compute_payoffs` reads the buyer's net value of a spot trade from here."""
+    left = {s.name: max(0.0, s.capacity_gw) for s in sellers}
+    want = {b.name: max(0.0, b.demand_gw) for b in buyers}
     rows: list[tuple[str, str, str, float, float, float | None]] = []
-    links = market.links
     for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
         gw = min(link.gw, left.get(link.seller, 0.0), want.get(link.buyer, link.gw))
         if gw > EPS_GW:
@@ -169,17 +187,12 @@ def _clear(market: Market) -> list[tuple[str, str, str, float, float, float | No
             want[link.buyer] = want.get(link.buyer, 0.0) - gw
             rows.append((link.seller, link.buyer, link.link_id, gw, link.price_usd_b_per_gw,
                          None))
-    prices = {s.name: s.price_usd_b_per_gw for s in market.sellers}
-    barred = market.barred
-    net_of = {  # buyer -> seller -> value minus posted price, for the pairs that may trade
-        b.name: {s: b.value_of(s) - p for s, p in prices.items() if (s, b.name) not in barred}
-        for b in market.buyers
-    }
+    prices, net_of = net_values
 
     def best(buyer: Buyer) -> float:
         return max(net_of[buyer.name].values(), default=-math.inf)
 
-    for buyer in sorted(market.buyers, key=lambda b: (-best(b), b.name)):
+    for buyer in sorted(buyers, key=lambda b: (-best(b), b.name)):
         name_b = buyer.name
         net_b = net_of[name_b]
         nets: dict[float, list[str]] = {}
@@ -214,13 +227,21 @@ def compute_payoffs(market: Market) -> dict[str, float]:
     Seller: sum of (price - cost) x GW over its sales; buyer: sum of (value - price) x GW.
     A firm that is both (a designer buying its own chips) gets both.
     """
-    cost = {s.name: s.cost_usd_b_per_gw for s in market.sellers}
-    buyers = {b.name: b for b in market.buyers}
-    out = dict.fromkeys(sorted({*cost, *buyers}), 0.0)
-    for seller, buyer, _link, gw, price, net in _clear(market):
+    sellers, buyers = market.sellers, market.buyers
+    return _settle(sellers, buyers, market.links,
+                   _compute_net_values(sellers, buyers, market.barred))
+
+
+def _settle(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[Link, ...],
+            net_values: NetValues) -> dict[str, float]:
+    """`compute_payoffs` of the market given by its parts and its net values."""
+    cost = {s.name: s.cost_usd_b_per_gw for s in sellers}
+    buyer_of = {b.name: b for b in buyers}
+    out = dict.fromkeys(sorted({*cost, *buyer_of}), 0.0)
+    for seller, buyer, _link, gw, price, net in _clear(sellers, buyers, links, net_values):
         out[seller] += (price - cost[seller]) * gw
         if net is None:  # a link trades at its own price
-            net = buyers[buyer].value_of(seller) - price
+            net = buyer_of[buyer].value_of(seller) - price
         out[buyer] += net * gw
     return out
 
@@ -295,10 +316,13 @@ def compute_link_terms(market: Market, link_id: str, resolve: Resolve = compute_
     if link.gw > room * (1 + 1e-9) + EPS_GW:
         raise ValueError(f"link {link_id!r}: {link.gw} GW exceeds its seller's free capacity "
                          f"{room} GW (the terms would be of a smaller trade)")
-    agree = resolve(market.compute_with_price(link_id, 0.0))
-    fail = resolve(market.compute_without(link_id))
-    none = resolve(market.compute_without_quantity(link_id))
     s, b = link.seller, link.buyer
+    if resolve is compute_payoffs:
+        agree, fail, none = _resolve_three(market, link)
+    else:
+        agree = resolve(market.compute_with_price(link_id, 0.0))
+        fail = resolve(market.compute_without(link_id))
+        none = resolve(market.compute_without_quantity(link_id))
     return LinkTerms(
         gw=link.gw,
         agreement_source_usd_b=agree.get(s, 0.0),
@@ -308,6 +332,30 @@ def compute_link_terms(market: Market, link_id: str, resolve: Resolve = compute_
         outside_source_usd_b=max(0.0, fail.get(s, 0.0) - none.get(s, 0.0)),
         outside_target_usd_b=max(0.0, fail.get(b, 0.0) - none.get(b, 0.0)),
     )
+
+
+def _resolve_three(market: Market, link: Link
+                   ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """`compute_payoffs` of the three markets of `compute_link_terms` (the link at price 0,
+    the link failed, its GW not traded), built from the parts without new `Market`s: the last
+    two bar the same pair, so they share their net values (the first's without that pair)."""
+    s, b = link.seller, link.buyer
+    sellers, buyers = market.sellers, market.buyers
+    prices, net_of = _compute_net_values(sellers, buyers, market.barred)
+    net_fail = {name: ({k: v for k, v in nets.items() if k != s} if name == b else nets)
+                for name, nets in net_of.items()}
+    free = tuple(k for k in market.links if k.link_id != link.link_id)
+    priced = tuple(Link(k.link_id, k.seller, k.buyer, k.gw, 0.0) if k.link_id == link.link_id
+                   else k for k in market.links)
+    less_sellers = tuple(
+        Seller(x.name, max(0.0, x.capacity_gw - link.gw), x.cost_usd_b_per_gw,
+               x.price_usd_b_per_gw) if x.name == s else x for x in sellers)
+    less_buyers = tuple(
+        Buyer(x.name, max(0.0, x.demand_gw - link.gw), x.value_usd_b_per_gw, x.values)
+        if x.name == b else x for x in buyers)
+    return (_settle(sellers, buyers, priced, (prices, net_of)),
+            _settle(sellers, buyers, free, (prices, net_fail)),
+            _settle(less_sellers, less_buyers, free, (prices, net_fail)))
 
 
 def compute_nash_price(terms: LinkTerms, weights: tuple[float, float]) -> float:
