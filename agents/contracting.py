@@ -90,13 +90,23 @@ def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Firm) -> float:
 
 
 def _committed_gw(view: MarketView, designer: str) -> float:
-    contracted = sum(
-        view.compute_undelivered_gw(d) for d in view.live_deals()
-        if d.kind is DealKind.SUPPLY and d.source == designer
-        and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)
-    )
-    backlog = view.compute_open_orders_gw(designer)
-    return contracted + (backlog if backlog is not None else 0.0)
+    """GW a designer has promised: undelivered GW of its signed supply contracts plus its
+    open orders (`_compute_committed_gw` for one designer)."""
+    return _compute_committed_gw(view, (designer,))[designer]
+
+
+def _compute_committed_gw(view: MarketView, designers: Sequence[str]) -> dict[str, float]:
+    """`_committed_gw` of each designer in one pass over the live deals (each designer's
+    contracts are added in deal order, as a sum over them alone would)."""
+    contracted = dict.fromkeys(designers, 0.0)
+    for d in view.live_deals():
+        if (d.kind is DealKind.SUPPLY and d.source in contracted
+                and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)):
+            contracted[d.source] += view.compute_undelivered_gw(d)
+    for designer in designers:
+        backlog = view.compute_open_orders_gw(designer)
+        contracted[designer] += backlog if backlog is not None else 0.0
+    return contracted
 
 
 def _lockin(view: MarketView, designer: str) -> float:
@@ -104,18 +114,34 @@ def _lockin(view: MarketView, designer: str) -> float:
     return m.cuda_lockin * view.compute_lockin_factor() if designer == "Nvidia" else 0.0
 
 
-def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -> Market:
-    """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`."""
-    m = view.p.market
-    sellers: list[Seller] = []
+def compute_vendor_sellers(view: MarketView) -> tuple[Seller, ...]:
+    """The merchant vendors' side of the month's chip market over `SUPPLY_MONTHS` (every
+    buyer's `compute_chip_market` has it): each vendor with a product and a finite list price
+    offers its output over the window less what it has promised (`_committed_gw`), at its
+    list price and unit cost. A read of this moment: a deal signed since changes it."""
+    offering = []
     for vendor in view.vendors:
         product = vendor.compute_product()
         price = vendor.price_usd_b_per_gw
         if product is None or not price or not math.isfinite(price):
             continue
-        out = view.compute_chip_capacity_gw(vendor.name) * SUPPLY_MONTHS
-        sellers.append(Seller(vendor.name, max(0.0, out - _committed_gw(view, vendor.name)),
-                              cost_usd_b_per_gw(product), price))
+        offering.append((vendor.name, product, price))
+    committed = _compute_committed_gw(view, [name for name, _p, _price in offering])
+    return tuple(
+        Seller(name, max(0.0, view.compute_chip_capacity_gw(name) * SUPPLY_MONTHS
+                         - committed[name]), cost_usd_b_per_gw(product), price)
+        for name, product, price in offering)
+
+
+def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
+                        vendors: tuple[Seller, ...] | None = None) -> Market:
+    """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`.
+
+    `vendors`: `compute_vendor_sellers(view)` when the caller already holds it for this
+    moment (nothing submitted since), else it is read now.
+    """
+    m = view.p.market
+    sellers = list(compute_vendor_sellers(view) if vendors is None else vendors)
     own = view.compute_latest_product(buyer.name)
     if own is not None and view.compute_open_orders_gw(buyer.name) is not None:
         # captive: only for its owner
@@ -123,12 +149,13 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -
         cost = cost_usd_b_per_gw(own)
         sellers.append(Seller(buyer.name, max(0.0, out - _committed_gw(view, buyer.name)),
                               cost, cost))
-    top = max((_lockin(view, s.name) for s in sellers), default=0.0)
+    lockin = {s.name: _lockin(view, s.name) for s in sellers}
+    top = max((lockin[s.name] for s in sellers), default=0.0)
     sens = max(m.price_sensitivity, 1e-9)
+    scale = tuple((s.name, math.exp((lockin[s.name] - top) / sens)) for s in sellers)
 
     def values(v: float) -> tuple[tuple[str, float], ...]:
-        return tuple((s.name, v * math.exp((_lockin(view, s.name) - top) / sens))
-                     for s in sellers)
+        return tuple((name, v * factor) for name, factor in scale)
 
     v_b = compute_chip_value_usd_b_per_gw(view, buyer)
     fringe_gw = compute_path_value(view.p.demand.fringe_accel_gw_per_year, view.now_idx)
@@ -168,15 +195,22 @@ def compute_past_partners(view: MarketView, firm: str) -> set[str]:
 
 
 def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[str],
-                       kind: DealKind = DealKind.SUPPLY) -> list[tuple[str, float, LinkTerms]]:
+                       kind: DealKind = DealKind.SUPPLY,
+                       vendors: tuple[Seller, ...] | None = None,
+                       ) -> list[tuple[str, float, LinkTerms]]:
     """Sellers the buyer may contract with in `kind`, best first: (seller, rank, `LinkTerms`).
 
     Rank = surplus S x (1 + relationship_bonus if a live deal ties them or they signed one
     before); only sellers with S > 0 that the network (`DealNetwork.compute_outside_options`)
-    and the policy allow.
+    and the policy allow. `vendors`: the chip market's `compute_vendor_sellers` if the caller
+    holds it for this moment.
     """
     m = view.p.market
-    build = compute_chip_market if kind is DealKind.SUPPLY else compute_cloud_market
+    if kind is DealKind.SUPPLY:
+        def build(view: MarketView, buyer: Firm, name: str, gw: float) -> Market:
+            return compute_chip_market(view, buyer, name, gw, vendors)
+    else:
+        build = compute_cloud_market
     tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
     scored: dict[str, float] = {}
     terms_of: dict[str, LinkTerms] = {}
@@ -348,11 +382,15 @@ def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | No
     if spare < MIN_DEAL_GW:
         return None
     offers = []
+    vendors = None  # the vendors' side of the market, the same for every buyer weighed here
     for buyer in [*view.clouds, *view.labs]:
         need = min(compute_chip_need_gw(view, buyer), spare, MAX_DEAL_GW)
         if need < MIN_DEAL_GW:
             continue
-        for _name, rank, terms in compute_candidates(view, buyer, need, [vendor.name]):
+        if vendors is None:
+            vendors = compute_vendor_sellers(view)
+        for _name, rank, terms in compute_candidates(view, buyer, need, [vendor.name],
+                                                     vendors=vendors):
             offers.append((rank, buyer.name, terms))
     for _rank, name, terms in sorted(offers, key=lambda o: (-o[0], o[1])):
         deal = strike(view, desk, vendor, view.firms[name], DealKind.SUPPLY, terms,

@@ -176,14 +176,16 @@ class Fleet:
             raise ValueError(
                 f"cannot plan {gw} GW on site {site}: {remaining:.4g} GW remain; plan less"
             )
-        permit = now_step + int(np.ceil(pool.permit_months[site]))
-        grid = now_step + int(np.ceil(pool.interconnect_wait_months[site]))
-        build = int(np.ceil(pool.build_months[site]))
+        # math.ceil of a float64 is the exact integer np.ceil gives, without a numpy call
+        wait, build_months = pool.interconnect_wait_months[site], pool.build_months[site]
+        permit = now_step + math.ceil(pool.permit_months[site])
+        grid = now_step + math.ceil(wait)
+        build = math.ceil(build_months)
         start = max(permit, grid - build) if self.just_in_time else permit
         announced = max(start + build, grid)
         factor = self._draw_overrun(pool)
-        grid = now_step + int(np.ceil(pool.interconnect_wait_months[site] * factor))
-        build = int(np.ceil(pool.build_months[site] * factor))
+        grid = now_step + math.ceil(wait * factor)
+        build = math.ceil(build_months * factor)
         start = max(permit, grid - build) if self.just_in_time else permit
         done = start + build
         pool.used_gw[site] += gw

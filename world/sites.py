@@ -267,6 +267,12 @@ class SitePool:
         """
         if owner < 0:
             raise ValueError(f"owner codes are >= 0, got {owner}")
+        if type(idx) is int:  # one site (a firm's plan): the same check without index arrays
+            held = self.owner[idx]
+            if held != FREE and held != owner:
+                raise ValueError(f"sites {[idx]} are already owned; pick free sites")
+            self.owner[idx] = owner
+            return
         idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
         taken = idx[(self.owner[idx] != FREE) & (self.owner[idx] != owner)]
         if taken.size:
