@@ -188,17 +188,15 @@ def _clear(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[
             rows.append((link.seller, link.buyer, link.link_id, gw, link.price_usd_b_per_gw,
                          None))
     prices, net_of = net_values
-
-    def best(buyer: Buyer) -> float:
-        return max(net_of[buyer.name].values(), default=-math.inf)
-
-    for buyer in sorted(buyers, key=lambda b: (-best(b), b.name)):
-        name_b = buyer.name
+    # buyers by decreasing best net value, then name (ties keep their order: a stable sort)
+    order = sorted((-max(net_of[b.name].values(), default=-math.inf), b.name, k)
+                   for k, b in enumerate(buyers))
+    for _best, name_b, _k in order:
         net_b = net_of[name_b]
         nets: dict[float, list[str]] = {}
         for name, net in net_b.items():
             nets.setdefault(round(net, TIE_DIGITS), []).append(name)
-        for net in sorted(nets, reverse=True):
+        for net in (sorted(nets, reverse=True) if len(nets) > 1 else nets):
             if net < 0.0 or want[name_b] <= EPS_GW:
                 break
             tied = nets[net]
