@@ -150,8 +150,9 @@ class Trade:
 
 def clear_market(market: Market) -> tuple[Trade, ...]:
     """Trades of the market (module docstring): links first, then efficient spot rationing."""
-    rows = _clear(market.sellers, market.buyers, market.links,
-                  _compute_net_values(market.sellers, market.buyers, market.barred))
+    sellers, buyers = market.sellers, market.buyers
+    rows = _clear(buyers, *_compute_quantities(sellers, buyers), market.links,
+                  _compute_net_values(sellers, buyers, market.barred))
     return tuple(Trade(seller, buyer, link_id, gw, price)
                  for seller, buyer, link_id, gw, price, _net in rows)
 
@@ -171,14 +172,21 @@ def _compute_net_values(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...],
     return prices, net_of
 
 
-def _clear(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[Link, ...],
-           net_values: NetValues) -> list[tuple[str, str, str, float, float, float | None]]:
+def _compute_quantities(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]
+                        ) -> tuple[dict[str, float], dict[str, float]]:
+    """Each seller's capacity and each buyer's demand by name, GW (never below 0)."""
+    return ({s.name: max(0.0, s.capacity_gw) for s in sellers},
+            {b.name: max(0.0, b.demand_gw) for b in buyers})
+
+
+def _clear(buyers: tuple[Buyer, ...], left: dict[str, float], want: dict[str, float],
+           links: tuple[Link, ...], net_values: NetValues
+           ) -> list[tuple[str, str, str, float, float, float | None]]:
     """The clearing of `clear_market` as plain rows (seller, buyer, link id, GW, price, the
-    buyer's value minus the price per GW for a spot trade, None for a link), given the net
-    values of `_compute_net_values` (so the re-solves of `compute_link_terms` share them):
+    buyer's value minus the price per GW for a spot trade, None for a link), given the
+    capacities and demands of `_compute_quantities` (used up here) and the net values of
+    `_compute_net_values` (so the re-solves of `compute_link_terms` share them):
     `compute_payoffs` reads the buyer's net value of a spot trade from here."""
-    left = {s.name: max(0.0, s.capacity_gw) for s in sellers}
-    want = {b.name: max(0.0, b.demand_gw) for b in buyers}
     rows: list[tuple[str, str, str, float, float, float | None]] = []
     for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
         gw = min(link.gw, left.get(link.seller, 0.0), want.get(link.buyer, link.gw))
@@ -196,14 +204,17 @@ def _clear(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[
         nets: dict[float, list[str]] = {}
         for name, net in net_b.items():
             nets.setdefault(round(net, TIE_DIGITS), []).append(name)
+        wanted = want[name_b]
         for net in (sorted(nets, reverse=True) if len(nets) > 1 else nets):
-            if net < 0.0 or want[name_b] <= EPS_GW:
+            if net < 0.0 or wanted <= EPS_GW:
                 break
             tied = nets[net]
             if len(tied) > 1:
                 tied = sorted(tied)
-            room = sum(left[name] for name in tied)
-            take = min(want[name_b], room)
+                room = sum(left[name] for name in tied)
+            else:  # one seller: its capacity (never -0.0, so the same float as the sum)
+                room = left[tied[0]]
+            take = min(wanted, room)
             if take <= EPS_GW:
                 continue
             for name in tied:  # equally good sellers share the order pro rata to capacity
@@ -211,7 +222,8 @@ def _clear(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[
                 if gw > EPS_GW:
                     left[name] -= gw
                     rows.append((name, name_b, "", gw, prices[name], net_b[name]))
-            want[name_b] -= take
+            wanted -= take
+        want[name_b] = wanted
     return rows
 
 
@@ -226,17 +238,28 @@ def compute_payoffs(market: Market) -> dict[str, float]:
     A firm that is both (a designer buying its own chips) gets both.
     """
     sellers, buyers = market.sellers, market.buyers
-    return _settle(sellers, buyers, market.links,
+    return _settle(_compute_accounts(sellers, buyers), buyers,
+                   *_compute_quantities(sellers, buyers), market.links,
                    _compute_net_values(sellers, buyers, market.barred))
 
 
-def _settle(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...], links: tuple[Link, ...],
-            net_values: NetValues) -> dict[str, float]:
-    """`compute_payoffs` of the market given by its parts and its net values."""
+Accounts = tuple[dict[str, float], dict[str, Buyer], dict[str, float]]
+"""Sellers' unit costs by name, buyers by name, and every party's payoff at 0 (sorted)."""
+
+
+def _compute_accounts(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]) -> Accounts:
     cost = {s.name: s.cost_usd_b_per_gw for s in sellers}
     buyer_of = {b.name: b for b in buyers}
-    out = dict.fromkeys(sorted({*cost, *buyer_of}), 0.0)
-    for seller, buyer, _link, gw, price, net in _clear(sellers, buyers, links, net_values):
+    return cost, buyer_of, dict.fromkeys(sorted({*cost, *buyer_of}), 0.0)
+
+
+def _settle(accounts: Accounts, buyers: tuple[Buyer, ...], left: dict[str, float],
+            want: dict[str, float], links: tuple[Link, ...], net_values: NetValues
+            ) -> dict[str, float]:
+    """`compute_payoffs` of the market given by its parts (`_clear`)."""
+    cost, buyer_of, zero = accounts
+    out = dict(zero)
+    for seller, buyer, _link, gw, price, net in _clear(buyers, left, want, links, net_values):
         out[seller] += (price - cost[seller]) * gw
         if net is None:  # a link trades at its own price
             net = buyer_of[buyer].value_of(seller) - price
@@ -335,25 +358,27 @@ def compute_link_terms(market: Market, link_id: str, resolve: Resolve = compute_
 def _resolve_three(market: Market, link: Link
                    ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """`compute_payoffs` of the three markets of `compute_link_terms` (the link at price 0,
-    the link failed, its GW not traded), built from the parts without new `Market`s: the last
-    two bar the same pair, so they share their net values (the first's without that pair)."""
-    s, b = link.seller, link.buyer
+    the link failed, its GW not traded), from the parts without new `Market`s: the last two
+    bar the same pair, so they share their net values (the first's without that pair); the
+    third has the seller's capacity and the buyer's demand `gw` less (max(0, x - gw), as
+    `Market.compute_without_quantity`)."""
+    s, b, gw = link.seller, link.buyer, link.gw
     sellers, buyers = market.sellers, market.buyers
+    accounts = _compute_accounts(sellers, buyers)
     prices, net_of = _compute_net_values(sellers, buyers, market.barred)
     net_fail = {name: ({k: v for k, v in nets.items() if k != s} if name == b else nets)
                 for name, nets in net_of.items()}
     free = tuple(k for k in market.links if k.link_id != link.link_id)
     priced = tuple(Link(k.link_id, k.seller, k.buyer, k.gw, 0.0) if k.link_id == link.link_id
                    else k for k in market.links)
-    less_sellers = tuple(
-        Seller(x.name, max(0.0, x.capacity_gw - link.gw), x.cost_usd_b_per_gw,
-               x.price_usd_b_per_gw) if x.name == s else x for x in sellers)
-    less_buyers = tuple(
-        Buyer(x.name, max(0.0, x.demand_gw - link.gw), x.value_usd_b_per_gw, x.values)
-        if x.name == b else x for x in buyers)
-    return (_settle(sellers, buyers, priced, (prices, net_of)),
-            _settle(sellers, buyers, free, (prices, net_fail)),
-            _settle(less_sellers, less_buyers, free, (prices, net_fail)))
+    left, want = _compute_quantities(sellers, buyers)
+    left_less = {x.name: max(0.0, x.capacity_gw - gw) if x.name == s else max(0.0, x.capacity_gw)
+                 for x in sellers}
+    want_less = {x.name: max(0.0, x.demand_gw - gw) if x.name == b else max(0.0, x.demand_gw)
+                 for x in buyers}
+    return (_settle(accounts, buyers, dict(left), dict(want), priced, (prices, net_of)),
+            _settle(accounts, buyers, left, want, free, (prices, net_fail)),
+            _settle(accounts, buyers, left_less, want_less, free, (prices, net_fail)))
 
 
 def compute_nash_price(terms: LinkTerms, weights: tuple[float, float]) -> float:
