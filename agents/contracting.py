@@ -101,17 +101,23 @@ def _compute_committed_gw(view: MarketView, designers: Sequence[str]) -> dict[st
     contracted = dict.fromkeys(designers, 0.0)
     for d in view.live_deals():
         if (d.kind is DealKind.SUPPLY and d.source in contracted
-                and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)):
+                and d.status not in _UNCOMMITTED):
             contracted[d.source] += view.compute_undelivered_gw(d)
-    for designer in designers:
+    for designer in contracted:
         backlog = view.compute_open_orders_gw(designer)
         contracted[designer] += backlog if backlog is not None else 0.0
     return contracted
 
 
-def _lockin(view: MarketView, designer: str) -> float:
-    m = view.p.market
-    return m.cuda_lockin * view.compute_lockin_factor() if designer == "Nvidia" else 0.0
+_UNCOMMITTED = frozenset({DealStatus.STALLED, DealStatus.PROPOSED})
+"""Supply deals in these statuses promise no chips yet."""
+
+
+def _compute_lockins(view: MarketView, designers: Sequence[str]) -> list[float]:
+    """Each designer's lock-in in the buyers' logit utility: Nvidia's `cuda_lockin` x the
+    policy's lock-in factor (CUDA), 0 for the others."""
+    cuda = view.p.market.cuda_lockin * view.compute_lockin_factor()
+    return [cuda if name == "Nvidia" else 0.0 for name in designers]
 
 
 def compute_vendor_sellers(view: MarketView) -> tuple[Seller, ...]:
@@ -119,6 +125,13 @@ def compute_vendor_sellers(view: MarketView) -> tuple[Seller, ...]:
     buyer's `compute_chip_market` has it): each vendor with a product and a finite list price
     offers its output over the window less what it has promised (`_committed_gw`), at its
     list price and unit cost. A read of this moment: a deal signed since changes it."""
+    return _compute_vendor_side(view, ())[0]
+
+
+def _compute_vendor_side(view: MarketView, also: Sequence[str]
+                         ) -> tuple[tuple[Seller, ...], dict[str, float]]:
+    """`compute_vendor_sellers`, and `_committed_gw` of the vendors and of the designers
+    `also`, from one pass over the deals."""
     offering = []
     for vendor in view.vendors:
         product = vendor.compute_product()
@@ -126,11 +139,11 @@ def compute_vendor_sellers(view: MarketView) -> tuple[Seller, ...]:
         if product is None or not price or not math.isfinite(price):
             continue
         offering.append((vendor.name, product, price))
-    committed = _compute_committed_gw(view, [name for name, _p, _price in offering])
+    committed = _compute_committed_gw(view, [*(name for name, _p, _c in offering), *also])
     return tuple(
         Seller(name, max(0.0, view.compute_chip_capacity_gw(name) * SUPPLY_MONTHS
                          - committed[name]), cost_usd_b_per_gw(product), price)
-        for name, product, price in offering)
+        for name, product, price in offering), committed
 
 
 def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
@@ -141,18 +154,22 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
     moment (nothing submitted since), else it is read now.
     """
     m = view.p.market
-    sellers = list(compute_vendor_sellers(view) if vendors is None else vendors)
     own = view.compute_latest_product(buyer.name)
-    if own is not None and view.compute_open_orders_gw(buyer.name) is not None:
-        # captive: only for its owner
+    captive = (buyer.name,) if own is not None and view.compute_open_orders_gw(
+        buyer.name) is not None else ()
+    if vendors is None:
+        vendors, committed = _compute_vendor_side(view, captive)
+    elif captive:
+        committed = _compute_committed_gw(view, captive)
+    sellers = list(vendors)
+    if captive:  # only for its owner
         out = view.compute_chip_capacity_gw(buyer.name) * SUPPLY_MONTHS
         cost = cost_usd_b_per_gw(own)
-        sellers.append(Seller(buyer.name, max(0.0, out - _committed_gw(view, buyer.name)),
-                              cost, cost))
-    lockin = {s.name: _lockin(view, s.name) for s in sellers}
-    top = max((lockin[s.name] for s in sellers), default=0.0)
+        sellers.append(Seller(buyer.name, max(0.0, out - committed[buyer.name]), cost, cost))
+    lockin = _compute_lockins(view, [s.name for s in sellers])
+    top = max(lockin, default=0.0)
     sens = max(m.price_sensitivity, 1e-9)
-    scale = tuple((s.name, math.exp((lockin[s.name] - top) / sens)) for s in sellers)
+    scale = [(s.name, math.exp((x - top) / sens)) for s, x in zip(sellers, lockin, strict=True)]
 
     def values(v: float) -> tuple[tuple[str, float], ...]:
         return tuple((name, v * factor) for name, factor in scale)
@@ -163,7 +180,7 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
     v_f = view.lease_price_usd_b_per_gw_year * CHIP_LIFE_YEARS
     buyers = (Buyer(buyer.name, gw, v_b, values(v_b)),
               Buyer("Other buyers", fringe_gw, v_f, values(v_f)))
-    barred = frozenset((buyer.name, b.name) for b in buyers[1:])  # captive chips stay captive
+    barred = frozenset({(buyer.name, "Other buyers")})  # captive chips stay captive
     return Market(tuple(sellers), buyers, (_link(sellers, seller, buyer.name, gw),), barred)
 
 
@@ -259,9 +276,11 @@ def compute_self_build_usd_b_per_gw_year(view: MarketView, lab: Firm, gw: float)
               if v.compute_product() is not None and 0 < v.price_usd_b_per_gw < math.inf]
     if not offers:
         return math.inf
-    top = max(_lockin(view, name) for name, _p in offers)
+    lockin = _compute_lockins(view, [name for name, _p in offers])
+    top = max(lockin)
     sens = max(view.p.market.price_sensitivity, 1e-9)
-    price = min(p * math.exp((top - _lockin(view, name)) / sens) for name, p in offers)
+    price = min(p * math.exp((top - x) / sens)
+                for (_name, p), x in zip(offers, lockin, strict=True))
     spendable = lab.compute_spendable_usd_b() + lab.compute_expected_funding_usd_b()
     if spendable < 0.25 * gw * (price + capex):
         return math.inf
