@@ -140,20 +140,22 @@ class Fleet:
         `np.bincount` sums the rows in order, one addition each (rows a query leaves out add
         0.0, which changes no sum that starts at 0.0), so adding the last row's GW to its
         owner's total gives the same float as summing all rows again."""
-        c = self._cols
-        owner, gw, status = int(c["owner"][i]), c["gw"][i], c["status"][i]
+        c = self._cols  # read once as Python numbers (the same values, cheaper to compare)
+        owner, gw, status = int(c["owner"][i]), float(c["gw"][i]), int(c["status"][i])
         powered = status == DCStatus.POWERED
-        step = c["powered_step"][i] if powered else c["announced_powered_step"][i]
+        pipeline = status < DCStatus.POWERED
+        step = int(c["powered_step"][i] if powered else c["announced_powered_step"][i])
         for key, kept in self._gw_cache.items():
             if owner >= kept.shape[0] or kept.dtype != np.float64:
                 # too few owners (asked again, the sum raises), or the integer zeros
                 # `np.bincount` gives for an empty fleet: recompute
                 self._gw_cache.clear()
                 return
-            if key[0] == "powered":
+            what = key[0]
+            if what == "powered":
                 counts = powered
-            elif key[0] == "pipeline":
-                counts = status < DCStatus.POWERED
+            elif what == "pipeline":
+                counts = pipeline
             else:
                 counts = step <= key[2]
             if counts:
