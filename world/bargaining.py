@@ -151,8 +151,9 @@ class Trade:
 def clear_market(market: Market) -> tuple[Trade, ...]:
     """Trades of the market (module docstring): links first, then efficient spot rationing."""
     sellers, buyers = market.sellers, market.buyers
-    rows = _clear(buyers, *_compute_quantities(sellers, buyers), market.links,
-                  _compute_net_values(sellers, buyers, market.barred))
+    prices, net_of = _compute_net_values(sellers, buyers, market.barred)
+    rows = _clear(*_compute_quantities(sellers, buyers), market.links, prices,
+                  _compute_rounds(buyers, net_of))
     return tuple(Trade(seller, buyer, link_id, gw, price)
                  for seller, buyer, link_id, gw, price, _net in rows)
 
@@ -160,6 +161,11 @@ def clear_market(market: Market) -> tuple[Trade, ...]:
 NetValues = tuple[dict[str, float], dict[str, dict[str, float]]]
 """Sellers' posted prices by name, and buyer -> seller -> value minus price (USD B per GW) for
 the pairs that may trade."""
+
+Rounds = list[tuple[str, dict[str, float], list[tuple[float, list[str]]]]]
+"""The spot rounds of `clear_market`, one per buyer in the order they buy: its name, its net
+values by seller, and those sellers grouped by net value rounded to `TIE_DIGITS`, best first,
+names sorted within a group."""
 
 
 def _compute_net_values(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...],
@@ -172,6 +178,28 @@ def _compute_net_values(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...],
     return prices, net_of
 
 
+def _compute_rounds(buyers: tuple[Buyer, ...], net_of: dict[str, dict[str, float]],
+                    known: Rounds = ()) -> Rounds:
+    """Buyers by decreasing best net value, then name (ties keep their order: a stable sort),
+    each with its sellers grouped by net value; a buyer whose net values are the very dict of
+    a round in `known` takes that round's groups."""
+    groups_of = {id(net_b): groups for _name, net_b, groups in known}
+    order = sorted((-max(net_of[b.name].values(), default=-math.inf), b.name, k)
+                   for k, b in enumerate(buyers))
+    rounds: Rounds = []
+    for _best, name_b, _k in order:
+        net_b = net_of[name_b]
+        groups = groups_of.get(id(net_b))
+        if groups is None:
+            nets: dict[float, list[str]] = {}
+            for name, net in net_b.items():
+                nets.setdefault(round(net, TIE_DIGITS), []).append(name)
+            groups = [(net, sorted(nets[net]) if len(nets[net]) > 1 else nets[net])
+                      for net in (sorted(nets, reverse=True) if len(nets) > 1 else nets)]
+        rounds.append((name_b, net_b, groups))
+    return rounds
+
+
 def _compute_quantities(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]
                         ) -> tuple[dict[str, float], dict[str, float]]:
     """Each seller's capacity and each buyer's demand by name, GW (never below 0)."""
@@ -179,13 +207,13 @@ def _compute_quantities(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]
             {b.name: max(0.0, b.demand_gw) for b in buyers})
 
 
-def _clear(buyers: tuple[Buyer, ...], left: dict[str, float], want: dict[str, float],
-           links: tuple[Link, ...], net_values: NetValues
+def _clear(left: dict[str, float], want: dict[str, float], links: tuple[Link, ...],
+           prices: dict[str, float], rounds: Rounds
            ) -> list[tuple[str, str, str, float, float, float | None]]:
     """The clearing of `clear_market` as plain rows (seller, buyer, link id, GW, price, the
     buyer's value minus the price per GW for a spot trade, None for a link), given the
-    capacities and demands of `_compute_quantities` (used up here) and the net values of
-    `_compute_net_values` (so the re-solves of `compute_link_terms` share them):
+    capacities and demands of `_compute_quantities` (used up here), the posted prices and the
+    spot rounds of `_compute_rounds` (so the re-solves of `compute_link_terms` share them):
     `compute_payoffs` reads the buyer's net value of a spot trade from here."""
     rows: list[tuple[str, str, str, float, float, float | None]] = []
     for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
@@ -195,22 +223,12 @@ def _clear(buyers: tuple[Buyer, ...], left: dict[str, float], want: dict[str, fl
             want[link.buyer] = want.get(link.buyer, 0.0) - gw
             rows.append((link.seller, link.buyer, link.link_id, gw, link.price_usd_b_per_gw,
                          None))
-    prices, net_of = net_values
-    # buyers by decreasing best net value, then name (ties keep their order: a stable sort)
-    order = sorted((-max(net_of[b.name].values(), default=-math.inf), b.name, k)
-                   for k, b in enumerate(buyers))
-    for _best, name_b, _k in order:
-        net_b = net_of[name_b]
-        nets: dict[float, list[str]] = {}
-        for name, net in net_b.items():
-            nets.setdefault(round(net, TIE_DIGITS), []).append(name)
+    for name_b, net_b, groups in rounds:
         wanted = want[name_b]
-        for net in (sorted(nets, reverse=True) if len(nets) > 1 else nets):
+        for net, tied in groups:
             if net < 0.0 or wanted <= EPS_GW:
                 break
-            tied = nets[net]
             if len(tied) > 1:
-                tied = sorted(tied)
                 room = sum(left[name] for name in tied)
             else:  # one seller: its capacity (never -0.0, so the same float as the sum)
                 room = left[tied[0]]
@@ -238,9 +256,9 @@ def compute_payoffs(market: Market) -> dict[str, float]:
     A firm that is both (a designer buying its own chips) gets both.
     """
     sellers, buyers = market.sellers, market.buyers
-    return _settle(_compute_accounts(sellers, buyers), buyers,
-                   *_compute_quantities(sellers, buyers), market.links,
-                   _compute_net_values(sellers, buyers, market.barred))
+    prices, net_of = _compute_net_values(sellers, buyers, market.barred)
+    return _settle(_compute_accounts(sellers, buyers), *_compute_quantities(sellers, buyers),
+                   market.links, prices, _compute_rounds(buyers, net_of))
 
 
 Accounts = tuple[dict[str, float], dict[str, Buyer], dict[str, float]]
@@ -253,13 +271,13 @@ def _compute_accounts(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]) ->
     return cost, buyer_of, dict.fromkeys(sorted({*cost, *buyer_of}), 0.0)
 
 
-def _settle(accounts: Accounts, buyers: tuple[Buyer, ...], left: dict[str, float],
-            want: dict[str, float], links: tuple[Link, ...], net_values: NetValues
+def _settle(accounts: Accounts, left: dict[str, float], want: dict[str, float],
+            links: tuple[Link, ...], prices: dict[str, float], rounds: Rounds
             ) -> dict[str, float]:
     """`compute_payoffs` of the market given by its parts (`_clear`)."""
     cost, buyer_of, zero = accounts
     out = dict(zero)
-    for seller, buyer, _link, gw, price, net in _clear(buyers, left, want, links, net_values):
+    for seller, buyer, _link, gw, price, net in _clear(left, want, links, prices, rounds):
         out[seller] += (price - cost[seller]) * gw
         if net is None:  # a link trades at its own price
             net = buyer_of[buyer].value_of(seller) - price
@@ -376,9 +394,11 @@ def _resolve_three(market: Market, link: Link
                  for x in sellers}
     want_less = {x.name: max(0.0, x.demand_gw - gw) if x.name == b else max(0.0, x.demand_gw)
                  for x in buyers}
-    return (_settle(accounts, buyers, dict(left), dict(want), priced, (prices, net_of)),
-            _settle(accounts, buyers, left, want, free, (prices, net_fail)),
-            _settle(accounts, buyers, left_less, want_less, free, (prices, net_fail)))
+    rounds = _compute_rounds(buyers, net_of)
+    rounds_fail = _compute_rounds(buyers, net_fail, rounds)  # the same for the third
+    return (_settle(accounts, dict(left), dict(want), priced, prices, rounds),
+            _settle(accounts, left, want, free, prices, rounds_fail),
+            _settle(accounts, left_less, want_less, free, prices, rounds_fail))
 
 
 def compute_nash_price(terms: LinkTerms, weights: tuple[float, float]) -> float:
