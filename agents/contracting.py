@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
@@ -89,15 +90,10 @@ def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Firm) -> float:
     return max(0.0, (earn - OPEX_USD_B_PER_GW_YEAR - capex / SHELL_LIFE_YEARS) * CHIP_LIFE_YEARS)
 
 
-def _committed_gw(view: MarketView, designer: str) -> float:
-    """GW a designer has promised: undelivered GW of its signed supply contracts plus its
-    open orders (`_compute_committed_gw` for one designer)."""
-    return _compute_committed_gw(view, (designer,))[designer]
-
-
 def _compute_committed_gw(view: MarketView, designers: Sequence[str]) -> dict[str, float]:
-    """`_committed_gw` of each designer in one pass over the live deals (each designer's
-    contracts are added in deal order, as a sum over them alone would)."""
+    """GW each designer has promised: undelivered GW of its signed supply contracts plus its
+    open orders, in one pass over the live deals (each designer's contracts added in deal
+    order, as a sum over them alone would)."""
     contracted = dict.fromkeys(designers, 0.0)
     for d in view.live_deals():
         if (d.kind is DealKind.SUPPLY and d.source in contracted
@@ -120,18 +116,14 @@ def _compute_lockins(view: MarketView, designers: Sequence[str]) -> list[float]:
     return [cuda if name == "Nvidia" else 0.0 for name in designers]
 
 
-def compute_vendor_sellers(view: MarketView) -> tuple[Seller, ...]:
-    """The merchant vendors' side of the month's chip market over `SUPPLY_MONTHS` (every
-    buyer's `compute_chip_market` has it): each vendor with a product and a finite list price
-    offers its output over the window less what it has promised (`_committed_gw`), at its
-    list price and unit cost. A read of this moment: a deal signed since changes it."""
-    return _compute_vendor_side(view, ())[0]
-
-
-def _compute_vendor_side(view: MarketView, also: Sequence[str]
-                         ) -> tuple[tuple[Seller, ...], dict[str, float]]:
-    """`compute_vendor_sellers`, and `_committed_gw` of the vendors and of the designers
-    `also`, from one pass over the deals."""
+def compute_vendor_side(view: MarketView, also: Sequence[str] = ()
+                        ) -> tuple[tuple[Seller, ...], dict[str, float]]:
+    """The merchant vendors' side of the month's chip market over `SUPPLY_MONTHS` (the same
+    in every buyer's `compute_chip_market`): each vendor with a product and a finite list
+    price offers its output over the window less what it has promised
+    (`_compute_committed_gw`), at its list price and unit cost; with the promised GW of the
+    vendors and of the designers `also`. A read of this moment: a deal signed since changes
+    it."""
     offering = []
     for vendor in view.vendors:
         product = vendor.compute_product()
@@ -150,7 +142,7 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
                         vendors: tuple[Seller, ...] | None = None) -> Market:
     """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`.
 
-    `vendors`: `compute_vendor_sellers(view)` when the caller already holds it for this
+    `vendors`: the sellers of `compute_vendor_side(view)` when the caller already holds it for this
     moment (nothing submitted since), else it is read now.
     """
     m = view.p.market
@@ -158,7 +150,7 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
     captive = (buyer.name,) if own is not None and view.compute_open_orders_gw(
         buyer.name) is not None else ()
     if vendors is None:
-        vendors, committed = _compute_vendor_side(view, captive)
+        vendors, committed = compute_vendor_side(view, captive)
     elif captive:
         committed = _compute_committed_gw(view, captive)
     sellers = list(vendors)
@@ -219,15 +211,12 @@ def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[s
 
     Rank = surplus S x (1 + relationship_bonus if a live deal ties them or they signed one
     before); only sellers with S > 0 that the network (`DealNetwork.compute_outside_options`)
-    and the policy allow. `vendors`: the chip market's `compute_vendor_sellers` if the caller
+    and the policy allow. `vendors`: the sellers of `compute_vendor_side` if the caller
     holds it for this moment.
     """
     m = view.p.market
-    if kind is DealKind.SUPPLY:
-        def build(view: MarketView, buyer: Firm, name: str, gw: float) -> Market:
-            return compute_chip_market(view, buyer, name, gw, vendors)
-    else:
-        build = compute_cloud_market
+    build = (partial(compute_chip_market, vendors=vendors) if kind is DealKind.SUPPLY
+             else compute_cloud_market)
     tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
     scored: dict[str, float] = {}
     terms_of: dict[str, LinkTerms] = {}
@@ -389,7 +378,8 @@ def compute_spare_gw(view: MarketView, vendor: Firm) -> float:
     fringe = compute_path_value(view.p.demand.fringe_accel_gw_per_year, view.now_idx)
     share = view.compute_shares("accelerators").get(vendor.name, 0.0)
     fringe_take = fringe * view.fringe_chip_multiplier * SUPPLY_MONTHS / 12.0 * share
-    return max(0.0, out - _committed_gw(view, vendor.name) - fringe_take)
+    committed = _compute_committed_gw(view, (vendor.name,))[vendor.name]
+    return max(0.0, out - committed - fringe_take)
 
 
 def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | None:
@@ -407,7 +397,7 @@ def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | No
         if need < MIN_DEAL_GW:
             continue
         if vendors is None:
-            vendors = compute_vendor_sellers(view)
+            vendors = compute_vendor_side(view)[0]
         for _name, rank, terms in compute_candidates(view, buyer, need, [vendor.name],
                                                      vendors=vendors):
             offers.append((rank, buyer.name, terms))

@@ -113,3 +113,26 @@ def test_candidates_built_once_per_buyer_equal_markets_built_per_seller() -> Non
                     assert terms == bargaining.compute_link_terms(market, contracting.LINK_ID)
                     checked += 1
     assert checked > 10  # candidates were weighed
+
+
+def test_shared_vendor_side_equals_market_built_afresh() -> None:
+    """A vendor weighing several buyers reads the vendors' side of the chip market once
+    (`compute_vendor_side`) and builds each buyer's market on it: each market must equal the
+    one built from scratch, and each designer's promised GW from the one pass over the deals
+    must equal its own pass (captive designers included), in every month of a run."""
+    params = load_scenario("baseline", ["simulation.history_cutoff=2025-01",
+                                        "simulation.steps=13"], seed=3)
+    model = ComputeMarketModel(params)
+    view, checked = model.view, 0
+    designers = sorted({*model.designers, *(v.name for v in view.vendors)})
+    for _ in range(13):
+        model.step()
+        vendors, committed = contracting.compute_vendor_side(view, designers)
+        for name in designers:
+            assert committed[name] == contracting._compute_committed_gw(view, (name,))[name]
+        for buyer in [*view.clouds, *view.labs]:
+            for seller in [v.name for v in view.vendors]:
+                assert (contracting.compute_chip_market(view, buyer, seller, 1.0, vendors)
+                        == contracting.compute_chip_market(view, buyer, seller, 1.0))
+                checked += 1
+    assert checked > 10
