@@ -165,8 +165,8 @@ def _compute_rounds(buyers: tuple[Buyer, ...], net_of: dict[str, dict[str, float
     each with its sellers grouped by net value; a buyer whose net values are the very dict of
     a round in `known` takes that round's groups."""
     groups_of = {id(net_b): groups for _name, net_b, groups in known}
-    order = sorted((-max(net_of[b.name].values(), default=-math.inf), b.name, k)
-                   for k, b in enumerate(buyers))
+    order = sorted([(-max(net_of[b.name].values(), default=-math.inf), b.name, k)
+                    for k, b in enumerate(buyers)])
     rounds: Rounds = []
     for _best, name_b, _k in order:
         net_b = net_of[name_b]
@@ -267,7 +267,7 @@ def _settle(accounts: Accounts, left: dict[str, float], want: dict[str, float],
 
 
 def compute_link_payoffs(market: Market, link: Link
-                   ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+                         ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """`compute_payoffs` of the three markets of a link's terms (the link at price 0,
     the link failed, its GW not traded), from the parts without new `Market`s: the last two
     bar the same pair, so they share their net values (the first's without that pair); the
@@ -283,10 +283,13 @@ def compute_link_payoffs(market: Market, link: Link
     priced = tuple(Link(k.link_id, k.seller, k.buyer, k.gw, 0.0) if k.link_id == link.link_id
                    else k for k in market.links)
     left, want = _compute_quantities(sellers, buyers)
-    left_less = {x.name: max(0.0, x.capacity_gw - gw) if x.name == s else max(0.0, x.capacity_gw)
-                 for x in sellers}
-    want_less = {x.name: max(0.0, x.demand_gw - gw) if x.name == b else max(0.0, x.demand_gw)
-                 for x in buyers}
+    left_less, want_less = dict(left), dict(want)
+    for x in sellers:  # the last seller of the name counts, as in `left`
+        if x.name == s:
+            left_less[s] = max(0.0, x.capacity_gw - gw)
+    for y in buyers:
+        if y.name == b:
+            want_less[b] = max(0.0, y.demand_gw - gw)
     rounds = _compute_rounds(buyers, net_of)
     rounds_fail = _compute_rounds(buyers, net_fail, rounds)  # the same for the third
     return (_settle(accounts, dict(left), dict(want), priced, prices, rounds),
