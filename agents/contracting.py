@@ -217,8 +217,6 @@ def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[s
     m = view.p.market
     build = (partial(compute_chip_market, vendors=vendors) if kind is DealKind.SUPPLY
              else compute_cloud_market)
-    tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
-    scored: dict[str, float] = {}
     terms_of: dict[str, LinkTerms] = {}
     base: Market | None = None
     for name in sellers:
@@ -237,7 +235,11 @@ def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[s
         if terms.surplus_usd_b <= 1e-9:
             continue
         terms_of[name] = terms
-        scored[name] = terms.surplus_usd_b * (1.0 + m.relationship_bonus * (name in tied))
+    if not terms_of:  # no seller to rank: the ties need not be looked up
+        return []
+    tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
+    scored = {name: terms.surplus_usd_b * (1.0 + m.relationship_bonus * (name in tied))
+              for name, terms in terms_of.items()}
     ranked = view.compute_outside_options(buyer.name, list(scored), kind, scored)
     return [(name, rank, terms_of[name]) for name, rank in ranked]
 
