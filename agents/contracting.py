@@ -142,8 +142,8 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
                         vendors: tuple[Seller, ...] | None = None) -> Market:
     """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`.
 
-    `vendors`: the sellers of `compute_vendor_side(view)` when the caller already holds it for this
-    moment (nothing submitted since), else it is read now.
+    `vendors`: the sellers of `compute_vendor_side(view)` when the caller already holds them
+    for this moment (nothing submitted since), else they are read now.
     """
     m = view.p.market
     own = view.compute_latest_product(buyer.name)
