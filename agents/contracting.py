@@ -186,15 +186,22 @@ def _link(sellers: Sequence[Seller], seller: str, buyer: str, gw: float) -> Link
 def compute_chip_need_gw(view: MarketView, firm: Firm) -> float:
     """Chips a cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead, GW:
     expected powered - installed - on order - contracted and undelivered - pending offers."""
-    expected = view.compute_expected_powered_gw(firm.name, view.t + PLAN_MONTHS)
-    on_order = view.compute_on_order_gw(firm.name)
-    contracted = sum(
-        view.compute_undelivered_gw(d) if d.status is DealStatus.ACTIVE else d.gw
-        for d in view.live_deals()
-        if d.kind is DealKind.SUPPLY and d.target == firm.name
-        and d.status is not DealStatus.STALLED
-    )
-    return max(0.0, expected - firm.installed_total_gw - on_order - contracted)
+    return compute_chip_needs_gw(view, (firm,))[firm.name]
+
+
+def compute_chip_needs_gw(view: MarketView, firms: Sequence[Firm]) -> dict[str, float]:
+    """`compute_chip_need_gw` of each firm, from one pass over the live deals (each firm's
+    contracts added in deal order, as a sum over them alone would)."""
+    contracted = dict.fromkeys((f.name for f in firms), 0.0)
+    for d in view.live_deals():
+        if (d.kind is DealKind.SUPPLY and d.target in contracted
+                and d.status is not DealStatus.STALLED):
+            contracted[d.target] += (view.compute_undelivered_gw(d)
+                                     if d.status is DealStatus.ACTIVE else d.gw)
+    ahead = view.t + PLAN_MONTHS
+    return {f.name: max(0.0, view.compute_expected_powered_gw(f.name, ahead)
+                        - f.installed_total_gw - view.compute_on_order_gw(f.name)
+                        - contracted[f.name]) for f in firms}
 
 
 def compute_past_partners(view: MarketView, firm: str) -> set[str]:
@@ -394,8 +401,10 @@ def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | No
         return None
     offers = []
     vendors = None  # the vendors' side of the market, the same for every buyer weighed here
-    for buyer in [*view.clouds, *view.labs]:
-        need = min(compute_chip_need_gw(view, buyer), spare, MAX_DEAL_GW)
+    buyers = [*view.clouds, *view.labs]
+    needs = compute_chip_needs_gw(view, buyers)
+    for buyer in buyers:
+        need = min(needs[buyer.name], spare, MAX_DEAL_GW)
         if need < MIN_DEAL_GW:
             continue
         if vendors is None:
