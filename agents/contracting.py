@@ -183,15 +183,11 @@ def _link(sellers: Sequence[Seller], seller: str, buyer: str, gw: float) -> Link
     return Link(LINK_ID, seller, buyer, min(gw, free))
 
 
-def compute_chip_need_gw(view: MarketView, firm: Firm) -> float:
-    """Chips a cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead, GW:
-    expected powered - installed - on order - contracted and undelivered - pending offers."""
-    return compute_chip_needs_gw(view, (firm,))[firm.name]
-
-
 def compute_chip_needs_gw(view: MarketView, firms: Sequence[Firm]) -> dict[str, float]:
-    """`compute_chip_need_gw` of each firm, from one pass over the live deals (each firm's
-    contracts added in deal order, as a sum over them alone would)."""
+    """Chips each cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead,
+    GW: expected powered - installed - on order - contracted and undelivered - pending
+    offers; from one pass over the live deals (each firm's contracts added in deal order, as
+    a sum over them alone would)."""
     contracted = dict.fromkeys((f.name for f in firms), 0.0)
     for d in view.live_deals():
         if (d.kind is DealKind.SUPPLY and d.target in contracted
@@ -367,7 +363,7 @@ def update_seek_supply(view: MarketView, desk: Desk, buyer: Firm) -> Deal | None
     """A cloud (or lab) whose plan needs chips seeks a supply contract (module docstring)."""
     if not is_search_month(view):
         return None
-    need = compute_chip_need_gw(view, buyer)
+    need = compute_chip_needs_gw(view, (buyer,))[buyer.name]
     if need < MIN_DEAL_GW:
         return None
     gw = min(need, MAX_DEAL_GW)
