@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
@@ -89,46 +90,81 @@ def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Firm) -> float:
     return max(0.0, (earn - OPEX_USD_B_PER_GW_YEAR - capex / SHELL_LIFE_YEARS) * CHIP_LIFE_YEARS)
 
 
-def _committed_gw(view: MarketView, designer: str) -> float:
-    contracted = sum(
-        view.compute_undelivered_gw(d) for d in view.live_deals()
-        if d.kind is DealKind.SUPPLY and d.source == designer
-        and d.status not in (DealStatus.STALLED, DealStatus.PROPOSED)
-    )
-    backlog = view.compute_open_orders_gw(designer)
-    return contracted + (backlog if backlog is not None else 0.0)
+def _compute_committed_gw(view: MarketView, designers: Sequence[str]) -> dict[str, float]:
+    """GW each designer has promised: undelivered GW of its signed supply contracts plus its
+    open orders, in one pass over the live deals (each designer's contracts added in deal
+    order, as a sum over them alone would)."""
+    contracted = dict.fromkeys(designers, 0.0)
+    for d in view.live_deals():
+        if (d.kind is DealKind.SUPPLY and d.source in contracted
+                and d.status not in _UNCOMMITTED):
+            contracted[d.source] += view.compute_undelivered_gw(d)
+    for designer in contracted:
+        backlog = view.compute_open_orders_gw(designer)
+        contracted[designer] += backlog if backlog is not None else 0.0
+    return contracted
 
 
-def _lockin(view: MarketView, designer: str) -> float:
-    m = view.p.market
-    return m.cuda_lockin * view.compute_lockin_factor() if designer == "Nvidia" else 0.0
+_UNCOMMITTED = frozenset({DealStatus.STALLED, DealStatus.PROPOSED})
+"""Supply deals in these statuses promise no chips yet."""
 
 
-def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -> Market:
-    """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`."""
-    m = view.p.market
-    sellers: list[Seller] = []
+def _compute_lockins(view: MarketView, designers: Sequence[str]) -> list[float]:
+    """Each designer's lock-in in the buyers' logit utility: Nvidia's `cuda_lockin` x the
+    policy's lock-in factor (CUDA), 0 for the others."""
+    cuda = view.p.market.cuda_lockin * view.compute_lockin_factor()
+    return [cuda if name == "Nvidia" else 0.0 for name in designers]
+
+
+def compute_vendor_side(view: MarketView, also: Sequence[str] = ()
+                        ) -> tuple[tuple[Seller, ...], dict[str, float]]:
+    """The merchant vendors' side of the month's chip market over `SUPPLY_MONTHS` (the same
+    in every buyer's `compute_chip_market`): each vendor with a product and a finite list
+    price offers its output over the window less what it has promised
+    (`_compute_committed_gw`), at its list price and unit cost; with the promised GW of the
+    vendors and of the designers `also`. A read of this moment: a deal signed since changes
+    it."""
+    offering = []
     for vendor in view.vendors:
         product = vendor.compute_product()
         price = vendor.price_usd_b_per_gw
         if product is None or not price or not math.isfinite(price):
             continue
-        out = view.compute_chip_capacity_gw(vendor.name) * SUPPLY_MONTHS
-        sellers.append(Seller(vendor.name, max(0.0, out - _committed_gw(view, vendor.name)),
-                              cost_usd_b_per_gw(product), price))
+        offering.append((vendor.name, product, price))
+    committed = _compute_committed_gw(view, [*(name for name, _p, _c in offering), *also])
+    return tuple(
+        Seller(name, max(0.0, view.compute_chip_capacity_gw(name) * SUPPLY_MONTHS
+                         - committed[name]), cost_usd_b_per_gw(product), price)
+        for name, product, price in offering), committed
+
+
+def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float,
+                        vendors: tuple[Seller, ...] | None = None) -> Market:
+    """The month's chip market over `SUPPLY_MONTHS` with the link seller -> buyer of `gw`.
+
+    `vendors`: the sellers of `compute_vendor_side(view)` when the caller already holds them
+    for this moment (nothing submitted since), else they are read now.
+    """
+    m = view.p.market
     own = view.compute_latest_product(buyer.name)
-    if own is not None and view.compute_open_orders_gw(buyer.name) is not None:
-        # captive: only for its owner
+    captive = (buyer.name,) if own is not None and view.compute_open_orders_gw(
+        buyer.name) is not None else ()
+    if vendors is None:
+        vendors, committed = compute_vendor_side(view, captive)
+    elif captive:
+        committed = _compute_committed_gw(view, captive)
+    sellers = list(vendors)
+    if captive:  # only for its owner
         out = view.compute_chip_capacity_gw(buyer.name) * SUPPLY_MONTHS
         cost = cost_usd_b_per_gw(own)
-        sellers.append(Seller(buyer.name, max(0.0, out - _committed_gw(view, buyer.name)),
-                              cost, cost))
-    top = max((_lockin(view, s.name) for s in sellers), default=0.0)
+        sellers.append(Seller(buyer.name, max(0.0, out - committed[buyer.name]), cost, cost))
+    lockin = _compute_lockins(view, [s.name for s in sellers])
+    top = max(lockin, default=0.0)
     sens = max(m.price_sensitivity, 1e-9)
+    scale = [(s.name, math.exp((x - top) / sens)) for s, x in zip(sellers, lockin, strict=True)]
 
     def values(v: float) -> tuple[tuple[str, float], ...]:
-        return tuple((s.name, v * math.exp((_lockin(view, s.name) - top) / sens))
-                     for s in sellers)
+        return tuple((name, v * factor) for name, factor in scale)
 
     v_b = compute_chip_value_usd_b_per_gw(view, buyer)
     fringe_gw = compute_path_value(view.p.demand.fringe_accel_gw_per_year, view.now_idx)
@@ -136,7 +172,7 @@ def compute_chip_market(view: MarketView, buyer: Firm, seller: str, gw: float) -
     v_f = view.lease_price_usd_b_per_gw_year * CHIP_LIFE_YEARS
     buyers = (Buyer(buyer.name, gw, v_b, values(v_b)),
               Buyer("Other buyers", fringe_gw, v_f, values(v_f)))
-    barred = frozenset((buyer.name, b.name) for b in buyers[1:])  # captive chips stay captive
+    barred = frozenset({(buyer.name, "Other buyers")})  # captive chips stay captive
     return Market(tuple(sellers), buyers, (_link(sellers, seller, buyer.name, gw),), barred)
 
 
@@ -147,18 +183,21 @@ def _link(sellers: Sequence[Seller], seller: str, buyer: str, gw: float) -> Link
     return Link(LINK_ID, seller, buyer, min(gw, free))
 
 
-def compute_chip_need_gw(view: MarketView, firm: Firm) -> float:
-    """Chips a cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead, GW:
-    expected powered - installed - on order - contracted and undelivered - pending offers."""
-    expected = view.compute_expected_powered_gw(firm.name, view.t + PLAN_MONTHS)
-    on_order = view.compute_on_order_gw(firm.name)
-    contracted = sum(
-        view.compute_undelivered_gw(d) if d.status is DealStatus.ACTIVE else d.gw
-        for d in view.live_deals()
-        if d.kind is DealKind.SUPPLY and d.target == firm.name
-        and d.status is not DealStatus.STALLED
-    )
-    return max(0.0, expected - firm.installed_total_gw - on_order - contracted)
+def compute_chip_needs_gw(view: MarketView, firms: Sequence[Firm]) -> dict[str, float]:
+    """Chips each cloud or lab lacks for the capacity it expects powered `PLAN_MONTHS` ahead,
+    GW: expected powered - installed - on order - contracted and undelivered - pending
+    offers; from one pass over the live deals (each firm's contracts added in deal order, as
+    a sum over them alone would)."""
+    contracted = dict.fromkeys((f.name for f in firms), 0.0)
+    for d in view.live_deals():
+        if (d.kind is DealKind.SUPPLY and d.target in contracted
+                and d.status is not DealStatus.STALLED):
+            contracted[d.target] += (view.compute_undelivered_gw(d)
+                                     if d.status is DealStatus.ACTIVE else d.gw)
+    ahead = view.t + PLAN_MONTHS
+    return {f.name: max(0.0, view.compute_expected_powered_gw(f.name, ahead)
+                        - f.installed_total_gw - view.compute_on_order_gw(f.name)
+                        - contracted[f.name]) for f in firms}
 
 
 def compute_past_partners(view: MarketView, firm: str) -> set[str]:
@@ -168,17 +207,19 @@ def compute_past_partners(view: MarketView, firm: str) -> set[str]:
 
 
 def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[str],
-                       kind: DealKind = DealKind.SUPPLY) -> list[tuple[str, float, LinkTerms]]:
+                       kind: DealKind = DealKind.SUPPLY,
+                       vendors: tuple[Seller, ...] | None = None,
+                       ) -> list[tuple[str, float, LinkTerms]]:
     """Sellers the buyer may contract with in `kind`, best first: (seller, rank, `LinkTerms`).
 
     Rank = surplus S x (1 + relationship_bonus if a live deal ties them or they signed one
     before); only sellers with S > 0 that the network (`DealNetwork.compute_outside_options`)
-    and the policy allow.
+    and the policy allow. `vendors`: the sellers of `compute_vendor_side` if the caller
+    holds it for this moment.
     """
     m = view.p.market
-    build = compute_chip_market if kind is DealKind.SUPPLY else compute_cloud_market
-    tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
-    scored: dict[str, float] = {}
+    build = (partial(compute_chip_market, vendors=vendors) if kind is DealKind.SUPPLY
+             else compute_cloud_market)
     terms_of: dict[str, LinkTerms] = {}
     base: Market | None = None
     for name in sellers:
@@ -197,7 +238,11 @@ def compute_candidates(view: MarketView, buyer: Firm, gw: float, sellers: list[s
         if terms.surplus_usd_b <= 1e-9:
             continue
         terms_of[name] = terms
-        scored[name] = terms.surplus_usd_b * (1.0 + m.relationship_bonus * (name in tied))
+    if not terms_of:  # no seller to rank: the ties need not be looked up
+        return []
+    tied = set(view.compute_partners(buyer.name)) | compute_past_partners(view, buyer.name)
+    scored = {name: terms.surplus_usd_b * (1.0 + m.relationship_bonus * (name in tied))
+              for name, terms in terms_of.items()}
     ranked = view.compute_outside_options(buyer.name, list(scored), kind, scored)
     return [(name, rank, terms_of[name]) for name, rank in ranked]
 
@@ -225,9 +270,11 @@ def compute_self_build_usd_b_per_gw_year(view: MarketView, lab: Firm, gw: float)
               if v.compute_product() is not None and 0 < v.price_usd_b_per_gw < math.inf]
     if not offers:
         return math.inf
-    top = max(_lockin(view, name) for name, _p in offers)
+    lockin = _compute_lockins(view, [name for name, _p in offers])
+    top = max(lockin)
     sens = max(view.p.market.price_sensitivity, 1e-9)
-    price = min(p * math.exp((top - _lockin(view, name)) / sens) for name, p in offers)
+    price = min(p * math.exp((top - x) / sens)
+                for (_name, p), x in zip(offers, lockin, strict=True))
     spendable = lab.compute_spendable_usd_b() + lab.compute_expected_funding_usd_b()
     if spendable < 0.25 * gw * (price + capex):
         return math.inf
@@ -316,7 +363,7 @@ def update_seek_supply(view: MarketView, desk: Desk, buyer: Firm) -> Deal | None
     """A cloud (or lab) whose plan needs chips seeks a supply contract (module docstring)."""
     if not is_search_month(view):
         return None
-    need = compute_chip_need_gw(view, buyer)
+    need = compute_chip_needs_gw(view, (buyer,))[buyer.name]
     if need < MIN_DEAL_GW:
         return None
     gw = min(need, MAX_DEAL_GW)
@@ -336,7 +383,8 @@ def compute_spare_gw(view: MarketView, vendor: Firm) -> float:
     fringe = compute_path_value(view.p.demand.fringe_accel_gw_per_year, view.now_idx)
     share = view.compute_shares("accelerators").get(vendor.name, 0.0)
     fringe_take = fringe * view.fringe_chip_multiplier * SUPPLY_MONTHS / 12.0 * share
-    return max(0.0, out - _committed_gw(view, vendor.name) - fringe_take)
+    committed = _compute_committed_gw(view, (vendor.name,))[vendor.name]
+    return max(0.0, out - committed - fringe_take)
 
 
 def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | None:
@@ -348,11 +396,17 @@ def update_offer_supply(view: MarketView, desk: Desk, vendor: Firm) -> Deal | No
     if spare < MIN_DEAL_GW:
         return None
     offers = []
-    for buyer in [*view.clouds, *view.labs]:
-        need = min(compute_chip_need_gw(view, buyer), spare, MAX_DEAL_GW)
+    vendors = None  # the vendors' side of the market, the same for every buyer weighed here
+    buyers = [*view.clouds, *view.labs]
+    needs = compute_chip_needs_gw(view, buyers)
+    for buyer in buyers:
+        need = min(needs[buyer.name], spare, MAX_DEAL_GW)
         if need < MIN_DEAL_GW:
             continue
-        for _name, rank, terms in compute_candidates(view, buyer, need, [vendor.name]):
+        if vendors is None:
+            vendors = compute_vendor_side(view)[0]
+        for _name, rank, terms in compute_candidates(view, buyer, need, [vendor.name],
+                                                     vendors=vendors):
             offers.append((rank, buyer.name, terms))
     for _rank, name, terms in sorted(offers, key=lambda o: (-o[0], o[1])):
         deal = strike(view, desk, vendor, view.firms[name], DealKind.SUPPLY, terms,

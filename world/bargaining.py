@@ -20,14 +20,8 @@ S is the link's *surplus*; no contract is signed if S <= 0. Other links' prices 
 that appear equally in pi_i and d_i, so they cancel: a link's terms depend on the other links
 only through their quantities, and the Nash-in-Nash fixed point is reached in one pass.
 
-The market (`clear_market`), in USD B and GW over one contract window: links deliver first
-(in link-id order, as far as the seller's capacity allows); then each buyer, in decreasing
-order of its best net value, buys its remaining demand from the sellers in decreasing order
-of net value v_bs - p_s (value to the buyer minus the seller's posted price) while that is >= 0
-and capacity lasts (efficient rationing of a posted-price market; Tirole 1988, ch. 5.3.1);
-sellers with equal net value share the order in proportion to their free capacity (no seller
-is favoured by its name).
-Seller payoff = sum over its sales (price - cost) x GW; buyer payoff = sum (value - price) x GW.
+The market and its clearing (`clear_market`, `compute_payoffs`) are `world.rationing`'s:
+links deliver first, then the sellers' posted prices ration the rest efficiently.
 
 `compute_link_terms` also gives each side's *outside option* o_i = d_i - n_i >= 0: what its
 alternative is worth against not trading the link's GW at all (n_i: payoff when the pair does
@@ -40,171 +34,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-EPS_GW = 1e-12
-"""Quantities below this are treated as zero (rounding of the greedy clearing)."""
-TIE_DIGITS = 9
-"""Net values (USD B per GW) equal to this many decimals are a tie: those sellers share."""
+from world.rationing import (
+    EPS_GW,
+    TIE_DIGITS,
+    Buyer,
+    Link,
+    Market,
+    Seller,
+    Trade,
+    clear_market,
+    compute_link_payoffs,
+    compute_payoffs,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class Seller:
-    """A seller on the market: capacity over the window (GW), unit cost and posted price
-    (USD B per GW)."""
-
-    name: str
-    capacity_gw: float
-    cost_usd_b_per_gw: float
-    price_usd_b_per_gw: float
-
-
-@dataclass(frozen=True, slots=True)
-class Buyer:
-    """A buyer: demand over the window (GW) and value of a GW (USD B per GW); `values` gives
-    a different value for named sellers ((seller, USD B per GW) pairs), e.g. CUDA lock-in."""
-
-    name: str
-    demand_gw: float
-    value_usd_b_per_gw: float
-    values: tuple[tuple[str, float], ...] = ()
-
-    def value_of(self, seller: str) -> float:
-        """Value to this buyer of a GW from `seller`, USD B per GW."""
-        for name, value in self.values:
-            if name == seller:
-                return value
-        return self.value_usd_b_per_gw
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A bilateral contract: `gw` from `seller` to `buyer` at `price_usd_b_per_gw`."""
-
-    link_id: str
-    seller: str
-    buyer: str
-    gw: float
-    price_usd_b_per_gw: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Market:
-    """Sellers, buyers, the contracts between them and the pairs barred from spot trade."""
-
-    sellers: tuple[Seller, ...]
-    buyers: tuple[Buyer, ...]
-    links: tuple[Link, ...] = ()
-    barred: frozenset[tuple[str, str]] = field(default_factory=frozenset)
-
-    def link(self, link_id: str) -> Link:
-        """The link with this id (KeyError if absent)."""
-        for link in self.links:
-            if link.link_id == link_id:
-                return link
-        raise KeyError(link_id)
-
-    def compute_without(self, link_id: str) -> Market:
-        """The market if the link fails: the link is dropped and its pair does not trade."""
-        link = self.link(link_id)
-        return Market(self.sellers, self.buyers,
-                      tuple(k for k in self.links if k.link_id != link_id),
-                      self.barred | {(link.seller, link.buyer)})
-
-    def compute_without_quantity(self, link_id: str) -> Market:
-        """The market if the link's GW are not traded at all: the link fails and its buyer
-        demands, its seller offers, `gw` less."""
-        link = self.link(link_id)
-        base = self.compute_without(link_id)
-        sellers = tuple(
-            Seller(s.name, max(0.0, s.capacity_gw - link.gw), s.cost_usd_b_per_gw,
-                   s.price_usd_b_per_gw) if s.name == link.seller else s
-            for s in base.sellers
-        )
-        buyers = tuple(
-            Buyer(b.name, max(0.0, b.demand_gw - link.gw), b.value_usd_b_per_gw, b.values)
-            if b.name == link.buyer else b
-            for b in base.buyers
-        )
-        return Market(sellers, buyers, base.links, base.barred)
-
-    def compute_with_price(self, link_id: str, price_usd_b_per_gw: float) -> Market:
-        """The same market with one link's price changed."""
-        return Market(self.sellers, self.buyers, tuple(
-            Link(k.link_id, k.seller, k.buyer, k.gw, price_usd_b_per_gw) if k.link_id == link_id
-            else k
-            for k in self.links
-        ), self.barred)
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """GW moved from `seller` to `buyer` at `price_usd_b_per_gw` ('' link_id = spot)."""
-
-    seller: str
-    buyer: str
-    link_id: str
-    gw: float
-    price_usd_b_per_gw: float
-
-
-def clear_market(market: Market) -> tuple[Trade, ...]:
-    """Trades of the market (module docstring): links first, then efficient spot rationing."""
-    left = {s.name: max(0.0, s.capacity_gw) for s in market.sellers}
-    want = {b.name: max(0.0, b.demand_gw) for b in market.buyers}
-    trades: list[Trade] = []
-    for link in sorted(market.links, key=lambda k: k.link_id):
-        gw = min(link.gw, left.get(link.seller, 0.0), want.get(link.buyer, link.gw))
-        if gw > EPS_GW:
-            left[link.seller] -= gw
-            want[link.buyer] = want.get(link.buyer, 0.0) - gw
-            trades.append(Trade(link.seller, link.buyer, link.link_id, gw,
-                                link.price_usd_b_per_gw))
-    prices = {s.name: s.price_usd_b_per_gw for s in market.sellers}
-    barred = market.barred
-    net_of = {  # buyer -> seller -> value minus posted price, for the pairs that may trade
-        b.name: {s: b.value_of(s) - p for s, p in prices.items() if (s, b.name) not in barred}
-        for b in market.buyers
-    }
-
-    def best(buyer: Buyer) -> float:
-        return max(net_of[buyer.name].values(), default=-math.inf)
-
-    for buyer in sorted(market.buyers, key=lambda b: (-best(b), b.name)):
-        nets: dict[float, list[str]] = {}
-        for name, net in net_of[buyer.name].items():
-            nets.setdefault(round(net, TIE_DIGITS), []).append(name)
-        for net in sorted(nets, reverse=True):
-            if net < 0.0 or want[buyer.name] <= EPS_GW:
-                break
-            tied = sorted(nets[net])
-            room = sum(left[name] for name in tied)
-            take = min(want[buyer.name], room)
-            if take <= EPS_GW:
-                continue
-            for name in tied:  # equally good sellers share the order pro rata to capacity
-                gw = take * left[name] / room
-                if gw > EPS_GW:
-                    left[name] -= gw
-                    trades.append(Trade(name, buyer.name, "", gw, prices[name]))
-            want[buyer.name] -= take
-    return tuple(trades)
-
-
-def compute_payoffs(market: Market) -> dict[str, float]:
-    """Each seller's and buyer's payoff after clearing, USD B (sorted by name).
-
-    Seller: sum of (price - cost) x GW over its sales; buyer: sum of (value - price) x GW.
-    A firm that is both (a designer buying its own chips) gets both.
-    """
-    cost = {s.name: s.cost_usd_b_per_gw for s in market.sellers}
-    buyers = {b.name: b for b in market.buyers}
-    out = dict.fromkeys(sorted({*cost, *buyers}), 0.0)
-    for tr in clear_market(market):
-        out[tr.seller] += (tr.price_usd_b_per_gw - cost[tr.seller]) * tr.gw
-        out[tr.buyer] += (buyers[tr.buyer].value_of(tr.seller) - tr.price_usd_b_per_gw) * tr.gw
-    return out
-
+__all__ = [
+    "EPS_GW", "TIE_DIGITS", "Buyer", "Link", "LinkTerms", "Market", "Resolve", "Seller",
+    "Trade", "clear_market", "compute_link_terms", "compute_nash_in_nash", "compute_nash_price",
+    "compute_payoffs",
+]
 
 Resolve = Callable[[Market], dict[str, float]]
 """A re-solve of the market: payoffs (USD B) by party name."""
@@ -276,10 +125,13 @@ def compute_link_terms(market: Market, link_id: str, resolve: Resolve = compute_
     if link.gw > room * (1 + 1e-9) + EPS_GW:
         raise ValueError(f"link {link_id!r}: {link.gw} GW exceeds its seller's free capacity "
                          f"{room} GW (the terms would be of a smaller trade)")
-    agree = resolve(market.compute_with_price(link_id, 0.0))
-    fail = resolve(market.compute_without(link_id))
-    none = resolve(market.compute_without_quantity(link_id))
     s, b = link.seller, link.buyer
+    if resolve is compute_payoffs:
+        agree, fail, none = compute_link_payoffs(market, link)
+    else:
+        agree = resolve(market.compute_with_price(link_id, 0.0))
+        fail = resolve(market.compute_without(link_id))
+        none = resolve(market.compute_without_quantity(link_id))
     return LinkTerms(
         gw=link.gw,
         agreement_source_usd_b=agree.get(s, 0.0),

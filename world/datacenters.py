@@ -140,20 +140,22 @@ class Fleet:
         `np.bincount` sums the rows in order, one addition each (rows a query leaves out add
         0.0, which changes no sum that starts at 0.0), so adding the last row's GW to its
         owner's total gives the same float as summing all rows again."""
-        c = self._cols
-        owner, gw, status = int(c["owner"][i]), c["gw"][i], c["status"][i]
+        c = self._cols  # read once as Python numbers (the same values, cheaper to compare)
+        owner, gw, status = int(c["owner"][i]), float(c["gw"][i]), int(c["status"][i])
         powered = status == DCStatus.POWERED
-        step = c["powered_step"][i] if powered else c["announced_powered_step"][i]
+        pipeline = status < DCStatus.POWERED
+        step = int(c["powered_step"][i] if powered else c["announced_powered_step"][i])
         for key, kept in self._gw_cache.items():
             if owner >= kept.shape[0] or kept.dtype != np.float64:
                 # too few owners (asked again, the sum raises), or the integer zeros
                 # `np.bincount` gives for an empty fleet: recompute
                 self._gw_cache.clear()
                 return
-            if key[0] == "powered":
+            what = key[0]
+            if what == "powered":
                 counts = powered
-            elif key[0] == "pipeline":
-                counts = status < DCStatus.POWERED
+            elif what == "pipeline":
+                counts = pipeline
             else:
                 counts = step <= key[2]
             if counts:
@@ -176,14 +178,16 @@ class Fleet:
             raise ValueError(
                 f"cannot plan {gw} GW on site {site}: {remaining:.4g} GW remain; plan less"
             )
-        permit = now_step + int(np.ceil(pool.permit_months[site]))
-        grid = now_step + int(np.ceil(pool.interconnect_wait_months[site]))
-        build = int(np.ceil(pool.build_months[site]))
+        # math.ceil of a float64 is the exact integer np.ceil gives, without a numpy call
+        wait, build_months = pool.interconnect_wait_months[site], pool.build_months[site]
+        permit = now_step + math.ceil(pool.permit_months[site])
+        grid = now_step + math.ceil(wait)
+        build = math.ceil(build_months)
         start = max(permit, grid - build) if self.just_in_time else permit
         announced = max(start + build, grid)
         factor = self._draw_overrun(pool)
-        grid = now_step + int(np.ceil(pool.interconnect_wait_months[site] * factor))
-        build = int(np.ceil(pool.build_months[site] * factor))
+        grid = now_step + math.ceil(wait * factor)
+        build = math.ceil(build_months * factor)
         start = max(permit, grid - build) if self.just_in_time else permit
         done = start + build
         pool.used_gw[site] += gw

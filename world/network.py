@@ -82,10 +82,12 @@ class DealNetwork:
         """Sorted counterparties of `firm` through live deals (of `kind` if given)."""
         if firm not in self.graph:
             return []
-        graph = self.graph  # the ends of its edges, without building `edges_of`'s rows
+        graph = self.graph  # the ends of its edges from the adjacency, without edge views
         return sorted(
-            {v for _, v, k in graph.out_edges(firm, data="kind") if kind is None or k is kind}
-            | {u for u, _, k in graph.in_edges(firm, data="kind") if kind is None or k is kind}
+            {v for v, edges in graph.succ[firm].items()
+             if kind is None or any(d["kind"] is kind for d in edges.values())}
+            | {u for u, edges in graph.pred[firm].items()
+               if kind is None or any(d["kind"] is kind for d in edges.values())}
         )
 
     def compute_bound_to(self, firm: str, kind: DealKind) -> list[str]:
@@ -99,8 +101,8 @@ class DealNetwork:
         return sorted(
             {
                 u
-                for u, _, data in self.graph.in_edges(firm, data=True)
-                if data["kind"] is kind and data["exclusive"]
+                for u, edges in self.graph.pred[firm].items()  # its in-edges by source
+                if any(d["kind"] is kind and d["exclusive"] for d in edges.values())
             }
         )
 

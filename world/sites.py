@@ -14,6 +14,7 @@ rule of `world.datacenters.Fleet`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -253,9 +254,9 @@ class SitePool:
             best = self.best_free_sites(TYPICAL_SITES)
             if what == "capex":
                 capex = self.capex_usd_b_per_gw
-                memo[what] = float(np.median(capex[best] if len(best) else capex))
+                memo[what] = _median(capex[best] if len(best) else capex)
             else:
-                memo[what] = (float(np.median(self.compute_time_to_power_months()[best]))
+                memo[what] = (_median(self.compute_time_to_power_months()[best])
                               if len(best) else None)
         return memo[what]
 
@@ -267,6 +268,12 @@ class SitePool:
         """
         if owner < 0:
             raise ValueError(f"owner codes are >= 0, got {owner}")
+        if type(idx) is int:  # one site (a firm's plan): the same check without index arrays
+            held = self.owner[idx]
+            if held != FREE and held != owner:
+                raise ValueError(f"sites {[idx]} are already owned; pick free sites")
+            self.owner[idx] = owner
+            return
         idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
         taken = idx[(self.owner[idx] != FREE) & (self.owner[idx] != owner)]
         if taken.size:
@@ -286,6 +293,20 @@ class SitePool:
     def free_count(self) -> int:
         """Number of sites nobody owns."""
         return int(np.count_nonzero(self.owner == FREE))
+
+
+def _median(values: np.ndarray) -> float:
+    """`float(np.median(values))` of a few values without numpy's overhead: the middle value,
+    or the two middle values' sum / 2 (the same float as numpy's mean of the two); numpy
+    itself when a value is not finite (its NaN rule) or for long arrays."""
+    n = len(values)
+    if n == 0 or n > 64:
+        return float(np.median(values))
+    ordered = sorted(values.tolist())
+    if not all(map(math.isfinite, ordered)):
+        return float(np.median(values))
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
 def generate_sites(params: SitesParams, rng: np.random.Generator) -> SitePool:

@@ -292,8 +292,10 @@ class MarketView:
         return self._m.catalog.latest(designer, self._m.now_idx)
 
     def compute_chip_capacity_gw(self, designer: str) -> float:
-        """The designer's packaging output this month, GW (0 if it makes no chips)."""
-        return self._m.chips.capacity_gw.get(designer, 0.0)
+        """The designer's packaging output this month, GW (0 if it makes no chips), as a
+        Python float: the same double as the market's entry, cheaper in the bargaining's
+        arithmetic than a numpy scalar."""
+        return float(self._m.chips.capacity_gw.get(designer, 0.0))
 
     def compute_backlog_gw(self, designer: str) -> float:
         """Open orders plus contracted deliveries due within 6 months for a designer, GW."""

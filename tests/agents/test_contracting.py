@@ -113,3 +113,44 @@ def test_candidates_built_once_per_buyer_equal_markets_built_per_seller() -> Non
                     assert terms == bargaining.compute_link_terms(market, contracting.LINK_ID)
                     checked += 1
     assert checked > 10  # candidates were weighed
+
+
+def test_shared_vendor_side_equals_market_built_afresh() -> None:
+    """A vendor weighing several buyers reads the vendors' side of the chip market once
+    (`compute_vendor_side`) and the buyers' chip needs in one pass (`compute_chip_needs_gw`),
+    and builds each buyer's market on the vendors' side: each market must equal the one built
+    from scratch, each designer's promised GW from the one pass its own pass (captive
+    designers included), and each need the need's rule for that buyer alone, in every month
+    of a run."""
+    params = load_scenario("baseline", ["simulation.history_cutoff=2025-01",
+                                        "simulation.steps=13"], seed=3)
+    model = ComputeMarketModel(params)
+    view, checked = model.view, 0
+    designers = sorted({*model.designers, *(v.name for v in view.vendors)})
+    for _ in range(13):
+        model.step()
+        vendors, committed = contracting.compute_vendor_side(view, designers)
+        for name in designers:
+            assert committed[name] == contracting._compute_committed_gw(view, (name,))[name]
+        buyers = [*view.clouds, *view.labs]
+        needs = contracting.compute_chip_needs_gw(view, buyers)
+        for buyer in buyers:
+            for seller in [v.name for v in view.vendors]:
+                assert (contracting.compute_chip_market(view, buyer, seller, 1.0, vendors)
+                        == contracting.compute_chip_market(view, buyer, seller, 1.0))
+                checked += 1
+            assert needs[buyer.name] == _need_by_its_rule(view, buyer)
+    assert checked > 10
+
+
+def _need_by_its_rule(view, firm) -> float:
+    """The chip need's rule written out for one firm: expected powered `PLAN_MONTHS` ahead -
+    installed - on order - its supply contracts (undelivered if active, in full if pending)."""
+    contracted = sum(
+        view.compute_undelivered_gw(d) if d.status is DealStatus.ACTIVE else d.gw
+        for d in view.live_deals()
+        if d.kind is DealKind.SUPPLY and d.target == firm.name
+        and d.status is not DealStatus.STALLED)
+    expected = view.compute_expected_powered_gw(firm.name, view.t + contracting.PLAN_MONTHS)
+    return max(0.0, expected - firm.installed_total_gw - view.compute_on_order_gw(firm.name)
+               - contracted)

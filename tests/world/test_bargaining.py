@@ -195,3 +195,42 @@ def test_link_beyond_free_capacity_is_refused():
     )
     with pytest.raises(ValueError, match="free capacity"):
         compute_link_terms(market, "L")
+
+
+NAMES = ("A", "B", "C")
+_price = st.floats(0.0, 100.0, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _price, _price),
+                     min_size=1, max_size=4),
+    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _price,
+                              st.lists(st.tuples(st.sampled_from(NAMES), _price), max_size=2)),
+                    min_size=1, max_size=3),
+    other_gw=st.floats(0.0, 2.0),
+    barred_a=st.booleans(),
+    frac=st.floats(0.01, 1.0),
+)
+def test_link_terms_equal_three_rebuilt_markets(sellers, buyers, other_gw, barred_a, frac):
+    """`compute_link_terms` re-solves its three markets from shared parts (net values, costs,
+    quantities); it must give exactly (==, not approximately) the terms of building the three
+    markets with `Market.compute_with_price`, `compute_without`, `compute_without_quantity`
+    and solving each with `compute_payoffs`, on any market: ties, duplicate names, a firm that
+    is seller and buyer, barred pairs, a second link."""
+    market = Market(
+        sellers=tuple(Seller(n, c, cost, p) for n, c, cost, p in sellers),
+        buyers=tuple(Buyer(n, d, v, tuple(vals)) for n, d, v, vals in buyers),
+        links=(Link("L", sellers[0][0], buyers[0][0], 0.0),
+               Link("K", sellers[-1][0], buyers[-1][0], other_gw, 7.0)),
+        barred=frozenset({("A", "X")}) if barred_a else frozenset(),
+    )
+    room = sum(s.capacity_gw for s in market.sellers if s.name == sellers[0][0]) - sum(
+        k.gw for k in market.links if k.seller == sellers[0][0] and k.link_id != "L")
+    if room <= 1e-6:
+        return
+    market = Market(market.sellers, market.buyers,
+                    (Link("L", sellers[0][0], buyers[0][0], frac * room), market.links[1]),
+                    market.barred)
+    rebuilt = compute_link_terms(market, "L", resolve=lambda m: compute_payoffs(m))
+    assert compute_link_terms(market, "L") == rebuilt

@@ -1,5 +1,7 @@
 """Site pool: seeded draws, table validation, ranking and ownership."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from world.sites import (
     FLOAT_COLUMNS,
     FREE,
     SitePool,
+    _median,
     draw_lognormal,
     generate_sites,
 )
@@ -95,6 +98,9 @@ def test_acquire_and_power_by_owner() -> None:
     with pytest.raises(ValueError, match="already owned"):
         p.acquire(np.array([3, 2]), 1)
     assert p.owner[3] == FREE  # a failed acquisition changes nothing
+    with pytest.raises(ValueError, match=r"sites \[2\] are already owned"):
+        p.acquire(2, 1)  # one site by its index: the same rule
+    assert p.owner[2] == 2
 
 
 def test_add_existing_is_owned_and_full() -> None:
@@ -126,3 +132,15 @@ def test_unlimited_pool_has_no_power_limit_or_waits() -> None:
     assert p.unlimited and np.isinf(p.grid_power_gw).all()
     assert (p.compute_time_to_power_months() == 0).all()
     assert len(p.best_free_sites(5, min_gw=1e6)) == 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, 1.5, math.inf, math.nan])),
+                min_size=1, max_size=80))
+def test_median_of_few_sites_is_numpys(values):
+    """The typical site's median (`world.sites._median`) is bit for bit numpy's median, NaN
+    and infinities included: the typical capex and time to power must not change with it."""
+    arr = np.array(values, dtype=np.float64)
+    got, want = _median(arr), float(np.median(arr))
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+    assert math.copysign(1.0, got) == math.copysign(1.0, want) or math.isnan(want)
