@@ -295,8 +295,9 @@ class Fleet:
 
     def _due_per_dc(self, now_step: int) -> np.ndarray:
         c, n = self._cols, self._n
-        length = np.maximum(c["build_done_step"][:n] - c["build_start_step"][:n], 1)
-        months_in = np.clip(now_step + 1 - c["build_start_step"][:n], 0, length)
+        start = c["build_start_step"][:n]
+        length = np.maximum(c["build_done_step"][:n] - start, 1)
+        months_in = np.minimum(np.maximum(now_step + 1 - start, 0), length)  # (clip, cheaper)
         scheduled = c["capex_usd_b"][:n] * (months_in / length)
         return np.maximum(scheduled - c["capex_paid_usd_b"][:n], 0.0)
 
@@ -314,6 +315,14 @@ class Fleet:
         due = self._due_per_dc(now_step)
         self._cols["capex_paid_usd_b"][: self._n] += due
         return self._sum_by_owner(due, n_owners)
+
+    def compute_capex_in_service_usd_b(self, n_owners: int) -> np.ndarray:
+        """Capex paid on each owner's powered datacenters (billion USD), an array of length
+        `n_owners` (owner codes beyond it are left out)."""
+        c, n = self._cols, self._n
+        powered = c["status"][:n] == DCStatus.POWERED
+        return np.bincount(c["owner"][:n][powered], weights=c["capex_paid_usd_b"][:n][powered],
+                           minlength=n_owners)[:n_owners]
 
     def _sum_by_owner(self, weights: np.ndarray, n_owners: int) -> np.ndarray:
         owner = self._cols["owner"][: self._n]

@@ -242,10 +242,26 @@ class ComputeMarketModel(mesa.Model):
         """Columnar output tables (docs/odd.md) without run_id / scenario / seed."""
         return self.recorder.compute_tables()
 
+    def _dated_inputs_at(self, month_idx: int) -> tuple[list, list]:
+        """The events (in (date, id) order) and interventions (in scenario order) dated
+        `month_idx` (an intervention without a date: the start). Grouped by month once, and
+        again only if the model's event list is replaced or grows."""
+        key = (id(self.events), len(self.events))
+        if getattr(self, "_dated_key", None) != key:
+            events: dict[int, list] = {}
+            for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
+                events.setdefault(_month_index_of(ev.date), []).append(ev)
+            interventions: dict[int, list] = {}
+            for iv in self.p.interventions:
+                at = self.start_idx if iv.date is None else _month_index_of(iv.date)
+                interventions.setdefault(at, []).append(iv)
+            self._dated, self._dated_key = (events, interventions), key
+        events, interventions = self._dated
+        return events.get(month_idx, []), interventions.get(month_idx, [])
+
     def _apply_dated_inputs(self) -> None:
-        for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
-            if _month_index_of(ev.date) != self.now_idx:
-                continue
+        events, interventions = self._dated_inputs_at(self.now_idx)
+        for ev in events:
             if ev.kind is EventKind.DEAL:
                 self.pipeline.create_event_deal(ev, initial=False)
             elif ev.target.value == "foundry_capacity":
@@ -254,10 +270,7 @@ class ComputeMarketModel(mesa.Model):
                 self.frontier.update_shock(ev.multiplier)
             else:
                 self.chips.fringe_multiplier *= ev.multiplier
-        for iv in self.p.interventions:
-            at = self.start_idx if iv.date is None else _month_index_of(iv.date)
-            if at != self.now_idx:
-                continue
+        for iv in interventions:
             if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is not None:
                 self.foundry.rule = iv.allocation_rule
             elif iv.kind is InterventionKind.DIVESTITURE and len(iv.parties) == 2:
@@ -269,11 +282,9 @@ class ComputeMarketModel(mesa.Model):
 
     def _pay_capex(self) -> None:
         due = self.fleet.update_capex_paid(self.t, self.n_firms)  # what each owner owed
-        for i, amount in enumerate(due):
+        for name, amount in zip(self.firm_names, due.tolist(), strict=False):
             if amount > 0:
-                self.firms[self.firm_names[i]].update_pay(
-                    "Suppliers", float(amount), FlowKind.CAPEX, cost=False
-                )
+                self.firms[name].update_pay("Suppliers", amount, FlowKind.CAPEX, cost=False)
 
     # ----- the markets' phases -----------------------------------------------------------------
     def _book(self, payments: list[Payment]) -> None:

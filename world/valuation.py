@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from world.datacenters import DCStatus
 from world.ledger import FlowKind
 from world.params import CapitalParams
 
@@ -302,7 +301,7 @@ class OperatingBooks:
         investment in its own fleet)."""
         self._months += 1
         n = len(self.firm_names)
-        in_service = _capex_in_service_by_owner(fleet, n)
+        in_service = fleet.compute_capex_in_service_usd_b(n)
         powered = fleet.powered_gw(n)
         for i, name in enumerate(self.firm_names):
             firm = firms[name]
@@ -392,19 +391,13 @@ class OperatingBooks:
         if months <= 0:
             return 0.0
         first, last = snaps[-1 - months], snaps[-1]
-        op_cost = sum(last[k] - first[k] for k in OPERATING_COST_KINDS)
+        op_cost = sum([last[k] - first[k] for k in OPERATING_COST_KINDS])
         op_cost = max(0.0, op_cost - (last[OWN_CHIPS] - first[OWN_CHIPS]))
-        recent = revenue_hist if months == len(revenue_hist) else list(revenue_hist)[-months:]
-        revenue = sum(recent)
+        if months == len(revenue_hist):  # a firm's history keeps this sum as its `total`
+            revenue = getattr(revenue_hist, "total", None)
+            if revenue is None:
+                revenue = sum(revenue_hist)
+        else:
+            revenue = sum(list(revenue_hist)[-months:])
         depreciation = self._depreciation[name] * months / 12.0
         return compute_operating_margin(revenue, op_cost, depreciation)
-
-
-def _capex_in_service_by_owner(fleet: Any, n_owners: int) -> np.ndarray:
-    """Capex paid on each owner's powered datacenters, USD B (placed in service: depreciated)."""
-    powered = fleet.status == DCStatus.POWERED
-    return np.bincount(
-        fleet.owner[powered],
-        weights=fleet.column("capex_paid_usd_b")[powered],
-        minlength=n_owners,
-    )[:n_owners]

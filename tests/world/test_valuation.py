@@ -40,9 +40,8 @@ class Fleet:
         self._capex = np.asarray(capex_usd_b, dtype=float)
         self._powered = np.asarray(powered_gw, dtype=float)
 
-    def column(self, name: str) -> np.ndarray:
-        assert name == "capex_paid_usd_b"
-        return self._capex
+    def compute_capex_in_service_usd_b(self, n_owners: int) -> np.ndarray:
+        return self._capex[:n_owners]
 
     def powered_gw(self, n_owners: int) -> np.ndarray:
         return self._powered[:n_owners]
