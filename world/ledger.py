@@ -154,7 +154,7 @@ class Ledger:
         kinds = [k if k.__class__ is FlowKind else FlowKind(k) for k in kinds]
         cum = self._cum
         payers = self._payers.get(target, ())
-        return float(sum(cum.get((a, target, k), 0.0) for a in payers for k in kinds))
+        return float(sum([cum.get((a, target, k), 0.0) for a in payers for k in kinds]))
 
     def compute_paid_usd_b(self, source: str, kind: FlowKind) -> float:
         """Total paid so far by `source` to every account for `kind`, USD B.

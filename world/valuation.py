@@ -301,8 +301,8 @@ class OperatingBooks:
         investment in its own fleet)."""
         self._months += 1
         n = len(self.firm_names)
-        in_service = fleet.compute_capex_in_service_usd_b(n)
-        powered = fleet.powered_gw(n)
+        in_service = fleet.compute_capex_in_service_usd_b(n).tolist()
+        powered = fleet.powered_gw(n).tolist()
         for i, name in enumerate(self.firm_names):
             firm = firms[name]
             if name not in self._opening_chips_usd_b:
@@ -318,9 +318,9 @@ class OperatingBooks:
             bought = sum((cum[_CHIP] - prev[_CHIP], cum[OWN_CHIPS] - prev[OWN_CHIPS]))
             self._chip_buys[name].append(max(0.0, bought))
             self._cum[name].append(cum)
-            self._dc_in_service_usd_b[name] = float(in_service[i])
+            self._dc_in_service_usd_b[name] = in_service[i]
             installed = firm.installed_total_gw
-            share = min(1.0, float(powered[i]) / installed) if installed > 0 else 1.0
+            share = min(1.0, powered[i] / installed) if installed > 0 else 1.0
             self._in_service[name] = share
             self._depreciation[name] = self._compute_depreciation(name)
             self._margin[name] = self._compute_margin(name, firm.revenue_hist)
