@@ -179,8 +179,7 @@ class CloudMarket:
                 Payment(inputs.buyers[b], inputs.sellers[k], got * price / 12.0,
                         FlowKind.CLOUD_PAYMENT, deal_id)
             )
-        self.tenant_gw = {s: float(g) for s, g in zip(inputs.sellers, result.tenant_gw,
-                                                        strict=True)}
+        self.tenant_gw = dict(zip(inputs.sellers, result.tenant_gw.tolist(), strict=True))
         for seller in inputs.sellers[:-1]:
             payments.append(
                 Payment("Customers", seller, self.tenant_gw[seller] * result.price_usd_b_per_gw_year

@@ -45,6 +45,7 @@ from world.network import DealNetwork
 from world.params import (
     FIRM_NAMES,
     MARKETS,
+    DealKind,
     EventKind,
     InterventionKind,
     Role,
@@ -352,8 +353,9 @@ class ComputeMarketModel(mesa.Model):
     def _lease_capacity(self) -> None:
         """Phase 6: clear the cloud market; labs learn what they lease."""
         cloud_gw = {c.name: c.compute_deployed_gw() for c in self.clouds}
+        leases = self.deals.live(DealKind.CLOUD_CAPACITY)  # (the market reads no other deal)
         payments = self.cloud.update_clear(
-            self.t, self.now_idx, cloud_gw, self.deals.live(), self.frontier.compute_demand_index()
+            self.t, self.now_idx, cloud_gw, leases, self.frontier.compute_demand_index()
         )
         self._book(payments)
         for lab in self.labs:
