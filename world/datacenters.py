@@ -326,9 +326,17 @@ class Fleet:
 
     def _sum_by_owner(self, weights: np.ndarray, n_owners: int) -> np.ndarray:
         owner = self._cols["owner"][: self._n]
-        if self._n and owner.max() >= n_owners:
+        if self._n and self._compute_max_owner() >= n_owners:
             raise ValueError(f"owner code {owner.max()} >= n_owners={n_owners}; pass more owners")
         return np.bincount(owner, weights=weights, minlength=n_owners)
+
+    def _compute_max_owner(self) -> int:
+        """The largest owner code of the fleet, kept per number of rows (a row's owner never
+        changes once appended, so only a new row can change it)."""
+        kept = getattr(self, "_max_owner", None)
+        if kept is None or kept[0] != self._n:
+            kept = self._max_owner = (self._n, int(self._cols["owner"][: self._n].max()))
+        return kept[1]
 
     def _gw_by_owner(self, mask: np.ndarray, n_owners: int) -> np.ndarray:
         return self._sum_by_owner(np.where(mask, self._cols["gw"][: self._n], 0.0), n_owners)
