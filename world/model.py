@@ -14,7 +14,6 @@ one place.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import mesa
@@ -38,7 +37,7 @@ from world.desk import Desk
 from world.foundry import Foundry
 from world.fringe import build_fringe
 from world.frontier import FrontierDemand
-from world.history import compute_history
+from world.history import compute_dated_by_month, compute_history
 from world.ledger import FlowKind, Ledger
 from world.market import compute_path_value
 from world.network import DealNetwork
@@ -62,8 +61,6 @@ from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
 ROLE_CLASS = {Role.VENDOR: ChipVendor, Role.CLOUD: CloudProvider, Role.LAB: AILab}
-_month_index_of = functools.cache(month_index)
-"""`month_index` kept per month string (a pure function asked for every dated input each month)."""
 PRESTART_PLAN_MONTHS = 12
 """Datacenters under construction at the start were planned this many months before it."""
 FRINGE_LABS = "Other labs"
@@ -244,19 +241,13 @@ class ComputeMarketModel(mesa.Model):
         return self.recorder.compute_tables()
 
     def _dated_inputs_at(self, month_idx: int) -> tuple[list, list]:
-        """The events (in (date, id) order) and interventions (in scenario order) dated
-        `month_idx` (an intervention without a date: the start). Grouped by month once, and
-        again only if the model's event list is replaced or grows."""
+        """The events and interventions dated `month_idx` (`world.history.
+        compute_dated_by_month`), grouped once, again only if the event list is replaced or
+        grows."""
         key = (id(self.events), len(self.events))
         if getattr(self, "_dated_key", None) != key:
-            events: dict[int, list] = {}
-            for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
-                events.setdefault(_month_index_of(ev.date), []).append(ev)
-            interventions: dict[int, list] = {}
-            for iv in self.p.interventions:
-                at = self.start_idx if iv.date is None else _month_index_of(iv.date)
-                interventions.setdefault(at, []).append(iv)
-            self._dated, self._dated_key = (events, interventions), key
+            self._dated = compute_dated_by_month(self.events, self.p.interventions, self.start_idx)
+            self._dated_key = key
         events, interventions = self._dated
         return events.get(month_idx, []), interventions.get(month_idx, [])
 

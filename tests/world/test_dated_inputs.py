@@ -1,4 +1,5 @@
-"""The month's dated inputs (`ComputeMarketModel._dated_inputs_at`): grouped by month once,
+"""The month's dated inputs (`world.history.compute_dated_by_month`, through
+`ComputeMarketModel._dated_inputs_at`): grouped by month once,
 they must be the events and interventions the month's filter over the whole list picks."""
 
 from __future__ import annotations
