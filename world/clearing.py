@@ -218,7 +218,7 @@ def clear_cloud_market(
         tenant_demand_gw: tenants' demand at the reference price, GW.
     """
     supply = np.maximum(np.asarray(supply_gw, dtype=float), 0.0)
-    due = (np.array(contract_gw, dtype=float, copy=True) if excluded_links
+    due = (np.array(contract_gw, dtype=float, copy=True) if len(excluded_links)
            else np.asarray(contract_gw, dtype=float))  # (written to only to drop links)
     displaced = np.zeros(due.shape[0])
     for b, k in excluded_links:
