@@ -175,9 +175,13 @@ class DealPipeline:
         regulator first screens the standing stakes (`Regulator.update_review_standing`)."""
         view, closing, neg = self.view, self.closing, self.params
         self.regulator.update_review_standing()
+        t = view.t
         for deal in view.live_deals():  # a copy, in deal-id order (`MarketView.live_deals`)
             status = deal.status
-            since = view.t - deal.history[-1][0]
+            if status is DealStatus.ACTIVE:  # the most common: straight to execution
+                closing.update_execute(deal)
+                continue
+            since = t - deal.history[-1][0]
             if status is DealStatus.LOI and since >= neg.diligence_months:
                 self._after_diligence(deal, self.run_diligence(deal))
             elif status is DealStatus.STALLED:

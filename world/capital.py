@@ -49,6 +49,7 @@ from world.market import compute_path_value
 from world.params import CapitalParams, DealKind
 from world.valuation import (
     OperatingBooks,
+    compute_dcf_of_growth,
     compute_dcf_value_usd_b,
     compute_equity_value_from_ev_usd_b,
     compute_wacc,
@@ -95,11 +96,17 @@ def compute_debt_rate(
     rises with leverage and burn; with R = 0 both ratios sit at their caps when positive).
     Default: Amazon (D/R ~0.08) pays ~5.7%, Oracle (D/R ~1.5) ~8.5%.
     """
+    burn = _burn_ratio(burn_usd_b_per_year, revenue_usd_b_per_year)
+    return _debt_rate(debt_usd_b, revenue_usd_b_per_year, burn, p)
+
+
+def _debt_rate(debt_usd_b: float, revenue_usd_b_per_year: float, burn: float,
+               p: CapitalParams) -> float:
+    """`compute_debt_rate` given the capped burn ratio `burn` (`_burn_ratio`)."""
     if revenue_usd_b_per_year <= _EPS:
         leverage = LEVERAGE_CAP if debt_usd_b > 0 else 0.0
     else:
         leverage = min(LEVERAGE_CAP, max(0.0, debt_usd_b / revenue_usd_b_per_year))
-    burn = _burn_ratio(burn_usd_b_per_year, revenue_usd_b_per_year)
     return p.risk_free_rate + p.debt_spread + p.leverage_spread * leverage + p.burn_spread * burn
 
 
@@ -248,6 +255,18 @@ class CapitalMarket:
             firm.p.max_debt_to_revenue, firm.revenue_usd_b_per_year, firm.debt_usd_b, self.appetite
         )
 
+    def compute_wacc_of(self, firm: Any) -> float:
+        """The firm's WACC (`world.valuation.compute_wacc`): its cost of equity at today's
+        appetite and its cost of debt (the same floats as `compute_cost_of_equity_of` and
+        `compute_debt_rate_of`; its trailing revenue and burn read once), weighted by its
+        last mark and its debt."""
+        p, revenue = self.p, firm.revenue_usd_b_per_year
+        burn = _burn_ratio(firm.burn_usd_b_per_year, revenue)
+        equity = p.risk_free_rate + (p.equity_premium + p.burn_premium * burn) / max(
+            self.appetite, _EPS)
+        debt = firm.debt_usd_b
+        return compute_wacc(firm.valuation_usd_b, debt, equity, _debt_rate(debt, revenue, burn, p))
+
     def update_appraise(
         self, firm: Any, revenue_usd_b_per_year: float, growth_per_year: float
     ) -> float:
@@ -258,33 +277,19 @@ class CapitalMarket:
         observed growth; the belief moves once, when the month closes (`update_month_close`),
         so marking a firm twice in a month counts one observation.
         """
-        books, name = self.books, firm.name
+        books, name, p = self.books, firm.name, self.p
         margin = books.compute_operating_margin_of(name)
-        cash, debt = firm.cash_usd_b, firm.debt_usd_b
-        rate = compute_wacc(
-            firm.valuation_usd_b,
-            debt,
-            self.compute_cost_of_equity_of(firm),
-            self.compute_debt_rate_of(firm),
-        )
-
-        def value_of(growth: float) -> float:
-            ev = compute_dcf_value_usd_b(revenue_usd_b_per_year, growth, margin, rate, self.p)
-            return compute_equity_value_from_ev_usd_b(ev, cash, debt)
-
+        rate = self.compute_wacc_of(firm)
         if name not in books.expected_growth:  # first mark: the opening value's beliefs
             opening = firm.p
             first_revenue = 12.0 * firm.revenue_hist[0] if firm.revenue_hist else 0.0
-
-            def opening_value_of(growth: float) -> float:
-                ev = compute_dcf_value_usd_b(first_revenue, growth, margin, rate, self.p)
-                return compute_equity_value_from_ev_usd_b(
-                    ev, opening.cash_usd_b, opening.debt_usd_b
-                )
-
-            books.update_prior(name, opening_value_of, opening.valuation_usd_b)
+            dcf_of = compute_dcf_of_growth(first_revenue, margin, rate, p)
+            books.update_prior(name, lambda growth: compute_equity_value_from_ev_usd_b(
+                dcf_of(growth), opening.cash_usd_b, opening.debt_usd_b), opening.valuation_usd_b)
         books.update_observe_growth(name, growth_per_year)
-        return value_of(books.compute_expected_growth(name, growth_per_year))
+        growth = books.compute_expected_growth(name, growth_per_year)
+        ev = compute_dcf_value_usd_b(revenue_usd_b_per_year, growth, margin, rate, p)
+        return compute_equity_value_from_ev_usd_b(ev, firm.cash_usd_b, firm.debt_usd_b)
 
     def update_month_close(
         self, firms: Mapping[str, Any], ledger: Any, fleet: Any, chips: Any

@@ -241,11 +241,13 @@ def clear_cloud_market(
         tenant_demand_gw: tenants' demand at the reference price, GW.
     """
     supply = np.maximum(np.asarray(supply_gw, dtype=float), 0.0)
-    due = np.array(contract_gw, dtype=float, copy=True)
+    due = (np.array(contract_gw, dtype=float, copy=True) if len(excluded_links)
+           else np.asarray(contract_gw, dtype=float))  # (written to only to drop links)
     displaced = np.zeros(due.shape[0])
     for b, k in excluded_links:
         displaced[b] += due[b, k]
         due[b, k] = 0.0
+    displaced_gw = float(displaced.sum())
     total_due = due.sum(axis=0)
     fill = np.divide(supply, total_due, out=np.ones_like(total_due), where=total_due > supply)
     provided = due * np.minimum(fill, 1.0)[None, :]
@@ -253,14 +255,15 @@ def clear_cloud_market(
     free = np.where(free > 1e-12 * np.maximum(supply, 1.0), free, 0.0)  # rounding is not room
     free_total = float(free.sum())
     price = compute_lease_price(
-        free_total, tenant_demand_gw, ref_price, elasticity, price_bounds, float(displaced.sum())
+        free_total, tenant_demand_gw, ref_price, elasticity, price_bounds, displaced_gw
     )
-    wanted = tenant_demand_gw * (price / ref_price) ** (-elasticity) + float(displaced.sum())
+    wanted = tenant_demand_gw * (price / ref_price) ** (-elasticity) + displaced_gw
     taken = min(free_total, wanted)
     by_seller = free * (taken / free_total) if free_total > 0 else np.zeros_like(free)
     displaced_served = displaced * (min(1.0, taken / wanted) if wanted > 0 else 0.0)
-    revenue = (provided * contract_price).sum(axis=0) + by_seller * price
-    paid = (provided * contract_price).sum(axis=1) + displaced_served * price
+    charged = provided * contract_price
+    revenue = charged.sum(axis=0) + by_seller * price
+    paid = charged.sum(axis=1) + displaced_served * price
     return CloudClearing(price, provided, by_seller, free - by_seller, revenue, paid)
 
 

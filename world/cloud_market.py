@@ -119,18 +119,22 @@ class CloudMarket:
             ramp = min(1.0, (t - deal.start_step + 1) / CLOUD_RAMP_MONTHS)
             cells.append((deal, deal.gw * ramp))
         buyers = tuple(sorted({d.target for d, _ in cells}))
-        due = np.zeros((len(buyers), len(sellers)))
-        price = np.zeros_like(due)
+        row, column = {b: i for i, b in enumerate(buyers)}, {s: k for k, s in enumerate(sellers)}
+        due = [[0.0] * len(sellers) for _ in buyers]  # (plain floats until the arrays are made)
+        price = [[0.0] * len(sellers) for _ in buyers]
         deal_cells = []
         for deal, gw in cells:
-            b, k = buyers.index(deal.target), sellers.index(deal.source)
-            value = price[b, k] * due[b, k] + deal.price_usd_b_per_gw * gw
-            due[b, k] += gw
-            price[b, k] = value / due[b, k] if due[b, k] > 0 else 0.0
+            b, k = row[deal.target], column[deal.source]
+            value = price[b][k] * due[b][k] + deal.price_usd_b_per_gw * gw
+            due[b][k] += gw
+            price[b][k] = value / due[b][k] if due[b][k] > 0 else 0.0
             deal_cells.append((deal.deal_id, b, k, gw))
+        shape = (len(buyers), len(sellers))
         supply = np.array([cloud_gw[s] for s in sellers[:-1]] + [self.fringe_supply_gw])
         tenants = compute_path_value(self.p.cloud_tenant_gw, now_idx) * demand_index
-        return CloudInputs(buyers, sellers, supply, due, price, tenants, tuple(deal_cells))
+        return CloudInputs(buyers, sellers, supply, np.array(due, dtype=float).reshape(shape),
+                           np.array(price, dtype=float).reshape(shape), tenants,
+                           tuple(deal_cells))
 
     def compute_clearing(
         self, inputs: CloudInputs, excluded_links: Sequence[Link] = ()
@@ -163,17 +167,19 @@ class CloudMarket:
         self.price_usd_b_per_gw_year = result.price_usd_b_per_gw_year
         payments: list[Payment] = []
         self.leased_by_deal = {}
+        prices: dict[str, float] = {}  # deal id -> its price (the first deal of that id)
+        for d in reversed(contracts):
+            prices[d.deal_id] = d.price_usd_b_per_gw
         for deal_id, b, k, gw in inputs.deal_cells:
             due = inputs.contract_gw[b, k]
             got = result.contracted_gw[b, k] * (gw / due) if due > 0 else 0.0
             self.leased_by_deal[deal_id] = float(got)
-            price = next(d.price_usd_b_per_gw for d in contracts if d.deal_id == deal_id)
+            price = prices[deal_id]
             payments.append(
                 Payment(inputs.buyers[b], inputs.sellers[k], got * price / 12.0,
                         FlowKind.CLOUD_PAYMENT, deal_id)
             )
-        self.tenant_gw = {s: float(g) for s, g in zip(inputs.sellers, result.tenant_gw,
-                                                        strict=True)}
+        self.tenant_gw = dict(zip(inputs.sellers, result.tenant_gw.tolist(), strict=True))
         for seller in inputs.sellers[:-1]:
             payments.append(
                 Payment("Customers", seller, self.tenant_gw[seller] * result.price_usd_b_per_gw_year

@@ -299,8 +299,9 @@ class Fleet:
 
     def _due_per_dc(self, now_step: int) -> np.ndarray:
         c, n = self._cols, self._n
-        length = np.maximum(c["build_done_step"][:n] - c["build_start_step"][:n], 1)
-        months_in = np.clip(now_step + 1 - c["build_start_step"][:n], 0, length)
+        start = c["build_start_step"][:n]
+        length = np.maximum(c["build_done_step"][:n] - start, 1)
+        months_in = np.minimum(np.maximum(now_step + 1 - start, 0), length)  # (clip, cheaper)
         scheduled = c["capex_usd_b"][:n] * (months_in / length)
         return np.maximum(scheduled - c["capex_paid_usd_b"][:n], 0.0)
 
@@ -319,11 +320,27 @@ class Fleet:
         self._cols["capex_paid_usd_b"][: self._n] += due
         return self._sum_by_owner(due, n_owners)
 
+    def compute_capex_in_service_usd_b(self, n_owners: int) -> np.ndarray:
+        """Capex paid on each owner's powered datacenters (billion USD), an array of length
+        `n_owners` (owner codes beyond it are left out)."""
+        c, n = self._cols, self._n
+        powered = c["status"][:n] == DCStatus.POWERED
+        return np.bincount(c["owner"][:n][powered], weights=c["capex_paid_usd_b"][:n][powered],
+                           minlength=n_owners)[:n_owners]
+
     def _sum_by_owner(self, weights: np.ndarray, n_owners: int) -> np.ndarray:
         owner = self._cols["owner"][: self._n]
-        if self._n and owner.max() >= n_owners:
+        if self._n and self._compute_max_owner() >= n_owners:
             raise ValueError(f"owner code {owner.max()} >= n_owners={n_owners}; pass more owners")
         return np.bincount(owner, weights=weights, minlength=n_owners)
+
+    def _compute_max_owner(self) -> int:
+        """The largest owner code of the fleet, kept per number of rows (a row's owner never
+        changes once appended, so only a new row can change it)."""
+        kept = getattr(self, "_max_owner", None)
+        if kept is None or kept[0] != self._n:
+            kept = self._max_owner = (self._n, int(self._cols["owner"][: self._n].max()))
+        return kept[1]
 
     def _gw_by_owner(self, mask: np.ndarray, n_owners: int) -> np.ndarray:
         return self._sum_by_owner(np.where(mask, self._cols["gw"][: self._n], 0.0), n_owners)

@@ -9,7 +9,9 @@ cutoff every event is replayed and the agents take over after the latest dated a
 
 from __future__ import annotations
 
-from world.params import EventKind, EventParams, ScenarioParams, month_index
+from collections.abc import Sequence
+
+from world.params import EventKind, EventParams, InterventionParams, ScenarioParams, month_index
 
 
 def compute_history(params: ScenarioParams) -> list[EventParams]:
@@ -19,3 +21,18 @@ def compute_history(params: ScenarioParams) -> list[EventParams]:
         return list(params.events)
     last = month_index(cutoff)
     return [e for e in params.events if e.kind is not EventKind.DEAL or month_index(e.date) <= last]
+
+
+def compute_dated_by_month(
+    events: Sequence[EventParams], interventions: Sequence[InterventionParams], start_idx: int
+) -> tuple[dict[int, list[EventParams]], dict[int, list[InterventionParams]]]:
+    """Month index -> the events dated then, in (date, id) order, and month index -> the
+    interventions taking effect then, in scenario order (an undated one: `start_idx`, the
+    first month)."""
+    by_month: dict[int, list[EventParams]] = {}
+    for ev in sorted(events, key=lambda e: (e.date, e.id)):
+        by_month.setdefault(month_index(ev.date), []).append(ev)
+    acts: dict[int, list[InterventionParams]] = {}
+    for iv in interventions:
+        acts.setdefault(start_idx if iv.date is None else month_index(iv.date), []).append(iv)
+    return by_month, acts

@@ -32,6 +32,10 @@ class FlowKind(StrEnum):
     INITIAL = "initial"
 
 
+_KIND_VALUES: dict[FlowKind, str] = {k: k.value for k in FlowKind}
+"""Each kind's plain string, as stored in the flows (a dict read is cheaper than `.value`)."""
+
+
 class Ledger:
     """Balances (USD B) of named accounts and the log of every transfer between them.
 
@@ -102,7 +106,8 @@ class Ledger:
         amount = float(amount_usd_b)
         balances[source] -= amount
         balances[target] += amount
-        self._flows.append((int(step), source, target, kind.value, amount, deal_id))
+        self._flows.append((step if step.__class__ is int else int(step), source, target,
+                            _KIND_VALUES[kind], amount, deal_id))
         cum = self._cum
         key = (source, target, kind)
         prev = cum.get(key)
@@ -113,9 +118,12 @@ class Ledger:
         else:
             cum[key] = prev + amount
         key = (source, target, None)
-        if key not in cum:  # a new payer of `target`
+        prev = cum.get(key)
+        if prev is None:  # a new payer of `target` (0.0 + amount is amount)
             self._payers[target] = sorted([*self._payers.get(target, []), source])
-        cum[key] = cum.get(key, 0.0) + amount
+            cum[key] = amount
+        else:
+            cum[key] = prev + amount
 
     def balance(self, account: str) -> float:
         """Balance of `account`, USD B (KeyError naming it if unknown)."""
@@ -146,7 +154,7 @@ class Ledger:
         kinds = [k if k.__class__ is FlowKind else FlowKind(k) for k in kinds]
         cum = self._cum
         payers = self._payers.get(target, ())
-        return float(sum(cum.get((a, target, k), 0.0) for a in payers for k in kinds))
+        return float(sum([cum.get((a, target, k), 0.0) for a in payers for k in kinds]))
 
     def compute_paid_usd_b(self, source: str, kind: FlowKind) -> float:
         """Total paid so far by `source` to every account for `kind`, USD B.

@@ -14,7 +14,6 @@ one place.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import mesa
@@ -38,13 +37,14 @@ from world.desk import Desk
 from world.foundry import Foundry
 from world.fringe import build_fringe
 from world.frontier import FrontierDemand
-from world.history import compute_history
+from world.history import compute_dated_by_month, compute_history
 from world.ledger import FlowKind, Ledger
 from world.market import compute_path_value
 from world.network import DealNetwork
 from world.params import (
     FIRM_NAMES,
     MARKETS,
+    DealKind,
     EventKind,
     InterventionKind,
     Role,
@@ -61,8 +61,6 @@ from world.view import MarketView
 
 EXTERNAL_ACCOUNTS = ("Customers", "Investors", "Lenders", "Suppliers", FRINGE_CHIPS, FRINGE_BUYERS)
 ROLE_CLASS = {Role.VENDOR: ChipVendor, Role.CLOUD: CloudProvider, Role.LAB: AILab}
-_month_index_of = functools.cache(month_index)
-"""`month_index` kept per month string (a pure function asked for every dated input each month)."""
 PRESTART_PLAN_MONTHS = 12
 """Datacenters under construction at the start were planned this many months before it."""
 FRINGE_LABS = "Other labs"
@@ -242,10 +240,20 @@ class ComputeMarketModel(mesa.Model):
         """Columnar output tables (docs/odd.md) without run_id / scenario / seed."""
         return self.recorder.compute_tables()
 
+    def _dated_inputs_at(self, month_idx: int) -> tuple[list, list]:
+        """The events and interventions dated `month_idx` (`world.history.
+        compute_dated_by_month`), grouped once, again only if the event list is replaced or
+        grows."""
+        key = (id(self.events), len(self.events))
+        if getattr(self, "_dated_key", None) != key:
+            self._dated = compute_dated_by_month(self.events, self.p.interventions, self.start_idx)
+            self._dated_key = key
+        events, interventions = self._dated
+        return events.get(month_idx, []), interventions.get(month_idx, [])
+
     def _apply_dated_inputs(self) -> None:
-        for ev in sorted(self.events, key=lambda e: (e.date, e.id)):
-            if _month_index_of(ev.date) != self.now_idx:
-                continue
+        events, interventions = self._dated_inputs_at(self.now_idx)
+        for ev in events:
             if ev.kind is EventKind.DEAL:
                 self.pipeline.create_event_deal(ev, initial=False)
             elif ev.target.value == "foundry_capacity":
@@ -254,10 +262,7 @@ class ComputeMarketModel(mesa.Model):
                 self.frontier.update_shock(ev.multiplier)
             else:
                 self.chips.fringe_multiplier *= ev.multiplier
-        for iv in self.p.interventions:
-            at = self.start_idx if iv.date is None else _month_index_of(iv.date)
-            if at != self.now_idx:
-                continue
+        for iv in interventions:
             if iv.kind is InterventionKind.ALLOCATION_RULE and iv.allocation_rule is not None:
                 self.foundry.rule = iv.allocation_rule
             elif iv.kind is InterventionKind.DIVESTITURE and len(iv.parties) == 2:
@@ -269,11 +274,9 @@ class ComputeMarketModel(mesa.Model):
 
     def _pay_capex(self) -> None:
         due = self.fleet.update_capex_paid(self.t, self.n_firms)  # what each owner owed
-        for i, amount in enumerate(due):
+        for name, amount in zip(self.firm_names, due.tolist(), strict=False):
             if amount > 0:
-                self.firms[self.firm_names[i]].update_pay(
-                    "Suppliers", float(amount), FlowKind.CAPEX, cost=False
-                )
+                self.firms[name].update_pay("Suppliers", amount, FlowKind.CAPEX, cost=False)
 
     # ----- the markets' phases -----------------------------------------------------------------
     def _book(self, payments: list[Payment]) -> None:
@@ -342,8 +345,9 @@ class ComputeMarketModel(mesa.Model):
     def _lease_capacity(self) -> None:
         """Phase 6: clear the cloud market; labs learn what they lease."""
         cloud_gw = {c.name: c.compute_deployed_gw() for c in self.clouds}
+        leases = self.deals.live(DealKind.CLOUD_CAPACITY)  # (the market reads no other deal)
         payments = self.cloud.update_clear(
-            self.t, self.now_idx, cloud_gw, self.deals.live(), self.frontier.compute_demand_index()
+            self.t, self.now_idx, cloud_gw, leases, self.frontier.compute_demand_index()
         )
         self._book(payments)
         for lab in self.labs:

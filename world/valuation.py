@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from world.datacenters import DCStatus
 from world.ledger import FlowKind
 from world.params import CapitalParams
 
@@ -49,6 +48,7 @@ __all__ = [
     "OPERATING_COST_KINDS",
     "OperatingBooks",
     "compute_adaptive_expectation",
+    "compute_dcf_of_growth",
     "compute_dcf_value_usd_b",
     "compute_equity_value_from_ev_usd_b",
     "compute_implied_growth",
@@ -96,6 +96,10 @@ def compute_dcf_value_usd_b(
     target_margin); DCF = sum_k R_k m_k / (1 + r)^k + R_H m_H (1 + g_inf) / (r - g_inf) /
     (1 + r)^H. The rate is floored at g_inf + 1% so the terminal value is finite. At g = g_inf
     and m = m_T this is Gordon's growing perpetuity R m (1 + g) / (r - g).
+
+    The projection runs on Python floats (numpy scalars are several times slower at scalar
+    arithmetic; the operations are the same IEEE ones); a numpy float64 input gives a numpy
+    float64 value, as numpy's arithmetic would (sums of the value elsewhere depend on it).
     """
     h = p.horizon_years
     g_inf = p.terminal_growth
@@ -104,22 +108,57 @@ def compute_dcf_value_usd_b(
     m_target = max(m0, p.target_margin)
     r = max(rate_per_year, g_inf + 0.01)
     revenue = max(0.0, revenue_usd_b_per_year)
+    numpy_in = np.float64 in {type(g0), type(m0), type(m_target), type(r), type(revenue)}
+    g0, m0, m_target, r, revenue = float(g0), float(m0), float(m_target), float(r), float(revenue)
     value = 0.0
     m_k = m0
     excess, span, one_r = g0 - g_inf, m_target - m0, 1.0 + r
-    for k, fade in enumerate(_growth_fades(h, p.growth_half_life_years), start=1):
+    for k, fade in _growth_steps(h, p.growth_half_life_years):
         revenue *= 1.0 + (g_inf + excess * fade)
         m_k = m0 + span * k / h
         value += revenue * m_k / one_r**k
     terminal = revenue * m_k * (1.0 + g_inf) / (r - g_inf) / one_r**h
-    return value + terminal
+    return np.float64(value + terminal) if numpy_in else value + terminal
+
+
+def compute_dcf_of_growth(
+    revenue_usd_b_per_year: float, margin: float, rate_per_year: float, p: CapitalParams
+) -> Callable[[float], float]:
+    """`compute_dcf_value_usd_b` of a firm as a function of the growth alone, USD B: the
+    margins m_k and discount factors (1 + r)^k, which do not depend on the growth, are worked
+    out once, so a search over the growth (`compute_implied_growth`) repeats only the revenue
+    path. Each value is the same number as `compute_dcf_value_usd_b` (the same operations in
+    the same order), as a Python float."""
+    h = p.horizon_years
+    g_inf, cap = p.terminal_growth, p.growth_cap
+    m0 = float(max(MARGIN_FLOOR, min(1.0, margin)))
+    span = float(max(m0, p.target_margin)) - m0
+    r = float(max(rate_per_year, g_inf + 0.01))
+    start = float(max(0.0, revenue_usd_b_per_year))
+    one_r = 1.0 + r
+    years = _growth_steps(h, p.growth_half_life_years)
+    steps = tuple((fade, m0 + span * k / h, one_r**k) for k, fade in years)
+    m_h, tail, spread, last = steps[-1][1], 1.0 + g_inf, r - g_inf, one_r**h
+
+    def value_of(growth_per_year: float) -> float:
+        excess = min(cap, max(GROWTH_FLOOR, growth_per_year)) - g_inf
+        revenue, value = start, 0.0
+        for fade, m_k, discount in steps:
+            revenue *= 1.0 + (g_inf + excess * fade)
+            value += revenue * m_k / discount
+        return value + revenue * m_h * tail / spread / last
+
+    return value_of
 
 
 @functools.cache
-def _growth_fades(horizon_years: int, half_life_years: float) -> tuple[float, ...]:
-    """0.5^((k - 1) / h) for k = 1..H: the share of the excess growth left in year k (the
-    projection's fade; kept per horizon and half-life, the same floats as computing them)."""
-    return tuple(0.5 ** ((k - 1) / half_life_years) for k in range(1, horizon_years + 1))
+def _growth_steps(horizon_years: int, half_life_years: float) -> tuple[tuple[int, float], ...]:
+    """(k, 0.5^((k - 1) / h)) for k = 1..H: each year and the share of the excess growth left
+    in it (the projection's fade; kept per horizon and half-life, the same floats as computing
+    them)."""
+    return tuple(
+        (k, 0.5 ** ((k - 1) / half_life_years)) for k in range(1, horizon_years + 1)
+    )
 
 
 def compute_wacc(
@@ -262,8 +301,8 @@ class OperatingBooks:
         investment in its own fleet)."""
         self._months += 1
         n = len(self.firm_names)
-        in_service = _capex_in_service_by_owner(fleet, n)
-        powered = fleet.powered_gw(n)
+        in_service = fleet.compute_capex_in_service_usd_b(n).tolist()
+        powered = fleet.powered_gw(n).tolist()
         for i, name in enumerate(self.firm_names):
             firm = firms[name]
             if name not in self._opening_chips_usd_b:
@@ -279,9 +318,9 @@ class OperatingBooks:
             bought = sum((cum[_CHIP] - prev[_CHIP], cum[OWN_CHIPS] - prev[OWN_CHIPS]))
             self._chip_buys[name].append(max(0.0, bought))
             self._cum[name].append(cum)
-            self._dc_in_service_usd_b[name] = float(in_service[i])
+            self._dc_in_service_usd_b[name] = in_service[i]
             installed = firm.installed_total_gw
-            share = min(1.0, float(powered[i]) / installed) if installed > 0 else 1.0
+            share = min(1.0, powered[i] / installed) if installed > 0 else 1.0
             self._in_service[name] = share
             self._depreciation[name] = self._compute_depreciation(name)
             self._margin[name] = self._compute_margin(name, firm.revenue_hist)
@@ -352,19 +391,13 @@ class OperatingBooks:
         if months <= 0:
             return 0.0
         first, last = snaps[-1 - months], snaps[-1]
-        op_cost = sum(last[k] - first[k] for k in OPERATING_COST_KINDS)
+        op_cost = sum([last[k] - first[k] for k in OPERATING_COST_KINDS])
         op_cost = max(0.0, op_cost - (last[OWN_CHIPS] - first[OWN_CHIPS]))
-        recent = revenue_hist if months == len(revenue_hist) else list(revenue_hist)[-months:]
-        revenue = sum(recent)
+        if months == len(revenue_hist):  # a firm's history keeps this sum as its `total`
+            revenue = getattr(revenue_hist, "total", None)
+            if revenue is None:
+                revenue = sum(revenue_hist)
+        else:
+            revenue = sum(list(revenue_hist)[-months:])
         depreciation = self._depreciation[name] * months / 12.0
         return compute_operating_margin(revenue, op_cost, depreciation)
-
-
-def _capex_in_service_by_owner(fleet: Any, n_owners: int) -> np.ndarray:
-    """Capex paid on each owner's powered datacenters, USD B (placed in service: depreciated)."""
-    powered = fleet.status == DCStatus.POWERED
-    return np.bincount(
-        fleet.owner[powered],
-        weights=fleet.column("capex_paid_usd_b")[powered],
-        minlength=n_owners,
-    )[:n_owners]

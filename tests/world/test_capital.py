@@ -272,3 +272,20 @@ def test_burn_ratio_cap_is_used() -> None:
     assert compute_debt_rate(0.0, 1.0, 1e6, P) == pytest.approx(
         P.risk_free_rate + P.debt_spread + P.burn_spread * BURN_RATIO_CAP
     )
+
+
+@given(amount, amount, amount, amount, st.floats(-2.0, 2.0))
+@settings(max_examples=80, deadline=None)
+def test_wacc_of_a_firm_reads_its_rates_once(debt, revenue, burn, valuation, log_appetite) -> None:
+    """`compute_wacc_of` reads a firm's revenue and burn once; it must be the very float of the
+    WACC of the firm's cost of equity and debt rate computed one by one."""
+    from types import SimpleNamespace
+
+    from world.valuation import compute_wacc
+
+    market = _market(log_appetite)
+    firm = SimpleNamespace(debt_usd_b=debt, revenue_usd_b_per_year=revenue,
+                           burn_usd_b_per_year=burn, valuation_usd_b=valuation)
+    want = compute_wacc(valuation, debt, market.compute_cost_of_equity_of(firm),
+                        market.compute_debt_rate_of(firm))
+    assert market.compute_wacc_of(firm) == want

@@ -216,3 +216,19 @@ def test_frontier_floor_idles_compute() -> None:
     res = clear_frontier_market(np.array([5.0, 5.0]), 1.0, 10.0, 1.0, (2.5, 40.0))
     assert res.price_usd_b_per_gw_year == 2.5
     np.testing.assert_allclose(res.served_gw, [2.0, 2.0])
+
+
+@given(st.lists(st.floats(0.0, 10.0), min_size=2, max_size=4), st.floats(0.0, 5.0),
+       st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_cloud_clearing_leaves_its_inputs_unchanged(supply, due_gw, cut) -> None:
+    """The clearing copies the contracts only to drop excluded links; either way the caller's
+    arrays come back unchanged, so a month's inputs can be re-solved without a link."""
+    k = len(supply)
+    due = np.full((2, k), due_gw)
+    price = np.full((2, k), 12.0)
+    kept = due.copy(), price.copy()
+    excl = [(0, 0), (1, k - 1)] if cut else []
+    clear_cloud_market(np.array(supply), due, price, 5.0, 13.0, 1.0, (3.0, 50.0), excl)
+    np.testing.assert_array_equal(due, kept[0])
+    np.testing.assert_array_equal(price, kept[1])

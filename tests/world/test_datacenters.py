@@ -163,3 +163,33 @@ def test_unlimited_pool_powers_at_once() -> None:
     fleet.update(7)
     np.testing.assert_allclose(fleet.powered_gw(1), [50.0])
     assert fleet.compute_capex_due(7, 1)[0] == pytest.approx(fleet.column("capex_usd_b")[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), plans_st)
+def test_capex_accrues_to_its_total_and_in_service_counts_powered(seed, plans) -> None:
+    """Capex paid never exceeds a datacenter's total and reaches it once it is built; capex
+    in service per owner is the capex paid on that owner's powered datacenters (summed here
+    row by row) and nothing of the others."""
+    params = SitesParams(n_sites=40, interconnect_wait_months=Distribution(mean=10, low=0, high=30))
+    pool = generate_sites(params, np.random.default_rng(seed))
+    fleet = Fleet(capacity=2)
+    for step in range(HORIZON + 60):
+        for s, owner, site, frac in plans:
+            if s == step and pool.owner[site] in (-1, owner):
+                pool.acquire(site, owner)
+                gw = frac * pool.compute_remaining_gw()[site]
+                if gw > 1e-6:
+                    fleet.plan(site, owner, gw, step, pool)
+        fleet.update(step)
+        fleet.update_capex_paid(step, N_OWNERS)
+        paid, total = fleet.column("capex_paid_usd_b"), fleet.column("capex_usd_b")
+        assert (paid <= total * (1 + 1e-12)).all()
+        built = fleet.column("build_done_step") <= step
+        np.testing.assert_allclose(paid[built], total[built], rtol=1e-12)
+        want = np.zeros(N_OWNERS)
+        for i in range(len(fleet)):
+            if fleet.status[i] == DCStatus.POWERED:
+                want[fleet.owner[i]] += paid[i]
+        np.testing.assert_allclose(fleet.compute_capex_in_service_usd_b(N_OWNERS), want,
+                                   rtol=1e-12)

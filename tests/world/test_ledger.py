@@ -119,3 +119,18 @@ def test_paid_by_kind_is_the_pair_totals_added_in_key_order(moves) -> None:
                 want[payer] = want.get(payer, 0.0) + paid
             for account in ACCOUNTS:
                 assert led.compute_paid_usd_b(account, k) == want.get(account, 0.0)
+
+
+def test_flows_store_plain_kind_strings_and_integer_steps() -> None:
+    """The flows table holds each kind as its plain string (not the enum member) and each
+    step as a Python int, whatever integer type the caller passed, whether the kind was given
+    as a member or as its string."""
+    import numpy as np
+
+    led = Ledger(ACCOUNTS)
+    led.transfer(np.int64(2), "Investors", "OpenAI", 1.0, FlowKind.FUNDING_ROUND)
+    led.transfer(3, "OpenAI", "Nvidia", 0.5, "chip_payment")
+    cols = led.flows_columns()
+    assert cols["kind"] == ["funding_round", "chip_payment"]
+    assert all(type(k) is str for k in cols["kind"])
+    assert cols["step"] == [2, 3] and all(type(s) is int for s in cols["step"])

@@ -18,6 +18,7 @@ from world.params import CapitalParams
 from world.valuation import (
     OperatingBooks,
     compute_adaptive_expectation,
+    compute_dcf_of_growth,
     compute_dcf_value_usd_b,
     compute_equity_value_from_ev_usd_b,
     compute_implied_growth,
@@ -39,9 +40,8 @@ class Fleet:
         self._capex = np.asarray(capex_usd_b, dtype=float)
         self._powered = np.asarray(powered_gw, dtype=float)
 
-    def column(self, name: str) -> np.ndarray:
-        assert name == "capex_paid_usd_b"
-        return self._capex
+    def compute_capex_in_service_usd_b(self, n_owners: int) -> np.ndarray:
+        return self._capex[:n_owners]
 
     def powered_gw(self, n_owners: int) -> np.ndarray:
         return self._powered[:n_owners]
@@ -306,6 +306,40 @@ def test_dcf_bit_for_bit_as_written(revenue, growth, margin, rate, horizon, half
     for q in (p, P):
         want = _dcf_as_written(revenue, growth, margin, rate, q)
         assert compute_dcf_value_usd_b(revenue, growth, margin, rate, q) == want
+
+
+@given(
+    st.floats(0.0, 500.0),
+    st.lists(st.floats(-2.0, 3.0), min_size=1, max_size=5),
+    st.floats(-8.0, 1.5),
+    st.floats(0.0, 0.4),
+    st.integers(2, 30),
+    st.floats(0.25, 20.0),
+)
+@settings(max_examples=80, deadline=None)
+def test_dcf_of_growth_bit_for_bit_as_written(revenue, growths, margin, rate, horizon,
+                                              half_life) -> None:
+    """The growth search keeps a firm's margins and discount factors and repeats only the
+    revenue path: each value must be the very float of the year-by-year rule."""
+    p = CapitalParams(horizon_years=horizon, growth_half_life_years=half_life)
+    value_of = compute_dcf_of_growth(revenue, margin, rate, p)
+    for growth in growths:
+        assert value_of(growth) == _dcf_as_written(revenue, growth, margin, rate, p)
+
+
+@given(st.floats(0.0, 500.0), st.floats(-2.0, 3.0), st.floats(-8.0, 1.5), st.floats(0.0, 0.4),
+       st.integers(0, 15))
+@settings(max_examples=80, deadline=None)
+def test_dcf_of_numpy_scalars_is_numpy_arithmetic(revenue, growth, margin, rate, mask) -> None:
+    """The projection runs on Python floats; with numpy float64 inputs it must give the value
+    and the type numpy's own scalar arithmetic gives (later sums of the value depend on the
+    type: Python's `sum` compensates rounding for exact floats only)."""
+    args = [revenue, growth, margin, rate]
+    args = [np.float64(a) if mask >> i & 1 else a for i, a in enumerate(args)]
+    want = _dcf_as_written(*args, P)
+    got = compute_dcf_value_usd_b(*args, P)
+    assert got == want
+    assert type(got) is type(want)
 
 
 @given(st.lists(st.floats(0.0, 1e3), max_size=60), st.integers(1, 48))
