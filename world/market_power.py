@@ -20,6 +20,7 @@ Read-only views of the model (`compute_*`), used by `world.recorder`:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from world.catalog import pflops_per_gw
@@ -57,21 +58,84 @@ def is_tied(model: Any, deal: Any) -> bool:
     return False
 
 
-def compute_accelerator_power(model: Any, cum_fringe_gw: float) -> dict[str, float]:
+class StakeLinks:
+    """`is_affiliated` per pair of firms and `is_tied` per contract, kept while the stake
+    registry's holdings are unchanged: dropped when its `version` moves. A contract's
+    exclusivity is read at each call (a remedy can lift it); what is kept is the rest of the
+    rule, which reads the holdings and the contract's parent deal (a deal's kind, parties and
+    parent never change once it is in the book; a parent not found is not kept)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._version = -1
+        self._affiliated: dict[tuple[str, str], bool] = {}
+        self._financed: dict[str, bool] = {}
+
+    def _check(self) -> None:
+        if self.model.stakes.version != self._version:
+            self._affiliated, self._financed = {}, {}
+            self._version = self.model.stakes.version
+
+    def is_affiliated(self, seller: str, buyer: str) -> bool:
+        """`is_affiliated(model, seller, buyer)`."""
+        self._check()
+        hit = self._affiliated.get((seller, buyer))
+        if hit is None:
+            hit = self._affiliated[(seller, buyer)] = is_affiliated(self.model, seller, buyer)
+        return hit
+
+    def is_tied(self, deal: Any) -> bool:
+        """`is_tied(model, deal)`."""
+        if deal.exclusive:
+            return True
+        self._check()
+        hit = self._financed.get(deal.deal_id)
+        if hit is None:
+            hit = is_tied(self.model, deal)
+            if not deal.parent_id or deal.parent_id in self.model.deals:
+                self._financed[deal.deal_id] = hit
+        return hit
+
+
+def compute_month_deliveries(deliveries: Any) -> dict[tuple[str, str, str], list[float]]:
+    """A month's chip deliveries by (designer, buyer, deal id or ''): [GW, USD B paid], in
+    delivery order; a designer's chips for itself, and deliveries without a finite price,
+    pay nothing."""
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for item in deliveries:
+        rec = out.setdefault((item.designer, item.buyer, item.deal_id), [0.0, 0.0])
+        rec[0] += item.gw
+        if item.buyer != item.designer and math.isfinite(item.price_usd_b_per_gw):
+            rec[1] += item.gw * item.price_usd_b_per_gw
+    return out
+
+
+def compute_accelerator_power(
+    model: Any, cum_fringe_gw: float, links: StakeLinks | None = None
+) -> dict[str, float]:
     """Foreclosure share, unaffiliated GW and price, price per PFLOP/s and fringe GW of the
-    accelerator market this month (`model.month_deliveries`)."""
-    total = tied = un_gw = un_usd = usd = pflops = fringe = 0.0
-    for (designer, buyer, deal_id), (gw, paid) in sorted(model.month_deliveries.items()):
+    accelerator market this month (`compute_month_deliveries`). `links`: a `StakeLinks` of
+    the model kept between months."""
+    links = StakeLinks(model) if links is None else links
+    total = tied = un_gw = un_usd = usd = pflops = 0.0
+    fringe = 0.0
+    per_gw: dict[str, float | None] = {}
+    deals = model.deals
+    for (designer, buyer, deal_id), (gw, paid) in sorted(
+        compute_month_deliveries(model.chips.deliveries).items()
+    ):
         if designer == buyer:
             continue
         total += gw
         usd += paid
-        product = model.catalog.latest(designer, model.now_idx)
-        if product is not None and paid > 0:
-            pflops += gw * pflops_per_gw(product)
-        if deal_id and is_tied(model, model.deals.get(deal_id)):
+        if designer not in per_gw:
+            product = model.catalog.latest(designer, model.now_idx)
+            per_gw[designer] = pflops_per_gw(product) if product is not None else None
+        if per_gw[designer] is not None and paid > 0:
+            pflops += gw * per_gw[designer]
+        if deal_id and links.is_tied(deals.get(deal_id)):
             tied += gw
-        if not is_affiliated(model, designer, buyer):
+        if not links.is_affiliated(designer, buyer):
             un_gw += gw
             un_usd += paid
         if buyer == FRINGE_BUYERS:
@@ -86,15 +150,18 @@ def compute_accelerator_power(model: Any, cum_fringe_gw: float) -> dict[str, flo
     }
 
 
-def compute_cloud_power(model: Any, total_gw: float, fringe_cloud_gw: float) -> dict[str, float]:
+def compute_cloud_power(
+    model: Any, total_gw: float, fringe_cloud_gw: float, links: StakeLinks | None = None
+) -> dict[str, float]:
     """The same metrics for the cloud market: leases under contracts (`leased_by_deal`) and to
     other tenants (`other_tenant_gw`, at the market lease price)."""
+    links = StakeLinks(model) if links is None else links
     tied = un_gw = un_usd = 0.0
     for deal_id, gw in sorted(model.leased_by_deal.items()):
         deal = model.deals.get(deal_id)
-        if is_tied(model, deal):
+        if links.is_tied(deal):
             tied += gw
-        if not is_affiliated(model, deal.source, deal.target):
+        if not links.is_affiliated(deal.source, deal.target):
             un_gw += gw
             un_usd += gw * deal.price_usd_b_per_gw
     others = sum(model.other_tenant_gw.values())

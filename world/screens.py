@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from world.metrics import (
+    HHI_SCALE,
     compute_delta_hhi,
     compute_diversion_to,
     compute_exclusive_screen,
@@ -71,6 +72,24 @@ def compute_market_mhhi(
         ("mhhi_weights", names), lambda owned, ctrl: _market_weights(names, stakes, owned, ctrl)
     )
     return compute_mhhi_from_weights(np.array([shares[n] for n in names], dtype=float), weights)
+
+
+def compute_firms_mhhi(
+    shares: Mapping[str, float], stakes: StakeRegistry, firms_hhi: float
+) -> float:
+    """MHHI (0-10,000) of a market whose fringe remainder row stands for many small firms,
+    counted as firms the way the market's HHI of the firms (`firms_hhi`,
+    `world.fringe.compute_hhi_with_fringe`) counts them (no stakes among the sellers: MHHI =
+    HHI).
+
+    The small firms hold no stakes and nobody holds stakes in them, so their cross terms are 0
+    and each adds only its own squared share: MHHI of the firms = MHHI with the row as one
+    firm (`compute_market_mhhi`) - (HHI with the row as one firm - HHI of the firms), without
+    building the small firms' rows every month (`FringeMarket.compute_firm_shares` gives the
+    same number)."""
+    lumped = compute_market_mhhi(shares, stakes)
+    rows_hhi = HHI_SCALE * sum(s * s for s in shares.values())
+    return lumped - (rows_hhi - firms_hhi)
 
 
 def _market_weights(

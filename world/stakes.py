@@ -35,6 +35,9 @@ class StakeRegistry:
         self._derived: dict = {}
         """Values derived from the ownership and control matrices (`compute_derived`), kept
         while the matrices stay the same and dropped when they are recomputed."""
+        self.version = 0
+        """How many times the holdings have changed (`_commit` bumps it): readers that keep
+        values derived from the holdings drop them when it moves."""
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
@@ -109,6 +112,7 @@ class StakeRegistry:
         are the same objects."""
         owned.flags.writeable = voting.flags.writeable = False
         self.owned, self.voting = owned, voting
+        self.version += 1
 
     def compute_with_stake(self, owner: str, firm: str, frac: float, voting: bool) -> StakeRegistry:
         """A copy of the registry with one more stake issued (for a reviewer's what-if)."""
@@ -118,6 +122,14 @@ class StakeRegistry:
         other._matrices = None
         other._derived = {}
         other.update_grant(owner, firm, frac, voting)
+        return other
+
+    def compute_snapshot(self) -> StakeRegistry:
+        """A registry with the holdings as they are now, unchanged by later changes to this
+        one (the arrays are read-only and replaced on every change, so they are shared)."""
+        other = StakeRegistry(self.firms)
+        other.owned, other.voting = self.owned, self.voting
+        other._rows = self._rows
         return other
 
     def compute_ownership_control(self) -> tuple[np.ndarray, np.ndarray]:
