@@ -71,24 +71,31 @@ class StakeLinks:
         self._affiliated: dict[tuple[str, str], bool] = {}
         self._financed: dict[str, bool] = {}
 
-    def _check(self) -> None:
+    def update_version(self) -> None:
+        """Drop what was kept if the holdings have changed since (every call does it)."""
         if self.model.stakes.version != self._version:
             self._affiliated, self._financed = {}, {}
             self._version = self.model.stakes.version
 
     def is_affiliated(self, seller: str, buyer: str) -> bool:
         """`is_affiliated(model, seller, buyer)`."""
-        self._check()
+        self.update_version()
+        return self._is_affiliated(seller, buyer)
+
+    def is_tied(self, deal: Any) -> bool:
+        """`is_tied(model, deal)`."""
+        self.update_version()
+        return self._is_tied(deal)
+
+    def _is_affiliated(self, seller: str, buyer: str) -> bool:
         hit = self._affiliated.get((seller, buyer))
         if hit is None:
             hit = self._affiliated[(seller, buyer)] = is_affiliated(self.model, seller, buyer)
         return hit
 
-    def is_tied(self, deal: Any) -> bool:
-        """`is_tied(model, deal)`."""
+    def _is_tied(self, deal: Any) -> bool:
         if deal.exclusive:
             return True
-        self._check()
         hit = self._financed.get(deal.deal_id)
         if hit is None:
             hit = is_tied(self.model, deal)
@@ -103,9 +110,12 @@ def compute_month_deliveries(deliveries: Any) -> dict[tuple[str, str, str], list
     pay nothing."""
     out: dict[tuple[str, str, str], list[float]] = {}
     for item in deliveries:
-        rec = out.setdefault((item.designer, item.buyer, item.deal_id), [0.0, 0.0])
+        key = (item.designer, item.buyer, item.deal_id)
+        rec = out.get(key)
+        if rec is None:
+            rec = out[key] = [0.0, 0.0]
         rec[0] += item.gw
-        if item.buyer != item.designer and math.isfinite(item.price_usd_b_per_gw):
+        if key[1] != key[0] and math.isfinite(item.price_usd_b_per_gw):
             rec[1] += item.gw * item.price_usd_b_per_gw
     return out
 
@@ -114,13 +124,13 @@ def compute_accelerator_power(
     model: Any, cum_fringe_gw: float, links: StakeLinks | None = None
 ) -> dict[str, float]:
     """Foreclosure share, unaffiliated GW and price, price per PFLOP/s and fringe GW of the
-    accelerator market this month (`compute_month_deliveries`). `links`: a `StakeLinks` of
-    the model kept between months."""
+    accelerator market this month (`compute_month_deliveries`, in key order). `links`: a
+    `StakeLinks` of the model kept between months."""
     links = StakeLinks(model) if links is None else links
-    total = tied = un_gw = un_usd = usd = pflops = 0.0
-    fringe = 0.0
-    per_gw: dict[str, float | None] = {}
-    deals = model.deals
+    links.update_version()
+    total = tied = un_gw = un_usd = usd = pflops = fringe = 0.0
+    per_gw: dict[str, float | None] = {}  # pflops_per_gw of each designer's newest product
+    catalog, now_idx, get_deal = model.catalog, model.now_idx, model.deals.get
     for (designer, buyer, deal_id), (gw, paid) in sorted(
         compute_month_deliveries(model.chips.deliveries).items()
     ):
@@ -129,13 +139,13 @@ def compute_accelerator_power(
         total += gw
         usd += paid
         if designer not in per_gw:
-            product = model.catalog.latest(designer, model.now_idx)
+            product = catalog.latest(designer, now_idx)
             per_gw[designer] = pflops_per_gw(product) if product is not None else None
-        if per_gw[designer] is not None and paid > 0:
+        if paid > 0 and per_gw[designer] is not None:
             pflops += gw * per_gw[designer]
-        if deal_id and links.is_tied(deals.get(deal_id)):
+        if deal_id and links._is_tied(get_deal(deal_id)):
             tied += gw
-        if not links.is_affiliated(designer, buyer):
+        if not links._is_affiliated(designer, buyer):
             un_gw += gw
             un_usd += paid
         if buyer == FRINGE_BUYERS:
@@ -202,9 +212,14 @@ def compute_circularity(
     """(circular USD B, circularity in [0, 1]) of `seller` so far (module docstring).
 
     `other_sales_usd_b`: AI sales the ledger books as plain revenue (a cloud's leases to
-    tenants outside the model), added to the chip and cloud payments received.
+    tenants outside the model), added to the chip and cloud payments received. A seller that
+    never invested in anyone has (0, 0) whatever its sales (its sales are not added up).
     """
     ledger = model.ledger
+    if ledger.compute_paid_usd_b(seller, FlowKind.EQUITY_INVESTMENT) <= 0 and not any(
+        investor == seller for investor, _ in pre_start
+    ):
+        return 0.0, 0.0
     sales = other_sales_usd_b + ledger.compute_received_usd_b(seller, SALES)
     circular = 0.0
     for buyer in model.firm_names:

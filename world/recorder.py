@@ -220,28 +220,39 @@ class Recorder:
         """The `shares` and `markets` tables from the monthly records: a market's HHI counts
         the fringe's small firms as firms (`view.compute_hhi`), its MHHI reads the holdings of
         its month (`world.screens.compute_firms_mhhi`)."""
+        if not self._markets:
+            return {}
         view = self.model.view
-        in_row: dict[tuple[str, str], int] = {}  # the fringe is fixed for the run
-        shares_t: dict[str, list] = {k: [] for k in SHARES_COLUMNS}
-        markets_t: dict[str, list] = {k: [] for k in (*MARKETS_COLUMNS, *self._power_keys)}
-        rows = [shares_t[k] for k in SHARES_COLUMNS]
-        cols = [markets_t[k] for k in markets_t]
+        # market -> row -> firms it stands for (the fringe is fixed for the run)
+        in_row: dict[str, dict[str, int]] = {market: {} for market in MARKETS}
+        steps, markets, firms, quantity, share, value, n_in_row = ([] for _ in range(7))
+        cols = [[] for _ in (*MARKETS_COLUMNS, *self._power_keys)]
         for step, market, q, shares, price, total, captive, power, holdings in self._markets:
-            for name in sorted(q):
-                n = in_row.get((market, name))
-                if n is None:
-                    n = in_row[(market, name)] = view.compute_firms_in_row(market, name)
-                for col, v in zip(rows, (step, market, name, q[name][0], shares.get(name, 0.0),
-                                         q[name][1], n), strict=True):
-                    col.append(v)
+            names = sorted(q)
+            rows = [q[name] for name in names]
+            known = in_row[market]
+            for name in names:
+                if name not in known:
+                    known[name] = view.compute_firms_in_row(market, name)
+            steps += [step] * len(names)
+            markets += [market] * len(names)
+            firms += names
+            quantity += [r[0] for r in rows]
+            share += [shares.get(name, 0.0) for name in names]
+            value += [r[1] for r in rows]
+            n_in_row += [known[name] for name in names]
             hhi = view.compute_hhi(market, shares)
-            n_firms = sum(in_row[(market, k)] if k in q else view.compute_firms_in_row(market, k)
+            n_firms = sum(known[k] if k in q else view.compute_firms_in_row(market, k)
                           for k, s in shares.items() if s > 0)
             for col, v in zip(cols, (step, market, hhi, compute_firms_mhhi(shares, holdings, hhi),
                                      price, total, int(sum(1 for s in shares.values() if s > 0)),
                                      n_firms, captive, *power), strict=True):
                 col.append(v)
-        return {"shares": shares_t, "markets": markets_t} if self._markets else {}
+        shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
+        return {
+            "shares": dict(zip(SHARES_COLUMNS, shares_cols, strict=True)),
+            "markets": dict(zip((*MARKETS_COLUMNS, *self._power_keys), cols, strict=True)),
+        }
 
     def _columns(self) -> dict[str, dict[str, list]]:
         """The monthly tables as columns (a table with no rows yet is absent)."""
