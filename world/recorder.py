@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from world.contracts import Deal
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
     StakeLinks,
@@ -41,6 +42,9 @@ PHYSICAL_COLUMNS = (
     "ai_demand_gw", "fringe_lab_gw", "fringe_cloud_gw", "tenant_gw",
     "nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw",
 )
+RECORDED_PHYSICAL = tuple(c for c in PHYSICAL_COLUMNS if c not in (
+    "energy_twh", "energy_twh_per_year", "homes_millions"))
+"""The physical columns kept each month (the energy columns follow from `deployed_gw`)."""
 
 
 class Recorder:
@@ -68,6 +72,13 @@ class Recorder:
         """The firms table's columns after `FIRMS_COLUMNS`: the capital columns, then
         `POWER_COLUMNS` (set on the first record)."""
         self._physical: list[tuple] = []
+        self._suppliers: tuple[tuple[int, int], dict[str, int]] = ((-1, -1), {})
+        """`compute_supplier_counts` under the key (`Deal.changes`, number of deals): it
+        reads the live deals' parties, kinds and statuses only, which cannot change without
+        moving the key."""
+        self._acquired: tuple[bytes, bytes, float] = (b"", b"", 0.0)
+        """The acquired sites' power under the bytes of the sites' owners and used power (the
+        columns of the pool that change; `world.sites.SitePool._typical_of`)."""
 
     def update_record(
         self, produced: dict[str, float], delivered: dict[str, float], value: dict[str, float]
@@ -119,7 +130,10 @@ class Recorder:
         """The month's `firms` rows, one per named firm; returns their deployed GW."""
         m = self.model
         step = m.t
-        suppliers = compute_supplier_counts(m)
+        key = (Deal.changes, len(m.deals))
+        if self._suppliers[0] != key:
+            self._suppliers = (key, compute_supplier_counts(m))
+        suppliers = self._suppliers[1]
         if self.pre_start_invested is None:
             self.pre_start_invested = compute_pre_start_invested(m)
         powered_l = np.asarray(powered, dtype=float).tolist()  # Python floats, as float(x)
@@ -186,22 +200,37 @@ class Recorder:
             float(powered.sum()),
             deployed,
             float(pipeline.sum()),
-            float(m.sites.acquired_power_gw(m.n_firms).sum()),
-            float(energy_twh(deployed)),
-            float(twh_per_year(deployed)),
-            float(homes_millions(deployed)),
+            self._compute_acquired_site_gw(),
             view.demand_index,
             m.frontier.compute_demand_gw(),
             m.frontier.compute_fringe_lab_gw(),
             m.cloud.fringe_supply_gw,
             sum(m.cloud.tenant_gw.values()),
-            self._finite(view.compute_chip_price_usd_b_per_gw("Nvidia")),
-            self._finite(view.compute_chip_price_usd_b_per_gw("AMD")),
+            view.compute_chip_price_usd_b_per_gw("Nvidia"),
+            view.compute_chip_price_usd_b_per_gw("AMD"),
         ))
 
-    @staticmethod
-    def _finite(x: float) -> float | None:
-        return float(x) if np.isfinite(x) else None
+    def _compute_acquired_site_gw(self) -> float:
+        """Grid power of the sites the firms hold, GW (`SitePool.acquired_power_gw`)."""
+        sites = self.model.sites
+        owner, used = sites.owner.tobytes(), sites.used_gw.tobytes()
+        if self._acquired[0] != owner or self._acquired[1] != used:
+            gw = float(sites.acquired_power_gw(self.model.n_firms).sum())
+            self._acquired = (owner, used, gw)
+        return self._acquired[2]
+
+    def _compute_physical_columns(self) -> dict[str, list]:
+        """The `physical` table: the monthly records, with the energy columns of the deployed
+        GW (`world.energy`, elementwise) and the chip prices (None when there is no price)."""
+        cols = dict(zip(RECORDED_PHYSICAL, map(list, zip(*self._physical, strict=True)),
+                        strict=True))
+        deployed = np.asarray(cols["deployed_gw"], dtype=float)
+        cols["energy_twh"] = np.asarray(energy_twh(deployed), dtype=float).tolist()
+        cols["energy_twh_per_year"] = np.asarray(twh_per_year(deployed), dtype=float).tolist()
+        cols["homes_millions"] = np.asarray(homes_millions(deployed), dtype=float).tolist()
+        for name in ("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw"):
+            cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
+        return {name: cols[name] for name in PHYSICAL_COLUMNS}
 
     def _market_power(self, quantities: dict) -> dict[str, dict]:
         """Market-power columns of the markets table (`world.market_power`)."""
@@ -257,12 +286,12 @@ class Recorder:
     def _columns(self) -> dict[str, dict[str, list]]:
         """The monthly tables as columns (a table with no rows yet is absent)."""
         tables = self._compute_market_columns()
-        for name, keys, rows in (
-            ("firms", (*FIRMS_COLUMNS, *self._firm_keys), self._firms),
-            ("physical", PHYSICAL_COLUMNS, self._physical),
-        ):
-            if rows:
-                tables[name] = dict(zip(keys, map(list, zip(*rows, strict=True)), strict=True))
+        if self._firms:
+            keys = (*FIRMS_COLUMNS, *self._firm_keys)
+            tables["firms"] = dict(zip(keys, map(list, zip(*self._firms, strict=True)),
+                                       strict=True))
+        if self._physical:
+            tables["physical"] = self._compute_physical_columns()
         return tables
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
