@@ -25,7 +25,7 @@ from world.market_power import (
     compute_supplier_counts,
 )
 from world.params import MARKETS
-from world.screens import compute_firms_mhhi
+from world.screens import compute_firms_mhhi_path
 
 SHARES_COLUMNS = ("step", "market", "firm", "quantity", "share", "value_usd_b", "firms_in_row")
 MARKETS_COLUMNS = ("step", "market", "hhi", "mhhi", "price", "total_quantity", "n_sellers",
@@ -248,15 +248,15 @@ class Recorder:
     def _compute_market_columns(self) -> dict[str, dict[str, list]]:
         """The `shares` and `markets` tables from the monthly records: a market's HHI counts
         the fringe's small firms as firms (`view.compute_hhi`), its MHHI reads the holdings of
-        its month (`world.screens.compute_firms_mhhi`)."""
+        its month (`world.screens.compute_firms_mhhi_path`)."""
         if not self._markets:
             return {}
         view = self.model.view
         # market -> row -> firms it stands for (the fringe is fixed for the run)
         in_row: dict[str, dict[str, int]] = {market: {} for market in MARKETS}
         steps, markets, firms, quantity, share, value, n_in_row = ([] for _ in range(7))
-        cols = [[] for _ in (*MARKETS_COLUMNS, *self._power_keys)]
-        for step, market, q, shares, price, total, captive, power, holdings in self._markets:
+        hhi = []
+        for step, market, q, shares, *_ in self._markets:
             names = sorted(q)
             rows = [q[name] for name in names]
             known = in_row[market]
@@ -270,12 +270,25 @@ class Recorder:
             share += [shares.get(name, 0.0) for name in names]
             value += [r[1] for r in rows]
             n_in_row += [known[name] for name in names]
-            hhi = view.compute_hhi(market, shares)
-            n_firms = sum(known[k] if k in q else view.compute_firms_in_row(market, k)
-                          for k, s in shares.items() if s > 0)
-            for col, v in zip(cols, (step, market, hhi, compute_firms_mhhi(shares, holdings, hhi),
-                                     price, total, int(sum(1 for s in shares.values() if s > 0)),
-                                     n_firms, captive, *power), strict=True):
+            hhi.append(view.compute_hhi(market, shares))
+        mhhi = [0.0] * len(hhi)
+        for market in MARKETS:
+            at = [k for k, rec in enumerate(self._markets) if rec[1] == market]
+            path = compute_firms_mhhi_path([self._markets[k][3] for k in at],
+                                           [self._markets[k][8] for k in at],
+                                           [hhi[k] for k in at])
+            for k, v in zip(at, path, strict=True):
+                mhhi[k] = v
+        cols = [[] for _ in (*MARKETS_COLUMNS, *self._power_keys)]
+        for k, (step, market, q, shares, price, total, captive, power, _) in enumerate(
+            self._markets
+        ):
+            known = in_row[market]
+            n_firms = sum(known[r] if r in q else view.compute_firms_in_row(market, r)
+                          for r, s in shares.items() if s > 0)
+            for col, v in zip(cols, (step, market, hhi[k], mhhi[k], price, total,
+                                     int(sum(1 for s in shares.values() if s > 0)), n_firms,
+                                     captive, *power), strict=True):
                 col.append(v)
         shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
         return {

@@ -154,11 +154,12 @@ class StakeRegistry:
         np.fill_diagonal(ownership, resid)
         control = np.where(self.voting, self.owned, 0.0)
         np.fill_diagonal(control, resid)
-        for j in range(control.shape[1]):
-            holder = int(np.argmax(control[:, j]))
-            if holder != j and self.voting[holder, j] and self.owned[holder, j] >= CONTROL_STAKE:
-                control[:, j] = 0.0
-                control[holder, j] = 1.0
+        cols = np.arange(control.shape[1])
+        holder = np.argmax(control, axis=0)  # each firm's largest controlling holder
+        full = ((holder != cols) & self.voting[holder, cols]
+                & (self.owned[holder, cols] >= CONTROL_STAKE))
+        control[:, full] = 0.0
+        control[holder[full], cols[full]] = 1.0
         ownership.flags.writeable = control.flags.writeable = False
         self._matrices = (self.owned, self.voting, ownership, control)
         self._derived = {}
