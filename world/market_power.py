@@ -21,7 +21,10 @@ Read-only views of the model (`compute_*`), used by `world.recorder`:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from world.catalog import pflops_per_gw
 from world.contracts import DealStatus
@@ -31,6 +34,9 @@ from world.params import DealKind, EventKind, month_index
 USD_K_PER_USD_B = 1e6
 SALES = (FlowKind.CHIP_PAYMENT, FlowKind.CLOUD_PAYMENT)
 FRINGE_BUYERS, OTHER_CLOUDS = "Other buyers", "Other clouds"
+POWER_COLUMNS = ("foreclosure_share", "unaffiliated_gw", "unaffiliated_price",
+                 "price_usd_k_per_pflops", "fringe_gw", "fringe_cum_gw")
+"""The market-power columns of the markets table, in order."""
 
 
 def is_affiliated(model: Any, seller: str, buyer: str) -> bool:
@@ -158,6 +164,121 @@ def compute_accelerator_power(
         "fringe_gw": fringe,
         "fringe_cum_gw": cum_fringe_gw + fringe,
     }
+
+
+def compute_tied_deliveries(model: Any, links: StakeLinks) -> list[bool]:
+    """Per delivery of this month (`chips.deliveries`, in order): whether it is made under a
+    tied contract (`is_tied`; a designer's chips for itself and open orders: False)."""
+    links.update_version()
+    get_deal = model.deals.get
+    return [
+        item.buyer != item.designer and bool(item.deal_id) and links._is_tied(get_deal(
+            item.deal_id))
+        for item in model.chips.deliveries
+    ]
+
+
+def compute_accelerator_power_path(
+    months: Sequence[tuple[int, Sequence[Any], Sequence[bool], Any]], catalog: Any
+) -> dict[str, list]:
+    """`compute_accelerator_power` of many months at once, the same floats: column -> one
+    value per month.
+
+    `months`: per month (month index, its deliveries, `compute_tied_deliveries`, the stake
+    registry as it was then). The deliveries of all months are sorted by (month, designer,
+    buyer, deal id), stably, so a key's deliveries keep their order: each key's GW and
+    payment are sequential sums in delivery order, and each month's totals sequential sums
+    over its keys in key order (`np.bincount` adds its weights in array order from 0.0, as the
+    month-by-month loop does)."""
+    flat = [item for _, deliveries, _, _ in months for item in deliveries]
+    n_months = len(months)
+    if not flat:
+        return _power_columns(*([np.zeros(n_months)] * 7))
+    month = np.repeat(np.arange(n_months), [len(m[1]) for m in months])
+    names = sorted({x.designer for x in flat} | {x.buyer for x in flat})
+    code = {name: k for k, name in enumerate(names)}
+    ids = {deal_id: k for k, deal_id in enumerate(sorted({x.deal_id for x in flat}))}
+    seller = np.array([code[x.designer] for x in flat])
+    buyer = np.array([code[x.buyer] for x in flat])
+    deal = np.array([ids[x.deal_id] for x in flat])
+    gw = np.array([x.gw for x in flat], dtype=float)
+    price = np.array([x.price_usd_b_per_gw for x in flat], dtype=float)
+    pays = (seller != buyer) & np.isfinite(price)
+    paid_item = np.where(pays, gw * np.where(pays, price, 0.0), 0.0)
+    tied_item = np.array([t for _, _, tied, _ in months for t in tied], dtype=bool)
+    order = np.lexsort((deal, buyer, seller, month))  # stable: equal keys keep their order
+    key = np.stack([month, seller, buyer, deal])[:, order]
+    first = np.ones(len(flat), dtype=bool)
+    first[1:] = np.any(key[:, 1:] != key[:, :-1], axis=0)
+    group = np.cumsum(first) - 1
+    head = order[first]  # each key's first delivery
+    gw_k = np.bincount(group, weights=gw[order])
+    paid_k = np.bincount(group, weights=paid_item[order])
+    m_k, s_k, b_k = month[head], seller[head], buyer[head]
+    per_gw = _pflops_per_gw(catalog, names, m_k, s_k, [m[0] for m in months])
+    affiliated = _affiliated(months, names, m_k, s_k, b_k)
+    sold = s_k != b_k
+
+    def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return np.bincount(m_k[sold & mask], weights=values[sold & mask], minlength=n_months)
+
+    every = np.ones(len(m_k), dtype=bool)
+    fringe = np.array([names[b] == FRINGE_BUYERS for b in b_k], dtype=bool)
+    return _power_columns(
+        total(every, gw_k), total(tied_item[head], gw_k), total(~affiliated, gw_k),
+        total(~affiliated, paid_k), total(every, paid_k),
+        total((paid_k > 0) & ~np.isnan(per_gw), gw_k * np.nan_to_num(per_gw)),
+        total(fringe, gw_k),
+    )
+
+
+def _pflops_per_gw(
+    catalog: Any, names: list[str], month: np.ndarray, seller: np.ndarray, month_idx: list[int]
+) -> np.ndarray:
+    """PFLOP/s per GW of each key's designer's newest product that month (NaN: none)."""
+    memo: dict[tuple[int, int], float] = {}
+    per_product: dict[str, float] = {}
+    for pair in zip(month.tolist(), seller.tolist(), strict=True):
+        if pair not in memo:
+            product = catalog.latest(names[pair[1]], month_idx[pair[0]])
+            if product is not None and product.name not in per_product:
+                per_product[product.name] = pflops_per_gw(product)
+            memo[pair] = per_product[product.name] if product is not None else math.nan
+    return np.array([memo[pair] for pair in zip(month.tolist(), seller.tolist(), strict=True)],
+                    dtype=float)
+
+
+def _affiliated(
+    months: Sequence[tuple], names: list[str], month: np.ndarray, seller: np.ndarray,
+    buyer: np.ndarray,
+) -> np.ndarray:
+    """`is_affiliated` of each key's designer and buyer with the holdings of its month."""
+    stakes = months[0][3]
+    at = np.array([stakes.index.get(name, -1) for name in names])
+    i, j = at[seller], at[buyer]
+    inside = (i >= 0) & (j >= 0)
+    owned = np.stack([m[3].owned for m in months])
+    i, j = np.where(inside, i, 0), np.where(inside, j, 0)
+    return np.where(inside & (seller != buyer),
+                    (owned[month, i, j] > 0) | (owned[month, j, i] > 0), seller == buyer)
+
+
+def _power_columns(
+    total: np.ndarray, tied: np.ndarray, un_gw: np.ndarray, un_usd: np.ndarray,
+    usd: np.ndarray, pflops: np.ndarray, fringe: np.ndarray,
+) -> dict[str, list]:
+    """The accelerator power columns from each month's totals (`compute_accelerator_power`)."""
+    rows = zip(total.tolist(), tied.tolist(), un_gw.tolist(), un_usd.tolist(), usd.tolist(),
+               pflops.tolist(), strict=True)
+    out: dict[str, list] = {k: [] for k in POWER_COLUMNS[:4]}
+    for t, ti, ug, uu, u, p in rows:
+        out["foreclosure_share"].append(ti / t if t > 0 else 0.0)
+        out["unaffiliated_gw"].append(ug)
+        out["unaffiliated_price"].append(uu / ug if ug > 0 else None)
+        out["price_usd_k_per_pflops"].append(u / p * USD_K_PER_USD_B if p > 0 else None)
+    out["fringe_gw"] = fringe.tolist()
+    out["fringe_cum_gw"] = np.cumsum(fringe).tolist()
+    return out
 
 
 def compute_cloud_power(

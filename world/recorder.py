@@ -17,12 +17,14 @@ import numpy as np
 from world.contracts import Deal
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
+    POWER_COLUMNS,
     StakeLinks,
-    compute_accelerator_power,
+    compute_accelerator_power_path,
     compute_circularity,
     compute_cloud_power,
     compute_pre_start_invested,
     compute_supplier_counts,
+    compute_tied_deliveries,
 )
 from world.params import MARKETS
 from world.screens import compute_firms_mhhi_path
@@ -33,7 +35,7 @@ MARKETS_COLUMNS = ("step", "market", "hhi", "mhhi", "price", "total_quantity", "
 FIRMS_COLUMNS = ("step", "firm", "role", "cash_usd_b", "debt_usd_b", "revenue_usd_b",
                  "costs_usd_b", "revenue_usd_b_per_year", "valuation_usd_b", "deployed_gw",
                  "powered_gw", "installed_gw", "pipeline_gw", "compute_gw")
-POWER_COLUMNS = ("circular_usd_b", "circularity", "n_suppliers")
+FIRM_POWER_COLUMNS = ("circular_usd_b", "circularity", "n_suppliers")
 PHYSICAL_COLUMNS = (
     "step", "foundry_capacity", "produced_gw", "delivered_gw", "cum_produced_gw",
     "cum_delivered_gw", "inventory_gw", "backlog_gw", "cancelled_gw", "deferred_gw",
@@ -55,7 +57,6 @@ class Recorder:
         self.model = model
         self.cum_produced_gw = 0.0
         self.cum_delivered_gw = 0.0
-        self.cum_fringe_gw = 0.0
         self.cum_tenant_usd_b: dict[str, float] = {}
         self.pre_start_invested: dict[tuple[str, str], float] | None = None
         self.links = StakeLinks(model)
@@ -66,11 +67,13 @@ class Recorder:
         self._markets: list[tuple] = []
         """Per market and month: step, market, quantities, shares, price, total quantity,
         captive GW, the market-power values, the holdings snapshot."""
-        self._power_keys: tuple[str, ...] = ()
+        self._deliveries: list[tuple] = []
+        """Per month: month index, the chip deliveries, which are tied, the holdings snapshot
+        (`world.market_power.compute_accelerator_power_path`)."""
         self._firms: list[tuple] = []
         self._firm_keys: tuple[str, ...] = ()
         """The firms table's columns after `FIRMS_COLUMNS`: the capital columns, then
-        `POWER_COLUMNS` (set on the first record)."""
+        `FIRM_POWER_COLUMNS` (set on the first record)."""
         self._physical: list[tuple] = []
         self._suppliers: tuple[tuple[int, int], dict[str, int]] = ((-1, -1), {})
         """`compute_supplier_counts` under the key (`Deal.changes`, number of deals): it
@@ -104,15 +107,13 @@ class Recorder:
         view = m.view
         step = m.t
         quantities = {market: view.compute_quantities(market) for market in MARKETS}
-        power = self._market_power(quantities)
-        if not self._power_keys:
-            self._power_keys = tuple(power["accelerators"])
+        holdings = self._holdings()
+        power = self._market_power(quantities, holdings)
         prices = {
             "accelerators": None,
             "cloud": view.lease_price_usd_b_per_gw_year,
             "frontier_ai": view.ai_price_usd_b_per_gw_year,
         }
-        holdings = self._holdings()
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
@@ -124,7 +125,7 @@ class Recorder:
                 price = (sum(v[1] for v in q.values()) / total) if total > 0 else 0.0
             self._markets.append((step, market, q, shares, price, total,
                                   view.compute_captive_gw(market),
-                                  tuple(power[market].values()), holdings))
+                                  power[market], holdings))
 
     def _record_firms(self, powered: Any, pipeline: Any) -> list[Any]:
         """The month's `firms` rows, one per named firm; returns their deployed GW."""
@@ -147,7 +148,7 @@ class Recorder:
             i = m.firm_index[name]
             cap = capital.compute_firm_columns(f)
             if not self._firm_keys:
-                self._firm_keys = (*cap, *POWER_COLUMNS)
+                self._firm_keys = (*cap, *FIRM_POWER_COLUMNS)
             self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
                 tenant_gw.get(name, 0.0) * lease_price / 12.0
             )
@@ -232,18 +233,20 @@ class Recorder:
             cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
         return {name: cols[name] for name in PHYSICAL_COLUMNS}
 
-    def _market_power(self, quantities: dict) -> dict[str, dict]:
-        """Market-power columns of the markets table (`world.market_power`)."""
+    def _market_power(self, quantities: dict, holdings: Any) -> dict[str, tuple | None]:
+        """Market-power columns of the markets table (`world.market_power`), in
+        `POWER_COLUMNS` order; the accelerators' are computed at the end from the month's
+        deliveries kept here (`compute_accelerator_power_path`)."""
         m = self.model
-        accel = compute_accelerator_power(m, self.cum_fringe_gw, self.links)
-        self.cum_fringe_gw = accel["fringe_cum_gw"]
+        self._deliveries.append((m.now_idx, tuple(m.chips.deliveries),
+                                 compute_tied_deliveries(m, self.links), holdings))
         cloud_q = quantities["cloud"]
         cloud = compute_cloud_power(
             m, sum(v[0] for v in cloud_q.values()), m.cloud.fringe_supply_gw, self.links
         )
-        frontier = dict.fromkeys(accel, None)
-        frontier["foreclosure_share"] = 0.0
-        return {"accelerators": accel, "cloud": cloud, "frontier_ai": frontier}
+        frontier = (0.0, *(None for _ in POWER_COLUMNS[1:]))
+        return {"accelerators": None, "cloud": tuple(cloud[k] for k in POWER_COLUMNS),
+                "frontier_ai": frontier}
 
     def _compute_market_columns(self) -> dict[str, dict[str, list]]:
         """The `shares` and `markets` tables from the monthly records: a market's HHI counts
@@ -279,21 +282,25 @@ class Recorder:
                                            [hhi[k] for k in at])
             for k, v in zip(at, path, strict=True):
                 mhhi[k] = v
-        cols = [[] for _ in (*MARKETS_COLUMNS, *self._power_keys)]
+        cols = [[] for _ in (*MARKETS_COLUMNS, *POWER_COLUMNS)]
+        accel = compute_accelerator_power_path(self._deliveries, self.model.catalog)
+        accel_rows = iter(zip(*(accel[k] for k in POWER_COLUMNS), strict=True))
         for k, (step, market, q, shares, price, total, captive, power, _) in enumerate(
             self._markets
         ):
+            if power is None:
+                power = next(accel_rows)
             known = in_row[market]
-            n_firms = sum(known[r] if r in q else view.compute_firms_in_row(market, r)
-                          for r, s in shares.items() if s > 0)
-            for col, v in zip(cols, (step, market, hhi[k], mhhi[k], price, total,
-                                     int(sum(1 for s in shares.values() if s > 0)), n_firms,
-                                     captive, *power), strict=True):
+            selling = [r for r, s in shares.items() if s > 0]
+            n_firms = sum([known[r] if r in q else view.compute_firms_in_row(market, r)
+                           for r in selling])
+            for col, v in zip(cols, (step, market, hhi[k], mhhi[k], price, total, len(selling),
+                                     n_firms, captive, *power), strict=True):
                 col.append(v)
         shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
         return {
             "shares": dict(zip(SHARES_COLUMNS, shares_cols, strict=True)),
-            "markets": dict(zip((*MARKETS_COLUMNS, *self._power_keys), cols, strict=True)),
+            "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS), cols, strict=True)),
         }
 
     def _columns(self) -> dict[str, dict[str, list]]:
