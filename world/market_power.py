@@ -220,7 +220,8 @@ def compute_accelerator_power_path(
     sold = s_k != b_k
 
     def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-        return np.bincount(m_k[sold & mask], weights=values[sold & mask], minlength=n_months)
+        keep = sold & mask  # (an empty selection counts as integer zeros: made floats)
+        return np.bincount(m_k[keep], weights=values[keep], minlength=n_months).astype(float)
 
     every = np.ones(len(m_k), dtype=bool)
     fringe = np.array([names[b] == FRINGE_BUYERS for b in b_k], dtype=bool)
