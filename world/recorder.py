@@ -44,6 +44,13 @@ PHYSICAL_COLUMNS = (
     "ai_demand_gw", "fringe_lab_gw", "fringe_cloud_gw", "tenant_gw",
     "nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw",
 )
+DEAL_COLUMNS = (
+    "deal_id", "kind", "source", "target", "status", "step_proposed", "step_signed",
+    "step_closed", "value_usd_b", "gw", "equity_pct", "binding", "exclusive", "voting",
+    "price_usd_b_per_gw", "duration_months", "start_step", "valuation_usd_b", "origin",
+    "parent_id", "tranches", "tranches_paid", "delivered_gw", "rounds", "surplus_usd_b",
+    "disagreement_source_usd_b", "disagreement_target_usd_b", "history",
+)
 RECORDED_PHYSICAL = tuple(c for c in PHYSICAL_COLUMNS if c not in (
     "energy_twh", "energy_twh_per_year", "homes_millions"))
 """The physical columns kept each month (the energy columns follow from `deployed_gw`)."""
@@ -314,6 +321,21 @@ class Recorder:
             tables["physical"] = self._compute_physical_columns()
         return tables
 
+    def _deal_row(self, d: Any) -> tuple:
+        """One row of the `deals` table (`DEAL_COLUMNS`, then the capital's deal columns)."""
+        m = self.model
+        return (
+            d.deal_id, d.kind.value, d.source, d.target, d.status.value, d.step_proposed,
+            d.step_signed, d.step_closed, d.value_usd_b, d.gw, d.equity_pct, d.binding,
+            d.exclusive, d.voting, d.price_usd_b_per_gw, d.duration_months, d.start_step,
+            d.valuation_usd_b, d.origin, d.parent_id or "", len(d.tranches),
+            sum(1 for t in d.tranches if t.paid_step is not None),
+            m.delivered_by_deal.get(d.deal_id, 0.0), m.negotiation_rounds.get(d.deal_id, 0),
+            d.surplus_usd_b, d.disagreement_source_usd_b, d.disagreement_target_usd_b,
+            " > ".join(f"{s}:{st.value}" for s, st in d.history),
+            *m.capital.compute_deal_columns(d.deal_id).values(),
+        )
+
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """All tables as columns; deals, flows and reviews are read from the model now.
 
@@ -321,48 +343,16 @@ class Recorder:
         """
         m = self.model
         tables = self._columns()
-        deals: dict[str, list] = defaultdict(list)
-        for d in sorted(m.deals, key=lambda d: d.deal_id):
-            row = dict(
-                deal_id=d.deal_id,
-                kind=d.kind.value,
-                source=d.source,
-                target=d.target,
-                status=d.status.value,
-                step_proposed=d.step_proposed,
-                step_signed=d.step_signed,
-                step_closed=d.step_closed,
-                value_usd_b=d.value_usd_b,
-                gw=d.gw,
-                equity_pct=d.equity_pct,
-                binding=d.binding,
-                exclusive=d.exclusive,
-                voting=d.voting,
-                price_usd_b_per_gw=d.price_usd_b_per_gw,
-                duration_months=d.duration_months,
-                start_step=d.start_step,
-                valuation_usd_b=d.valuation_usd_b,
-                origin=d.origin,
-                parent_id=d.parent_id or "",
-                tranches=len(d.tranches),
-                tranches_paid=sum(1 for t in d.tranches if t.paid_step is not None),
-                delivered_gw=m.delivered_by_deal.get(d.deal_id, 0.0),
-                rounds=m.negotiation_rounds.get(d.deal_id, 0),
-                surplus_usd_b=d.surplus_usd_b,
-                disagreement_source_usd_b=d.disagreement_source_usd_b,
-                disagreement_target_usd_b=d.disagreement_target_usd_b,
-                history=" > ".join(f"{s}:{st.value}" for s, st in d.history),
-                **m.capital.compute_deal_columns(d.deal_id),
-            )
-            for k, v in row.items():
-                deals[k].append(v)
-        tables["deals"] = dict(deals)
+        rows = [self._deal_row(d) for d in sorted(m.deals, key=lambda d: d.deal_id)]
+        keys = (*DEAL_COLUMNS, *m.capital.compute_deal_columns(""))
+        tables["deals"] = (dict(zip(keys, map(list, zip(*rows, strict=True)), strict=True))
+                           if rows else {})
         tables["flows"] = m.ledger.flows_columns()
         reviews: dict[str, list] = defaultdict(list)
-        rows = m.regulator.reviews  # the regulator's record
-        keys = list(dict.fromkeys(k for r in rows for k in r))  # one column per screen key
-        for r in rows:
-            for k in keys:
+        screened = m.regulator.reviews  # the regulator's record
+        names = list(dict.fromkeys(k for r in screened for k in r))  # one column per screen key
+        for r in screened:
+            for k in names:
                 reviews[k].append(r.get(k))
         tables["reviews"] = dict(reviews)
         return tables

@@ -130,6 +130,7 @@ class StakeRegistry:
         other = StakeRegistry(self.firms)
         other.owned, other.voting = self.owned, self.voting
         other._rows = self._rows
+        other._matrices = self._matrices  # read-only; `compute_ownership_control` checks them
         return other
 
     def compute_ownership_control(self) -> tuple[np.ndarray, np.ndarray]:
