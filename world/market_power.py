@@ -73,15 +73,19 @@ class StakeLinks:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self._version = -1
+        self._key: tuple = ()
         self._affiliated: dict[tuple[str, str], bool] = {}
         self._financed: dict[str, bool] = {}
 
     def update_version(self) -> None:
-        """Drop what was kept if the holdings have changed since (every call does it)."""
-        if self.model.stakes.version != self._version:
+        """Drop what was kept if the holdings have changed since (every call does it): the
+        key is the registry, its `version` and its arrays (replaced on every change)."""
+        stakes = self.model.stakes
+        key = self._key
+        if (not key or key[0] is not stakes or key[1] != stakes.version
+                or key[2] is not stakes.owned or key[3] is not stakes.voting):
             self._affiliated, self._financed = {}, {}
-            self._version = self.model.stakes.version
+            self._key = (stakes, stakes.version, stakes.owned, stakes.voting)
 
     def is_affiliated(self, seller: str, buyer: str) -> bool:
         """`is_affiliated(model, seller, buyer)`."""
