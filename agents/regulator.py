@@ -45,7 +45,6 @@ from agents.remedies import CONDITION_TERMS, compute_condition_upstream
 from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
 from world.metrics import (
-    HHI_SCALE,
     compute_merger_screen_2010,
     compute_merger_screen_2023,
     compute_shares,
@@ -56,7 +55,7 @@ from world.screens import (
     compute_base_row,
     compute_exclusive_row,
     compute_financing_row,
-    compute_market_mhhi,
+    compute_firms_mhhi,
     compute_stake_rows,
     compute_standing_stake_rows,
 )
@@ -241,19 +240,11 @@ class Regulator:
 
     def compute_market_mhhi(self, market: str, shares: dict[str, float],
                             hhi: float | None = None) -> float:
-        """MHHI of `market` from the stake registry (`world.screens.compute_market_mhhi`),
-        the fringe's remainder row counted as the small firms it stands for, as HHI counts
-        them (with no stakes among the sellers MHHI equals HHI).
-
-        The small firms hold no stakes and nobody holds stakes in them, so their cross terms
-        are 0 and each adds only its own squared share: MHHI of the firms = MHHI with the row
-        as one firm - (HHI with the row as one firm - HHI of the firms), without building the
-        small firms' rows every month (`view.compute_firm_shares` gives the same number).
-        `hhi`: the market's HHI of the firms (`view.compute_hhi`) when the caller has it."""
-        lumped = compute_market_mhhi(shares, self.view.stakes)
-        rows_hhi = HHI_SCALE * sum(s * s for s in shares.values())
+        """MHHI of `market` from the stake registry, the fringe's remainder row counted as
+        the small firms it stands for (`world.screens.compute_firms_mhhi`). `hhi`: the
+        market's HHI of the firms (`view.compute_hhi`) when the caller has it."""
         firms_hhi = self.view.compute_hhi(market, shares) if hhi is None else hhi
-        return lumped - (rows_hhi - firms_hhi)
+        return compute_firms_mhhi(shares, self.view.stakes, firms_hhi)
 
     # ----- the process -------------------------------------------------------------------------
     def update_add_standing(self, deal: Deal) -> None:

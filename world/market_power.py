@@ -20,7 +20,11 @@ Read-only views of the model (`compute_*`), used by `world.recorder`:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from world.catalog import pflops_per_gw
 from world.contracts import DealStatus
@@ -30,6 +34,9 @@ from world.params import DealKind, EventKind, month_index
 USD_K_PER_USD_B = 1e6
 SALES = (FlowKind.CHIP_PAYMENT, FlowKind.CLOUD_PAYMENT)
 FRINGE_BUYERS, OTHER_CLOUDS = "Other buyers", "Other clouds"
+POWER_COLUMNS = ("foreclosure_share", "unaffiliated_gw", "unaffiliated_price",
+                 "price_usd_k_per_pflops", "fringe_gw", "fringe_cum_gw")
+"""The market-power columns of the markets table, in order."""
 
 
 def is_affiliated(model: Any, seller: str, buyer: str) -> bool:
@@ -57,21 +64,98 @@ def is_tied(model: Any, deal: Any) -> bool:
     return False
 
 
-def compute_accelerator_power(model: Any, cum_fringe_gw: float) -> dict[str, float]:
+class StakeLinks:
+    """`is_affiliated` per pair of firms and `is_tied` per contract, kept while the stake
+    registry's holdings are unchanged: dropped when its `version` moves. A contract's
+    exclusivity is read at each call (a remedy can lift it); what is kept is the rest of the
+    rule, which reads the holdings and the contract's parent deal (a deal's kind, parties and
+    parent never change once it is in the book; a parent not found is not kept)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._key: tuple = ()
+        self._affiliated: dict[tuple[str, str], bool] = {}
+        self._financed: dict[str, bool] = {}
+
+    def update_version(self) -> None:
+        """Drop what was kept if the holdings have changed since (every call does it): the
+        key is the registry, its `version` and its arrays (replaced on every change)."""
+        stakes = self.model.stakes
+        key = self._key
+        if (not key or key[0] is not stakes or key[1] != stakes.version
+                or key[2] is not stakes.owned or key[3] is not stakes.voting):
+            self._affiliated, self._financed = {}, {}
+            self._key = (stakes, stakes.version, stakes.owned, stakes.voting)
+
+    def is_affiliated(self, seller: str, buyer: str) -> bool:
+        """`is_affiliated(model, seller, buyer)`."""
+        self.update_version()
+        return self._is_affiliated(seller, buyer)
+
+    def is_tied(self, deal: Any) -> bool:
+        """`is_tied(model, deal)`."""
+        self.update_version()
+        return self._is_tied(deal)
+
+    def _is_affiliated(self, seller: str, buyer: str) -> bool:
+        hit = self._affiliated.get((seller, buyer))
+        if hit is None:
+            hit = self._affiliated[(seller, buyer)] = is_affiliated(self.model, seller, buyer)
+        return hit
+
+    def _is_tied(self, deal: Any) -> bool:
+        if deal.exclusive:
+            return True
+        hit = self._financed.get(deal.deal_id)
+        if hit is None:
+            hit = is_tied(self.model, deal)
+            if not deal.parent_id or deal.parent_id in self.model.deals:
+                self._financed[deal.deal_id] = hit
+        return hit
+
+
+def compute_month_deliveries(deliveries: Any) -> dict[tuple[str, str, str], list[float]]:
+    """A month's chip deliveries by (designer, buyer, deal id or ''): [GW, USD B paid], in
+    delivery order; a designer's chips for itself, and deliveries without a finite price,
+    pay nothing."""
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for item in deliveries:
+        key = (item.designer, item.buyer, item.deal_id)
+        rec = out.get(key)
+        if rec is None:
+            rec = out[key] = [0.0, 0.0]
+        rec[0] += item.gw
+        if key[1] != key[0] and math.isfinite(item.price_usd_b_per_gw):
+            rec[1] += item.gw * item.price_usd_b_per_gw
+    return out
+
+
+def compute_accelerator_power(
+    model: Any, cum_fringe_gw: float, links: StakeLinks | None = None
+) -> dict[str, float]:
     """Foreclosure share, unaffiliated GW and price, price per PFLOP/s and fringe GW of the
-    accelerator market this month (`model.month_deliveries`)."""
+    accelerator market this month (`compute_month_deliveries`, in key order). `links`: a
+    `StakeLinks` of the model kept between months."""
+    links = StakeLinks(model) if links is None else links
+    links.update_version()
     total = tied = un_gw = un_usd = usd = pflops = fringe = 0.0
-    for (designer, buyer, deal_id), (gw, paid) in sorted(model.month_deliveries.items()):
+    per_gw: dict[str, float | None] = {}  # pflops_per_gw of each designer's newest product
+    catalog, now_idx, get_deal = model.catalog, model.now_idx, model.deals.get
+    for (designer, buyer, deal_id), (gw, paid) in sorted(
+        compute_month_deliveries(model.chips.deliveries).items()
+    ):
         if designer == buyer:
             continue
         total += gw
         usd += paid
-        product = model.catalog.latest(designer, model.now_idx)
-        if product is not None and paid > 0:
-            pflops += gw * pflops_per_gw(product)
-        if deal_id and is_tied(model, model.deals.get(deal_id)):
+        if designer not in per_gw:
+            product = catalog.latest(designer, now_idx)
+            per_gw[designer] = pflops_per_gw(product) if product is not None else None
+        if paid > 0 and per_gw[designer] is not None:
+            pflops += gw * per_gw[designer]
+        if deal_id and links._is_tied(get_deal(deal_id)):
             tied += gw
-        if not is_affiliated(model, designer, buyer):
+        if not links._is_affiliated(designer, buyer):
             un_gw += gw
             un_usd += paid
         if buyer == FRINGE_BUYERS:
@@ -86,15 +170,134 @@ def compute_accelerator_power(model: Any, cum_fringe_gw: float) -> dict[str, flo
     }
 
 
-def compute_cloud_power(model: Any, total_gw: float, fringe_cloud_gw: float) -> dict[str, float]:
+def compute_tied_deliveries(model: Any, links: StakeLinks) -> list[bool]:
+    """Per delivery of this month (`chips.deliveries`, in order): whether it is made under a
+    tied contract (`is_tied`; a designer's chips for itself and open orders: False)."""
+    links.update_version()
+    get_deal = model.deals.get
+    return [
+        item.buyer != item.designer and bool(item.deal_id) and links._is_tied(get_deal(
+            item.deal_id))
+        for item in model.chips.deliveries
+    ]
+
+
+def compute_accelerator_power_path(
+    months: Sequence[tuple[int, Sequence[Any], Sequence[bool], Any]], catalog: Any
+) -> dict[str, list]:
+    """`compute_accelerator_power` of many months at once, the same floats: column -> one
+    value per month.
+
+    `months`: per month (month index, its deliveries, `compute_tied_deliveries`, the stake
+    registry as it was then). The deliveries of all months are sorted by (month, designer,
+    buyer, deal id), stably, so a key's deliveries keep their order: each key's GW and
+    payment are sequential sums in delivery order, and each month's totals sequential sums
+    over its keys in key order (`np.bincount` adds its weights in array order from 0.0, as the
+    month-by-month loop does)."""
+    flat = [item for _, deliveries, _, _ in months for item in deliveries]
+    n_months = len(months)
+    if not flat:
+        return _power_columns(*([np.zeros(n_months)] * 7))
+    month = np.repeat(np.arange(n_months), [len(m[1]) for m in months])
+    names = sorted({x.designer for x in flat} | {x.buyer for x in flat})
+    code = {name: k for k, name in enumerate(names)}
+    ids = {deal_id: k for k, deal_id in enumerate(sorted({x.deal_id for x in flat}))}
+    seller = np.array([code[x.designer] for x in flat])
+    buyer = np.array([code[x.buyer] for x in flat])
+    deal = np.array([ids[x.deal_id] for x in flat])
+    gw = np.array([x.gw for x in flat], dtype=float)
+    price = np.array([x.price_usd_b_per_gw for x in flat], dtype=float)
+    pays = (seller != buyer) & np.isfinite(price)
+    paid_item = np.where(pays, gw * np.where(pays, price, 0.0), 0.0)
+    tied_item = np.array([t for _, _, tied, _ in months for t in tied], dtype=bool)
+    order = np.lexsort((deal, buyer, seller, month))  # stable: equal keys keep their order
+    key = np.stack([month, seller, buyer, deal])[:, order]
+    first = np.ones(len(flat), dtype=bool)
+    first[1:] = np.any(key[:, 1:] != key[:, :-1], axis=0)
+    group = np.cumsum(first) - 1
+    head = order[first]  # each key's first delivery
+    gw_k = np.bincount(group, weights=gw[order])
+    paid_k = np.bincount(group, weights=paid_item[order])
+    m_k, s_k, b_k = month[head], seller[head], buyer[head]
+    per_gw = _pflops_per_gw(catalog, names, m_k, s_k, [m[0] for m in months])
+    affiliated = _affiliated(months, names, m_k, s_k, b_k)
+    sold = s_k != b_k
+
+    def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        keep = sold & mask  # (an empty selection counts as integer zeros: made floats)
+        return np.bincount(m_k[keep], weights=values[keep], minlength=n_months).astype(float)
+
+    every = np.ones(len(m_k), dtype=bool)
+    fringe = np.array([names[b] == FRINGE_BUYERS for b in b_k], dtype=bool)
+    return _power_columns(
+        total(every, gw_k), total(tied_item[head], gw_k), total(~affiliated, gw_k),
+        total(~affiliated, paid_k), total(every, paid_k),
+        total((paid_k > 0) & ~np.isnan(per_gw), gw_k * np.nan_to_num(per_gw)),
+        total(fringe, gw_k),
+    )
+
+
+def _pflops_per_gw(
+    catalog: Any, names: list[str], month: np.ndarray, seller: np.ndarray, month_idx: list[int]
+) -> np.ndarray:
+    """PFLOP/s per GW of each key's designer's newest product that month (NaN: none)."""
+    memo: dict[tuple[int, int], float] = {}
+    per_product: dict[str, float] = {}
+    for pair in zip(month.tolist(), seller.tolist(), strict=True):
+        if pair not in memo:
+            product = catalog.latest(names[pair[1]], month_idx[pair[0]])
+            if product is not None and product.name not in per_product:
+                per_product[product.name] = pflops_per_gw(product)
+            memo[pair] = per_product[product.name] if product is not None else math.nan
+    return np.array([memo[pair] for pair in zip(month.tolist(), seller.tolist(), strict=True)],
+                    dtype=float)
+
+
+def _affiliated(
+    months: Sequence[tuple], names: list[str], month: np.ndarray, seller: np.ndarray,
+    buyer: np.ndarray,
+) -> np.ndarray:
+    """`is_affiliated` of each key's designer and buyer with the holdings of its month."""
+    stakes = months[0][3]
+    at = np.array([stakes.index.get(name, -1) for name in names])
+    i, j = at[seller], at[buyer]
+    inside = (i >= 0) & (j >= 0)
+    owned = np.stack([m[3].owned for m in months])
+    i, j = np.where(inside, i, 0), np.where(inside, j, 0)
+    return np.where(inside & (seller != buyer),
+                    (owned[month, i, j] > 0) | (owned[month, j, i] > 0), seller == buyer)
+
+
+def _power_columns(
+    total: np.ndarray, tied: np.ndarray, un_gw: np.ndarray, un_usd: np.ndarray,
+    usd: np.ndarray, pflops: np.ndarray, fringe: np.ndarray,
+) -> dict[str, list]:
+    """The accelerator power columns from each month's totals (`compute_accelerator_power`)."""
+    rows = zip(total.tolist(), tied.tolist(), un_gw.tolist(), un_usd.tolist(), usd.tolist(),
+               pflops.tolist(), strict=True)
+    out: dict[str, list] = {k: [] for k in POWER_COLUMNS[:4]}
+    for t, ti, ug, uu, u, p in rows:
+        out["foreclosure_share"].append(ti / t if t > 0 else 0.0)
+        out["unaffiliated_gw"].append(ug)
+        out["unaffiliated_price"].append(uu / ug if ug > 0 else None)
+        out["price_usd_k_per_pflops"].append(u / p * USD_K_PER_USD_B if p > 0 else None)
+    out["fringe_gw"] = fringe.tolist()
+    out["fringe_cum_gw"] = np.cumsum(fringe).tolist()
+    return out
+
+
+def compute_cloud_power(
+    model: Any, total_gw: float, fringe_cloud_gw: float, links: StakeLinks | None = None
+) -> dict[str, float]:
     """The same metrics for the cloud market: leases under contracts (`leased_by_deal`) and to
     other tenants (`other_tenant_gw`, at the market lease price)."""
+    links = StakeLinks(model) if links is None else links
     tied = un_gw = un_usd = 0.0
     for deal_id, gw in sorted(model.leased_by_deal.items()):
         deal = model.deals.get(deal_id)
-        if is_tied(model, deal):
+        if links.is_tied(deal):
             tied += gw
-        if not is_affiliated(model, deal.source, deal.target):
+        if not links.is_affiliated(deal.source, deal.target):
             un_gw += gw
             un_usd += gw * deal.price_usd_b_per_gw
     others = sum(model.other_tenant_gw.values())
@@ -135,9 +338,14 @@ def compute_circularity(
     """(circular USD B, circularity in [0, 1]) of `seller` so far (module docstring).
 
     `other_sales_usd_b`: AI sales the ledger books as plain revenue (a cloud's leases to
-    tenants outside the model), added to the chip and cloud payments received.
+    tenants outside the model), added to the chip and cloud payments received. A seller that
+    never invested in anyone has (0, 0) whatever its sales (its sales are not added up).
     """
     ledger = model.ledger
+    if ledger.compute_paid_usd_b(seller, FlowKind.EQUITY_INVESTMENT) <= 0 and not any(
+        investor == seller for investor, _ in pre_start
+    ):
+        return 0.0, 0.0
     sales = other_sales_usd_b + ledger.compute_received_usd_b(seller, SALES)
     circular = 0.0
     for buyer in model.firm_names:

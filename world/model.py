@@ -391,17 +391,6 @@ class ComputeMarketModel(mesa.Model):
         return {k: v for k, v in self.cloud.tenant_gw.items() if k in self.firms}
 
     @property
-    def month_deliveries(self) -> dict[tuple[str, str, str], list[float]]:
-        """This month's chip deliveries: (designer, buyer, deal id or '') -> [GW, USD B paid]."""
-        out: dict[tuple[str, str, str], list[float]] = {}
-        for item in self.chips.deliveries:
-            rec = out.setdefault((item.designer, item.buyer, item.deal_id), [0.0, 0.0])
-            rec[0] += item.gw
-            if item.buyer != item.designer and np.isfinite(item.price_usd_b_per_gw):
-                rec[1] += item.gw * item.price_usd_b_per_gw
-        return out
-
-    @property
     def delivered_by_deal(self) -> dict[str, float]:
         """Supply deal id -> GW delivered so far."""
         return self.chips.delivered_by_deal

@@ -1,26 +1,59 @@
 """Per-month records of the model, kept as columns (docs/odd.md).
 
-The recorder reads the model after each month and appends to plain lists; the experiments
-layer turns them into polars tables. Nothing here writes files.
+The recorder reads the model after each month and keeps what it read as plain tuples, one per
+row; `compute_tables` turns them into columns at the end. What follows from a month's
+records alone (the shares rows, each market's HHI, MHHI, number of sellers and firms) is
+computed there too, from the month's shares and the stake holdings of that month (a snapshot
+taken only when the holdings have changed). Nothing here writes files or changes the model.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
+from world.contracts import Deal
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
-    compute_accelerator_power,
+    POWER_COLUMNS,
+    StakeLinks,
+    compute_accelerator_power_path,
     compute_circularity,
     compute_cloud_power,
     compute_pre_start_invested,
     compute_supplier_counts,
+    compute_tied_deliveries,
 )
 from world.params import MARKETS
+from world.screens import compute_firms_mhhi_path
+
+SHARES_COLUMNS = ("step", "market", "firm", "quantity", "share", "value_usd_b", "firms_in_row")
+MARKETS_COLUMNS = ("step", "market", "hhi", "mhhi", "price", "total_quantity", "n_sellers",
+                   "n_firms", "captive_gw")
+FIRMS_COLUMNS = ("step", "firm", "role", "cash_usd_b", "debt_usd_b", "revenue_usd_b",
+                 "costs_usd_b", "revenue_usd_b_per_year", "valuation_usd_b", "deployed_gw",
+                 "powered_gw", "installed_gw", "pipeline_gw", "compute_gw")
+FIRM_POWER_COLUMNS = ("circular_usd_b", "circularity", "n_suppliers")
+PHYSICAL_COLUMNS = (
+    "step", "foundry_capacity", "produced_gw", "delivered_gw", "cum_produced_gw",
+    "cum_delivered_gw", "inventory_gw", "backlog_gw", "cancelled_gw", "deferred_gw",
+    "wafer_requests", "installed_gw", "powered_gw", "deployed_gw", "pipeline_gw",
+    "acquired_site_gw", "energy_twh", "energy_twh_per_year", "homes_millions", "demand_index",
+    "ai_demand_gw", "fringe_lab_gw", "fringe_cloud_gw", "tenant_gw",
+    "nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw",
+)
+DEAL_COLUMNS = (
+    "deal_id", "kind", "source", "target", "status", "step_proposed", "step_signed",
+    "step_closed", "value_usd_b", "gw", "equity_pct", "binding", "exclusive", "voting",
+    "price_usd_b_per_gw", "duration_months", "start_step", "valuation_usd_b", "origin",
+    "parent_id", "tranches", "tranches_paid", "delivered_gw", "rounds", "surplus_usd_b",
+    "disagreement_source_usd_b", "disagreement_target_usd_b", "history",
+)
+RECORDED_PHYSICAL = tuple(c for c in PHYSICAL_COLUMNS if c not in (
+    "energy_twh", "energy_twh_per_year", "homes_millions"))
+"""The physical columns kept each month (the energy columns follow from `deployed_gw`)."""
 
 
 class Recorder:
@@ -29,115 +62,121 @@ class Recorder:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        """Table -> its rows so far (turned into columns by `compute_tables`)."""
         self.cum_produced_gw = 0.0
         self.cum_delivered_gw = 0.0
-        self.cum_fringe_gw = 0.0
         self.cum_tenant_usd_b: dict[str, float] = {}
         self.pre_start_invested: dict[tuple[str, str], float] | None = None
-
-    def _row(self, table: str, **values: Any) -> None:
-        self.rows[table].append(values)
-
-    def _columns(self) -> dict[str, dict[str, list]]:
-        """The monthly tables as columns, in the order their columns were first recorded."""
-        tables: dict[str, dict[str, list]] = {}
-        for table, rows in self.rows.items():
-            keys = list(rows[0])
-            if any(len(r) != len(keys) for r in rows):  # not every row has every column
-                keys = list(dict.fromkeys(k for r in rows for k in r))
-                tables[table] = {k: [r.get(k) for r in rows] for k in keys}
-            else:
-                tables[table] = {k: list(map(itemgetter(k), rows)) for k in keys}
-        return tables
+        self.links = StakeLinks(model)
+        """Affiliations and tied contracts, kept while the holdings are unchanged."""
+        self._stakes: tuple = ()
+        """(registry, its version, its two arrays, a snapshot of its holdings): the holdings
+        each month's MHHI is computed from (`compute_tables`), taken again when any of the
+        first four changes (the registry replaces its arrays on every change)."""
+        self._markets: list[tuple] = []
+        """Per market and month: step, market, quantities, shares, price, total quantity,
+        captive GW, the market-power values, the holdings snapshot."""
+        self._deliveries: list[tuple] = []
+        """Per month: month index, the chip deliveries, which are tied, the holdings snapshot
+        (`world.market_power.compute_accelerator_power_path`)."""
+        self._firms: list[tuple] = []
+        self._firm_keys: tuple[str, ...] = ()
+        """The firms table's columns after `FIRMS_COLUMNS`: the capital columns, then
+        `FIRM_POWER_COLUMNS` (set on the first record)."""
+        self._physical: list[tuple] = []
+        self._suppliers: tuple[tuple[int, int], dict[str, int]] = ((-1, -1), {})
+        """`compute_supplier_counts` under the key (`Deal.changes`, number of deals): it
+        reads the live deals' parties, kinds and statuses only, which cannot change without
+        moving the key."""
+        self._acquired: tuple[bytes, bytes, float] = (b"", b"", 0.0)
+        """The acquired sites' power under the bytes of the sites' owners and used power (the
+        columns of the pool that change; `world.sites.SitePool._typical_of`)."""
 
     def update_record(
         self, produced: dict[str, float], delivered: dict[str, float], value: dict[str, float]
     ) -> None:
-        """Append this month's rows (reads the model and its market view; writes nothing)."""
+        """Keep this month's rows (reads the model and its market view; writes nothing)."""
         self._record_markets()
         powered = self.model.fleet.powered_gw(self.model.n_firms)
         pipeline = self.model.fleet.pipeline_gw(self.model.n_firms)
-        self._record_firms(powered, pipeline)
-        self._record_physical(produced, delivered, powered, pipeline)
+        deployed = self._record_firms(powered, pipeline)
+        self._record_physical(produced, delivered, powered, pipeline, deployed)
+
+    def _holdings(self) -> Any:
+        """The stake holdings as they are now, a snapshot kept until the next change."""
+        stakes = self.model.stakes
+        key = self._stakes
+        if (not key or key[0] is not stakes or key[1] != stakes.version
+                or key[2] is not stakes.owned or key[3] is not stakes.voting):
+            self._stakes = (stakes, stakes.version, stakes.owned, stakes.voting,
+                            stakes.compute_snapshot())
+        return self._stakes[4]
 
     def _record_markets(self) -> None:
-        """The month's `shares` rows (one per market and seller) and `markets` rows."""
+        """The month's quantities, shares and market-power values of each market (the rows
+        of `shares` and `markets` are built from them in `compute_tables`)."""
         m = self.model
         view = m.view
         step = m.t
         quantities = {market: view.compute_quantities(market) for market in MARKETS}
-        power = self._market_power(quantities)
+        holdings = self._holdings()
+        power = self._market_power(quantities, holdings)
         prices = {
             "accelerators": None,
             "cloud": view.lease_price_usd_b_per_gw_year,
             "frontier_ai": view.ai_price_usd_b_per_gw_year,
         }
-        rows = self.rows["shares"]
         for market in MARKETS:
             q = quantities[market]
             total = sum(v[0] for v in q.values())
             shares = view.compute_shares(market, q)
-            in_row = {name: view.compute_firms_in_row(market, name) for name in q}
-            for name in sorted(q):
-                rows.append({
-                    "step": step,
-                    "market": market,
-                    "firm": name,
-                    "quantity": q[name][0],
-                    "share": shares.get(name, 0.0),
-                    "value_usd_b": q[name][1],
-                    "firms_in_row": in_row[name],
-                })
             price = prices[market]
             if m.textbook is not None and market in m.textbook.markets:
                 price = None  # a docking case's market: its price is value / quantity
             if price is None:
                 price = (sum(v[1] for v in q.values()) / total) if total > 0 else 0.0
-            hhi = view.compute_hhi(market, shares)
-            self._row(
-                "markets",
-                step=step,
-                market=market,
-                hhi=hhi,
-                mhhi=m.regulator.compute_market_mhhi(market, shares, hhi),
-                price=price,
-                total_quantity=total,
-                n_sellers=int(sum(1 for s in shares.values() if s > 0)),
-                n_firms=sum(in_row[k] if k in in_row else view.compute_firms_in_row(market, k)
-                            for k, s in shares.items() if s > 0),
-                captive_gw=view.compute_captive_gw(market),
-                **power[market],
-            )
+            self._markets.append((step, market, q, shares, price, total,
+                                  view.compute_captive_gw(market),
+                                  power[market], holdings))
 
-    def _record_firms(self, powered: Any, pipeline: Any) -> None:
-        """The month's `firms` rows, one per named firm."""
+    def _record_firms(self, powered: Any, pipeline: Any) -> list[Any]:
+        """The month's `firms` rows, one per named firm; returns their deployed GW."""
         m = self.model
         step = m.t
-        suppliers = compute_supplier_counts(m)
+        key = (Deal.changes, len(m.deals))
+        if self._suppliers[0] != key:
+            self._suppliers = (key, compute_supplier_counts(m))
+        suppliers = self._suppliers[1]
+        if self.pre_start_invested is None:
+            self.pre_start_invested = compute_pre_start_invested(m)
+        powered_l = np.asarray(powered, dtype=float).tolist()  # Python floats, as float(x)
+        pipeline_l = np.asarray(pipeline, dtype=float).tolist()
+        tenant_gw = m.cloud.tenant_gw
+        lease_price = m.view.lease_price_usd_b_per_gw_year
+        capital = m.capital
+        deployed_all = []
         for name in m.firm_names:
             f = m.firms[name]
             i = m.firm_index[name]
-            self._row(
-                "firms",
-                step=step,
-                firm=name,
-                role=f.role,
-                cash_usd_b=f.cash_usd_b,
-                debt_usd_b=f.debt_usd_b,
-                revenue_usd_b=f.month_revenue_usd_b,
-                costs_usd_b=f.month_cost_usd_b,
-                revenue_usd_b_per_year=12.0 * f.month_revenue_usd_b,
-                valuation_usd_b=f.valuation_usd_b,
-                deployed_gw=min(f.installed_total_gw, float(powered[i])),
-                powered_gw=float(powered[i]),
-                installed_gw=f.installed_total_gw,
-                pipeline_gw=float(pipeline[i]),
-                compute_gw=f.compute_compute_gw() if f.role == "lab" else 0.0,
-                **m.capital.compute_firm_columns(f),
-                **self._firm_power(name, suppliers),
+            cap = capital.compute_firm_columns(f)
+            if not self._firm_keys:
+                self._firm_keys = (*cap, *FIRM_POWER_COLUMNS)
+            self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
+                tenant_gw.get(name, 0.0) * lease_price / 12.0
             )
+            circular, share = compute_circularity(
+                m, name, self.pre_start_invested, self.cum_tenant_usd_b[name]
+            )
+            installed = f.installed_total_gw
+            deployed = min(installed, powered_l[i])
+            deployed_all.append(deployed)
+            revenue = f.month_revenue_usd_b
+            self._firms.append((
+                step, name, f.role, f.cash_usd_b, f.debt_usd_b, revenue, f.month_cost_usd_b,
+                12.0 * revenue, f.valuation_usd_b, deployed, powered_l[i], installed,
+                pipeline_l[i], f.compute_compute_gw() if f.role == "lab" else 0.0,
+                *cap.values(), circular, share, suppliers.get(name, 0),
+            ))
+        return deployed_all
 
     def _record_physical(
         self,
@@ -145,83 +184,161 @@ class Recorder:
         delivered: dict[str, float],
         powered: Any,
         pipeline: Any,
+        deployed_by_firm: list[Any],
     ) -> None:
-        """The month's `physical` row (updates the cumulative chip counters it reports)."""
+        """The month's `physical` row (updates the cumulative chip counters it reports);
+        `deployed_by_firm`: the firms rows' deployed GW, in `firm_names` order."""
         m = self.model
         view = m.view
-        step = m.t
+        chips = m.chips
         supply = m.deals.live_supply()  # what `model.compute_backlog_gw` reads
-        self.cum_produced_gw += sum(produced.values())
-        self.cum_delivered_gw += sum(delivered.values())
-        deployed = sum(
-            min(m.firms[n].installed_total_gw, float(powered[m.firm_index[n]]))
-            for n in m.firm_names
-        )
-        acquired = float(m.sites.acquired_power_gw(m.n_firms).sum())
-        self._row(
-            "physical",
-            step=step,
-            foundry_capacity=float(m.chips.foundry_capacity),
-            produced_gw=sum(produced.values()),
-            delivered_gw=sum(delivered.values()),
-            cum_produced_gw=self.cum_produced_gw,
-            cum_delivered_gw=self.cum_delivered_gw,
-            inventory_gw=sum(m.chips.inventory.values()),
-            backlog_gw=sum(m.chips.compute_backlog_gw(d, supply) for d in m.designers),
-            cancelled_gw=m.chips.cancelled_gw,
-            deferred_gw=m.chips.deferred_gw,
-            wafer_requests=float(m.chips.wafer_requests),
-            installed_gw=sum(f.installed_total_gw for f in m.firms.values()),
-            powered_gw=float(powered.sum()),
-            deployed_gw=deployed,
-            pipeline_gw=float(pipeline.sum()),
-            acquired_site_gw=acquired,
-            energy_twh=float(energy_twh(deployed)),
-            energy_twh_per_year=float(twh_per_year(deployed)),
-            homes_millions=float(homes_millions(deployed)),
-            demand_index=view.demand_index,
-            ai_demand_gw=m.frontier.compute_demand_gw(),
-            fringe_lab_gw=m.frontier.compute_fringe_lab_gw(),
-            fringe_cloud_gw=m.cloud.fringe_supply_gw,
-            tenant_gw=sum(m.cloud.tenant_gw.values()),
-            nvidia_price_usd_b_per_gw=self._finite(view.compute_chip_price_usd_b_per_gw("Nvidia")),
-            amd_price_usd_b_per_gw=self._finite(view.compute_chip_price_usd_b_per_gw("AMD")),
-        )
+        produced_gw, delivered_gw = sum(produced.values()), sum(delivered.values())
+        self.cum_produced_gw += produced_gw
+        self.cum_delivered_gw += delivered_gw
+        deployed = sum(deployed_by_firm)
+        self._physical.append((
+            m.t,
+            float(chips.foundry_capacity),
+            produced_gw,
+            delivered_gw,
+            self.cum_produced_gw,
+            self.cum_delivered_gw,
+            sum(chips.inventory.values()),
+            sum(chips.compute_backlog_gw(d, supply) for d in m.designers),
+            chips.cancelled_gw,
+            chips.deferred_gw,
+            float(chips.wafer_requests),
+            sum(f.installed_total_gw for f in m.firms.values()),
+            float(powered.sum()),
+            deployed,
+            float(pipeline.sum()),
+            self._compute_acquired_site_gw(),
+            view.demand_index,
+            m.frontier.compute_demand_gw(),
+            m.frontier.compute_fringe_lab_gw(),
+            m.cloud.fringe_supply_gw,
+            sum(m.cloud.tenant_gw.values()),
+            view.compute_chip_price_usd_b_per_gw("Nvidia"),
+            view.compute_chip_price_usd_b_per_gw("AMD"),
+        ))
 
-    @staticmethod
-    def _finite(x: float) -> float | None:
-        return float(x) if np.isfinite(x) else None
+    def _compute_acquired_site_gw(self) -> float:
+        """Grid power of the sites the firms hold, GW (`SitePool.acquired_power_gw`)."""
+        sites = self.model.sites
+        owner, used = sites.owner.tobytes(), sites.used_gw.tobytes()
+        if self._acquired[0] != owner or self._acquired[1] != used:
+            gw = float(sites.acquired_power_gw(self.model.n_firms).sum())
+            self._acquired = (owner, used, gw)
+        return self._acquired[2]
 
-    def _market_power(self, quantities: dict) -> dict[str, dict]:
-        """Market-power columns of the markets table (`world.market_power`)."""
+    def _compute_physical_columns(self) -> dict[str, list]:
+        """The `physical` table: the monthly records, with the energy columns of the deployed
+        GW (`world.energy`, elementwise) and the chip prices (None when there is no price)."""
+        cols = dict(zip(RECORDED_PHYSICAL, map(list, zip(*self._physical, strict=True)),
+                        strict=True))
+        deployed = np.asarray(cols["deployed_gw"], dtype=float)
+        cols["energy_twh"] = np.asarray(energy_twh(deployed), dtype=float).tolist()
+        cols["energy_twh_per_year"] = np.asarray(twh_per_year(deployed), dtype=float).tolist()
+        cols["homes_millions"] = np.asarray(homes_millions(deployed), dtype=float).tolist()
+        for name in ("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw"):
+            cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
+        return {name: cols[name] for name in PHYSICAL_COLUMNS}
+
+    def _market_power(self, quantities: dict, holdings: Any) -> dict[str, tuple | None]:
+        """Market-power columns of the markets table (`world.market_power`), in
+        `POWER_COLUMNS` order; the accelerators' are computed at the end from the month's
+        deliveries kept here (`compute_accelerator_power_path`)."""
         m = self.model
-        accel = compute_accelerator_power(m, self.cum_fringe_gw)
-        self.cum_fringe_gw = accel["fringe_cum_gw"]
+        self._deliveries.append((m.now_idx, tuple(m.chips.deliveries),
+                                 compute_tied_deliveries(m, self.links), holdings))
         cloud_q = quantities["cloud"]
         cloud = compute_cloud_power(
-            m, sum(v[0] for v in cloud_q.values()), m.cloud.fringe_supply_gw
+            m, sum(v[0] for v in cloud_q.values()), m.cloud.fringe_supply_gw, self.links
         )
-        frontier = dict.fromkeys(accel, None)
-        frontier["foreclosure_share"] = 0.0
-        return {"accelerators": accel, "cloud": cloud, "frontier_ai": frontier}
+        frontier = (0.0, *(None for _ in POWER_COLUMNS[1:]))
+        return {"accelerators": None, "cloud": tuple(cloud[k] for k in POWER_COLUMNS),
+                "frontier_ai": frontier}
 
-    def _firm_power(self, name: str, suppliers: dict[str, int]) -> dict[str, float]:
-        """Circularity and supplier count columns of the firms table (`suppliers`: this
-        month's `compute_supplier_counts`)."""
-        if self.pre_start_invested is None:
-            self.pre_start_invested = compute_pre_start_invested(self.model)
-        m = self.model
-        self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
-            m.cloud.tenant_gw.get(name, 0.0) * m.view.lease_price_usd_b_per_gw_year / 12.0
-        )
-        circular, share = compute_circularity(
-            m, name, self.pre_start_invested, self.cum_tenant_usd_b[name]
-        )
+    def _compute_market_columns(self) -> dict[str, dict[str, list]]:
+        """The `shares` and `markets` tables from the monthly records: a market's HHI counts
+        the fringe's small firms as firms (`view.compute_hhi`), its MHHI reads the holdings of
+        its month (`world.screens.compute_firms_mhhi_path`)."""
+        if not self._markets:
+            return {}
+        view = self.model.view
+        # market -> row -> firms it stands for (the fringe is fixed for the run)
+        in_row: dict[str, dict[str, int]] = {market: {} for market in MARKETS}
+        steps, markets, firms, quantity, share, value, n_in_row = ([] for _ in range(7))
+        hhi = []
+        for step, market, q, shares, *_ in self._markets:
+            names = sorted(q)
+            rows = [q[name] for name in names]
+            known = in_row[market]
+            for name in names:
+                if name not in known:
+                    known[name] = view.compute_firms_in_row(market, name)
+            steps += [step] * len(names)
+            markets += [market] * len(names)
+            firms += names
+            quantity += [r[0] for r in rows]
+            share += [shares.get(name, 0.0) for name in names]
+            value += [r[1] for r in rows]
+            n_in_row += [known[name] for name in names]
+            hhi.append(view.compute_hhi(market, shares))
+        mhhi = [0.0] * len(hhi)
+        for market in MARKETS:
+            at = [k for k, rec in enumerate(self._markets) if rec[1] == market]
+            path = compute_firms_mhhi_path([self._markets[k][3] for k in at],
+                                           [self._markets[k][8] for k in at],
+                                           [hhi[k] for k in at])
+            for k, v in zip(at, path, strict=True):
+                mhhi[k] = v
+        cols = [[] for _ in (*MARKETS_COLUMNS, *POWER_COLUMNS)]
+        accel = compute_accelerator_power_path(self._deliveries, self.model.catalog)
+        accel_rows = iter(zip(*(accel[k] for k in POWER_COLUMNS), strict=True))
+        for k, (step, market, q, shares, price, total, captive, power, _) in enumerate(
+            self._markets
+        ):
+            if power is None:
+                power = next(accel_rows)
+            known = in_row[market]
+            selling = [r for r, s in shares.items() if s > 0]
+            n_firms = sum([known[r] if r in q else view.compute_firms_in_row(market, r)
+                           for r in selling])
+            for col, v in zip(cols, (step, market, hhi[k], mhhi[k], price, total, len(selling),
+                                     n_firms, captive, *power), strict=True):
+                col.append(v)
+        shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
         return {
-            "circular_usd_b": circular,
-            "circularity": share,
-            "n_suppliers": suppliers.get(name, 0),
+            "shares": dict(zip(SHARES_COLUMNS, shares_cols, strict=True)),
+            "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS), cols, strict=True)),
         }
+
+    def _columns(self) -> dict[str, dict[str, list]]:
+        """The monthly tables as columns (a table with no rows yet is absent)."""
+        tables = self._compute_market_columns()
+        if self._firms:
+            keys = (*FIRMS_COLUMNS, *self._firm_keys)
+            tables["firms"] = dict(zip(keys, map(list, zip(*self._firms, strict=True)),
+                                       strict=True))
+        if self._physical:
+            tables["physical"] = self._compute_physical_columns()
+        return tables
+
+    def _deal_row(self, d: Any) -> tuple:
+        """One row of the `deals` table (`DEAL_COLUMNS`, then the capital's deal columns)."""
+        m = self.model
+        return (
+            d.deal_id, d.kind.value, d.source, d.target, d.status.value, d.step_proposed,
+            d.step_signed, d.step_closed, d.value_usd_b, d.gw, d.equity_pct, d.binding,
+            d.exclusive, d.voting, d.price_usd_b_per_gw, d.duration_months, d.start_step,
+            d.valuation_usd_b, d.origin, d.parent_id or "", len(d.tranches),
+            sum(1 for t in d.tranches if t.paid_step is not None),
+            m.delivered_by_deal.get(d.deal_id, 0.0), m.negotiation_rounds.get(d.deal_id, 0),
+            d.surplus_usd_b, d.disagreement_source_usd_b, d.disagreement_target_usd_b,
+            " > ".join(f"{s}:{st.value}" for s, st in d.history),
+            *m.capital.compute_deal_columns(d.deal_id).values(),
+        )
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """All tables as columns; deals, flows and reviews are read from the model now.
@@ -230,48 +347,16 @@ class Recorder:
         """
         m = self.model
         tables = self._columns()
-        deals: dict[str, list] = defaultdict(list)
-        for d in sorted(m.deals, key=lambda d: d.deal_id):
-            row = dict(
-                deal_id=d.deal_id,
-                kind=d.kind.value,
-                source=d.source,
-                target=d.target,
-                status=d.status.value,
-                step_proposed=d.step_proposed,
-                step_signed=d.step_signed,
-                step_closed=d.step_closed,
-                value_usd_b=d.value_usd_b,
-                gw=d.gw,
-                equity_pct=d.equity_pct,
-                binding=d.binding,
-                exclusive=d.exclusive,
-                voting=d.voting,
-                price_usd_b_per_gw=d.price_usd_b_per_gw,
-                duration_months=d.duration_months,
-                start_step=d.start_step,
-                valuation_usd_b=d.valuation_usd_b,
-                origin=d.origin,
-                parent_id=d.parent_id or "",
-                tranches=len(d.tranches),
-                tranches_paid=sum(1 for t in d.tranches if t.paid_step is not None),
-                delivered_gw=m.delivered_by_deal.get(d.deal_id, 0.0),
-                rounds=m.negotiation_rounds.get(d.deal_id, 0),
-                surplus_usd_b=d.surplus_usd_b,
-                disagreement_source_usd_b=d.disagreement_source_usd_b,
-                disagreement_target_usd_b=d.disagreement_target_usd_b,
-                history=" > ".join(f"{s}:{st.value}" for s, st in d.history),
-                **m.capital.compute_deal_columns(d.deal_id),
-            )
-            for k, v in row.items():
-                deals[k].append(v)
-        tables["deals"] = dict(deals)
+        rows = [self._deal_row(d) for d in sorted(m.deals, key=lambda d: d.deal_id)]
+        keys = (*DEAL_COLUMNS, *m.capital.compute_deal_columns(""))
+        tables["deals"] = (dict(zip(keys, map(list, zip(*rows, strict=True)), strict=True))
+                           if rows else {})
         tables["flows"] = m.ledger.flows_columns()
         reviews: dict[str, list] = defaultdict(list)
-        rows = m.regulator.reviews  # the regulator's record
-        keys = list(dict.fromkeys(k for r in rows for k in r))  # one column per screen key
-        for r in rows:
-            for k in keys:
+        screened = m.regulator.reviews  # the regulator's record
+        names = list(dict.fromkeys(k for r in screened for k in r))  # one column per screen key
+        for r in screened:
+            for k in names:
                 reviews[k].append(r.get(k))
         tables["reviews"] = dict(reviews)
         return tables

@@ -28,12 +28,13 @@ Screens (one row per screen and market; docs/antitrust.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from world.metrics import (
+    HHI_SCALE,
     compute_delta_hhi,
     compute_diversion_to,
     compute_exclusive_screen,
@@ -71,6 +72,60 @@ def compute_market_mhhi(
         ("mhhi_weights", names), lambda owned, ctrl: _market_weights(names, stakes, owned, ctrl)
     )
     return compute_mhhi_from_weights(np.array([shares[n] for n in names], dtype=float), weights)
+
+
+def compute_firms_mhhi(
+    shares: Mapping[str, float], stakes: StakeRegistry, firms_hhi: float
+) -> float:
+    """MHHI (0-10,000) of a market whose fringe remainder row stands for many small firms,
+    counted as firms the way the market's HHI of the firms (`firms_hhi`,
+    `world.fringe.compute_hhi_with_fringe`) counts them (no stakes among the sellers: MHHI =
+    HHI).
+
+    The small firms hold no stakes and nobody holds stakes in them, so their cross terms are 0
+    and each adds only its own squared share: MHHI of the firms = MHHI with the row as one
+    firm (`compute_market_mhhi`) - (HHI with the row as one firm - HHI of the firms), without
+    building the small firms' rows every month (`FringeMarket.compute_firm_shares` gives the
+    same number)."""
+    return _firms_from_lumped(compute_market_mhhi(shares, stakes), shares, firms_hhi)
+
+
+def _firms_from_lumped(lumped: float, shares: Mapping[str, float], firms_hhi: float) -> float:
+    """`compute_firms_mhhi` from the MHHI with the remainder row as one firm."""
+    rows_hhi = HHI_SCALE * sum(s * s for s in shares.values())
+    return lumped - (rows_hhi - firms_hhi)
+
+
+def compute_firms_mhhi_path(
+    shares: Sequence[Mapping[str, float]],
+    stakes: Sequence[StakeRegistry],
+    firms_hhi: Sequence[float],
+) -> list[float]:
+    """`compute_firms_mhhi` of one market month after month (month k: its shares, the
+    holdings of that month, its HHI of the firms), the same floats.
+
+    The MHHI weights (`_market_weights`) depend on the participants and on their columns of
+    the ownership and control matrices only, so they are built again only when those change:
+    a change of holdings elsewhere (another market's firms) keeps them."""
+    out: list[float] = []
+    key: tuple = ()
+    weights = np.empty((0, 0))
+    for s, reg, hhi in zip(shares, stakes, firms_hhi, strict=True):
+        if not s:
+            out.append(_firms_from_lumped(0.0, s, hhi))
+            continue
+        names = tuple(sorted(s))
+        if not key or key[0] is not reg or key[1] != names:
+            owned, ctrl = reg.compute_ownership_control()
+            cols = [reg.index[n] for n in names if n in reg.index]
+            content = (names, tuple(cols), owned.shape,
+                       owned[:, cols].tobytes(), ctrl[:, cols].tobytes())
+            if not key or key[2] != content:
+                weights = _market_weights(names, reg, owned, ctrl)
+            key = (reg, names, content)
+        lumped = compute_mhhi_from_weights(np.array([s[n] for n in names], dtype=float), weights)
+        out.append(_firms_from_lumped(lumped, s, hhi))
+    return out
 
 
 def _market_weights(

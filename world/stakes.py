@@ -35,6 +35,9 @@ class StakeRegistry:
         self._derived: dict = {}
         """Values derived from the ownership and control matrices (`compute_derived`), kept
         while the matrices stay the same and dropped when they are recomputed."""
+        self.version = 0
+        """How many times the holdings have changed (`_commit` bumps it): readers that keep
+        values derived from the holdings drop them when it moves."""
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
@@ -109,6 +112,7 @@ class StakeRegistry:
         are the same objects."""
         owned.flags.writeable = voting.flags.writeable = False
         self.owned, self.voting = owned, voting
+        self.version += 1
 
     def compute_with_stake(self, owner: str, firm: str, frac: float, voting: bool) -> StakeRegistry:
         """A copy of the registry with one more stake issued (for a reviewer's what-if)."""
@@ -118,6 +122,15 @@ class StakeRegistry:
         other._matrices = None
         other._derived = {}
         other.update_grant(owner, firm, frac, voting)
+        return other
+
+    def compute_snapshot(self) -> StakeRegistry:
+        """A registry with the holdings as they are now, unchanged by later changes to this
+        one (the arrays are read-only and replaced on every change, so they are shared)."""
+        other = StakeRegistry(self.firms)
+        other.owned, other.voting = self.owned, self.voting
+        other._rows = self._rows
+        other._matrices = self._matrices  # read-only; `compute_ownership_control` checks them
         return other
 
     def compute_ownership_control(self) -> tuple[np.ndarray, np.ndarray]:
@@ -142,11 +155,12 @@ class StakeRegistry:
         np.fill_diagonal(ownership, resid)
         control = np.where(self.voting, self.owned, 0.0)
         np.fill_diagonal(control, resid)
-        for j in range(control.shape[1]):
-            holder = int(np.argmax(control[:, j]))
-            if holder != j and self.voting[holder, j] and self.owned[holder, j] >= CONTROL_STAKE:
-                control[:, j] = 0.0
-                control[holder, j] = 1.0
+        cols = np.arange(control.shape[1])
+        holder = np.argmax(control, axis=0)  # each firm's largest controlling holder
+        full = ((holder != cols) & self.voting[holder, cols]
+                & (self.owned[holder, cols] >= CONTROL_STAKE))
+        control[:, full] = 0.0
+        control[holder[full], cols[full]] = 1.0
         ownership.flags.writeable = control.flags.writeable = False
         self._matrices = (self.owned, self.voting, ownership, control)
         self._derived = {}
