@@ -156,6 +156,15 @@ class Firm(mesa.Agent):
         self._installed[designer] = self._installed.get(designer, 0.0) + gw
         self._installed_total_gw = sum(self._installed.values())
 
+    def update_install_all(self, deliveries: Iterable[tuple[str, float]]) -> None:
+        """Install several deliveries (designer, GW), in order: the same as `update_install`
+        of each in turn (each designer's GW added in the same order), with the total summed
+        once at the end, as the last of those calls would sum it."""
+        installed = self._installed
+        for designer, gw in deliveries:
+            installed[designer] = installed.get(designer, 0.0) + gw
+        self._installed_total_gw = sum(installed.values())
+
     def update_close_month(self) -> None:
         """Roll this month's revenue and costs into the trailing-12-month history."""
         self.revenue_hist.append(self.month_revenue_usd_b)

@@ -206,8 +206,8 @@ class ComputeMarketModel(mesa.Model):
         # 3. users' demand for AI services: this month's growth shock
         self.frontier.update_demand(self.now_idx)
         # 4. the firms decide (seeded random order)
-        for idx in self.market_rng.permutation(self.n_firms):
-            self.firms[self.firm_names[int(idx)]].step()
+        for idx in self.market_rng.permutation(self.n_firms).tolist():
+            self.firms[self.firm_names[idx]].step()
         # 5. accelerators: production, prices, cancellations and orders, deliveries
         produced, delivered, value = self._trade_chips()
         # 6. cloud capacity: contracted leases, then tenants at the clearing price
@@ -232,13 +232,31 @@ class ComputeMarketModel(mesa.Model):
         self.t += 1
 
     def run_steps(self, steps: int | None = None) -> None:
-        """Run `steps` months (default: the scenario's horizon)."""
-        for _ in range(self.p.simulation.steps if steps is None else steps):
-            self.step()
+        """Run `steps` months (default: the scenario's horizon) with Mesa's `run_for`: one
+        pass of its event loop runs the months' scheduled steps, so `model.steps` and
+        `model.time` advance exactly as with `step()` called `steps` times (without a call
+        and an event re-queued per month)."""
+        months = self.p.simulation.steps if steps is None else steps
+        if months > 0:
+            self.run_for(months)
 
     def compute_tables(self) -> dict[str, dict[str, list]]:
         """Columnar output tables (docs/odd.md) without run_id / scenario / seed."""
         return self.recorder.compute_tables()
+
+    def compute_outcome_tables(self) -> dict[str, dict[str, list]]:
+        """The part of `compute_tables` a paired comparison reduces to its outcome series
+        (`experiments.analysis.outcome_series`): the monthly tables (shares, markets, firms,
+        physical) as `compute_tables` gives them, and of the deals table only its `status`
+        and `step_closed` columns (same values, same deal-id order); no flows or reviews
+        table. Saves building the columns the comparison never reads."""
+        tables = self.recorder.compute_monthly_tables()
+        deals = sorted(self.deals, key=lambda d: d.deal_id)
+        tables["deals"] = {
+            "status": [d.status.value for d in deals],
+            "step_closed": [d.step_closed for d in deals],
+        }
+        return tables
 
     def _dated_inputs_at(self, month_idx: int) -> tuple[list, list]:
         """The events and interventions dated `month_idx` (`world.history.
@@ -315,16 +333,19 @@ class ComputeMarketModel(mesa.Model):
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
         payments = []  # booked in delivery order after the installs (separate state)
+        installs: dict[str, list[tuple[str, float]]] = {}  # buyer -> its deliveries, in order
         firms = self.firms
         for designer, buyer, gw, price, deal_id in chips.deliveries:
             firm = firms.get(buyer)
             if firm is not None:
-                firm.update_install(designer, gw)
+                installs.setdefault(buyer, []).append((designer, gw))
             if buyer == designer or not math.isfinite(price):
                 continue
             payer = buyer if firm is not None else FRINGE_BUYERS
             payee = designer if designer in firms else FRINGE_CHIPS
             payments.append(Payment(payer, payee, gw * price, FlowKind.CHIP_PAYMENT, deal_id))
+        for buyer, items in installs.items():
+            firms[buyer].update_install_all(items)
         self._book(payments)
         for deal in completed:
             deal.update_status(DealStatus.COMPLETED, self.t)

@@ -314,7 +314,7 @@ class Recorder:
             "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS), cols, strict=True)),
         }
 
-    def _columns(self) -> dict[str, dict[str, list]]:
+    def compute_monthly_tables(self) -> dict[str, dict[str, list]]:
         """The monthly tables as columns (a table with no rows yet is absent)."""
         tables = self._compute_market_columns()
         if self._firms:
@@ -346,7 +346,7 @@ class Recorder:
         Rows carry `step` only: `experiments.run.results` derives the `date` column from it.
         """
         m = self.model
-        tables = self._columns()
+        tables = self.compute_monthly_tables()
         rows = [self._deal_row(d) for d in sorted(m.deals, key=lambda d: d.deal_id)]
         keys = (*DEAL_COLUMNS, *m.capital.compute_deal_columns(""))
         tables["deals"] = (dict(zip(keys, map(list, zip(*rows, strict=True)), strict=True))

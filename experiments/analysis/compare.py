@@ -64,10 +64,10 @@ def _run_seed(reference: Any, variants: Sequence[Any], seed: int) -> SeedPairs:
     reference's on the same metric, market, firm and month (top-level so it pickles to the
     batch executors; the pairing happens here, in parallel, not in the parent)."""
     from experiments.analysis.outcome_series import compute_outcome_arrays
-    from experiments.run.runner import run_tables
+    from experiments.run.runner import run_outcome_tables
 
-    ref = compute_outcome_arrays(run_tables(reference, rng=int(seed)))
-    pairs = [_pair(ref, compute_outcome_arrays(run_tables(params, rng=int(seed))))
+    ref = compute_outcome_arrays(run_outcome_tables(reference, rng=int(seed)))
+    pairs = [_pair(ref, compute_outcome_arrays(run_outcome_tables(params, rng=int(seed))))
              for params in variants]
     return ref.labels, pairs
 

@@ -14,7 +14,7 @@ from experiments.run.results import Results
 from experiments.scenario.loader import scenario_hash
 from world.params import Mode, ScenarioParams
 
-__all__ = ["make_run_id", "run", "run_tables"]
+__all__ = ["make_run_id", "run", "run_outcome_tables", "run_tables"]
 
 
 def make_run_id(params: ScenarioParams, seed: int, digest: str | None = None) -> str:
@@ -48,6 +48,17 @@ def run_tables(scenario: ScenarioParams, rng: int | None = None) -> dict[str, di
     manifest (the paired comparison). `rng` defaults to ``scenario.seed``."""
     seed = int(scenario.seed if rng is None else rng)
     return _run_model(scenario, seed).compute_tables()
+
+
+def run_outcome_tables(
+    scenario: ScenarioParams, rng: int | None = None
+) -> dict[str, dict[str, list]]:
+    """Run one scenario with one seed (the same run as `run_tables`) and return only what its
+    outcome series are computed from (`ComputeMarketModel.compute_outcome_tables`: the
+    monthly tables, the deals' status and closing month; no flows or reviews): the paired
+    comparison's path. `rng` defaults to ``scenario.seed``."""
+    seed = int(scenario.seed if rng is None else rng)
+    return _run_model(scenario, seed).compute_outcome_tables()
 
 
 def _run_model(scenario: ScenarioParams, seed: int) -> Any:

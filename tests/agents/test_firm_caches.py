@@ -69,3 +69,24 @@ def test_installed_total_equals_a_fresh_sum_after_random_installs(model, install
     for designer, gw in installs:
         firm.update_install(designer, gw)
         assert firm.installed_total_gw == sum(firm.installed_gw.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(installs=st.lists(st.tuples(st.sampled_from(["Nvidia", "AMD", "Amazon", "Google"]),
+                                   st.floats(0.0, 5.0)), max_size=20))
+def test_installing_a_month_at_once_equals_installing_each_delivery(installs) -> None:
+    """`update_install_all` is `update_install` of each delivery in turn: the same GW per
+    designer (added in the same order, so the same floats), the designers in the same order,
+    and the total the last single install would sum (bit for bit; only the intermediate sums
+    are skipped)."""
+    from experiments.scenario.loader import load_scenario
+    from world.model import ComputeMarketModel
+
+    params = load_scenario("baseline", steps=1)
+    one, many = (ComputeMarketModel(params, rng=3).firms["Microsoft"] for _ in range(2))
+    for designer, gw in installs:
+        one.update_install(designer, gw)
+    many.update_install_all(installs)
+    assert list(many.installed_gw.items()) == list(one.installed_gw.items())
+    assert many.installed_total_gw == one.installed_total_gw
+    assert many.installed_total_gw == sum(many.installed_gw.values())

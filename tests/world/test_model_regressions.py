@@ -19,3 +19,20 @@ def test_wide_estimate_noise_does_not_crash_due_diligence() -> None:
         model.run_steps()
         assert model.pipeline.diligence_log, "no diligence happened: the test proves nothing"
         assert min(r.financing_ratio for _, _, r in model.pipeline.diligence_log) >= 0.0
+
+
+def test_run_steps_advances_mesa_time_as_single_steps_do() -> None:
+    """`run_steps(n)` (Mesa's `run_for`) leaves the model where n calls of `step()` leave it:
+    the same month counter, Mesa `steps` and `time`, and the same records; `run_steps(0)`
+    runs nothing."""
+    params = load_scenario("baseline", steps=6)
+    by_run, by_step = ComputeMarketModel(params, rng=4), ComputeMarketModel(params, rng=4)
+    by_run.run_steps(0)
+    assert by_run.t == 0 and by_run.steps == 0 and by_run.time == 0.0
+    by_run.run_steps(4)
+    by_run.run_steps()
+    for _ in range(10):
+        by_step.step()
+    assert (by_run.t, by_run.steps, by_run.time) == (10, 10, 10.0)
+    assert (by_step.t, by_step.steps, by_step.time) == (10, 10, 10.0)
+    assert by_run.compute_tables() == by_step.compute_tables()
