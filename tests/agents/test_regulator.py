@@ -310,3 +310,35 @@ def test_a_row_decided_by_the_financing_rule_names_that_screen() -> None:
     assert decision == BLOCKED and "vendor financing" in reason
     deciding = [r for r in rows if r["concern"] and r["threshold"].startswith("vendor share")]
     assert deciding and all(r["screen"] == "vendor_financing" for r in deciding)
+
+
+def test_what_if_stake_follows_a_change_of_the_holdings() -> None:
+    """The registry after a reviewed stake is kept while the holdings stay the same, and must
+    follow any change. O'Brien-Salop by hand, X (30%) buying a silent 20% of Y (20%) in
+    40/30/20/10: first MHHI 3,000 -> 3,120 (delta 0.3 x 0.2 x 0.2 x 10,000 = 120). Once X
+    already holds a silent 20% of Y (MHHI 3,120), the same deal dilutes it to 16% and adds
+    20%: X holds 36%, post-MHHI 3,000 + 0.3 x 0.2 x 0.36 x 10,000 = 3,216. Reviewing twice
+    in a row gives the same rows."""
+    deal = _stake("X", "Y", 20.0, voting=False)
+    reg = _regulator({"cloud": FOUR}, {n: "cloud" for n in FOUR}, Regime.GUIDELINES_2023)
+    first = reg.compute_review(deal)
+    assert reg.compute_review(deal) == first
+    assert first[0]["mhhi_post"] == pytest.approx(3_120.0)
+    reg.view.stakes.update_set("X", "Y", 0.2, False)
+    again = reg.compute_review(deal)[0]
+    assert again["mhhi_pre"] == pytest.approx(3_120.0)
+    assert again["mhhi_post"] == pytest.approx(3_216.0)
+
+
+def test_held_shares_stay_until_released() -> None:
+    """While the deal phase holds the shares, each market's reviewer shares are read once
+    (a change of the quantities is not seen: the phase moves none); once released, the
+    next reading sees the market as it is."""
+    shares = {"cloud": dict(FOUR)}
+    reg = _regulator(shares, {n: "cloud" for n in FOUR}, Regime.GUIDELINES_2023)
+    reg.update_hold_shares(True)
+    assert reg.compute_market_shares(["cloud"])["cloud"] == FOUR
+    shares["cloud"] = {"W": 1.0}
+    assert reg.compute_market_shares()["cloud"] == FOUR
+    reg.update_hold_shares(False)
+    assert reg.compute_market_shares()["cloud"] == {"W": 1.0}

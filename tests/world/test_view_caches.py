@@ -201,3 +201,23 @@ def test_partners_read_from_the_graph_equal_the_edge_rows(ops) -> None:
                 rows = net.edges_of(firm, kind_)
                 want = sorted({e["target"] if e["source"] == firm else e["source"] for e in rows})
                 assert net.compute_partners(firm, kind_) == want
+
+
+def test_held_shares_are_read_once_until_released() -> None:
+    """`MarketView.update_hold_shares`: while held, a market's shares are computed at the
+    first reading (q / total) and kept though the quantities change; released, the next
+    reading follows the quantities again."""
+    from types import SimpleNamespace
+
+    from world.view import MarketView
+
+    quantities = {"A": (3.0, 3.0), "B": (1.0, 1.0)}
+    book = SimpleNamespace(markets={"x"}, compute_quantities=lambda market: dict(quantities))
+    view = MarketView(SimpleNamespace(textbook=book))
+    view.update_hold_shares(True)
+    assert view.compute_shares("x") == {"A": 0.75, "B": 0.25}
+    quantities["B"] = (3.0, 3.0)
+    assert view.compute_shares("x") == {"A": 0.75, "B": 0.25}
+    assert view.compute_shares("x", dict(quantities)) == {"A": 0.5, "B": 0.5}  # given: used
+    view.update_hold_shares(False)
+    assert view.compute_shares("x") == {"A": 0.5, "B": 0.5}
