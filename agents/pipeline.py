@@ -193,7 +193,8 @@ class DealPipeline:
         for deal in view.live_deals():  # a copy, in deal-id order (`MarketView.live_deals`)
             status = deal.status
             if status is DealStatus.ACTIVE:  # the most common: straight to execution
-                closing.update_execute(deal)
+                if deal.kind is not DealKind.SUPPLY:  # supply: executed by the chip market
+                    closing.update_execute(deal)
                 continue
             since = t - deal.history[-1][0]
             if status is DealStatus.LOI and since >= neg.diligence_months:

@@ -273,7 +273,8 @@ class Deal:
         Raises:
             ValueError: the transition is not allowed, or `step` is earlier than the last entry.
         """
-        new = DealStatus(new)
+        if type(new) is not DealStatus:  # a name given: the member (raises if unknown)
+            new = DealStatus(new)
         if new not in TRANSITIONS[self.status]:
             allowed = ", ".join(sorted(TRANSITIONS[self.status])) or "none (terminal)"
             raise ValueError(
