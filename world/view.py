@@ -54,6 +54,8 @@ class MarketView:
     def __init__(self, model: Any) -> None:
         self._m = model
         self._last_shares: dict[str, dict[str, float]] = {}
+        self._accelerator_rows: tuple[Any, int, dict[str, tuple[float, float]]] = (None, -1, {})
+        """(the deliveries list read, its length, the accelerators' rows from it)."""
         self._held_shares: dict[str, dict[str, float]] | None = None
         """Market -> shares kept while a phase that moves no quantity reads them
         (`update_hold_shares`); None outside such a phase."""
@@ -83,7 +85,24 @@ class MarketView:
 
     # ----- quantities and shares ------------------------------------------------------------
     def compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
-        """Row -> (quantity, value) this month in `market` (module docstring for units)."""
+        """Row -> (quantity, value) this month in `market` (module docstring for units).
+
+        The accelerators' rows are kept with the deliveries they were read from: each month's
+        deliveries are a new list (`ChipMarket.update_deliver`), only appended to, of
+        immutable items, so the same list at the same length gives the same rows (read by the
+        vendors' offers in the next month's decisions as well as by the records)."""
+        if market == "accelerators" and (self._m.textbook is None
+                                         or market not in self._m.textbook.markets):
+            deliveries = self._m.chips.deliveries
+            kept, size, rows = self._accelerator_rows
+            if kept is not deliveries or size != len(deliveries):
+                rows = self._compute_quantities(market)
+                self._accelerator_rows = (deliveries, len(deliveries), rows)
+            return dict(rows)
+        return self._compute_quantities(market)
+
+    def _compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
+        """`compute_quantities` read afresh."""
         m = self._m
         if m.textbook is not None and market in m.textbook.markets:  # a docking case's market
             return m.textbook.compute_quantities(market)
