@@ -399,10 +399,12 @@ class Regulator:
         if not self.enabled or not self.is_reportable(deal):
             self.closing.update_deal_status(deal, DealStatus.ACTIVE)
             return
-        rows = self.compute_review(deal)
         months = self.params.review_months
         phase = 1
-        if self.compute_decision(deal, rows)[0] != CLEARED:
+        # the screens at filing only decide on a second phase; under `none` every deal is
+        # cleared (`compute_decision`), so they are taken at the decision only
+        if (self.params.regime is not Regime.NONE
+                and self.compute_decision(deal, self.compute_review(deal))[0] != CLEARED):
             months += self.params.phase2_months
             phase = 2
         self.pending[deal.deal_id] = {"phase": phase}

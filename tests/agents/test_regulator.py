@@ -342,3 +342,43 @@ def test_held_shares_stay_until_released() -> None:
     assert reg.compute_market_shares()["cloud"] == FOUR
     reg.update_hold_shares(False)
     assert reg.compute_market_shares()["cloud"] == {"W": 1.0}
+
+
+class _Closing:
+    """Carries the regulator's decisions out on the deal itself (status only)."""
+
+    def __init__(self, view: _View) -> None:
+        self.view = view
+
+    def update_deal_status(self, deal: Deal, status: DealStatus) -> None:
+        deal.update_status(status, self.view.t)
+
+    def update_block(self, deal: Deal) -> None:
+        deal.update_status(DealStatus.BLOCKED, self.view.t)
+
+
+@pytest.mark.parametrize(("regime", "months", "phase", "decision"), [
+    (Regime.NONE, 1, 1, CLEARED),
+    (Regime.GUIDELINES_2023, 1 + 6, 2, BLOCKED),
+])
+def test_filing_times_the_review_by_the_regime(regime, months, phase, decision) -> None:
+    """The 40/30/20/10 merger of Y and Z (HHI 3,000 -> 3,400) filed at step 2: under `none`
+    every deal is cleared, so the review takes `review_months` (phase 1) and ends cleared;
+    under the 2023 guidelines it raises the presumption, so `phase2_months` are added and
+    the decision, at the end, blocks it with phase-2 rows."""
+    view = _View({"cloud": FOUR}, {n: "cloud" for n in FOUR})
+    view.t = 2
+    view.forbids_equity_deal = view.forbids_deal = lambda *args, **kw: False
+    reg = Regulator(view, _Closing(view),
+                    RegulatorParams(regime=regime, review_months=1, phase2_months=6))
+    deal = _stake("Y", "Z", 100.0, voting=True)
+    reg.update_submit(deal)
+    assert deal.status is DealStatus.UNDER_REVIEW and reg.review_end["X"] == 2 + months
+    view.t = 2 + months - 1
+    reg.update_decide(deal)
+    assert deal.status is DealStatus.UNDER_REVIEW and not reg.reviews  # not yet
+    view.t = 2 + months
+    reg.update_decide(deal)
+    assert deal.status is (DealStatus.ACTIVE if decision == CLEARED else DealStatus.BLOCKED)
+    assert {r["decision"] for r in reg.reviews} == {decision}
+    assert {r["phase"] for r in reg.reviews} == {phase}
