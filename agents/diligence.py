@@ -77,16 +77,18 @@ def assess(
     Raises:
         ValueError: a negative amount, a share outside [0, 1] or noise <= -1.
     """
-    amounts = {
-        "cash_usd_b": cash_usd_b,
-        "expected_funding_usd_b": expected_funding_usd_b,
-        "commitments_usd_b": commitments_usd_b,
-        "burn_usd_b_per_year": burn_usd_b_per_year,
-        "revenue_usd_b_per_year": revenue_usd_b_per_year,
-    }
-    for name, value in amounts.items():
-        if math.isnan(value) or value < 0.0:
-            raise ValueError(f"diligence: {name} must be >= 0, got {value!r}")
+    if not (cash_usd_b >= 0.0 and expected_funding_usd_b >= 0.0 and commitments_usd_b >= 0.0
+            and burn_usd_b_per_year >= 0.0 and revenue_usd_b_per_year >= 0.0):  # NaN fails
+        amounts = {
+            "cash_usd_b": cash_usd_b,
+            "expected_funding_usd_b": expected_funding_usd_b,
+            "commitments_usd_b": commitments_usd_b,
+            "burn_usd_b_per_year": burn_usd_b_per_year,
+            "revenue_usd_b_per_year": revenue_usd_b_per_year,
+        }
+        for name, value in amounts.items():
+            if math.isnan(value) or value < 0.0:
+                raise ValueError(f"diligence: {name} must be >= 0, got {value!r}")
     if not 0.0 <= frontier_share <= 1.0:
         raise ValueError(f"diligence: frontier_share must be in [0, 1], got {frontier_share!r}")
     if not perceived_noise > -1.0:

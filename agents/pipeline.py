@@ -172,14 +172,29 @@ class DealPipeline:
         """Move every live deal one month along its lifecycle, in deal-id order: diligence of
         letters of intent, re-checks of stalled deals (abandoned after
         `stall_months_to_abandon`), filing and review, then execution of active deals. The
-        regulator first screens the standing stakes (`Regulator.update_review_standing`)."""
+        regulator first screens the standing stakes (`Regulator.update_review_standing`).
+
+        The phase moves deals, stakes and money, never the quantities market shares are read
+        from, so the shares read in it (diligence's frontier share, the reviewer's markets)
+        are computed once and held until its end (`update_hold_shares`)."""
+        self.view.update_hold_shares(True)
+        self.regulator.update_hold_shares(True)
+        try:
+            self._update_deals()
+        finally:
+            self.view.update_hold_shares(False)
+            self.regulator.update_hold_shares(False)
+
+    def _update_deals(self) -> None:
+        """The body of `update_month`, with the month's shares held."""
         view, closing, neg = self.view, self.closing, self.params
         self.regulator.update_review_standing()
         t = view.t
         for deal in view.live_deals():  # a copy, in deal-id order (`MarketView.live_deals`)
             status = deal.status
             if status is DealStatus.ACTIVE:  # the most common: straight to execution
-                closing.update_execute(deal)
+                if deal.kind is not DealKind.SUPPLY:  # supply: executed by the chip market
+                    closing.update_execute(deal)
                 continue
             since = t - deal.history[-1][0]
             if status is DealStatus.LOI and since >= neg.diligence_months:

@@ -59,6 +59,7 @@ from world.screens import (
     compute_stake_rows,
     compute_standing_stake_rows,
 )
+from world.stakes import StakeRegistry
 from world.view import MarketView
 
 CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
@@ -105,6 +106,15 @@ class Regulator:
         self.enabled = True
         """False when the scenario switches the regulator off (`[components] regulator`): no
         deal is reviewed."""
+        self._held_shares: dict[str, dict[str, float]] | None = None
+        """Market -> the reviewer's shares, kept while held (`update_hold_shares`)."""
+        self._possible: dict[str, frozenset[str]] = {}
+        """Firm -> `_compute_possible_markets` (fixed for a run: roles and the chip designers
+        are set when the model is built)."""
+        self._post: tuple[object, object, dict] = (None, None, {})
+        """(holdings arrays, voting arrays, (owner, firm, fraction, voting) -> the registry
+        after that stake): the what-if registries of `_compute_post_stakes`, kept while the
+        registry's holdings are the same arrays."""
 
     # ----- what is reviewed --------------------------------------------------------------------
     @staticmethod
@@ -157,12 +167,24 @@ class Regulator:
         """
         view = self.view
         chosen = set(MARKETS if markets is None else markets)
-        wanted = [m for m in MARKETS if m in chosen]
+        held = self._held_shares
+        wanted = [m for m in MARKETS if m in chosen and (held is None or m not in held)]
         out = {m: dict(view.compute_shares(m)) for m in wanted}
         cloud = out.get("cloud")
         if cloud:
             out["cloud"] = self._compute_committed_cloud_shares(cloud)
-        return {m: view.compute_firm_shares(m, s) for m, s in out.items()}
+        out = {m: view.compute_firm_shares(m, s) for m, s in out.items()}
+        if held is None:
+            return out
+        held.update(out)
+        return {m: held[m] for m in MARKETS if m in chosen}
+
+    def update_hold_shares(self, hold: bool) -> None:
+        """Start (`hold`) or end a stretch in which no quantity the shares are read from
+        moves (the deal phase: `world.view.MarketView.update_hold_shares`): each market's
+        shares (`compute_market_shares`) are computed at their first reading and kept, shared
+        by every review in it (screens do not mutate them). Ending it drops them."""
+        self._held_shares = {} if hold else None
 
     def _compute_committed_cloud_shares(self, cloud: dict[str, float]) -> dict[str, float]:
         """Cloud shares by committed capacity (`compute_market_shares`); `cloud`: this
@@ -196,9 +218,11 @@ class Regulator:
         rows: list[dict] = []
         if deal.kind in (DealKind.EQUITY, DealKind.WARRANT):
             owner, firm = self.compute_owner_firm(deal)
+            frac = self.compute_stake_fraction(deal)
             rows += compute_stake_rows(
-                deal, owner, firm, self.compute_stake_fraction(deal), shares, self.view.stakes,
+                deal, owner, firm, frac, shares, self.view.stakes,
                 roles, (p.margin_over_input_price, p.upstream_margin_over_price),
+                post=self._compute_post_stakes(owner, firm, frac, bool(deal.voting)),
             )
         elif self._is_financed_supply(deal) or self.view.is_vendor_financing(
             deal.kind, deal.source, deal.target
@@ -216,6 +240,25 @@ class Regulator:
         for row in rows:
             row.update(regime=self.params.regime.value, phase=1, conditions="")
         return rows
+
+    def _compute_post_stakes(self, owner: str, firm: str, frac: float,
+                             voting: bool) -> StakeRegistry:
+        """The registry with the stake issued (`StakeRegistry.compute_with_stake`; the registry
+        itself when `frac` is 0): what `compute_stake_rows` builds by default, made once per
+        stake and kept while the registry's holdings are the same arrays (every change
+        installs new ones, `StakeRegistry._commit`), so its memo of MHHI weights serves
+        every market and a deal's filing and decision alike."""
+        stakes = self.view.stakes
+        owned, votes, made = self._post
+        if owned is not stakes.owned or votes is not stakes.voting:
+            made = {}
+            self._post = (stakes.owned, stakes.voting, made)
+        key = (owner, firm, frac, voting)
+        post = made.get(key)
+        if post is None:
+            post = made[key] = (stakes.compute_with_stake(owner, firm, frac, voting)
+                                if frac > 0 else stakes)
+        return post
 
     def _tied_buyers(self, deal: Deal) -> set[str]:
         """Buyers already tied by other live exclusive contracts of the same kind."""
@@ -302,16 +345,20 @@ class Regulator:
             self.standing[deal_id] = (deal, overlap | (seen or set()))
             self.reviews.extend(rows)
 
-    def _compute_possible_markets(self, firm: str) -> set[str]:
+    def _compute_possible_markets(self, firm: str) -> frozenset[str]:
         """Markets where `firm` can have a share in the reviewer's view: its role's market,
         accelerators if it designs chips, cloud for a lab (its own committed capacity)."""
+        known = self._possible.get(firm)
+        if known is not None:
+            return known
         role = self.view.compute_role(firm)
         markets = {ROLE_MARKET[role]} if role in ROLE_MARKET else set()
         if self.view.designs_chips(firm):
             markets.add("accelerators")
         if role == "lab":
             markets.add("cloud")
-        return markets
+        self._possible[firm] = frozenset(markets)
+        return self._possible[firm]
 
     def _compute_standing_rows(self, deal: Deal, owner: str, firm: str,
                                shares: dict[str, dict[str, float]]) -> list[dict]:
@@ -343,10 +390,12 @@ class Regulator:
         if not self.enabled or not self.is_reportable(deal):
             self.closing.update_deal_status(deal, DealStatus.ACTIVE)
             return
-        rows = self.compute_review(deal)
         months = self.params.review_months
         phase = 1
-        if self.compute_decision(deal, rows)[0] != CLEARED:
+        # the screens at filing only decide on a second phase; under `none` every deal is
+        # cleared (`compute_decision`), so they are taken at the decision only
+        if (self.params.regime is not Regime.NONE
+                and self.compute_decision(deal, self.compute_review(deal))[0] != CLEARED):
             months += self.params.phase2_months
             phase = 2
         self.pending[deal.deal_id] = {"phase": phase}

@@ -84,7 +84,7 @@ _DUE_TERMS = frozenset(("deal_id", "source", "gw", "duration_months", "start_ste
 """The terms that fix how much of a supply contract falls due when (`Deal.term_changes`)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Deal:
     """An agreement between two parties with its terms and lifecycle.
 
@@ -158,20 +158,75 @@ class Deal:
             Deal.term_changes += 1
         object.__setattr__(self, name, value)
 
-    def __post_init__(self) -> None:
-        self.kind = DealKind(self.kind)
-        self.status = DealStatus(self.status)
-        if self.source == self.target and self.kind is not DealKind.SUPPLY:
+    def __init__(self, deal_id: str, kind: DealKind, source: str, target: str,
+                 status: DealStatus = DealStatus.PROPOSED, step_proposed: int = 0,
+                 step_signed: int | None = None, step_closed: int | None = None,
+                 value_usd_b: float = 0.0, gw: float = 0.0, price_usd_b_per_gw: float = 0.0,
+                 duration_months: int = 0, start_step: int = 0, equity_pct: float = 0.0,
+                 voting: bool = True, exclusive: bool = False, binding: bool = False,
+                 valuation_usd_b: float = 0.0, tranches: list[Tranche] | None = None,
+                 parent_id: str = "", origin: str = "endogenous",
+                 surplus_usd_b: float | None = None,
+                 disagreement_source_usd_b: float | None = None,
+                 disagreement_target_usd_b: float | None = None,
+                 history: list[tuple[int, DealStatus]] | None = None) -> None:
+        """The fields as declared above (`tranches`, `history`: a new empty list when not
+        given). Checks the parties and the origin, starts the history with the initial status
+        and dates a deal entered signed or terminal at `step_proposed`.
+
+        Fields are written with `object.__setattr__` (one call each, not `__setattr__`'s
+        counting per field): a new deal counts as one change of the statuses and one of the
+        due terms (`changes`, `term_changes`), which readers only compare for equality.
+
+        Raises:
+            ValueError: source and target are the same firm (other than a designer's supply
+                to itself), or `origin` is not 'event' or 'endogenous'.
+        """
+        if type(kind) is not DealKind:  # a name given: the enum member (raises if unknown)
+            kind = DealKind(kind)
+        if type(status) is not DealStatus:
+            status = DealStatus(status)
+        if source == target and kind is not DealKind.SUPPLY:
             # a designer's order for its own chips (facts.toml D3) is the only self-deal
-            raise ValueError(f"deal {self.deal_id!r}: source and target are both {self.source!r}")
-        if self.origin not in ("event", "endogenous"):
-            raise ValueError(f"deal {self.deal_id!r}: origin must be 'event' or 'endogenous'")
-        if not self.history:
-            self.history.append((self.step_proposed, self.status))
-        if self.status in SIGNED and self.step_signed is None:
-            self.step_signed = self.step_proposed
-        if self.status in TERMINAL and self.step_closed is None:
-            self.step_closed = self.step_proposed
+            raise ValueError(f"deal {deal_id!r}: source and target are both {source!r}")
+        if origin not in ("event", "endogenous"):
+            raise ValueError(f"deal {deal_id!r}: origin must be 'event' or 'endogenous'")
+        if history is None:
+            history = []
+        if not history:
+            history.append((step_proposed, status))
+        if status in SIGNED and step_signed is None:
+            step_signed = step_proposed
+        if status in TERMINAL and step_closed is None:
+            step_closed = step_proposed
+        put = object.__setattr__
+        put(self, "deal_id", deal_id)
+        put(self, "kind", kind)
+        put(self, "source", source)
+        put(self, "target", target)
+        put(self, "status", status)
+        put(self, "step_proposed", step_proposed)
+        put(self, "step_signed", step_signed)
+        put(self, "step_closed", step_closed)
+        put(self, "value_usd_b", value_usd_b)
+        put(self, "gw", gw)
+        put(self, "price_usd_b_per_gw", price_usd_b_per_gw)
+        put(self, "duration_months", duration_months)
+        put(self, "start_step", start_step)
+        put(self, "equity_pct", equity_pct)
+        put(self, "voting", voting)
+        put(self, "exclusive", exclusive)
+        put(self, "binding", binding)
+        put(self, "valuation_usd_b", valuation_usd_b)
+        put(self, "tranches", [] if tranches is None else tranches)
+        put(self, "parent_id", parent_id)
+        put(self, "origin", origin)
+        put(self, "surplus_usd_b", surplus_usd_b)
+        put(self, "disagreement_source_usd_b", disagreement_source_usd_b)
+        put(self, "disagreement_target_usd_b", disagreement_target_usd_b)
+        put(self, "history", history)
+        Deal.changes += 1
+        Deal.term_changes += 1
 
     @property
     def is_terminal(self) -> bool:
@@ -218,7 +273,8 @@ class Deal:
         Raises:
             ValueError: the transition is not allowed, or `step` is earlier than the last entry.
         """
-        new = DealStatus(new)
+        if type(new) is not DealStatus:  # a name given: the member (raises if unknown)
+            new = DealStatus(new)
         if new not in TRANSITIONS[self.status]:
             allowed = ", ".join(sorted(TRANSITIONS[self.status])) or "none (terminal)"
             raise ValueError(

@@ -54,6 +54,11 @@ class MarketView:
     def __init__(self, model: Any) -> None:
         self._m = model
         self._last_shares: dict[str, dict[str, float]] = {}
+        self._accelerator_rows: tuple[Any, int, dict[str, tuple[float, float]]] = (None, -1, {})
+        """(the deliveries list read, its length, the accelerators' rows from it)."""
+        self._held_shares: dict[str, dict[str, float]] | None = None
+        """Market -> shares kept while a phase that moves no quantity reads them
+        (`update_hold_shares`); None outside such a phase."""
         self._firms: Mapping[str, Any] | None = None
         self.p: ScenarioParams = getattr(model, "p", None)
         """The scenario's parameters (frozen; read on every decision, so a plain attribute)."""
@@ -80,7 +85,24 @@ class MarketView:
 
     # ----- quantities and shares ------------------------------------------------------------
     def compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
-        """Row -> (quantity, value) this month in `market` (module docstring for units)."""
+        """Row -> (quantity, value) this month in `market` (module docstring for units).
+
+        The accelerators' rows are kept with the deliveries they were read from: each month's
+        deliveries are a new list (`ChipMarket.update_deliver`), only appended to, of
+        immutable items, so the same list at the same length gives the same rows (read by the
+        vendors' offers in the next month's decisions as well as by the records)."""
+        if market == "accelerators" and (self._m.textbook is None
+                                         or market not in self._m.textbook.markets):
+            deliveries = self._m.chips.deliveries
+            kept, size, rows = self._accelerator_rows
+            if kept is not deliveries or size != len(deliveries):
+                rows = self._compute_quantities(market)
+                self._accelerator_rows = (deliveries, len(deliveries), rows)
+            return dict(rows)
+        return self._compute_quantities(market)
+
+    def _compute_quantities(self, market: str) -> dict[str, tuple[float, float]]:
+        """`compute_quantities` read afresh."""
         m = self._m
         if m.textbook is not None and market in m.textbook.markets:  # a docking case's market
             return m.textbook.compute_quantities(market)
@@ -97,8 +119,10 @@ class MarketView:
             price = paid.get(fringe.remainder, 0.0) / base if base > 0 else 0.0
         elif market == "cloud":
             price = m.cloud.price_usd_b_per_gw_year
-            out = {c.name: (c.compute_deployed_gw(), c.compute_deployed_gw() * price)
-                   for c in m.clouds}
+            out = {}
+            for c in m.clouds:  # deployed GW read once per cloud
+                gw = c.compute_deployed_gw()
+                out[c.name] = (gw, gw * price)
             base = m.cloud.fringe_supply_gw
         else:
             revenue = dict(m.frontier.revenue_usd_b_per_year)
@@ -115,7 +139,16 @@ class MarketView:
     ) -> dict[str, float]:
         """Row -> share of `market` this month (sums to 1); a month with nothing traded keeps
         the last shares (equal shares before any trade). `quantities`: this month's
-        `compute_quantities(market)` if already at hand."""
+        `compute_quantities(market)` if already at hand. While shares are held
+        (`update_hold_shares`) a market's shares are computed at their first reading and
+        then handed out as they are (callers must not mutate them)."""
+        held = self._held_shares
+        if held is not None and quantities is None:
+            shares = held.get(market)
+            if shares is None:
+                q = self.compute_quantities(market)
+                shares = held[market] = self.compute_shares(market, q)
+            return shares
         q = self.compute_quantities(market) if quantities is None else quantities
         total = sum(v[0] for v in q.values())
         if total > 0:
@@ -124,6 +157,13 @@ class MarketView:
         else:
             shares = self._last_shares.get(market) or {k: 1.0 / len(q) for k in q}
         return shares
+
+    def update_hold_shares(self, hold: bool) -> None:
+        """Start (`hold`) or end a stretch in which no quantity the shares are read from
+        moves (chip deliveries, deployed cloud capacity, AI revenue: the deal phase only
+        changes deals, stakes and money): each market's shares are computed at their first
+        reading in it and kept until it ends. Ending it drops them."""
+        self._held_shares = {} if hold else None
 
     def compute_hhi(self, market: str, shares: dict[str, float] | None = None) -> float:
         """HHI of `market` (0-10,000), the fringe's small firms counted as firms (`shares`:

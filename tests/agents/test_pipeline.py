@@ -115,10 +115,12 @@ def _month(deal: Deal, cash: float, commitments: float) -> tuple[_Closing, list[
         compute_list_price_usd_b_per_gw=lambda firm: 0.0,
         compute_burn_usd_b_per_year=lambda firm: 1.0,
         compute_revenue_usd_b_per_year=lambda firm: 10.0,
+        update_hold_shares=lambda hold: None,
     )
     closing, filed = _Closing(), []
     regulator = SimpleNamespace(update_submit=lambda d: filed.append(d.deal_id),
-                                update_review_standing=lambda: None)
+                                update_review_standing=lambda: None,
+                                update_hold_shares=lambda hold: None)
     params = NegotiationParams(estimate_noise_sd=0.0)
     pipe = DealPipeline(view, closing, regulator, params,
                         {"Nvidia": np.random.default_rng(0)})

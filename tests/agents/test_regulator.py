@@ -310,3 +310,75 @@ def test_a_row_decided_by_the_financing_rule_names_that_screen() -> None:
     assert decision == BLOCKED and "vendor financing" in reason
     deciding = [r for r in rows if r["concern"] and r["threshold"].startswith("vendor share")]
     assert deciding and all(r["screen"] == "vendor_financing" for r in deciding)
+
+
+def test_what_if_stake_follows_a_change_of_the_holdings() -> None:
+    """The registry after a reviewed stake is kept while the holdings stay the same, and must
+    follow any change. O'Brien-Salop by hand, X (30%) buying a silent 20% of Y (20%) in
+    40/30/20/10: first MHHI 3,000 -> 3,120 (delta 0.3 x 0.2 x 0.2 x 10,000 = 120). Once X
+    already holds a silent 20% of Y (MHHI 3,120), the same deal dilutes it to 16% and adds
+    20%: X holds 36%, post-MHHI 3,000 + 0.3 x 0.2 x 0.36 x 10,000 = 3,216. Reviewing twice
+    in a row gives the same rows."""
+    deal = _stake("X", "Y", 20.0, voting=False)
+    reg = _regulator({"cloud": FOUR}, {n: "cloud" for n in FOUR}, Regime.GUIDELINES_2023)
+    first = reg.compute_review(deal)
+    assert reg.compute_review(deal) == first
+    assert first[0]["mhhi_post"] == pytest.approx(3_120.0)
+    reg.view.stakes.update_set("X", "Y", 0.2, False)
+    again = reg.compute_review(deal)[0]
+    assert again["mhhi_pre"] == pytest.approx(3_120.0)
+    assert again["mhhi_post"] == pytest.approx(3_216.0)
+
+
+def test_held_shares_stay_until_released() -> None:
+    """While the deal phase holds the shares, each market's reviewer shares are read once
+    (a change of the quantities is not seen: the phase moves none); once released, the
+    next reading sees the market as it is."""
+    shares = {"cloud": dict(FOUR)}
+    reg = _regulator(shares, {n: "cloud" for n in FOUR}, Regime.GUIDELINES_2023)
+    reg.update_hold_shares(True)
+    assert reg.compute_market_shares(["cloud"])["cloud"] == FOUR
+    shares["cloud"] = {"W": 1.0}
+    assert reg.compute_market_shares()["cloud"] == FOUR
+    reg.update_hold_shares(False)
+    assert reg.compute_market_shares()["cloud"] == {"W": 1.0}
+
+
+class _Closing:
+    """Carries the regulator's decisions out on the deal itself (status only)."""
+
+    def __init__(self, view: _View) -> None:
+        self.view = view
+
+    def update_deal_status(self, deal: Deal, status: DealStatus) -> None:
+        deal.update_status(status, self.view.t)
+
+    def update_block(self, deal: Deal) -> None:
+        deal.update_status(DealStatus.BLOCKED, self.view.t)
+
+
+@pytest.mark.parametrize(("regime", "months", "phase", "decision"), [
+    (Regime.NONE, 1, 1, CLEARED),
+    (Regime.GUIDELINES_2023, 1 + 6, 2, BLOCKED),
+])
+def test_filing_times_the_review_by_the_regime(regime, months, phase, decision) -> None:
+    """The 40/30/20/10 merger of Y and Z (HHI 3,000 -> 3,400) filed at step 2: under `none`
+    every deal is cleared, so the review takes `review_months` (phase 1) and ends cleared;
+    under the 2023 guidelines it raises the presumption, so `phase2_months` are added and
+    the decision, at the end, blocks it with phase-2 rows."""
+    view = _View({"cloud": FOUR}, {n: "cloud" for n in FOUR})
+    view.t = 2
+    view.forbids_equity_deal = view.forbids_deal = lambda *args, **kw: False
+    reg = Regulator(view, _Closing(view),
+                    RegulatorParams(regime=regime, review_months=1, phase2_months=6))
+    deal = _stake("Y", "Z", 100.0, voting=True)
+    reg.update_submit(deal)
+    assert deal.status is DealStatus.UNDER_REVIEW and reg.review_end["X"] == 2 + months
+    view.t = 2 + months - 1
+    reg.update_decide(deal)
+    assert deal.status is DealStatus.UNDER_REVIEW and not reg.reviews  # not yet
+    view.t = 2 + months
+    reg.update_decide(deal)
+    assert deal.status is (DealStatus.ACTIVE if decision == CLEARED else DealStatus.BLOCKED)
+    assert {r["decision"] for r in reg.reviews} == {decision}
+    assert {r["phase"] for r in reg.reviews} == {phase}

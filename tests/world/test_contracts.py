@@ -181,3 +181,40 @@ def test_a_lease_charges_only_the_months_of_its_term_inside_the_window() -> None
     assert deal.compute_lease_usd_b(0, 12) == pytest.approx(12.0)
     assert deal.compute_lease_usd_b(20, 40) == pytest.approx(20.0)
     assert deal.compute_lease_usd_b(30, 42) == 0.0
+
+
+def test_constructor_follows_the_declared_fields() -> None:
+    """`Deal.__init__` is written out by hand: every field not given takes the default the
+    dataclass declares (a fresh list for `tranches`; `history` starts with the initial
+    status), and every field given is stored as given (a kind or status by name becomes
+    the enum member)."""
+    import dataclasses
+
+    d = Deal("D-9", "supply", "AMD", "OpenAI")
+    assert d.kind is DealKind.SUPPLY and d.status is DealStatus.PROPOSED
+    for f in dataclasses.fields(Deal):
+        if f.name in ("deal_id", "kind", "source", "target", "history"):
+            continue
+        want = f.default_factory() if f.default is dataclasses.MISSING else f.default
+        assert getattr(d, f.name) == want, f.name
+    assert d.history == [(0, DealStatus.PROPOSED)]
+    assert Deal("D-8", DealKind.SUPPLY, "AMD", "Oracle").tranches is not d.tranches
+    given = {"status": DealStatus.LOI, "step_proposed": 3, "step_signed": None,
+             "step_closed": None, "value_usd_b": 1.5, "gw": 2.5, "price_usd_b_per_gw": 0.6,
+             "duration_months": 12, "start_step": 4, "equity_pct": 2.0, "voting": False,
+             "exclusive": True, "binding": True, "valuation_usd_b": 300.0,
+             "tranches": [Tranche(1.0, 0.5)], "parent_id": "P", "origin": "event",
+             "surplus_usd_b": 1.0, "disagreement_source_usd_b": 0.2,
+             "disagreement_target_usd_b": 0.3, "history": [(1, DealStatus.PROPOSED)]}
+    e = Deal("D-7", DealKind.EQUITY, "Nvidia", "OpenAI", **given)
+    assert {name: getattr(e, name) for name in given} == given
+    assert {f.name for f in dataclasses.fields(Deal)} == {
+        "deal_id", "kind", "source", "target", *given}
+
+
+def test_a_new_deal_counts_as_a_change() -> None:
+    """Lists kept while no status or delivery term changes (`Deal.changes`,
+    `Deal.term_changes`) must see a new deal."""
+    before = (Deal.changes, Deal.term_changes)
+    _deal("D-6")
+    assert Deal.changes != before[0] and Deal.term_changes != before[1]

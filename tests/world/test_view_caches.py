@@ -6,6 +6,7 @@ sequence of changes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -201,3 +202,57 @@ def test_partners_read_from_the_graph_equal_the_edge_rows(ops) -> None:
                 rows = net.edges_of(firm, kind_)
                 want = sorted({e["target"] if e["source"] == firm else e["source"] for e in rows})
                 assert net.compute_partners(firm, kind_) == want
+
+
+def test_held_shares_are_read_once_until_released() -> None:
+    """`MarketView.update_hold_shares`: while held, a market's shares are computed at the
+    first reading (q / total) and kept though the quantities change; released, the next
+    reading follows the quantities again."""
+    from types import SimpleNamespace
+
+    from world.view import MarketView
+
+    quantities = {"A": (3.0, 3.0), "B": (1.0, 1.0)}
+    book = SimpleNamespace(markets={"x"}, compute_quantities=lambda market: dict(quantities))
+    view = MarketView(SimpleNamespace(textbook=book))
+    view.update_hold_shares(True)
+    assert view.compute_shares("x") == {"A": 0.75, "B": 0.25}
+    quantities["B"] = (3.0, 3.0)
+    assert view.compute_shares("x") == {"A": 0.75, "B": 0.25}
+    assert view.compute_shares("x", dict(quantities)) == {"A": 0.5, "B": 0.5}  # given: used
+    view.update_hold_shares(False)
+    assert view.compute_shares("x") == {"A": 0.5, "B": 0.5}
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(st.tuples(st.sampled_from(["deliver", "new month", "read"]),
+                              st.sampled_from(["AMD", "Nvidia"]),
+                              st.sampled_from(["AMD", "OpenAI", "Oracle"]),
+                              st.floats(0.0, 2.0), st.floats(1.0, 40.0)), max_size=30))
+def test_accelerator_rows_follow_every_delivery(ops) -> None:
+    """The accelerators' rows kept with the month's deliveries equal a fresh count (GW by
+    designer; USD B paid, in-house deliveries unpaid) after every delivery appended and
+    every new month's list."""
+    from types import SimpleNamespace
+
+    from world.chip_market import Delivery
+    from world.view import MarketView
+
+    chips = SimpleNamespace(deliveries=[])
+    model = SimpleNamespace(textbook=None, chips=chips, designers=["AMD", "Nvidia"],
+                            fringe={"accelerators": SimpleNamespace(remainder="Other chips")},
+                            has_fringe=False)
+    view = MarketView(model)
+    for op, designer, buyer, gw, price in ops:
+        if op == "deliver":
+            chips.deliveries.append(Delivery(designer, buyer, gw, price, ""))
+        elif op == "new month":
+            chips.deliveries = []
+        want = {d: (sum(i.gw for i in chips.deliveries if i.designer == d),
+                    sum(i.gw * i.price_usd_b_per_gw for i in chips.deliveries
+                        if i.designer == d and i.buyer != d)) for d in ("AMD", "Nvidia")}
+        for _ in range(2):  # the second read is answered from what was kept
+            got = view.compute_quantities("accelerators")
+            assert got.keys() == want.keys()
+            for d, (q, v) in want.items():
+                assert got[d][0] == pytest.approx(q) and got[d][1] == pytest.approx(v)
