@@ -103,9 +103,8 @@ def compute_chip_need_gw(firm: Firm, supply_deals) -> float:
     chips still due under its supply contracts, never below 0 (operators order chips for
     the datacenters coming online; more open orders than this are cancelled).
     """
-    view = firm.view
-    expected = view.compute_expected_powered_gw(firm.name, view.t + ORDER_LEAD_MONTHS)
-    contracted = sum(
-        view.compute_undelivered_gw(d) for d in supply_deals if d.target == firm.name
-    )
+    view, name = firm.view, firm.name
+    expected = view.compute_expected_powered_gw(name, view.t + ORDER_LEAD_MONTHS)
+    undelivered = view.compute_undelivered_gw
+    contracted = sum([undelivered(d) for d in supply_deals if d.target == name])
     return max(0.0, expected - firm.installed_total_gw - contracted)

@@ -314,18 +314,23 @@ class ComputeMarketModel(mesa.Model):
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
-        payments = []  # booked in delivery order after the installs (separate state)
-        firms = self.firms
+        # install and pay in delivery order, booking as `_book` does (the installs and the
+        # ledger are separate state): buyer (or the fringe) -> designer (or the fringe)
+        firms, transfer, t = self.firms, self.ledger.transfer, self.t
         for designer, buyer, gw, price, deal_id in chips.deliveries:
             firm = firms.get(buyer)
             if firm is not None:
                 firm.update_install(designer, gw)
-            if buyer == designer or not math.isfinite(price):
+            if buyer == designer or not math.isfinite(price) or (amount := gw * price) <= 0:
                 continue
-            payer = buyer if firm is not None else FRINGE_BUYERS
-            payee = designer if designer in firms else FRINGE_CHIPS
-            payments.append(Payment(payer, payee, gw * price, FlowKind.CHIP_PAYMENT, deal_id))
-        self._book(payments)
+            seller = firms.get(designer)
+            transfer(t, buyer if firm is not None else FRINGE_BUYERS,
+                     designer if seller is not None else FRINGE_CHIPS, amount,
+                     FlowKind.CHIP_PAYMENT, deal_id)
+            if seller is not None:
+                seller.update_count_revenue(amount)
+            if firm is not None:
+                firm.update_count_cost(amount)
         for deal in completed:
             deal.update_status(DealStatus.COMPLETED, self.t)
             self.network.update_remove_deal(deal.deal_id)
@@ -338,7 +343,8 @@ class ComputeMarketModel(mesa.Model):
             path = self.p.demand.fringe_accel_gw_per_year
             flow = compute_path_value(path, self.now_idx) / 12.0
             flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()
-            held = float(sum(self.chips.backlog[d][-1] for d in self.chips.designers))
+            backlog = self.chips.backlog
+            held = float(sum([backlog[d][-1] for d in self.chips.designers]))
             return min(held + flow, 12.0 * flow)
         return firm.compute_chip_need_gw(deals)
 
