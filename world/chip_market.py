@@ -270,9 +270,10 @@ class ChipMarket:
             (k, d, lockin if d == "Nvidia" else 0.0, m.lead_time_weight * leads[d], d in MERCHANT)
             for k, d in enumerate(self.designers) if self.compute_product(d) is not None
         ]
+        relationship, n = m.relationship_bonus, len(self.designers)
         rows = []
         for buyer, installed_gw, max_share, partners in buyers:
-            out = [-math.inf] * len(self.designers)
+            out = [-math.inf] * n
             installed = sum(installed_gw.values())
             fringe = buyer == FRINGE_BUYERS
             for k, d, lock, lead, merchant in columns:
@@ -280,15 +281,16 @@ class ChipMarket:
                 if not (merchant or own or (fringe and d == FRINGE_CHIPS)):
                     continue
                 share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
+                excess = share - max_share  # max(0, excess), written out (NaN gives 0)
                 out[k] = (
                     lock
                     + (OWN_CHIP_BONUS if own else 0.0)
-                    + (m.relationship_bonus if d in partners else 0.0)
+                    + (relationship if d in partners else 0.0)
                     - lead
-                    - diversification * max(0.0, share - max_share)
+                    - diversification * (excess if excess > 0.0 else 0.0)
                 )
             rows.append(out)
-        return np.array(rows, dtype=float).reshape(len(rows), len(self.designers))
+        return np.array(rows, dtype=float).reshape(len(rows), n)
 
     def compute_base_utilities(
         self, nonprice: np.ndarray, values: Mapping[str, float]

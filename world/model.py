@@ -286,7 +286,7 @@ class ComputeMarketModel(mesa.Model):
         for payer, payee, amount, kind, deal_id in payments:
             if amount <= 0:
                 continue
-            if payer not in accounts:
+            if payer not in firms and payer not in accounts:  # (every firm has an account)
                 payer = FRINGE_CHIPS if payer in self.designers else payer
             ledger.transfer(t, payer, payee, amount, kind, deal_id)
             if payee in firms and kind is not FlowKind.OPEX:
