@@ -15,11 +15,12 @@ one place.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
 
-from agents.cloud import CloudProvider
+from agents.cloud import CloudProvider, compute_chip_needs_gw
 from agents.firm import Firm
 from agents.lab import AILab
 from agents.pipeline import DealPipeline
@@ -31,7 +32,7 @@ from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, compute_p
 from world.closing import DealClosing
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
-from world.contracts import DealBook, DealStatus
+from world.contracts import Deal, DealBook, DealStatus
 from world.datacenters import Fleet
 from world.desk import Desk
 from world.foundry import Foundry
@@ -303,7 +304,7 @@ class ComputeMarketModel(mesa.Model):
         deals = self.deals.live_supply()
         self._book(chips.update_produce(self.t, self.now_idx, deals))
         produced = dict(chips.capacity_gw)
-        need = np.array([self._chip_need_gw(b, deals) for b in chips.buyers])
+        need = np.array(self._chip_need_gw(deals))
         chips.update_cancel(need)
         held = sum(chips.backlog[d] for d in chips.designers)
         want = np.maximum(need - held, 0.0)
@@ -336,17 +337,27 @@ class ComputeMarketModel(mesa.Model):
             self.network.update_remove_deal(deal.deal_id)
         return produced, delivered, value
 
-    def _chip_need_gw(self, buyer: str, deals: list) -> float:
-        """Open orders `buyer` needs in all (GW): a firm's own rule, or the fringe's flow."""
-        firm = self.firms.get(buyer)
-        if firm is None:  # the fringe keeps a year of its order flow on order (facts.toml hbm)
-            path = self.p.demand.fringe_accel_gw_per_year
-            flow = compute_path_value(path, self.now_idx) / 12.0
-            flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()
-            backlog = self.chips.backlog
-            held = float(sum([backlog[d][-1] for d in self.chips.designers]))
-            return min(held + flow, 12.0 * flow)
-        return firm.compute_chip_need_gw(deals)
+    def _chip_need_gw(self, deals: Sequence[Deal]) -> list[float]:
+        """Open orders each buyer of the chip market needs in all (GW, in its buyer order):
+        an operator's rule (the clouds and labs at once, `agents.cloud.compute_chip_needs_gw`),
+        a vendor's own rule, or the fringe's flow."""
+        firms, operators = self.firms, [*self.clouds, *self.labs]
+        need = dict(zip([f.name for f in operators],
+                        compute_chip_needs_gw(operators, deals), strict=True))
+        out = []
+        for buyer in self.chips.buyers:
+            firm = firms.get(buyer)
+            if firm is None:  # the fringe keeps a year of its order flow on order (facts.toml hbm)
+                path = self.p.demand.fringe_accel_gw_per_year
+                flow = compute_path_value(path, self.now_idx) / 12.0
+                flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()
+                backlog = self.chips.backlog
+                held = float(sum([backlog[d][-1] for d in self.chips.designers]))
+                out.append(min(held + flow, 12.0 * flow))
+            else:
+                got = need.get(buyer)
+                out.append(got if got is not None else firm.compute_chip_need_gw(deals))
+        return out
 
     def _lease_capacity(self) -> None:
         """Phase 6: clear the cloud market; labs learn what they lease."""
