@@ -282,18 +282,22 @@ class ComputeMarketModel(mesa.Model):
     # ----- the markets' phases -----------------------------------------------------------------
     def _book(self, payments: list[Payment]) -> None:
         """Book a market's payments in the ledger and in the firms' month revenue and costs."""
-        ledger, firms, t = self.ledger, self.firms, self.t
-        accounts = ledger.accounts  # booking opens no account
+        firms, transfer, t = self.firms, self.ledger.transfer, self.t
+        accounts = self.ledger.accounts  # booking opens no account
+        opex = FlowKind.OPEX
         for payer, payee, amount, kind, deal_id in payments:
             if amount <= 0:
                 continue
-            if payer not in firms and payer not in accounts:  # (every firm has an account)
+            buyer = firms.get(payer)
+            if buyer is None and payer not in accounts:  # (every firm has an account)
                 payer = FRINGE_CHIPS if payer in self.designers else payer
-            ledger.transfer(t, payer, payee, amount, kind, deal_id)
-            if payee in firms and kind is not FlowKind.OPEX:
-                firms[payee].update_count_revenue(amount)
-            if payer in firms:
-                firms[payer].update_count_cost(amount)
+            transfer(t, payer, payee, amount, kind, deal_id)
+            if kind is not opex:
+                seller = firms.get(payee)
+                if seller is not None:
+                    seller.update_count_revenue(amount)
+            if buyer is not None:
+                buyer.update_count_cost(amount)
 
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
@@ -315,23 +319,18 @@ class ComputeMarketModel(mesa.Model):
         chips.update_prices(want, base, deals)
         chips.update_orders(want)
         delivered, value, completed = chips.update_deliver(deals, self.closing.equal_access)
-        # install and pay in delivery order, booking as `_book` does (the installs and the
-        # ledger are separate state): buyer (or the fringe) -> designer (or the fringe)
-        firms, transfer, t = self.firms, self.ledger.transfer, self.t
+        payments = []  # booked in delivery order after the installs (separate state)
+        firms = self.firms
         for designer, buyer, gw, price, deal_id in chips.deliveries:
             firm = firms.get(buyer)
             if firm is not None:
                 firm.update_install(designer, gw)
-            if buyer == designer or not math.isfinite(price) or (amount := gw * price) <= 0:
+            if buyer == designer or not math.isfinite(price):
                 continue
-            seller = firms.get(designer)
-            transfer(t, buyer if firm is not None else FRINGE_BUYERS,
-                     designer if seller is not None else FRINGE_CHIPS, amount,
-                     FlowKind.CHIP_PAYMENT, deal_id)
-            if seller is not None:
-                seller.update_count_revenue(amount)
-            if firm is not None:
-                firm.update_count_cost(amount)
+            payer = buyer if firm is not None else FRINGE_BUYERS
+            payee = designer if designer in firms else FRINGE_CHIPS
+            payments.append(Payment(payer, payee, gw * price, FlowKind.CHIP_PAYMENT, deal_id))
+        self._book(payments)
         for deal in completed:
             deal.update_status(DealStatus.COMPLETED, self.t)
             self.network.update_remove_deal(deal.deal_id)
