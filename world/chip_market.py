@@ -179,8 +179,9 @@ class ChipMarket:
         self.backlog[designer] = orders_gw
 
     def _due_by_designer(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
-        """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer, in one pass over the
-        deals (kept until the month, the deals or the deliveries change)."""
+        """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer (`compute_due_gw` of each
+        deal), in one pass over the deals (kept until the month, the deals or the deliveries
+        change)."""
         key = (self.t, self._delivery_count, Deal.term_changes)
         if (
             key != self._due_key
@@ -188,9 +189,14 @@ class ChipMarket:
             or supply_deals.__class__ is not tuple  # a list could have changed in place
         ):
             due: dict[str, float] = {}
-            for d in supply_deals:
-                due[d.source] = due.get(d.source, 0.0) + self.compute_due_gw(
-                    d, self.t + BACKLOG_DUE_MONTHS)
+            by_step, done = self.t + BACKLOG_DUE_MONTHS, self.delivered_by_deal
+            for d in supply_deals:  # `compute_due_gw(d, by_step)`, written out
+                months = d.duration_months
+                frac = (by_step - d.start_step + 1) / (months if months > 1 else 1)
+                frac = frac if frac > 0.0 else 0.0
+                frac = frac if frac < 1.0 else 1.0
+                g = d.gw * frac - done.get(d.deal_id, 0.0)
+                due[d.source] = due.get(d.source, 0.0) + (g if g > 0.0 else 0.0)
             self._due, self._due_key, self._due_deals = due, key, supply_deals
         return self._due
 
