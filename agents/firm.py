@@ -223,10 +223,10 @@ class Firm(mesa.Agent):
     def compute_revenue_growth(self) -> float:
         """Trailing revenue growth per year: (last 3 months / first 3 months of the history)
         ^ (12 / months between them) - 1; 0 with fewer than `GROWTH_HISTORY_MONTHS` months."""
-        hist = self.revenue_hist
-        n = hist.count
+        n = self.revenue_hist.count
         if n < GROWTH_HISTORY_MONTHS:
             return 0.0
+        hist = self.revenue_hist._months  # (the class is this module's)
         first, last = sum((hist[0], hist[1], hist[2])), sum((hist[-3], hist[-2], hist[-1]))
         if first <= 0 or last <= 0:
             return 0.0
