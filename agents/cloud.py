@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from agents import contracting
 from agents.builder import update_build_to_target
@@ -103,9 +104,22 @@ def compute_chip_need_gw(firm: Firm, supply_deals) -> float:
     chips still due under its supply contracts, never below 0 (operators order chips for
     the datacenters coming online; more open orders than this are cancelled).
     """
-    view = firm.view
-    expected = view.compute_expected_powered_gw(firm.name, view.t + ORDER_LEAD_MONTHS)
-    contracted = sum(
-        view.compute_undelivered_gw(d) for d in supply_deals if d.target == firm.name
-    )
-    return max(0.0, expected - firm.installed_total_gw - contracted)
+    return compute_chip_needs_gw((firm,), supply_deals)[0]
+
+
+def compute_chip_needs_gw(firms: Sequence[Firm], supply_deals) -> list[float]:
+    """`compute_chip_need_gw` of each of `firms` (operators sharing one view), from one pass
+    over the deals: each firm's undelivered GW is collected in deal order and summed with
+    Python's `sum`, as for the firm alone (the same float)."""
+    if not firms:
+        return []
+    view = firms[0].view
+    undelivered = view.compute_undelivered_gw
+    due: dict[str, list[float]] = {f.name: [] for f in firms}
+    for d in supply_deals:
+        mine = due.get(d.target)
+        if mine is not None:
+            mine.append(undelivered(d))
+    ahead = view.t + ORDER_LEAD_MONTHS
+    return [max(0.0, view.compute_expected_powered_gw(f.name, ahead) - f.installed_total_gw
+                - sum(due[f.name])) for f in firms]

@@ -232,13 +232,14 @@ class Firm(mesa.Agent):
     def compute_revenue_growth(self) -> float:
         """Trailing revenue growth per year: (last 3 months / first 3 months of the history)
         ^ (12 / months between them) - 1; 0 with fewer than `GROWTH_HISTORY_MONTHS` months."""
-        hist = list(self.revenue_hist)
-        if len(hist) < GROWTH_HISTORY_MONTHS:
+        n = self.revenue_hist.count
+        if n < GROWTH_HISTORY_MONTHS:
             return 0.0
-        first, last = sum(hist[:3]), sum(hist[-3:])
+        hist = self.revenue_hist._months  # (the class is this module's)
+        first, last = sum((hist[0], hist[1], hist[2])), sum((hist[-3], hist[-2], hist[-1]))
         if first <= 0 or last <= 0:
             return 0.0
-        return (last / first) ** (12.0 / (len(hist) - 3)) - 1.0
+        return (last / first) ** (12.0 / (n - 3)) - 1.0
 
     def update_valuation(self) -> None:
         """Mark the firm at the value of its simulated cash flows, as investors appraise it
@@ -247,7 +248,7 @@ class Firm(mesa.Agent):
         opening valuation stands until `GROWTH_HISTORY_MONTHS` months of revenue are seen.
         Labs override the growth.
         """
-        if len(self.revenue_hist) < GROWTH_HISTORY_MONTHS:
+        if self.revenue_hist.count < GROWTH_HISTORY_MONTHS:
             return
         self.valuation_usd_b = self.desk.submit(
             Appraise(self.name, self.revenue_usd_b_per_year, self.compute_revenue_growth()),

@@ -73,18 +73,17 @@ class AILab(Firm):
     def compute_forward_capacity_gw(self, step: int) -> float:
         """Capacity the lab can count on at `step`: own expected powered + live cloud contracts
         running then + undelivered chips contracted, GW."""
-        view = self.view
-        own = view.compute_expected_powered_gw(self.name, step)
+        view, name = self.view, self.name
+        own = view.compute_expected_powered_gw(name, step)
         leased = 0.0
+        stalled, cloud, supply = DealStatus.STALLED, DealKind.CLOUD_CAPACITY, DealKind.SUPPLY
         for deal in view.live_deals():
-            if deal.target != self.name or deal.status is DealStatus.STALLED:
+            if deal.target != name or deal.status is stalled:
                 continue
-            if (
-                deal.kind is DealKind.CLOUD_CAPACITY
-                and step < deal.start_step + deal.duration_months
-            ):
+            kind = deal.kind
+            if kind is cloud and step < deal.start_step + deal.duration_months:
                 leased += deal.gw
-            elif deal.kind is DealKind.SUPPLY:
+            elif kind is supply:
                 own = max(own, self.installed_total_gw + view.compute_undelivered_gw(deal))
         return own + leased
 

@@ -179,8 +179,9 @@ class ChipMarket:
         self.backlog[designer] = orders_gw
 
     def _due_by_designer(self, supply_deals: Sequence[Deal]) -> dict[str, float]:
-        """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer, in one pass over the
-        deals (kept until the month, the deals or the deliveries change)."""
+        """Contracted GW due within `BACKLOG_DUE_MONTHS` by designer (`compute_due_gw` of each
+        deal), in one pass over the deals (kept until the month, the deals or the deliveries
+        change)."""
         key = (self.t, self._delivery_count, Deal.term_changes)
         if (
             key != self._due_key
@@ -188,9 +189,14 @@ class ChipMarket:
             or supply_deals.__class__ is not tuple  # a list could have changed in place
         ):
             due: dict[str, float] = {}
-            for d in supply_deals:
-                due[d.source] = due.get(d.source, 0.0) + self.compute_due_gw(
-                    d, self.t + BACKLOG_DUE_MONTHS)
+            by_step, done = self.t + BACKLOG_DUE_MONTHS, self.delivered_by_deal
+            for d in supply_deals:  # `compute_due_gw(d, by_step)`, written out
+                months = d.duration_months
+                frac = (by_step - d.start_step + 1) / (months if months > 1 else 1)
+                frac = frac if frac > 0.0 else 0.0
+                frac = frac if frac < 1.0 else 1.0
+                g = d.gw * frac - done.get(d.deal_id, 0.0)
+                due[d.source] = due.get(d.source, 0.0) + (g if g > 0.0 else 0.0)
             self._due, self._due_key, self._due_deals = due, key, supply_deals
         return self._due
 
@@ -270,9 +276,10 @@ class ChipMarket:
             (k, d, lockin if d == "Nvidia" else 0.0, m.lead_time_weight * leads[d], d in MERCHANT)
             for k, d in enumerate(self.designers) if self.compute_product(d) is not None
         ]
+        relationship, n = m.relationship_bonus, len(self.designers)
         rows = []
         for buyer, installed_gw, max_share, partners in buyers:
-            out = [-math.inf] * len(self.designers)
+            out = [-math.inf] * n
             installed = sum(installed_gw.values())
             fringe = buyer == FRINGE_BUYERS
             for k, d, lock, lead, merchant in columns:
@@ -280,15 +287,16 @@ class ChipMarket:
                 if not (merchant or own or (fringe and d == FRINGE_CHIPS)):
                     continue
                 share = installed_gw.get(d, 0.0) / installed if installed > 0 else 0.0
+                excess = share - max_share  # max(0, excess), written out (NaN gives 0)
                 out[k] = (
                     lock
                     + (OWN_CHIP_BONUS if own else 0.0)
-                    + (m.relationship_bonus if d in partners else 0.0)
+                    + (relationship if d in partners else 0.0)
                     - lead
-                    - diversification * max(0.0, share - max_share)
+                    - diversification * (excess if excess > 0.0 else 0.0)
                 )
             rows.append(out)
-        return np.array(rows, dtype=float).reshape(len(rows), len(self.designers))
+        return np.array(rows, dtype=float).reshape(len(rows), n)
 
     def compute_base_utilities(
         self, nonprice: np.ndarray, values: Mapping[str, float]
@@ -365,13 +373,21 @@ class ChipMarket:
 
         Rule: buyer b keeps min(1, need_b / held_b) of each open order, held_b its open
         orders summed over designers (in designer order). Plain floats (a few dozen
-        numbers); each designer's cancelled GW summed in numpy's order."""
+        numbers); each designer's cancelled GW summed in numpy's order. When no buyer holds
+        more than it needs (most months) and every order is finite, nothing changes: the
+        backlog arrays are kept and 0 GW is cancelled (the same numbers the general path
+        gives: v x 1 = v, v x 0 = 0)."""
         rows = [self.backlog[d].tolist() for d in self.designers]
         held = [0.0] * len(self.buyers)
         for orders in rows:
             held = [h + v for h, v in zip(held, orders, strict=True)]
+        need = np.asarray(need_gw, dtype=float).tolist()
+        if not any(h > n for n, h in zip(need, held, strict=True)) and all(
+                math.isfinite(h) for h in held):  # a finite total: every order is finite
+            self.cancelled_gw = 0.0
+            return
         keep = []
-        for n, h in zip(np.asarray(need_gw, dtype=float).tolist(), held, strict=True):
+        for n, h in zip(need, held, strict=True):
             k = n / h if h > n else 1.0
             if k > 1.0:
                 k = 1.0
@@ -422,35 +438,48 @@ class ChipMarket:
         self, d: str, deals: Sequence[Deal], equal_access: bool, completed: list[Deal]
     ) -> tuple[float, float]:
         """Deliver designer `d`'s inventory (`update_deliver`), in plain floats (a month of
-        one designer is a few numbers); returns (GW delivered, USD B value)."""
-        row = self._buyer_row
-        due = [self.compute_due_gw(deal, self.t) for deal in deals]
+        one designer is a few numbers); returns (GW delivered, USD B value). The due and
+        undelivered GW of each deal are `compute_due_gw` and `compute_undelivered_gw`, written
+        out (the same operations)."""
+        row, t, done = self._buyer_row, self.t, self.delivered_by_deal
         pri = [0.0] * len(self.buyers)
-        for deal, g in zip(deals, due, strict=True):
+        due = []
+        for deal in deals:
+            months = deal.duration_months
+            frac = (t - deal.start_step + 1) / (months if months > 1 else 1)
+            frac = frac if frac > 0.0 else 0.0
+            frac = frac if frac < 1.0 else 1.0
+            g = deal.gw * frac - done.get(deal.deal_id, 0.0)
+            g = g if g > 0.0 else 0.0
+            due.append(g)
             pri[row[deal.target]] += g
         backlog = self.backlog[d].tolist()
         got_pri, got_open = compute_rationing_gw(pri, backlog, self.inventory[d], equal_access)
         value = 0.0
+        deliveries = self.deliveries
         for deal, g in zip(deals, due, strict=True):
             i = row[deal.target]
             # a numpy scalar, as the array form returned it: sums of deliveries downstream
             # (Python's `sum`, which compensates only exact floats) depend on the type
             part = np.float64(got_pri[i] * (g / pri[i])) if pri[i] > 0 else 0.0
+            deal_id = deal.deal_id
+            so_far = done.get(deal_id, 0.0)
             if part > 0:
-                self.delivered_by_deal[deal.deal_id] = (
-                    self.delivered_by_deal.get(deal.deal_id, 0.0) + part)
-                self.deliveries.append(
-                    Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal.deal_id))
+                so_far = done[deal_id] = so_far + part
+                deliveries.append(Delivery(d, deal.target, part, deal.price_usd_b_per_gw, deal_id))
                 value += part * deal.price_usd_b_per_gw
-            if self.compute_undelivered_gw(deal) <= 1e-9:
+            left = deal.gw - so_far
+            if (left if left > 0.0 else 0.0) <= 1e-9:
                 completed.append(deal)
         price = self.price_usd_b_per_gw[d]
         for buyer, gw in zip(self.buyers, got_open, strict=True):
             if gw > 0:
-                self.deliveries.append(Delivery(d, buyer, gw, price, ""))
+                deliveries.append(Delivery(d, buyer, gw, price, ""))
                 value += gw * price
-        self._set_backlog(d, np.array(
-            [0.0 if (v := b - g) <= 0.0 else v for b, g in zip(backlog, got_open, strict=True)]))
+        orders = np.array(
+            [0.0 if (v := b - g) <= 0.0 else v for b, g in zip(backlog, got_open, strict=True)])
+        orders.flags.writeable = False  # `_set_backlog`, written out
+        self.backlog[d] = orders
         return compute_sum_like_numpy(got_pri) + compute_sum_like_numpy(got_open), value
 
 

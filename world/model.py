@@ -15,11 +15,12 @@ one place.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
 
-from agents.cloud import CloudProvider
+from agents.cloud import CloudProvider, compute_chip_needs_gw
 from agents.firm import Firm
 from agents.lab import AILab
 from agents.pipeline import DealPipeline
@@ -31,7 +32,7 @@ from world.chip_market import FRINGE_BUYERS, FRINGE_CHIPS, ChipMarket, compute_p
 from world.closing import DealClosing
 from world.cloud_market import FRINGE_CLOUDS, CloudMarket, Payment
 from world.components import compute_switched_params
-from world.contracts import DealBook, DealStatus
+from world.contracts import Deal, DealBook, DealStatus
 from world.datacenters import Fleet
 from world.desk import Desk
 from world.foundry import Foundry
@@ -299,18 +300,22 @@ class ComputeMarketModel(mesa.Model):
     # ----- the markets' phases -----------------------------------------------------------------
     def _book(self, payments: list[Payment]) -> None:
         """Book a market's payments in the ledger and in the firms' month revenue and costs."""
-        ledger, firms, t = self.ledger, self.firms, self.t
-        accounts = ledger.accounts  # booking opens no account
+        firms, transfer, t = self.firms, self.ledger.transfer, self.t
+        accounts = self.ledger.accounts  # booking opens no account
+        opex = FlowKind.OPEX
         for payer, payee, amount, kind, deal_id in payments:
             if amount <= 0:
                 continue
-            if payer not in accounts:
+            buyer = firms.get(payer)
+            if buyer is None and payer not in accounts:  # (every firm has an account)
                 payer = FRINGE_CHIPS if payer in self.designers else payer
-            ledger.transfer(t, payer, payee, amount, kind, deal_id)
-            if payee in firms and kind is not FlowKind.OPEX:
-                firms[payee].update_count_revenue(amount)
-            if payer in firms:
-                firms[payer].update_count_cost(amount)
+            transfer(t, payer, payee, amount, kind, deal_id)
+            if kind is not opex:
+                seller = firms.get(payee)
+                if seller is not None:
+                    seller.update_count_revenue(amount)
+            if buyer is not None:
+                buyer.update_count_cost(amount)
 
     def _trade_chips(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Phase 5: production, Bertrand-Nash prices, cancellations and orders, deliveries."""
@@ -321,7 +326,7 @@ class ComputeMarketModel(mesa.Model):
         deals = self.deals.live_supply()
         self._book(chips.update_produce(self.t, self.now_idx, deals))
         produced = dict(chips.capacity_gw)
-        need = np.array([self._chip_need_gw(b, deals) for b in chips.buyers])
+        need = np.array(self._chip_need_gw(deals))
         chips.update_cancel(need)
         held = sum(chips.backlog[d] for d in chips.designers)
         want = np.maximum(need - held, 0.0)
@@ -352,16 +357,27 @@ class ComputeMarketModel(mesa.Model):
             self.network.update_remove_deal(deal.deal_id)
         return produced, delivered, value
 
-    def _chip_need_gw(self, buyer: str, deals: list) -> float:
-        """Open orders `buyer` needs in all (GW): a firm's own rule, or the fringe's flow."""
-        firm = self.firms.get(buyer)
-        if firm is None:  # the fringe keeps a year of its order flow on order (facts.toml hbm)
-            path = self.p.demand.fringe_accel_gw_per_year
-            flow = compute_path_value(path, self.now_idx) / 12.0
-            flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()
-            held = float(sum(self.chips.backlog[d][-1] for d in self.chips.designers))
-            return min(held + flow, 12.0 * flow)
-        return firm.compute_chip_need_gw(deals)
+    def _chip_need_gw(self, deals: Sequence[Deal]) -> list[float]:
+        """Open orders each buyer of the chip market needs in all (GW, in its buyer order):
+        an operator's rule (the clouds and labs at once, `agents.cloud.compute_chip_needs_gw`),
+        a vendor's own rule, or the fringe's flow."""
+        firms, operators = self.firms, [*self.clouds, *self.labs]
+        need = dict(zip([f.name for f in operators],
+                        compute_chip_needs_gw(operators, deals), strict=True))
+        out = []
+        for buyer in self.chips.buyers:
+            firm = firms.get(buyer)
+            if firm is None:  # the fringe keeps a year of its order flow on order (facts.toml hbm)
+                path = self.p.demand.fringe_accel_gw_per_year
+                flow = compute_path_value(path, self.now_idx) / 12.0
+                flow *= self.chips.fringe_multiplier * self.frontier.compute_demand_index()
+                backlog = self.chips.backlog
+                held = float(sum([backlog[d][-1] for d in self.chips.designers]))
+                out.append(min(held + flow, 12.0 * flow))
+            else:
+                got = need.get(buyer)
+                out.append(got if got is not None else firm.compute_chip_need_gw(deals))
+        return out
 
     def _lease_capacity(self) -> None:
         """Phase 6: clear the cloud market; labs learn what they lease."""

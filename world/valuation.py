@@ -64,6 +64,8 @@ cloud leases. Chip purchases and capex are investment (depreciated); interest, e
 warrants are financing or investments in other firms."""
 
 _CHIP = FlowKind.CHIP_PAYMENT
+_BOOKED_KINDS = (*OPERATING_COST_KINDS, _CHIP)
+"""The outflow kinds whose cumulative totals the books keep each month."""
 
 OWN_CHIPS = "own_chips"
 """Books key: production cost of chips a designer delivered to itself (cumulative, USD B)."""
@@ -303,6 +305,7 @@ class OperatingBooks:
         n = len(self.firm_names)
         in_service = fleet.compute_capex_in_service_usd_b(n).tolist()
         powered = fleet.powered_gw(n).tolist()
+        paid = ledger.compute_paid_usd_b
         for i, name in enumerate(self.firm_names):
             firm = firms[name]
             if name not in self._opening_chips_usd_b:
@@ -310,8 +313,7 @@ class OperatingBooks:
                 self._opening_chips_usd_b[name] = book
             self._own_chips_usd_b[name] += own_chips_usd_b.get(name, 0.0)
             cum: dict[Any, float] = {
-                kind: ledger.compute_paid_usd_b(name, kind)
-                for kind in (*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT)
+                kind: paid(name, kind) for kind in _BOOKED_KINDS
             }
             cum[OWN_CHIPS] = self._own_chips_usd_b[name]
             prev = self._cum[name][-1]

@@ -7,8 +7,15 @@ import math
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agents.cloud import ORDER_LEAD_MONTHS, CloudProvider, compute_chip_need_gw
+from agents.cloud import (
+    ORDER_LEAD_MONTHS,
+    CloudProvider,
+    compute_chip_need_gw,
+    compute_chip_needs_gw,
+)
 from world.contracts import DealStatus
 from world.params import DealKind
 
@@ -89,3 +96,26 @@ def test_resale_price_closed_form() -> None:
     """P = (a + w)/2 against P = a - b Q; at w >= a the cloud sells nothing (P = a)."""
     assert CloudProvider.compute_best_response_price(20.0, 100.0, 3.0) == pytest.approx(60.0)
     assert CloudProvider.compute_best_response_price(150.0, 100.0, 3.0) == pytest.approx(100.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(deals=st.lists(st.tuples(st.sampled_from(["Amazon", "Oracle", "OpenAI", "Other"]),
+                                st.floats(0.0, 10.0) | st.sampled_from([0.1, 0.2, 0.3, 1e-17])),
+                      max_size=12),
+       installed=st.floats(0.0, 20.0))
+def test_chip_needs_of_several_operators_are_each_operators_own(deals, installed) -> None:
+    """One pass over the deals for several operators gives each exactly (the same double) the
+    need of the rule for that operator alone: expected powered - installed - the sum of its own
+    undelivered contracts (Python's `sum` over them in deal order), floored at 0; deals of
+    other buyers count for nobody."""
+    expected = {"Amazon": 6.0, "Oracle": 0.5, "OpenAI": 12.0}
+    view = SimpleNamespace(t=3, compute_expected_powered_gw=lambda f, month: expected[f],
+                           compute_undelivered_gw=lambda d: d.gw)
+    supply = [SimpleNamespace(target=target, gw=gw) for target, gw in deals]
+    firms = [SimpleNamespace(name=n, view=view, installed_total_gw=installed) for n in expected]
+    got = compute_chip_needs_gw(firms, supply)
+    for firm, need in zip(firms, got, strict=True):
+        mine = sum(d.gw for d in supply if d.target == firm.name)
+        assert need == max(0.0, expected[firm.name] - installed - mine)
+        assert need == compute_chip_need_gw(firm, supply)
+    assert compute_chip_needs_gw([], supply) == []

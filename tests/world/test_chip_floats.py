@@ -85,3 +85,47 @@ def test_nonprice_utilities_follow_their_rule_for_every_buyer() -> None:
             assert table[b, k] == want
         row = model.view.compute_nonprice_utility(buyer, deals)
         assert row.tobytes() == table[b].tobytes()
+
+
+_MARKET: list = []
+
+
+def _chip_market():
+    """A baseline chip market at its opening (built once: the cancellation rule only reads
+    its designers, buyers and backlog)."""
+    if not _MARKET:
+        _MARKET.append(ComputeMarketModel(load_scenario("baseline", steps=1)).chips)
+    return _MARKET[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_cancellation_in_floats_is_the_array_rule_bit_for_bit(data) -> None:
+    """Buyer b keeps min(1, need_b / held_b) of each open order (held_b its open orders over
+    designers, summed in designer order), written here with numpy arrays: the backlog left and
+    the GW cancelled are the same doubles. When no buyer holds more than it needs nothing is
+    cancelled and the backlog arrays are kept as they are (v x 1 = v)."""
+    chips = _chip_market()
+    n = len(chips.buyers)
+    rows = {d: np.array(data.draw(st.lists(GW, min_size=n, max_size=n)))
+            for d in chips.designers}
+    need = np.array(data.draw(st.lists(GW, min_size=n, max_size=n)))
+    for d, row in rows.items():
+        chips._set_backlog(d, row.copy())
+    before = dict(chips.backlog)
+    held = sum(rows[d] for d in chips.designers)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(held > need, np.minimum(need / held, 1.0), 1.0)
+    cancelled = 0.0
+    for d in chips.designers:
+        cancelled += float((rows[d] * (1.0 - keep)).sum())
+    chips.update_cancel(need)
+    for d in chips.designers:
+        assert chips.backlog[d].tobytes() == (rows[d] * keep).tobytes()
+        assert not chips.backlog[d].flags.writeable
+    assert chips.cancelled_gw == cancelled
+    if not (held > need).any():
+        assert chips.cancelled_gw == 0.0
+        assert all(chips.backlog[d] is before[d] for d in chips.designers)
+    else:
+        assert chips.cancelled_gw > 0.0 or not any(rows[d].any() for d in chips.designers)
