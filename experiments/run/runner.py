@@ -7,7 +7,10 @@ over it. Nothing here reads or writes files or prints.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from experiments.run.results import Results
@@ -61,11 +64,36 @@ def run_outcome_tables(
     return _run_model(scenario, seed).compute_outcome_tables()
 
 
+YOUNG_GC_THRESHOLD = 100_000
+"""Allocations between two collections of the garbage collector's youngest generation during
+a run (Python's default: 2,000)."""
+
+
+@contextmanager
+def sparse_garbage_collection() -> Iterator[None]:
+    """Collect garbage less often while a model runs, then restore the previous thresholds.
+
+    A run allocates millions of short-lived objects that reference counting frees at once; the
+    collector's frequent passes over the young generation (and the full passes they trigger)
+    find almost nothing to free and cost about 6% of a run's CPU. What a run computes is
+    unchanged: only when unreachable cycles are freed differs (a run holds at most a few
+    hundred MB more before a collection).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def _run_model(scenario: ScenarioParams, seed: int) -> Any:
-    """Build the scenario's model (the market model, or a docking case's) and run it."""
+    """Build the scenario's model (the market model, or a docking case's) and run it, with
+    the garbage collector's passes spaced out (`sparse_garbage_collection`)."""
     market = scenario.simulation.mode is Mode.MARKET
-    model = (_model_class() if market else _docking_builder())(scenario, rng=seed)
-    model.run_steps()
+    with sparse_garbage_collection():
+        model = (_model_class() if market else _docking_builder())(scenario, rng=seed)
+        model.run_steps()
     return model
 
 

@@ -56,3 +56,29 @@ def test_cli_runs_the_real_baseline(
     res = read_results(out)
     assert res.manifest["scenario"] == "baseline" and res.manifest["steps"] == 6
     assert (out / "shares.png").is_file()
+
+
+
+def test_sparse_garbage_collection_changes_no_result_and_restores_the_collector(
+    shipped_baseline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spacing out the collector's passes during a run may change when unreachable cycles are
+    freed, never what the run computes (nothing in the model depends on collection timing);
+    and the thresholds the caller had are back afterwards, even when the run fails."""
+    import gc
+
+    from experiments.run import runner
+
+    short = shipped_baseline.model_copy(deep=True)
+    short.simulation.steps = min(12, short.simulation.steps)
+    before = gc.get_threshold()
+    sparse = runner.run(short, rng=3)
+    assert gc.get_threshold() == before
+    monkeypatch.setattr(runner, "YOUNG_GC_THRESHOLD", 50)  # collect very often instead
+    frequent = runner.run(short, rng=3)
+    for name in TABLES:
+        assert sparse.tables[name].equals(frequent.tables[name]), name
+    with pytest.raises(RuntimeError), runner.sparse_garbage_collection():
+        assert gc.get_threshold()[0] == 50
+        raise RuntimeError("a run that fails")
+    assert gc.get_threshold() == before
