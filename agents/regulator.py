@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agents.remedies import CONDITION_TERMS, compute_condition_upstream
+from agents.what_if_stakes import WhatIfStakes
 from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
 from world.metrics import (
@@ -59,7 +60,6 @@ from world.screens import (
     compute_stake_rows,
     compute_standing_stake_rows,
 )
-from world.stakes import StakeRegistry
 from world.view import MarketView
 
 CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
@@ -111,10 +111,8 @@ class Regulator:
         self._possible: dict[str, frozenset[str]] = {}
         """Firm -> `_compute_possible_markets` (fixed for a run: roles and the chip designers
         are set when the model is built)."""
-        self._post: tuple[object, object, dict] = (None, None, {})
-        """(holdings arrays, voting arrays, (owner, firm, fraction, voting) -> the registry
-        after that stake): the what-if registries of `_compute_post_stakes`, kept while the
-        registry's holdings are the same arrays."""
+        self._what_if = WhatIfStakes(view)
+        """The holdings after each stake screened, kept while the holdings are unchanged."""
 
     # ----- what is reviewed --------------------------------------------------------------------
     @staticmethod
@@ -222,7 +220,7 @@ class Regulator:
             rows += compute_stake_rows(
                 deal, owner, firm, frac, shares, self.view.stakes,
                 roles, (p.margin_over_input_price, p.upstream_margin_over_price),
-                post=self._compute_post_stakes(owner, firm, frac, bool(deal.voting)),
+                post=self._what_if.compute_post_stakes(owner, firm, frac, bool(deal.voting)),
             )
         elif self._is_financed_supply(deal) or self.view.is_vendor_financing(
             deal.kind, deal.source, deal.target
@@ -240,25 +238,6 @@ class Regulator:
         for row in rows:
             row.update(regime=self.params.regime.value, phase=1, conditions="")
         return rows
-
-    def _compute_post_stakes(self, owner: str, firm: str, frac: float,
-                             voting: bool) -> StakeRegistry:
-        """The registry with the stake issued (`StakeRegistry.compute_with_stake`; the registry
-        itself when `frac` is 0): what `compute_stake_rows` builds by default, made once per
-        stake and kept while the registry's holdings are the same arrays (every change
-        installs new ones, `StakeRegistry._commit`), so its memo of MHHI weights serves
-        every market and a deal's filing and decision alike."""
-        stakes = self.view.stakes
-        owned, votes, made = self._post
-        if owned is not stakes.owned or votes is not stakes.voting:
-            made = {}
-            self._post = (stakes.owned, stakes.voting, made)
-        key = (owner, firm, frac, voting)
-        post = made.get(key)
-        if post is None:
-            post = made[key] = (stakes.compute_with_stake(owner, firm, frac, voting)
-                                if frac > 0 else stakes)
-        return post
 
     def _tied_buyers(self, deal: Deal) -> set[str]:
         """Buyers already tied by other live exclusive contracts of the same kind."""

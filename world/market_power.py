@@ -78,14 +78,12 @@ class StakeLinks:
         self._financed: dict[str, bool] = {}
 
     def update_version(self) -> None:
-        """Drop what was kept if the holdings have changed since (every call does it): the
-        key is the registry, its `version` and its arrays (replaced on every change)."""
+        """Drop what was kept if the holdings have changed since (every call does it:
+        `StakeRegistry.compute_holdings_key`)."""
         stakes = self.model.stakes
-        key = self._key
-        if (not key or key[0] is not stakes or key[1] != stakes.version
-                or key[2] is not stakes.owned or key[3] is not stakes.voting):
+        if not stakes.is_holdings_key(self._key):
             self._affiliated, self._financed = {}, {}
-            self._key = (stakes, stakes.version, stakes.owned, stakes.voting)
+            self._key = stakes.compute_holdings_key()
 
     def is_affiliated(self, seller: str, buyer: str) -> bool:
         """`is_affiliated(model, seller, buyer)`."""
