@@ -66,7 +66,8 @@ def is_tied(model: Any, deal: Any) -> bool:
 
 class StakeLinks:
     """`is_affiliated` per pair of firms and `is_tied` per contract, kept while the stake
-    registry's holdings are unchanged: dropped when its `version` moves. A contract's
+    registry's holdings are unchanged: dropped when they change (`StakeRegistry.
+    is_holdings_key`). A contract's
     exclusivity is read at each call (a remedy can lift it); what is kept is the rest of the
     rule, which reads the holdings and the contract's parent deal (a deal's kind, parties and
     parent never change once it is in the book; a parent not found is not kept)."""
@@ -133,7 +134,9 @@ def compute_accelerator_power(
 ) -> dict[str, float]:
     """Foreclosure share, unaffiliated GW and price, price per PFLOP/s and fringe GW of the
     accelerator market this month (`compute_month_deliveries`, in key order). `links`: a
-    `StakeLinks` of the model kept between months."""
+    `StakeLinks` of the model kept between months. This is the rule month by month; the
+    recorder computes every month at once at the end (`compute_accelerator_power_path`, the
+    same floats)."""
     links = StakeLinks(model) if links is None else links
     links.update_version()
     total = tied = un_gw = un_usd = usd = pflops = fringe = 0.0
