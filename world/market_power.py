@@ -78,7 +78,7 @@ class StakeLinks:
         self._affiliated: dict[tuple[str, str], bool] = {}
         self._financed: dict[str, bool] = {}
 
-    def update_version(self) -> None:
+    def update_holdings(self) -> None:
         """Drop what was kept if the holdings have changed since (every call does it:
         `StakeRegistry.compute_holdings_key`)."""
         stakes = self.model.stakes
@@ -88,12 +88,12 @@ class StakeLinks:
 
     def is_affiliated(self, seller: str, buyer: str) -> bool:
         """`is_affiliated(model, seller, buyer)`."""
-        self.update_version()
+        self.update_holdings()
         return self._is_affiliated(seller, buyer)
 
     def is_tied(self, deal: Any) -> bool:
         """`is_tied(model, deal)`."""
-        self.update_version()
+        self.update_holdings()
         return self._is_tied(deal)
 
     def _is_affiliated(self, seller: str, buyer: str) -> bool:
@@ -138,7 +138,7 @@ def compute_accelerator_power(
     recorder computes every month at once at the end (`compute_accelerator_power_path`, the
     same floats)."""
     links = StakeLinks(model) if links is None else links
-    links.update_version()
+    links.update_holdings()
     total = tied = un_gw = un_usd = usd = pflops = fringe = 0.0
     per_gw: dict[str, float | None] = {}  # pflops_per_gw of each designer's newest product
     catalog, now_idx, get_deal = model.catalog, model.now_idx, model.deals.get
@@ -174,7 +174,7 @@ def compute_accelerator_power(
 def compute_tied_deliveries(model: Any, links: StakeLinks) -> list[bool]:
     """Per delivery of this month (`chips.deliveries`, in order): whether it is made under a
     tied contract (`is_tied`; a designer's chips for itself and open orders: False)."""
-    links.update_version()
+    links.update_holdings()
     get_deal = model.deals.get
     return [
         item.buyer != item.designer and bool(item.deal_id) and links._is_tied(get_deal(
