@@ -90,10 +90,15 @@ def compute_chip_value_usd_b_per_gw(view: MarketView, buyer: Firm) -> float:
     return max(0.0, (earn - OPEX_USD_B_PER_GW_YEAR - capex / SHELL_LIFE_YEARS) * CHIP_LIFE_YEARS)
 
 
+_UNCOMMITTED = frozenset({DealStatus.STALLED, DealStatus.PROPOSED})
+"""Supply deals in these statuses promise no chips yet."""
+
+
 def _compute_committed_gw(view: MarketView, designers: Sequence[str]) -> dict[str, float]:
-    """GW each designer has promised: undelivered GW of its signed supply contracts plus its
-    open orders, in one pass over the live deals (each designer's contracts added in deal
-    order, as a sum over them alone would)."""
+    """GW each designer has promised: undelivered GW of its live supply contracts past the
+    proposal (a letter of intent on; stalled ones aside, `_UNCOMMITTED`) plus its open
+    orders, in one pass over the live deals (each designer's contracts added in deal order,
+    as a sum over them alone would)."""
     contracted = dict.fromkeys(designers, 0.0)
     for d in view.live_deals():
         if (d.kind is DealKind.SUPPLY and d.source in contracted
@@ -103,10 +108,6 @@ def _compute_committed_gw(view: MarketView, designers: Sequence[str]) -> dict[st
         backlog = view.compute_open_orders_gw(designer)
         contracted[designer] += backlog if backlog is not None else 0.0
     return contracted
-
-
-_UNCOMMITTED = frozenset({DealStatus.STALLED, DealStatus.PROPOSED})
-"""Supply deals in these statuses promise no chips yet."""
 
 
 def _compute_lockins(view: MarketView, designers: Sequence[str]) -> list[float]:

@@ -51,6 +51,14 @@ class DiligenceReport:
     verdict: Verdict
 
 
+def _raise_negative(**amounts: float) -> None:
+    """Raise for the first of `amounts` (name -> USD B or USD B per year) that is negative or
+    NaN (`assess` calls it only when one is)."""
+    for name, value in amounts.items():
+        if math.isnan(value) or value < 0.0:
+            raise ValueError(f"diligence: {name} must be >= 0, got {value!r}")
+
+
 def assess(
     cash_usd_b: float,
     expected_funding_usd_b: float,
@@ -79,16 +87,10 @@ def assess(
     """
     if not (cash_usd_b >= 0.0 and expected_funding_usd_b >= 0.0 and commitments_usd_b >= 0.0
             and burn_usd_b_per_year >= 0.0 and revenue_usd_b_per_year >= 0.0):  # NaN fails
-        amounts = {
-            "cash_usd_b": cash_usd_b,
-            "expected_funding_usd_b": expected_funding_usd_b,
-            "commitments_usd_b": commitments_usd_b,
-            "burn_usd_b_per_year": burn_usd_b_per_year,
-            "revenue_usd_b_per_year": revenue_usd_b_per_year,
-        }
-        for name, value in amounts.items():
-            if math.isnan(value) or value < 0.0:
-                raise ValueError(f"diligence: {name} must be >= 0, got {value!r}")
+        _raise_negative(cash_usd_b=cash_usd_b, expected_funding_usd_b=expected_funding_usd_b,
+                        commitments_usd_b=commitments_usd_b,
+                        burn_usd_b_per_year=burn_usd_b_per_year,
+                        revenue_usd_b_per_year=revenue_usd_b_per_year)
     if not 0.0 <= frontier_share <= 1.0:
         raise ValueError(f"diligence: frontier_share must be in [0, 1], got {frontier_share!r}")
     if not perceived_noise > -1.0:

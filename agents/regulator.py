@@ -32,9 +32,10 @@ A deal that raises a concern gets an in-depth second phase (`phase2_months`). In
 (`world.policy`) forbid deals before any review. Stakes held before the start are screened as
 standing stakes (`Regulator.update_review_standing`): reported, not unwound.
 
-The regulator decides; `world.closing.DealClosing` carries its decisions out. The module is
-over the house's ~400 lines: the review of filed deals and of standing stakes share the
-reviewer's view of the markets, the screens, the decision rules and the review record.
+The regulator decides, holding each review's screens against the regime's thresholds
+(`agents.verdicts`); `world.closing.DealClosing` carries its decisions out. The module is a
+little over the house's ~400 lines: the review of filed deals and of standing stakes share
+the reviewer's view of the markets and the review record.
 """
 
 from __future__ import annotations
@@ -42,13 +43,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agents.remedies import CONDITION_TERMS, compute_condition_upstream
+from agents.verdicts import BLOCKED, CLEARED, CONDITIONS, compute_decision
+from agents.what_if_stakes import WhatIfStakes
 from world.closing import DealClosing
 from world.contracts import Deal, DealStatus
-from world.metrics import (
-    compute_merger_screen_2010,
-    compute_merger_screen_2023,
-    compute_shares,
-)
+from world.metrics import compute_shares
 from world.params import MARKETS, DealKind, Regime, RegulatorParams
 from world.screens import (
     ROLE_MARKET,
@@ -59,10 +58,8 @@ from world.screens import (
     compute_stake_rows,
     compute_standing_stake_rows,
 )
-from world.stakes import StakeRegistry
 from world.view import MarketView
 
-CLEARED, CONDITIONS, BLOCKED = "cleared", "cleared_with_conditions", "blocked"
 STANDING = "standing"
 """Decision of a standing stake's review: screened and reported, not unwound."""
 STANDING_PHASE = 0
@@ -70,15 +67,13 @@ STANDING_PHASE = 0
 phase 1, or 2 after an in-depth second phase)."""
 
 
-VENDOR_SHARE = "vendor share >= "
-"""Start of the threshold text of the `strict` regime's vendor-financing rule: a row it
-decides is reported under the screen that decided it, `vendor_financing`."""
-
-
-def _drop_private(row: dict) -> None:
-    """Remove the screen's working keys (`screen_concern`, `screen_reason`) from a row."""
-    row.pop("screen_concern", None)
-    row.pop("screen_reason", None)
+def _close_rows(rows: list[dict], **decided: object) -> None:
+    """Give each review row what was decided (step, decision, reason...) and remove the
+    screen's working keys (`screen_concern`, `screen_reason`): the row as it is recorded."""
+    for row in rows:
+        row.update(decided)
+        row.pop("screen_concern", None)
+        row.pop("screen_reason", None)
 
 
 class Regulator:
@@ -111,10 +106,8 @@ class Regulator:
         self._possible: dict[str, frozenset[str]] = {}
         """Firm -> `_compute_possible_markets` (fixed for a run: roles and the chip designers
         are set when the model is built)."""
-        self._post: tuple[object, object, dict] = (None, None, {})
-        """(holdings arrays, voting arrays, (owner, firm, fraction, voting) -> the registry
-        after that stake): the what-if registries of `_compute_post_stakes`, kept while the
-        registry's holdings are the same arrays."""
+        self._what_if = WhatIfStakes(view)
+        """The holdings after each stake screened, kept while the holdings are unchanged."""
 
     # ----- what is reviewed --------------------------------------------------------------------
     @staticmethod
@@ -222,7 +215,7 @@ class Regulator:
             rows += compute_stake_rows(
                 deal, owner, firm, frac, shares, self.view.stakes,
                 roles, (p.margin_over_input_price, p.upstream_margin_over_price),
-                post=self._compute_post_stakes(owner, firm, frac, bool(deal.voting)),
+                post=self._what_if.compute_post_stakes(owner, firm, frac, bool(deal.voting)),
             )
         elif self._is_financed_supply(deal) or self.view.is_vendor_financing(
             deal.kind, deal.source, deal.target
@@ -240,25 +233,6 @@ class Regulator:
         for row in rows:
             row.update(regime=self.params.regime.value, phase=1, conditions="")
         return rows
-
-    def _compute_post_stakes(self, owner: str, firm: str, frac: float,
-                             voting: bool) -> StakeRegistry:
-        """The registry with the stake issued (`StakeRegistry.compute_with_stake`; the registry
-        itself when `frac` is 0): what `compute_stake_rows` builds by default, made once per
-        stake and kept while the registry's holdings are the same arrays (every change
-        installs new ones, `StakeRegistry._commit`), so its memo of MHHI weights serves
-        every market and a deal's filing and decision alike."""
-        stakes = self.view.stakes
-        owned, votes, made = self._post
-        if owned is not stakes.owned or votes is not stakes.voting:
-            made = {}
-            self._post = (stakes.owned, stakes.voting, made)
-        key = (owner, firm, frac, voting)
-        post = made.get(key)
-        if post is None:
-            post = made[key] = (stakes.compute_with_stake(owner, firm, frac, voting)
-                                if frac > 0 else stakes)
-        return post
 
     def _tied_buyers(self, deal: Deal) -> set[str]:
         """Buyers already tied by other live exclusive contracts of the same kind."""
@@ -370,11 +344,9 @@ class Regulator:
         for row in rows:
             row.update(regime=p.regime.value, phase=STANDING_PHASE, conditions="")
         _, why = self.compute_decision(deal, rows)
-        for row in rows:
-            row.update(step=self.view.t, decision=STANDING,
-                       reason=f"standing stake held before the start, reported and not "
-                              f"unwound ({why})")
-            _drop_private(row)
+        _close_rows(rows, step=self.view.t, decision=STANDING,
+                    reason=f"standing stake held before the start, reported and not unwound "
+                           f"({why})")
         return rows
 
     def update_submit(self, deal: Deal) -> None:
@@ -413,10 +385,8 @@ class Regulator:
         filed = self.pending.pop(deal.deal_id, None)
         rows = self.compute_review(deal)
         decision, reason = self.compute_decision(deal, rows)
-        for row in rows:
-            row.update(step=self.view.t, decision=decision, reason=reason,
-                       phase=filed["phase"] if filed else 1)
-            _drop_private(row)
+        _close_rows(rows, step=self.view.t, decision=decision, reason=reason,
+                    phase=filed["phase"] if filed else 1)
         if decision == BLOCKED:
             self.reviews.extend(rows)
             self.update_block(deal, reason, record=False)
@@ -430,77 +400,12 @@ class Regulator:
         self.closing.update_deal_status(deal, DealStatus.ACTIVE)
 
     def compute_decision(self, deal: Deal, rows: list[dict]) -> tuple[str, str]:
-        """Decision (`cleared`, `cleared_with_conditions`, `blocked`) and reason under the
-        regime (module docstring). Each row gets its `threshold` and `concern`
-        (`compute_screen`); the deal is blocked if any row's concern blocks, cleared with
-        conditions if any row raises a (vertical) concern, cleared otherwise."""
-        if self.params.regime is Regime.NONE:
-            for row in rows:
-                row.update(threshold="no merger control", concern=False)
-            return CLEARED, "no merger control in this regime"
-        verdicts = [self.compute_screen(deal, row) for row in rows]
-        for row, (concern, threshold, _outcome, _why) in zip(rows, verdicts, strict=True):
-            row.update(threshold=threshold, concern=concern)
-            if threshold.startswith(VENDOR_SHARE):  # the financing rule decided this row
-                row["screen"] = "vendor_financing"
-        for outcome in (BLOCKED, CONDITIONS):
-            hits = [v[3] for v in verdicts if v[0] and v[2] == outcome]
-            if hits:
-                return outcome, "; ".join(dict.fromkeys(hits))
-        notes = [v[3] for v in verdicts if v[3]]
-        return CLEARED, "below the screens" + (f": {'; '.join(notes)}" if notes else "")
-
-    def compute_screen(self, deal: Deal, row: dict) -> tuple[bool, str, str, str]:
-        """(concern, threshold text, decision if a concern, reason) of one screen row."""
-        regime, p = self.params.regime, self.params
-        screen = row["screen"]
-        if screen in ("horizontal", "partial_ownership"):
-            hit, threshold, why = self.compute_horizontal_screen(row)
-            return hit, threshold, BLOCKED, f"{screen} in {row['market']}: {why}"
-        if screen == "none" or regime is Regime.HSR_2010:
-            return False, "not screened under this regime", CLEARED, ""
-        up, share = row["upstream"], row["upstream_share"]
-        financing = self.view.is_vendor_financing(deal.kind, deal.source, deal.target)
-        if regime is Regime.STRICT and financing and share >= p.financing_share:
-            return True, f"{VENDOR_SHARE}{p.financing_share:.0%}", BLOCKED, (
-                f"vendor financing by a supplier with {share:.0%} of its market "
-                f"(>= {p.financing_share:.0%}): circular money ties the buyer")
-        if screen == "exclusive_dealing":
-            threshold = (f"foreclosed share >= {p.exclusive_share:.0%} for >= "
-                         f"{p.exclusive_min_months} months")
-            hit = row["screen_concern"]
-            why = f"exclusive dealing: {row['screen_reason']} of {row['market']} demand"
-            return hit, threshold, BLOCKED if regime is Regime.STRICT else CONDITIONS, why
-        threshold = (f"supplier share >= {p.foreclosure_share:.0%} and vGUPPI >= "
-                     f"{p.vguppi_threshold:.0%}")
-        vguppi = row["vguppi"] or 0.0
-        hit = share >= p.foreclosure_share and vguppi >= p.vguppi_threshold
-        return hit, threshold, CONDITIONS, (
-            f"vertical: {up} holds {share:.0%} of {row['upstream_market']}, vGUPPI "
-            f"{vguppi:.1%}" + (": may limit rivals' access" if hit else ""))
-
-    def compute_horizontal_screen(self, row: dict) -> tuple[bool, str, str]:
-        """(presumption, threshold, reason) of a horizontal or partial-ownership row.
-
-        A controlling stake is screened as a full merger on HHI (`world.metrics` 2010 or 2023
-        screen); a minority stake on the MHHI it creates, with the same thresholds (post-MHHI
-        and delta-MHHI in place of post-HHI and delta-HHI).
-        """
-        hsr = self.params.regime is Regime.HSR_2010
-        if row["screen"] == "horizontal":
-            shares = {"i": row["share_source"], "j": row["share_target"]}
-            rest = max(0.0, row["pre_hhi"] / 10_000.0 - shares["i"] ** 2 - shares["j"] ** 2)
-            shares["rest"] = rest ** 0.5  # one share with the same sum of squares
-            screen = (compute_merger_screen_2010 if hsr else compute_merger_screen_2023)(
-                shares, "i", "j")
-            threshold = ("post-HHI > 2,500 and delta > 200" if hsr else
-                         "post-HHI > 1,800 and delta > 100, or share > 30% and delta > 100")
-            return screen.presumption, threshold, screen.reason
-        post, delta = row["mhhi_post"], row["delta_mhhi"]
-        limit_post, limit_delta = (2_500.0, 200.0) if hsr else (1_800.0, 100.0)
-        hit = post > limit_post and delta > limit_delta
-        threshold = f"post-MHHI > {limit_post:,.0f} and delta-MHHI > {limit_delta:,.0f}"
-        return hit, threshold, f"post-MHHI {post:,.0f}, delta-MHHI {delta:,.0f}"
+        """Decision (`cleared`, `cleared_with_conditions`, `blocked`) and reason of the review
+        rows of `deal` under the regime (`agents.verdicts.compute_decision`; each row gets its
+        `threshold` and `concern`)."""
+        financing = self.params.regime is Regime.STRICT and self.view.is_vendor_financing(
+            deal.kind, deal.source, deal.target)
+        return compute_decision(self.params, rows, financing)
 
     def update_block(self, deal: Deal, reason: str, record: bool = True) -> None:
         """Block a deal (an intervention or a review decision); it leaves the network.
@@ -510,9 +415,7 @@ class Regulator:
         (`world.closing.DealClosing.update_block`)."""
         if record:
             rows = self.compute_review(deal)
-            for row in rows:
-                row.update(step=self.view.t, decision=BLOCKED, reason=reason,
-                           threshold="forbidden by an intervention", concern=True)
-                _drop_private(row)
+            _close_rows(rows, step=self.view.t, decision=BLOCKED, reason=reason,
+                        threshold="forbidden by an intervention", concern=True)
             self.reviews.extend(rows)
         self.closing.update_block(deal)

@@ -66,7 +66,8 @@ def is_tied(model: Any, deal: Any) -> bool:
 
 class StakeLinks:
     """`is_affiliated` per pair of firms and `is_tied` per contract, kept while the stake
-    registry's holdings are unchanged: dropped when its `version` moves. A contract's
+    registry's holdings are unchanged: dropped when they change (`StakeRegistry.
+    is_holdings_key`). A contract's
     exclusivity is read at each call (a remedy can lift it); what is kept is the rest of the
     rule, which reads the holdings and the contract's parent deal (a deal's kind, parties and
     parent never change once it is in the book; a parent not found is not kept)."""
@@ -77,24 +78,22 @@ class StakeLinks:
         self._affiliated: dict[tuple[str, str], bool] = {}
         self._financed: dict[str, bool] = {}
 
-    def update_version(self) -> None:
-        """Drop what was kept if the holdings have changed since (every call does it): the
-        key is the registry, its `version` and its arrays (replaced on every change)."""
+    def update_holdings(self) -> None:
+        """Drop what was kept if the holdings have changed since (every call does it:
+        `StakeRegistry.compute_holdings_key`)."""
         stakes = self.model.stakes
-        key = self._key
-        if (not key or key[0] is not stakes or key[1] != stakes.version
-                or key[2] is not stakes.owned or key[3] is not stakes.voting):
+        if not stakes.is_holdings_key(self._key):
             self._affiliated, self._financed = {}, {}
-            self._key = (stakes, stakes.version, stakes.owned, stakes.voting)
+            self._key = stakes.compute_holdings_key()
 
     def is_affiliated(self, seller: str, buyer: str) -> bool:
         """`is_affiliated(model, seller, buyer)`."""
-        self.update_version()
+        self.update_holdings()
         return self._is_affiliated(seller, buyer)
 
     def is_tied(self, deal: Any) -> bool:
         """`is_tied(model, deal)`."""
-        self.update_version()
+        self.update_holdings()
         return self._is_tied(deal)
 
     def _is_affiliated(self, seller: str, buyer: str) -> bool:
@@ -135,9 +134,11 @@ def compute_accelerator_power(
 ) -> dict[str, float]:
     """Foreclosure share, unaffiliated GW and price, price per PFLOP/s and fringe GW of the
     accelerator market this month (`compute_month_deliveries`, in key order). `links`: a
-    `StakeLinks` of the model kept between months."""
+    `StakeLinks` of the model kept between months. This is the rule month by month; the
+    recorder computes every month at once at the end (`compute_accelerator_power_path`, the
+    same floats)."""
     links = StakeLinks(model) if links is None else links
-    links.update_version()
+    links.update_holdings()
     total = tied = un_gw = un_usd = usd = pflops = fringe = 0.0
     per_gw: dict[str, float | None] = {}  # pflops_per_gw of each designer's newest product
     catalog, now_idx, get_deal = model.catalog, model.now_idx, model.deals.get
@@ -173,7 +174,7 @@ def compute_accelerator_power(
 def compute_tied_deliveries(model: Any, links: StakeLinks) -> list[bool]:
     """Per delivery of this month (`chips.deliveries`, in order): whether it is made under a
     tied contract (`is_tied`; a designer's chips for itself and open orders: False)."""
-    links.update_version()
+    links.update_holdings()
     get_deal = model.deals.get
     return [
         item.buyer != item.designer and bool(item.deal_id) and links._is_tied(get_deal(

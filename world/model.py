@@ -261,13 +261,14 @@ class ComputeMarketModel(mesa.Model):
 
     def _dated_inputs_at(self, month_idx: int) -> tuple[list, list]:
         """The events and interventions dated `month_idx` (`world.history.
-        compute_dated_by_month`), grouped once, again only if the event list is replaced or
-        grows."""
-        key = (id(self.events), len(self.events))
-        if getattr(self, "_dated_key", None) != key:
-            self._dated = compute_dated_by_month(self.events, self.p.interventions, self.start_idx)
-            self._dated_key = key
-        events, interventions = self._dated
+        compute_dated_by_month`), grouped once, again only if the event list is replaced (it
+        is held, so an identity check cannot be fooled by a reused id) or its length changes
+        (events are only ever added; the scenario's interventions are frozen)."""
+        kept = getattr(self, "_dated", None)  # (event list, its length, the grouping)
+        if kept is None or kept[0] is not self.events or kept[1] != len(self.events):
+            kept = self._dated = (self.events, len(self.events), compute_dated_by_month(
+                self.events, self.p.interventions, self.start_idx))
+        events, interventions = kept[2]
         return events.get(month_idx, []), interventions.get(month_idx, [])
 
     def _apply_dated_inputs(self) -> None:

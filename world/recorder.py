@@ -68,10 +68,10 @@ class Recorder:
         self.pre_start_invested: dict[tuple[str, str], float] | None = None
         self.links = StakeLinks(model)
         """Affiliations and tied contracts, kept while the holdings are unchanged."""
-        self._stakes: tuple = ()
-        """(registry, its version, its two arrays, a snapshot of its holdings): the holdings
-        each month's MHHI is computed from (`compute_tables`), taken again when any of the
-        first four changes (the registry replaces its arrays on every change)."""
+        self._stakes: tuple[tuple, Any] = ((), None)
+        """(`StakeRegistry.compute_holdings_key`, a snapshot of those holdings): the holdings
+        each month's MHHI is computed from (`compute_tables`), taken again when the key no
+        longer names the registry's holdings."""
         self._markets: list[tuple] = []
         """Per market and month: step, market, quantities, shares, price, total quantity,
         captive GW, the market-power values, the holdings snapshot."""
@@ -104,12 +104,11 @@ class Recorder:
     def _holdings(self) -> Any:
         """The stake holdings as they are now, a snapshot kept until the next change."""
         stakes = self.model.stakes
-        key = self._stakes
-        if (not key or key[0] is not stakes or key[1] != stakes.version
-                or key[2] is not stakes.owned or key[3] is not stakes.voting):
-            self._stakes = (stakes, stakes.version, stakes.owned, stakes.voting,
-                            stakes.compute_snapshot())
-        return self._stakes[4]
+        key, snapshot = self._stakes
+        if not stakes.is_holdings_key(key):
+            snapshot = stakes.compute_snapshot()
+            self._stakes = (stakes.compute_holdings_key(), snapshot)
+        return snapshot
 
     def _record_markets(self) -> None:
         """The month's quantities, shares and market-power values of each market (the rows

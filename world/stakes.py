@@ -37,7 +37,7 @@ class StakeRegistry:
         while the matrices stay the same and dropped when they are recomputed."""
         self.version = 0
         """How many times the holdings have changed (`_commit` bumps it): readers that keep
-        values derived from the holdings drop them when it moves."""
+        values derived from the holdings drop them when it moves (`compute_holdings_key`)."""
 
     def compute_stake(self, owner: str, firm: str) -> float:
         """Fraction of `firm` held by `owner`."""
@@ -113,6 +113,20 @@ class StakeRegistry:
         owned.flags.writeable = voting.flags.writeable = False
         self.owned, self.voting = owned, voting
         self.version += 1
+
+    def compute_holdings_key(self) -> tuple:
+        """What names the holdings as they are now, for readers that keep values derived from
+        them: (this registry, its `version`, its two arrays). Every change through the update
+        methods bumps the version and installs new arrays (`_commit`); an assignment of other
+        arrays, bypassing them, still changes the key. Compare with `is_holdings_key`."""
+        return (self, self.version, self.owned, self.voting)
+
+    def is_holdings_key(self, key: tuple) -> bool:
+        """Whether `key` (a `compute_holdings_key`, or () for none yet) names the holdings as
+        they are now: the same registry and version and the very same arrays (by identity:
+        `==` on arrays would compare their elements)."""
+        return (bool(key) and key[0] is self and key[1] == self.version
+                and key[2] is self.owned and key[3] is self.voting)
 
     def compute_with_stake(self, owner: str, firm: str, frac: float, voting: bool) -> StakeRegistry:
         """A copy of the registry with one more stake issued (for a reviewer's what-if)."""

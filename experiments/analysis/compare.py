@@ -130,7 +130,7 @@ def _paired_frame(reference: Any, variants: list[str], seeds: list[int],
                   done: list[SeedPairs]) -> pl.DataFrame:
     """The paired outcomes of every seed as one frame (`run_pairs`): each seed's labels are
     numbered into one list, and the text columns gathered from it as categoricals."""
-    from experiments.run.results import _step_dates
+    from experiments.run.results import compute_step_dates
 
     index: dict[tuple[str, str, str, str], int] = {}
     parts: list[tuple[np.ndarray, ...]] = []
@@ -153,7 +153,7 @@ def _paired_frame(reference: Any, variants: list[str], seeds: list[int],
         pl.Series("seed", seed, dtype=pl.Int64),
         *text,
         pl.Series("step", step, dtype=pl.Int32),
-        _step_dates(reference.simulation.start, step),
+        compute_step_dates(reference.simulation.start, step),
         pl.Series("reference_value", ref, dtype=pl.Float64),
         pl.Series("variant_value", var, dtype=pl.Float64),
     ])

@@ -30,6 +30,8 @@ __all__ = ["MARKET_METRICS", "OUTCOME_SCHEMA", "OutcomeArrays", "compute_outcome
 
 PP = "pp"
 """Unit of fractions shown x 100: percentage points."""
+SHARE_METRICS: dict[str, tuple[str, float]] = {"share": (PP, 100.0)}
+"""The shares table's metric: (unit, scale), as in the tables below."""
 MARKET_METRICS: dict[str, tuple[str | Mapping[str, str], float]] = {
     "hhi": ("HHI points", 1.0),
     "mhhi": ("MHHI points", 1.0),
@@ -200,8 +202,7 @@ def compute_outcome_arrays(tables: Mapping[str, Mapping[str, Any]]) -> OutcomeAr
     """
     out = _Builder()
     shares = tables["shares"]
-    out.add_table(shares, _present(shares, {"share": (PP, 100.0)}), {"share": (PP, 100.0)},
-                  "market", "firm")
+    out.add_table(shares, _present(shares, SHARE_METRICS), SHARE_METRICS, "market", "firm")
     markets = tables["markets"]
     columns = _present(markets, MARKET_METRICS)
     if "mhhi" in columns:

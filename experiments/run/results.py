@@ -52,7 +52,7 @@ from world.params import ScenarioParams
 
 __all__ = [
     "EXTRA_SCHEMAS", "ID_SCHEMA", "REQUIRED_FROM_MODEL", "SCHEMAS", "TABLES", "Results",
-    "empty_table", "read_results",
+    "compute_step_dates", "empty_table", "read_results",
 ]
 
 MANIFEST = "manifest.json"
@@ -96,7 +96,7 @@ def _to_date(value: Any) -> dt.date | None:
 _EPOCH = dt.date(1970, 1, 1)
 
 
-def _step_dates(start: str, steps: list[int] | np.ndarray) -> pl.Series:
+def compute_step_dates(start: str, steps: list[int] | np.ndarray) -> pl.Series:
     """The first day of the month of each step (`world.calendar.step_date`), as a Date column.
 
     The months spanned are few, so each is converted once and looked up (numpy), not per row.
@@ -148,7 +148,7 @@ def _frame(
     }
     for col, dtype in schema.items():
         if col == "date" and derive_date:
-            data[col] = _step_dates(params.simulation.start, cols["step"])
+            data[col] = compute_step_dates(params.simulation.start, cols["step"])
         else:
             data[col] = pl.Series(col, cols[col], dtype=dtype, strict=False)
     extra = EXTRA_SCHEMAS.get(name, {})

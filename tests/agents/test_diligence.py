@@ -72,6 +72,16 @@ def test_invalid_inputs() -> None:
         assess(**{**HEALTHY, "frontier_share": 1.5}, params=P)
 
 
+@pytest.mark.parametrize("name", ["cash_usd_b", "expected_funding_usd_b", "commitments_usd_b",
+                                  "burn_usd_b_per_year", "revenue_usd_b_per_year"])
+@pytest.mark.parametrize("bad", [-1e-9, math.nan])
+def test_a_negative_or_missing_amount_is_named(name: str, bad: float) -> None:
+    """Every amount is checked, NaN included (it fails every comparison, so it would pass a
+    test written as `value < 0`), and the error names the amount that is wrong."""
+    with pytest.raises(ValueError, match=f"diligence: {name} must be >= 0"):
+        assess(**{**HEALTHY, name: bad}, params=P)
+
+
 amounts = st.floats(min_value=0.0, max_value=1e3)
 
 

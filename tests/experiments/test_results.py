@@ -245,10 +245,10 @@ def test_run_is_deterministic_and_uses_the_seed(fake_model: type, params: Any) -
 def test_dates_derived_from_steps_match_the_calendar(
     year: int, month: int, steps: list[int]
 ) -> None:
-    from experiments.run.results import _step_dates
+    from experiments.run.results import compute_step_dates
     from world.calendar import step_date
 
     start = f"{year:04d}-{month:02d}"
-    derived = _step_dates(start, steps)
+    derived = compute_step_dates(start, steps)
     assert derived.dtype == pl.Date
     assert derived.to_list() == [step_date(start, s) for s in steps]

@@ -218,3 +218,26 @@ def test_a_new_deal_counts_as_a_change() -> None:
     before = (Deal.changes, Deal.term_changes)
     _deal("D-6")
     assert Deal.changes != before[0] and Deal.term_changes != before[1]
+
+
+def test_deal_init_matches_the_declared_fields() -> None:
+    """`Deal.__init__` is written out by hand (one write per field), so its parameters repeat
+    the field declarations: the same names in the same order, the same defaults (a field
+    with a default factory: None, then a new empty list), and every field set on a new deal."""
+    import dataclasses
+    import inspect
+
+    fields = dataclasses.fields(Deal)
+    params = list(inspect.signature(Deal.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    for f, p in zip(fields, params, strict=True):
+        if f.default is not dataclasses.MISSING:
+            assert p.default == f.default, f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            assert p.default is None, f.name
+        else:
+            assert p.default is inspect.Parameter.empty, f.name
+    deal = Deal("D-1", "supply", "Nvidia", "OpenAI")
+    assert all(hasattr(deal, f.name) for f in fields)
+    assert deal.tranches == [] and deal.history == [(0, deal.status)]
+    assert Deal("D-2", "supply", "Nvidia", "OpenAI").tranches is not deal.tranches

@@ -80,6 +80,22 @@ def test_registry_version_moves_with_every_change_and_snapshots_stay() -> None:
     assert snap.compute_ownership_control()[0][0, 0] == 1.0
 
 
+def test_holdings_key_names_these_holdings_only() -> None:
+    """`is_holdings_key` holds for the key just taken and fails after any change through the
+    update methods, after arrays are assigned past them, for another registry sharing the
+    same arrays (a snapshot), and for no key at all: values kept under it are dropped."""
+    stakes = StakeRegistry(FIRMS)
+    assert not stakes.is_holdings_key(())
+    key = stakes.compute_holdings_key()
+    assert stakes.is_holdings_key(key)
+    assert not stakes.compute_snapshot().is_holdings_key(key)
+    stakes.update_grant("N", "O", 0.2, True)
+    assert not stakes.is_holdings_key(key)
+    key = stakes.compute_holdings_key()
+    stakes.owned = stakes.owned.copy()  # past the update methods: other arrays
+    assert not stakes.is_holdings_key(key)
+
+
 stake_ops = st.lists(
     st.tuples(st.sampled_from(["grant", "divest", "dilute", "same"]), st.sampled_from(FIRMS),
               st.sampled_from(FIRMS), st.floats(0.0, 0.7), st.booleans(),
