@@ -51,11 +51,12 @@ class Ledger:
         """Every flow as (step, source, target, kind, amount_usd_b, deal_id), in booking
         order (`flows_columns` turns them into columns)."""
         self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
-        self._payers: dict[str, list[str]] = {}
-        """Account -> the accounts that ever paid it, in sorted order (grows in `transfer`)."""
-        self._payees: dict[tuple[str, FlowKind], list[str]] = {}
-        """(account, kind) -> the accounts it ever paid for that kind, in sorted order (grows
-        in `transfer`)."""
+        self._payers: dict[str, tuple[str, ...]] = {}
+        """Account -> the accounts that ever paid it, in sorted order (replaced by a longer
+        tuple in `transfer` when a new payer appears)."""
+        self._payees: dict[tuple[str, FlowKind], tuple[str, ...]] = {}
+        """(account, kind) -> the accounts it ever paid for that kind, in sorted order
+        (replaced by a longer tuple in `transfer` when a new payee appears)."""
         self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
         """The account names, sorted: kept, since accounts are opened only by
         `update_add_account` (which re-sorts them)."""
@@ -112,15 +113,15 @@ class Ledger:
         key = (source, target, kind)
         prev = cum.get(key)
         if prev is None:  # a new payee of `source` for this kind (0.0 + amount is amount)
-            payees = self._payees.get((source, kind), [])
-            self._payees[(source, kind)] = sorted([*payees, target])
+            payees = self._payees.get((source, kind), ())
+            self._payees[(source, kind)] = tuple(sorted([*payees, target]))
             cum[key] = amount
         else:
             cum[key] = prev + amount
         key = (source, target, None)
         prev = cum.get(key)
         if prev is None:  # a new payer of `target` (0.0 + amount is amount)
-            self._payers[target] = sorted([*self._payers.get(target, []), source])
+            self._payers[target] = tuple(sorted([*self._payers.get(target, ()), source]))
             cum[key] = amount
         else:
             cum[key] = prev + amount
@@ -170,6 +171,13 @@ class Ledger:
         for payee in self._payees.get((source, kind), ()):
             total += cum[(source, payee, kind)]
         return total
+
+    def compute_payees(self, source: str, kind: FlowKind) -> tuple[str, ...]:
+        """The accounts `source` has ever paid for `kind` (a positive amount), sorted; empty
+        if none. Exactly the payees whose `compute_cumulative(source, payee, kind)` is > 0."""
+        if kind.__class__ is not FlowKind:
+            kind = FlowKind(kind)
+        return self._payees.get((source, kind), ())
 
     def compute_pair_totals(
         self, kinds: Iterable[FlowKind] | None = None

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from world.capital import FIRM_COLUMNS
 from world.contracts import Deal
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
@@ -80,8 +81,8 @@ class Recorder:
         (`world.market_power.compute_accelerator_power_path`)."""
         self._firms: list[tuple] = []
         self._firm_keys: tuple[str, ...] = ()
-        """The firms table's columns after `FIRMS_COLUMNS`: the capital columns, then
-        `FIRM_POWER_COLUMNS` (set on the first record)."""
+        """The firms table's columns after `FIRMS_COLUMNS`: the capital columns
+        (`world.capital.FIRM_COLUMNS`), then `FIRM_POWER_COLUMNS` (set on the first record)."""
         self._physical: list[tuple] = []
         self._suppliers: tuple[tuple[int, int], dict[str, int]] = ((-1, -1), {})
         """`compute_supplier_counts` under the key (`Deal.changes`, number of deals): it
@@ -152,29 +153,27 @@ class Recorder:
         pipeline_l = np.asarray(pipeline, dtype=float).tolist()
         tenant_gw = m.cloud.tenant_gw
         lease_price = m.view.lease_price_usd_b_per_gw_year
-        capital = m.capital
+        capital_row, pre_start = m.capital.compute_firm_row, self.pre_start_invested
+        cum_tenant, firms, index, rows = self.cum_tenant_usd_b, m.firms, m.firm_index, self._firms
+        self._firm_keys = (*FIRM_COLUMNS, *FIRM_POWER_COLUMNS)
         deployed_all = []
         for name in m.firm_names:
-            f = m.firms[name]
-            i = m.firm_index[name]
-            cap = capital.compute_firm_columns(f)
-            if not self._firm_keys:
-                self._firm_keys = (*cap, *FIRM_POWER_COLUMNS)
-            self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
+            f = firms[name]
+            i = index[name]
+            tenant = cum_tenant[name] = cum_tenant.get(name, 0.0) + (
                 tenant_gw.get(name, 0.0) * lease_price / 12.0
             )
-            circular, share = compute_circularity(
-                m, name, self.pre_start_invested, self.cum_tenant_usd_b[name]
-            )
+            circular, share = compute_circularity(m, name, pre_start, tenant)
             installed = f.installed_total_gw
             deployed = min(installed, powered_l[i])
             deployed_all.append(deployed)
             revenue = f.month_revenue_usd_b
-            self._firms.append((
-                step, name, f.role, f.cash_usd_b, f.debt_usd_b, revenue, f.month_cost_usd_b,
+            role = f.role
+            rows.append((
+                step, name, role, f.cash_usd_b, f.debt_usd_b, revenue, f.month_cost_usd_b,
                 12.0 * revenue, f.valuation_usd_b, deployed, powered_l[i], installed,
-                pipeline_l[i], f.compute_compute_gw() if f.role == "lab" else 0.0,
-                *cap.values(), circular, share, suppliers.get(name, 0),
+                pipeline_l[i], f.compute_compute_gw() if role == "lab" else 0.0,
+                *capital_row(f), circular, share, suppliers.get(name, 0),
             ))
         return deployed_all
 
@@ -293,9 +292,9 @@ class Recorder:
                                            [hhi[k] for k in at])
             for k, v in zip(at, path, strict=True):
                 mhhi[k] = v
-        cols = [[] for _ in (*MARKETS_COLUMNS, *POWER_COLUMNS)]
         accel = compute_accelerator_power_path(self._deliveries, self.model.catalog)
         accel_rows = iter(zip(*(accel[k] for k in POWER_COLUMNS), strict=True))
+        rows = []  # one tuple per market and month, turned into columns at once below
         for k, (step, market, q, shares, price, total, captive, power, _) in enumerate(
             self._markets
         ):
@@ -305,9 +304,9 @@ class Recorder:
             selling = [r for r, s in shares.items() if s > 0]
             n_firms = sum([known[r] if r in q else view.compute_firms_in_row(market, r)
                            for r in selling])
-            for col, v in zip(cols, (step, market, hhi[k], mhhi[k], price, total, len(selling),
-                                     n_firms, captive, *power), strict=True):
-                col.append(v)
+            rows.append((step, market, hhi[k], mhhi[k], price, total, len(selling), n_firms,
+                         captive, *power))
+        cols = list(map(list, zip(*rows, strict=True)))
         shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
         return {
             "shares": dict(zip(SHARES_COLUMNS, shares_cols, strict=True)),
