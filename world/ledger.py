@@ -5,7 +5,9 @@ zero at every moment (conservation). External parties ('Customers', 'Investors',
 'Suppliers', the fringe) are ordinary accounts whose balances go negative as they pay in; a
 firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored as plain tuples
 (one list) so tens of thousands of them per run stay cheap, and cumulative totals per
-(source, target, kind) are kept in a running dict so `compute_cumulative` is O(1).
+(source, target, kind) are kept in a running dict so `compute_cumulative` of one kind is O(1)
+(the model reads only those); a pair's total over all kinds, asked only by reports, is added
+up from the flows when asked, in booking order (the float a running total would hold).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class Ledger:
         self._flows: list[tuple[int, str, str, str, float, str]] = []
         """Every flow as (step, source, target, kind, amount_usd_b, deal_id), in booking
         order (`flows_columns` turns them into columns)."""
-        self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
+        self._cum: dict[tuple[str, str, FlowKind], float] = {}
+        """(source, target, kind) -> cumulative amount, a running sum in booking order."""
         self._payers: dict[str, tuple[str, ...]] = {}
         """Account -> the accounts that ever paid it, in sorted order (replaced by a longer
         tuple in `transfer` when a new payer appears)."""
@@ -115,13 +118,9 @@ class Ledger:
         if prev is None:  # a new payee of `source` for this kind (0.0 + amount is amount)
             payees = self._payees.get((source, kind), ())
             self._payees[(source, kind)] = tuple(sorted([*payees, target]))
-            cum[key] = amount
-        else:
-            cum[key] = prev + amount
-        key = (source, target, None)
-        prev = cum.get(key)
-        if prev is None:  # a new payer of `target` (0.0 + amount is amount)
-            self._payers[target] = tuple(sorted([*self._payers.get(target, ()), source]))
+            payers = self._payers.get(target, ())
+            if source not in payers:  # (a pair's first flow is always a new kind for it)
+                self._payers[target] = tuple(sorted([*payers, source]))
             cum[key] = amount
         else:
             cum[key] = prev + amount
@@ -139,8 +138,16 @@ class Ledger:
         return math.fsum(self._balances.values())
 
     def compute_cumulative(self, source: str, target: str, kind: FlowKind | None = None) -> float:
-        """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B."""
-        if kind is not None and kind.__class__ is not FlowKind:
+        """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B.
+        Of one kind: kept (O(1)); of all kinds: the pair's flows added up in booking order
+        (O(flows); the model never asks)."""
+        if kind is None:
+            total = 0.0
+            for _, src, tgt, _, amount, _ in self._flows:
+                if src == source and tgt == target:
+                    total += amount
+            return total
+        if kind.__class__ is not FlowKind:
             kind = FlowKind(kind)
         return self._cum.get((source, target, kind), 0.0)
 
@@ -187,14 +194,13 @@ class Ledger:
         Keys are sorted; this is the `paid` argument of `DealNetwork.compute_money_cycles`.
         """
         out: dict[tuple[str, str], float] = {}
-        if kinds is None:
-            for (src, tgt, k), amount in self._cum.items():
-                if k is None:
-                    out[(src, tgt)] = amount
+        if kinds is None:  # each pair's flows in booking order (0.0 + amount is amount)
+            for _, src, tgt, _, amount, _ in self._flows:
+                out[(src, tgt)] = out.get((src, tgt), 0.0) + amount
         else:
             wanted = {FlowKind(k) for k in kinds}
             for (src, tgt, k), amount in self._cum.items():
-                if k is not None and k in wanted:
+                if k in wanted:
                     out[(src, tgt)] = out.get((src, tgt), 0.0) + amount
         return dict(sorted(out.items()))
 
