@@ -55,6 +55,8 @@ DEAL_COLUMNS = (
 RECORDED_PHYSICAL = tuple(c for c in PHYSICAL_COLUMNS if c not in (
     "energy_twh", "energy_twh_per_year", "homes_millions"))
 """The physical columns kept each month (the energy columns follow from `deployed_gw`)."""
+_FRONTIER_POWER = (0.0, *(None for _ in POWER_COLUMNS[1:]))
+"""The frontier-AI market's power columns (no tied sales: foreclosure 0, the rest empty)."""
 
 
 class Recorder:
@@ -254,9 +256,8 @@ class Recorder:
         cloud = compute_cloud_power(
             m, sum(v[0] for v in cloud_q.values()), m.cloud.fringe_supply_gw, self.links
         )
-        frontier = (0.0, *(None for _ in POWER_COLUMNS[1:]))
-        return {"accelerators": None, "cloud": tuple(cloud[k] for k in POWER_COLUMNS),
-                "frontier_ai": frontier}
+        return {"accelerators": None, "cloud": tuple([cloud[k] for k in POWER_COLUMNS]),
+                "frontier_ai": _FRONTIER_POWER}
 
     def _compute_market_columns(self) -> dict[str, dict[str, list]]:
         """The `shares` and `markets` tables from the monthly records: a market's HHI counts
