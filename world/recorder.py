@@ -52,6 +52,13 @@ DEAL_COLUMNS = (
     "parent_id", "tranches", "tranches_paid", "delivered_gw", "rounds", "surplus_usd_b",
     "disagreement_source_usd_b", "disagreement_target_usd_b", "history",
 )
+LEAN_OMITS: dict[str, frozenset[str]] = {
+    "shares": frozenset({"firms_in_row"}),
+    "markets": frozenset({"n_firms"}),
+    "physical": frozenset({"energy_twh", "energy_twh_per_year", "homes_millions"}),
+}
+"""Columns a lean reading of the monthly tables leaves out (`Recorder.compute_monthly_tables`:
+the paired comparison's path; no outcome series reads them)."""
 RECORDED_PHYSICAL = tuple(c for c in PHYSICAL_COLUMNS if c not in (
     "energy_twh", "energy_twh_per_year", "homes_millions"))
 """The physical columns kept each month (the energy columns follow from `deployed_gw`)."""
@@ -232,17 +239,21 @@ class Recorder:
             self._acquired = (owner, used, gw)
         return self._acquired[2]
 
-    def _compute_physical_columns(self) -> dict[str, list]:
+    def _compute_physical_columns(self, lean: bool = False) -> dict[str, list]:
         """The `physical` table: the monthly records, with the energy columns of the deployed
-        GW (`world.energy`, elementwise) and the chip prices (None when there is no price)."""
+        GW (`world.energy`, elementwise) and the chip prices (None when there is no price);
+        `lean`: without the energy columns."""
         cols = dict(zip(RECORDED_PHYSICAL, map(list, zip(*self._physical, strict=True)),
                         strict=True))
+        for name in ("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw"):
+            cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
+        if lean:
+            omit = LEAN_OMITS["physical"]
+            return {name: cols[name] for name in PHYSICAL_COLUMNS if name not in omit}
         deployed = np.asarray(cols["deployed_gw"], dtype=float)
         cols["energy_twh"] = np.asarray(energy_twh(deployed), dtype=float).tolist()
         cols["energy_twh_per_year"] = np.asarray(twh_per_year(deployed), dtype=float).tolist()
         cols["homes_millions"] = np.asarray(homes_millions(deployed), dtype=float).tolist()
-        for name in ("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw"):
-            cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
         return {name: cols[name] for name in PHYSICAL_COLUMNS}
 
     def _market_power(self, quantities: dict, holdings: Any) -> dict[str, tuple | None]:
@@ -259,10 +270,11 @@ class Recorder:
         return {"accelerators": None, "cloud": tuple([cloud[k] for k in POWER_COLUMNS]),
                 "frontier_ai": _FRONTIER_POWER}
 
-    def _compute_market_columns(self) -> dict[str, dict[str, list]]:
+    def _compute_market_columns(self, lean: bool = False) -> dict[str, dict[str, list]]:
         """The `shares` and `markets` tables from the monthly records: a market's HHI counts
         the fringe's small firms as firms (`view.compute_hhi`), its MHHI reads the holdings of
-        its month (`world.screens.compute_firms_mhhi_path`)."""
+        its month (`world.screens.compute_firms_mhhi_path`). `lean`: without the columns
+        that count the firms behind the rows (`LEAN_OMITS`; the other lists are the same)."""
         if not self._markets:
             return {}
         view = self.model.view
@@ -273,26 +285,20 @@ class Recorder:
         for step, market, q, shares, *_ in self._markets:
             names = sorted(q)
             rows = [q[name] for name in names]
-            known = in_row[market]
-            for name in names:
-                if name not in known:
-                    known[name] = view.compute_firms_in_row(market, name)
             steps += [step] * len(names)
             markets += [market] * len(names)
             firms += names
             quantity += [r[0] for r in rows]
             share += [shares.get(name, 0.0) for name in names]
             value += [r[1] for r in rows]
-            n_in_row += [known[name] for name in names]
             hhi.append(view.compute_hhi(market, shares))
-        mhhi = [0.0] * len(hhi)
-        for market in MARKETS:
-            at = [k for k, rec in enumerate(self._markets) if rec[1] == market]
-            path = compute_firms_mhhi_path([self._markets[k][3] for k in at],
-                                           [self._markets[k][8] for k in at],
-                                           [hhi[k] for k in at])
-            for k, v in zip(at, path, strict=True):
-                mhhi[k] = v
+            if not lean:
+                known = in_row[market]
+                for name in names:
+                    if name not in known:
+                        known[name] = view.compute_firms_in_row(market, name)
+                n_in_row += [known[name] for name in names]
+        mhhi = self._compute_mhhi_column(hhi)
         accel = compute_accelerator_power_path(self._deliveries, self.model.catalog)
         accel_rows = iter(zip(*(accel[k] for k in POWER_COLUMNS), strict=True))
         rows = []  # one tuple per market and month, turned into columns at once below
@@ -301,28 +307,47 @@ class Recorder:
         ):
             if power is None:
                 power = next(accel_rows)
-            known = in_row[market]
             selling = [r for r, s in shares.items() if s > 0]
-            n_firms = sum([known[r] if r in q else view.compute_firms_in_row(market, r)
-                           for r in selling])
+            known = in_row[market]
+            n_firms = None if lean else sum([
+                known[r] if r in q else view.compute_firms_in_row(market, r) for r in selling])
             rows.append((step, market, hhi[k], mhhi[k], price, total, len(selling), n_firms,
                          captive, *power))
-        cols = list(map(list, zip(*rows, strict=True)))
-        shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
-        return {
-            "shares": dict(zip(SHARES_COLUMNS, shares_cols, strict=True)),
-            "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS), cols, strict=True)),
+        tables = {
+            "shares": dict(zip(SHARES_COLUMNS, (steps, markets, firms, quantity, share, value,
+                                                n_in_row), strict=True)),
+            "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS),
+                                map(list, zip(*rows, strict=True)), strict=True)),
         }
+        for table, omit in LEAN_OMITS.items() if lean else ():
+            if table in tables:
+                tables[table] = {k: v for k, v in tables[table].items() if k not in omit}
+        return tables
 
-    def compute_monthly_tables(self) -> dict[str, dict[str, list]]:
-        """The monthly tables as columns (a table with no rows yet is absent)."""
-        tables = self._compute_market_columns()
+    def _compute_mhhi_column(self, hhi: list[float]) -> list[float]:
+        """The markets table's MHHI, row by row (`world.screens.compute_firms_mhhi_path` of
+        each market's months, with their holdings and HHI of the firms `hhi`)."""
+        mhhi = [0.0] * len(hhi)
+        for market in MARKETS:
+            at = [k for k, rec in enumerate(self._markets) if rec[1] == market]
+            path = compute_firms_mhhi_path([self._markets[k][3] for k in at],
+                                           [self._markets[k][8] for k in at],
+                                           [hhi[k] for k in at])
+            for k, v in zip(at, path, strict=True):
+                mhhi[k] = v
+        return mhhi
+
+    def compute_monthly_tables(self, lean: bool = False) -> dict[str, dict[str, list]]:
+        """The monthly tables as columns (a table with no rows yet is absent). `lean`: leave
+        out the columns of `LEAN_OMITS` (the ones that cost most to build and no outcome
+        series reads); every other column is the same list."""
+        tables = self._compute_market_columns(lean)
         if self._firms:
             keys = (*FIRMS_COLUMNS, *self._firm_keys)
             tables["firms"] = dict(zip(keys, map(list, zip(*self._firms, strict=True)),
                                        strict=True))
         if self._physical:
-            tables["physical"] = self._compute_physical_columns()
+            tables["physical"] = self._compute_physical_columns(lean)
         return tables
 
     def _deal_row(self, d: Any) -> tuple:
