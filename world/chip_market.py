@@ -376,16 +376,20 @@ class ChipMarket:
         numbers); each designer's cancelled GW summed in numpy's order. When no buyer holds
         more than it needs (most months) and every order is finite, nothing changes: the
         backlog arrays are kept and 0 GW is cancelled (the same numbers the general path
-        gives: v x 1 = v, v x 0 = 0)."""
-        rows = [self.backlog[d].tolist() for d in self.designers]
-        held = [0.0] * len(self.buyers)
-        for orders in rows:
-            held = [h + v for h, v in zip(held, orders, strict=True)]
-        need = np.asarray(need_gw, dtype=float).tolist()
-        if not any(h > n for n, h in zip(need, held, strict=True)) and all(
-                math.isfinite(h) for h in held):  # a finite total: every order is finite
+        gives: v x 1 = v, v x 0 = 0). That test adds the designers' order arrays in designer
+        order from 0.0, elementwise: each buyer's held GW is the same double as the plain
+        floats' running sum."""
+        backlog = self.backlog
+        held_a = np.zeros(len(self.buyers))
+        for d in self.designers:
+            held_a = held_a + backlog[d]
+        need_a = np.asarray(need_gw, dtype=float)
+        if not (held_a > need_a).any() and np.isfinite(held_a).all():  # every order finite
             self.cancelled_gw = 0.0
             return
+        rows = [backlog[d].tolist() for d in self.designers]
+        held = held_a.tolist()
+        need = need_a.tolist()
         keep = []
         for n, h in zip(need, held, strict=True):
             k = n / h if h > n else 1.0
