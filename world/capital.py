@@ -57,6 +57,7 @@ from world.valuation import (
 
 __all__ = [
     "BURN_RATIO_CAP",
+    "FIRM_COLUMNS",
     "CapitalMarket",
     "DefaultRecord",
     "compute_cost_of_equity",
@@ -151,6 +152,12 @@ def compute_round_pre_money_usd_b(
         return max(0.0, value_usd_b)
     pressure = raise_usd_b / max(pool_usd_b, _EPS)
     return max(0.0, value_usd_b) / (1.0 + price_impact * min(pressure, 100.0))
+
+
+FIRM_COLUMNS = ("debt_rate", "interest_usd_b", "outside_equity_usd_b", "investor_appetite",
+                "distress_months", "defaults_cum", "deferred_gw_months_cum", "expected_growth",
+                "operating_margin")
+"""The capital columns of the firms table (`CapitalMarket.compute_firm_row`), in order."""
 
 
 # ----- state ---------------------------------------------------------------------------------
@@ -390,22 +397,30 @@ class CapitalMarket:
 
     def compute_defaults_of(self, firm: str) -> int:
         """Number of defaults `firm` has made so far."""
+        if not self.defaults:  # (most runs: no default at all)
+            return 0
         return sum(1 for d in self.defaults if d.firm == firm)
 
     def compute_firm_columns(self, firm: Any) -> dict[str, float]:
-        """This month's capital columns of the firms table (docs/outputs.md 'firms')."""
-        name = firm.name
-        return {
-            "debt_rate": self.compute_debt_rate_of(firm),
-            "interest_usd_b": self.interest_usd_b.get(name, 0.0),
-            "outside_equity_usd_b": self.raised_usd_b.get(name, 0.0),
-            "investor_appetite": self.appetite,
-            "distress_months": self.distress_months.get(name, 0),
-            "defaults_cum": self.compute_defaults_of(name),
-            "deferred_gw_months_cum": self.deferred_gw.get(name, 0.0),
-            "expected_growth": self.books.compute_believed_growth(name),
-            "operating_margin": self.books.compute_operating_margin_of(name),
-        }
+        """This month's capital columns of the firms table (docs/outputs.md 'firms'):
+        `FIRM_COLUMNS` -> `compute_firm_row`."""
+        return dict(zip(FIRM_COLUMNS, self.compute_firm_row(firm), strict=True))
+
+    def compute_firm_row(self, firm: Any) -> tuple:
+        """The values of `compute_firm_columns`, in `FIRM_COLUMNS` order (the recorder keeps
+        rows)."""
+        name, books = firm.name, self.books
+        return (
+            self.compute_debt_rate_of(firm),
+            self.interest_usd_b.get(name, 0.0),
+            self.raised_usd_b.get(name, 0.0),
+            self.appetite,
+            self.distress_months.get(name, 0),
+            self.compute_defaults_of(name),
+            self.deferred_gw.get(name, 0.0),
+            books.compute_believed_growth(name),
+            books.compute_operating_margin_of(name),
+        )
 
     def compute_deal_columns(self, deal_id: str) -> dict[str, float]:
         """A deal's distress columns of the deals table (docs/outputs.md 'deals')."""

@@ -207,19 +207,19 @@ class ChipMarket:
         capacity = self.foundry.update_capacity(now_idx)
         requests: dict[str, float] = {}
         due = self._due_by_designer(supply_deals)
-        for d in self.designers:
-            product = self.compute_product(d)
+        products = [(d, self.compute_product(d)) for d in self.designers]  # this month's
+        yield_frac = self.foundry.yield_frac
+        for d, product in products:
             if product is None:
                 continue
             need_gw = (self._open_orders_gw(d) + due.get(d, 0.0)) / CLEAR_BACKLOG_MONTHS
-            requests[d] = need_gw / max(wafers_to_gw(1.0, product, self.foundry.yield_frac), 1e-12)
+            requests[d] = need_gw / max(wafers_to_gw(1.0, product, yield_frac), 1e-12)
         alloc = self.foundry.compute_allocation(requests) if requests else {}
         self.wafer_requests = sum(requests.values())
         self.foundry_capacity = capacity if math.isfinite(capacity) else sum(alloc.values())
         costs = []
-        for d in self.designers:
-            product = self.compute_product(d)
-            gw = (wafers_to_gw(alloc.get(d, 0.0), product, self.foundry.yield_frac)
+        for d, product in products:
+            gw = (wafers_to_gw(alloc.get(d, 0.0), product, yield_frac)
                   if product else 0.0)
             self.inventory[d] += gw
             self.capacity_gw[d] = gw
@@ -376,16 +376,20 @@ class ChipMarket:
         numbers); each designer's cancelled GW summed in numpy's order. When no buyer holds
         more than it needs (most months) and every order is finite, nothing changes: the
         backlog arrays are kept and 0 GW is cancelled (the same numbers the general path
-        gives: v x 1 = v, v x 0 = 0)."""
-        rows = [self.backlog[d].tolist() for d in self.designers]
-        held = [0.0] * len(self.buyers)
-        for orders in rows:
-            held = [h + v for h, v in zip(held, orders, strict=True)]
-        need = np.asarray(need_gw, dtype=float).tolist()
-        if not any(h > n for n, h in zip(need, held, strict=True)) and all(
-                math.isfinite(h) for h in held):  # a finite total: every order is finite
+        gives: v x 1 = v, v x 0 = 0). That test adds the designers' order arrays in designer
+        order from 0.0, elementwise: each buyer's held GW is the same double as the plain
+        floats' running sum."""
+        backlog = self.backlog
+        held_a = np.zeros(len(self.buyers))
+        for d in self.designers:
+            held_a = held_a + backlog[d]
+        need_a = np.asarray(need_gw, dtype=float)
+        if not (held_a > need_a).any() and np.isfinite(held_a).all():  # every order finite
             self.cancelled_gw = 0.0
             return
+        rows = [backlog[d].tolist() for d in self.designers]
+        held = held_a.tolist()
+        need = need_a.tolist()
         keep = []
         for n, h in zip(need, held, strict=True):
             k = n / h if h > n else 1.0
@@ -472,10 +476,11 @@ class ChipMarket:
             if (left if left > 0.0 else 0.0) <= 1e-9:
                 completed.append(deal)
         price = self.price_usd_b_per_gw[d]
-        for buyer, gw in zip(self.buyers, got_open, strict=True):
-            if gw > 0:
-                deliveries.append(Delivery(d, buyer, gw, price, ""))
-                value += gw * price
+        if any(got_open):  # (no open order served: contracts took all, or nothing was made)
+            for buyer, gw in zip(self.buyers, got_open, strict=True):
+                if gw > 0:
+                    deliveries.append(Delivery(d, buyer, gw, price, ""))
+                    value += gw * price
         orders = np.array(
             [0.0 if (v := b - g) <= 0.0 else v for b, g in zip(backlog, got_open, strict=True)])
         orders.flags.writeable = False  # `_set_backlog`, written out

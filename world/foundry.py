@@ -20,11 +20,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from world.bertrand import compute_sum_like_numpy
 from world.catalog import gw_per_wafer
 from world.market import compute_path_value
 from world.params import AllocationRule, FoundryParams, Product
 
-__all__ = ["Foundry", "allocate", "capacity_at", "gw_to_wafers", "wafers_to_gw"]
+__all__ = ["Foundry", "allocate", "allocate_pro_rata", "capacity_at", "gw_to_wafers",
+           "wafers_to_gw"]
 
 
 def capacity_at(path: Sequence[tuple[str, float]], month_idx: int) -> float:
@@ -91,6 +93,26 @@ def allocate(
     alloc = np.empty_like(req)
     alloc[order] = np.clip(capacity - before, 0.0, req[order])
     return alloc
+
+
+def allocate_pro_rata(requests: list[float], capacity: float) -> list[float]:
+    """`allocate(capacity, requests, pro_rata)` on plain floats (a month's few designers cost
+    less than arrays): every request in full when the capacity covers their total, else each
+    times capacity / total. The total is numpy's sum (`compute_sum_like_numpy`) and each
+    share the same multiplication, so the doubles are those of the array form.
+
+    Raises:
+        ValueError: on negative or NaN requests or capacity (as `allocate`).
+    """
+    if not all(v >= 0.0 for v in requests):  # (NaN fails the test too)
+        raise ValueError("requests must be a 1-D array of non-negative numbers (wafers/month)")
+    if math.isnan(capacity) or capacity < 0:
+        raise ValueError(f"capacity must be >= 0 wafers/month, got {capacity}")
+    total = compute_sum_like_numpy(requests)
+    if capacity >= total:
+        return list(requests)
+    scale = capacity / total
+    return [v * scale for v in requests]
 
 
 def wafers_to_gw(wafers: float, product: Product, yield_frac: float) -> float:
@@ -179,6 +201,10 @@ class Foundry:
         Returns allocations keyed in sorted name order. Does not mutate the foundry.
         """
         names = sorted(requests_wafers)
+        if self.rule is AllocationRule.PRO_RATA:  # the default rule, in plain floats
+            alloc = allocate_pro_rata([float(requests_wafers[n]) for n in names],
+                                      self.capacity_wafers)
+            return dict(zip(names, alloc, strict=True))
         req = np.array([requests_wafers[n] for n in names], dtype=float)
         ranks = self.compute_ranks(names) if self.rule is AllocationRule.PRIORITY else None
         alloc = allocate(self.capacity_wafers, req, self.rule, ranks)

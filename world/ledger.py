@@ -5,7 +5,9 @@ zero at every moment (conservation). External parties ('Customers', 'Investors',
 'Suppliers', the fringe) are ordinary accounts whose balances go negative as they pay in; a
 firm's opening cash is an `initial` transfer from 'Investors'. Flows are stored as plain tuples
 (one list) so tens of thousands of them per run stay cheap, and cumulative totals per
-(source, target, kind) are kept in a running dict so `compute_cumulative` is O(1).
+(source, target, kind) are kept in a running dict so `compute_cumulative` of one kind is O(1)
+(the model reads only those); a pair's total over all kinds, asked only by reports, is added
+up from the flows when asked, in booking order (the float a running total would hold).
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ class Ledger:
         self._flows: list[tuple[int, str, str, str, float, str]] = []
         """Every flow as (step, source, target, kind, amount_usd_b, deal_id), in booking
         order (`flows_columns` turns them into columns)."""
-        self._cum: dict[tuple[str, str, FlowKind | None], float] = {}
-        self._payers: dict[str, list[str]] = {}
-        """Account -> the accounts that ever paid it, in sorted order (grows in `transfer`)."""
-        self._payees: dict[tuple[str, FlowKind], list[str]] = {}
-        """(account, kind) -> the accounts it ever paid for that kind, in sorted order (grows
-        in `transfer`)."""
+        self._cum: dict[tuple[str, str, FlowKind], float] = {}
+        """(source, target, kind) -> cumulative amount, a running sum in booking order."""
+        self._payers: dict[str, tuple[str, ...]] = {}
+        """Account -> the accounts that ever paid it, in sorted order (replaced by a longer
+        tuple in `transfer` when a new payer appears)."""
+        self._payees: dict[tuple[str, FlowKind], tuple[str, ...]] = {}
+        """(account, kind) -> the accounts it ever paid for that kind, in sorted order
+        (replaced by a longer tuple in `transfer` when a new payee appears)."""
         self._accounts: tuple[str, ...] = tuple(sorted(self._balances))
         """The account names, sorted: kept, since accounts are opened only by
         `update_add_account` (which re-sorts them)."""
@@ -112,15 +116,11 @@ class Ledger:
         key = (source, target, kind)
         prev = cum.get(key)
         if prev is None:  # a new payee of `source` for this kind (0.0 + amount is amount)
-            payees = self._payees.get((source, kind), [])
-            self._payees[(source, kind)] = sorted([*payees, target])
-            cum[key] = amount
-        else:
-            cum[key] = prev + amount
-        key = (source, target, None)
-        prev = cum.get(key)
-        if prev is None:  # a new payer of `target` (0.0 + amount is amount)
-            self._payers[target] = sorted([*self._payers.get(target, []), source])
+            payees = self._payees.get((source, kind), ())
+            self._payees[(source, kind)] = tuple(sorted([*payees, target]))
+            payers = self._payers.get(target, ())
+            if source not in payers:  # (a pair's first flow is always a new kind for it)
+                self._payers[target] = tuple(sorted([*payers, source]))
             cum[key] = amount
         else:
             cum[key] = prev + amount
@@ -138,8 +138,16 @@ class Ledger:
         return math.fsum(self._balances.values())
 
     def compute_cumulative(self, source: str, target: str, kind: FlowKind | None = None) -> float:
-        """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B."""
-        if kind is not None and kind.__class__ is not FlowKind:
+        """Total paid so far by `source` to `target` (of one kind, or of all kinds), USD B.
+        Of one kind: kept (O(1)); of all kinds: the pair's flows added up in booking order
+        (O(flows); the model never asks)."""
+        if kind is None:
+            total = 0.0
+            for _, src, tgt, _, amount, _ in self._flows:
+                if src == source and tgt == target:
+                    total += amount
+            return total
+        if kind.__class__ is not FlowKind:
             kind = FlowKind(kind)
         return self._cum.get((source, target, kind), 0.0)
 
@@ -171,6 +179,13 @@ class Ledger:
             total += cum[(source, payee, kind)]
         return total
 
+    def compute_payees(self, source: str, kind: FlowKind) -> tuple[str, ...]:
+        """The accounts `source` has ever paid for `kind` (a positive amount), sorted; empty
+        if none. Exactly the payees whose `compute_cumulative(source, payee, kind)` is > 0."""
+        if kind.__class__ is not FlowKind:
+            kind = FlowKind(kind)
+        return self._payees.get((source, kind), ())
+
     def compute_pair_totals(
         self, kinds: Iterable[FlowKind] | None = None
     ) -> dict[tuple[str, str], float]:
@@ -179,14 +194,13 @@ class Ledger:
         Keys are sorted; this is the `paid` argument of `DealNetwork.compute_money_cycles`.
         """
         out: dict[tuple[str, str], float] = {}
-        if kinds is None:
-            for (src, tgt, k), amount in self._cum.items():
-                if k is None:
-                    out[(src, tgt)] = amount
+        if kinds is None:  # each pair's flows in booking order (0.0 + amount is amount)
+            for _, src, tgt, _, amount, _ in self._flows:
+                out[(src, tgt)] = out.get((src, tgt), 0.0) + amount
         else:
             wanted = {FlowKind(k) for k in kinds}
             for (src, tgt, k), amount in self._cum.items():
-                if k is not None and k in wanted:
+                if k in wanted:
                     out[(src, tgt)] = out.get((src, tgt), 0.0) + amount
         return dict(sorted(out.items()))
 

@@ -343,21 +343,21 @@ def compute_circularity(
     never invested in anyone has (0, 0) whatever its sales (its sales are not added up).
     """
     ledger = model.ledger
-    if ledger.compute_paid_usd_b(seller, FlowKind.EQUITY_INVESTMENT) <= 0 and not any(
-        investor == seller for investor, _ in pre_start
-    ):
+    equity = FlowKind.EQUITY_INVESTMENT
+    investees = {*ledger.compute_payees(seller, equity)}  # in the run (amounts are > 0)
+    investees.update(firm for investor, firm in pre_start if investor == seller)
+    if not investees:
         return 0.0, 0.0
     sales = other_sales_usd_b + ledger.compute_received_usd_b(seller, SALES)
     circular = 0.0
-    for buyer in model.firm_names:
-        if buyer == seller:
+    for buyer in model.firm_names:  # a firm it never invested in adds nothing: skipped
+        if buyer == seller or buyer not in investees:
             continue
-        invested = ledger.compute_cumulative(
-            seller, buyer, FlowKind.EQUITY_INVESTMENT
-        ) + pre_start.get((seller, buyer), 0.0)
+        invested = ledger.compute_cumulative(seller, buyer, equity) + pre_start.get(
+            (seller, buyer), 0.0)
         if invested <= 0:
             continue
-        back = sum(ledger.compute_cumulative(buyer, seller, k) for k in SALES)
+        back = sum([ledger.compute_cumulative(buyer, seller, k) for k in SALES])
         circular += min(invested, back)
     return circular, (circular / sales if sales > 0 else 0.0)
 

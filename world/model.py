@@ -248,10 +248,11 @@ class ComputeMarketModel(mesa.Model):
     def compute_outcome_tables(self) -> dict[str, dict[str, list]]:
         """The part of `compute_tables` a paired comparison reduces to its outcome series
         (`experiments.analysis.outcome_series`): the monthly tables (shares, markets, firms,
-        physical) as `compute_tables` gives them, and of the deals table only its `status`
-        and `step_closed` columns (same values, same deal-id order); no flows or reviews
-        table. Saves building the columns the comparison never reads."""
-        tables = self.recorder.compute_monthly_tables()
+        physical) as `compute_tables` gives them but for the columns that count the firms
+        behind a row and the energy columns (`world.recorder.LEAN_OMITS`), and of the deals
+        table only its `status` and `step_closed` columns (same values, same deal-id order);
+        no flows or reviews table. Saves building the columns the comparison never reads."""
+        tables = self.recorder.compute_monthly_tables(lean=True)
         deals = sorted(self.deals, key=lambda d: d.deal_id)
         tables["deals"] = {
             "status": [d.status.value for d in deals],

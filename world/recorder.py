@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from world.capital import FIRM_COLUMNS
 from world.contracts import Deal
 from world.energy import energy_twh, homes_millions, twh_per_year
 from world.market_power import (
@@ -51,9 +52,18 @@ DEAL_COLUMNS = (
     "parent_id", "tranches", "tranches_paid", "delivered_gw", "rounds", "surplus_usd_b",
     "disagreement_source_usd_b", "disagreement_target_usd_b", "history",
 )
+LEAN_OMITS: dict[str, frozenset[str]] = {
+    "shares": frozenset({"firms_in_row"}),
+    "markets": frozenset({"n_firms"}),
+    "physical": frozenset({"energy_twh", "energy_twh_per_year", "homes_millions"}),
+}
+"""Columns a lean reading of the monthly tables leaves out (`Recorder.compute_monthly_tables`:
+the paired comparison's path; no outcome series reads them)."""
 RECORDED_PHYSICAL = tuple(c for c in PHYSICAL_COLUMNS if c not in (
     "energy_twh", "energy_twh_per_year", "homes_millions"))
 """The physical columns kept each month (the energy columns follow from `deployed_gw`)."""
+_FRONTIER_POWER = (0.0, *(None for _ in POWER_COLUMNS[1:]))
+"""The frontier-AI market's power columns (no tied sales: foreclosure 0, the rest empty)."""
 
 
 class Recorder:
@@ -80,8 +90,8 @@ class Recorder:
         (`world.market_power.compute_accelerator_power_path`)."""
         self._firms: list[tuple] = []
         self._firm_keys: tuple[str, ...] = ()
-        """The firms table's columns after `FIRMS_COLUMNS`: the capital columns, then
-        `FIRM_POWER_COLUMNS` (set on the first record)."""
+        """The firms table's columns after `FIRMS_COLUMNS`: the capital columns
+        (`world.capital.FIRM_COLUMNS`), then `FIRM_POWER_COLUMNS` (set on the first record)."""
         self._physical: list[tuple] = []
         self._suppliers: tuple[tuple[int, int], dict[str, int]] = ((-1, -1), {})
         """`compute_supplier_counts` under the key (`Deal.changes`, number of deals): it
@@ -151,29 +161,27 @@ class Recorder:
         pipeline_l = np.asarray(pipeline, dtype=float).tolist()
         tenant_gw = m.cloud.tenant_gw
         lease_price = m.view.lease_price_usd_b_per_gw_year
-        capital = m.capital
+        capital_row, pre_start = m.capital.compute_firm_row, self.pre_start_invested
+        cum_tenant, firms, index, rows = self.cum_tenant_usd_b, m.firms, m.firm_index, self._firms
+        self._firm_keys = (*FIRM_COLUMNS, *FIRM_POWER_COLUMNS)
         deployed_all = []
         for name in m.firm_names:
-            f = m.firms[name]
-            i = m.firm_index[name]
-            cap = capital.compute_firm_columns(f)
-            if not self._firm_keys:
-                self._firm_keys = (*cap, *FIRM_POWER_COLUMNS)
-            self.cum_tenant_usd_b[name] = self.cum_tenant_usd_b.get(name, 0.0) + (
+            f = firms[name]
+            i = index[name]
+            tenant = cum_tenant[name] = cum_tenant.get(name, 0.0) + (
                 tenant_gw.get(name, 0.0) * lease_price / 12.0
             )
-            circular, share = compute_circularity(
-                m, name, self.pre_start_invested, self.cum_tenant_usd_b[name]
-            )
+            circular, share = compute_circularity(m, name, pre_start, tenant)
             installed = f.installed_total_gw
             deployed = min(installed, powered_l[i])
             deployed_all.append(deployed)
             revenue = f.month_revenue_usd_b
-            self._firms.append((
-                step, name, f.role, f.cash_usd_b, f.debt_usd_b, revenue, f.month_cost_usd_b,
+            role = f.role
+            rows.append((
+                step, name, role, f.cash_usd_b, f.debt_usd_b, revenue, f.month_cost_usd_b,
                 12.0 * revenue, f.valuation_usd_b, deployed, powered_l[i], installed,
-                pipeline_l[i], f.compute_compute_gw() if f.role == "lab" else 0.0,
-                *cap.values(), circular, share, suppliers.get(name, 0),
+                pipeline_l[i], f.compute_compute_gw() if role == "lab" else 0.0,
+                *capital_row(f), circular, share, suppliers.get(name, 0),
             ))
         return deployed_all
 
@@ -230,17 +238,21 @@ class Recorder:
             self._acquired = (owner, used, gw)
         return self._acquired[2]
 
-    def _compute_physical_columns(self) -> dict[str, list]:
+    def _compute_physical_columns(self, lean: bool = False) -> dict[str, list]:
         """The `physical` table: the monthly records, with the energy columns of the deployed
-        GW (`world.energy`, elementwise) and the chip prices (None when there is no price)."""
+        GW (`world.energy`, elementwise) and the chip prices (None when there is no price);
+        `lean`: without the energy columns."""
         cols = dict(zip(RECORDED_PHYSICAL, map(list, zip(*self._physical, strict=True)),
                         strict=True))
+        for name in ("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw"):
+            cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
+        if lean:
+            omit = LEAN_OMITS["physical"]
+            return {name: cols[name] for name in PHYSICAL_COLUMNS if name not in omit}
         deployed = np.asarray(cols["deployed_gw"], dtype=float)
         cols["energy_twh"] = np.asarray(energy_twh(deployed), dtype=float).tolist()
         cols["energy_twh_per_year"] = np.asarray(twh_per_year(deployed), dtype=float).tolist()
         cols["homes_millions"] = np.asarray(homes_millions(deployed), dtype=float).tolist()
-        for name in ("nvidia_price_usd_b_per_gw", "amd_price_usd_b_per_gw"):
-            cols[name] = [float(x) if np.isfinite(x) else None for x in cols[name]]
         return {name: cols[name] for name in PHYSICAL_COLUMNS}
 
     def _market_power(self, quantities: dict, holdings: Any) -> dict[str, tuple | None]:
@@ -254,14 +266,14 @@ class Recorder:
         cloud = compute_cloud_power(
             m, sum(v[0] for v in cloud_q.values()), m.cloud.fringe_supply_gw, self.links
         )
-        frontier = (0.0, *(None for _ in POWER_COLUMNS[1:]))
-        return {"accelerators": None, "cloud": tuple(cloud[k] for k in POWER_COLUMNS),
-                "frontier_ai": frontier}
+        return {"accelerators": None, "cloud": tuple([cloud[k] for k in POWER_COLUMNS]),
+                "frontier_ai": _FRONTIER_POWER}
 
-    def _compute_market_columns(self) -> dict[str, dict[str, list]]:
+    def _compute_market_columns(self, lean: bool = False) -> dict[str, dict[str, list]]:
         """The `shares` and `markets` tables from the monthly records: a market's HHI counts
         the fringe's small firms as firms (`view.compute_hhi`), its MHHI reads the holdings of
-        its month (`world.screens.compute_firms_mhhi_path`)."""
+        its month (`world.screens.compute_firms_mhhi_path`). `lean`: without the columns
+        that count the firms behind the rows (`LEAN_OMITS`; the other lists are the same)."""
         if not self._markets:
             return {}
         view = self.model.view
@@ -272,18 +284,48 @@ class Recorder:
         for step, market, q, shares, *_ in self._markets:
             names = sorted(q)
             rows = [q[name] for name in names]
-            known = in_row[market]
-            for name in names:
-                if name not in known:
-                    known[name] = view.compute_firms_in_row(market, name)
             steps += [step] * len(names)
             markets += [market] * len(names)
             firms += names
             quantity += [r[0] for r in rows]
             share += [shares.get(name, 0.0) for name in names]
             value += [r[1] for r in rows]
-            n_in_row += [known[name] for name in names]
             hhi.append(view.compute_hhi(market, shares))
+            if not lean:
+                known = in_row[market]
+                for name in names:
+                    if name not in known:
+                        known[name] = view.compute_firms_in_row(market, name)
+                n_in_row += [known[name] for name in names]
+        mhhi = self._compute_mhhi_column(hhi)
+        accel = compute_accelerator_power_path(self._deliveries, self.model.catalog)
+        accel_rows = iter(zip(*(accel[k] for k in POWER_COLUMNS), strict=True))
+        rows = []  # one tuple per market and month, turned into columns at once below
+        for k, (step, market, q, shares, price, total, captive, power, _) in enumerate(
+            self._markets
+        ):
+            if power is None:
+                power = next(accel_rows)
+            selling = [r for r, s in shares.items() if s > 0]
+            known = in_row[market]
+            n_firms = None if lean else sum([
+                known[r] if r in q else view.compute_firms_in_row(market, r) for r in selling])
+            rows.append((step, market, hhi[k], mhhi[k], price, total, len(selling), n_firms,
+                         captive, *power))
+        tables = {
+            "shares": dict(zip(SHARES_COLUMNS, (steps, markets, firms, quantity, share, value,
+                                                n_in_row), strict=True)),
+            "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS),
+                                map(list, zip(*rows, strict=True)), strict=True)),
+        }
+        for table, omit in LEAN_OMITS.items() if lean else ():
+            if table in tables:
+                tables[table] = {k: v for k, v in tables[table].items() if k not in omit}
+        return tables
+
+    def _compute_mhhi_column(self, hhi: list[float]) -> list[float]:
+        """The markets table's MHHI, row by row (`world.screens.compute_firms_mhhi_path` of
+        each market's months, with their holdings and HHI of the firms `hhi`)."""
         mhhi = [0.0] * len(hhi)
         for market in MARKETS:
             at = [k for k, rec in enumerate(self._markets) if rec[1] == market]
@@ -292,36 +334,19 @@ class Recorder:
                                            [hhi[k] for k in at])
             for k, v in zip(at, path, strict=True):
                 mhhi[k] = v
-        cols = [[] for _ in (*MARKETS_COLUMNS, *POWER_COLUMNS)]
-        accel = compute_accelerator_power_path(self._deliveries, self.model.catalog)
-        accel_rows = iter(zip(*(accel[k] for k in POWER_COLUMNS), strict=True))
-        for k, (step, market, q, shares, price, total, captive, power, _) in enumerate(
-            self._markets
-        ):
-            if power is None:
-                power = next(accel_rows)
-            known = in_row[market]
-            selling = [r for r, s in shares.items() if s > 0]
-            n_firms = sum([known[r] if r in q else view.compute_firms_in_row(market, r)
-                           for r in selling])
-            for col, v in zip(cols, (step, market, hhi[k], mhhi[k], price, total, len(selling),
-                                     n_firms, captive, *power), strict=True):
-                col.append(v)
-        shares_cols = (steps, markets, firms, quantity, share, value, n_in_row)
-        return {
-            "shares": dict(zip(SHARES_COLUMNS, shares_cols, strict=True)),
-            "markets": dict(zip((*MARKETS_COLUMNS, *POWER_COLUMNS), cols, strict=True)),
-        }
+        return mhhi
 
-    def compute_monthly_tables(self) -> dict[str, dict[str, list]]:
-        """The monthly tables as columns (a table with no rows yet is absent)."""
-        tables = self._compute_market_columns()
+    def compute_monthly_tables(self, lean: bool = False) -> dict[str, dict[str, list]]:
+        """The monthly tables as columns (a table with no rows yet is absent). `lean`: leave
+        out the columns of `LEAN_OMITS` (the ones that cost most to build and no outcome
+        series reads); every other column is the same list."""
+        tables = self._compute_market_columns(lean)
         if self._firms:
             keys = (*FIRMS_COLUMNS, *self._firm_keys)
             tables["firms"] = dict(zip(keys, map(list, zip(*self._firms, strict=True)),
                                        strict=True))
         if self._physical:
-            tables["physical"] = self._compute_physical_columns()
+            tables["physical"] = self._compute_physical_columns(lean)
         return tables
 
     def _deal_row(self, d: Any) -> tuple:

@@ -70,6 +70,11 @@ _BOOKED_KINDS = (*OPERATING_COST_KINDS, _CHIP)
 OWN_CHIPS = "own_chips"
 """Books key: production cost of chips a designer delivered to itself (cumulative, USD B)."""
 
+_N_OPERATING = len(OPERATING_COST_KINDS)
+_AT_CHIP, _AT_OWN = _N_OPERATING, _N_OPERATING + 1
+"""Positions in a month's snapshot of the books (`OperatingBooks._cum`): the cumulative
+outflows of `_BOOKED_KINDS` in that order (the operating kinds first), then `OWN_CHIPS`."""
+
 MARGIN_FLOOR = -5.0
 """Lowest starting margin the projection takes (costs five times revenue)."""
 
@@ -271,10 +276,13 @@ class OperatingBooks:
         self.firm_names = list(firm_names)
         self.chip_life_years = chip_life_years
         self.chip_life_months = max(1, round(12.0 * chip_life_years))
-        zero = dict.fromkeys((*OPERATING_COST_KINDS, FlowKind.CHIP_PAYMENT, OWN_CHIPS), 0.0)
-        self._cum: dict[str, deque[dict[str, float]]] = {
-            n: deque([dict(zero)], maxlen=13) for n in firm_names
+        zero = (0.0,) * (len(_BOOKED_KINDS) + 1)
+        self._cum: dict[str, deque[tuple[float, ...]]] = {
+            n: deque([zero], maxlen=13) for n in firm_names
         }
+        """Firm -> its snapshots at the last 13 closes (and the opening zeros): the cumulative
+        outflows of `_BOOKED_KINDS`, then of `OWN_CHIPS`, USD B (positions `_AT_CHIP`,
+        `_AT_OWN`)."""
         self._own_chips_usd_b = dict.fromkeys(firm_names, 0.0)
         self._in_service = dict.fromkeys(firm_names, 1.0)
         self._chip_buys: dict[str, deque[float]] = {
@@ -311,15 +319,14 @@ class OperatingBooks:
             if name not in self._opening_chips_usd_b:
                 book = firm.p.installed_gw * self.p.opening_chip_cost_usd_b_per_gw
                 self._opening_chips_usd_b[name] = book
-            self._own_chips_usd_b[name] += own_chips_usd_b.get(name, 0.0)
-            cum: dict[Any, float] = {
-                kind: paid(name, kind) for kind in _BOOKED_KINDS
-            }
-            cum[OWN_CHIPS] = self._own_chips_usd_b[name]
-            prev = self._cum[name][-1]
-            bought = sum((cum[_CHIP] - prev[_CHIP], cum[OWN_CHIPS] - prev[OWN_CHIPS]))
+            own = self._own_chips_usd_b[name] = (
+                self._own_chips_usd_b[name] + own_chips_usd_b.get(name, 0.0))
+            cum = (*[paid(name, kind) for kind in _BOOKED_KINDS], own)
+            snaps = self._cum[name]
+            prev = snaps[-1]
+            bought = sum((cum[_AT_CHIP] - prev[_AT_CHIP], own - prev[_AT_OWN]))
             self._chip_buys[name].append(max(0.0, bought))
-            self._cum[name].append(cum)
+            snaps.append(cum)
             self._dc_in_service_usd_b[name] = in_service[i]
             installed = firm.installed_total_gw
             share = min(1.0, powered[i] / installed) if installed > 0 else 1.0
@@ -393,8 +400,8 @@ class OperatingBooks:
         if months <= 0:
             return 0.0
         first, last = snaps[-1 - months], snaps[-1]
-        op_cost = sum([last[k] - first[k] for k in OPERATING_COST_KINDS])
-        op_cost = max(0.0, op_cost - (last[OWN_CHIPS] - first[OWN_CHIPS]))
+        op_cost = sum([last[k] - first[k] for k in range(_N_OPERATING)])
+        op_cost = max(0.0, op_cost - (last[_AT_OWN] - first[_AT_OWN]))
         if months == len(revenue_hist):  # a firm's history keeps this sum as its `total`
             revenue = getattr(revenue_hist, "total", None)
             if revenue is None:

@@ -147,3 +147,30 @@ def test_foundry_priority_order_and_rule_lever() -> None:
     )
     out = f.compute_output_gw({"Nvidia": 50_000.0}, {"Nvidia": product()})
     assert out["Nvidia"] == pytest.approx(1.44)
+
+
+@given(
+    st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=12),
+    st.floats(0.0, 2e6, allow_nan=False),
+)
+@settings(max_examples=200, deadline=None)
+def test_pro_rata_in_floats_is_the_array_rule_to_the_bit(requests, capacity) -> None:
+    """`allocate_pro_rata` (plain floats, what the foundry runs each month) must give the very
+    doubles of `allocate(..., pro_rata)`: the total summed in numpy's order and each share
+    multiplied the same way, so runs do not move a last bit."""
+    from world.foundry import allocate_pro_rata
+
+    want = allocate(capacity, np.array(requests), AllocationRule.PRO_RATA).tolist()
+    got = allocate_pro_rata(list(requests), capacity)
+    assert [x.hex() for x in got] == [x.hex() for x in want]
+
+
+def test_pro_rata_in_floats_refuses_what_the_array_rule_refuses() -> None:
+    """A negative or NaN request, or a negative capacity, is an error in both forms."""
+    from world.foundry import allocate_pro_rata
+
+    for requests, capacity in (([1.0, -1.0], 1.0), ([float("nan")], 1.0), ([1.0], -1.0)):
+        with pytest.raises(ValueError):
+            allocate_pro_rata(requests, capacity)
+        with pytest.raises(ValueError):
+            allocate(capacity, np.array(requests), AllocationRule.PRO_RATA)

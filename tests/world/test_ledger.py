@@ -134,3 +134,61 @@ def test_flows_store_plain_kind_strings_and_integer_steps() -> None:
     assert cols["kind"] == ["funding_round", "chip_payment"]
     assert all(type(k) is str for k in cols["kind"])
     assert cols["step"] == [2, 3] and all(type(s) is int for s in cols["step"])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(ACCOUNTS),
+            st.sampled_from(ACCOUNTS),
+            st.floats(1e-6, 1e3, allow_nan=False),
+            st.sampled_from(_KINDS),
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_payees_are_the_accounts_paid_something_of_a_kind(moves) -> None:
+    """`compute_payees(source, kind)` must be exactly the accounts `source` has paid a positive
+    amount of `kind`, sorted, after any transfers (readers skip every other account as
+    adding nothing, so a missing payee would drop money)."""
+    led = Ledger(ACCOUNTS)
+    for step, (src, tgt, amount, kind) in enumerate(moves):
+        if src != tgt:
+            led.transfer(step, src, tgt, amount, kind)
+        for k in _KINDS:
+            for account in ACCOUNTS:
+                want = sorted(b for b in ACCOUNTS if led.compute_cumulative(account, b, k) > 0)
+                assert list(led.compute_payees(account, k)) == want
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(ACCOUNTS),
+            st.sampled_from(ACCOUNTS),
+            st.floats(1e-6, 1e3, allow_nan=False),
+            st.sampled_from(_KINDS),
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_all_kinds_totals_are_running_sums_in_booking_order(moves) -> None:
+    """A pair's total over all kinds (added up from the flows when asked) must be the very
+    float of a running total kept transfer by transfer, and the payers behind
+    `compute_received_usd_b` every account that ever paid: the totals are not kept per
+    transfer any more, so this pins that nothing moved."""
+    led = Ledger(ACCOUNTS)
+    running: dict[tuple[str, str], float] = {}
+    for step, (src, tgt, amount, kind) in enumerate(moves):
+        if src == tgt:
+            continue
+        led.transfer(step, src, tgt, amount, kind)
+        running[(src, tgt)] = running[(src, tgt)] + amount if (src, tgt) in running else amount
+    assert led.compute_pair_totals() == dict(sorted(running.items()))
+    for a in ACCOUNTS:
+        for b in ACCOUNTS:
+            assert led.compute_cumulative(a, b) == running.get((a, b), 0.0)
+        want = sum([led.compute_cumulative(p, a, k) for p in ACCOUNTS for k in _KINDS])
+        assert led.compute_received_usd_b(a, _KINDS) == want

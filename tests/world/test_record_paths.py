@@ -215,3 +215,57 @@ def test_circularity_by_hand() -> None:
     assert compute_circularity(model, "M", pre, 1.0) == (2.0, 2.0 / 3.0)
     assert compute_circularity(model, "A", pre, 0.0) == (0.0, 0.0)
     assert compute_circularity(model, "O", pre, 0.0) == (0.0, 0.0)
+
+
+def _circularity_over_every_firm(model, seller, pre, other_sales):
+    """The rule of `compute_circularity` read pair by pair over every other firm (each firm's
+    cumulative equity from the seller plus the pre-start money; min with what it paid back)."""
+    from world.ledger import FlowKind
+    from world.market_power import SALES
+
+    ledger = model.ledger
+    invested_any = ledger.compute_paid_usd_b(seller, FlowKind.EQUITY_INVESTMENT) > 0
+    if not invested_any and not any(investor == seller for investor, _ in pre):
+        return 0.0, 0.0
+    sales = other_sales + ledger.compute_received_usd_b(seller, SALES)
+    circular = 0.0
+    for buyer in model.firm_names:
+        if buyer == seller:
+            continue
+        invested = ledger.compute_cumulative(seller, buyer, FlowKind.EQUITY_INVESTMENT) + pre.get(
+            (seller, buyer), 0.0)
+        if invested > 0:
+            circular += min(invested, sum(ledger.compute_cumulative(buyer, seller, k)
+                                          for k in SALES))
+    return circular, (circular / sales if sales > 0 else 0.0)
+
+
+_CIRC_FIRMS = ["N", "O", "M", "A"]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([*_CIRC_FIRMS, "Customers"]),
+                       st.sampled_from([*_CIRC_FIRMS, "Customers"]),
+                       st.floats(1e-6, 1e3, allow_nan=False),
+                       st.sampled_from(["equity_investment", "chip_payment", "cloud_payment",
+                                        "revenue"])), max_size=30),
+    st.dictionaries(st.tuples(st.sampled_from(_CIRC_FIRMS), st.sampled_from(_CIRC_FIRMS)),
+                    st.floats(0.0, 50.0), max_size=3),
+    st.floats(0.0, 10.0),
+)
+@settings(max_examples=80, deadline=None)
+def test_circularity_reads_only_the_sellers_investees(moves, pre, other) -> None:
+    """`compute_circularity` visits only the firms the seller invested in (the ledger's payee
+    list and the pre-start money): a firm it never invested in adds min(0, ...) = nothing, so
+    the result must be the very floats of the rule read over every firm."""
+    from world.ledger import FlowKind, Ledger
+    from world.market_power import compute_circularity
+
+    ledger = Ledger([*_CIRC_FIRMS, "Customers"])
+    for step, (src, tgt, amount, kind) in enumerate(moves):
+        if src != tgt:
+            ledger.transfer(step, src, tgt, amount, FlowKind(kind))
+    model = SimpleNamespace(ledger=ledger, firm_names=_CIRC_FIRMS)
+    for seller in _CIRC_FIRMS:
+        assert compute_circularity(model, seller, pre, other) == _circularity_over_every_firm(
+            model, seller, pre, other)
