@@ -52,7 +52,9 @@ _COLUMNS: dict[str, type] = {
     "announced_powered_step": np.int64,
     "capex_usd_b": np.float64,
     "capex_paid_usd_b": np.float64,
+    "expected_step": np.int64,
 }
+"""The fleet's columns; `expected_step` is derived (`Fleet._update_expected_steps`)."""
 
 
 class DCStatus(IntEnum):
@@ -69,7 +71,8 @@ class Fleet:
 
     Steps are model steps (months). Columns: site, owner, gw, status, planned_step,
     permit_step, interconnect_step, build_start_step, build_done_step, powered_step,
-    announced_powered_step, capex_usd_b (total), capex_paid_usd_b.
+    announced_powered_step, capex_usd_b (total), capex_paid_usd_b; derived: expected_step
+    (`powered_step` once powered, else `announced_powered_step`; `_update_expected_steps`).
 
     Args:
         just_in_time: schedule construction to end at the interconnection date (see module).
@@ -128,23 +131,27 @@ class Fleet:
                 grown[: self._n] = arr[: self._n]
                 self._cols[k] = grown
         i = self._n
+        cols = self._cols
         for k, v in row.items():
-            self._cols[k][i] = v
+            cols[k][i] = v
+        powered = row["status"] == DCStatus.POWERED
+        step = row["powered_step"] if powered else row["announced_powered_step"]
+        cols["expected_step"][i] = step
         self._n += 1
-        self._update_kept_gw(i)
+        self._update_kept_gw(int(row["owner"]), float(row["gw"]), powered,
+                             row["status"] < DCStatus.POWERED, int(step))
         return i
 
-    def _update_kept_gw(self, i: int) -> None:
-        """Add the new datacenter `i` (the last row) to the kept GW-per-owner queries.
+    def _update_kept_gw(self, owner: int, gw: float, powered: bool, pipeline: bool,
+                        step: int) -> None:
+        """Add a new datacenter (the last row: `owner`, `gw`, whether it is powered or in the
+        pipeline, the step its owner expects it powered) to the kept GW-per-owner queries.
 
         `np.bincount` sums the rows in order, one addition each (rows a query leaves out add
         0.0, which changes no sum that starts at 0.0), so adding the last row's GW to its
-        owner's total gives the same float as summing all rows again."""
-        c = self._cols  # read once as Python numbers (the same values, cheaper to compare)
-        owner, gw, status = int(c["owner"][i]), float(c["gw"][i]), int(c["status"][i])
-        powered = status == DCStatus.POWERED
-        pipeline = status < DCStatus.POWERED
-        step = int(c["powered_step"][i] if powered else c["announced_powered_step"][i])
+        owner's total gives the same float as summing all rows again. The values come from
+        the row as written (the same numbers the columns hold: owner and steps are integers,
+        `gw` a float64)."""
         for key, kept in self._gw_cache.items():
             if owner >= kept.shape[0] or kept.dtype != np.float64:
                 # too few owners (asked again, the sum raises), or the integer zeros
@@ -281,6 +288,7 @@ class Fleet:
         c["announced_powered_step"][:n][mask] = np.maximum(
             c["announced_powered_step"][:n][mask], c["powered_step"][:n][mask]
         )
+        self._update_expected_steps()
         return float(c["gw"][:n][mask].sum())
 
     def update(self, now_step: int) -> None:
@@ -295,7 +303,18 @@ class Fleet:
             + (now_step >= c["powered_step"][:n])
         )
         np.maximum(c["status"][:n], stage, out=c["status"][:n])
+        self._update_expected_steps()
         self._gw_cache.clear()
+
+    def _update_expected_steps(self) -> None:
+        """Set the derived column `expected_step`: the step each datacenter's owner expects
+        it powered, `powered_step` once powered, else `announced_powered_step` (what
+        `expected_powered_gw` compares). Written by `_append` for a new row and here after
+        whatever moves a status or a date (`update`, `update_defer`)."""
+        c, n = self._cols, self._n
+        np.copyto(c["expected_step"][:n], c["announced_powered_step"][:n])
+        np.copyto(c["expected_step"][:n], c["powered_step"][:n],
+                  where=c["status"][:n] == DCStatus.POWERED)
 
     def _due_per_dc(self, now_step: int) -> np.ndarray:
         c, n = self._cols, self._n
@@ -389,12 +408,9 @@ class Fleet:
                                lambda: self._expected_powered_gw(n_owners, by_step))
 
     def _expected_powered_gw(self, n_owners: int, by_step: int) -> np.ndarray:
-        step = np.where(
-            self.status == DCStatus.POWERED,
-            self.column("powered_step"),
-            self.column("announced_powered_step"),
-        )
-        return self._gw_by_owner(step <= by_step, n_owners)
+        """Sum of the GW whose `expected_step` (powered, or announced: the same rule as
+        `np.where(status == POWERED, powered_step, announced_powered_step)`) is <= `by_step`."""
+        return self._gw_by_owner(self._cols["expected_step"][: self._n] <= by_step, n_owners)
 
     def status_counts(self) -> dict[DCStatus, int]:
         """Number of datacenters in each stage."""
