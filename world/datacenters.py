@@ -95,6 +95,10 @@ class Fleet:
         self.rng = rng
         self._n = 0
         self._cols = {k: np.zeros(max(capacity, 1), dtype=t) for k, t in _COLUMNS.items()}
+        self._lognormal: tuple | None = None
+        """((mean, cv, low, high) of the overrun, its lognormal sigma and mu), kept for those
+        numbers (`_draw_overrun`: the distribution may be changed in place; other numbers
+        compute them again)."""
         self._gw_cache: dict[tuple, np.ndarray] = {}
         """GW per owner by query (`powered_gw`, `pipeline_gw`, `expected_powered_gw`), kept
         until a datacenter moves (`update` and `update_defer` clear it; `_append` adds the new
@@ -185,9 +189,11 @@ class Fleet:
             raise ValueError(
                 f"cannot plan {gw} GW on site {site}: {remaining:.4g} GW remain; plan less"
             )
-        # math.ceil of a float64 is the exact integer np.ceil gives, without a numpy call
-        wait, build_months = pool.interconnect_wait_months[site], pool.build_months[site]
-        permit = now_step + math.ceil(pool.permit_months[site])
+        # the site's numbers as Python floats (the same doubles; cheaper arithmetic than numpy
+        # scalars); math.ceil of a float64 is the exact integer np.ceil gives
+        wait = float(pool.interconnect_wait_months[site])
+        build_months = float(pool.build_months[site])
+        permit = now_step + math.ceil(float(pool.permit_months[site]))
         grid = now_step + math.ceil(wait)
         build = math.ceil(build_months)
         start = max(permit, grid - build) if self.just_in_time else permit
@@ -211,7 +217,7 @@ class Fleet:
                 "build_done_step": done,
                 "powered_step": max(done, grid),
                 "announced_powered_step": announced,
-                "capex_usd_b": gw * pool.capex_usd_b_per_gw[site],
+                "capex_usd_b": gw * float(pool.capex_usd_b_per_gw[site]),
                 "capex_paid_usd_b": 0.0,
             }
         )
@@ -258,8 +264,12 @@ class Fleet:
         dist = self.overrun
         if dist is None or dist.cv <= 0 or self.rng is None or pool.unlimited:
             return 1.0 if dist is None else float(dist.mean)
-        sigma = math.sqrt(math.log1p(dist.cv**2))  # the rule of `world.sites.draw_lognormal`
-        mu = math.log(dist.mean) - sigma**2 / 2.0
+        key = (dist.mean, dist.cv, dist.low, dist.high)
+        kept = self._lognormal
+        if kept is None or kept[0] != key:  # computed again for other numbers
+            sigma = math.sqrt(math.log1p(dist.cv**2))  # the rule of `world.sites.draw_lognormal`
+            kept = self._lognormal = (key, sigma, math.log(dist.mean) - sigma**2 / 2.0)
+        _key, sigma, mu = kept
         draw = math.exp(mu + sigma * float(self.rng.standard_normal()))
         return min(dist.high, max(dist.low, draw))
 
