@@ -255,14 +255,42 @@ def _compute_accounts(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]) ->
 def _settle(accounts: Accounts, left: dict[str, float], want: dict[str, float],
             links: tuple[Link, ...], prices: dict[str, float], rounds: Rounds
             ) -> dict[str, float]:
-    """`compute_payoffs` of the market given by its parts (`_clear`)."""
+    """`compute_payoffs` of the market given by its parts: the clearing of `_clear` (the
+    same steps, written out here), each trade booked as it is made, so without the rows: the
+    same trades in the same order, each party's payoff the same additions in the same order
+    (`tests/world/test_bargaining.py` compares it with the payoffs of `clear_market`'s
+    trades). Uses up `left` and `want` as `_clear` does."""
     cost, buyer_of, zero = accounts
     out = dict(zero)
-    for seller, buyer, _link, gw, price, net in _clear(left, want, links, prices, rounds):
-        out[seller] += (price - cost[seller]) * gw
-        if net is None:  # a link trades at its own price
-            net = buyer_of[buyer].value_of(seller) - price
-        out[buyer] += net * gw
+    for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
+        seller, buyer = link.seller, link.buyer
+        gw = min(link.gw, left.get(seller, 0.0), want.get(buyer, link.gw))
+        if gw > EPS_GW:
+            left[seller] -= gw
+            want[buyer] = want.get(buyer, 0.0) - gw
+            price = link.price_usd_b_per_gw
+            out[seller] += (price - cost[seller]) * gw
+            out[buyer] += (buyer_of[buyer].value_of(seller) - price) * gw  # its own price
+    for name_b, net_b, groups in rounds:
+        wanted = want[name_b]
+        for net, tied in groups:
+            if net < 0.0 or wanted <= EPS_GW:
+                break
+            if len(tied) > 1:
+                room = sum(left[name] for name in tied)
+            else:  # one seller: its capacity (never -0.0, so the same float as the sum)
+                room = left[tied[0]]
+            take = min(wanted, room)
+            if take <= EPS_GW:
+                continue
+            for name in tied:  # equally good sellers share the order pro rata to capacity
+                gw = take * left[name] / room
+                if gw > EPS_GW:
+                    left[name] -= gw
+                    out[name] += (prices[name] - cost[name]) * gw
+                    out[name_b] += net_b[name] * gw
+            wanted -= take
+        want[name_b] = wanted
     return out
 
 

@@ -13,6 +13,7 @@ from world.bargaining import (
     Link,
     Market,
     Seller,
+    clear_market,
     compute_link_terms,
     compute_nash_in_nash,
     compute_nash_price,
@@ -266,3 +267,39 @@ def test_links_of_one_market_equal_rebuilt_markets(sellers, buyers, barred_a, fr
                         (Link("L", seller, buyer_rows[0].name, frac * room),), barred)
         rebuilt = compute_link_terms(market, "L", resolve=lambda m: compute_payoffs(m))
         assert compute_link_terms(market, "L") == rebuilt
+
+
+def _payoffs_of_trades(market: Market) -> dict[str, float]:
+    """Each party's payoff from `clear_market`'s trades, booked in trade order: a seller
+    gains (price - cost) x GW, a buyer (its value of the seller's GW - price) x GW."""
+    cost = {s.name: s.cost_usd_b_per_gw for s in market.sellers}
+    buyer_of = {b.name: b for b in market.buyers}
+    out = dict.fromkeys(sorted({*cost, *buyer_of}), 0.0)
+    for trade in clear_market(market):
+        out[trade.seller] += (trade.price_usd_b_per_gw - cost[trade.seller]) * trade.gw
+        value = buyer_of[trade.buyer].value_of(trade.seller)
+        out[trade.buyer] += (value - trade.price_usd_b_per_gw) * trade.gw
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _tied, _tied),
+                     min_size=1, max_size=4),
+    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _tied,
+                              st.lists(st.tuples(st.sampled_from(NAMES), _tied), max_size=2)),
+                    min_size=1, max_size=3),
+    link_gw=st.floats(0.0, 5.0),
+    barred_a=st.booleans(),
+)
+def test_payoffs_are_those_of_the_cleared_trades(sellers, buyers, link_gw, barred_a):
+    """`compute_payoffs` books each trade as the clearing makes it; it must equal exactly
+    (==) the payoffs of `clear_market`'s trades booked one by one afterwards, with a link,
+    ties among sellers (shared pro rata), duplicate names and barred pairs."""
+    market = Market(
+        sellers=tuple(Seller(n, c, cost, p) for n, c, cost, p in sellers),
+        buyers=tuple(Buyer(n, d, v, tuple(vals)) for n, d, v, vals in buyers),
+        links=(Link("L", sellers[0][0], buyers[-1][0], link_gw, 1.0),),
+        barred=frozenset({("A", "X")}) if barred_a else frozenset(),
+    )
+    assert compute_payoffs(market) == _payoffs_of_trades(market)
