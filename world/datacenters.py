@@ -52,7 +52,9 @@ _COLUMNS: dict[str, type] = {
     "announced_powered_step": np.int64,
     "capex_usd_b": np.float64,
     "capex_paid_usd_b": np.float64,
+    "expected_step": np.int64,
 }
+"""The fleet's columns; `expected_step` is derived (`Fleet._update_expected_steps`)."""
 
 
 class DCStatus(IntEnum):
@@ -69,7 +71,8 @@ class Fleet:
 
     Steps are model steps (months). Columns: site, owner, gw, status, planned_step,
     permit_step, interconnect_step, build_start_step, build_done_step, powered_step,
-    announced_powered_step, capex_usd_b (total), capex_paid_usd_b.
+    announced_powered_step, capex_usd_b (total), capex_paid_usd_b; derived: expected_step
+    (`powered_step` once powered, else `announced_powered_step`; `_update_expected_steps`).
 
     Args:
         just_in_time: schedule construction to end at the interconnection date (see module).
@@ -92,6 +95,10 @@ class Fleet:
         self.rng = rng
         self._n = 0
         self._cols = {k: np.zeros(max(capacity, 1), dtype=t) for k, t in _COLUMNS.items()}
+        self._lognormal: tuple | None = None
+        """((mean, cv, low, high) of the overrun, its lognormal sigma and mu), kept for those
+        numbers (`_draw_overrun`: the distribution may be changed in place; other numbers
+        compute them again)."""
         self._gw_cache: dict[tuple, np.ndarray] = {}
         """GW per owner by query (`powered_gw`, `pipeline_gw`, `expected_powered_gw`), kept
         until a datacenter moves (`update` and `update_defer` clear it; `_append` adds the new
@@ -128,23 +135,27 @@ class Fleet:
                 grown[: self._n] = arr[: self._n]
                 self._cols[k] = grown
         i = self._n
+        cols = self._cols
         for k, v in row.items():
-            self._cols[k][i] = v
+            cols[k][i] = v
+        powered = row["status"] == DCStatus.POWERED
+        step = row["powered_step"] if powered else row["announced_powered_step"]
+        cols["expected_step"][i] = step
         self._n += 1
-        self._update_kept_gw(i)
+        self._update_kept_gw(int(row["owner"]), float(row["gw"]), powered,
+                             row["status"] < DCStatus.POWERED, int(step))
         return i
 
-    def _update_kept_gw(self, i: int) -> None:
-        """Add the new datacenter `i` (the last row) to the kept GW-per-owner queries.
+    def _update_kept_gw(self, owner: int, gw: float, powered: bool, pipeline: bool,
+                        step: int) -> None:
+        """Add a new datacenter (the last row: `owner`, `gw`, whether it is powered or in the
+        pipeline, the step its owner expects it powered) to the kept GW-per-owner queries.
 
         `np.bincount` sums the rows in order, one addition each (rows a query leaves out add
         0.0, which changes no sum that starts at 0.0), so adding the last row's GW to its
-        owner's total gives the same float as summing all rows again."""
-        c = self._cols  # read once as Python numbers (the same values, cheaper to compare)
-        owner, gw, status = int(c["owner"][i]), float(c["gw"][i]), int(c["status"][i])
-        powered = status == DCStatus.POWERED
-        pipeline = status < DCStatus.POWERED
-        step = int(c["powered_step"][i] if powered else c["announced_powered_step"][i])
+        owner's total gives the same float as summing all rows again. The values come from
+        the row as written (the same numbers the columns hold: owner and steps are integers,
+        `gw` a float64)."""
         for key, kept in self._gw_cache.items():
             if owner >= kept.shape[0] or kept.dtype != np.float64:
                 # too few owners (asked again, the sum raises), or the integer zeros
@@ -178,9 +189,11 @@ class Fleet:
             raise ValueError(
                 f"cannot plan {gw} GW on site {site}: {remaining:.4g} GW remain; plan less"
             )
-        # math.ceil of a float64 is the exact integer np.ceil gives, without a numpy call
-        wait, build_months = pool.interconnect_wait_months[site], pool.build_months[site]
-        permit = now_step + math.ceil(pool.permit_months[site])
+        # the site's numbers as Python floats (the same doubles; cheaper arithmetic than numpy
+        # scalars); math.ceil of a float64 is the exact integer np.ceil gives
+        wait = float(pool.interconnect_wait_months[site])
+        build_months = float(pool.build_months[site])
+        permit = now_step + math.ceil(float(pool.permit_months[site]))
         grid = now_step + math.ceil(wait)
         build = math.ceil(build_months)
         start = max(permit, grid - build) if self.just_in_time else permit
@@ -204,7 +217,7 @@ class Fleet:
                 "build_done_step": done,
                 "powered_step": max(done, grid),
                 "announced_powered_step": announced,
-                "capex_usd_b": gw * pool.capex_usd_b_per_gw[site],
+                "capex_usd_b": gw * float(pool.capex_usd_b_per_gw[site]),
                 "capex_paid_usd_b": 0.0,
             }
         )
@@ -251,8 +264,12 @@ class Fleet:
         dist = self.overrun
         if dist is None or dist.cv <= 0 or self.rng is None or pool.unlimited:
             return 1.0 if dist is None else float(dist.mean)
-        sigma = math.sqrt(math.log1p(dist.cv**2))  # the rule of `world.sites.draw_lognormal`
-        mu = math.log(dist.mean) - sigma**2 / 2.0
+        key = (dist.mean, dist.cv, dist.low, dist.high)
+        kept = self._lognormal
+        if kept is None or kept[0] != key:  # computed again for other numbers
+            sigma = math.sqrt(math.log1p(dist.cv**2))  # the rule of `world.sites.draw_lognormal`
+            kept = self._lognormal = (key, sigma, math.log(dist.mean) - sigma**2 / 2.0)
+        _key, sigma, mu = kept
         draw = math.exp(mu + sigma * float(self.rng.standard_normal()))
         return min(dist.high, max(dist.low, draw))
 
@@ -281,6 +298,7 @@ class Fleet:
         c["announced_powered_step"][:n][mask] = np.maximum(
             c["announced_powered_step"][:n][mask], c["powered_step"][:n][mask]
         )
+        self._update_expected_steps()
         return float(c["gw"][:n][mask].sum())
 
     def update(self, now_step: int) -> None:
@@ -295,7 +313,18 @@ class Fleet:
             + (now_step >= c["powered_step"][:n])
         )
         np.maximum(c["status"][:n], stage, out=c["status"][:n])
+        self._update_expected_steps()
         self._gw_cache.clear()
+
+    def _update_expected_steps(self) -> None:
+        """Set the derived column `expected_step`: the step each datacenter's owner expects
+        it powered, `powered_step` once powered, else `announced_powered_step` (what
+        `expected_powered_gw` compares). Written by `_append` for a new row and here after
+        whatever moves a status or a date (`update`, `update_defer`)."""
+        c, n = self._cols, self._n
+        np.copyto(c["expected_step"][:n], c["announced_powered_step"][:n])
+        np.copyto(c["expected_step"][:n], c["powered_step"][:n],
+                  where=c["status"][:n] == DCStatus.POWERED)
 
     def _due_per_dc(self, now_step: int) -> np.ndarray:
         c, n = self._cols, self._n
@@ -389,12 +418,9 @@ class Fleet:
                                lambda: self._expected_powered_gw(n_owners, by_step))
 
     def _expected_powered_gw(self, n_owners: int, by_step: int) -> np.ndarray:
-        step = np.where(
-            self.status == DCStatus.POWERED,
-            self.column("powered_step"),
-            self.column("announced_powered_step"),
-        )
-        return self._gw_by_owner(step <= by_step, n_owners)
+        """Sum of the GW whose `expected_step` (powered, or announced: the same rule as
+        `np.where(status == POWERED, powered_step, announced_powered_step)`) is <= `by_step`."""
+        return self._gw_by_owner(self._cols["expected_step"][: self._n] <= by_step, n_owners)
 
     def status_counts(self) -> dict[DCStatus, int]:
         """Number of datacenters in each stage."""

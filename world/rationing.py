@@ -255,34 +255,119 @@ def _compute_accounts(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]) ->
 def _settle(accounts: Accounts, left: dict[str, float], want: dict[str, float],
             links: tuple[Link, ...], prices: dict[str, float], rounds: Rounds
             ) -> dict[str, float]:
-    """`compute_payoffs` of the market given by its parts (`_clear`)."""
+    """`compute_payoffs` of the market given by its parts: the clearing of `_clear` (the
+    same steps, written out here), each trade booked as it is made, so without the rows: the
+    same trades in the same order, each party's payoff the same additions in the same order
+    (`tests/world/test_bargaining.py` compares it with the payoffs of `clear_market`'s
+    trades). Uses up `left` and `want` as `_clear` does."""
     cost, buyer_of, zero = accounts
     out = dict(zero)
-    for seller, buyer, _link, gw, price, net in _clear(left, want, links, prices, rounds):
-        out[seller] += (price - cost[seller]) * gw
-        if net is None:  # a link trades at its own price
-            net = buyer_of[buyer].value_of(seller) - price
-        out[buyer] += net * gw
+    for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
+        seller, buyer = link.seller, link.buyer
+        gw = min(link.gw, left.get(seller, 0.0), want.get(buyer, link.gw))
+        if gw > EPS_GW:
+            left[seller] -= gw
+            want[buyer] = want.get(buyer, 0.0) - gw
+            price = link.price_usd_b_per_gw
+            out[seller] += (price - cost[seller]) * gw
+            out[buyer] += (buyer_of[buyer].value_of(seller) - price) * gw  # its own price
+    for name_b, net_b, groups in rounds:
+        wanted = want[name_b]
+        for net, tied in groups:
+            if net < 0.0 or wanted <= EPS_GW:
+                break
+            if len(tied) > 1:
+                room = sum(left[name] for name in tied)
+            else:  # one seller: its capacity (never -0.0, so the same float as the sum)
+                room = left[tied[0]]
+            take = min(wanted, room)
+            if take <= EPS_GW:
+                continue
+            for name in tied:  # equally good sellers share the order pro rata to capacity
+                gw = take * left[name] / room
+                if gw > EPS_GW:
+                    left[name] -= gw
+                    out[name] += (prices[name] - cost[name]) * gw
+                    out[name_b] += net_b[name] * gw
+            wanted -= take
+        want[name_b] = wanted
     return out
+
+
+MarketParts = tuple[Accounts, dict[str, float], dict[str, dict[str, float]], Rounds,
+                    dict[str, float], dict[str, float]]
+"""What a market's clearings share whatever its links: the accounts, the posted prices, the
+net values, the spot rounds and the capacities and demands (`_compute_market_parts`)."""
+
+_KEPT_PARTS: list[tuple[tuple, frozenset, tuple, MarketParts]] = []
+"""The last market's parts with the sellers, barred pairs and buyers they were computed from
+(at most one entry)."""
+
+
+def _compute_market_parts(market: Market) -> MarketParts:
+    """The parts of `market` its clearings share (`MarketParts`), kept for the last sellers,
+    buyers and barred pairs seen, compared by identity: those are immutable (frozen records
+    of numbers, names and tuples, a frozenset), so the same objects give the same parts. A
+    search for partners swaps only the link of one market (`agents.contracting`), so its
+    candidates share them. Callers copy the capacities and demands before clearing."""
+    sellers, buyers, barred = market.sellers, market.buyers, market.barred
+    if _KEPT_PARTS:
+        kept_sellers, kept_barred, kept_buyers, parts = _KEPT_PARTS[0]
+        if kept_sellers is sellers and kept_buyers is buyers and kept_barred is barred:
+            return parts
+    accounts = _compute_accounts(sellers, buyers)
+    prices, net_of = _compute_net_values(sellers, buyers, barred)
+    left, want = _compute_quantities(sellers, buyers)
+    parts = (accounts, prices, net_of, _compute_rounds(buyers, net_of), left, want)
+    _KEPT_PARTS[:] = [(sellers, barred, buyers, parts)]
+    return parts
+
+
+def _compute_rounds_without(buyers: tuple[Buyer, ...], rounds: Rounds, buyer: str,
+                            seller: str, net_without: dict[str, float]) -> Rounds | None:
+    """The spot rounds of `_compute_rounds` when `buyer` may no longer buy from `seller`
+    (its net values `net_without`), from the rounds with it: the buyer's groups lose the
+    seller (a subset of groups sorted by value, and of names sorted within a group, stays
+    sorted; a group left empty is dropped) and the buyers are ordered again with its new best
+    net value. None when a group's value is not a number (NaN does not sort consistently:
+    the caller groups afresh)."""
+    best_of: dict[str, float] = {}
+    out: dict[str, tuple[str, dict[str, float], list[tuple[float, list[str]]]]] = {}
+    for name_b, net_b, groups in rounds:
+        if name_b == buyer:
+            kept = []
+            for net, tied in groups:
+                if net != net:
+                    return None
+                if seller in tied:
+                    tied = [name for name in tied if name != seller]
+                    if not tied:
+                        continue
+                kept.append((net, tied))
+            out[name_b] = (name_b, net_without, kept)
+            best_of[name_b] = max(net_without.values(), default=-math.inf)
+        else:
+            out[name_b] = (name_b, net_b, groups)
+            best_of[name_b] = max(net_b.values(), default=-math.inf)
+    order = sorted([(-best_of[b.name], b.name, k) for k, b in enumerate(buyers)])
+    return [out[name_b] for _best, name_b, _k in order]
 
 
 def compute_link_payoffs(market: Market, link: Link
                          ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """`compute_payoffs` of the three markets of a link's terms (the link at price 0,
     the link failed, its GW not traded), from the parts without new `Market`s: the last two
-    bar the same pair, so they share their net values (the first's without that pair); the
-    third has the seller's capacity and the buyer's demand `gw` less (max(0, x - gw), as
-    `Market.compute_without_quantity`)."""
+    bar the same pair, so they share their net values and spot rounds (the first's without
+    that pair, `_compute_rounds_without`); the third has the seller's capacity and the
+    buyer's demand `gw` less (max(0, x - gw), as `Market.compute_without_quantity`). The
+    market's own parts are shared with the other links of the same market
+    (`_compute_market_parts`)."""
     s, b, gw = link.seller, link.buyer, link.gw
     sellers, buyers = market.sellers, market.buyers
-    accounts = _compute_accounts(sellers, buyers)
-    prices, net_of = _compute_net_values(sellers, buyers, market.barred)
-    net_fail = {name: ({k: v for k, v in nets.items() if k != s} if name == b else nets)
-                for name, nets in net_of.items()}
+    accounts, prices, net_of, rounds, left, want = _compute_market_parts(market)
     free = tuple(k for k in market.links if k.link_id != link.link_id)
     priced = tuple(Link(k.link_id, k.seller, k.buyer, k.gw, 0.0) if k.link_id == link.link_id
                    else k for k in market.links)
-    left, want = _compute_quantities(sellers, buyers)
     left_less, want_less = dict(left), dict(want)
     for x in sellers:  # the last seller of the name counts, as in `left`
         if x.name == s:
@@ -290,8 +375,15 @@ def compute_link_payoffs(market: Market, link: Link
     for y in buyers:
         if y.name == b:
             want_less[b] = max(0.0, y.demand_gw - gw)
-    rounds = _compute_rounds(buyers, net_of)
-    rounds_fail = _compute_rounds(buyers, net_fail, rounds)  # the same for the third
+    rounds_fail = None
+    if b in net_of:
+        net_b = {k: v for k, v in net_of[b].items() if k != s}
+        if len(net_of) == len(buyers):  # (buyers with distinct names: one round each)
+            rounds_fail = _compute_rounds_without(buyers, rounds, b, s, net_b)
+    if rounds_fail is None:
+        net_fail = {name: ({k: v for k, v in nets.items() if k != s} if name == b else nets)
+                    for name, nets in net_of.items()}
+        rounds_fail = _compute_rounds(buyers, net_fail, rounds)  # the same for the third
     return (_settle(accounts, dict(left), dict(want), priced, prices, rounds),
-            _settle(accounts, left, want, free, prices, rounds_fail),
+            _settle(accounts, dict(left), dict(want), free, prices, rounds_fail),
             _settle(accounts, left_less, want_less, free, prices, rounds_fail))

@@ -13,6 +13,7 @@ from world.bargaining import (
     Link,
     Market,
     Seller,
+    clear_market,
     compute_link_terms,
     compute_nash_in_nash,
     compute_nash_price,
@@ -234,3 +235,71 @@ def test_link_terms_equal_three_rebuilt_markets(sellers, buyers, other_gw, barre
                     market.barred)
     rebuilt = compute_link_terms(market, "L", resolve=lambda m: compute_payoffs(m))
     assert compute_link_terms(market, "L") == rebuilt
+
+
+_tied = st.sampled_from((0.0, 1.0, 2.0, 5.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _tied, _tied),
+                     min_size=1, max_size=4),
+    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _tied,
+                              st.lists(st.tuples(st.sampled_from(NAMES), _tied), max_size=2)),
+                    min_size=1, max_size=3),
+    barred_a=st.booleans(),
+    frac=st.floats(0.01, 1.0),
+)
+def test_links_of_one_market_equal_rebuilt_markets(sellers, buyers, barred_a, frac):
+    """A search weighs one market with its link swapped from seller to seller (the same
+    sellers, buyers and barred pairs): the parts kept from the previous link's market and the
+    failed market's rounds derived from the agreed one's must give exactly the terms of
+    solving the three rebuilt markets, also when net values tie (prices and values from a
+    few round numbers) and a seller's removal empties or splits a group of tied sellers."""
+    seller_rows = tuple(Seller(n, c, cost, p) for n, c, cost, p in sellers)
+    buyer_rows = tuple(Buyer(n, d, v, tuple(vals)) for n, d, v, vals in buyers)
+    barred = frozenset({("A", "X")}) if barred_a else frozenset()
+    for seller in dict.fromkeys(s.name for s in seller_rows):  # each seller in turn
+        room = sum(s.capacity_gw for s in seller_rows if s.name == seller)
+        if room <= 1e-6:
+            continue
+        market = Market(seller_rows, buyer_rows,
+                        (Link("L", seller, buyer_rows[0].name, frac * room),), barred)
+        rebuilt = compute_link_terms(market, "L", resolve=lambda m: compute_payoffs(m))
+        assert compute_link_terms(market, "L") == rebuilt
+
+
+def _payoffs_of_trades(market: Market) -> dict[str, float]:
+    """Each party's payoff from `clear_market`'s trades, booked in trade order: a seller
+    gains (price - cost) x GW, a buyer (its value of the seller's GW - price) x GW."""
+    cost = {s.name: s.cost_usd_b_per_gw for s in market.sellers}
+    buyer_of = {b.name: b for b in market.buyers}
+    out = dict.fromkeys(sorted({*cost, *buyer_of}), 0.0)
+    for trade in clear_market(market):
+        out[trade.seller] += (trade.price_usd_b_per_gw - cost[trade.seller]) * trade.gw
+        value = buyer_of[trade.buyer].value_of(trade.seller)
+        out[trade.buyer] += (value - trade.price_usd_b_per_gw) * trade.gw
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _tied, _tied),
+                     min_size=1, max_size=4),
+    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _tied,
+                              st.lists(st.tuples(st.sampled_from(NAMES), _tied), max_size=2)),
+                    min_size=1, max_size=3),
+    link_gw=st.floats(0.0, 5.0),
+    barred_a=st.booleans(),
+)
+def test_payoffs_are_those_of_the_cleared_trades(sellers, buyers, link_gw, barred_a):
+    """`compute_payoffs` books each trade as the clearing makes it; it must equal exactly
+    (==) the payoffs of `clear_market`'s trades booked one by one afterwards, with a link,
+    ties among sellers (shared pro rata), duplicate names and barred pairs."""
+    market = Market(
+        sellers=tuple(Seller(n, c, cost, p) for n, c, cost, p in sellers),
+        buyers=tuple(Buyer(n, d, v, tuple(vals)) for n, d, v, vals in buyers),
+        links=(Link("L", sellers[0][0], buyers[-1][0], link_gw, 1.0),),
+        barred=frozenset({("A", "X")}) if barred_a else frozenset(),
+    )
+    assert compute_payoffs(market) == _payoffs_of_trades(market)
