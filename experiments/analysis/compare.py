@@ -345,13 +345,23 @@ def write_comparison(
     from experiments.figures.sources import load_source
     from experiments.figures.style import save_figure
 
+    from concurrent.futures import ThreadPoolExecutor
+
     out.mkdir(parents=True, exist_ok=True)
     table.write_parquet(out / "compare.parquet")
-    runs.with_columns(pl.col(TEXT).cast(pl.String)).write_parquet(out / "runs.parquet")
+    # the figure does not read the per-seed runs: write them (polars, off the interpreter's
+    # lock) while the figure is drawn
+    pool = ThreadPoolExecutor(max_workers=1)
+    written = pool.submit(
+        runs.with_columns(pl.col(TEXT).cast(pl.String)).write_parquet, out / "runs.parquet")
+    pool.shutdown(wait=False)
     chosen = table.filter(pl.col("step") == step)["date"] if step is not None else None
     meta = {
         "reference": base, "variants": variants, "seeds": seeds, "adjust": adjust,
         "step": step, "date": f"{chosen[0]:%Y-%m}" if chosen is not None and len(chosen) else None,
     }
     (out / "compare.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    save_figure(render_figure(load_source(out), "compare"), out / "compare.png")
+    try:
+        save_figure(render_figure(load_source(out), "compare"), out / "compare.png")
+    finally:
+        written.result()
