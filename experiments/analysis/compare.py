@@ -341,11 +341,11 @@ def write_comparison(
 ) -> None:
     """Write the comparison files into `out` (created if needed); compare.png is drawn from
     the written folder exactly as ``plot --kind compare`` draws it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from experiments.figures.render import render_figure
     from experiments.figures.sources import load_source
     from experiments.figures.style import save_figure
-
-    from concurrent.futures import ThreadPoolExecutor
 
     out.mkdir(parents=True, exist_ok=True)
     table.write_parquet(out / "compare.parquet")
