@@ -17,6 +17,10 @@ A month, in order (the model calls the phases):
 A buyer's utility of designer k: u_bk = lock-in_k + own-chip bonus + relationship + lead time +
 diversification - alpha ln(p_k / v_bk), with v_bk the buyer's value of a GW of k's chips:
 (lease price - facility cost) x chip life x (k's PFLOP/s per GW / the best released).
+
+The module is over the house's ~400 lines: it is one component, whose four phases read and
+write the same order book, backlogs and inventories; splitting the phases apart would hand
+that state to several modules.
 """
 
 from __future__ import annotations
