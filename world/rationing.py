@@ -21,6 +21,7 @@ pair and two quantities, so their net values, buyer order and seller groups are 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 EPS_GW = 1e-12
@@ -196,14 +197,21 @@ def _clear(left: dict[str, float], want: dict[str, float], links: tuple[Link, ..
     capacities and demands of `_compute_quantities` (used up here), the posted prices and the
     spot rounds of `_compute_rounds` (so the re-solves of `compute_link_terms` share them):
     `compute_payoffs` reads the buyer's net value of a spot trade from here."""
-    rows: list[tuple[str, str, str, float, float, float | None]] = []
+    return list(_trades(left, want, links, prices, rounds))
+
+
+def _trades(left: dict[str, float], want: dict[str, float], links: tuple[Link, ...],
+            prices: dict[str, float], rounds: Rounds
+            ) -> Iterator[tuple[str, str, str, float, float, float | None]]:
+    """The trades of the clearing, in order, as `_clear`'s rows: the one rule both `_clear`
+    (rows) and `_settle` (payoffs booked as the trades are made) follow. Uses up `left` and
+    `want`."""
     for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
         gw = min(link.gw, left.get(link.seller, 0.0), want.get(link.buyer, link.gw))
         if gw > EPS_GW:
             left[link.seller] -= gw
             want[link.buyer] = want.get(link.buyer, 0.0) - gw
-            rows.append((link.seller, link.buyer, link.link_id, gw, link.price_usd_b_per_gw,
-                         None))
+            yield (link.seller, link.buyer, link.link_id, gw, link.price_usd_b_per_gw, None)
     for name_b, net_b, groups in rounds:
         wanted = want[name_b]
         for net, tied in groups:
@@ -220,10 +228,9 @@ def _clear(left: dict[str, float], want: dict[str, float], links: tuple[Link, ..
                 gw = take * left[name] / room
                 if gw > EPS_GW:
                     left[name] -= gw
-                    rows.append((name, name_b, "", gw, prices[name], net_b[name]))
+                    yield (name, name_b, "", gw, prices[name], net_b[name])
             wanted -= take
         want[name_b] = wanted
-    return rows
 
 
 def _link_id(link: Link) -> str:
@@ -255,42 +262,18 @@ def _compute_accounts(sellers: tuple[Seller, ...], buyers: tuple[Buyer, ...]) ->
 def _settle(accounts: Accounts, left: dict[str, float], want: dict[str, float],
             links: tuple[Link, ...], prices: dict[str, float], rounds: Rounds
             ) -> dict[str, float]:
-    """`compute_payoffs` of the market given by its parts: the clearing of `_clear` (the
-    same steps, written out here), each trade booked as it is made, so without the rows: the
-    same trades in the same order, each party's payoff the same additions in the same order
-    (`tests/world/test_bargaining.py` compares it with the payoffs of `clear_market`'s
-    trades). Uses up `left` and `want` as `_clear` does."""
+    """`compute_payoffs` of the market given by its parts: the trades of `_trades` (the
+    clearing's one rule) booked as they are made, without keeping rows: each party's payoff
+    the same additions in the same order as from `clear_market`'s trades
+    (`tests/world/test_bargaining.py` compares them). Uses up `left` and `want`."""
     cost, buyer_of, zero = accounts
     out = dict(zero)
-    for link in (sorted(links, key=_link_id) if len(links) > 1 else links):
-        seller, buyer = link.seller, link.buyer
-        gw = min(link.gw, left.get(seller, 0.0), want.get(buyer, link.gw))
-        if gw > EPS_GW:
-            left[seller] -= gw
-            want[buyer] = want.get(buyer, 0.0) - gw
-            price = link.price_usd_b_per_gw
-            out[seller] += (price - cost[seller]) * gw
-            out[buyer] += (buyer_of[buyer].value_of(seller) - price) * gw  # its own price
-    for name_b, net_b, groups in rounds:
-        wanted = want[name_b]
-        for net, tied in groups:
-            if net < 0.0 or wanted <= EPS_GW:
-                break
-            if len(tied) > 1:
-                room = sum(left[name] for name in tied)
-            else:  # one seller: its capacity (never -0.0, so the same float as the sum)
-                room = left[tied[0]]
-            take = min(wanted, room)
-            if take <= EPS_GW:
-                continue
-            for name in tied:  # equally good sellers share the order pro rata to capacity
-                gw = take * left[name] / room
-                if gw > EPS_GW:
-                    left[name] -= gw
-                    out[name] += (prices[name] - cost[name]) * gw
-                    out[name_b] += net_b[name] * gw
-            wanted -= take
-        want[name_b] = wanted
+    for seller, buyer, _link, gw, price, net in _trades(left, want, links, prices, rounds):
+        out[seller] += (price - cost[seller]) * gw
+        if net is None:  # a link: the buyer's value of the seller's GW at the link's price
+            out[buyer] += (buyer_of[buyer].value_of(seller) - price) * gw
+        else:
+            out[buyer] += net * gw
     return out
 
 
