@@ -202,13 +202,23 @@ NAMES = ("A", "B", "C")
 _price = st.floats(0.0, 100.0, allow_nan=False)
 
 
+def _sellers(price: st.SearchStrategy[float]) -> st.SearchStrategy[list[tuple]]:
+    """1-4 sellers (name, capacity GW, cost, price), names may repeat."""
+    return st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), price, price),
+                    min_size=1, max_size=4)
+
+
+def _buyers(price: st.SearchStrategy[float]) -> st.SearchStrategy[list[tuple]]:
+    """1-3 buyers (name, demand GW, value, values of up to 2 named sellers); 'A' may also sell."""
+    return st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), price,
+                              st.lists(st.tuples(st.sampled_from(NAMES), price), max_size=2)),
+                    min_size=1, max_size=3)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _price, _price),
-                     min_size=1, max_size=4),
-    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _price,
-                              st.lists(st.tuples(st.sampled_from(NAMES), _price), max_size=2)),
-                    min_size=1, max_size=3),
+    sellers=_sellers(_price),
+    buyers=_buyers(_price),
     other_gw=st.floats(0.0, 2.0),
     barred_a=st.booleans(),
     frac=st.floats(0.01, 1.0),
@@ -242,11 +252,8 @@ _tied = st.sampled_from((0.0, 1.0, 2.0, 5.0))
 
 @settings(max_examples=200, deadline=None)
 @given(
-    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _tied, _tied),
-                     min_size=1, max_size=4),
-    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _tied,
-                              st.lists(st.tuples(st.sampled_from(NAMES), _tied), max_size=2)),
-                    min_size=1, max_size=3),
+    sellers=_sellers(_tied),
+    buyers=_buyers(_tied),
     barred_a=st.booleans(),
     frac=st.floats(0.01, 1.0),
 )
@@ -284,11 +291,8 @@ def _payoffs_of_trades(market: Market) -> dict[str, float]:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    sellers=st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0.0, 10.0), _tied, _tied),
-                     min_size=1, max_size=4),
-    buyers=st.lists(st.tuples(st.sampled_from(("X", "Y", "A")), st.floats(0.0, 10.0), _tied,
-                              st.lists(st.tuples(st.sampled_from(NAMES), _tied), max_size=2)),
-                    min_size=1, max_size=3),
+    sellers=_sellers(_tied),
+    buyers=_buyers(_tied),
     link_gw=st.floats(0.0, 5.0),
     barred_a=st.booleans(),
 )

@@ -91,19 +91,19 @@ def test_any_transfers_conserve_money(moves) -> None:
 
 
 _KINDS = [FlowKind.OPEX, FlowKind.CLOUD_PAYMENT, FlowKind.CHIP_PAYMENT]
-
-
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(ACCOUNTS),
-            st.sampled_from(ACCOUNTS),
-            st.floats(1e-6, 1e3, allow_nan=False),
-            st.sampled_from(_KINDS),
-        ),
-        max_size=40,
-    )
+_MOVES = st.lists(
+    st.tuples(
+        st.sampled_from(ACCOUNTS),
+        st.sampled_from(ACCOUNTS),
+        st.floats(1e-6, 1e3, allow_nan=False),
+        st.sampled_from(_KINDS),
+    ),
+    max_size=40,
 )
+"""Sequences of transfers (source, target, amount USD B, kind); a move to itself is skipped."""
+
+
+@given(_MOVES)
 @settings(max_examples=60, deadline=None)
 def test_paid_by_kind_is_the_pair_totals_added_in_key_order(moves) -> None:
     """`compute_paid_usd_b` (kept payee lists) must give the very float of adding up a fresh
@@ -136,17 +136,7 @@ def test_flows_store_plain_kind_strings_and_integer_steps() -> None:
     assert cols["step"] == [2, 3] and all(type(s) is int for s in cols["step"])
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(ACCOUNTS),
-            st.sampled_from(ACCOUNTS),
-            st.floats(1e-6, 1e3, allow_nan=False),
-            st.sampled_from(_KINDS),
-        ),
-        max_size=40,
-    )
-)
+@given(_MOVES)
 @settings(max_examples=60, deadline=None)
 def test_payees_are_the_accounts_paid_something_of_a_kind(moves) -> None:
     """`compute_payees(source, kind)` must be exactly the accounts `source` has paid a positive
@@ -162,17 +152,7 @@ def test_payees_are_the_accounts_paid_something_of_a_kind(moves) -> None:
                 assert list(led.compute_payees(account, k)) == want
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(ACCOUNTS),
-            st.sampled_from(ACCOUNTS),
-            st.floats(1e-6, 1e3, allow_nan=False),
-            st.sampled_from(_KINDS),
-        ),
-        max_size=40,
-    )
-)
+@given(_MOVES)
 @settings(max_examples=60, deadline=None)
 def test_all_kinds_totals_are_running_sums_in_booking_order(moves) -> None:
     """A pair's total over all kinds (added up from the flows when asked) must be the very
