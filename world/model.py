@@ -86,8 +86,7 @@ class ComputeMarketModel(mesa.Model):
         self.start_idx = month_index(params.simulation.start)
         self.t = 0
         self.now_idx = self.start_idx
-        self.events = compute_history(params)
-        """The scenario's events with dated announcements after the history cutoff dropped."""
+        self.events = compute_history(params)  # grouped by month by the setter
         self.firm_names = [f for f in FIRM_NAMES if f in params.firms]
         self.firm_index = {f: i for i, f in enumerate(self.firm_names)}
         self.n_firms = len(self.firm_names)
@@ -260,16 +259,21 @@ class ComputeMarketModel(mesa.Model):
         }
         return tables
 
+    @property
+    def events(self) -> list:
+        """The scenario's events with dated announcements after the history cutoff dropped."""
+        return self._events
+
+    @events.setter
+    def events(self, events: list) -> None:
+        """Set the events and group them, with the scenario's interventions, by month once
+        (`world.history.compute_dated_by_month`); the list is only ever set, not appended to."""
+        self._events = events
+        self._dated = compute_dated_by_month(events, self.p.interventions, self.start_idx)
+
     def _dated_inputs_at(self, month_idx: int) -> tuple[list, list]:
-        """The events and interventions dated `month_idx` (`world.history.
-        compute_dated_by_month`), grouped once, again only if the event list is replaced (it
-        is held, so an identity check cannot be fooled by a reused id) or its length changes
-        (events are only ever added; the scenario's interventions are frozen)."""
-        kept = getattr(self, "_dated", None)  # (event list, its length, the grouping)
-        if kept is None or kept[0] is not self.events or kept[1] != len(self.events):
-            kept = self._dated = (self.events, len(self.events), compute_dated_by_month(
-                self.events, self.p.interventions, self.start_idx))
-        events, interventions = kept[2]
+        """The events and interventions dated `month_idx`."""
+        events, interventions = self._dated
         return events.get(month_idx, []), interventions.get(month_idx, [])
 
     def _apply_dated_inputs(self) -> None:
